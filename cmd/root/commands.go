@@ -1,0 +1,13 @@
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+// The top-level nouns, one line each. Each noun lives in cmd/<noun>/ with
+// one sub-package per verb (cmd/<noun>/<verb>/).
+func init() {
+	commands = []func(*cli.Factory) *cobra.Command{}
+}
