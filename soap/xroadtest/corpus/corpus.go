@@ -1,0 +1,72 @@
+// Package corpus locates X-Road's conformance corpus (specs, schemas and the
+// X-Road project's own test messages, containers and archives) for tests.
+//
+// The corpus is read in place, never copied into this repository. It is
+// looked up in $TUNDUK_CONFORMANCE_DIR, else in ../shared/conformance/xroad
+// relative to the repository root.
+package corpus
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// EnvVar overrides where the corpus is read from.
+const EnvVar = "TUNDUK_CONFORMANCE_DIR"
+
+// Root returns the corpus directory, or "" when it cannot be found.
+func Root() string {
+	if d := os.Getenv(EnvVar); d != "" {
+		return d
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return ""
+	}
+	// file is <repo>/soap/xroadtest/corpus/corpus.go
+	repo := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	d := filepath.Clean(filepath.Join(repo, "..", "shared", "conformance", "xroad"))
+	if st, err := os.Stat(d); err == nil && st.IsDir() {
+		return d
+	}
+	return ""
+}
+
+// Dir returns a sub-directory of the corpus (e.g. "soap"), skipping the test
+// when the corpus is absent, or failing it when TUNDUK_REQUIRE_TOOLS=1 (CI),
+// where a silently skipped conformance suite would hide regressions.
+func Dir(tb testing.TB, sub string) string {
+	tb.Helper()
+	root := Root()
+	if root == "" {
+		msg := "X-Road conformance corpus not found: put it at ../shared/conformance/xroad beside the repository " +
+			"or set " + EnvVar + " (it is built from nordic-institute/X-Road's test resources; see README)"
+		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	d := filepath.Join(root, sub)
+	if _, err := os.Stat(d); err != nil {
+		tb.Fatalf("conformance corpus at %s lacks %s: %v", root, sub, err)
+	}
+	return d
+}
+
+// RequireTool skips (or, with TUNDUK_REQUIRE_TOOLS=1, fails) a test when an
+// external program such as xmlsec1 or softhsm2-util is not installed, and
+// returns its path otherwise.
+func RequireTool(tb testing.TB, name, install string) string {
+	tb.Helper()
+	p, err := exec(name)
+	if err != nil {
+		msg := name + " not installed; install it with: " + install
+		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return p
+}
