@@ -1,0 +1,222 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("journal: closed")
+
+// IDPrefix starts every record id written by File ("journal:42").
+const IDPrefix = "journal:"
+
+// File is a JSON-lines journal in one append-only file. Concurrent Record
+// calls are group-committed: one write and one fsync cover every record
+// that arrived while the previous fsync was running.
+type File struct {
+	f    *os.File
+	path string
+
+	mu     sync.Mutex
+	closed bool
+	queue  []*pending
+	wake   chan struct{}
+	done   chan struct{}
+	next   uint64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type pending struct {
+	x    *Exchange
+	id   string
+	err  error
+	done chan struct{}
+}
+
+// Open opens or creates the journal at path (mode 0600). A torn last line
+// left by a crash is cut off; numbering continues after the last record.
+func Open(path string) (*File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	next, end, err := scanJournal(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %s: %w", path, err)
+	}
+	if err := f.Truncate(end); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if _, err := f.Seek(end, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	j := &File{f: f, path: path, next: next, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go j.loop()
+	return j, nil
+}
+
+// scanJournal scans the file: it returns the next sequence number and the
+// offset just after the last complete line.
+func scanJournal(f *os.File) (next uint64, end int64, err error) {
+	r := bufio.NewReaderSize(f, 1<<16)
+	var off int64
+	next = 1
+	for {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return next, off, nil // a partial line (len>0) is a torn write: dropped
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		var head struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(line, &head); err != nil {
+			return 0, 0, fmt.Errorf("record at offset %d is not JSON: %w", off, err)
+		}
+		n, err := strconv.ParseUint(strings.TrimPrefix(head.ID, IDPrefix), 10, 64)
+		if err != nil || !strings.HasPrefix(head.ID, IDPrefix) {
+			return 0, 0, fmt.Errorf("record at offset %d has a bad id %q", off, head.ID)
+		}
+		next = n + 1
+		off += int64(len(line))
+	}
+}
+
+// Path returns the file's path.
+func (j *File) Path() string { return j.path }
+
+// Record appends x, assigning x.ID, and returns once the record is on
+// stable storage. If ctx ends first, Record returns ctx.Err() but the
+// record may still be written.
+func (j *File) Record(ctx context.Context, x *Exchange) (string, error) {
+	p := &pending{x: x, done: make(chan struct{})}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return "", ErrClosed
+	}
+	j.queue = append(j.queue, p)
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-p.done:
+		return p.id, p.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("journal: waiting for fsync: %w", ctx.Err())
+	}
+}
+
+func (j *File) loop() {
+	defer close(j.done)
+	var buf bytes.Buffer
+	for {
+		j.mu.Lock()
+		batch := j.queue
+		j.queue = nil
+		closed := j.closed
+		j.mu.Unlock()
+		if len(batch) == 0 {
+			if closed {
+				return
+			}
+			<-j.wake
+			continue
+		}
+		j.commit(&buf, batch)
+	}
+}
+
+func (j *File) commit(buf *bytes.Buffer, batch []*pending) {
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	var ok []*pending
+	for _, p := range batch {
+		mark := buf.Len()
+		p.x.ID = IDPrefix + strconv.FormatUint(j.next, 10)
+		if err := enc.Encode(p.x); err != nil {
+			buf.Truncate(mark)
+			p.x.ID, p.err = "", fmt.Errorf("journal: encoding record: %w", err)
+			close(p.done)
+			continue
+		}
+		j.next++
+		ok = append(ok, p)
+	}
+	_, err := j.f.Write(buf.Bytes())
+	if err == nil {
+		err = j.f.Sync()
+	}
+	for _, p := range ok {
+		if err != nil {
+			p.err = fmt.Errorf("journal: writing record: %w", err)
+		} else {
+			p.id = p.x.ID
+		}
+		close(p.done)
+	}
+	if err != nil {
+		// The file may hold a partial batch; later records would be
+		// numbered after ids that never became durable. Refuse further
+		// writes rather than journal inconsistently.
+		j.mu.Lock()
+		j.closed = true
+		rest := j.queue
+		j.queue = nil
+		j.mu.Unlock()
+		for _, p := range rest {
+			p.err = ErrClosed
+			close(p.done)
+		}
+	}
+}
+
+// Close waits for queued records to be written and closes the file.
+func (j *File) Close() error {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+	<-j.done
+	j.closeOnce.Do(func() { j.closeErr = j.f.Close() })
+	return j.closeErr
+}
+
+// Scan reads a journal and calls fn for each record in order.
+func Scan(r io.Reader, fn func(*Exchange) error) error {
+	dec := json.NewDecoder(r)
+	for {
+		var x Exchange
+		if err := dec.Decode(&x); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+}
