@@ -3,6 +3,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	catalogcmd "github.com/tunduk-kg/tunduk/cmd/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -10,4 +11,5 @@ import (
 // one sub-package per verb (cmd/<noun>/<verb>/).
 func init() {
 	commands = []func(*cli.Factory) *cobra.Command{}
+	commands = append(commands, catalogcmd.NewCmdCatalog)
 }

@@ -1,0 +1,240 @@
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxFileSize bounds one catalog file; catalogs are small, hand-written YAML.
+const MaxFileSize = 4 << 20
+
+// file is the shape of every catalog YAML file: any file may hold any of
+// these sections, so a catalog can be split as its owners like (one file
+// per system, per service, per classifier…). Exactly one file in the
+// directory has the organisation.
+type file struct {
+	Organisation       *Organisation `yaml:"organisation"`
+	InformationSystems []*System     `yaml:"informationSystems"`
+	Services           []*Service    `yaml:"services"`
+	Classifiers        []*Classifier `yaml:"classifiers"`
+}
+
+// Load reads every *.yaml and *.yml file under dir (recursively, in lexical
+// order) into one Catalog. Syntax errors, unknown keys and values of the
+// wrong type are returned as Problems (match with errors.As); Load does not
+// apply the completeness rules, call Validate for those.
+func Load(dir string) (*Catalog, error) {
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(path); ext == ".yaml" || ext == ".yml" {
+			names = append(names, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reading %s: %w", dir, err)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("catalog: no *.yaml files in %s", dir)
+	}
+	c := &Catalog{Dir: dir}
+	var probs Problems
+	for _, name := range names {
+		rel, err := filepath.Rel(dir, name)
+		if err != nil {
+			rel = name
+		}
+		b, err := readLimited(name)
+		if err != nil {
+			return nil, err
+		}
+		f, ps := parseFile(filepath.ToSlash(rel), b)
+		probs = append(probs, ps...)
+		if f == nil {
+			continue
+		}
+		if f.Organisation != nil {
+			if c.Organisation != nil {
+				probs = append(probs, Problem{File: f.Organisation.Pos.File, Line: f.Organisation.Pos.Line, Path: "organisation",
+					Msg: fmt.Sprintf("a second organisation; the catalog describes one organisation, already declared at %s", c.Organisation.Pos)})
+			} else {
+				c.Organisation = f.Organisation
+			}
+		}
+		c.Systems = append(c.Systems, f.InformationSystems...)
+		c.Services = append(c.Services, f.Services...)
+		c.Classifiers = append(c.Classifiers, f.Classifiers...)
+	}
+	if len(probs) > 0 {
+		return c, probs
+	}
+	return c, nil
+}
+
+func readLimited(name string) ([]byte, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("catalog: reading %s: %w", name, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, fmt.Errorf("catalog: %s is larger than %d bytes", name, MaxFileSize)
+	}
+	return b, nil
+}
+
+// Parse reads one catalog file's content; name is used in positions and
+// problems. It is Load for a single file, for tests and tools.
+func Parse(name string, b []byte) (*Catalog, error) {
+	f, probs := parseFile(name, b)
+	c := &Catalog{Dir: filepath.Dir(name)}
+	if f != nil {
+		c.Organisation = f.Organisation
+		c.Systems = f.InformationSystems
+		c.Services = f.Services
+		c.Classifiers = f.Classifiers
+	}
+	if len(probs) > 0 {
+		return c, probs
+	}
+	return c, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+func parseFile(name string, b []byte) (*file, Problems) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, yamlProblems(name, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, nil // empty file
+	}
+	if hasAliases(&root) {
+		return nil, Problems{{File: name, Line: 1, Msg: "YAML anchors and aliases are not allowed in catalog files; write each value out"}}
+	}
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlProblems(name, err)
+	}
+	var extra file
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, Problems{{File: name, Line: 1, Msg: "more than one YAML document in the file; keep one document per file"}}
+	}
+	setPositions(name, root.Content[0], reflect.ValueOf(&f).Elem())
+	return &f, nil
+}
+
+func hasAliases(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAliases(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlProblems turns yaml.v3's errors ("line 12: field foo not found in
+// type catalog.Service") into Problems with a line and a hint.
+func yamlProblems(name string, err error) Problems {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	var out Problems
+	for _, m := range msgs {
+		p := Problem{File: name, Msg: m}
+		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
+			p.Line, _ = strconv.Atoi(sm[1])
+			p.Msg = sm[2]
+		}
+		if strings.HasPrefix(p.Msg, "field ") && strings.Contains(p.Msg, " not found in type ") {
+			f := strings.TrimPrefix(p.Msg, "field ")
+			f = f[:strings.Index(f, " not found")]
+			p.Msg = fmt.Sprintf("unknown key %q; check its spelling against the catalog model (see configs/catalog/)", f)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+var posType = reflect.TypeOf(Pos{})
+
+// setPositions walks the YAML node tree alongside the decoded value and
+// fills in every Pos field, so validation can point at the line to fix.
+func setPositions(file string, n *yaml.Node, v reflect.Value) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		t := v.Type()
+		fields := map[string]int{}
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag != "" && tag != "-" {
+				fields[tag] = i
+			}
+		}
+		keys := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			keys[k.Value] = k.Line
+			if fi, ok := fields[k.Value]; ok {
+				setPositions(file, val, v.Field(fi))
+			}
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).Type == posType && t.Field(i).Name == "Pos" {
+				v.Field(i).Set(reflect.ValueOf(Pos{File: file, Line: n.Line, Keys: keys}))
+			}
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i := 0; i < v.Len() && i < len(n.Content); i++ {
+			setPositions(file, n.Content[i], v.Index(i))
+		}
+	}
+}

@@ -1,0 +1,25 @@
+// Package catalog is the `tunduk catalog` noun: the service catalog kept as
+// YAML in version control (validate, generate WSDL/OpenAPI, export the
+// public catalog) and its registration on the security server (plan,
+// apply, diff).
+package catalog
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+// NewCmdCatalog returns the catalog command group.
+func NewCmdCatalog(f *cli.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "catalog <command>",
+		Short: "Keep the Tunduk catalog and the security server's services in step",
+		Long: `The catalog is a directory of YAML files (default configs/catalog) describing the
+organisation, its information systems, the services they provide and consume,
+and the classifiers they use. These commands check it, generate the service
+descriptions, export the public catalog, and register it on the security server.`,
+	}
+	// One line per verb.
+	return cmd
+}
