@@ -1,0 +1,239 @@
+package hashchain
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/base64"
+	"errors"
+	"math/bits"
+	"strconv"
+)
+
+// Builder collects the input digests of a batch and builds X-Road's Merkle
+// tree over them, so that every input gets a hash chain leading to one top
+// hash. The tree shape is X-Road's (HashChainBuilder): a complete binary
+// tree stored as an array, with lone nodes promoted rather than duplicated,
+// so chains written here verify in X-Road and the other way round.
+//
+// Use [NewBuilder], [Builder.Add] once per message, then [Builder.Finish].
+type Builder struct {
+	h      crypto.Hash
+	uri    string
+	inputs [][]byte
+	multi  map[int][][]byte
+}
+
+// NewBuilder returns a builder hashing with h (SHA-256, SHA-384 or SHA-512).
+func NewBuilder(h crypto.Hash) (*Builder, error) {
+	uri, err := URIOf(h)
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{h: h, uri: uri, multi: map[int][][]byte{}}, nil
+}
+
+// Add adds one input: the digest of the message, followed by the digests
+// of its attachments (attachment1, attachment2, … in order). All digests
+// must have been computed with the builder's hash.
+func (b *Builder) Add(message []byte, attachments ...[]byte) {
+	if len(attachments) == 0 {
+		b.inputs = append(b.inputs, message)
+		return
+	}
+	parts := append([][]byte{message}, attachments...)
+	b.multi[len(b.inputs)] = parts
+	b.inputs = append(b.inputs, StepDigest(b.h, parts...))
+}
+
+// Len is the number of inputs added so far.
+func (b *Builder) Len() int { return len(b.inputs) }
+
+// ErrSingleInput is returned by Finish for a batch of one message without
+// attachments: X-Road signs such a message directly, without a hash chain.
+var ErrSingleInput = errors.New("hashchain: a single input without attachments needs no hash chain")
+
+// Tree is a finished Merkle tree.
+type Tree struct {
+	h      crypto.Hash
+	uri    string
+	inputs [][]byte
+	multi  map[int][][]byte
+	nodes  [][]byte
+	max    int
+}
+
+// Finish computes the tree.
+func (b *Builder) Finish() (*Tree, error) {
+	n := len(b.inputs)
+	if n == 0 {
+		return nil, errors.New("hashchain: no inputs")
+	}
+	if n == 1 && len(b.multi) == 0 {
+		return nil, ErrSingleInput
+	}
+	t := &Tree{h: b.h, uri: b.uri, inputs: b.inputs, multi: b.multi}
+	t.nodes = make([][]byte, (1<<ceilLog2(n))-1)
+	t.max = len(t.nodes) + n
+	if n < 2 {
+		return t, nil
+	}
+	for i := 0; i+1 < n; i += 2 {
+		t.nodes[parent(len(t.nodes)+i)] = StepDigest(t.h, t.inputs[i], t.inputs[i+1])
+	}
+	for start := len(t.nodes) / 2; start > 0; start /= 2 {
+		end := 2 * start
+		for i := start; i < end && t.nodes[i] != nil && t.nodes[i+1] != nil; i += 2 {
+			t.nodes[parent(i)] = StepDigest(t.h, t.nodes[i], t.nodes[i+1])
+		}
+	}
+	t.fix(0)
+	return t, nil
+}
+
+// Top is the tree's top hash: what the batch signature covers (through
+// the HashChainResult document).
+func (t *Tree) Top() []byte {
+	if len(t.inputs) == 1 {
+		return t.inputs[0]
+	}
+	return t.nodes[0]
+}
+
+// Len is the number of inputs (messages) in the tree.
+func (t *Tree) Len() int { return len(t.inputs) }
+
+// Result returns the HashChainResult document naming STEP0 of chainURI
+// (e.g. "/sig-hashchain.xml") and holding the top hash.
+func (t *Tree) Result(chainURI string) []byte {
+	var w bytes.Buffer
+	w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")
+	w.WriteString(`<ns2:HashChainResult URI="` + xmlAttr(chainURI+"#STEP0") + `" xmlns="` + NSDsig + `" xmlns:ns2="` + NS + `">` + "\n")
+	w.WriteString(`    <DigestMethod Algorithm="` + t.uri + `"/>` + "\n")
+	w.WriteString(`    <DigestValue>` + base64.StdEncoding.EncodeToString(t.Top()) + `</DigestValue>` + "\n")
+	w.WriteString(`</ns2:HashChainResult>`)
+	return w.Bytes()
+}
+
+// Chain returns the hash chain document for input i, whose message is
+// referenced as dataURI (e.g. "/message.xml"; attachments are
+// "/attachment1", …).
+func (t *Tree) Chain(i int, dataURI string) []byte {
+	var w bytes.Buffer
+	w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")
+	w.WriteString(`<ns2:HashChain xmlns="` + NSDsig + `" xmlns:ns2="` + NS + `">` + "\n")
+	w.WriteString(`    <ns2:DefaultDigestMethod Algorithm="` + t.uri + `"/>` + "\n")
+	step := 0
+	if len(t.inputs) > 1 {
+		node := 0
+		level := ceilLog2(len(t.inputs)) - 1
+		for node < len(t.nodes) {
+			dir := (i >> uint(level)) & 1
+			mine := child(node, dir)
+			other := child(node, 1-dir)
+			for t.get(mine) == nil && mine < t.max {
+				mine = child(mine, 0)
+				level--
+			}
+			var vals [2]string
+			if mine >= len(t.nodes) && t.multi[i] == nil {
+				vals[dir] = dataRef(dataURI, t.get(mine))
+			} else {
+				vals[dir] = `        <ns2:StepRef URI="#STEP` + strconv.Itoa(step+1) + `"/>` + "\n"
+			}
+			vals[1-dir] = hashValue(t.deep(other))
+			w.WriteString(`    <ns2:HashStep id="STEP` + strconv.Itoa(step) + `">` + "\n")
+			w.WriteString(vals[0])
+			w.WriteString(vals[1])
+			w.WriteString("    </ns2:HashStep>\n")
+			step++
+			node = mine
+			level--
+		}
+	}
+	if parts := t.multi[i]; parts != nil {
+		w.WriteString(`    <ns2:HashStep id="STEP` + strconv.Itoa(step) + `">` + "\n")
+		for k, p := range parts {
+			uri := dataURI
+			if k > 0 {
+				uri = "/attachment" + strconv.Itoa(k)
+			}
+			w.WriteString(dataRef(uri, p))
+		}
+		w.WriteString("    </ns2:HashStep>\n")
+	}
+	w.WriteString(`</ns2:HashChain>`)
+	return w.Bytes()
+}
+
+func dataRef(uri string, d []byte) string {
+	return `        <ns2:DataRef URI="` + xmlAttr(uri) + `">` + "\n" +
+		`            <DigestValue>` + base64.StdEncoding.EncodeToString(d) + `</DigestValue>` + "\n" +
+		"        </ns2:DataRef>\n"
+}
+
+func hashValue(d []byte) string {
+	return "        <ns2:HashValue>\n" +
+		`            <DigestValue>` + base64.StdEncoding.EncodeToString(d) + `</DigestValue>` + "\n" +
+		"        </ns2:HashValue>\n"
+}
+
+func xmlAttr(s string) string {
+	var b bytes.Buffer
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '"':
+			b.WriteString("&quot;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// fix computes the nodes an incomplete tree left empty, promoting a lone
+// left subtree instead of hashing it with nothing.
+func (t *Tree) fix(idx int) []byte {
+	if idx >= t.max {
+		return nil
+	}
+	if v := t.get(idx); v != nil {
+		return v
+	}
+	left := t.get(child(idx, 0))
+	if left == nil {
+		return t.fix(child(idx, 0))
+	}
+	right := t.fix(child(idx, 1))
+	if right == nil {
+		return left
+	}
+	t.nodes[idx] = StepDigest(t.h, left, right)
+	return t.nodes[idx]
+}
+
+func (t *Tree) get(idx int) []byte {
+	switch {
+	case idx < len(t.nodes):
+		return t.nodes[idx]
+	case idx < t.max:
+		return t.inputs[idx-len(t.nodes)]
+	}
+	return nil
+}
+
+func (t *Tree) deep(idx int) []byte {
+	v := t.get(idx)
+	for v == nil && idx < t.max {
+		idx = child(idx, 0)
+		v = t.get(idx)
+	}
+	return v
+}
+
+func parent(i int) int       { return (i - 1) / 2 }
+func child(i, n int) int     { return 2*i + 1 + n }
+func ceilLog2(n int) int     { return bits.Len(uint(n - 1)) }
