@@ -234,6 +234,6 @@ func (t *Tree) deep(idx int) []byte {
 	return v
 }
 
-func parent(i int) int       { return (i - 1) / 2 }
-func child(i, n int) int     { return 2*i + 1 + n }
-func ceilLog2(n int) int     { return bits.Len(uint(n - 1)) }
+func parent(i int) int   { return (i - 1) / 2 }
+func child(i, n int) int { return 2*i + 1 + n }
+func ceilLog2(n int) int { return bits.Len(uint(n - 1)) }

@@ -215,4 +215,3 @@ func decodeB64(s string) ([]byte, error) {
 	}, s)
 	return base64.StdEncoding.DecodeString(s)
 }
-
