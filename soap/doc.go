@@ -1,0 +1,23 @@
+// Package soap reads, checks and writes X-Road messages: the X-Road message
+// protocol PR-MESS 4.0 carried over SOAP 1.1, as plain text/xml, as SOAP with
+// Attachments (multipart/related) and as MTOM/XOP.
+//
+// A Message keeps the bytes it was parsed from, with offsets to the SOAP
+// header block, each header field, the body and the body's wrapper element.
+// Header values are views decoded from those bytes; nothing is re-marshalled.
+// That is what lets NewResponse copy a request's header block byte for byte
+// (X-Road's echo rule), and lets WriteTo reproduce a parsed message exactly.
+//
+// Validation follows what an X-Road security server checks at the adapter
+// level and reports X-Road's own fault codes (Client.MissingHeaderField,
+// Server.ServerProxy.ServiceFailed.InvalidBody, …) as *ValidationError.
+// Peers' faults are read in both the classic CamelCase form and X-Road 7.8's
+// snake case.
+//
+// Hostile input: DTDs (and so entity expansion, XXE, billion laughs) are
+// rejected, and Limits bounds size, nesting depth and the memory attachments
+// may use before they spill to temporary files.
+//
+// Non-goals: signatures and the security server's own checks (access rights,
+// member registration), SOAP 1.2, and mapping bodies to Go types.
+package soap

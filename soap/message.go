@@ -1,0 +1,237 @@
+package soap
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/textproto"
+)
+
+var errNotYet = errors.New("soap: not implemented yet")
+
+// Namespaces of SOAP 1.1 and X-Road's header schemas.
+const (
+	NSEnvelope    = "http://schemas.xmlsoap.org/soap/envelope/"
+	NSXRoad       = "http://x-road.eu/xsd/xroad.xsd"
+	NSIdentifiers = "http://x-road.eu/xsd/identifiers"
+	NSRepresent   = "http://x-road.eu/xsd/representation.xsd"
+	NSXOP         = "http://www.w3.org/2004/08/xop/include"
+)
+
+// Limits bounds what Parse accepts. The zero value is safe: every zero field
+// takes its default.
+type Limits struct {
+	MaxBytes           int64  // SOAP part (the envelope); default 10 MiB
+	MaxDepth           int    // XML element nesting; default 128
+	MaxMemory          int64  // attachment bytes held in memory before spilling to temp files; default 1 MiB
+	MaxAttachmentBytes int64  // all attachments together; default 1 GiB
+	TempDir            string // where attachments spill; default os.TempDir()
+}
+
+// Defaults for Limits.
+const (
+	DefaultMaxBytes           = 10 << 20
+	DefaultMaxDepth           = 128
+	DefaultMaxMemory          = 1 << 20
+	DefaultMaxAttachmentBytes = 1 << 30
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = DefaultMaxMemory
+	}
+	if l.MaxAttachmentBytes <= 0 {
+		l.MaxAttachmentBytes = DefaultMaxAttachmentBytes
+	}
+	return l
+}
+
+// Role says which side of an exchange a message is, for validation.
+type Role int
+
+// Roles.
+const (
+	RoleAny Role = iota
+	RoleRequest
+	RoleResponse
+)
+
+// String returns "any", "request" or "response".
+func (r Role) String() string {
+	switch r {
+	case RoleRequest:
+		return "request"
+	case RoleResponse:
+		return "response"
+	}
+	return "any"
+}
+
+// Header holds the X-Road header fields, decoded from the message bytes.
+// Optional fields absent from the message are "" or nil.
+type Header struct {
+	Client               ClientID
+	Service              *ServiceID // required in requests
+	ID                   string
+	UserID               string
+	Issue                string
+	ProtocolVersion      string
+	RequestHash          string // responses; base64
+	RequestHashAlgorithm string // the algorithmId URI
+	SecurityServer       *SecurityServerID
+	RepresentedParty     *RepresentedParty
+	SecurityToken        string
+	SecurityTokenType    string            // tokenType attribute of securityToken
+	CentralService       *CentralServiceID // legacy, tolerated
+	Unknown              []xml.Name        // unknown header elements, in order (their bytes stay in the message)
+}
+
+// HeaderField is one child element of the SOAP Header as it appears in the
+// message: its resolved name and its exact bytes.
+type HeaderField struct {
+	Name xml.Name
+	Raw  []byte
+}
+
+// Attachment is a MIME part after the SOAP part. Its content is held in
+// memory up to Limits.MaxMemory and in a temporary file beyond; Open reads
+// it either way.
+type Attachment struct {
+	Header      textproto.MIMEHeader
+	ContentID   string // without the angle brackets
+	ContentType string
+	Size        int64
+
+	rawHeader []byte // the part's header block exactly as received, incl. the blank line
+	data      []byte // content when held in memory
+	file      string // spill file when not
+}
+
+// Message is an X-Road SOAP message: the bytes as received or built, plus
+// offsets into them. Methods never modify the bytes.
+type Message struct {
+	contentType string
+	soap        []byte // SOAP part exactly as received
+	view        []byte // what offsets refer to: soap without BOM, transcoded to UTF-8 if needed
+	viewBase    int    // offset of view within soap when view aliases it (BOM), else -1
+
+	// multipart framing, byte exact: pre is everything before the SOAP
+	// part's content (preamble, delimiter, part header); each attachment
+	// has its own delimiter bytes; tail is the closing delimiter and
+	// epilogue.
+	multipart   bool
+	pre         []byte
+	attSep      [][]byte
+	attachments []*Attachment
+	tail        []byte
+
+	hdr     *Header
+	hdrErr  error // deferred header problem, reported by Validate
+	spans   spans
+	fields  []fieldSpan
+	fault   *Fault
+	bodyKid int // element children of Body
+}
+
+type span struct{ start, end int } // [start,end) in view; start<0 ⇒ absent
+
+type spans struct {
+	header, headerInner span
+	body, bodyInner     span
+	wrapper             span
+	wrapperName         xml.Name
+}
+
+type fieldSpan struct {
+	name xml.Name
+	span
+}
+
+// Parse reads a message with the given HTTP Content-Type. Attachments are
+// streamed and spill to temporary files beyond lim.MaxMemory; call Close to
+// remove them. Structural problems (content type, MIME, XML, not SOAP) are
+// *ValidationError with the X-Road fault code; header and body rules are
+// checked by Validate.
+func Parse(r io.Reader, contentType string, lim Limits) (*Message, error) {
+	return nil, errNotYet
+}
+
+// ParseBytes is Parse over bytes already in memory; the message aliases b.
+func ParseBytes(b []byte, contentType string, lim Limits) (*Message, error) {
+	return nil, errNotYet
+}
+
+// Header returns the decoded X-Road header (never nil; empty when the
+// message has no SOAP Header).
+func (m *Message) Header() *Header { return m.hdr }
+
+// HeaderFields returns the SOAP Header's child elements in order, with their
+// exact bytes.
+func (m *Message) HeaderFields() []HeaderField { return nil }
+
+// HasHeader reports whether the envelope has a SOAP Header element.
+func (m *Message) HasHeader() bool { return m.spans.header.start >= 0 }
+
+// SOAP returns the SOAP envelope bytes exactly as received (the first MIME
+// part when multipart, including any BOM).
+func (m *Message) SOAP() []byte { return m.soap }
+
+// Bytes returns the whole message (the HTTP body). For multipart messages it
+// assembles the parts, reading spilled attachments; prefer WriteTo for
+// large messages.
+func (m *Message) Bytes() []byte { return nil }
+
+// ContentType returns the HTTP Content-Type to send the message with.
+func (m *Message) ContentType() string { return m.contentType }
+
+// WriteTo writes the message exactly as it was received or built.
+func (m *Message) WriteTo(w io.Writer) (int64, error) { return 0, errNotYet }
+
+// BodyElement returns the bytes of the Body's first child element, the
+// wrapper (e.g. <ns:getX>…</ns:getX>), or nil.
+func (m *Message) BodyElement() []byte { return nil }
+
+// BodyName returns the wrapper element's name (Space is the namespace URI).
+func (m *Message) BodyName() xml.Name { return m.spans.wrapperName }
+
+// Attachments returns the MIME parts after the SOAP part, in order.
+func (m *Message) Attachments() []*Attachment { return m.attachments }
+
+// Attachment returns the attachment with the given Content-ID (with or
+// without angle brackets, or a "cid:" URL as in xop:Include and swaRef), or
+// nil.
+func (m *Message) Attachment(cid string) *Attachment { return nil }
+
+// IsMultipart reports whether the message is SOAP with Attachments or MTOM.
+func (m *Message) IsMultipart() bool { return m.multipart }
+
+// Fault returns the SOAP fault when the message is one.
+func (m *Message) Fault() (*Fault, bool) { return m.fault, m.fault != nil }
+
+// Close removes attachments' temporary files. It is safe to call twice.
+func (m *Message) Close() error { return nil }
+
+// Open returns a reader of the attachment's content.
+func (a *Attachment) Open() (io.ReadCloser, error) { return nil, errNotYet }
+
+// Validate checks the message as an X-Road security server does at the
+// adapter level, for the given role, returning a *ValidationError with the
+// X-Road fault code. A SOAP fault is a valid response (it is passed through);
+// as a request it is rejected with the fault's own code, as X-Road does.
+func (m *Message) Validate(role Role) error { return errNotYet }
+
+// CheckHTTP applies X-Road's HTTP-level rules for a request: the method must
+// be POST (CodeInvalidHTTPMethod) and a SOAPAction header, when present, must
+// be a quoted string (CodeInvalidSoapAction). Pass soapAction == nil when the
+// header is absent.
+func CheckHTTP(method string, soapAction *string) error { return errNotYet }
+
+// NewFault returns a complete SOAP 1.1 envelope carrying f, to be sent as
+// text/xml; charset=UTF-8.
+func NewFault(f Fault) []byte { return nil }
