@@ -1,0 +1,372 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tunduk-kg/tunduk/adapter/checks"
+)
+
+// tmplData is what templates see. Values are already escaped for where
+// they land (XML text or a URL path segment), so a template cannot be made
+// to inject markup.
+type tmplData struct {
+	INN, PIN, RepresentativePIN, UserID, OfficerPIN, Issue string
+	Vars                                                   map[string]string
+}
+
+func sampleData(vars map[string]string) tmplData {
+	return tmplData{INN: "01234567890123", PIN: "21505199012345", RepresentativePIN: "21505199012345",
+		UserID: "KG21505199012345", OfficerPIN: "21505199012345", Issue: "tender-1", Vars: vars}
+}
+
+func escaped(in Input, vars map[string]string, esc func(string) string) tmplData {
+	v := make(map[string]string, len(vars))
+	for k, s := range vars {
+		v[k] = esc(s)
+	}
+	return tmplData{INN: esc(in.INN), PIN: esc(in.PIN), RepresentativePIN: esc(in.RepresentativePIN),
+		UserID: esc(in.UserID), OfficerPIN: esc(in.OfficerPIN), Issue: esc(in.Issue), Vars: v}
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s)) //nolint:errcheck // strings.Builder does not fail
+	return b.String()
+}
+
+// Body renders the content of the SOAP body wrapper for in (SOAP styles).
+func (m *Mapping) Body(in Input) ([]byte, error) {
+	if m.request == nil {
+		return nil, fmt.Errorf("mapping: %s: not a SOAP mapping", m.Check.Name)
+	}
+	var b bytes.Buffer
+	if err := m.request.Execute(&b, escaped(in, m.vars, xmlEscape)); err != nil {
+		return nil, fmt.Errorf("mapping: %s: request template: %w", m.Check.Name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// PathSuffix renders the REST path suffix for in (REST style); it is
+// appended to /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE.
+func (m *Mapping) PathSuffix(in Input) (string, error) {
+	if m.path == nil {
+		return "", fmt.Errorf("mapping: %s: not a REST mapping", m.Check.Name)
+	}
+	var b strings.Builder
+	if err := m.path.Execute(&b, escaped(in, m.vars, url.PathEscape)); err != nil {
+		return "", fmt.Errorf("mapping: %s: path template: %w", m.Check.Name, err)
+	}
+	return b.String(), nil
+}
+
+// node is a parsed answer: XML elements by local name, or JSON objects
+// (keys become children; array items become repeated children).
+type node struct {
+	name string
+	text string
+	kids []*node
+}
+
+const (
+	maxNodes = 100000
+	maxDepth = 64
+)
+
+// ReadSOAP reads a SOAP answer's body wrapper element (the bytes of
+// <serviceCodeResponse>…</serviceCodeResponse>).
+func (m *Mapping) ReadSOAP(wrapper []byte) (*Answer, error) {
+	root, err := parseXML(wrapper)
+	if err != nil {
+		return nil, m.malformed("body is not well-formed XML")
+	}
+	if want := m.Service.ServiceCode + "Response"; root.name != want {
+		return nil, m.malformed(fmt.Sprintf("body wrapper is <%s>, want <%s>", root.name, want))
+	}
+	return m.read(root)
+}
+
+// ReadREST reads a REST answer: HTTP status and JSON body.
+func (m *Mapping) ReadREST(status int, body []byte) (*Answer, error) {
+	code := strconv.Itoa(status)
+	for _, s := range m.notFound {
+		if s == status {
+			return &Answer{Outcome: NotFound, Code: code}, nil
+		}
+	}
+	switch {
+	case status == 400 || status == 422:
+		return &Answer{Outcome: Rejected, Code: code}, nil
+	case status < 200 || status > 299:
+		return &Answer{Outcome: ProviderError, Code: code}, nil
+	}
+	root, err := parseJSON(body)
+	if err != nil {
+		return nil, m.malformed("body is not a JSON object")
+	}
+	a, err := m.read(root)
+	if err == nil && a.Code == "" {
+		a.Code = code
+	}
+	return a, err
+}
+
+func (m *Mapping) malformed(reason string) error {
+	return &MalformedError{Check: m.Check.Name, Reason: reason}
+}
+
+func (m *Mapping) read(root *node) (*Answer, error) {
+	a := &Answer{Outcome: OK}
+	for i, r := range m.status {
+		found := find(root, r.path)
+		if len(found) == 0 {
+			if r.missing == "" {
+				return nil, m.malformed(fmt.Sprintf("status element %s is missing", strings.Join(r.path, "/")))
+			}
+			if r.missing != OK {
+				return &Answer{Outcome: r.missing}, nil
+			}
+			continue
+		}
+		code := strings.TrimSpace(found[0].text)
+		o, ok := r.codes[code]
+		if !ok {
+			o = r.otherwise
+		}
+		if i == 0 || o != OK {
+			a.Code = code
+		}
+		if o != OK {
+			a.Outcome = o
+			return a, nil
+		}
+	}
+	f, err := m.readFields(root, m.fields, "")
+	if err != nil {
+		return nil, err
+	}
+	a.Fields = f
+	return a, nil
+}
+
+func (m *Mapping) readFields(at *node, specs []fieldSpec, prefix string) (map[string]any, error) {
+	out := make(map[string]any, len(specs))
+	check := m.Check
+	for _, s := range specs {
+		req := required(check, prefix, s.name)
+		found := find(at, s.path)
+		if s.typ == checks.List {
+			items := make([]map[string]any, 0, len(found))
+			for _, n := range found {
+				if isEmptyContainer(n, s) {
+					continue
+				}
+				item, err := m.readFields(n, s.fields, s.name)
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, item)
+			}
+			if len(found) == 0 && req && !pathParentExists(at, s.path) {
+				return nil, m.malformed(fmt.Sprintf("required list %s is missing", strings.Join(s.path, "/")))
+			}
+			out[s.name] = items
+			continue
+		}
+		if len(found) == 0 {
+			if req {
+				return nil, m.malformed(fmt.Sprintf("required element %s is missing", strings.Join(s.path, "/")))
+			}
+			continue
+		}
+		text := strings.TrimSpace(found[0].text)
+		v, err := convert(s, text)
+		if err != nil {
+			return nil, m.malformed(fmt.Sprintf("element %s: %v", strings.Join(s.path, "/"), err))
+		}
+		out[s.name] = v
+	}
+	return out, nil
+}
+
+// isEmptyContainer skips the lone empty element an XML serializer writes
+// for an empty list (<Founders><Founder/></Founders> is rare but seen).
+func isEmptyContainer(n *node, s fieldSpec) bool {
+	return len(n.kids) == 0 && strings.TrimSpace(n.text) == "" && len(s.fields) > 0
+}
+
+// pathParentExists lets a list be empty when its container is present
+// (<Founders/>, "founders": []).
+func pathParentExists(at *node, path []string) bool {
+	return len(path) > 1 && len(find(at, path[:len(path)-1])) > 0
+}
+
+func required(c checks.Check, list, name string) bool {
+	fields := c.Fields
+	if list != "" {
+		f, _ := c.Field(list)
+		fields = f.Fields
+	}
+	for _, f := range fields {
+		if f.Name == name {
+			return f.Required
+		}
+	}
+	return false
+}
+
+func convert(s fieldSpec, text string) (any, error) {
+	switch s.typ {
+	case checks.Bool:
+		if s.truthy != nil {
+			return s.truthy[text], nil
+		}
+		switch strings.ToLower(text) {
+		case "true", "1", "yes", "y":
+			return true, nil
+		case "false", "0", "no", "n":
+			return false, nil
+		}
+		return nil, errors.New("not a boolean")
+	case checks.Number:
+		t := strings.ReplaceAll(strings.ReplaceAll(text, " ", ""), ",", ".")
+		if _, err := strconv.ParseFloat(t, 64); err != nil || t == "" {
+			return nil, errors.New("not a number")
+		}
+		return json.Number(t), nil
+	default:
+		return text, nil
+	}
+}
+
+func find(at *node, path []string) []*node {
+	cur := []*node{at}
+	for _, p := range path {
+		var next []*node
+		for _, n := range cur {
+			for _, k := range n.kids {
+				if k.name == p {
+					next = append(next, k)
+				}
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		cur = next
+	}
+	return cur
+}
+
+func parseXML(b []byte) (*node, error) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	var stack []*node
+	var root *node
+	count := 0
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			count++
+			if count > maxNodes || len(stack) >= maxDepth {
+				return nil, errors.New("answer too large or too deep")
+			}
+			n := &node{name: t.Name.Local}
+			if len(stack) == 0 {
+				if root != nil {
+					return nil, errors.New("more than one root")
+				}
+				root = n
+			} else {
+				p := stack[len(stack)-1]
+				p.kids = append(p.kids, n)
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].text += string(t)
+			}
+		case xml.Directive:
+			return nil, errors.New("directives are not allowed")
+		}
+	}
+	if root == nil {
+		return nil, errors.New("no element")
+	}
+	return root, nil
+}
+
+func parseJSON(b []byte) (*node, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not an object")
+	}
+	root := &node{}
+	count := 0
+	if err := fromJSON(root, obj, 0, &count); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+func fromJSON(n *node, v any, depth int, count *int) error {
+	*count++
+	if depth > maxDepth || *count > maxNodes {
+		return errors.New("answer too large or too deep")
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if arr, ok := x.([]any); ok {
+				for _, item := range arr {
+					c := &node{name: k}
+					if err := fromJSON(c, item, depth+1, count); err != nil {
+						return err
+					}
+					n.kids = append(n.kids, c)
+				}
+				if len(arr) == 0 {
+					n.kids = append(n.kids, &node{name: k}) // an empty list's container
+				}
+				continue
+			}
+			c := &node{name: k}
+			if err := fromJSON(c, x, depth+1, count); err != nil {
+				return err
+			}
+			n.kids = append(n.kids, c)
+		}
+	case nil:
+	case string:
+		n.text = t
+	case json.Number:
+		n.text = t.String()
+	case bool:
+		n.text = strconv.FormatBool(t)
+	default:
+		return fmt.Errorf("unexpected JSON value %T", v)
+	}
+	return nil
+}

@@ -1,0 +1,474 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tunduk-kg/tunduk/adapter/checks"
+	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// file is the YAML shape of a mapping.
+type file struct {
+	Check     string            `yaml:"check"`
+	Style     Style             `yaml:"style"`
+	Service   string            `yaml:"service"`
+	Public    *bool             `yaml:"public"`
+	Discover  string            `yaml:"discover"`
+	Namespace string            `yaml:"namespace"`
+	Timeout   string            `yaml:"timeout"`
+	Vars      map[string]string `yaml:"vars"`
+	Request   string            `yaml:"request"`
+	Method    string            `yaml:"method"`
+	Path      string            `yaml:"path"`
+	Status    []statusYAML      `yaml:"status"`
+	NotFound  []int             `yaml:"notFound"`
+	Fields    map[string]fieldYAML `yaml:"fields"`
+}
+
+type statusYAML struct {
+	Path      string             `yaml:"path"`
+	Codes     map[string]Outcome `yaml:"codes"`
+	Otherwise Outcome            `yaml:"otherwise"`
+	Missing   Outcome            `yaml:"missing"`
+}
+
+type fieldYAML struct {
+	Path   string               `yaml:"path"`
+	True   []string             `yaml:"true"`
+	Fields map[string]fieldYAML `yaml:"fields"`
+}
+
+// Problem is one thing wrong in a mapping file.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// Error lists every problem found while loading mappings.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	s := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		s[i] = p.String()
+	}
+	return "mapping: invalid:\n  " + strings.Join(s, "\n  ")
+}
+
+// LoadFile reads and validates one mapping file.
+func LoadFile(path string) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// LoadDir loads every *.yaml / *.yml file in dir. Two mappings for the same
+// check are an error. Problems of all files are reported together.
+func LoadDir(dir string) ([]*Mapping, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
+	var paths []string
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	return LoadFiles(paths)
+}
+
+// LoadFiles loads the given mapping files; see LoadDir.
+func LoadFiles(paths []string) ([]*Mapping, error) {
+	var out []*Mapping
+	var all Error
+	seen := map[string]string{}
+	for _, p := range paths {
+		m, err := LoadFile(p)
+		var me *Error
+		switch {
+		case errors.As(err, &me):
+			all.Problems = append(all.Problems, me.Problems...)
+			continue
+		case err != nil:
+			all.Problems = append(all.Problems, Problem{File: p, Msg: err.Error()})
+			continue
+		}
+		if prev, dup := seen[m.Check.Name]; dup {
+			all.Problems = append(all.Problems, Problem{File: p, Msg: fmt.Sprintf("check %q is already mapped in %s", m.Check.Name, prev)})
+			continue
+		}
+		seen[m.Check.Name] = p
+		out = append(out, m)
+	}
+	if len(all.Problems) > 0 {
+		return nil, &all
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Check.Name < out[j].Check.Name })
+	return out, nil
+}
+
+// Parse validates a mapping held in memory; name is used in messages.
+func Parse(name string, data []byte) (*Mapping, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &Error{Problems: yamlProblems(name, err)}
+	}
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Problems: []Problem{{File: name, Msg: "empty mapping"}}}
+		}
+		return nil, &Error{Problems: yamlProblems(name, err)}
+	}
+	v := validator{name: name, root: &root}
+	m := v.build(&f)
+	if len(v.problems) > 0 {
+		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
+		return nil, &Error{Problems: v.problems}
+	}
+	m.File = name
+	return m, nil
+}
+
+type validator struct {
+	name     string
+	root     *yaml.Node
+	problems []Problem
+}
+
+func (v *validator) addf(path, format string, args ...any) {
+	v.problems = append(v.problems, Problem{File: v.name, Line: lineOf(v.root, path), Msg: fmt.Sprintf(format, args...)})
+}
+
+var segment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
+
+func (v *validator) build(f *file) *Mapping {
+	m := &Mapping{Style: f.Style, Discover: f.Discover, Namespace: f.Namespace, vars: f.Vars, notFound: f.NotFound}
+	c, ok := checks.Lookup(f.Check)
+	switch {
+	case f.Check == "":
+		v.addf("check", "check is required; one of %s", strings.Join(checks.Names(), ", "))
+	case !ok:
+		v.addf("check", "unknown check %q; one of %s", f.Check, strings.Join(checks.Names(), ", "))
+	}
+	m.Check = c
+
+	switch f.Style {
+	case Legacy, WCF, REST:
+	case "":
+		v.addf("style", "style is required: legacy, wcf or rest")
+	default:
+		v.addf("style", "unknown style %q; use legacy, wcf or rest", f.Style)
+	}
+
+	if f.Service == "" {
+		v.addf("service", "service is required, e.g. central-server/GOV/70000002/gns-service/serviceCode/v1")
+	} else if sid, err := soap.ParseServiceID(f.Service); err != nil {
+		v.addf("service", "not a service id (%v)", err)
+	} else {
+		m.Service = sid
+	}
+	m.Public = f.Public == nil || *f.Public
+	if !m.Public && strings.TrimSpace(f.Discover) == "" {
+		v.addf("public", "a non-public service code needs 'discover:' saying how to find it, e.g. tunduk meta list-methods SUBSYSTEM")
+	}
+	if f.Timeout != "" {
+		d, err := time.ParseDuration(f.Timeout)
+		if err != nil || d <= 0 {
+			v.addf("timeout", "timeout %q is not a positive duration such as 10s", f.Timeout)
+		}
+		m.Timeout = d
+	}
+	for k := range f.Vars {
+		if !segment.MatchString(k) {
+			v.addf("vars."+k, "variable name %q must be a simple identifier", k)
+		}
+	}
+
+	sample := sampleData(m.vars)
+	if f.Style == REST {
+		if f.Request != "" {
+			v.addf("request", "rest mappings take no request body; use path")
+		}
+		if f.Namespace != "" {
+			v.addf("namespace", "rest mappings take no namespace")
+		}
+		m.Method = strings.ToUpper(f.Method)
+		if m.Method == "" {
+			m.Method = http.MethodGet
+		}
+		if m.Method != http.MethodGet {
+			v.addf("method", "only GET is supported for rest checks (reads must be safe to retry)")
+		}
+		if f.Path != "" && !strings.HasPrefix(f.Path, "/") {
+			v.addf("path", "path must start with /")
+		}
+		m.path = v.template("path", f.Path, sample, false)
+		for i, s := range f.NotFound {
+			if s < 200 || s > 599 {
+				v.addf(fmt.Sprintf("notFound[%d]", i), "%d is not an HTTP status", s)
+			}
+		}
+		if len(f.NotFound) == 0 {
+			m.notFound = []int{http.StatusNoContent, http.StatusNotFound}
+		}
+	} else if f.Style != "" {
+		if f.Method != "" || f.Path != "" || len(f.NotFound) > 0 {
+			v.addf("style", "method, path and notFound apply to rest mappings only")
+		}
+		if strings.TrimSpace(f.Request) == "" {
+			v.addf("request", "request is required: the body wrapper's content (the wrapper <%s> is added from the service code)", m.Service.ServiceCode)
+		}
+		m.request = v.template("request", f.Request, sample, true)
+		if f.Style == Legacy && m.request != nil {
+			if root := fragmentRoot(m.request, sample); root != "request" {
+				v.addf("request", "legacy style wraps the input in <request>…</request>; the template's top element is <%s>", root)
+			}
+		}
+	}
+
+	for i, s := range f.Status {
+		p := fmt.Sprintf("status[%d]", i)
+		r := statusRule{path: v.path(p+".path", s.Path), codes: s.Codes, otherwise: s.Otherwise, missing: s.Missing}
+		if len(s.Codes) == 0 {
+			v.addf(p+".codes", "codes is required: business code → ok, not-found, rejected or provider-error")
+		}
+		for code, o := range s.Codes {
+			if !validOutcome(o) {
+				v.addf(p+".codes."+code, "unknown outcome %q; use ok, not-found, rejected or provider-error", o)
+			}
+		}
+		if r.otherwise == "" {
+			r.otherwise = ProviderError
+		} else if !validOutcome(r.otherwise) {
+			v.addf(p+".otherwise", "unknown outcome %q", r.otherwise)
+		}
+		if r.missing != "" && !validOutcome(r.missing) {
+			v.addf(p+".missing", "unknown outcome %q", r.missing)
+		}
+		if f.Style == Legacy && len(r.path) > 0 && r.path[0] != "response" {
+			v.addf(p+".path", "legacy answers carry their data under response/; path %q does not", s.Path)
+		}
+		m.status = append(m.status, r)
+	}
+	if len(f.Status) == 0 && f.Style != REST {
+		v.addf("status", "SOAP mappings need at least one status rule (e.g. CauseOfError or response/status)")
+	}
+
+	if ok {
+		m.fields = v.fields("fields", f.Fields, c.Fields, f.Style)
+	}
+	return m
+}
+
+func (v *validator) fields(at string, got map[string]fieldYAML, want []checks.Field, style Style) []fieldSpec {
+	var out []fieldSpec
+	for _, w := range want {
+		g, ok := got[w.Name]
+		if !ok {
+			if w.Required {
+				v.addf(at, "required result field %q is not mapped", w.Name)
+			}
+			continue
+		}
+		p := at + "." + w.Name
+		fs := fieldSpec{name: w.Name, typ: w.Type, path: v.path(p+".path", g.Path)}
+		if at == "fields" && style == Legacy && len(fs.path) > 0 && fs.path[0] != "response" {
+			v.addf(p+".path", "legacy answers carry their data under response/; path %q does not", g.Path)
+		}
+		if len(g.True) > 0 {
+			if w.Type != checks.Bool {
+				v.addf(p+".true", "true: applies to bool fields only; %s is %s", w.Name, w.Type)
+			}
+			fs.truthy = map[string]bool{}
+			for _, t := range g.True {
+				fs.truthy[t] = true
+			}
+		}
+		if w.Type == checks.List {
+			fs.fields = v.fields(p+".fields", g.Fields, w.Fields, "")
+		} else if len(g.Fields) > 0 {
+			v.addf(p+".fields", "%s is a %s, not a list", w.Name, w.Type)
+		}
+		out = append(out, fs)
+	}
+	names := make([]string, 0, len(got))
+	for k := range got {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		found := false
+		for _, w := range want {
+			found = found || w.Name == k
+		}
+		if !found {
+			var known []string
+			for _, w := range want {
+				known = append(known, w.Name)
+			}
+			v.addf(at+"."+k, "unknown result field %q; known: %s", k, strings.Join(known, ", "))
+		}
+	}
+	return out
+}
+
+func (v *validator) path(at, s string) []string {
+	if s == "" {
+		v.addf(at, "path is required")
+		return nil
+	}
+	parts := strings.Split(s, "/")
+	for _, p := range parts {
+		if !segment.MatchString(p) {
+			v.addf(at, "path %q: segment %q is not an element name", s, p)
+			return nil
+		}
+	}
+	return parts
+}
+
+// template parses a template and runs it on sample data; for XML
+// templates the output must be a well-formed fragment.
+func (v *validator) template(at, text string, sample tmplData, isXML bool) *template.Template {
+	t, err := template.New(at).Option("missingkey=error").Parse(text)
+	if err != nil {
+		v.addf(at, "template: %v", err)
+		return nil
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, sample); err != nil {
+		v.addf(at, "template: %v (available: .INN .PIN .RepresentativePIN .UserID .OfficerPIN .Issue .Vars.NAME)", err)
+		return nil
+	}
+	if isXML {
+		if err := wellFormed(b.Bytes()); err != nil {
+			v.addf(at, "the request body is not well-formed XML: %v", err)
+			return nil
+		}
+	}
+	return t
+}
+
+func wellFormed(frag []byte) error {
+	d := xml.NewDecoder(io.MultiReader(strings.NewReader("<x>"), bytes.NewReader(frag), strings.NewReader("</x>")))
+	d.Strict = true
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, ok := tok.(xml.Directive); ok {
+			return errors.New("directives (DOCTYPE) are not allowed")
+		}
+	}
+}
+
+// fragmentRoot returns the local name of the first element of the
+// rendered fragment.
+func fragmentRoot(t *template.Template, sample tmplData) string {
+	var b bytes.Buffer
+	if t.Execute(&b, sample) != nil {
+		return ""
+	}
+	d := xml.NewDecoder(&b)
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return ""
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name.Local
+		}
+	}
+}
+
+func yamlProblems(name string, err error) []Problem {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var out []Problem
+	for _, m := range msgs {
+		m = strings.TrimPrefix(m, "yaml: ")
+		p := Problem{File: name, Msg: m}
+		if rest, ok := strings.CutPrefix(m, "line "); ok {
+			if n, after, ok := strings.Cut(rest, ":"); ok {
+				if line, err := strconv.Atoi(n); err == nil {
+					p.Line, p.Msg = line, strings.TrimSpace(after)
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// lineOf finds the line of a dotted path ("status[1].codes.OK") in the
+// YAML tree — the key's line for map entries — or of the deepest node it
+// reaches.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range strings.Split(strings.ReplaceAll(path, "[", ".["), ".") {
+		if part == "" {
+			continue
+		}
+		var next *yaml.Node
+		nextLine := 0
+		if strings.HasPrefix(part, "[") {
+			i, err := strconv.Atoi(strings.Trim(part, "[]"))
+			if err == nil && n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+				nextLine = next.Line
+			}
+		} else if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part {
+					next, nextLine = n.Content[i+1], n.Content[i].Line
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n, line = next, nextLine
+	}
+	return line
+}
