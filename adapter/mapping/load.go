@@ -24,19 +24,19 @@ import (
 
 // file is the YAML shape of a mapping.
 type file struct {
-	Check     string            `yaml:"check"`
-	Style     Style             `yaml:"style"`
-	Service   string            `yaml:"service"`
-	Public    *bool             `yaml:"public"`
-	Discover  string            `yaml:"discover"`
-	Namespace string            `yaml:"namespace"`
-	Timeout   string            `yaml:"timeout"`
-	Vars      map[string]string `yaml:"vars"`
-	Request   string            `yaml:"request"`
-	Method    string            `yaml:"method"`
-	Path      string            `yaml:"path"`
-	Status    []statusYAML      `yaml:"status"`
-	NotFound  []int             `yaml:"notFound"`
+	Check     string               `yaml:"check"`
+	Style     Style                `yaml:"style"`
+	Service   string               `yaml:"service"`
+	Public    *bool                `yaml:"public"`
+	Discover  string               `yaml:"discover"`
+	Namespace string               `yaml:"namespace"`
+	Timeout   string               `yaml:"timeout"`
+	Vars      map[string]string    `yaml:"vars"`
+	Request   string               `yaml:"request"`
+	Method    string               `yaml:"method"`
+	Path      string               `yaml:"path"`
+	Status    []statusYAML         `yaml:"status"`
+	NotFound  []int                `yaml:"notFound"`
 	Fields    map[string]fieldYAML `yaml:"fields"`
 }
 
