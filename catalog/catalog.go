@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // DefaultInstance is the X-Road instance identifier of production Tunduk.
@@ -608,4 +610,36 @@ func (c *Catalog) serviceMatches(s *Service, ref string) bool {
 		}
 	}
 	return false
+}
+
+// ClientID returns the organisation's X-Road member identifier.
+func (o *Organisation) ClientID() soap.ClientID {
+	return soap.ClientID{Instance: o.InstanceOrDefault(), MemberClass: o.MemberClass, MemberCode: o.MemberCode}
+}
+
+// SubsystemID returns the X-Road identifier of the organisation's
+// subsystem code, e.g. SUBSYSTEM:central-server/GOV/70000012/supplier-registry.
+func (o *Organisation) SubsystemID(code string) soap.ClientID {
+	id := o.ClientID()
+	id.SubsystemCode = code
+	return id
+}
+
+// ServiceID returns the service's X-Road identifier under organisation o.
+func (s *Service) ServiceID(o *Organisation) soap.ServiceID {
+	return soap.ServiceID{ClientID: o.SubsystemID(s.Subsystem), ServiceCode: s.Code, ServiceVersion: s.Version}
+}
+
+// Consumers parses AllowedConsumers. The catalog is validated before use,
+// so an error here means Validate was skipped.
+func (s *Service) Consumers() ([]soap.ClientID, error) {
+	out := make([]soap.ClientID, 0, len(s.AllowedConsumers))
+	for _, c := range s.AllowedConsumers {
+		id, err := soap.ParseClientID(c)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: service %s: allowed consumer: %w", s.FullCode(), err)
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
