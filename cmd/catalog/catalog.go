@@ -7,6 +7,7 @@ package catalog
 import (
 	"github.com/spf13/cobra"
 
+	validatecmd "github.com/tunduk-kg/tunduk/cmd/catalog/validate"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -21,5 +22,6 @@ and the classifiers they use. These commands check it, generate the service
 descriptions, export the public catalog, and register it on the security server.`,
 	}
 	// One line per verb.
+	cmd.AddCommand(validatecmd.NewCmdValidate(f, nil))
 	return cmd
 }

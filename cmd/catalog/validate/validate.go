@@ -1,0 +1,87 @@
+// Package validate is `tunduk catalog validate`: check a catalog directory
+// against the rules the Tunduk operator refuses registrations for.
+package validate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+// DefaultDir is where the catalog lives in a checkout.
+const DefaultDir = "configs/catalog"
+
+// ValidateOptions are the verb's inputs.
+type ValidateOptions struct {
+	IO cli.IOStreams
+	// Dir is the catalog directory.
+	Dir string
+	// Strict makes warnings fail the check too.
+	Strict bool
+}
+
+// NewCmdValidate returns the validate verb; runF nil runs it for real.
+func NewCmdValidate(f *cli.Factory, runF func(*ValidateOptions) error) *cobra.Command {
+	opts := &ValidateOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "validate [--dir DIR]",
+		Short: "Check the catalog for what the Tunduk operator would refuse",
+		Long: `Check the catalog's completeness and correctness: ky/ru/en titles, legal basis,
+declared personal data, classifier references, unique service codes, X-Road
+identifiers, SLA numbers, authorised persons. Each problem is printed as
+FILE:LINE: PATH: what to fix. Exits 1 when there are errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return validateRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Dir, "dir", DefaultDir, "catalog directory")
+	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "treat warnings as errors")
+	return cmd
+}
+
+func validateRun(opts *ValidateOptions) error {
+	c, err := catalog.Load(opts.Dir)
+	var probs catalog.Problems
+	switch {
+	case errors.As(err, &probs):
+		// syntax problems: report them, the rules cannot run on a partial catalog
+	case err != nil:
+		return err
+	default:
+		probs = c.Validate()
+	}
+	nerr, nwarn := 0, 0
+	for _, p := range probs {
+		if p.File != "" && c != nil && p.File != c.Dir {
+			p.File = joinDir(opts.Dir, p.File)
+		}
+		fmt.Fprintln(opts.IO.Out, p)
+		if p.Severity == catalog.Error {
+			nerr++
+		} else {
+			nwarn++
+		}
+	}
+	if nerr > 0 || (opts.Strict && nwarn > 0) {
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %d error(s), %d warning(s)\n", opts.Dir, nerr, nwarn)
+		return cli.Invalid()
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "%s: valid: %d system(s), %d service(s), %d classifier(s), %d warning(s)\n",
+		opts.Dir, len(c.Systems), len(c.Services), len(c.Classifiers), nwarn)
+	return nil
+}
+
+func joinDir(dir, file string) string {
+	if dir == "" || dir == "." {
+		return file
+	}
+	return dir + "/" + file
+}

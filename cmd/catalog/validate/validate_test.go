@@ -1,0 +1,93 @@
+package validate
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantDir string
+		strict  bool
+		wantErr bool
+	}{
+		{nil, DefaultDir, false, false},
+		{[]string{"--dir", "x/y"}, "x/y", false, false},
+		{[]string{"--strict"}, DefaultDir, true, false},
+		{[]string{"extra"}, "", false, true},
+	} {
+		var got *ValidateOptions
+		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%v: err = %v", tc.args, err)
+		}
+		if err == nil && (got.Dir != tc.wantDir || got.Strict != tc.strict) {
+			t.Errorf("%v: got %+v", tc.args, got)
+		}
+	}
+}
+
+func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}
+	cmd := NewCmdValidate(f, nil)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), errOut.String(), cli.CodeOf(err)
+}
+
+func TestRun(t *testing.T) {
+	// The example catalog is valid.
+	out, errOut, code := run(t, "--dir", "../../../configs/catalog")
+	if code != cli.ExitOK {
+		t.Fatalf("example catalog: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "valid: 2 system(s), 2 service(s)") {
+		t.Errorf("summary: %q", errOut)
+	}
+
+	// An invalid catalog: exit 1 and FILE:LINE: PATH: message.
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../../testdata/catalog/invalid/missing-legal-basis.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "catalog.yaml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = run(t, "--dir", dir)
+	if code != cli.ExitInvalid {
+		t.Fatalf("exit %d, want %d", code, cli.ExitInvalid)
+	}
+	want := dir + "/catalog.yaml:30: services[getStatus.v1].legalBasis: no legal basis"
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("output %q does not start with %q", out, want)
+	}
+
+	// A YAML syntax error is reported with its line, exit 1.
+	if err := os.WriteFile(filepath.Join(dir, "catalog.yaml"), []byte("services:\n  - code: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = run(t, "--dir", dir)
+	if code != cli.ExitInvalid || !strings.Contains(out, "catalog.yaml:") {
+		t.Errorf("syntax error: exit %d, output %q", code, out)
+	}
+
+	// A missing directory is a failure to run, not an invalid catalog.
+	_, _, code = run(t, "--dir", filepath.Join(dir, "nope"))
+	if code != cli.ExitFailure {
+		t.Errorf("missing dir: exit %d, want %d", code, cli.ExitFailure)
+	}
+}
