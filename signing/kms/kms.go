@@ -209,3 +209,24 @@ func Fingerprint(pub crypto.PublicKey) string {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
 }
+
+// CertificateManager is implemented by backends that can keep a key's
+// certificate beside it (a PKCS#11 token stores it as a CKO_CERTIFICATE
+// object with the key's label and id, as X-Road's security server does).
+// Callers check for it with a type assertion.
+type CertificateManager interface {
+	LoadCertificate(req *LoadCertificateRequest) (*x509.Certificate, error)
+	StoreCertificate(req *StoreCertificateRequest) error
+}
+
+// LoadCertificateRequest names the key whose certificate is wanted.
+type LoadCertificateRequest struct {
+	Name string // key URI
+}
+
+// StoreCertificateRequest stores a certificate for a key. The backend does
+// not check that it matches the key; callers do (see signing/certs).
+type StoreCertificateRequest struct {
+	Name        string // key URI
+	Certificate *x509.Certificate
+}

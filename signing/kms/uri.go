@@ -154,29 +154,35 @@ func ReadPINFile(src string) (string, error) {
 
 // String gives the URI back with attributes re-encoded and any pin-value
 // replaced by "[redacted]", so it is safe to log.
-func (u *URI) String() string {
+func (u *URI) String() string { return u.format(true) }
+
+// Encode gives the URI back with every attribute, pin-value included. Use
+// it to hand a key URI on, never to log one.
+func (u *URI) Encode() string { return u.format(false) }
+
+func (u *URI) format(redact bool) string {
 	var b strings.Builder
 	b.WriteString(u.Scheme)
 	b.WriteByte(':')
 	if u.Scheme != "pkcs11" {
 		b.WriteString(u.Opaque)
 	} else {
-		writeAttrs(&b, u.path, ";")
+		writeAttrs(&b, u.path, ";", redact)
 	}
 	if len(u.query) > 0 {
 		b.WriteByte('?')
-		writeAttrs(&b, u.query, "&")
+		writeAttrs(&b, u.query, "&", redact)
 	}
 	return b.String()
 }
 
-func writeAttrs(b *strings.Builder, as []attr, sep string) {
+func writeAttrs(b *strings.Builder, as []attr, sep string, redact bool) {
 	for i, a := range as {
 		if i > 0 {
 			b.WriteString(sep)
 		}
 		v := a.v
-		if a.k == "pin-value" {
+		if redact && a.k == "pin-value" {
 			v = "[redacted]"
 		}
 		b.WriteString(escape(a.k))
@@ -209,4 +215,16 @@ func Redact(s string) string {
 		return "[unparsable key URI]"
 	}
 	return u.String()
+}
+
+// SetPath sets (or adds) a path attribute, e.g. the id of a key CreateKey
+// chose. It is meant for pkcs11 URIs.
+func (u *URI) SetPath(name, value string) {
+	for i := range u.path {
+		if u.path[i].k == name {
+			u.path[i].v = value
+			return
+		}
+	}
+	u.path = append(u.path, attr{name, value})
 }
