@@ -67,7 +67,8 @@ func TestReadiness(t *testing.T) {
 		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 		return rec.Code
 	}
-	if get() != 503 || get() != 503 || calls != 1 {
+	first, second := get(), get()
+	if first != 503 || second != 503 || calls != 1 {
 		t.Fatalf("unready: calls=%d (probe must be cached)", calls)
 	}
 	fail = false
