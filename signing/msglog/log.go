@@ -1,0 +1,380 @@
+// Package msglog is tunduk's signed message log: every exchange through the
+// gateway and the provider, and every administrative event (archive reads,
+// catalog applies, key operations, retention), becomes a record that is
+// durable before Append returns, is signed in batches in X-Road's format and
+// is archived into X-Road-format mlog-*.zip archives.
+//
+// The pieces follow the split of transparency logs (tessera, rekor):
+//
+//   - store: durable append with group commit (many Appends, one fsync).
+//   - hashchain and seal: one Merkle hash chain and one XAdES signature per
+//     batch (signatures.xml, sig-hashchain*.xml, as the X-Road security
+//     server writes them), optionally an RFC 3161 time-stamp per batch.
+//   - asic: each record becomes an ASiC-E container; containers are rotated
+//     into mlog-<first>-<last>-<16hex>.zip archives whose linkinginfo chains
+//     every container and the previous archive.
+//   - verify: the independent verifier; it never imports this package or
+//     the store, so an auditor needs only the archives and certificates.
+//
+// A record's container holds message.xml (the record's metadata, namespace
+// Namespace), attachment1 (the request body as sent) and attachment2 (the
+// response body as received). In metadata-only mode the bodies are left out
+// and message.xml keeps their SHA-512 digests and sizes.
+//
+// Crash safety: records and batch seals live in the store until an archive
+// holding them has been committed (state.json written, then the .part files
+// renamed); after a crash the Log resumes from the store, so an acknowledged
+// record is never lost and every archive's linkinginfo continues the chain.
+//
+// Non-goals: the Log does not serve reads (see the access package), does not
+// verify (see verify), and does not build keys (cmd/ wires a crypto.Signer).
+package msglog
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/signing/msglog/store"
+)
+
+// ErrBackpressure is returned (wrapped) by Append when the store's queue is
+// full; callers answer 503 with Retry-After.
+var ErrBackpressure = store.ErrBackpressure
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("msglog: closed")
+
+// Timestamper obtains an RFC 3161 time-stamp token (DER) over data's
+// digest; signing/tsa's client implements it.
+type Timestamper interface {
+	Timestamp(ctx context.Context, data []byte) ([]byte, error)
+}
+
+// GroupBy says how archives are grouped.
+type GroupBy string
+
+// Grouping modes: one chain for everything, one per member, one per
+// member subsystem.
+const (
+	GroupNone      GroupBy = ""
+	GroupMember    GroupBy = "member"
+	GroupSubsystem GroupBy = "subsystem"
+)
+
+// Options configure a Log. Dir, ArchiveDir, Signer and Certificate are
+// required; the rest have defaults.
+type Options struct {
+	// Dir holds the journal (the store) and state.json.
+	Dir string
+	// ArchiveDir receives the mlog-*.zip archives (one sub-directory per
+	// group when grouping).
+	ArchiveDir string
+	// Signer signs each batch; Certificate is its certificate, embedded in
+	// signatures.xml. Chain holds any intermediates.
+	Signer      crypto.Signer
+	Certificate *x509.Certificate
+	Chain       []*x509.Certificate
+	// TSA, when set, time-stamps every batch signature.
+	TSA Timestamper
+	// BatchSize is the most records under one signature (default 10000).
+	BatchSize int
+	// BatchInterval is how often pending records are sealed (default 1s).
+	BatchInterval time.Duration
+	// RotateSize starts a new archive once this many bytes of sealed
+	// records wait (default 100 MiB).
+	RotateSize int64
+	// RotateInterval starts a new archive at least this often when records
+	// wait (default 24h).
+	RotateInterval time.Duration
+	// GroupBy groups archives by member or subsystem.
+	GroupBy GroupBy
+	// MetadataOnly replaces bodies by their digests.
+	MetadataOnly bool
+	// EncryptionKey, when 32 bytes, encrypts archives at rest with
+	// AES-256-GCM (see atrest); archive names then end in .zip.enc.
+	EncryptionKey []byte
+	// QueueSize bounds appends waiting for fsync (default 65536).
+	QueueSize int
+	// SegmentSize is the store's segment size (default 64 MiB).
+	SegmentSize int64
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (default zap.NewNop()).
+	Logger *zap.Logger
+}
+
+func (o *Options) defaults() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("msglog: Options.Dir is empty")
+	case o.ArchiveDir == "":
+		return errors.New("msglog: Options.ArchiveDir is empty")
+	case o.Signer == nil || o.Certificate == nil:
+		return errors.New("msglog: Options.Signer and Options.Certificate are required")
+	case len(o.EncryptionKey) != 0 && len(o.EncryptionKey) != 32:
+		return errors.New("msglog: Options.EncryptionKey must be 32 bytes (AES-256)")
+	}
+	switch o.GroupBy {
+	case GroupNone, GroupMember, GroupSubsystem:
+	default:
+		return fmt.Errorf("msglog: unknown GroupBy %q", o.GroupBy)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 10000
+	}
+	if o.BatchInterval <= 0 {
+		o.BatchInterval = time.Second
+	}
+	if o.RotateSize <= 0 {
+		o.RotateSize = 100 << 20
+	}
+	if o.RotateInterval <= 0 {
+		o.RotateInterval = 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Log is an open message log. Its methods are safe for concurrent use.
+type Log struct {
+	opts  Options
+	store *store.Store
+
+	mu          sync.Mutex
+	pending     []pendingRecord // durable, not yet sealed, in seq order
+	sealedBytes int64           // bytes sealed since the last rotation
+	lastRotate  time.Time
+	sealErr     error
+
+	sealMu   sync.Mutex // one seal or rotation at a time
+	state    *state
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+type pendingRecord struct {
+	seq   uint64
+	parts [][]byte // "<unix nanos>|<member>", message.xml (without seq), attachments…
+}
+
+// Open opens the log, recovering the store and any interrupted rotation,
+// and starts background sealing and rotation.
+func Open(opts Options) (*Log, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{})}
+	st, err := loadState(opts.Dir, opts.ArchiveDir)
+	if err != nil {
+		return nil, err
+	}
+	l.state = st
+	l.lastRotate = opts.Now()
+	s, err := store.Open(store.Options{
+		Dir:         filepath.Join(opts.Dir, "journal"),
+		SegmentSize: opts.SegmentSize,
+		QueueSize:   opts.QueueSize,
+		Logger:      opts.Logger,
+		OnDurable:   l.onDurable,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("msglog: %w", err)
+	}
+	l.store = s
+	// Reload what is durable but not yet sealed.
+	if err := l.recoverPending(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// onDurable is the store's hook: records enter pending in seq order.
+func (l *Log) onDurable(first uint64, payloads [][]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, p := range payloads {
+		kind, parts, err := decodeParts(p)
+		if err != nil || kind != kindRecord {
+			continue
+		}
+		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), parts: parts})
+	}
+}
+
+// recoverPending scans the store from the archive watermark: records after
+// the last seal go back to pending; sealed bytes are counted for rotation.
+func (l *Log) recoverPending() error {
+	var unsealed []pendingRecord
+	var sealed int64
+	err := l.store.Scan(l.state.ScanFrom, func(seq uint64, payload []byte) error {
+		kind, parts, err := decodeParts(payload)
+		if err != nil {
+			return fmt.Errorf("msglog: journal record %d: %w", seq, err)
+		}
+		switch kind {
+		case kindRecord:
+			cp := make([][]byte, len(parts))
+			for i, p := range parts {
+				cp[i] = append([]byte(nil), p...)
+			}
+			unsealed = append(unsealed, pendingRecord{seq: seq, parts: cp})
+			sealed += int64(len(payload))
+		case kindSeal:
+			m, err := parseSealMeta(parts)
+			if err != nil {
+				return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
+			}
+			for len(unsealed) > 0 && unsealed[0].seq <= m.UpTo {
+				unsealed = unsealed[1:]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, u := range unsealed {
+		sealed -= int64(len(encodeParts(kindRecord, u.parts...)))
+	}
+	l.mu.Lock()
+	l.pending = append(unsealed, l.pending...)
+	l.sealedBytes = sealed
+	l.mu.Unlock()
+	return nil
+}
+
+// Append stores a record and returns its sequence number once the record is
+// durable (fsynced). It does not wait for the batch signature; the record
+// is sealed within BatchInterval. Errors wrap ErrBackpressure when the
+// queue is full.
+func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
+	rec := *r
+	if rec.Exchange != nil {
+		ex := *rec.Exchange
+		rec.Exchange = &ex
+	}
+	rec.Seq = 0
+	if rec.Time.IsZero() {
+		rec.Time = l.opts.Now()
+	}
+	rec.Time = rec.Time.UTC()
+	atts, err := rec.prepare(l.opts.MetadataOnly)
+	if err != nil {
+		return 0, err
+	}
+	xmlDoc, err := MarshalRecord(&rec)
+	if err != nil {
+		return 0, err
+	}
+	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
+	parts := append([][]byte{head, xmlDoc}, atts...)
+	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
+	if err != nil {
+		if errors.Is(err, store.ErrClosed) {
+			return 0, ErrClosed
+		}
+		return 0, fmt.Errorf("msglog: append: %w", err)
+	}
+	return seq, nil
+}
+
+// run seals every BatchInterval (or sooner when a batch is full) and
+// rotates when RotateSize or RotateInterval is reached.
+func (l *Log) run() {
+	defer close(l.done)
+	tick := time.NewTicker(l.opts.BatchInterval / 4)
+	defer tick.Stop()
+	lastSeal := l.opts.Now()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		l.mu.Lock()
+		n := len(l.pending)
+		l.mu.Unlock()
+		now := l.opts.Now()
+		if n >= l.opts.BatchSize || (n > 0 && now.Sub(lastSeal) >= l.opts.BatchInterval) {
+			if err := l.Seal(context.Background()); err != nil {
+				l.opts.Logger.Error("msglog: sealing failed; will retry", zap.Error(err))
+			}
+			lastSeal = now
+		}
+		l.mu.Lock()
+		due := l.sealedBytes >= l.opts.RotateSize || (l.sealedBytes > 0 && now.Sub(l.lastRotate) >= l.opts.RotateInterval)
+		l.mu.Unlock()
+		if due {
+			if err := l.Rotate(context.Background()); err != nil {
+				l.opts.Logger.Error("msglog: rotation failed; will retry", zap.Error(err))
+			}
+		}
+	}
+}
+
+// Seal signs every pending record now, in batches of at most BatchSize,
+// and stores each batch's seal durably.
+func (l *Log) Seal(ctx context.Context) error {
+	l.sealMu.Lock()
+	defer l.sealMu.Unlock()
+	for {
+		l.mu.Lock()
+		n := min(len(l.pending), l.opts.BatchSize)
+		batch := l.pending[:n:n]
+		l.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		start := time.Now()
+		payload, err := l.sealBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		if _, err := l.store.Append(ctx, payload); err != nil {
+			return fmt.Errorf("msglog: store seal: %w", err)
+		}
+		var size int64
+		for _, p := range batch {
+			size += int64(len(encodeParts(kindRecord, p.parts...)))
+		}
+		l.mu.Lock()
+		l.pending = l.pending[n:]
+		l.sealedBytes += size
+		l.mu.Unlock()
+		l.opts.Logger.Debug("msglog: sealed batch", zap.Int("records", n),
+			zap.Uint64("upTo", batch[n-1].seq), zap.Duration("took", time.Since(start)))
+	}
+}
+
+// LastSeq is the highest durable sequence number.
+func (l *Log) LastSeq() uint64 { return l.store.LastSeq() }
+
+// Close seals what is pending, stops the background work and closes the
+// store. It does not rotate: records wait in the journal for the next
+// rotation (after the next Open) unless the caller calls Rotate first.
+func (l *Log) Close() error {
+	l.stopOnce.Do(func() { close(l.stop) })
+	<-l.done
+	err := l.Seal(context.Background())
+	if cerr := l.store.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("msglog: %w", cerr)
+	}
+	return err
+}

@@ -1,0 +1,270 @@
+package msglog
+
+import (
+	"bytes"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Type says what a record is about.
+type Type string
+
+// Record types. Exchange records carry an Exchange; every other type
+// carries an Event.
+const (
+	TypeExchange     Type = "exchange"      // a request and its response through the gateway or the provider
+	TypeArchiveRead  Type = "archive-read"  // someone read the archives (ls, search, export)
+	TypeCatalogApply Type = "catalog-apply" // the catalog was applied to the security server
+	TypeKeyOperation Type = "key-operation" // a signing key was created, imported or used administratively
+	TypeRetention    Type = "retention"     // archives were removed under the retention policy
+)
+
+// Namespace is the XML namespace of message.xml in tunduk's containers.
+const Namespace = "https://tunduk.kg/xsd/msglog/1"
+
+// Record is one entry of the log. Its XML form (MarshalXML through
+// encoding/xml) is the message.xml of the record's ASiC-E container; the
+// exact request and response bodies are the container's attachment1 and
+// attachment2, so their bytes are signed as they were sent and received.
+type Record struct {
+	XMLName xml.Name `xml:"https://tunduk.kg/xsd/msglog/1 record"`
+	// Seq is the record's sequence number, assigned by Append.
+	Seq uint64 `xml:"seq,attr,omitempty"`
+	// Type is what the record is about.
+	Type Type `xml:"type,attr"`
+	// Time is when the record was appended (the Log's clock), UTC.
+	Time time.Time `xml:"time,attr"`
+	// Member is the X-Road identifier of our side of the exchange
+	// (INSTANCE/CLASS/CODE[/SUBSYSTEM]); archives are grouped by it.
+	Member string `xml:"member,omitempty"`
+	// Exchange is set for TypeExchange.
+	Exchange *Exchange `xml:"exchange,omitempty"`
+	// Event is set for every other type.
+	Event *Event `xml:"event,omitempty"`
+}
+
+// Exchange is one request/response pair with who asked, why and what came of it.
+type Exchange struct {
+	// Direction is "consumer" (the portal asked a Tunduk service through
+	// the gateway) or "provider" (a Tunduk client asked our service).
+	Direction string `xml:"direction,attr,omitempty"`
+	// Protocol is "soap" or "rest".
+	Protocol string `xml:"protocol,attr,omitempty"`
+	// MessageID is the X-Road message id (header id / X-Road-Id).
+	MessageID string `xml:"messageId"`
+	// Client and Service are X-Road identifiers in their slash form.
+	Client  string `xml:"client,omitempty"`
+	Service string `xml:"service,omitempty"`
+	// UserID is the X-Road userId header: the person who initiated the request.
+	UserID string `xml:"userId,omitempty"`
+	// Issue is the X-Road issue header (tender/lot reference).
+	Issue string `xml:"issue,omitempty"`
+	// RequestHash is the response's requestHash (base64 SHA-512 of the request).
+	RequestHash string `xml:"requestHash,omitempty"`
+	// Caller is the portal's API client that called the gateway.
+	Caller string `xml:"caller,omitempty"`
+	// Officer is the portal officer on whose behalf the call was made.
+	Officer string `xml:"officer,omitempty"`
+	// Subjects are the INN/PIN identifiers the exchange is about, so that
+	// archives can be searched by them even in metadata-only mode.
+	Subjects []string `xml:"subject,omitempty"`
+	// Started and Finished bound the exchange.
+	Started  time.Time `xml:"started,omitempty"`
+	Finished time.Time `xml:"finished,omitempty"`
+	// Outcome is "ok", "fault" (SOAP fault / X-Road-Error) or "error"
+	// (transport failure, no response).
+	Outcome string `xml:"outcome,omitempty"`
+	// Fault is the fault code and string when Outcome is "fault" or "error".
+	Fault string `xml:"fault,omitempty"`
+	// Request and Response are the messages as sent and as received.
+	Request  Message `xml:"request"`
+	Response Message `xml:"response"`
+}
+
+// Message is one side of an exchange.
+type Message struct {
+	// ContentType is the HTTP Content-Type.
+	ContentType string `xml:"contentType,attr,omitempty"`
+	// Headers are the HTTP headers that cross the security server
+	// (X-Road-* for REST, SOAPAction), in order.
+	Headers []Header `xml:"header,omitempty"`
+	// XRoadHeader is the raw SOAP Header element of the message, kept in
+	// metadata-only mode too.
+	XRoadHeader string `xml:"xroadHeader,omitempty"`
+	// Body is the exact bytes; it is not part of message.xml but the
+	// container's attachment. In metadata-only mode it is dropped and only
+	// Size and Digest remain.
+	Body []byte `xml:"-"`
+	// Size is len(Body) as sent or received.
+	Size int64 `xml:"size,attr"`
+	// Digest is "SHA-512:" + base64 of the body's SHA-512, always set.
+	Digest string `xml:"digest,attr,omitempty"`
+	// BodyRef names the container entry holding the body ("/attachment1");
+	// empty in metadata-only mode.
+	BodyRef string `xml:"body,attr,omitempty"`
+}
+
+// Header is one HTTP header.
+type Header struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:",chardata"`
+}
+
+// Event is a record that is not an exchange: an archive read, a catalog
+// apply, a key operation, a retention removal.
+type Event struct {
+	// Actor is who did it (OS user, officer, service account).
+	Actor string `xml:"actor,attr,omitempty"`
+	// Role is the configured role the actor acted in (archive reads).
+	Role string `xml:"role,attr,omitempty"`
+	// Purpose is the stated purpose (archive reads).
+	Purpose string `xml:"purpose,omitempty"`
+	// Action is what was done ("search", "export", "generate-key", …).
+	Action string `xml:"action,attr"`
+	// Outcome is "ok" or what went wrong.
+	Outcome string `xml:"outcome,attr,omitempty"`
+	// Fields are the details, in order.
+	Fields []Field `xml:"field,omitempty"`
+}
+
+// Field is one named detail of an Event.
+type Field struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:",chardata"`
+}
+
+// ID is the stable reference to a record that callers (the portal's
+// evidence) keep: "mlog:<seq>".
+func ID(seq uint64) string { return "mlog:" + strconv.FormatUint(seq, 10) }
+
+// ParseID is the inverse of ID.
+func ParseID(id string) (uint64, error) {
+	n, ok := strings.CutPrefix(id, "mlog:")
+	if !ok {
+		return 0, fmt.Errorf("msglog: record id %q: want mlog:<seq>", id)
+	}
+	seq, err := strconv.ParseUint(n, 10, 64)
+	if err != nil || seq == 0 {
+		return 0, fmt.Errorf("msglog: record id %q: want mlog:<seq>", id)
+	}
+	return seq, nil
+}
+
+// BodyDigest is the digest form used in Message.Digest.
+func BodyDigest(body []byte) string {
+	sum := sha512.Sum512(body)
+	return "SHA-512:" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// Entry names of a record's body attachments inside its container.
+const (
+	requestEntry  = "attachment1"
+	responseEntry = "attachment2"
+)
+
+// prepare fills the derived fields of a record before it is stored:
+// digests and sizes always, body references unless metadataOnly, in which
+// case the bodies are dropped. It returns the attachments to store in order.
+func (r *Record) prepare(metadataOnly bool) ([][]byte, error) {
+	switch {
+	case r.Type == "":
+		return nil, errors.New("msglog: record has no type")
+	case r.Type == TypeExchange && r.Exchange == nil:
+		return nil, errors.New("msglog: exchange record without Exchange")
+	case r.Type != TypeExchange && r.Event == nil:
+		return nil, fmt.Errorf("msglog: %s record without Event", r.Type)
+	}
+	if r.Exchange == nil {
+		return nil, nil
+	}
+	var atts [][]byte
+	for i, m := range []*Message{&r.Exchange.Request, &r.Exchange.Response} {
+		m.Size = int64(len(m.Body))
+		m.Digest = BodyDigest(m.Body)
+		m.BodyRef = ""
+		if metadataOnly {
+			m.Body = nil
+			continue
+		}
+		if len(m.Body) > 0 || i == 0 {
+			atts = append(atts, m.Body)
+			m.BodyRef = "/attachment" + strconv.Itoa(len(atts))
+		}
+	}
+	return atts, nil
+}
+
+// MarshalRecord returns message.xml for a record.
+func MarshalRecord(r *Record) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	if err := xml.NewEncoder(&b).Encode(r); err != nil {
+		return nil, fmt.Errorf("msglog: marshal record: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// UnmarshalRecord parses message.xml and, when given, the container's
+// attachments back into a Record (bodies restored from BodyRef).
+func UnmarshalRecord(messageXML []byte, attachments map[string][]byte) (*Record, error) {
+	var r Record
+	dec := xml.NewDecoder(bytes.NewReader(messageXML))
+	dec.Strict = true
+	dec.Entity = nil
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("msglog: parse message.xml: %w", err)
+	}
+	if r.Exchange != nil {
+		for _, m := range []*Message{&r.Exchange.Request, &r.Exchange.Response} {
+			if m.BodyRef != "" && attachments != nil {
+				m.Body = attachments[strings.TrimPrefix(m.BodyRef, "/")]
+			}
+		}
+	}
+	return &r, nil
+}
+
+// Store payload framing: a kind byte, then length-prefixed parts.
+const (
+	kindRecord byte = 1 // parts: message.xml, attachments…
+	kindSeal   byte = 2 // parts: seal metadata (JSON), then seal files
+)
+
+func encodeParts(kind byte, parts ...[]byte) []byte {
+	n := 1
+	for _, p := range parts {
+		n += binary.MaxVarintLen64 + len(p)
+	}
+	b := make([]byte, 1, n)
+	b[0] = kind
+	for _, p := range parts {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	return b
+}
+
+func decodeParts(b []byte) (byte, [][]byte, error) {
+	if len(b) == 0 {
+		return 0, nil, errors.New("msglog: empty stored record")
+	}
+	kind := b[0]
+	b = b[1:]
+	var parts [][]byte
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return 0, nil, errors.New("msglog: malformed stored record")
+		}
+		parts = append(parts, b[k:k+int(n)])
+		b = b[k+int(n):]
+	}
+	return kind, parts, nil
+}

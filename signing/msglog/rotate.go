@@ -1,0 +1,196 @@
+package msglog
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Rotate seals what is pending and moves every sealed record from the
+// journal into archives, one per group, each linking to the group's
+// previous archive. It is called by the background loop when RotateSize or
+// RotateInterval is reached; callers may call it directly (tests, shutdown).
+func (l *Log) Rotate(ctx context.Context) error {
+	if err := l.Seal(ctx); err != nil {
+		return err
+	}
+	l.sealMu.Lock()
+	defer l.sealMu.Unlock()
+	return l.rotateLocked()
+}
+
+// groupOf maps a record's member identifier to its archive group.
+func (l *Log) groupOf(member string) string {
+	if l.opts.GroupBy == GroupNone {
+		return ""
+	}
+	parts := strings.Split(member, "/")
+	n := 3
+	if l.opts.GroupBy == GroupSubsystem {
+		n = 4
+	}
+	if member == "" || len(parts) < 3 {
+		return "local"
+	}
+	return strings.Join(parts[:min(n, len(parts))], "/")
+}
+
+// GroupDir is the directory holding a group's archives: archiveDir itself
+// when not grouping, else a sub-directory named by the identifier with '/'
+// replaced by '_' (central-server_GOV_70000001_portal).
+func GroupDir(archiveDir, group string) string {
+	if group == "" {
+		return archiveDir
+	}
+	return filepath.Join(archiveDir, strings.ReplaceAll(group, "/", "_"))
+}
+
+func (l *Log) rotateLocked() error {
+	start := time.Now()
+	st := l.state
+	writers := map[string]*archiveWriter{}
+	abort := func() {
+		for _, w := range writers {
+			w.abort()
+		}
+	}
+	var queue []pendingRecord
+	var lastSeq uint64
+	count := 0
+	err := l.store.Scan(st.ScanFrom, func(seq uint64, payload []byte) error {
+		lastSeq = seq
+		kind, parts, err := decodeParts(payload)
+		if err != nil {
+			return fmt.Errorf("msglog: journal record %d: %w", seq, err)
+		}
+		switch kind {
+		case kindRecord:
+			cp := make([][]byte, len(parts))
+			for i, p := range parts {
+				cp[i] = append([]byte(nil), p...)
+			}
+			queue = append(queue, pendingRecord{seq: seq, parts: cp})
+			return nil
+		case kindSeal:
+		default:
+			return fmt.Errorf("msglog: journal record %d: unknown kind %d", seq, kind)
+		}
+		bs, err := parseSeal(parts)
+		if err != nil {
+			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
+		}
+		if len(queue) < bs.Count || queue[0].seq != bs.First || queue[bs.Count-1].seq != bs.UpTo {
+			return fmt.Errorf("msglog: journal seal %d covers %d..%d but the unsealed records do not match", seq, bs.First, bs.UpTo)
+		}
+		for i, rec := range queue[:bs.Count] {
+			if len(rec.parts) < 2 {
+				return fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
+			}
+			nanos, member, _ := strings.Cut(string(rec.parts[0]), "|")
+			ns, _ := strconv.ParseInt(nanos, 10, 64)
+			group := l.groupOf(member)
+			w := writers[group]
+			if w == nil {
+				gs := st.Groups[group]
+				if gs == nil {
+					gs = &groupState{}
+				}
+				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), st.ScanFrom, gs, l.opts.EncryptionKey)
+				if err != nil {
+					return err
+				}
+				writers[group] = w
+			}
+			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, bs.chains[i])
+			if err != nil {
+				return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
+			}
+			if err := w.add(entryName(rec.seq, rec.parts[1]), ctr, rec.seq, time.Unix(0, ns)); err != nil {
+				return err
+			}
+			count++
+		}
+		queue = queue[bs.Count:]
+		return nil
+	})
+	if err != nil {
+		abort()
+		return err
+	}
+	if len(writers) == 0 {
+		return nil
+	}
+	next := &state{ScanFrom: lastSeq + 1, Groups: map[string]*groupState{}}
+	if len(queue) > 0 {
+		next.ScanFrom = queue[0].seq
+	}
+	for g, gs := range st.Groups {
+		next.Groups[g] = gs
+	}
+	for g, w := range writers {
+		gs, err := w.finish()
+		if err != nil {
+			abort()
+			return err
+		}
+		next.Groups[g] = gs
+		next.Renames = append(next.Renames, rename{Part: w.part, Final: w.final})
+	}
+	// Commit point: once state.json names the new archives they exist,
+	// even if the renames below are interrupted (Open finishes them).
+	if err := next.save(l.opts.Dir); err != nil {
+		abort()
+		return err
+	}
+	for _, r := range next.Renames {
+		if err := os.Rename(r.Part, r.Final); err != nil {
+			return fmt.Errorf("msglog: rotate: %w", err)
+		}
+		if err := syncDir(filepath.Dir(r.Final)); err != nil {
+			return err
+		}
+	}
+	l.state = next
+	if err := l.store.Release(next.ScanFrom); err != nil {
+		l.opts.Logger.Warn("msglog: could not release archived journal segments", zap.Error(err))
+	}
+	l.mu.Lock()
+	l.sealedBytes = 0
+	l.lastRotate = l.opts.Now()
+	l.mu.Unlock()
+	for _, r := range next.Renames {
+		l.opts.Logger.Info("msglog: archive written", zap.String("archive", r.Final))
+	}
+	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// entryName names a record's container inside an archive:
+// <seq, 20 digits>-<type>.asice, so entries sort in log order.
+func entryName(seq uint64, messageXML []byte) string {
+	typ := "record"
+	if i := bytes.Index(messageXML, []byte(` type="`)); i >= 0 {
+		rest := messageXML[i+7:]
+		if j := bytes.IndexByte(rest, '"'); j > 0 && j < 40 {
+			typ = string(rest[:j])
+		}
+	}
+	return fmt.Sprintf("%020d-%s.asice", seq, typ)
+}
+
+// SeqOfEntry returns the record seq an archive entry name starts with.
+func SeqOfEntry(name string) (uint64, bool) {
+	n, _, ok := strings.Cut(filepath.Base(name), "-")
+	if !ok {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(n, 10, 64)
+	return seq, err == nil
+}

@@ -1,0 +1,139 @@
+package msglog
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// state is what survives between runs besides the journal: where the next
+// rotation starts and, per group, what the next archive links to. It is
+// replaced atomically (write, fsync, rename, fsync dir); a rotation is
+// committed when its state is.
+type state struct {
+	// ScanFrom is the first journal seq not yet archived.
+	ScanFrom uint64 `json:"scanFrom"`
+	// Groups maps a group key ("" when not grouping) to its chain head.
+	Groups map[string]*groupState `json:"groups"`
+	// Renames are archives committed by this state whose .part file may
+	// still have to be renamed to its final name (a crash between the
+	// state write and the renames).
+	Renames []rename `json:"renames,omitempty"`
+}
+
+type groupState struct {
+	// LastDigest and LastArchive are what the next archive's linkinginfo
+	// first line names.
+	LastDigest  string `json:"lastDigest"`
+	LastArchive string `json:"lastArchive"`
+	// LastSeq is the highest record seq archived in this group.
+	LastSeq uint64 `json:"lastSeq"`
+}
+
+type rename struct {
+	Part  string `json:"part"`
+	Final string `json:"final"`
+}
+
+const stateFile = "state.json"
+
+// loadState reads state.json and finishes or discards an interrupted
+// rotation: committed .part files are renamed, others removed.
+func loadState(dir, archiveDir string) (*state, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("msglog: %w", err)
+	}
+	st := &state{ScanFrom: 1, Groups: map[string]*groupState{}}
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("msglog: %w", err)
+	default:
+		if err := json.Unmarshal(data, st); err != nil {
+			return nil, fmt.Errorf("msglog: %s: %w", stateFile, err)
+		}
+		if st.Groups == nil {
+			st.Groups = map[string]*groupState{}
+		}
+	}
+	committed := map[string]bool{}
+	for _, r := range st.Renames {
+		committed[r.Part] = true
+		if _, err := os.Stat(r.Part); err == nil {
+			if err := os.Rename(r.Part, r.Final); err != nil {
+				return nil, fmt.Errorf("msglog: finish rotation: %w", err)
+			}
+			if err := syncDir(filepath.Dir(r.Final)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Anything else ending in .part is an uncommitted rotation: its records
+	// are still in the journal and will be archived again.
+	err = filepath.WalkDir(archiveDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".part") && !committed[path] {
+			return os.Remove(path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("msglog: clean up interrupted rotation: %w", err)
+	}
+	return st, nil
+}
+
+func (st *state) save(dir string) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("msglog: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, stateFile), data)
+}
+
+// writeFileAtomic replaces path with data so that after a crash either the
+// old or the new content is there, complete.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return fmt.Errorf("msglog: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("msglog: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("msglog: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("msglog: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("msglog: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("msglog: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("msglog: fsync %s: %w", dir, err)
+	}
+	return nil
+}
