@@ -3,6 +3,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	archivecmd "github.com/tunduk-kg/tunduk/cmd/archive"
 	catalogcmd "github.com/tunduk-kg/tunduk/cmd/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
@@ -12,4 +13,5 @@ import (
 func init() {
 	commands = []func(*cli.Factory) *cobra.Command{}
 	commands = append(commands, catalogcmd.NewCmdCatalog)
+	commands = append(commands, archivecmd.NewCmdArchive)
 }

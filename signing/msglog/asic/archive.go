@@ -1,0 +1,366 @@
+package asic
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"crypto"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+)
+
+// Linking digest algorithms X-Road allows in linkinginfo.
+var linkHashes = map[string]crypto.Hash{
+	"SHA-256": crypto.SHA256,
+	"SHA-384": crypto.SHA384,
+	"SHA-512": crypto.SHA512,
+}
+
+func hashName(h crypto.Hash) (string, error) {
+	for n, hh := range linkHashes {
+		if hh == h {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("asic: unsupported linking hash %v", h)
+}
+
+// Link computes the next linking digest: hex(H(prev + hex(H(container)))),
+// hex in lower case, prev "" for the first container of a first archive.
+func Link(h crypto.Hash, prev string, container []byte) string {
+	hh := h.New()
+	hh.Write(container)
+	return LinkDigest(h, prev, hh.Sum(nil))
+}
+
+// LinkDigest is Link for a container whose digest is already known.
+func LinkDigest(h crypto.Hash, prev string, containerDigest []byte) string {
+	hh := h.New()
+	io.WriteString(hh, prev)
+	io.WriteString(hh, hex.EncodeToString(containerDigest))
+	return hex.EncodeToString(hh.Sum(nil))
+}
+
+// ArchiveOptions configure an ArchiveWriter.
+type ArchiveOptions struct {
+	// PrevDigest is the last linking digest of the previous archive (hex);
+	// "" starts a new chain.
+	PrevDigest string
+	// PrevName is the previous archive's file name; "" for none.
+	PrevName string
+	// Hash is the linking hash; default SHA-512 (X-Road's).
+	Hash crypto.Hash
+	// Time is the entries' modification time; zero means now.
+	Time time.Time
+}
+
+// ArchiveWriter writes an mlog archive: containers as *.asice entries in
+// the order added, then the linkinginfo entry. It is not safe for
+// concurrent use.
+type ArchiveWriter struct {
+	zw    *zip.Writer
+	h     crypto.Hash
+	t     time.Time
+	info  bytes.Buffer
+	last  string
+	names map[string]bool
+	n     int
+}
+
+// NewArchiveWriter starts an archive on w.
+func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) {
+	h := opts.Hash
+	if h == 0 {
+		h = crypto.SHA512
+	}
+	name, err := hashName(h)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(opts.PrevName, " \r\n") || strings.ContainsAny(opts.PrevDigest, " \r\n") {
+		return nil, errors.New("asic: previous archive name and digest must not contain spaces or newlines")
+	}
+	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, last: strings.ToLower(opts.PrevDigest), names: map[string]bool{}}
+	if a.t.IsZero() {
+		a.t = time.Now()
+	}
+	field := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	fmt.Fprintf(&a.info, "%s %s %s\n", field(a.last), field(opts.PrevName), name)
+	return a, nil
+}
+
+// Add appends one container under name (which must end in ".asice" and be
+// unique in the archive) and returns its linking digest.
+func (a *ArchiveWriter) Add(name string, container []byte) (string, error) {
+	if !strings.HasSuffix(name, ".asice") || strings.ContainsAny(name, " \r\n/\\") || a.names[name] {
+		return "", fmt.Errorf("asic: bad or repeated container name %q", name)
+	}
+	f, err := a.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: a.t})
+	if err != nil {
+		return "", fmt.Errorf("asic: %w", err)
+	}
+	if _, err := f.Write(container); err != nil {
+		return "", fmt.Errorf("asic: writing %s: %w", name, err)
+	}
+	a.names[name] = true
+	a.n++
+	a.last = Link(a.h, a.last, container)
+	fmt.Fprintf(&a.info, "%s %s\n", a.last, name)
+	return a.last, nil
+}
+
+// Len is the number of containers added.
+func (a *ArchiveWriter) Len() int { return a.n }
+
+// LastDigest is the linking digest of the last container added (or the
+// previous archive's, before any): what the next archive links to.
+func (a *ArchiveWriter) LastDigest() string { return a.last }
+
+// Close writes linkinginfo and finishes the zip. It returns the last
+// linking digest. The underlying writer is not closed.
+func (a *ArchiveWriter) Close() (string, error) {
+	if a.n == 0 {
+		return "", errors.New("asic: an archive needs at least one container")
+	}
+	f, err := a.zw.CreateHeader(&zip.FileHeader{Name: EntryLinkingInfo, Method: zip.Deflate, Modified: a.t})
+	if err != nil {
+		return "", fmt.Errorf("asic: %w", err)
+	}
+	if _, err := f.Write(a.info.Bytes()); err != nil {
+		return "", fmt.Errorf("asic: writing linkinginfo: %w", err)
+	}
+	if err := a.zw.Close(); err != nil {
+		return "", fmt.Errorf("asic: %w", err)
+	}
+	return a.last, nil
+}
+
+// ArchiveName is X-Road's archive file name:
+// mlog-<first>-<last>-<first 16 hex of the last digest>.zip, with times as
+// yyyyMMddHHmmss in their own location.
+func ArchiveName(first, last time.Time, lastDigest string) string {
+	d := lastDigest
+	if len(d) > 16 {
+		d = d[:16]
+	}
+	return "mlog-" + first.Format("20060102150405") + "-" + last.Format("20060102150405") + "-" + d + ".zip"
+}
+
+// ContainerName is X-Road's container entry name:
+// <queryId>-<request|response>-<suffix>.asice, with characters that are
+// unsafe in file names replaced by '_'.
+func ContainerName(queryID string, response bool, suffix string) string {
+	kind := "request"
+	if response {
+		kind = "response"
+	}
+	clean := strings.Map(func(r rune) rune {
+		if r < 0x20 || strings.ContainsRune(` /\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, queryID)
+	return clean + "-" + kind + "-" + suffix + ".asice"
+}
+
+// LinkingInfo is a parsed linkinginfo entry.
+type LinkingInfo struct {
+	PrevDigest string // "" when "-"
+	PrevName   string // "" when "-"
+	Hash       crypto.Hash
+	HashName   string // "SHA-512", …
+	Entries    []LinkingEntry
+}
+
+// LinkingEntry is one "<digest> <name>" line.
+type LinkingEntry struct {
+	Digest string
+	Name   string
+}
+
+// ParseLinkingInfo parses a linkinginfo entry (lines separated by \n or
+// \r\n, trailing newline allowed).
+func ParseLinkingInfo(data []byte) (*LinkingInfo, error) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	li := &LinkingInfo{}
+	first := true
+	for sc.Scan() {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if first {
+			first = false
+			f := strings.Split(line, " ")
+			if len(f) != 3 {
+				return nil, errf(CodeMalformedLinkingInfo, "", "first line %q is not '<prevDigest> <prevName> <algorithm>'", line)
+			}
+			h, ok := linkHashes[f[2]]
+			if !ok {
+				return nil, errf(CodeMalformedLinkingInfo, "", "unsupported digest algorithm %q", f[2])
+			}
+			li.Hash, li.HashName = h, f[2]
+			if f[0] != "-" {
+				li.PrevDigest = f[0]
+			}
+			if f[1] != "-" {
+				li.PrevName = f[1]
+			}
+			continue
+		}
+		if line == "" {
+			continue
+		}
+		d, n, ok := strings.Cut(line, " ")
+		if !ok || d == "" || n == "" {
+			return nil, errf(CodeMalformedLinkingInfo, "", "line %q is not '<digest> <entry>'", line)
+		}
+		li.Entries = append(li.Entries, LinkingEntry{Digest: d, Name: n})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, errf(CodeMalformedLinkingInfo, "", "%v", err)
+	}
+	if first {
+		return nil, errf(CodeMalformedLinkingInfo, "", "linkinginfo is empty")
+	}
+	return li, nil
+}
+
+// Archive is an opened mlog archive. Containers are read on demand.
+type Archive struct {
+	Linking    *LinkingInfo
+	Containers []*zip.File // the *.asice entries, in zip order
+	lim        Limits
+}
+
+// OpenArchive opens archive zip data held in r (size bytes) and parses its
+// linkinginfo. It fails with NoLinkingInfo or NoContainers as X-Road's
+// archive verifier does.
+func OpenArchive(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, errf(CodeInvalidLogArchive, "", "not a zip file: %v", err)
+	}
+	if len(zr.File) > lim.entries() {
+		return nil, errf(CodeTooLarge, "", "%d entries", len(zr.File))
+	}
+	a := &Archive{lim: lim}
+	var info *zip.File
+	for _, f := range zr.File {
+		switch {
+		case f.Name == EntryLinkingInfo:
+			info = f
+		case strings.HasSuffix(f.Name, ".asice"):
+			a.Containers = append(a.Containers, f)
+		}
+	}
+	if info == nil {
+		return nil, errf(CodeNoLinkingInfo, "", "archive has no linkinginfo")
+	}
+	b, err := readEntry(info, 64<<20)
+	if err != nil {
+		return nil, err
+	}
+	if a.Linking, err = ParseLinkingInfo(b); err != nil {
+		return nil, err
+	}
+	if len(a.Containers) == 0 {
+		return nil, errf(CodeNoContainers, "", "archive has no .asice containers")
+	}
+	return a, nil
+}
+
+// ReadContainer returns the bytes of container entry f.
+func (a *Archive) ReadContainer(f *zip.File) ([]byte, error) {
+	return readEntry(f, a.lim.entrySize())
+}
+
+// Linker checks an archive's linking chain incrementally, one container at
+// a time in zip order, so a verifier can hash each container once for
+// both the chain and its own checks.
+type Linker struct {
+	li   *LinkingInfo
+	want map[string]string
+	last string
+	seen map[string]bool
+}
+
+// NewLinker starts checking a's chain. prev is the previous archive's last
+// digest as the caller knows it; first=true means the archive must start
+// a chain (like X-Road's -f); with prev "" and first false the archive's
+// own stated prev digest is taken on trust.
+func (a *Archive) NewLinker(prev string, first bool) (*Linker, error) {
+	li := a.Linking
+	switch {
+	case first && li.PrevDigest != "":
+		return nil, errf(CodePrevDigestMismatch, "", "archive links to %s but was given as the first", short(li.PrevDigest))
+	case prev != "" && !strings.EqualFold(prev, li.PrevDigest):
+		return nil, errf(CodePrevDigestMismatch, "", "archive links to %s, previous archive ended with %s", short(li.PrevDigest), short(prev))
+	}
+	l := &Linker{li: li, want: map[string]string{}, last: li.PrevDigest, seen: map[string]bool{}}
+	for _, e := range li.Entries {
+		l.want[e.Name] = e.Digest
+	}
+	var missing []string
+	names := map[string]bool{}
+	for _, f := range a.Containers {
+		names[f.Name] = true
+		if _, ok := l.want[f.Name]; !ok {
+			missing = append(missing, f.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, errf(CodeEntriesMismatch, missing[0], "container not listed in linkinginfo (%d such)", len(missing))
+	}
+	for _, e := range li.Entries {
+		if !names[e.Name] {
+			return nil, errf(CodeEntriesMismatch, e.Name, "linkinginfo lists a container the archive does not hold")
+		}
+	}
+	return l, nil
+}
+
+// Hash is the linking hash function.
+func (l *Linker) Hash() crypto.Hash { return l.li.Hash }
+
+// Next takes the next container (in zip order) by name and the digest of
+// its bytes under Hash, and checks its linking digest.
+func (l *Linker) Next(name string, containerDigest []byte) error {
+	if l.seen[name] {
+		return errf(CodeEntriesMismatch, name, "container appears twice")
+	}
+	l.seen[name] = true
+	l.last = LinkDigest(l.li.Hash, l.last, containerDigest)
+	if !strings.EqualFold(l.want[name], l.last) {
+		return errf(CodeDigestMismatch, name, "linking digest differs from linkinginfo")
+	}
+	return nil
+}
+
+// Last is the last linking digest computed so far: after every container,
+// what the next archive must link to.
+func (l *Linker) Last() string { return l.last }
+
+func short(d string) string {
+	if d == "" {
+		return "nothing (first archive)"
+	}
+	if len(d) > 16 {
+		return d[:16] + "…"
+	}
+	return d
+}
+
+// IsArchiveName reports whether a file name looks like an mlog archive.
+func IsArchiveName(name string) bool {
+	b := path.Base(name)
+	return strings.HasPrefix(b, "mlog") && strings.HasSuffix(b, ".zip")
+}
