@@ -158,7 +158,6 @@ type Log struct {
 	pending     []pendingRecord // durable, not yet sealed, in seq order
 	sealedBytes int64           // bytes sealed since the last rotation
 	lastRotate  time.Time
-	sealErr     error
 
 	sealMu   sync.Mutex // one seal or rotation at a time
 	state    *state

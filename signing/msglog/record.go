@@ -163,12 +163,6 @@ func BodyDigest(body []byte) string {
 	return "SHA-512:" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// Entry names of a record's body attachments inside its container.
-const (
-	requestEntry  = "attachment1"
-	responseEntry = "attachment2"
-)
-
 // prepare fills the derived fields of a record before it is stored:
 // digests and sizes always, body references unless metadataOnly, in which
 // case the bodies are dropped. It returns the attachments to store in order.

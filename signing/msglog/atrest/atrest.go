@@ -196,4 +196,6 @@ func Decrypt(r io.Reader, key []byte) ([]byte, error) {
 }
 
 // IsEncrypted reports whether data starts like an encrypted archive.
-func IsEncrypted(data []byte) bool { return strings.HasPrefix(string(data[:min(len(data), len(Magic))]), Magic) }
+func IsEncrypted(data []byte) bool {
+	return strings.HasPrefix(string(data[:min(len(data), len(Magic))]), Magic)
+}

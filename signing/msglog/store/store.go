@@ -100,17 +100,17 @@ type Store struct {
 	lock  *os.File
 	queue chan *request
 
-	mu       sync.Mutex // guards segs, cur, failed
-	segs     []segment  // oldest first; the last one is being written
-	cur      *os.File
-	failed   error
-	closed   bool
-	durable  atomic.Uint64 // highest fsynced seq (0 = none)
-	next     uint64        // next seq to assign; writer goroutine only after Open
-	closeMu  sync.RWMutex // Append holds it shared while enqueueing; Close exclusively
-	stopped  bool
-	stop     chan struct{}
-	done     chan struct{}
+	mu      sync.Mutex // guards segs, cur, failed
+	segs    []segment  // oldest first; the last one is being written
+	cur     *os.File
+	failed  error
+	closed  bool
+	durable atomic.Uint64 // highest fsynced seq (0 = none)
+	next    uint64        // next seq to assign; writer goroutine only after Open
+	closeMu sync.RWMutex  // Append holds it shared while enqueueing; Close exclusively
+	stopped bool
+	stop    chan struct{}
+	done    chan struct{}
 
 	// Stats, read with Stats.
 	groups  atomic.Uint64

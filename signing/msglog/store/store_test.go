@@ -22,7 +22,9 @@ func open(t *testing.T, opts store.Options) *store.Store {
 	return s
 }
 
-func payload(i int) []byte { return []byte(fmt.Sprintf("record-%06d|%s", i, bytes.Repeat([]byte{'x'}, i%50))) }
+func payload(i int) []byte {
+	return []byte(fmt.Sprintf("record-%06d|%s", i, bytes.Repeat([]byte{'x'}, i%50)))
+}
 
 func collect(t *testing.T, s *store.Store, from uint64) map[uint64][]byte {
 	t.Helper()
