@@ -1,13 +1,15 @@
 package soap
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/textproto"
+	"os"
+	"strings"
 )
-
-var errNotYet = errors.New("soap: not implemented yet")
 
 // Namespaces of SOAP 1.1 and X-Road's header schemas.
 const (
@@ -111,6 +113,7 @@ type Attachment struct {
 	rawHeader []byte // the part's header block exactly as received, incl. the blank line
 	data      []byte // content when held in memory
 	file      string // spill file when not
+	removed   bool   // spill file removed by Close
 }
 
 // Message is an X-Road SOAP message: the bytes as received or built, plus
@@ -137,6 +140,10 @@ type Message struct {
 	fields  []fieldSpan
 	fault   *Fault
 	bodyKid int // element children of Body
+
+	xroadPrefix  string // a prefix bound to NSXRoad where the Header starts
+	hasXRoadPfx  bool
+	defaultNSAtB string // default namespace in scope where the Body starts
 }
 
 type span struct{ start, end int } // [start,end) in view; start<0 ⇒ absent
@@ -153,27 +160,19 @@ type fieldSpan struct {
 	span
 }
 
-// Parse reads a message with the given HTTP Content-Type. Attachments are
-// streamed and spill to temporary files beyond lim.MaxMemory; call Close to
-// remove them. Structural problems (content type, MIME, XML, not SOAP) are
-// *ValidationError with the X-Road fault code; header and body rules are
-// checked by Validate.
-func Parse(r io.Reader, contentType string, lim Limits) (*Message, error) {
-	return nil, errNotYet
-}
-
-// ParseBytes is Parse over bytes already in memory; the message aliases b.
-func ParseBytes(b []byte, contentType string, lim Limits) (*Message, error) {
-	return nil, errNotYet
-}
-
 // Header returns the decoded X-Road header (never nil; empty when the
 // message has no SOAP Header).
 func (m *Message) Header() *Header { return m.hdr }
 
 // HeaderFields returns the SOAP Header's child elements in order, with their
 // exact bytes.
-func (m *Message) HeaderFields() []HeaderField { return nil }
+func (m *Message) HeaderFields() []HeaderField {
+	out := make([]HeaderField, len(m.fields))
+	for i, f := range m.fields {
+		out[i] = HeaderField{Name: f.name, Raw: m.view[f.start:f.end]}
+	}
+	return out
+}
 
 // HasHeader reports whether the envelope has a SOAP Header element.
 func (m *Message) HasHeader() bool { return m.spans.header.start >= 0 }
@@ -184,18 +183,67 @@ func (m *Message) SOAP() []byte { return m.soap }
 
 // Bytes returns the whole message (the HTTP body). For multipart messages it
 // assembles the parts, reading spilled attachments; prefer WriteTo for
-// large messages.
-func (m *Message) Bytes() []byte { return nil }
+// large messages. It returns nil if a spilled attachment cannot be read.
+func (m *Message) Bytes() []byte {
+	if !m.multipart {
+		return m.soap
+	}
+	var b bytes.Buffer
+	if _, err := m.WriteTo(&b); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
 
 // ContentType returns the HTTP Content-Type to send the message with.
 func (m *Message) ContentType() string { return m.contentType }
 
 // WriteTo writes the message exactly as it was received or built.
-func (m *Message) WriteTo(w io.Writer) (int64, error) { return 0, errNotYet }
+func (m *Message) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	write := func(b []byte) error {
+		k, err := w.Write(b)
+		n += int64(k)
+		return err
+	}
+	if !m.multipart {
+		return n, write(m.soap)
+	}
+	if err := write(m.pre); err != nil {
+		return n, err
+	}
+	if err := write(m.soap); err != nil {
+		return n, err
+	}
+	for i, a := range m.attachments {
+		if err := write(m.attSep[i]); err != nil {
+			return n, err
+		}
+		if err := write(a.rawHeader); err != nil {
+			return n, err
+		}
+		rc, err := a.Open()
+		if err != nil {
+			return n, err
+		}
+		k, err := io.Copy(w, rc)
+		n += k
+		rc.Close()
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, write(m.tail)
+}
 
 // BodyElement returns the bytes of the Body's first child element, the
 // wrapper (e.g. <ns:getX>…</ns:getX>), or nil.
-func (m *Message) BodyElement() []byte { return nil }
+func (m *Message) BodyElement() []byte {
+	if m.spans.wrapper.start < 0 || m.spans.wrapper.end < m.spans.wrapper.start {
+		return nil
+	}
+	return m.view[m.spans.wrapper.start:m.spans.wrapper.end]
+}
 
 // BodyName returns the wrapper element's name (Space is the namespace URI).
 func (m *Message) BodyName() xml.Name { return m.spans.wrapperName }
@@ -206,7 +254,16 @@ func (m *Message) Attachments() []*Attachment { return m.attachments }
 // Attachment returns the attachment with the given Content-ID (with or
 // without angle brackets, or a "cid:" URL as in xop:Include and swaRef), or
 // nil.
-func (m *Message) Attachment(cid string) *Attachment { return nil }
+func (m *Message) Attachment(cid string) *Attachment {
+	cid = strings.TrimPrefix(strings.TrimSpace(cid), "cid:")
+	cid = strings.TrimSuffix(strings.TrimPrefix(cid, "<"), ">")
+	for _, a := range m.attachments {
+		if a.ContentID == cid {
+			return a
+		}
+	}
+	return nil
+}
 
 // IsMultipart reports whether the message is SOAP with Attachments or MTOM.
 func (m *Message) IsMultipart() bool { return m.multipart }
@@ -215,23 +272,36 @@ func (m *Message) IsMultipart() bool { return m.multipart }
 func (m *Message) Fault() (*Fault, bool) { return m.fault, m.fault != nil }
 
 // Close removes attachments' temporary files. It is safe to call twice.
-func (m *Message) Close() error { return nil }
+func (m *Message) Close() error {
+	var first error
+	for _, a := range m.attachments {
+		if a.file == "" {
+			continue
+		}
+		if err := os.Remove(a.file); err != nil && !errors.Is(err, os.ErrNotExist) && first == nil {
+			first = fmt.Errorf("soap: removing attachment file: %w", err)
+		}
+		a.file = ""
+		a.removed = true
+	}
+	return first
+}
 
 // Open returns a reader of the attachment's content.
-func (a *Attachment) Open() (io.ReadCloser, error) { return nil, errNotYet }
+func (a *Attachment) Open() (io.ReadCloser, error) {
+	if a.file != "" {
+		f, err := os.Open(a.file)
+		if err != nil {
+			return nil, fmt.Errorf("soap: opening attachment: %w", err)
+		}
+		return f, nil
+	}
+	if a.removed {
+		return nil, errors.New("soap: attachment used after Message.Close")
+	}
+	return io.NopCloser(bytes.NewReader(a.data)), nil
+}
 
-// Validate checks the message as an X-Road security server does at the
-// adapter level, for the given role, returning a *ValidationError with the
-// X-Road fault code. A SOAP fault is a valid response (it is passed through);
-// as a request it is rejected with the fault's own code, as X-Road does.
-func (m *Message) Validate(role Role) error { return errNotYet }
-
-// CheckHTTP applies X-Road's HTTP-level rules for a request: the method must
-// be POST (CodeInvalidHTTPMethod) and a SOAPAction header, when present, must
-// be a quoted string (CodeInvalidSoapAction). Pass soapAction == nil when the
-// header is absent.
-func CheckHTTP(method string, soapAction *string) error { return errNotYet }
-
-// NewFault returns a complete SOAP 1.1 envelope carrying f, to be sent as
-// text/xml; charset=UTF-8.
-func NewFault(f Fault) []byte { return nil }
+// InMemory reports whether the attachment's content is held in memory
+// rather than in a temporary file.
+func (a *Attachment) InMemory() bool { return a.file == "" && !a.removed }
