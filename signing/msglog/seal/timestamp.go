@@ -133,6 +133,16 @@ var hashOIDs = map[string]crypto.Hash{
 // an imprint mismatch is MalformedSignature, a bad signature
 // TimestampValidation, an unknown TSA InternalError.
 func VerifyToken(token, data []byte, tsaCerts []*x509.Certificate) (*TokenInfo, error) {
+	return verifyToken(token, func(h crypto.Hash) []byte { return sum(h, data) }, tsaCerts)
+}
+
+// VerifyTokenDigest is VerifyToken for a caller that holds only the
+// digest of the stamped data (computed with the token's imprint hash).
+func VerifyTokenDigest(token, digest []byte, tsaCerts []*x509.Certificate) (*TokenInfo, error) {
+	return verifyToken(token, func(crypto.Hash) []byte { return digest }, tsaCerts)
+}
+
+func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x509.Certificate) (*TokenInfo, error) {
 	p7, err := pkcs7.Parse(token)
 	if err != nil {
 		return nil, errf(CodeTimestampValidation, err, "time-stamp token is not CMS SignedData")
@@ -145,7 +155,7 @@ func VerifyToken(token, data []byte, tsaCerts []*x509.Certificate) (*TokenInfo, 
 	if !ok || !h.Available() {
 		return nil, errf(CodeTimestampValidation, nil, "unsupported imprint algorithm %v", ti.MessageImprint.HashAlgorithm.Algorithm)
 	}
-	if subtle.ConstantTimeCompare(sum(h, data), ti.MessageImprint.HashedMessage) != 1 {
+	if subtle.ConstantTimeCompare(imprint(h), ti.MessageImprint.HashedMessage) != 1 {
 		return nil, errf(CodeMalformedSignature, nil, "timestamp hashes do not match")
 	}
 	info := &TokenInfo{GenTime: ti.GenTime, Hash: h}

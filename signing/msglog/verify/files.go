@@ -1,0 +1,310 @@
+package verify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
+)
+
+// Codes the chain checks add to X-Road's.
+const (
+	CodeGap      = "InvalidLogArchive.Gap"  // an archive links to one that is not there
+	CodeFork     = "InvalidLogArchive.Fork" // two archives link to the same predecessor
+	CodeReadFile = "InputError"             // a file cannot be read or is of an unknown kind
+)
+
+// ChainOptions anchor the start of an archive chain, like the arguments of
+// X-Road's archive verifier.
+type ChainOptions struct {
+	// Prev is the last linking digest of the archive before the first one
+	// given; "" leaves the start unanchored unless First is set.
+	Prev string
+	// First requires the first archive to start a chain (-f).
+	First bool
+}
+
+// FileReport is the outcome for one file.
+type FileReport struct {
+	Path       string         `json:"path"`
+	Kind       string         `json:"kind"` // "archive" or "container"
+	Containers int            `json:"containers"`
+	Bytes      int64          `json:"bytes"`
+	PrevDigest string         `json:"prevDigest,omitempty"`
+	LastDigest string         `json:"lastDigest,omitempty"` // what the next archive must link to
+	Problems   []*Problem     `json:"problems,omitempty"`
+	Warnings   []string       `json:"warnings,omitempty"`
+	Container  *ContainerInfo `json:"container,omitempty"` // for a single container
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Files      []*FileReport `json:"files"`
+	Containers int           `json:"containers"`
+	Bytes      int64         `json:"bytes"`
+	Problems   int           `json:"problems"`
+}
+
+// Valid reports whether nothing failed.
+func (r *Report) Valid() bool { return r.Problems == 0 }
+
+// Paths verifies files and directories: *.asice containers and *.zip
+// archives (a directory is searched recursively). Archives are verified
+// in chain order (by their links, not their names), so the report also
+// shows gaps and forks in the chain. The error is only for problems that
+// stop the run; verification failures are in the report.
+func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && (strings.HasSuffix(path, ".zip") || strings.HasSuffix(path, ".asice")) {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+	}
+	rep := &Report{}
+	var total, done int64
+	type arch struct {
+		path string
+		data []byte
+		a    *asic.Archive
+		rep  *FileReport
+	}
+	var archives []*arch
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err == nil {
+			total += st.Size()
+		}
+	}
+	progress := func(n int64) {
+		done += n
+		if v.opts.Progress != nil {
+			v.opts.Progress(done, total)
+		}
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		fr := &FileReport{Path: f, Bytes: int64(len(data))}
+		rep.Files = append(rep.Files, fr)
+		if err != nil {
+			fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+			continue
+		}
+		if strings.HasSuffix(f, ".asice") || !isZipWithLinkingInfo(data) && !strings.HasSuffix(f, ".zip") {
+			fr.Kind = "container"
+			fr.Containers = 1
+			info, err := v.Container(data)
+			if err != nil {
+				fr.Problems = append(fr.Problems, problem(f, "", err))
+			} else {
+				fr.Container = info
+				fr.Warnings = info.Warnings
+			}
+			progress(int64(len(data)))
+			continue
+		}
+		fr.Kind = "archive"
+		a, err := asic.OpenArchive(bytes.NewReader(data), int64(len(data)), v.opts.Limits)
+		if err != nil {
+			fr.Problems = append(fr.Problems, problem(f, "", err))
+			progress(int64(len(data)))
+			continue
+		}
+		fr.PrevDigest = a.Linking.PrevDigest
+		archives = append(archives, &arch{path: f, data: data, a: a, rep: fr})
+	}
+
+	// Order archives by their links: each archive's claimed last digest
+	// (linkinginfo's last line) is what its successor names as prev.
+	claimedLast := func(x *arch) string {
+		e := x.a.Linking.Entries
+		if len(e) == 0 {
+			return ""
+		}
+		return strings.ToLower(e[len(e)-1].Digest)
+	}
+	byPrev := map[string][]*arch{}
+	lasts := map[string]bool{}
+	for _, x := range archives {
+		byPrev[strings.ToLower(x.a.Linking.PrevDigest)] = append(byPrev[strings.ToLower(x.a.Linking.PrevDigest)], x)
+		lasts[claimedLast(x)] = true
+	}
+	var roots []*arch
+	for _, x := range archives {
+		p := strings.ToLower(x.a.Linking.PrevDigest)
+		if p == "" || !lasts[p] {
+			roots = append(roots, x)
+		}
+	}
+	sort.SliceStable(roots, func(i, j int) bool { return roots[i].path < roots[j].path })
+	visited := map[*arch]bool{}
+	unanchored := 0
+	var walk func(x *arch, prev string, first bool)
+	walk = func(x *arch, prev string, first bool) {
+		if visited[x] {
+			return
+		}
+		visited[x] = true
+		last := v.archive(x.path, x.a, x.rep, prev, first, progress)
+		next := byPrev[claimedLast(x)]
+		if len(next) > 1 {
+			for _, n := range next {
+				n.rep.Problems = append(n.rep.Problems, &Problem{File: n.path, Code: CodeFork,
+					Message: fmt.Sprintf("%d archives link to the end of %s", len(next), filepath.Base(x.path))})
+			}
+		}
+		for _, n := range next {
+			if last == "" { // x failed: check n against its claimed link only
+				walk(n, "", false)
+			} else {
+				walk(n, last, false)
+			}
+		}
+	}
+	for _, r := range roots {
+		p := r.a.Linking.PrevDigest
+		switch {
+		case co.First:
+			walk(r, "", true)
+		case co.Prev != "" && strings.EqualFold(co.Prev, p):
+			walk(r, co.Prev, false)
+		case p == "":
+			walk(r, "", false)
+		case co.Prev != "":
+			r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: asic.CodePrevDigestMismatch,
+				Message: fmt.Sprintf("archive links to %s…, not to the given previous digest %s…", trunc(p), trunc(co.Prev))})
+			walk(r, "", false)
+		default:
+			unanchored++
+			if unanchored == 1 {
+				r.rep.Warnings = append(r.rep.Warnings, fmt.Sprintf("chain start not anchored: links to %s… (give --prev or -f to check it)", trunc(p)))
+			} else {
+				r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeGap,
+					Message: fmt.Sprintf("gap: links to %s…, which no given archive ends with; an archive is missing", trunc(p))})
+			}
+			walk(r, "", false)
+		}
+	}
+	// Archives in a cycle have no root; verify them anyway.
+	for _, x := range archives {
+		if !visited[x] {
+			x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeFork, Message: "archive is part of a linking cycle"})
+			walk(x, "", false)
+		}
+	}
+	for _, fr := range rep.Files {
+		rep.Containers += fr.Containers
+		rep.Bytes += fr.Bytes
+		rep.Problems += len(fr.Problems)
+	}
+	return rep, nil
+}
+
+func trunc(d string) string {
+	if len(d) > 16 {
+		return d[:16]
+	}
+	return d
+}
+
+// Archive verifies one archive: its linking chain (anchored at prev, or
+// required to start a chain when first) and every container in it.
+func (v *Verifier) Archive(path string, data []byte, co ChainOptions) *FileReport {
+	fr := &FileReport{Path: path, Kind: "archive", Bytes: int64(len(data))}
+	a, err := asic.OpenArchive(bytes.NewReader(data), int64(len(data)), v.opts.Limits)
+	if err != nil {
+		fr.Problems = append(fr.Problems, problem(path, "", err))
+		return fr
+	}
+	fr.PrevDigest = a.Linking.PrevDigest
+	v.archive(path, a, fr, co.Prev, co.First, func(int64) {})
+	return fr
+}
+
+// archive verifies a and returns its last linking digest ("" if the chain
+// is broken).
+func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64)) string {
+	fr.Containers = len(a.Containers)
+	l, err := a.NewLinker(prev, first)
+	if err != nil {
+		var ae *asic.Error
+		entry := ""
+		if errors.As(err, &ae) {
+			entry = ae.Entry
+		}
+		fr.Problems = append(fr.Problems, problem(path, entry, err))
+		if l, err = a.NewLinker("", false); err != nil {
+			l = nil
+		}
+	}
+	broken := l == nil
+	warned := map[string]bool{}
+	for _, f := range a.Containers {
+		data, err := a.ReadContainer(f)
+		if err != nil {
+			fr.Problems = append(fr.Problems, problem(path, f.Name, err))
+			broken = true
+			continue
+		}
+		if l != nil && !broken {
+			h := l.Hash().New()
+			h.Write(data)
+			if err := l.Next(f.Name, h.Sum(nil)); err != nil {
+				fr.Problems = append(fr.Problems, problem(path, f.Name, err))
+				broken = true
+			}
+		}
+		info, err := v.Container(data)
+		if err != nil {
+			fr.Problems = append(fr.Problems, problem(path, f.Name, err))
+		} else {
+			for _, w := range info.Warnings {
+				if !warned[w] {
+					warned[w] = true
+					fr.Warnings = append(fr.Warnings, w)
+				}
+			}
+		}
+		progress(int64(f.CompressedSize64))
+	}
+	if broken || len(fr.Problems) > 0 && l == nil {
+		return ""
+	}
+	fr.LastDigest = l.Last()
+	return fr.LastDigest
+}
+
+func problem(file, container string, err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return &Problem{File: file, Container: container, Code: CodeOf(err), Message: err.Error(), Err: err}
+}
+
+// isZipWithLinkingInfo reports whether data is a zip holding linkinginfo.
+func isZipWithLinkingInfo(data []byte) bool {
+	return bytes.HasPrefix(data, []byte("PK")) && bytes.Contains(data, []byte(asic.EntryLinkingInfo))
+}

@@ -1,0 +1,321 @@
+// Package verify is the independent verifier of X-Road message-log
+// evidence: single ASiC-E containers (.asice), mlog-*.zip archives and
+// whole chains of archives, written by tunduk or by an X-Road security
+// server. It needs only the files and, optionally, the trust material of
+// the X-Road instance (see [LoadTrust]); it never touches the running
+// service or its store.
+//
+// For a container it checks, in X-Road's order (AsicContainerVerifier):
+// the structure, the time-stamp (batch hash chain and imprint, TSA
+// signature), the batch-signature hash chain, every signature reference,
+// the signature value against the embedded certificate and, with trust
+// material, the certificate chain at the time-stamp's (or else the signing)
+// time. For an archive it checks linkinginfo (every container's linking
+// digest, the link to the previous archive) and every container. For a set
+// of archives it orders them by their links and reports gaps and forks.
+//
+// Failures carry X-Road's error codes (InvalidSignatureValue,
+// MalformedSignature.InvalidHashChainRef, AsicMessageNotFound, …) and name
+// the file and the container. Non-goals: OCSP response checking (X-Road
+// embeds them; we report their presence only), decrypting .zip.gpg.
+package verify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/signing/msglog/hashchain"
+	"github.com/tunduk-kg/tunduk/signing/msglog/seal"
+)
+
+// Options configure verification. The zero value verifies without trust
+// material.
+type Options struct {
+	// Trust adds certificate-chain and TSA checks; nil skips them (the
+	// report says so).
+	Trust  *Trust
+	Limits asic.Limits
+	Logger *zap.Logger
+	// Progress, if set, is called after each container or file with the
+	// bytes done and the total bytes of the run.
+	Progress func(done, total int64)
+}
+
+// Problem is one verification failure.
+type Problem struct {
+	File      string `json:"file"`
+	Container string `json:"container,omitempty"` // entry inside an archive
+	Code      string `json:"code"`                // X-Road error code
+	Message   string `json:"message"`
+	Err       error  `json:"-"`
+}
+
+func (p *Problem) Error() string {
+	where := p.File
+	if p.Container != "" {
+		where += ": " + p.Container
+	}
+	return fmt.Sprintf("%s: %s: %s", where, p.Code, p.Message)
+}
+
+// Unwrap returns the cause.
+func (p *Problem) Unwrap() error { return p.Err }
+
+// ErrorCode returns the X-Road error code.
+func (p *Problem) ErrorCode() string { return p.Code }
+
+// CodeOf returns the X-Road error code carried by err (any error of
+// packages asic, seal, hashchain or verify), or "InternalError".
+func CodeOf(err error) string {
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) {
+		return c.ErrorCode()
+	}
+	return "InternalError"
+}
+
+// ContainerInfo describes a verified container.
+type ContainerInfo struct {
+	Signer      string    `json:"signer,omitempty"` // subject of the signing certificate
+	SigningTime time.Time `json:"signingTime,omitzero"`
+	Timestamp   time.Time `json:"timestamp,omitzero"` // genTime, if time-stamped
+	Batch       bool      `json:"batchSignature,omitempty"`
+	BatchTS     bool      `json:"batchTimestamp,omitempty"`
+	Warnings    []string  `json:"warnings,omitempty"`
+}
+
+// Verifier verifies containers, caching the checks batch members share
+// (one batch signature and one time-stamp cover many containers).
+type Verifier struct {
+	opts  Options
+	log   *zap.Logger
+	cache map[[32]byte]cached
+}
+
+type cached struct {
+	err  error
+	info *seal.TokenInfo
+	sig  *seal.Signature
+}
+
+// New returns a Verifier.
+func New(opts Options) *Verifier {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}}
+}
+
+func (v *Verifier) remember(k [32]byte, c cached) {
+	if len(v.cache) > 4096 {
+		clear(v.cache)
+	}
+	v.cache[k] = c
+}
+
+func key(parts ...[]byte) [32]byte {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// Container verifies one ASiC-E container given as zip bytes. The error,
+// if any, carries an X-Road code (see CodeOf).
+func (v *Verifier) Container(data []byte) (*ContainerInfo, error) {
+	c, err := asic.Read(data, v.opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return v.verifyContainer(c)
+}
+
+func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
+	info := &ContainerInfo{}
+	sig, err := v.parseSignature(c.Signature)
+	if err != nil {
+		return nil, err
+	}
+	info.Signer = sig.Certificate.Subject.String()
+	info.SigningTime = sig.SigningTime
+	if !sig.Referenced(seal.URIMessage) && !sig.Referenced(seal.URISigHashChainRes) {
+		return nil, &seal.Error{Code: seal.CodeMalformedSignature,
+			Detail: fmt.Sprintf("signature does not reference %q or %q", seal.URIMessage, seal.URISigHashChainRes)}
+	}
+
+	// Time-stamp, as X-Road checks it first.
+	atDate := sig.SigningTime
+	tsInfo, err := v.timestamp(c, sig)
+	switch {
+	case err != nil:
+		return nil, err
+	case tsInfo == nil:
+		info.Warnings = append(info.Warnings, "not time-stamped: the signing time is only the signer's claim")
+	default:
+		info.Timestamp = tsInfo.GenTime
+		info.BatchTS = c.TSHashChainResult != nil
+		atDate = tsInfo.GenTime
+		if !tsInfo.SignatureChecked {
+			info.Warnings = append(info.Warnings, "time-stamp signature not checked: no TSA certificate (give --verificationconf)")
+		}
+	}
+
+	// Batch signature: the message must be covered by the signed hash chain.
+	if c.SigHashChainResult != nil && sig.Referenced(seal.URISigHashChainRes) {
+		info.Batch = true
+		err := hashchain.Verify(c.SigHashChainResult, c.Entry, map[string]*hashchain.Digest{seal.URIMessage: nil})
+		if err != nil {
+			return nil, &seal.Error{Code: seal.CodeMalformedSignature + "." + CodeOf(err), Detail: "batch signature hash chain", Err: err}
+		}
+	}
+	if err := v.signature(c, sig); err != nil {
+		return nil, err
+	}
+	if t := v.opts.Trust; t != nil {
+		if atDate.IsZero() {
+			atDate = sig.Certificate.NotBefore
+		}
+		inter := t.Inter.Clone()
+		for _, x := range sig.ExtraCerts {
+			inter.AddCert(x)
+		}
+		_, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		if err != nil {
+			return nil, &seal.Error{Code: seal.CodeCertValidation, Detail: "signing certificate is not from an approved CA at " + atDate.UTC().Format(time.RFC3339), Err: err}
+		}
+	} else {
+		info.Warnings = append(info.Warnings, "certificate chain not checked (give --verificationconf)")
+	}
+	return info, nil
+}
+
+func (v *Verifier) parseSignature(b []byte) (*seal.Signature, error) {
+	k := key([]byte("sig"), b)
+	if c, ok := v.cache[k]; ok && c.sig != nil {
+		return c.sig, nil
+	}
+	s, err := seal.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	v.remember(k, cached{sig: s})
+	return s, nil
+}
+
+// signature checks references and the signature value; the result for a
+// batch signature over sig-hashchainresult.xml is shared by the batch.
+func (v *Verifier) signature(c *asic.Container, sig *seal.Signature) error {
+	shareable := !sig.Referenced(seal.URIMessage)
+	for _, r := range sig.References {
+		if !strings.HasPrefix(r.URI, "#") && r.URI != seal.URISigHashChainRes {
+			shareable = false
+		}
+	}
+	var k [32]byte
+	if shareable {
+		k = key([]byte("sigv"), c.Signature, c.SigHashChainResult)
+		if r, ok := v.cache[k]; ok && r.sig == nil && r.info == nil {
+			return r.err
+		}
+	}
+	err := sig.Verify(c.Entry)
+	if shareable {
+		v.remember(k, cached{err: err})
+	}
+	return err
+}
+
+// timestamp verifies the container's time-stamp, batch or embedded; nil
+// info and nil error mean the container is not time-stamped.
+func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.TokenInfo, error) {
+	var token, data []byte
+	if c.TSHashChainResult != nil {
+		err := hashchain.Verify(c.TSHashChainResult, c.Entry, map[string]*hashchain.Digest{seal.URISignatures: nil})
+		if err != nil {
+			return nil, &seal.Error{Code: seal.CodeMalformedSignature, Detail: "failed to verify time-stamp hash chain", Err: err}
+		}
+		if c.Timestamp == nil {
+			return nil, &asic.Error{Code: asic.CodeTimestampNotFound, Detail: "batch time-stamp hash chain without META-INF/timestamp.tst"}
+		}
+		if c.ASiCManifest != nil {
+			if err := checkASiCManifest(c); err != nil {
+				return nil, err
+			}
+		}
+		token, data = c.Timestamp, c.TSHashChainResult
+	} else {
+		token = sig.Timestamp
+		if token == nil {
+			token = c.Timestamp
+		}
+		data = sig.SignatureValue
+	}
+	if token == nil {
+		return nil, nil
+	}
+	var tsas []*x509.Certificate
+	if v.opts.Trust != nil {
+		tsas = v.opts.Trust.TSAs
+		if len(tsas) == 0 {
+			return nil, &seal.Error{Code: seal.CodeTSPCertNotFound, Detail: "no TSP service providers are configured"}
+		}
+	}
+	k := key([]byte("ts"), token, data)
+	if r, ok := v.cache[k]; ok && r.sig == nil {
+		return r.info, r.err
+	}
+	info, err := seal.VerifyToken(token, data, tsas)
+	v.remember(k, cached{info: info, err: err})
+	return info, err
+}
+
+// checkASiCManifest checks the digests ASiCManifest.xml states for the
+// time-stamped data objects.
+func checkASiCManifest(c *asic.Container) error {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(c.ASiCManifest); err != nil {
+		return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is not XML", Err: err}
+	}
+	root := doc.Root()
+	if root == nil {
+		return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is empty"}
+	}
+	for _, ref := range root.FindElements("./DataObjectReference") {
+		uri := ref.SelectAttrValue("URI", "")
+		dm, dv := ref.FindElement("./DigestMethod"), ref.FindElement("./DigestValue")
+		if dm == nil || dv == nil {
+			return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest reference " + uri + " lacks a digest"}
+		}
+		h, err := hashchain.HashOf(dm.SelectAttrValue("Algorithm", ""))
+		if err != nil {
+			return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest reference " + uri, Err: err}
+		}
+		data, ok := c.Entry("/" + strings.TrimPrefix(uri, "/"))
+		want, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(dv.Text()), ""))
+		if !ok || err != nil {
+			return &seal.Error{Code: seal.CodeInvalidReference, Detail: "ASiCManifest reference " + uri + " cannot be resolved"}
+		}
+		hh := h.New()
+		hh.Write(data)
+		if !bytes.Equal(hh.Sum(nil), want) {
+			return &seal.Error{Code: seal.CodeInvalidReference, Detail: "ASiCManifest digest of " + uri + " does not match"}
+		}
+	}
+	return nil
+}
