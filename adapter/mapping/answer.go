@@ -101,10 +101,17 @@ func (m *Mapping) ReadREST(status int, body []byte) (*Answer, error) {
 			return &Answer{Outcome: NotFound, Code: code}, nil
 		}
 	}
-	switch {
-	case status == 400 || status == 422:
-		return &Answer{Outcome: Rejected, Code: code}, nil
-	case status < 200 || status > 299:
+	if status < 200 || status > 299 {
+		if m.errorCode != nil {
+			if root, err := parseJSON(body); err == nil {
+				if n := find(root, m.errorCode); len(n) > 0 && strings.TrimSpace(n[0].text) != "" {
+					code = strings.TrimSpace(n[0].text)
+				}
+			}
+		}
+		if status == 400 || status == 422 {
+			return &Answer{Outcome: Rejected, Code: code}, nil
+		}
 		return &Answer{Outcome: ProviderError, Code: code}, nil
 	}
 	root, err := parseJSON(body)
@@ -161,7 +168,13 @@ func (m *Mapping) readFields(at *node, specs []fieldSpec, prefix string) (map[st
 	check := m.Check
 	for _, s := range specs {
 		req := required(check, prefix, s.name)
-		found := find(at, s.path)
+		var found []*node
+		for _, p := range s.paths {
+			if found = find(at, p); len(found) > 0 {
+				break
+			}
+		}
+		where := strings.Join(s.paths[0], "/")
 		if s.typ == checks.List {
 			items := make([]map[string]any, 0, len(found))
 			for _, n := range found {
@@ -174,22 +187,22 @@ func (m *Mapping) readFields(at *node, specs []fieldSpec, prefix string) (map[st
 				}
 				items = append(items, item)
 			}
-			if len(found) == 0 && req && !pathParentExists(at, s.path) {
-				return nil, m.malformed(fmt.Sprintf("required list %s is missing", strings.Join(s.path, "/")))
+			if len(found) == 0 && req && !pathParentExists(at, s.paths[0]) {
+				return nil, m.malformed(fmt.Sprintf("required list %s is missing", where))
 			}
 			out[s.name] = items
 			continue
 		}
 		if len(found) == 0 {
 			if req {
-				return nil, m.malformed(fmt.Sprintf("required element %s is missing", strings.Join(s.path, "/")))
+				return nil, m.malformed(fmt.Sprintf("required element %s is missing", where))
 			}
 			continue
 		}
 		text := strings.TrimSpace(found[0].text)
 		v, err := convert(s, text)
 		if err != nil {
-			return nil, m.malformed(fmt.Sprintf("element %s: %v", strings.Join(s.path, "/"), err))
+			return nil, m.malformed(fmt.Sprintf("element %s: %v", where, err))
 		}
 		out[s.name] = v
 	}

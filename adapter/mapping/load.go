@@ -37,6 +37,7 @@ type file struct {
 	Path      string               `yaml:"path"`
 	Status    []statusYAML         `yaml:"status"`
 	NotFound  []int                `yaml:"notFound"`
+	ErrorCode string               `yaml:"errorCode"`
 	Fields    map[string]fieldYAML `yaml:"fields"`
 }
 
@@ -48,7 +49,7 @@ type statusYAML struct {
 }
 
 type fieldYAML struct {
-	Path   string               `yaml:"path"`
+	Path   string               `yaml:"path"` // "a/b", or alternatives "a/pin|a/inn"
 	True   []string             `yaml:"true"`
 	Fields map[string]fieldYAML `yaml:"fields"`
 }
@@ -237,12 +238,15 @@ func (v *validator) build(f *file) *Mapping {
 				v.addf(fmt.Sprintf("notFound[%d]", i), "%d is not an HTTP status", s)
 			}
 		}
+		if f.ErrorCode != "" {
+			m.errorCode = v.path("errorCode", f.ErrorCode)
+		}
 		if len(f.NotFound) == 0 {
 			m.notFound = []int{http.StatusNoContent, http.StatusNotFound}
 		}
 	} else if f.Style != "" {
-		if f.Method != "" || f.Path != "" || len(f.NotFound) > 0 {
-			v.addf("style", "method, path and notFound apply to rest mappings only")
+		if f.Method != "" || f.Path != "" || len(f.NotFound) > 0 || f.ErrorCode != "" {
+			v.addf("style", "method, path, notFound and errorCode apply to rest mappings only")
 		}
 		if strings.TrimSpace(f.Request) == "" {
 			v.addf("request", "request is required: the body wrapper's content (the wrapper <%s> is added from the service code)", m.Service.ServiceCode)
@@ -300,9 +304,19 @@ func (v *validator) fields(at string, got map[string]fieldYAML, want []checks.Fi
 			continue
 		}
 		p := at + "." + w.Name
-		fs := fieldSpec{name: w.Name, typ: w.Type, path: v.path(p+".path", g.Path)}
-		if at == "fields" && style == Legacy && len(fs.path) > 0 && fs.path[0] != "response" {
-			v.addf(p+".path", "legacy answers carry their data under response/; path %q does not", g.Path)
+		fs := fieldSpec{name: w.Name, typ: w.Type}
+		if g.Path == "" {
+			v.addf(p+".path", "path is required")
+		}
+		for _, alt := range strings.Split(g.Path, "|") {
+			if g.Path == "" {
+				break
+			}
+			path := v.path(p+".path", alt)
+			if at == "fields" && style == Legacy && len(path) > 0 && path[0] != "response" {
+				v.addf(p+".path", "legacy answers carry their data under response/; path %q does not", alt)
+			}
+			fs.paths = append(fs.paths, path)
 		}
 		if len(g.True) > 0 {
 			if w.Type != checks.Bool {

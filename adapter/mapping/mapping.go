@@ -83,12 +83,13 @@ type Mapping struct {
 	// (appended to the service's /r1/… path).
 	Method string
 
-	vars     map[string]string
-	request  *template.Template // SOAP: inner XML of the wrapper
-	path     *template.Template // REST: path suffix
-	status   []statusRule
-	notFound []int
-	fields   []fieldSpec
+	vars      map[string]string
+	request   *template.Template // SOAP: inner XML of the wrapper
+	path      *template.Template // REST: path suffix
+	status    []statusRule
+	notFound  []int
+	errorCode []string // REST: where a non-2xx JSON body names its code
+	fields    []fieldSpec
 }
 
 type statusRule struct {
@@ -101,7 +102,7 @@ type statusRule struct {
 type fieldSpec struct {
 	name   string
 	typ    checks.FieldType
-	path   []string
+	paths  [][]string      // alternatives, first present wins ("pin|inn")
 	truthy map[string]bool // for bool
 	fields []fieldSpec     // for list
 }

@@ -141,6 +141,7 @@ const restFounders = `check: founders
 style: rest
 service: central-server/GOV/70000024/minjust-inn-services/founders
 path: /{{.INN}}
+errorCode: code
 status:
   - path: status
     codes: {ACTIVE: ok, LIQUIDATING: ok, NOT_REGISTERED: not-found}
@@ -150,6 +151,7 @@ fields:
     path: founders
     fields:
       name: {path: name}
+      id: {path: pin|inn}
       share: {path: share}
 `
 
@@ -168,6 +170,17 @@ func TestREST(t *testing.T) {
 	}
 	if a.Fields["founders"].([]map[string]any)[1]["share"] != json.Number("40.5") {
 		t.Errorf("share = %#v", a.Fields["founders"])
+	}
+	if f := a.Fields["founders"].([]map[string]any); f[0]["id"] != nil {
+		t.Errorf("id without pin or inn = %#v", f[0])
+	}
+	a, _ = m.ReadREST(200, []byte(`{"founders":[{"name":"A","pin":"21504197800123"},{"name":"B","inn":"01503201010234"}]}`))
+	if f := a.Fields["founders"].([]map[string]any); f[0]["id"] != "21504197800123" || f[1]["id"] != "01503201010234" {
+		t.Errorf("alternatives: %#v", f)
+	}
+	a, _ = m.ReadREST(500, []byte(`{"code":"INTERNAL_ERROR","message":"x"}`))
+	if a.Outcome != ProviderError || a.Code != "INTERNAL_ERROR" {
+		t.Errorf("errorCode: %+v", a)
 	}
 	a, err = m.ReadREST(200, []byte(`{"founders":[]}`))
 	if err != nil || a.Outcome != OK || a.Code != "200" || len(a.Fields["founders"].([]map[string]any)) != 0 {
