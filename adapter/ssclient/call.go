@@ -1,0 +1,174 @@
+package ssclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"sync/atomic"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// result is an answer as received.
+type result struct {
+	status      int
+	contentType string
+	header      http.Header
+	body        []byte
+}
+
+// call runs one logical call: breaker (when service != ""), concurrency
+// slot, timeout, attempts with safe retries. build makes the HTTP request of
+// an attempt; check judges a received answer. idempotent allows a retry
+// after the request was sent (metaservices only). It returns the last
+// answer, the number of attempts made (0: nothing was sent) and the error.
+func (c *Client) call(ctx context.Context, service string, timeout time.Duration, idempotent bool,
+	build func(context.Context) (*http.Request, error), check func(*result) error) (*result, int, error) {
+	if timeout <= 0 {
+		timeout = c.opts.Timeout
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var b *breaker
+	trial := false
+	if service != "" {
+		b = c.breaker(service)
+		var err error
+		if trial, err = b.allow(); err != nil {
+			return nil, 0, err
+		}
+	}
+	var (
+		res      *result
+		attempts int
+		err      error
+	)
+	defer func() {
+		if b != nil {
+			failed, neutral := classify(err, parent)
+			b.done(trial, failed, neutral)
+		}
+	}()
+
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		err = c.ctxError(parent, ctx, service, timeout)
+		return nil, 0, err
+	}
+	defer func() { <-c.sem }()
+
+	backoff := c.opts.Retry.InitialBackoff
+	for {
+		attempts++
+		var sent atomic.Bool
+		var req *http.Request
+		req, err = build(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}))
+		if err != nil {
+			return nil, attempts, fmt.Errorf("ssclient: building the HTTP request: %w", err)
+		}
+		var resp *http.Response
+		resp, err = c.http.Do(req)
+		if err == nil {
+			var body []byte
+			body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+			_ = resp.Body.Close()
+			if err == nil {
+				res = &result{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), header: resp.Header, body: body}
+				if len(body) > maxResponse {
+					err = &MalformedResponseError{HTTPStatus: resp.StatusCode, ContentType: res.contentType, Err: soap.ErrTooLarge}
+					return res, attempts, err
+				}
+				err = check(res)
+				return res, attempts, err
+			}
+		}
+		// A transport error: decide whether it is safe to try again.
+		if ctx.Err() != nil {
+			err = c.ctxError(parent, ctx, service, timeout)
+			return nil, attempts, err
+		}
+		wasSent := sent.Load()
+		var alert tls.AlertError
+		if errors.As(err, &alert) || isCertError(err) {
+			// The TLS peer refused us (or we it): not transient, and the
+			// request was not processed.
+			err = fmt.Errorf("%w: TLS: %w", ErrUnreachable, err)
+			return nil, attempts, err
+		}
+		if (!wasSent || idempotent) && attempts < c.opts.Retry.MaxAttempts {
+			wait := backoff/2 + rand.N(backoff/2+1)
+			backoff = min(2*backoff, c.opts.Retry.MaxBackoff)
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				err = c.ctxError(parent, ctx, service, timeout)
+				return nil, attempts, err
+			}
+		}
+		if wasSent {
+			err = fmt.Errorf("%w: %w", ErrConnectionLost, err)
+		} else {
+			err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		}
+		return nil, attempts, err
+	}
+}
+
+// ctxError is the error for a call whose context ended: ErrTimeout for a
+// deadline (ours or the caller's), the caller's cancellation otherwise.
+func (c *Client) ctxError(parent, ctx context.Context, service string, timeout time.Duration) error {
+	if parent.Err() == context.Canceled {
+		return fmt.Errorf("ssclient: %s: %w", service, context.Canceled)
+	}
+	if service == "" {
+		service = "call"
+	}
+	return fmt.Errorf("%w: %s did not finish within %v (%w)", ErrTimeout, service, timeout, context.DeadlineExceeded)
+}
+
+func isCertError(err error) bool {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		hn x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
+// classify says how an outcome counts for the breaker: failed (the service
+// or the path to it is unhealthy) or neutral (says nothing about health:
+// the caller canceled, or the request itself was at fault).
+func classify(err error, parent context.Context) (failed, neutral bool) {
+	if err == nil {
+		return false, false
+	}
+	if errors.Is(err, context.Canceled) && parent.Err() != nil {
+		return false, true
+	}
+	var fe *FaultError
+	if errors.As(err, &fe) {
+		switch {
+		case fe.IsClientError():
+			return false, true
+		case fe.Code == "Server.ServerProxy.AccessDenied", fe.Code == "Server.ServerProxy.UnknownService",
+			fe.Code == "Server.ClientProxy.UnknownMember", fe.Code == "Server.ServerProxy.ServiceDisabled":
+			return false, true // configuration, not health
+		}
+		return true, false
+	}
+	return true, false
+}
