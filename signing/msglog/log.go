@@ -168,6 +168,7 @@ type Log struct {
 
 type pendingRecord struct {
 	seq   uint64
+	size  int      // stored payload bytes
 	parts [][]byte // "<unix nanos>|<member>", message.xml (without seq), attachments…
 }
 
@@ -213,7 +214,7 @@ func (l *Log) onDurable(first uint64, payloads [][]byte) {
 		if err != nil || kind != kindRecord {
 			continue
 		}
-		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), parts: parts})
+		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts})
 	}
 }
 
@@ -233,7 +234,7 @@ func (l *Log) recoverPending() error {
 			for i, p := range parts {
 				cp[i] = append([]byte(nil), p...)
 			}
-			unsealed = append(unsealed, pendingRecord{seq: seq, parts: cp})
+			unsealed = append(unsealed, pendingRecord{seq: seq, size: len(payload), parts: cp})
 			sealed += int64(len(payload))
 		case kindSeal:
 			m, err := parseSealMeta(parts)
@@ -250,7 +251,7 @@ func (l *Log) recoverPending() error {
 		return err
 	}
 	for _, u := range unsealed {
-		sealed -= int64(len(encodeParts(kindRecord, u.parts...)))
+		sealed -= int64(u.size)
 	}
 	l.mu.Lock()
 	l.pending = append(unsealed, l.pending...)
@@ -351,7 +352,7 @@ func (l *Log) Seal(ctx context.Context) error {
 		}
 		var size int64
 		for _, p := range batch {
-			size += int64(len(encodeParts(kindRecord, p.parts...)))
+			size += int64(p.size)
 		}
 		l.mu.Lock()
 		l.pending = l.pending[n:]
@@ -361,6 +362,10 @@ func (l *Log) Seal(ctx context.Context) error {
 			zap.Uint64("upTo", batch[n-1].seq), zap.Duration("took", time.Since(start)))
 	}
 }
+
+// Stats reports the journal's fsync groups and records written since Open;
+// records/groups is how many appends shared each fsync.
+func (l *Log) Stats() (groups, records uint64) { return l.store.Stats() }
 
 // LastSeq is the highest durable sequence number.
 func (l *Log) LastSeq() uint64 { return l.store.LastSeq() }

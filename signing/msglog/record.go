@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Type says what a record is about.
@@ -195,14 +196,172 @@ func (r *Record) prepare(metadataOnly bool) ([][]byte, error) {
 	return atts, nil
 }
 
-// MarshalRecord returns message.xml for a record.
+// MarshalRecord returns message.xml for a record. It writes the document
+// directly rather than through encoding/xml's reflection (about ten times
+// faster, and this runs once per exchange); UnmarshalRecord reads it back
+// with encoding/xml, and a test checks the two agree.
 func MarshalRecord(r *Record) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	if err := xml.NewEncoder(&b).Encode(r); err != nil {
-		return nil, fmt.Errorf("msglog: marshal record: %w", err)
+	w := &xmlWriter{b: make([]byte, 0, 1024)}
+	w.raw(xml.Header)
+	w.raw(`<record xmlns="` + Namespace + `"`)
+	if r.Seq != 0 {
+		w.attr("seq", strconv.FormatUint(r.Seq, 10))
 	}
-	return b.Bytes(), nil
+	w.attr("type", string(r.Type))
+	w.attr("time", r.Time.Format(time.RFC3339Nano))
+	w.raw(">")
+	w.elem("member", r.Member)
+	if ex := r.Exchange; ex != nil {
+		w.raw("<exchange")
+		w.attr("direction", ex.Direction)
+		w.attr("protocol", ex.Protocol)
+		w.raw(">")
+		w.elemAlways("messageId", ex.MessageID)
+		w.elem("client", ex.Client)
+		w.elem("service", ex.Service)
+		w.elem("userId", ex.UserID)
+		w.elem("issue", ex.Issue)
+		w.elem("requestHash", ex.RequestHash)
+		w.elem("caller", ex.Caller)
+		w.elem("officer", ex.Officer)
+		for _, s := range ex.Subjects {
+			w.elemAlways("subject", s)
+		}
+		w.elemAlways("started", ex.Started.Format(time.RFC3339Nano))
+		w.elemAlways("finished", ex.Finished.Format(time.RFC3339Nano))
+		w.elem("outcome", ex.Outcome)
+		w.elem("fault", ex.Fault)
+		w.message("request", &ex.Request)
+		w.message("response", &ex.Response)
+		w.raw("</exchange>")
+	}
+	if ev := r.Event; ev != nil {
+		w.raw("<event")
+		w.attr("actor", ev.Actor)
+		w.attr("role", ev.Role)
+		w.raw(` action="`)
+		w.text(ev.Action, true)
+		w.raw(`"`)
+		w.attr("outcome", ev.Outcome)
+		w.raw(">")
+		w.elem("purpose", ev.Purpose)
+		for _, f := range ev.Fields {
+			w.raw(`<field name="`)
+			w.text(f.Name, true)
+			w.raw(`">`)
+			w.text(f.Value, false)
+			w.raw("</field>")
+		}
+		w.raw("</event>")
+	}
+	w.raw("</record>\n")
+	if w.err != nil {
+		return nil, fmt.Errorf("msglog: marshal record: %w", w.err)
+	}
+	return w.b, nil
+}
+
+type xmlWriter struct {
+	b   []byte
+	err error
+}
+
+func (w *xmlWriter) raw(s string) { w.b = append(w.b, s...) }
+
+// attr writes a non-empty attribute.
+func (w *xmlWriter) attr(name, v string) {
+	if v == "" {
+		return
+	}
+	w.b = append(w.b, ' ')
+	w.b = append(w.b, name...)
+	w.b = append(w.b, '=', '"')
+	w.text(v, true)
+	w.b = append(w.b, '"')
+}
+
+func (w *xmlWriter) elem(name, v string) {
+	if v != "" {
+		w.elemAlways(name, v)
+	}
+}
+
+func (w *xmlWriter) elemAlways(name, v string) {
+	w.b = append(w.b, '<')
+	w.b = append(w.b, name...)
+	w.b = append(w.b, '>')
+	w.text(v, false)
+	w.b = append(w.b, '<', '/')
+	w.b = append(w.b, name...)
+	w.b = append(w.b, '>')
+}
+
+func (w *xmlWriter) message(name string, m *Message) {
+	w.raw("<" + name)
+	w.attr("contentType", m.ContentType)
+	w.raw(` size="` + strconv.FormatInt(m.Size, 10) + `"`)
+	w.attr("digest", m.Digest)
+	w.attr("body", m.BodyRef)
+	w.raw(">")
+	for _, h := range m.Headers {
+		w.raw(`<header name="`)
+		w.text(h.Name, true)
+		w.raw(`">`)
+		w.text(h.Value, false)
+		w.raw("</header>")
+	}
+	w.elem("xroadHeader", m.XRoadHeader)
+	w.raw("</" + name + ">")
+}
+
+// text escapes s as encoding/xml does; characters XML cannot carry are an
+// error (they would make the signed document unreadable).
+func (w *xmlWriter) text(s string, attr bool) {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		var esc string
+		switch c {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			if c < 0x20 {
+				w.err = fmt.Errorf("control character %#x not allowed in XML", c)
+			} else if c >= 0x80 {
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if r == utf8.RuneError && size == 1 {
+					w.err = errors.New("invalid UTF-8 not allowed in XML")
+				}
+				i += size
+				continue
+			}
+			i++
+			continue
+		}
+		if !attr && (c == '\t' || c == '\n') {
+			i++
+			continue
+		}
+		w.b = append(w.b, s[start:i]...)
+		w.b = append(w.b, esc...)
+		i++
+		start = i
+	}
+	w.b = append(w.b, s[start:]...)
 }
 
 // UnmarshalRecord parses message.xml and, when given, the container's

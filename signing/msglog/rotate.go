@@ -89,6 +89,10 @@ func (l *Log) rotateLocked() error {
 		if len(queue) < bs.Count || queue[0].seq != bs.First || queue[bs.Count-1].seq != bs.UpTo {
 			return fmt.Errorf("msglog: journal seal %d covers %d..%d but the unsealed records do not match", seq, bs.First, bs.UpTo)
 		}
+		chains, err := batchChains(queue[:bs.Count], bs)
+		if err != nil {
+			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
+		}
 		for i, rec := range queue[:bs.Count] {
 			if len(rec.parts) < 2 {
 				return fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
@@ -108,7 +112,7 @@ func (l *Log) rotateLocked() error {
 				}
 				writers[group] = w
 			}
-			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, bs.chains[i])
+			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, chains[i])
 			if err != nil {
 				return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
 			}
