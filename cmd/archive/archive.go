@@ -5,6 +5,7 @@ package archive
 import (
 	"github.com/spf13/cobra"
 
+	verifycmd "github.com/tunduk-kg/tunduk/cmd/archive/verify"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -27,4 +28,6 @@ them.`,
 }
 
 // verbs lists the archive verbs, one line each.
-var verbs = []func(*cli.Factory) *cobra.Command{}
+var verbs = []func(*cli.Factory) *cobra.Command{
+	func(f *cli.Factory) *cobra.Command { return verifycmd.NewCmdVerify(f, nil) },
+}

@@ -69,7 +69,8 @@ func Parse(data []byte) (*Signature, error) {
 		return nil, errf(CodeMalformedSignature, nil, "empty signature document")
 	}
 	sigEl := root
-	if is(root, NSAsic, "XAdESSignatures") {
+	// Any ETSI TS 102 918 version: X-Road wrote v1.1.1 before v1.2.1.
+	if root.Tag == "XAdESSignatures" && strings.HasPrefix(root.NamespaceURI(), "http://uri.etsi.org/02918/") {
 		sigs := children(root, NSDsig, "Signature")
 		if len(sigs) != 1 {
 			return nil, errf(CodeMalformedSignature, nil, "want exactly one ds:Signature, found %d", len(sigs))
