@@ -204,6 +204,7 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 type spillWriter struct {
 	a      *Attachment
 	f      *os.File
+	w      *bufio.Writer
 	budget *int64 // memory left for attachments of this message
 	total  *int64 // attachment bytes left under MaxAttachmentBytes
 	dir    string
@@ -225,13 +226,14 @@ func (s *spillWriter) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("soap: spilling attachment: %w", err)
 		}
 		s.f = f
+		s.w = bufio.NewWriterSize(f, 64<<10)
 		s.a.file = f.Name()
-		if _, err := f.Write(s.a.data); err != nil {
+		if _, err := s.w.Write(s.a.data); err != nil {
 			return 0, fmt.Errorf("soap: spilling attachment: %w", err)
 		}
 		s.a.data = nil
 	}
-	if _, err := s.f.Write(p); err != nil {
+	if _, err := s.w.Write(p); err != nil {
 		return 0, fmt.Errorf("soap: spilling attachment: %w", err)
 	}
 	return len(p), nil
@@ -239,7 +241,14 @@ func (s *spillWriter) Write(p []byte) (int, error) {
 
 func (s *spillWriter) finish() error {
 	if s.f != nil {
-		return s.f.Close()
+		err := s.w.Flush()
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("soap: spilling attachment: %w", err)
+		}
+		return nil
 	}
 	*s.budget -= int64(len(s.a.data))
 	return nil
