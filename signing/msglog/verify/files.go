@@ -160,7 +160,14 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 	}
 	sort.SliceStable(roots, func(i, j int) bool { return roots[i].path < roots[j].path })
 	visited := map[*arch]bool{}
+	// One chain start may be unanchored (the files begin mid-history); a
+	// further one, or one beside a genuine start, means a missing archive.
 	unanchored := 0
+	for _, r := range roots {
+		if r.a.Linking.PrevDigest == "" {
+			unanchored = 1
+		}
+	}
 	var walk func(x *arch, prev string, first bool)
 	walk = func(x *arch, prev string, first bool) {
 		if visited[x] {
@@ -198,7 +205,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			walk(r, "", false)
 		default:
 			unanchored++
-			if unanchored == 1 {
+			if unanchored == 1 && co.Prev == "" {
 				r.rep.Warnings = append(r.rep.Warnings, fmt.Sprintf("chain start not anchored: links to %s… (give --prev or -f to check it)", trunc(p)))
 			} else {
 				r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeGap,
@@ -289,7 +296,7 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 		}
 		progress(int64(f.CompressedSize64))
 	}
-	if broken || len(fr.Problems) > 0 && l == nil {
+	if broken {
 		return ""
 	}
 	fr.LastDigest = l.Last()
