@@ -7,6 +7,9 @@ package catalog
 import (
 	"github.com/spf13/cobra"
 
+	applycmd "github.com/tunduk-kg/tunduk/cmd/catalog/apply"
+	diffcmd "github.com/tunduk-kg/tunduk/cmd/catalog/diff"
+	plancmd "github.com/tunduk-kg/tunduk/cmd/catalog/plan"
 	validatecmd "github.com/tunduk-kg/tunduk/cmd/catalog/validate"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
@@ -23,5 +26,8 @@ descriptions, export the public catalog, and register it on the security server.
 	}
 	// One line per verb.
 	cmd.AddCommand(validatecmd.NewCmdValidate(f, nil))
+	cmd.AddCommand(plancmd.NewCmdPlan(f, nil))
+	cmd.AddCommand(applycmd.NewCmdApply(f, nil))
+	cmd.AddCommand(diffcmd.NewCmdDiff(f, nil))
 	return cmd
 }

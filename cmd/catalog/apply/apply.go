@@ -1,0 +1,116 @@
+// Package apply is `tunduk catalog apply`: make the security server match
+// the catalog, recorded under an authorised person of the catalog.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/catalog/register"
+	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/plan"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+// ApplyOptions are the verb's inputs.
+type ApplyOptions struct {
+	IO         cli.IOStreams
+	ConfigPath string
+	Dir        string
+	// As is the catalog id of the authorised person applying (default:
+	// catalog.appliedBy).
+	As string
+	// AcceptWarnings resends with ignore_warnings after the SS raised
+	// warnings; without it warnings stop the apply and are shown.
+	AcceptWarnings bool
+	// Recorder overrides the JSON-lines file of catalog.applyLog (the lead
+	// wires the signed message log here).
+	Recorder register.Recorder
+}
+
+// NewCmdApply returns the apply verb; runF nil runs it for real.
+func NewCmdApply(f *cli.Factory, runF func(*ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "apply --as PERSON [--accept-warnings] [--config FILE] [--dir DIR]",
+		Short: "Make the security server match the catalog",
+		Long: `Compute the plan (see tunduk catalog plan) and make the changes on the security
+server in order, idempotently: a second apply changes nothing. Warnings raised
+by the SS (warnings_detected) stop the apply and are shown; re-run with
+--accept-warnings to accept them. On a failure midway the report says exactly
+which changes were applied and which were not; run apply again to finish.
+
+--as names the authorised person applying; the catalog must give them the
+registrar role. Every apply is recorded (who, what, when) in catalog.applyLog.
+Nothing is ever removed from the SS; see tunduk catalog diff for drift.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return applyRun(opts)
+		},
+	}
+	plan.AddTargetFlags(cmd, &opts.ConfigPath, &opts.Dir)
+	cmd.Flags().StringVar(&opts.As, "as", "", "catalog id of the authorised person applying (default catalog.appliedBy)")
+	cmd.Flags().BoolVar(&opts.AcceptWarnings, "accept-warnings", false, "accept warnings raised by the security server")
+	return cmd
+}
+
+func applyRun(opts *ApplyOptions) error {
+	t, err := plan.Open(opts.IO, opts.ConfigPath, opts.Dir, opts.AcceptWarnings)
+	if err != nil {
+		return err
+	}
+	as := opts.As
+	if as == "" {
+		as = t.Section.AppliedBy
+	}
+	actor, err := register.Authorize(t.Catalog, as)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitUsage, Msg: err.Error()}
+	}
+	rec := opts.Recorder
+	if rec == nil {
+		rec = &register.JSONLRecorder{Path: t.Section.ApplyLog}
+	}
+	ctx := context.Background()
+	o, err := register.Observe(ctx, t.Client, t.Desired)
+	if err != nil {
+		return err
+	}
+	p := register.MakePlan(t.Desired, o)
+	plan.PrintPlan(opts.IO, t, p)
+	rep, err := register.Apply(ctx, t.Client, p, register.ApplyOptions{Actor: actor, Recorder: rec, SecurityServer: t.Section.ManagementAPI.URL})
+	if rep != nil {
+		PrintReport(opts.IO, rep)
+	}
+	var we *ssapi.WarningsError
+	if errors.As(err, &we) {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: "the security server raised warnings (above); nothing after them was applied. " +
+			"Review them and re-run with --accept-warnings to accept"}
+	}
+	return err
+}
+
+// PrintReport writes each change's outcome and a summary.
+func PrintReport(io cli.IOStreams, rep *register.Report) {
+	if len(rep.Results) == 0 {
+		return
+	}
+	fmt.Fprintln(io.Out, "Result:")
+	for _, r := range rep.Results {
+		fmt.Fprintf(io.Out, "  %-15s %s\n", r.Outcome, r.Change)
+		for _, w := range r.Warnings {
+			fmt.Fprintf(io.Out, "  %-15s   warning: %s\n", "", w)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(io.Out, "  %-15s   error: %s\n", "", r.Error)
+		}
+	}
+	fmt.Fprintf(io.Out, "%d applied, %d already present, %d failed, %d not attempted\n",
+		rep.Count(register.Applied), rep.Count(register.AlreadyPresent), rep.Count(register.Failed), rep.Count(register.NotAttempted))
+}
