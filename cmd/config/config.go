@@ -32,6 +32,8 @@ type Config struct {
 	MessageLog MessageLog `yaml:"messageLog"`
 	// Catalog is the service catalog and registration on the security server.
 	Catalog Catalog `yaml:"catalog"`
+	// Provider serves the participant's backend as a Tunduk provider.
+	Provider Provider `yaml:"provider"`
 	// Keys names the signing keys and certificates.
 	Keys Keys `yaml:"keys"`
 }
@@ -157,6 +159,7 @@ func Default() *Config {
 		MessageLog:     DefaultMessageLog(),
 		Catalog:        DefaultCatalog(),
 		Keys:           DefaultKeys(),
+		Provider:       DefaultProvider(),
 	}
 }
 
@@ -172,7 +175,7 @@ func (c *Config) Validate(is *Issues) {
 	default:
 		is.Addf("log.format", "unknown format %q; use json or console", c.Log.Format)
 	}
-	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys} {
+	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys, &c.Provider} {
 		v.Validate(is)
 	}
 }

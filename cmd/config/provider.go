@@ -1,0 +1,108 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// Provider serves the participant's own backend as a Tunduk provider: the
+// security server calls Listen with X-Road requests, and each service maps
+// onto a backend JSON endpoint (package adapter/provider). Leave Listen empty
+// to run no provider.
+//
+//	provider:
+//	  listen: 127.0.0.1:8081
+//	  id: central-server/GOV/70000001/zakupki-registry
+//	  journal: /var/lib/tunduk/provider-journal.jsonl
+//	  services:
+//	    - code: getSupplierStatus
+//	      version: v1
+//	      backend: https://registry.internal/api/suppliers/{inn}
+//	      required: [inn]
+//	      timeout: 10s
+type Provider struct {
+	// Listen is the host:port the security server posts to; "" disables
+	// the provider.
+	Listen string `yaml:"listen"`
+	// TLS, when certFile is set, serves HTTPS and, with clientCAFile,
+	// requires the security server's internal TLS certificate.
+	TLS GatewayTLS `yaml:"tls"`
+	// ID is the member or subsystem served, e.g.
+	// central-server/GOV/70000001/zakupki-registry.
+	ID string `yaml:"id"`
+	// Journal is the provider's exchange journal (JSON lines, fsynced).
+	Journal string `yaml:"journal"`
+	// Services are the X-Road services offered.
+	Services []ProviderService `yaml:"services"`
+}
+
+// ProviderService maps one X-Road service onto a backend endpoint.
+type ProviderService struct {
+	Code        string        `yaml:"code"`
+	Version     string        `yaml:"version"`
+	Namespace   string        `yaml:"namespace"`
+	Backend     string        `yaml:"backend"`
+	Method      string        `yaml:"method"`
+	Params      []string      `yaml:"params"`
+	Required    []string      `yaml:"required"`
+	EchoRequest bool          `yaml:"echoRequest"`
+	Timeout     time.Duration `yaml:"timeout"`
+}
+
+// DefaultProvider returns the section's defaults (no provider).
+func DefaultProvider() Provider {
+	return Provider{Journal: "/var/lib/tunduk/provider-journal.jsonl"}
+}
+
+// Validate reports problems in the provider section.
+func (c *Provider) Validate(is *Issues) {
+	if c.Listen == "" {
+		return
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		is.Addf("provider.listen", "%q is not host:port (e.g. 127.0.0.1:8081)", c.Listen)
+	}
+	if id, err := soap.ParseClientID(c.ID); err != nil {
+		is.Addf("provider.id", "%v; write it as INSTANCE/CLASS/MEMBER/SUBSYSTEM", err)
+	} else if id.SubsystemCode == "" {
+		is.Addf("provider.id", "%s names a member; services are provided by a subsystem (INSTANCE/CLASS/MEMBER/SUBSYSTEM)", id)
+	}
+	if c.Journal == "" {
+		is.Addf("provider.journal", "set a journal file: every exchange must be recorded")
+	}
+	if len(c.Services) == 0 {
+		is.Addf("provider.services", "no services: list at least one or remove provider.listen")
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		is.Addf("provider.tls", "set both certFile and keyFile, or neither")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Services {
+		p := "provider.services[" + strconv.Itoa(i) + "]"
+		id := soap.ServiceID{ClientID: soap.ClientID{Instance: "i", MemberClass: "c", MemberCode: "m"}, ServiceCode: s.Code, ServiceVersion: s.Version}
+		if err := id.Validate(); err != nil {
+			is.Addf(p+".code", "%v", err)
+		}
+		if seen[s.Code+"/"+s.Version] {
+			is.Addf(p+".code", "service %s %s is listed twice", s.Code, s.Version)
+		}
+		seen[s.Code+"/"+s.Version] = true
+		u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(s.Backend))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			is.Addf(p+".backend", "%q is not an http(s) URL", s.Backend)
+		}
+		switch strings.ToUpper(s.Method) {
+		case "", "GET", "POST":
+		default:
+			is.Addf(p+".method", "%q: use GET or POST", s.Method)
+		}
+		if s.Timeout < 0 {
+			is.Addf(p+".timeout", "must not be negative")
+		}
+	}
+}
