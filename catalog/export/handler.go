@@ -1,0 +1,94 @@
+package export
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// HandlerOptions configure Handler.
+type HandlerOptions struct {
+	// Prefix is the URL path the handler is mounted at; default "/catalog".
+	Prefix string
+	// Modified is the Last-Modified time (e.g. when the catalog was
+	// loaded); zero leaves the header out.
+	Modified time.Time
+}
+
+// Handler serves the public catalog: PREFIX and PREFIX/ (the HTML page),
+// PREFIX/index.html and PREFIX/catalog.json. Content is rendered once,
+// here; it has ETags (conditional GETs answer 304), a strict
+// Content-Security-Policy, and only GET and HEAD are allowed. Mount it on
+// both PREFIX and PREFIX/:
+//
+//	h, err := export.Handler(pub, export.HandlerOptions{})
+//	mux.Handle("/catalog", h)
+//	mux.Handle("/catalog/", h)
+func Handler(p *Catalog, opts HandlerOptions) (http.Handler, error) {
+	prefix := strings.TrimSuffix(opts.Prefix, "/")
+	if prefix == "" {
+		prefix = "/catalog"
+	}
+	j, err := p.JSON()
+	if err != nil {
+		return nil, err
+	}
+	h, err := p.HTML(prefix + "/catalog.json")
+	if err != nil {
+		return nil, err
+	}
+	return &handler{
+		prefix:   prefix,
+		modified: opts.Modified,
+		html:     asset{b: h, ctype: "text/html; charset=utf-8", etag: etag(h)},
+		json:     asset{b: j, ctype: "application/json; charset=utf-8", etag: etag(j)},
+	}, nil
+}
+
+type asset struct {
+	b     []byte
+	ctype string
+	etag  string
+}
+
+func etag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+type handler struct {
+	prefix     string
+	modified   time.Time
+	html, json asset
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var a *asset
+	switch r.URL.Path {
+	case h.prefix, h.prefix + "/", h.prefix + "/index.html":
+		a = &h.html
+	case h.prefix + "/catalog.json":
+		a = &h.json
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", a.ctype)
+	hd.Set("ETag", a.etag)
+	hd.Set("Cache-Control", "public, max-age=300")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	if a == &h.json {
+		hd.Set("Access-Control-Allow-Origin", "*") // public data, for other portals
+	}
+	http.ServeContent(w, r, "", h.modified, bytes.NewReader(a.b))
+}
