@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"sync/atomic"
@@ -98,8 +99,7 @@ func (c *Client) call(ctx context.Context, service string, timeout time.Duration
 			return nil, attempts, err
 		}
 		wasSent := sent.Load()
-		var alert tls.AlertError
-		if errors.As(err, &alert) || isCertError(err) {
+		if isTLSRefusal(err) {
 			// The TLS peer refused us (or we it): not transient, and the
 			// request was not processed.
 			err = fmt.Errorf("%w: TLS: %w", ErrUnreachable, err)
@@ -137,6 +137,20 @@ func (c *Client) ctxError(parent, ctx context.Context, service string, timeout t
 		service = "call"
 	}
 	return fmt.Errorf("%w: %s did not finish within %v (%w)", ErrTimeout, service, timeout, context.DeadlineExceeded)
+}
+
+// isTLSRefusal reports a TLS failure: our verification of the server, or
+// the server's alert (e.g. "certificate required", which TLS 1.3 delivers
+// only after the client has written its request).
+func isTLSRefusal(err error) bool {
+	var (
+		alert tls.AlertError
+		op    *net.OpError
+	)
+	if errors.As(err, &alert) || (errors.As(err, &op) && op.Op == "remote error") {
+		return true
+	}
+	return isCertError(err)
 }
 
 func isCertError(err error) bool {

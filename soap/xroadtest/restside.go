@@ -71,9 +71,15 @@ func (s *SecurityServer) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x.Request = body
+	if hdr.ID == "" {
+		hdr.ID = newID()
+	}
+	sum := sha512.Sum512(append([]byte(r.Method+" "+r.URL.RequestURI()+"\n"+hdr.ID+"\n"), body...))
+	out := rest.Headers{Client: hdr.Client, ID: hdr.ID, UserID: hdr.UserID, Issue: hdr.Issue, RequestHash: base64.StdEncoding.EncodeToString(sum[:])}
 	svc, ok := s.lookup(id)
 	if !ok || svc.REST == nil {
 		rec := httptest.NewRecorder()
+		out.Set(rec.Header())
 		if s.serveMetaREST(rec, r, id.Provider(), hdr.Client, id.ServiceCode) {
 			x.Response = rec.Body.Bytes()
 			s.exchange(x)
@@ -95,9 +101,6 @@ func (s *SecurityServer) serveREST(w http.ResponseWriter, r *http.Request) {
 	if inj.FaultCode != "" {
 		fail(inj.FaultCode, orDefault(inj.FaultString, "injected fault"))
 		return
-	}
-	if hdr.ID == "" {
-		hdr.ID = newID()
 	}
 
 	target := below
@@ -124,8 +127,6 @@ func (s *SecurityServer) serveREST(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 
-	sum := sha512.Sum512(append([]byte(r.Method+" "+r.URL.RequestURI()+"\n"+hdr.ID+"\n"), body...))
-	out := rest.Headers{Client: hdr.Client, ID: hdr.ID, UserID: hdr.UserID, Issue: hdr.Issue, RequestHash: base64.StdEncoding.EncodeToString(sum[:])}
 	if inj.CorruptEcho {
 		out.ID = "tampered-" + out.ID
 	}

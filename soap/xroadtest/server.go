@@ -35,6 +35,8 @@ package xroadtest
 
 import (
 	"crypto/tls"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -160,6 +162,9 @@ func NewUnstartedSecurityServer(opts Options) *SecurityServer {
 		providers: map[string]int{},
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// Refused TLS handshakes and aborted answers are what tests provoke;
+	// keep them out of the test output.
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	return s
 }
 
