@@ -459,3 +459,36 @@ func TestFromCatalog(t *testing.T) {
 		t.Errorf("REST description = %+v", r)
 	}
 }
+
+func TestURLChangeAndDisable(t *testing.T) {
+	e := newEnv(t)
+	d := desired()
+	if _, err := e.apply(t, e.c, d); err != nil {
+		t.Fatal(err)
+	}
+	// The OpenAPI file moves; the WSDL description is to be taken out of service.
+	d.Subsystems[0].Descriptions[1].URL = "https://desc.example/v2/persons.openapi.yaml"
+	d.Subsystems[0].Descriptions[0].Enabled = false
+	p := e.plan(t, e.c, d)
+	if got := kinds(p); got != "update-description,disable-description" {
+		t.Fatalf("plan = %s", got)
+	}
+	if _, err := register.Apply(context.Background(), e.c, p, register.ApplyOptions{Actor: actor, Recorder: e.rec}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sd := range e.fake.Descriptions(sub) {
+		switch sd.Type {
+		case ssapi.TypeWSDL:
+			if !sd.Disabled {
+				t.Error("WSDL description still enabled")
+			}
+		case ssapi.TypeOpenAPI3:
+			if sd.URL != "https://desc.example/v2/persons.openapi.yaml" || len(sd.Services) != 1 || sd.Services[0].ID != sub+":persons" {
+				t.Errorf("OpenAPI description = %+v", sd)
+			}
+		}
+	}
+	if !e.plan(t, e.c, d).Empty() {
+		t.Error("not converged")
+	}
+}
