@@ -156,5 +156,8 @@ func NormalizeFaultCode(s string) string {
 // Fault is a SOAP 1.1 technical fault. Detail is the raw inner XML of the
 // <detail> element.
 type Fault struct {
-	Code, String, Actor, Detail string
+	Code   string `json:"faultcode"`
+	String string `json:"faultstring"`
+	Actor  string `json:"faultactor,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }

@@ -6,6 +6,8 @@ import (
 	archivecmd "github.com/tunduk-kg/tunduk/cmd/archive"
 	catalogcmd "github.com/tunduk-kg/tunduk/cmd/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
+	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
 )
 
 // The top-level nouns, one line each. Each noun lives in cmd/<noun>/ with
@@ -13,5 +15,7 @@ import (
 func init() {
 	commands = []func(*cli.Factory) *cobra.Command{}
 	commands = append(commands, catalogcmd.NewCmdCatalog)
+	commands = append(commands, keyscmd.NewCmdKeys)
 	commands = append(commands, archivecmd.NewCmdArchive)
+	commands = append(commands, soapcmd.NewCmdSoap)
 }

@@ -1,0 +1,78 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
+)
+
+func run(t *testing.T, stdin string, args ...string) (string, cli.ExitCode) {
+	t.Helper()
+	var out bytes.Buffer
+	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &out}}
+	cmd := NewCmdInspect(f, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	code := cli.CodeOf(cmd.Execute())
+	return out.String(), code
+}
+
+func TestFlags(t *testing.T) {
+	var got *InspectOptions
+	f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}}}
+	cmd := NewCmdInspect(f, func(o *InspectOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--content-type", "multipart/related; boundary=x", "-"})
+	if err := cmd.Execute(); err != nil || got.Path != "-" || got.ContentType != "multipart/related; boundary=x" {
+		t.Errorf("%+v %v", got, err)
+	}
+	cmd = NewCmdInspect(f, func(*InspectOptions) error { return nil })
+	cmd.SetArgs([]string{"a", "b"})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	if cmd.Execute() == nil {
+		t.Error("two files accepted")
+	}
+}
+
+func TestInspect(t *testing.T) {
+	dir := corpus.Dir(t, "soap")
+	b, _ := os.ReadFile(filepath.Join(dir, "simple-representedparty.query"))
+	var out bytes.Buffer
+	f := &cli.Factory{IO: cli.IOStreams{In: bytes.NewReader(b), Out: &out, ErrOut: &out}}
+	cmd := NewCmdInspect(f, nil)
+	cmd.SetArgs([]string{"-"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err, out.String())
+	}
+	var d soap.Description
+	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Header.Client != "MEMBER:EE/BUSINESS/consumer" || d.Header.Service != "SERVICE:EE/BUSINESS/producer/testQuery" ||
+		d.Header.ID != "1234567890" || d.Header.RepresentedParty.PartyCode != "MEMBER3" || d.AsRequest != "valid" ||
+		d.Body != "{http://cosumer.ee.xroad.net}testQuery" || len(d.HeaderFields) != 7 {
+		t.Errorf("%s", out.String())
+	}
+
+	got, code := run(t, "", "--content-type", "multipart/related; charset=UTF-8; boundary=jetty771207119h3h10dty", filepath.Join(dir, "attachm.query"))
+	if code != cli.ExitOK || !strings.Contains(got, `"multipart": true`) || !strings.Contains(got, `"contentType": "multipart/mixed`) {
+		t.Errorf("multipart: %d %s", code, got)
+	}
+	got, code = run(t, "", filepath.Join(dir, "no-header.query"))
+	if code != cli.ExitOK || !strings.Contains(got, `"asRequest": "Client.MissingHeader: `) {
+		t.Errorf("no header: %d %s", code, got)
+	}
+	got, code = run(t, "", filepath.Join(dir, "empty.query"))
+	if code != cli.ExitInvalid || !strings.Contains(got, "Client.InvalidSoap") {
+		t.Errorf("empty: %d %s", code, got)
+	}
+}

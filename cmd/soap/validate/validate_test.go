@@ -1,0 +1,135 @@
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
+)
+
+func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
+	cmd := NewCmdValidate(f, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.Execute()
+	return out.String(), errOut.String(), cli.CodeOf(err)
+}
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantRole soap.Role
+		wantCT   string
+		wantErr  bool
+	}{
+		{args: []string{"a.xml"}, wantRole: soap.RoleRequest},
+		{args: []string{"--role", "response", "--content-type", "text/xml", "a", "b"}, wantRole: soap.RoleResponse, wantCT: "text/xml"},
+		{args: []string{"--role", "both", "a"}, wantErr: true},
+		{args: []string{}, wantErr: true},
+	} {
+		var got *ValidateOptions
+		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if tc.wantErr {
+			if err == nil {
+				t.Errorf("%v: accepted", tc.args)
+			}
+			continue
+		}
+		if err != nil || got.Role != tc.wantRole || got.ContentType != tc.wantCT {
+			t.Errorf("%v: %+v, %v", tc.args, got, err)
+		}
+	}
+}
+
+type row struct{ file, role, ct, extras, outcome, codeOld, scope, verdict, detect string }
+
+func rows(t *testing.T, dir string) []row {
+	f, err := os.Open(filepath.Join(dir, "expectations.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []row
+	sc := bufio.NewScanner(f)
+	sc.Scan()
+	for sc.Scan() {
+		c := strings.Split(sc.Text(), "\t")
+		out = append(out, row{c[0], c[1], c[2], c[3], c[5], c[6], c[9], c[11], c[12]})
+	}
+	return out
+}
+
+// TestNegativeCorpus runs `tunduk soap validate` on every negative corpus
+// message whose fault comes from the file and its content type, and checks
+// the printed fault code; and on every accepted message, which must pass.
+func TestNegativeCorpus(t *testing.T) {
+	dir := corpus.Dir(t, "soap")
+	neg, pos := 0, 0
+	for _, r := range rows(t, dir) {
+		path := filepath.Join(dir, r.file)
+		if _, err := os.Stat(path); err != nil || r.extras != "-" || !strings.HasPrefix(r.scope, "proxy-suite") || strings.Contains(r.scope, "dummy-serverproxy") {
+			continue
+		}
+		if strings.Contains(r.scope, "direct-to-serverproxy") || r.detect == "no" {
+			continue
+		}
+		if r.verdict == "reject" && r.detect == "yes" && r.codeOld != "Server.ClientProxy.ServiceFailed.InconsistentResponse" {
+			neg++
+			out, errOut, code := run(t, "--role", r.role, "--content-type", r.ct, path)
+			want := path + ": " + r.codeOld + ": "
+			if code != cli.ExitInvalid || !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
+				t.Errorf("%s as %s (%s): exit %d, out %q, err %q; want %q…", r.file, r.role, r.ct, code, out, errOut, want)
+			}
+		}
+		if r.verdict == "accept" && r.detect == "n/a" && !strings.Contains(string(mustRead(t, path)), "<xroad:id></xroad:id>") {
+			pos++
+			out, errOut, code := run(t, "--role", r.role, "--content-type", r.ct, path)
+			if code != cli.ExitOK || out != "" {
+				t.Errorf("%s as %s: exit %d, out %q, err %q; want valid", r.file, r.role, code, out, errOut)
+			}
+		}
+	}
+	t.Logf("%d negative and %d accepted corpus messages checked through the CLI", neg, pos)
+	if neg < 20 {
+		t.Errorf("only %d negative messages found", neg)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMixedFilesAndDetection(t *testing.T) {
+	dir := corpus.Dir(t, "soap")
+	good := filepath.Join(dir, "getstate.query")
+	bad := filepath.Join(dir, "no-header.query")
+	multi := filepath.Join(dir, "attachm.query") // boundary detected from the first line
+	out, _, code := run(t, good, bad, multi)
+	if code != cli.ExitInvalid || out != bad+": Client.MissingHeader: the message has no SOAP Header\n" {
+		t.Errorf("exit %d, out %q", code, out)
+	}
+	_, errOut, code := run(t, filepath.Join(dir, "does-not-exist"))
+	if code != cli.ExitFailure || !strings.Contains(errOut, "does-not-exist") {
+		t.Errorf("missing file: exit %d, %q", code, errOut)
+	}
+}
