@@ -1,0 +1,171 @@
+// Package keyref is what the `tunduk keys` verbs share: choosing a key on
+// the command line (--uri, or --key NAME from the configuration file),
+// turning it into kms.Options with its PIN, opening its KeyManager, and the
+// logger key operations are recorded with.
+package keyref
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/signing/kms"
+	// The backends the CLI can open.
+	_ "github.com/tunduk-kg/tunduk/signing/kms/pkcs11kms"
+	_ "github.com/tunduk-kg/tunduk/signing/kms/softkms"
+)
+
+// ConfigEnv names the configuration file when --config is not given.
+const ConfigEnv = "TUNDUK_CONFIG"
+
+// DefaultConfig is the configuration file used when neither --config nor
+// $TUNDUK_CONFIG is set.
+const DefaultConfig = "/etc/tunduk/tunduk.yaml"
+
+// ConfigPath returns flag, else $TUNDUK_CONFIG, else DefaultConfig.
+func ConfigPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if p := os.Getenv(ConfigEnv); p != "" {
+		return p
+	}
+	return DefaultConfig
+}
+
+// Ref selects a key.
+type Ref struct {
+	URI        string // --uri
+	Name       string // --key, looked up in the configuration
+	ConfigPath string // --config
+	PINFile    string // --pin-file, for --uri pkcs11 keys without pin-source
+}
+
+// AddFlags registers --uri, --key, --config and --pin-file.
+func AddFlags(fs *pflag.FlagSet, r *Ref) {
+	fs.StringVar(&r.URI, "uri", "", "key URI: file:PATH or pkcs11:token=…;object=…?module-path=…&pin-source=FILE")
+	fs.StringVar(&r.Name, "key", "", "key NAME from the configuration's keys section (instead of --uri)")
+	fs.StringVar(&r.ConfigPath, "config", "", "configuration file (default $"+ConfigEnv+" or "+DefaultConfig+")")
+	fs.StringVar(&r.PINFile, "pin-file", "", "file holding the token PIN (pkcs11 --uri keys; the PIN is never taken from the command line)")
+}
+
+// Key is a resolved key.
+type Key struct {
+	Name        string // configured name, or "" for --uri
+	Options     kms.Options
+	Certificate string // certificate file, "" when unknown
+}
+
+// Check reports a usage error unless exactly one of --uri and --key is set.
+func (r *Ref) Check() error {
+	if (r.URI == "") == (r.Name == "") {
+		return cli.UsageError("give exactly one of --uri URI and --key NAME")
+	}
+	if r.PINFile != "" && r.URI == "" {
+		return cli.UsageError("--pin-file goes with --uri; a configured key has its own PIN source")
+	}
+	return nil
+}
+
+// Resolve turns the reference into kms.Options, reading the PIN.
+func (r *Ref) Resolve(log *zap.Logger) (*Key, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	if r.URI != "" {
+		u, err := kms.ParseURI(r.URI)
+		if err != nil {
+			return nil, cli.UsageError("--uri: %v", err)
+		}
+		if u.Query("pin-value") != "" {
+			return nil, cli.UsageError("--uri: pin-value would put the PIN on the command line; use pin-source=FILE or --pin-file")
+		}
+		k := &Key{Options: kms.Options{URI: r.URI, Logger: log}}
+		if r.PINFile != "" {
+			pin, err := kms.ReadPINFile(r.PINFile)
+			if err != nil {
+				return nil, err
+			}
+			k.Options.PIN = pin
+		}
+		if u.Scheme == "file" {
+			k.Certificate = strings.TrimSuffix(u.Opaque, filepath.Ext(u.Opaque)) + ".crt"
+		}
+		return k, nil
+	}
+	cfg, err := config.Load(ConfigPath(r.ConfigPath))
+	if err != nil {
+		return nil, err
+	}
+	kc, ok := cfg.Keys[r.Name]
+	if !ok {
+		return nil, cli.UsageError("no key %q in %s (configured: %s)", r.Name, ConfigPath(r.ConfigPath), strings.Join(cfg.Keys.Names(), ", "))
+	}
+	o, err := kc.KMSOptions(log)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{Name: r.Name, Options: o, Certificate: kc.Certificate}, nil
+}
+
+// Open builds the key's KeyManager.
+func (k *Key) Open(ctx context.Context) (kms.KeyManager, error) {
+	return kms.New(ctx, k.Options)
+}
+
+// Label is how the key is named in output: its configured name, or its
+// URI with any PIN hidden.
+func (k *Key) Label() string {
+	if k.Name != "" {
+		return k.Name
+	}
+	return kms.Redact(k.Options.URI)
+}
+
+// Logger returns the logger key operations are recorded with: one
+// console line per operation on w (stderr), with timestamps, so an
+// operator's terminal or journald keeps the audit trail.
+func Logger(w io.Writer) *zap.Logger {
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), zap.InfoLevel)
+	return zap.New(core).With(zap.String("component", "keys"))
+}
+
+// LoadCertificate reads the first certificate of a certificate file.
+func LoadCertificate(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := certs.ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cs[0], nil
+}
+
+// Describe names a public key's algorithm and size, e.g. "RSA 2048".
+func Describe(pub crypto.PublicKey) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	}
+	return fmt.Sprintf("%T", pub)
+}
