@@ -17,17 +17,18 @@ type Kind string
 
 // Kinds of check failure, each with its HTTP status (see HTTPError).
 const (
-	KindNotFound        Kind = "not_found"            // 404: the producer does not know the subject
-	KindRejected        Kind = "provider_rejected"    // 502: the producer refused our request (BAD_REQUEST)
-	KindProviderError   Kind = "provider_error"       // 502: the producer failed (INTERNAL_ERROR)
-	KindFault           Kind = "xroad_fault"          // 502: SOAP fault / X-Road-Error
-	KindInvalidResponse Kind = "invalid_response"     // 502: echo, requestHash or body did not check out
-	KindTimeout         Kind = "timeout"              // 504
-	KindUnavailable     Kind = "service_unavailable"  // 503 + Retry-After: breaker open
-	KindOverloaded      Kind = "overloaded"           // 503 + Retry-After: too many checks in flight
-	KindJournal         Kind = "journal_unavailable"  // 503: the exchange could not be made durable
-	KindNotConfigured   Kind = "check_not_configured" // 501
-	KindInternal        Kind = "internal"             // 500
+	KindNotFound        Kind = "not_found"                   // 404: the producer does not know the subject
+	KindRejected        Kind = "provider_rejected"           // 502: the producer refused our request (BAD_REQUEST)
+	KindProviderError   Kind = "provider_error"              // 502: the producer failed (INTERNAL_ERROR)
+	KindFault           Kind = "xroad_fault"                 // 502: SOAP fault / X-Road-Error
+	KindInvalidResponse Kind = "invalid_response"            // 502: echo, requestHash or body did not check out
+	KindUnreachable     Kind = "security_server_unreachable" // 502: the SS could not be reached or the connection broke
+	KindTimeout         Kind = "timeout"                     // 504
+	KindUnavailable     Kind = "service_unavailable"         // 503 + Retry-After: breaker open
+	KindOverloaded      Kind = "overloaded"                  // 503 + Retry-After: too many checks in flight
+	KindJournal         Kind = "journal_unavailable"         // 503: the exchange could not be made durable
+	KindNotConfigured   Kind = "check_not_configured"        // 501
+	KindInternal        Kind = "internal"                    // 500
 )
 
 // CheckError is why a check produced no result. Its fields are safe to
@@ -140,6 +141,8 @@ func HTTPError(err error) (status int, retryAfter time.Duration, body ErrorBody)
 		info.Message, info.FaultCode = "the security server or producer answered with a fault", ce.Code
 	case KindInvalidResponse:
 		info.Message, info.FaultCode = "the answer failed the gateway's checks (header echo, requestHash or body)", ce.Code
+	case KindUnreachable:
+		info.Message, info.FaultCode = "the security server could not be reached", ce.Code
 	case KindTimeout:
 		status, info.Message = http.StatusGatewayTimeout, "the security server did not answer in time"
 	case KindUnavailable:

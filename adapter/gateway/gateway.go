@@ -106,7 +106,8 @@ func New(o Options) (*Gateway, error) {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	h, pattern := g.mux.Handler(r)
+	var h http.Handler = g.mux // routes and sets path values
+	_, pattern := g.mux.Handler(r)
 	if pattern == "" {
 		// Unknown path or method: answer in JSON rather than the mux's text.
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -54,15 +53,26 @@ func (m *Mapping) Body(in Input) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// PathSuffix renders the REST path suffix for in (REST style); it is
-// appended to /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE.
+// PathSuffix renders the REST path suffix for in (REST style), unescaped;
+// the security-server client appends it, escaped segment by segment, to
+// /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE. Input values that could
+// change the path's structure (/, ?, #, %, ..) are refused.
 func (m *Mapping) PathSuffix(in Input) (string, error) {
 	if m.path == nil {
 		return "", fmt.Errorf("mapping: %s: not a REST mapping", m.Check.Name)
 	}
+	const unsafe = "\x00"
 	var b strings.Builder
-	if err := m.path.Execute(&b, escaped(in, m.vars, url.PathEscape)); err != nil {
+	if err := m.path.Execute(&b, escaped(in, m.vars, func(s string) string {
+		if s == "" || strings.ContainsAny(s, "/?#%\\\x00") || strings.Contains(s, "..") {
+			return unsafe
+		}
+		return s
+	})); err != nil {
 		return "", fmt.Errorf("mapping: %s: path template: %w", m.Check.Name, err)
+	}
+	if strings.Contains(b.String(), unsafe) {
+		return "", fmt.Errorf("mapping: %s: an input value used in the path is empty or not safe in a URL path", m.Check.Name)
 	}
 	return b.String(), nil
 }

@@ -160,8 +160,10 @@ func TestREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.PathSuffix(Input{INN: "0150/../x"})
-	if err != nil || p != "/0150%2F..%2Fx" {
+	if p, err := m.PathSuffix(Input{INN: "0150/../x"}); err == nil {
+		t.Errorf("PathSuffix(traversal) = %q", p)
+	}
+	if p, err := m.PathSuffix(Input{INN: "01503201010234"}); err != nil || p != "/01503201010234" {
 		t.Errorf("PathSuffix = %q, %v", p, err)
 	}
 	a, err := m.ReadREST(200, []byte(`{"status":"ACTIVE","founders":[{"name":"A","share":60},{"name":"B","share":40.5}]}`))

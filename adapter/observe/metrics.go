@@ -13,8 +13,8 @@ const Namespace = "tunduk"
 // Breaker states as exported by tunduk_xroad_breaker_state.
 const (
 	BreakerClosed   = 0
-	BreakerHalfOpen = 1
-	BreakerOpen     = 2
+	BreakerOpen     = 1
+	BreakerHalfOpen = 2
 )
 
 // Metrics are the gateway's Prometheus collectors. All methods are safe on
@@ -124,7 +124,7 @@ func (m *Metrics) ObserveJournalWrite(d time.Duration) {
 }
 
 var breakerDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "xroad", "breaker_state"),
-	"Circuit breaker state per X-Road service: 0 closed, 1 half-open, 2 open.", []string{"service"}, nil)
+	"Circuit breaker state per X-Road service: 0 closed, 1 open, 2 half-open.", []string{"service"}, nil)
 
 type breakerCollector struct{ states func() map[string]int }
 

@@ -34,9 +34,9 @@ func TestMetricsExposition(t *testing.T) {
 # TYPE tunduk_gateway_checks_total counter
 tunduk_gateway_checks_total{check="tax-debt",fault_code="",outcome="ok",service="SERVICE:s"} 1
 tunduk_gateway_checks_total{check="tax-debt",fault_code="Server.ServerProxy.ServiceFailed",outcome="fault",service="SERVICE:s"} 1
-# HELP tunduk_xroad_breaker_state Circuit breaker state per X-Road service: 0 closed, 1 half-open, 2 open.
+# HELP tunduk_xroad_breaker_state Circuit breaker state per X-Road service: 0 closed, 1 open, 2 half-open.
 # TYPE tunduk_xroad_breaker_state gauge
-tunduk_xroad_breaker_state{service="SERVICE:central-server/GOV/70000002/gns-service/x/v1"} 2
+tunduk_xroad_breaker_state{service="SERVICE:central-server/GOV/70000002/gns-service/x/v1"} 1
 # HELP tunduk_gateway_checks_in_flight Checks currently waiting for the security server or the journal.
 # TYPE tunduk_gateway_checks_in_flight gauge
 tunduk_gateway_checks_in_flight 0
