@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 
 const crashEnv = "TUNDUK_MSGLOG_CRASH_DIR"
@@ -70,6 +71,8 @@ func TestLogCrashRecovery(t *testing.T) {
 	}
 	dir := t.TempDir()
 	acked := map[uint64]string{}
+	verified := map[string]bool{}
+	lastVerified := ""
 	rng := rand.New(rand.NewPCG(3, 4))
 	for round := 0; round < 20; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestLogCrashChild$", "-test.count=1")
@@ -118,6 +121,29 @@ func TestLogCrashRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		archived := checkArchives(t, filepath.Join(dir, "archive"))
+		// Verify the archives written since the last round, anchored to the
+		// last digest verified before (the whole chain is re-linked above).
+		all, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
+		var fresh []string
+		for _, a := range all {
+			if !verified[a.Path] {
+				fresh = append(fresh, a.Path)
+				verified[a.Path] = true
+			}
+		}
+		if len(fresh) == 0 {
+			continue
+		}
+		rep, err := verify.New(verify.Options{}).Paths(fresh, verify.ChainOptions{Prev: lastVerified, First: lastVerified == ""})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastVerified = rep.Files[len(rep.Files)-1].LastDigest
+		if !rep.Valid() {
+			var b bytes.Buffer
+			rep.WriteText(&b)
+			t.Fatalf("round %d: archives do not verify after SIGKILL:\n%s", round, b.String())
+		}
 		for seq, id := range acked {
 			got, ok := archived[seq]
 			if !ok {

@@ -106,13 +106,13 @@ func (l *Log) rotateLocked() error {
 				if gs == nil {
 					gs = &groupState{}
 				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), st.ScanFrom, gs, l.opts.EncryptionKey)
+				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
 				if err != nil {
 					return err
 				}
 				writers[group] = w
 			}
-			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, chains[i])
+			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, chains[i], time.Unix(0, ns))
 			if err != nil {
 				return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
 			}
