@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -102,6 +104,38 @@ func LoadDir(dir string) ([]*Mapping, error) {
 		}
 	}
 	return LoadFiles(paths)
+}
+
+// LoadFS loads every *.yaml / *.yml file in dir of fsys (an embedded
+// copy of the shipped mappings, for the demo); see LoadDir.
+func LoadFS(fsys fs.FS, dir string) ([]*Mapping, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
+	var out []*Mapping
+	var all Error
+	for _, e := range entries {
+		if ext := path.Ext(e.Name()); e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		name := path.Join(dir, e.Name())
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("mapping: %w", err)
+		}
+		m, err := Parse(name, data)
+		var me *Error
+		if errors.As(err, &me) {
+			all.Problems = append(all.Problems, me.Problems...)
+			continue
+		}
+		out = append(out, m)
+	}
+	if len(all.Problems) > 0 {
+		return nil, &all
+	}
+	return out, nil
 }
 
 // LoadFiles loads the given mapping files; see LoadDir.

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/adapter/checks"
+	"github.com/tunduk-kg/tunduk/configs"
 )
 
 // The mappings shipped in configs/mappings load, cover every check and use
@@ -22,5 +23,9 @@ func TestShippedMappings(t *testing.T) {
 	}
 	if len(ms) != len(checks.All()) || len(styles) != 3 {
 		t.Errorf("%d mappings, styles %v; want one per check in all three styles", len(ms), styles)
+	}
+	embedded, err := LoadFS(configs.Mappings, "mappings")
+	if err != nil || len(embedded) != len(ms) {
+		t.Errorf("embedded mappings: %d, %v", len(embedded), err)
 	}
 }
