@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
 )
@@ -267,11 +269,20 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 		}
 	}
 	broken := l == nil
-	warned := map[string]bool{}
-	for _, f := range a.Containers {
+	// Containers are read and linked in order; their own checks run on
+	// all cores, and results are reported in zip order.
+	type result struct {
+		name string
+		info *ContainerInfo
+		err  error
+	}
+	results := make([]result, len(a.Containers))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, f := range a.Containers {
 		data, err := a.ReadContainer(f)
 		if err != nil {
-			fr.Problems = append(fr.Problems, problem(path, f.Name, err))
+			results[i] = result{name: f.Name, err: err}
 			broken = true
 			continue
 		}
@@ -283,18 +294,28 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 				broken = true
 			}
 		}
-		info, err := v.Container(data)
-		if err != nil {
-			fr.Problems = append(fr.Problems, problem(path, f.Name, err))
-		} else {
-			for _, w := range info.Warnings {
-				if !warned[w] {
-					warned[w] = true
-					fr.Warnings = append(fr.Warnings, w)
-				}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, name string, data []byte) {
+			defer func() { <-sem; wg.Done() }()
+			info, err := v.Container(data)
+			results[i] = result{name: name, info: info, err: err}
+		}(i, f.Name, data)
+		progress(int64(f.CompressedSize64))
+	}
+	wg.Wait()
+	warned := map[string]bool{}
+	for _, r := range results {
+		if r.err != nil {
+			fr.Problems = append(fr.Problems, problem(path, r.name, r.err))
+			continue
+		}
+		for _, w := range r.info.Warnings {
+			if !warned[w] {
+				warned[w] = true
+				fr.Warnings = append(fr.Warnings, w)
 			}
 		}
-		progress(int64(f.CompressedSize64))
 	}
 	if broken {
 		return ""

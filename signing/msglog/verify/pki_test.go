@@ -68,7 +68,7 @@ func (p *testPKI) stamp(_ context.Context, data []byte) ([]byte, error) {
 	d := sha512.Sum512(data)
 	ts := timestamp.Timestamp{HashAlgorithm: crypto.SHA512, HashedMessage: d[:], Time: time.Now(),
 		Policy: asn1.ObjectIdentifier{1, 2, 3, 4, 1}, SerialNumber: big.NewInt(time.Now().UnixNano()), AddTSACertificate: true}
-	resp, err := ts.CreateResponse(p.tsaCert, p.tsaKey)
+	resp, err := ts.CreateResponseWithOpts(p.tsaCert, p.tsaKey, crypto.SHA256)
 	if err != nil {
 		return nil, err
 	}

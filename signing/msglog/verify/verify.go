@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -94,11 +95,12 @@ type ContainerInfo struct {
 	Warnings    []string  `json:"warnings,omitempty"`
 }
 
-// Verifier verifies containers, caching the checks batch members share
+// Verifier verifies containers (safe for concurrent use), caching the checks batch members share
 // (one batch signature and one time-stamp cover many containers).
 type Verifier struct {
 	opts  Options
 	log   *zap.Logger
+	mu    sync.Mutex
 	cache map[[32]byte]cached
 }
 
@@ -117,7 +119,16 @@ func New(opts Options) *Verifier {
 	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}}
 }
 
+func (v *Verifier) lookup(k [32]byte) (cached, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c, ok := v.cache[k]
+	return c, ok
+}
+
 func (v *Verifier) remember(k [32]byte, c cached) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if len(v.cache) > 4096 {
 		clear(v.cache)
 	}
@@ -190,12 +201,7 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 		if atDate.IsZero() {
 			atDate = sig.Certificate.NotBefore
 		}
-		inter := t.Inter.Clone()
-		for _, x := range sig.ExtraCerts {
-			inter.AddCert(x)
-		}
-		_, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		err := v.chain(sig, atDate)
 		if err != nil {
 			return nil, &seal.Error{Code: seal.CodeCertValidation, Detail: "signing certificate is not from an approved CA at " + atDate.UTC().Format(time.RFC3339), Err: err}
 		}
@@ -205,9 +211,28 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 	return info, nil
 }
 
+// chain checks the signer certificate against the trust material at
+// atDate; a batch shares one result.
+func (v *Verifier) chain(sig *seal.Signature, atDate time.Time) error {
+	t := v.opts.Trust
+	at, _ := atDate.MarshalBinary()
+	k := key([]byte("chain"), sig.Certificate.Raw, at)
+	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil {
+		return r.err
+	}
+	inter := t.Inter.Clone()
+	for _, x := range sig.ExtraCerts {
+		inter.AddCert(x)
+	}
+	_, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	v.remember(k, cached{err: err})
+	return err
+}
+
 func (v *Verifier) parseSignature(b []byte) (*seal.Signature, error) {
 	k := key([]byte("sig"), b)
-	if c, ok := v.cache[k]; ok && c.sig != nil {
+	if c, ok := v.lookup(k); ok && c.sig != nil {
 		return c.sig, nil
 	}
 	s, err := seal.Parse(b)
@@ -230,7 +255,7 @@ func (v *Verifier) signature(c *asic.Container, sig *seal.Signature) error {
 	var k [32]byte
 	if shareable {
 		k = key([]byte("sigv"), c.Signature, c.SigHashChainResult)
-		if r, ok := v.cache[k]; ok && r.sig == nil && r.info == nil {
+		if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil {
 			return r.err
 		}
 	}
@@ -277,7 +302,7 @@ func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.Toke
 		}
 	}
 	k := key([]byte("ts"), token, data)
-	if r, ok := v.cache[k]; ok && r.sig == nil {
+	if r, ok := v.lookup(k); ok && r.sig == nil {
 		return r.info, r.err
 	}
 	info, err := seal.VerifyToken(token, data, tsas)
