@@ -1,10 +1,319 @@
 package config
 
-// MessageLog is the configuration section owned by its package; see the package doc.
-type MessageLog struct{}
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MessageLog is the signed exchange log and its archives (package
+// signing/msglog), who may read them and how long they are kept.
+//
+//	messageLog:
+//	  dir: /var/lib/tunduk/msglog          # journal and state; fsynced
+//	  archiveDir: /var/lib/tunduk/archive  # mlog-*.zip, one sub-directory per group
+//	  signingKey: mlog                     # a name under keys:
+//	  tsaUrl: http://tsa.example.kg/tsa    # optional RFC 3161 time-stamping
+//	  batch: {size: 10000, interval: 1s}
+//	  rotation: {size: 100MiB, interval: 24h}
+//	  groupBy: subsystem                   # none | member | subsystem
+//	  metadataOnly: false                  # true: bodies replaced by SHA-512 digests
+//	  encryptionKeyFile: /etc/tunduk/archive.key   # optional AES-256-GCM at rest
+//	  retention:
+//	    default: 3y                        # Tunduk's rule for the SS message log
+//	    groups: {central-server/GOV/70000001/portal: 5y}
+//	  access:
+//	    roles:
+//	      - name: auditor
+//	        description: State Audit Chamber auditors
+//	        users: [alice]
+//	        actions: [ls, search, export]
+//	        purposes: [audit, court-order]
+//	        conditions: a written request registered in the document system
+//	  collect:
+//	    sourceDir: /var/lib/xroad
+//	    targetDir: /var/lib/tunduk/ss-archive
+//	    interval: 1m
+type MessageLog struct {
+	// Dir holds the journal (durable, not yet archived records) and state.
+	Dir string `yaml:"dir"`
+	// ArchiveDir receives the archives.
+	ArchiveDir string `yaml:"archiveDir"`
+	// SigningKey names the key (under keys:) that signs each batch.
+	SigningKey string `yaml:"signingKey"`
+	// TSAURL is the RFC 3161 time-stamping service; empty disables stamps.
+	TSAURL string `yaml:"tsaUrl"`
+	// Batch bounds how many records one signature covers and how long a
+	// record waits for it.
+	Batch MessageLogBatch `yaml:"batch"`
+	// Rotation says when records move from the journal into a new archive.
+	Rotation MessageLogRotation `yaml:"rotation"`
+	// GroupBy keeps one archive chain per member or per subsystem.
+	GroupBy string `yaml:"groupBy"`
+	// MetadataOnly replaces message bodies by their SHA-512 digests.
+	MetadataOnly bool `yaml:"metadataOnly"`
+	// EncryptionKeyFile, when set, encrypts archives at rest with
+	// AES-256-GCM under the 32-byte key in this file (raw or 64 hex digits).
+	EncryptionKeyFile string `yaml:"encryptionKeyFile"`
+	// Retention says how long archives are kept.
+	Retention Retention `yaml:"retention"`
+	// Access lists who may read the archives, for what and on what terms.
+	Access Access `yaml:"access"`
+	// Collect copies the security server's own archives to long-term storage.
+	Collect Collect `yaml:"collect"`
+}
+
+// MessageLogBatch configures batch signing.
+type MessageLogBatch struct {
+	Size     int           `yaml:"size"`
+	Interval time.Duration `yaml:"interval"`
+}
+
+// MessageLogRotation configures archive rotation.
+type MessageLogRotation struct {
+	Size     ByteSize      `yaml:"size"`
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Retention is how long archives are kept: a default and per-group
+// overrides keyed by group (member or subsystem identifier).
+type Retention struct {
+	Default Period            `yaml:"default"`
+	Groups  map[string]Period `yaml:"groups"`
+}
+
+// Access lists the roles that may read archives.
+type Access struct {
+	Roles []AccessRole `yaml:"roles"`
+}
+
+// AccessRole is one role that may read archives.
+type AccessRole struct {
+	// Name is what --role names.
+	Name string `yaml:"name"`
+	// Description says who holds the role (for the policy document).
+	Description string `yaml:"description"`
+	// Users are the OS accounts that may act in the role; empty means any
+	// account that can read the archive directory.
+	Users []string `yaml:"users"`
+	// Actions are the verbs allowed: ls, search, export.
+	Actions []string `yaml:"actions"`
+	// Purposes are the purposes that may be stated with --purpose.
+	Purposes []string `yaml:"purposes"`
+	// Conditions say on what terms the role may read (policy document).
+	Conditions string `yaml:"conditions"`
+}
+
+// Collect configures tunduk archive collect.
+type Collect struct {
+	// SourceDir is the security server's archive directory.
+	SourceDir string `yaml:"sourceDir"`
+	// TargetDir is the long-term storage the verified archives are copied to.
+	TargetDir string `yaml:"targetDir"`
+	// Interval is how often the source is scanned.
+	Interval time.Duration `yaml:"interval"`
+	// VerificationConf is the SS's global configuration directory; when set,
+	// certificate chains and TSAs are checked too.
+	VerificationConf string `yaml:"verificationConf"`
+}
+
+// DefaultRetention is Tunduk's rule for the SS message log: 3 years.
+const DefaultRetention = Period(3 * 365 * 24 * time.Hour)
 
 // DefaultMessageLog returns the section's defaults.
-func DefaultMessageLog() MessageLog { return MessageLog{} }
+func DefaultMessageLog() MessageLog {
+	return MessageLog{
+		Dir:        "/var/lib/tunduk/msglog",
+		ArchiveDir: "/var/lib/tunduk/archive",
+		SigningKey: "mlog",
+		Batch:      MessageLogBatch{Size: 10000, Interval: time.Second},
+		Rotation:   MessageLogRotation{Size: 100 << 20, Interval: 24 * time.Hour},
+		GroupBy:    "none",
+		Retention:  Retention{Default: DefaultRetention},
+		Collect:    Collect{Interval: time.Minute},
+	}
+}
+
+// AccessActions are the archive verbs a role can be allowed.
+var AccessActions = []string{"ls", "search", "export"}
+
+var (
+	roleNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	groupRE    = regexp.MustCompile(`^[^/\s]+/[^/\s]+/[^/\s]+(/[^/\s]+)?$|^local$`)
+)
 
 // Validate reports problems in the section.
-func (c *MessageLog) Validate(is *Issues) {}
+func (c *MessageLog) Validate(is *Issues) {
+	p := "messageLog."
+	if c.Dir == "" {
+		is.Addf(p+"dir", "empty; set the journal directory, e.g. /var/lib/tunduk/msglog")
+	}
+	if c.ArchiveDir == "" {
+		is.Addf(p+"archiveDir", "empty; set the archive directory, e.g. /var/lib/tunduk/archive")
+	}
+	if c.Dir != "" && c.ArchiveDir != "" && filepath.Clean(c.Dir) == filepath.Clean(c.ArchiveDir) {
+		is.Addf(p+"archiveDir", "same as dir; keep the journal and the archives apart")
+	}
+	if c.SigningKey == "" {
+		is.Addf(p+"signingKey", "empty; name a key under keys: that signs the log")
+	}
+	if c.TSAURL != "" && !strings.HasPrefix(c.TSAURL, "http://") && !strings.HasPrefix(c.TSAURL, "https://") {
+		is.Addf(p+"tsaUrl", "%q: want an http:// or https:// URL", c.TSAURL)
+	}
+	if c.Batch.Size < 1 || c.Batch.Size > 1_000_000 {
+		is.Addf(p+"batch.size", "%d: want 1 to 1000000 records per signature", c.Batch.Size)
+	}
+	if c.Batch.Interval <= 0 || c.Batch.Interval > time.Hour {
+		is.Addf(p+"batch.interval", "%v: want a positive duration up to 1h", c.Batch.Interval)
+	}
+	if c.Rotation.Size < 1<<20 {
+		is.Addf(p+"rotation.size", "%d bytes: want at least 1MiB", int64(c.Rotation.Size))
+	}
+	if c.Rotation.Interval < time.Minute {
+		is.Addf(p+"rotation.interval", "%v: want at least 1m", c.Rotation.Interval)
+	}
+	switch c.GroupBy {
+	case "none", "member", "subsystem":
+	default:
+		is.Addf(p+"groupBy", "%q: use none, member or subsystem", c.GroupBy)
+	}
+	if c.Retention.Default < Period(24*time.Hour) {
+		is.Addf(p+"retention.default", "%v: want at least 1d (Tunduk requires 3y for the SS message log)", time.Duration(c.Retention.Default))
+	}
+	for g, d := range c.Retention.Groups {
+		if !groupRE.MatchString(g) {
+			is.Addf(p+"retention.groups", "%q is not a group; use INSTANCE/CLASS/MEMBER[/SUBSYSTEM] or local", g)
+		}
+		if d < Period(24*time.Hour) {
+			is.Addf(p+"retention.groups", "%s: %v: want at least 1d", g, time.Duration(d))
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Access.Roles {
+		rp := fmt.Sprintf("%saccess.roles[%d]", p, i)
+		if !roleNameRE.MatchString(r.Name) {
+			is.Addf(rp+".name", "%q: use lower-case letters, digits, '-' and '_'", r.Name)
+		}
+		if seen[r.Name] {
+			is.Addf(rp+".name", "role %q is defined twice", r.Name)
+		}
+		seen[r.Name] = true
+		if len(r.Actions) == 0 {
+			is.Addf(rp+".actions", "empty; allow some of %s", strings.Join(AccessActions, ", "))
+		}
+		for _, a := range r.Actions {
+			if !slices.Contains(AccessActions, a) {
+				is.Addf(rp+".actions", "%q: use %s", a, strings.Join(AccessActions, ", "))
+			}
+		}
+		if len(r.Purposes) == 0 {
+			is.Addf(rp+".purposes", "empty; list the purposes this role may state (e.g. audit, court-order)")
+		}
+		for _, pu := range r.Purposes {
+			if strings.TrimSpace(pu) == "" {
+				is.Addf(rp+".purposes", "empty purpose")
+			}
+		}
+	}
+	if (c.Collect.SourceDir == "") != (c.Collect.TargetDir == "") {
+		is.Addf(p+"collect", "sourceDir and targetDir go together")
+	}
+	if c.Collect.Interval <= 0 {
+		is.Addf(p+"collect.interval", "%v: must be positive", c.Collect.Interval)
+	}
+}
+
+// ValidateKeys checks that the signing key is defined under keys:. Config
+// calls it because it spans sections.
+func (c *MessageLog) ValidateKeys(keys Keys, is *Issues) {
+	if c.SigningKey == "" {
+		return
+	}
+	if _, ok := keys[c.SigningKey]; !ok {
+		is.Addf("messageLog.signingKey", "key %q is not defined under keys:; add it or name one of %v", c.SigningKey, keys.Names())
+	}
+}
+
+// RetentionFor returns the retention of a group.
+func (c *MessageLog) RetentionFor(group string) time.Duration {
+	if d, ok := c.Retention.Groups[group]; ok {
+		return time.Duration(d)
+	}
+	return time.Duration(c.Retention.Default)
+}
+
+// Period is a duration that also accepts days, weeks and years (365 days):
+// "3y", "90d", "2w", "36h".
+type Period time.Duration
+
+// UnmarshalYAML parses a period.
+func (p *Period) UnmarshalYAML(n *yaml.Node) error {
+	d, err := ParsePeriod(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*p = Period(d)
+	return nil
+}
+
+// MarshalYAML writes the period in its largest whole unit.
+func (p Period) MarshalYAML() (any, error) { return p.String(), nil }
+
+func (p Period) String() string {
+	d := time.Duration(p)
+	day := 24 * time.Hour
+	switch {
+	case d > 0 && d%(365*day) == 0:
+		return strconv.FormatInt(int64(d/(365*day)), 10) + "y"
+	case d > 0 && d%day == 0:
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
+}
+
+// ParsePeriod parses "3y", "90d", "2w" or any time.ParseDuration string.
+func ParsePeriod(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	units := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}
+	if len(s) > 1 {
+		if u, ok := units[s[len(s)-1]]; ok {
+			n, err := strconv.Atoi(s[:len(s)-1])
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("period %q: want a whole number before %c", s, s[len(s)-1])
+			}
+			return time.Duration(n) * u, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("period %q: want e.g. 3y, 90d, 2w or 36h", s)
+	}
+	return d, nil
+}
+
+// ByteSize is a size in bytes that also accepts KiB, MiB and GiB suffixes.
+type ByteSize int64
+
+// UnmarshalYAML parses a size.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	mult := int64(1)
+	for suf, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if v, ok := strings.CutSuffix(s, suf); ok {
+			s, mult = strings.TrimSpace(v), m
+			break
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: size %q: want bytes or a number with KiB, MiB or GiB", n.Line, n.Value)
+	}
+	*b = ByteSize(v * mult)
+	return nil
+}

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMessageLogDefaultsAndUnits(t *testing.T) {
+	cfg, err := Parse("m.yaml", []byte(`messageLog:
+  rotation: {size: 64MiB, interval: 6h}
+  retention:
+    default: 3y
+    groups: {central-server/GOV/70000001/portal: 90d}
+  access:
+    roles:
+      - name: auditor
+        actions: [ls, search]
+        purposes: [audit]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.MessageLog
+	if m.Rotation.Size != 64<<20 || m.Rotation.Interval != 6*time.Hour {
+		t.Errorf("rotation = %+v", m.Rotation)
+	}
+	if m.RetentionFor("central-server/GOV/70000001/portal") != 90*24*time.Hour || m.RetentionFor("x") != 3*365*24*time.Hour {
+		t.Errorf("retention = %+v", m.Retention)
+	}
+	if m.Batch.Size != 10000 || m.GroupBy != "none" || m.Dir == "" {
+		t.Errorf("defaults lost: %+v", m)
+	}
+	if DefaultMessageLog().Retention.Default.String() != "3y" {
+		t.Errorf("default retention %v, want 3y (Tunduk rule)", DefaultMessageLog().Retention.Default)
+	}
+}
+
+func TestMessageLogValidate(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"groupBy", "messageLog:\n  groupBy: org\n", "m.yaml:2: messageLog.groupBy: \"org\""},
+		{"period", "messageLog:\n  retention:\n    default: 3 years\n", "m.yaml:3"},
+		{"short retention", "messageLog:\n  retention:\n    default: 1h\n", "messageLog.retention.default: 1h0m0s: want at least 1d"},
+		{"size", "messageLog:\n  rotation:\n    size: lots\n", "size \"lots\""},
+		{"same dirs", "messageLog:\n  dir: /a\n  archiveDir: /a/\n", "same as dir"},
+		{"action", "messageLog:\n  access:\n    roles:\n      - name: auditor\n        actions: [delete]\n        purposes: [audit]\n", "m.yaml:5: messageLog.access.roles[0].actions: \"delete\""},
+		{"no purposes", "messageLog:\n  access:\n    roles:\n      - name: auditor\n        actions: [ls]\n", "purposes: empty"},
+		{"dup role", "messageLog:\n  access:\n    roles:\n      - {name: a, actions: [ls], purposes: [x]}\n      - {name: a, actions: [ls], purposes: [x]}\n", "defined twice"},
+		{"collect half", "messageLog:\n  collect:\n    sourceDir: /var/lib/xroad\n", "sourceDir and targetDir go together"},
+		{"tsa", "messageLog:\n  tsaUrl: tsa.local\n", "messageLog.tsaUrl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("m.yaml", []byte(tt.yaml))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse = %v, want *config.Error", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMessageLogValidateKeys(t *testing.T) {
+	m := DefaultMessageLog()
+	var is Issues
+	m.ValidateKeys(Keys{"other": {}}, &is)
+	if len(is.list) != 1 || !strings.Contains(is.list[0].Msg, `"mlog" is not defined`) {
+		t.Fatalf("issues = %+v", is.list)
+	}
+}
