@@ -238,3 +238,18 @@ func setPositions(file string, n *yaml.Node, v reflect.Value) {
 		}
 	}
 }
+
+// LoadValid loads the catalog in dir and validates it. When there are
+// errors it returns them as Problems (errors.As), warnings left out; a
+// catalog that loads and validates comes back with its warnings.
+func LoadValid(dir string) (*Catalog, Problems, error) {
+	c, err := Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	probs := c.Validate()
+	if errs := probs.Errors(); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	return c, probs, nil
+}

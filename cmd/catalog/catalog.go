@@ -9,8 +9,11 @@ import (
 
 	applycmd "github.com/tunduk-kg/tunduk/cmd/catalog/apply"
 	diffcmd "github.com/tunduk-kg/tunduk/cmd/catalog/diff"
+	exportcmd "github.com/tunduk-kg/tunduk/cmd/catalog/export"
+	openapicmd "github.com/tunduk-kg/tunduk/cmd/catalog/openapi"
 	plancmd "github.com/tunduk-kg/tunduk/cmd/catalog/plan"
 	validatecmd "github.com/tunduk-kg/tunduk/cmd/catalog/validate"
+	wsdlcmd "github.com/tunduk-kg/tunduk/cmd/catalog/wsdl"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -26,6 +29,9 @@ descriptions, export the public catalog, and register it on the security server.
 	}
 	// One line per verb.
 	cmd.AddCommand(validatecmd.NewCmdValidate(f, nil))
+	cmd.AddCommand(wsdlcmd.NewCmdWsdl(f, nil))
+	cmd.AddCommand(openapicmd.NewCmdOpenapi(f, nil))
+	cmd.AddCommand(exportcmd.NewCmdExport(f, nil))
 	cmd.AddCommand(plancmd.NewCmdPlan(f, nil))
 	cmd.AddCommand(applycmd.NewCmdApply(f, nil))
 	cmd.AddCommand(diffcmd.NewCmdDiff(f, nil))

@@ -1,0 +1,100 @@
+package wsdl
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/catalog/wsdl"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+const dir = "../../../configs/catalog"
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    WsdlOptions
+		wantErr bool
+	}{
+		{[]string{"getSupplierInfo"}, WsdlOptions{Dir: "configs/catalog", Service: "getSupplierInfo"}, false},
+		{[]string{"--dir", "d", "--public", "x/v1"}, WsdlOptions{Dir: "d", Service: "x/v1", Public: true}, false},
+		{[]string{"--address", "http://a", "x"}, WsdlOptions{Dir: "configs/catalog", Service: "x", Address: "http://a"}, false},
+		{[]string{"--address", "http://a", "--public", "x"}, WsdlOptions{}, true},
+		{nil, WsdlOptions{}, true},
+		{[]string{"a", "b"}, WsdlOptions{}, true},
+	} {
+		var got *WsdlOptions
+		f := &cli.Factory{}
+		cmd := NewCmdWsdl(f, func(o *WsdlOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("%v: err = %v", tc.args, err)
+		}
+		if err == nil {
+			got.IO = cli.IOStreams{}
+			if *got != tc.want {
+				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
+			}
+		}
+	}
+}
+
+func run(args ...string) (string, string, cli.ExitCode) {
+	var out, errOut bytes.Buffer
+	cmd := NewCmdWsdl(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.Execute()
+	return out.String(), errOut.String() + errString(err), cli.CodeOf(err)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestRun(t *testing.T) {
+	golden, err := os.ReadFile("../../../testdata/catalog/golden/getSupplierInfo.wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"getSupplierInfo", "getSupplierInfo/v1", "supplier-registry/getSupplierInfo/v1",
+		"central-server/GOV/70000041/supplier-registry/getSupplierInfo/v1"} {
+		out, errOut, code := run("--dir", dir, ref)
+		if code != cli.ExitOK || out != string(golden) {
+			t.Errorf("%s: exit %d %s; output differs from golden", ref, code, errOut)
+		}
+	}
+	out, _, code := run("--dir", dir, "--public", "getSupplierInfo")
+	if code != cli.ExitOK || !strings.Contains(out, wsdl.PlaceholderAddress) || strings.Contains(out, "zakupki.local") {
+		t.Errorf("--public: exit %d, address not replaced", code)
+	}
+	for _, tc := range []struct {
+		args []string
+		code cli.ExitCode
+	}{
+		{[]string{"--dir", dir, "noSuchService"}, cli.ExitUsage},
+		{[]string{"--dir", dir, "unreliableSupplier"}, cli.ExitUsage}, // REST
+		{[]string{"--dir", filepath.Join(t.TempDir(), "none"), "x"}, cli.ExitFailure},
+	} {
+		if _, errOut, code := run(tc.args...); code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, errOut)
+		}
+	}
+	// An invalid catalog is refused with its problems.
+	bad := t.TempDir()
+	b, _ := os.ReadFile("../../../testdata/catalog/invalid/missing-legal-basis.yaml")
+	_ = os.WriteFile(filepath.Join(bad, "c.yaml"), b, 0o644)
+	if _, errOut, code := run("--dir", bad, "getStatus"); code != cli.ExitInvalid || !strings.Contains(errOut, "legalBasis") {
+		t.Errorf("invalid catalog: exit %d: %s", code, errOut)
+	}
+}
