@@ -286,3 +286,7 @@ func (c *Client) BreakerStates() map[string]BreakerState {
 
 // InFlight returns how many calls hold a concurrency slot.
 func (c *Client) InFlight() int { return len(c.sem) }
+
+// ClientID returns Options.Client: the subsystem REST and metaservice calls
+// are sent as.
+func (c *Client) ClientID() soap.ClientID { return c.opts.Client }

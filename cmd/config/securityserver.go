@@ -1,9 +1,21 @@
 package config
 
 import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/adapter/ssclient"
+	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // SecurityServer is how tunduk reaches the participant's own security server
@@ -109,7 +121,8 @@ func (c *SecurityServer) Validate(is *Issues) {
 		is.Addf("securityServer.tls", "certFile and keyFile go together; set both or neither")
 	}
 	if c.Client != "" {
-		if parts := strings.Split(strings.TrimPrefix(c.Client, "SUBSYSTEM:"), "/"); len(parts) != 4 || hasEmpty(parts) {
+		id, err := soap.ParseClientID(c.Client)
+		if err != nil || id.SubsystemCode == "" {
 			is.Addf("securityServer.client", "%q is not a subsystem id; use instance/class/member/subsystem, e.g. central-server/GOV/70000099/zakupki", c.Client)
 		}
 	}
@@ -139,11 +152,76 @@ func (c *SecurityServer) Validate(is *Issues) {
 	}
 }
 
-func hasEmpty(parts []string) bool {
-	for _, p := range parts {
-		if p == "" {
-			return true
+// ClientOptions turns the section into adapter/ssclient options, reading
+// the TLS files. The logger may be nil.
+func (c *SecurityServer) ClientOptions(log *zap.Logger) (ssclient.Options, error) {
+	o := ssclient.Options{
+		URL:           c.URL,
+		Timeout:       c.Timeout,
+		MaxConcurrent: c.MaxConcurrent,
+		Retry:         ssclient.RetryOptions{MaxAttempts: c.Retry.MaxAttempts, InitialBackoff: c.Retry.InitialBackoff, MaxBackoff: c.Retry.MaxBackoff},
+		Breaker:       ssclient.BreakerOptions{FailureThreshold: c.Breaker.FailureThreshold, OpenFor: c.Breaker.OpenFor, HalfOpenMax: c.Breaker.HalfOpenMax},
+		Logger:        log,
+	}
+	if c.Client != "" {
+		id, err := soap.ParseClientID(c.Client)
+		if err != nil {
+			return o, fmt.Errorf("config: securityServer.client: %w", err)
+		}
+		o.Client = id
+	}
+	if !strings.HasPrefix(c.URL, "https://") {
+		return o, nil
+	}
+	cfg, err := c.TLS.Config()
+	if err != nil {
+		return o, err
+	}
+	o.TLSConfig = cfg
+	return o, nil
+}
+
+// Config builds the TLS client configuration: the client certificate, and
+// trust in the SS through the CA bundle or the pinned certificate.
+func (t SecurityServerTLS) Config() (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.CertFile != "" {
+		pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: securityServer.tls client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	if t.CAFile != "" {
+		b, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: securityServer.tls.caFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("config: securityServer.tls.caFile %s: no PEM certificates", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.ServerCertFile != "" {
+		b, err := os.ReadFile(t.ServerCertFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: securityServer.tls.serverCertFile: %w", err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("config: securityServer.tls.serverCertFile %s: not a PEM certificate", t.ServerCertFile)
+		}
+		pinned := blk.Bytes
+		// Pinning replaces chain and host-name verification: the SS's
+		// internal certificate is self-signed and names the SS's own host.
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, pinned) {
+				return errors.New("security server certificate does not match securityServer.tls.serverCertFile")
+			}
+			return nil
 		}
 	}
-	return false
+	return cfg, nil
 }

@@ -4,9 +4,11 @@ import (
 	"github.com/spf13/cobra"
 
 	archivecmd "github.com/tunduk-kg/tunduk/cmd/archive"
+	callcmd "github.com/tunduk-kg/tunduk/cmd/call"
 	catalogcmd "github.com/tunduk-kg/tunduk/cmd/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
+	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
 )
 
@@ -18,4 +20,6 @@ func init() {
 	commands = append(commands, keyscmd.NewCmdKeys)
 	commands = append(commands, archivecmd.NewCmdArchive)
 	commands = append(commands, soapcmd.NewCmdSoap)
+	commands = append(commands, metacmd.NewCmdMeta)
+	commands = append(commands, func(f *cli.Factory) *cobra.Command { return callcmd.NewCmdCall(f, nil) })
 }
