@@ -1,0 +1,40 @@
+package generate
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantCode cli.ExitCode
+		uri, alg string
+	}{
+		{[]string{"--uri", "file:/k.pem"}, cli.ExitOK, "file:/k.pem", "rsa2048"},
+		{[]string{"--uri", "file:/k.pem", "--algorithm", "ecdsa-p256"}, cli.ExitOK, "file:/k.pem", "ecdsa-p256"},
+		{[]string{"--key", "mlog", "--algorithm", "ecdsa-p384"}, cli.ExitOK, "", "ecdsa-p384"},
+		{[]string{"--uri", "file:/k.pem", "--algorithm", "dsa"}, cli.ExitUsage, "", ""},
+		{[]string{}, cli.ExitUsage, "", ""},
+		{[]string{"--uri", "file:/k.pem", "--key", "mlog"}, cli.ExitUsage, "", ""},
+		{[]string{"--key", "mlog", "--pin-file", "/p"}, cli.ExitUsage, "", ""},
+		{[]string{"--uri", "file:/k.pem", "extra"}, cli.ExitFailure, "", ""}, // cobra's arg error
+	} {
+		var got *GenerateOptions
+		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		cmd := NewCmdGenerate(f, func(o *GenerateOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if code := cli.CodeOf(err); code != tc.wantCode {
+			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
+			continue
+		}
+		if err == nil && (got.Key.URI != tc.uri || got.Algorithm != tc.alg || got.Logger == nil) {
+			t.Errorf("%v: got %+v", tc.args, got)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package show
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+func TestFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantCode cli.ExitCode
+		cert     string
+	}{
+		{[]string{"--key", "mlog"}, cli.ExitOK, ""},
+		{[]string{"--uri", "file:/k.pem", "--cert", "k.crt"}, cli.ExitOK, "k.crt"},
+		{nil, cli.ExitUsage, ""},
+		{[]string{"--pin", "1234", "--key", "mlog"}, cli.ExitFailure, ""}, // no --pin flag exists
+	} {
+		var got *ShowOptions
+		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		cmd := NewCmdShow(f, func(o *ShowOptions) error { got = o; return nil })
+		cmd.SetArgs(tc.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if code := cli.CodeOf(err); code != tc.wantCode {
+			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
+			continue
+		}
+		if err == nil && got.CertFile != tc.cert {
+			t.Errorf("%v: got %+v", tc.args, got)
+		}
+	}
+}
