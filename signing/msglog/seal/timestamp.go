@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/digitorus/pkcs7"
@@ -142,8 +143,14 @@ func VerifyTokenDigest(token, digest []byte, tsaCerts []*x509.Certificate) (*Tok
 	return verifyToken(token, func(crypto.Hash) []byte { return digest }, tsaCerts)
 }
 
+// pkcs7Mu serializes pkcs7.Parse, whose BER decoder writes a package
+// global (a data race under concurrent verification).
+var pkcs7Mu sync.Mutex
+
 func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x509.Certificate) (*TokenInfo, error) {
+	pkcs7Mu.Lock()
 	p7, err := pkcs7.Parse(token)
+	pkcs7Mu.Unlock()
 	if err != nil {
 		return nil, errf(CodeTimestampValidation, err, "time-stamp token is not CMS SignedData")
 	}
