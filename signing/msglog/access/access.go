@@ -293,4 +293,3 @@ func (rd *Reader) Export(ctx context.Context, req Request, q Query, w io.Writer)
 	}
 	return n, id, zw.close(id, n)
 }
-
