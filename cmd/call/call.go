@@ -54,7 +54,7 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
 		Example: `  tunduk call central-server/GOV/70000002/gns-service/getTaxArrearsByINN/v1 \
       --namespace http://gns.gov.kg/xroad/arrears --body req.xml --user-id KG21504197800123 --issue tender-42
   tunduk call --rest central-server/GOV/70000024/minjust-inn-services/founders --path /01503201010234`,
-		Args: cobra.ExactArgs(1),
+		Args: ssconn.ExactArgs(1, "SERVICE_ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			s, err := soap.ParseServiceID(args[0])
 			if err != nil {

@@ -31,7 +31,7 @@ SOAP services are listed by default (PR-META); --rest lists REST services with
 their endpoints (PR-MREST).`,
 		Example: `  tunduk meta allowed-methods central-server/GOV/70000002/gns-service
   tunduk meta allowed-methods --rest central-server/GOV/70000024/minjust-inn-services`,
-		Args: cobra.ExactArgs(1),
+		Args: ssconn.ExactArgs(1, "PROVIDER"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			p, err := soap.ParseClientID(args[0])
 			if err != nil {

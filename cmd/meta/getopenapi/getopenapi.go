@@ -26,7 +26,7 @@ func NewCmdGetOpenAPI(f *cli.Factory, runF func(*GetOpenAPIOptions) error) *cobr
 		Use:     "get-openapi SERVICE",
 		Short:   "Print the OpenAPI description of a REST service",
 		Example: "  tunduk meta get-openapi central-server/GOV/70000024/minjust-inn-services/founders",
-		Args:    cobra.ExactArgs(1),
+		Args:    ssconn.ExactArgs(1, "SERVICE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			s, err := soap.ParseServiceID(args[0])
 			if err != nil {

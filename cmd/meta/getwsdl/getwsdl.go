@@ -26,7 +26,7 @@ func NewCmdGetWSDL(f *cli.Factory, runF func(*GetWSDLOptions) error) *cobra.Comm
 		Use:     "get-wsdl SERVICE",
 		Short:   "Print the WSDL of a SOAP service",
 		Example: "  tunduk meta get-wsdl central-server/GOV/70000002/gns-service/getTaxArrearsByINN/v1",
-		Args:    cobra.ExactArgs(1),
+		Args:    ssconn.ExactArgs(1, "SERVICE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			s, err := soap.ParseServiceID(args[0])
 			if err != nil {

@@ -13,10 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 )
 
@@ -129,4 +131,14 @@ func Describe(err error) string {
 		return err.Error()
 	}
 	return err.Error()
+}
+
+// ExactArgs is cobra.ExactArgs reporting a usage error (exit 2).
+func ExactArgs(n int, names string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return cli.UsageError("want %s, got %d argument(s)", names, len(args))
+		}
+		return nil
+	}
 }
