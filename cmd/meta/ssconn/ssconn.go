@@ -36,8 +36,6 @@ type Flags struct {
 	CAFile         string
 	ServerCertFile string
 	Timeout        time.Duration
-
-	configSet bool
 }
 
 // Register adds the connection flags to fs.
