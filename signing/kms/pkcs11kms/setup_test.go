@@ -5,6 +5,7 @@ package pkcs11kms
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -40,15 +41,15 @@ const (
 type backend struct {
 	name string
 	// open returns a KeyManager logged in with pin, logging to log.
-	open func(t *testing.T, pin string, log *zap.Logger) (*KeyManager, error)
+	open func(tb testing.TB, pin string, log *zap.Logger) (*KeyManager, error)
 }
 
 func stubBackend() backend {
 	tok := newStubToken("tunduk", testPIN)
-	return backend{name: "stub", open: func(t *testing.T, pin string, log *zap.Logger) (*KeyManager, error) {
+	return backend{name: "stub", open: func(tb testing.TB, pin string, log *zap.Logger) (*KeyManager, error) {
 		u, err := kms.ParseURI("pkcs11:token=tunduk")
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		return open(tok, u, pin, log)
 	}}
@@ -62,7 +63,7 @@ var (
 
 // softHSM initialises, once per test binary, a SoftHSM2 token "tunduk" in a
 // temporary directory named by SOFTHSM2_CONF.
-func softHSM(t *testing.T) backend {
+func softHSM(t testing.TB) backend {
 	t.Helper()
 	corpus.RequireTool(t, "softhsm2-util", "apt-get install softhsm2")
 	if _, err := os.Stat(modPath); err != nil {
@@ -93,7 +94,7 @@ func softHSM(t *testing.T) backend {
 	if hsmErr != nil {
 		t.Fatal(hsmErr)
 	}
-	return backend{name: "softhsm2", open: func(t *testing.T, pin string, log *zap.Logger) (*KeyManager, error) {
+	return backend{name: "softhsm2", open: func(t testing.TB, pin string, log *zap.Logger) (*KeyManager, error) {
 		pinFile := filepath.Join(t.TempDir(), "pin")
 		if err := os.WriteFile(pinFile, []byte(pin+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -456,5 +457,46 @@ func TestSoftHSM2SeenByOpenSC(t *testing.T) {
 	}
 	if !strings.Contains(cert, "ID:         abcd") {
 		t.Errorf("certificate object lacks the key's id:\n%s", cert)
+	}
+}
+
+// BenchmarkSign measures signing on SoftHSM2 through this package beside
+// the same algorithm in-process with crypto/ecdsa and crypto/rsa (the
+// baseline: what a file key costs).
+func BenchmarkSign(b *testing.B) {
+	bk := softHSM(b)
+	d := sha256.Sum256([]byte("batch"))
+	for _, alg := range []kms.Algorithm{kms.ECDSAP256, kms.RSA2048} {
+		var base crypto.Signer
+		if alg == kms.RSA2048 {
+			base, _ = rsa.GenerateKey(rand.Reader, 2048)
+		} else {
+			base, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		}
+		km, err := bk.open(b, testPIN, zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := km.CreateKey(&kms.CreateKeyRequest{Name: "pkcs11:object=" + label("bench"), Algorithm: alg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hsm, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: resp.Name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			s    crypto.Signer
+		}{{string(alg) + "/baseline-go", base}, {string(alg) + "/softhsm2", hsm}} {
+			b.Run(c.name, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := c.s.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		km.Close()
 	}
 }
