@@ -51,6 +51,17 @@ type Pos struct {
 	Line int
 	// Keys maps a YAML key of the element to the line it is on.
 	Keys map[string]int
+	// Items maps a key whose value is a list to the lines of its items.
+	Items map[string][]int
+}
+
+// AtItem returns the line of item i of the list under key, falling back
+// to At(key).
+func (p Pos) AtItem(key string, i int) int {
+	if ls := p.Items[key]; i >= 0 && i < len(ls) {
+		return ls[i]
+	}
+	return p.At(key)
 }
 
 // At returns the line of key within the element, or the element's own line
@@ -320,10 +331,11 @@ type Service struct {
 	LegalBasis []*LegalAct `yaml:"legalBasis"`
 	// SLA is what the provider promises.
 	SLA SLA `yaml:"sla"`
-	// AllowedConsumers are X-Road client identifiers (slash form,
-	// "central-server/GOV/70000012/zakupki-portal", or typed
-	// "SUBSYSTEM:…"/"MEMBER:…") that get access rights on the security
-	// server.
+	// AllowedConsumers are the X-Road subsystems (slash form,
+	// "central-server/GOV/70000041/zakupki-portal", or typed
+	// "SUBSYSTEM:…") that get access rights on the security server. The SS
+	// grants access to subsystems (and groups), never to members, so
+	// Validate refuses a member id here.
 	AllowedConsumers []string `yaml:"allowedConsumers"`
 	// Backend is where the security server forwards requests. Internal:
 	// never exported.

@@ -217,16 +217,25 @@ func setPositions(file string, n *yaml.Node, v reflect.Value) {
 			}
 		}
 		keys := map[string]int{}
+		var items map[string][]int
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			keys[k.Value] = k.Line
+			if val.Kind == yaml.SequenceNode {
+				if items == nil {
+					items = map[string][]int{}
+				}
+				for _, it := range val.Content {
+					items[k.Value] = append(items[k.Value], it.Line)
+				}
+			}
 			if fi, ok := fields[k.Value]; ok {
 				setPositions(file, val, v.Field(fi))
 			}
 		}
 		for i := 0; i < t.NumField(); i++ {
 			if t.Field(i).Type == posType && t.Field(i).Name == "Pos" {
-				v.Field(i).Set(reflect.ValueOf(Pos{File: file, Line: n.Line, Keys: keys}))
+				v.Field(i).Set(reflect.ValueOf(Pos{File: file, Line: n.Line, Keys: keys, Items: items}))
 			}
 		}
 	case reflect.Slice:

@@ -66,6 +66,10 @@ func (v *validator) add(sev Severity, pos Pos, key, path, format string, args ..
 	v.probs = append(v.probs, Problem{File: pos.File, Line: pos.At(key), Path: path, Severity: sev, Msg: fmt.Sprintf(format, args...)})
 }
 
+func (v *validator) itemf(sev Severity, file string, line int, path, format string, args ...any) {
+	v.probs = append(v.probs, Problem{File: file, Line: line, Path: path, Severity: sev, Msg: fmt.Sprintf(format, args...)})
+}
+
 func (v *validator) errorf(pos Pos, key, path, format string, args ...any) {
 	v.add(Error, pos, key, path, format, args...)
 }
@@ -203,9 +207,9 @@ func (v *validator) persons(o *Organisation) {
 		if len(pr.Roles) == 0 {
 			v.errorf(p, "roles", pp+".roles", "no roles; give the person at least one of %s", rolesList())
 		}
-		for _, r := range pr.Roles {
+		for j, r := range pr.Roles {
 			if !knownRole(r) {
-				v.errorf(p, "roles", pp+".roles", "unknown role %q; use %s", r, rolesList())
+				v.itemf(Error, p.File, p.AtItem("roles", j), pp+".roles", "unknown role %q; use %s", r, rolesList())
 			}
 		}
 		head = head || pr.Has(RoleHead)
@@ -577,21 +581,31 @@ func (v *validator) consumers(s *Service, path string) {
 		v.warnf(s.Pos, "allowedConsumers", path+".allowedConsumers", "no allowed consumers; nobody will get access rights on the security server")
 	}
 	seen := map[string]bool{}
-	for _, c := range s.AllowedConsumers {
+	for i, c := range s.AllowedConsumers {
+		line := s.Pos.AtItem("allowedConsumers", i)
+		at := func(format string, args ...any) {
+			v.itemf(Error, s.Pos.File, line, path+".allowedConsumers", format, args...)
+		}
+		warn := func(format string, args ...any) {
+			v.itemf(Warning, s.Pos.File, line, path+".allowedConsumers", format, args...)
+		}
 		id, err := soap.ParseClientID(c)
 		if err != nil {
-			v.errorf(s.Pos, "allowedConsumers", path+".allowedConsumers", "%q is not an X-Road client id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]: %v", c, err)
+			at("%q is not an X-Road client id INSTANCE/CLASS/MEMBER[/SUBSYSTEM]: %v", c, err)
 			continue
 		}
+		if id.SubsystemCode == "" {
+			at("%s is a member; the security server grants access rights to subsystems only: name the consumer's subsystem (INSTANCE/CLASS/MEMBER/SUBSYSTEM)", id)
+		}
 		if seen[id.Typed()] {
-			v.errorf(s.Pos, "allowedConsumers", path+".allowedConsumers", "%s is listed twice", id)
+			at("%s is listed twice", id)
 		}
 		seen[id.Typed()] = true
 		if _, ok := memberClasses[id.MemberClass]; !ok {
-			v.warnf(s.Pos, "allowedConsumers", path+".allowedConsumers", "%s: member class %q is not used in Tunduk (GOV, COM)", id, id.MemberClass)
+			warn("%s: member class %q is not used in Tunduk (GOV, COM)", id, id.MemberClass)
 		}
 		if o := v.c.Organisation; o != nil && id.Instance != o.InstanceOrDefault() {
-			v.warnf(s.Pos, "allowedConsumers", path+".allowedConsumers", "%s is in another X-Road instance than %s (federation)", id, o.InstanceOrDefault())
+			warn("%s is in another X-Road instance than %s (federation)", id, o.InstanceOrDefault())
 		}
 	}
 }
