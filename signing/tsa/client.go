@@ -78,10 +78,21 @@ func New(opts Options) (*Client, error) {
 // Hash is the algorithm Timestamp expects digests in.
 func (c *Client) Hash() crypto.Hash { return c.opts.Hash }
 
-// Timestamp asks the TSA to stamp a digest (computed with c.Hash()) and
-// returns the verified token. The request carries a random nonce and asks
-// for the TSA certificate to be included.
-func (c *Client) Timestamp(ctx context.Context, digest []byte) (*Token, error) {
+// Timestamp hashes data with c.Hash(), has the TSA stamp it and returns
+// the verified TimeStampToken (DER). It fits msglog.Timestamper and
+// seal.StampFunc (as the method value c.Timestamp).
+func (c *Client) Timestamp(ctx context.Context, data []byte) ([]byte, error) {
+	tok, err := c.TimestampData(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	return tok.DER, nil
+}
+
+// TimestampDigest asks the TSA to stamp a digest (computed with c.Hash())
+// and returns the verified token. The request carries a random nonce and
+// asks for the TSA certificate to be included.
+func (c *Client) TimestampDigest(ctx context.Context, digest []byte) (*Token, error) {
 	if len(digest) != c.opts.Hash.Size() {
 		return nil, fmt.Errorf("tsa: digest is %d bytes, %v needs %d", len(digest), c.opts.Hash, c.opts.Hash.Size())
 	}
@@ -114,7 +125,7 @@ func (c *Client) Timestamp(ctx context.Context, digest []byte) (*Token, error) {
 func (c *Client) TimestampData(ctx context.Context, data []byte) (*Token, error) {
 	h := c.opts.Hash.New()
 	h.Write(data)
-	return c.Timestamp(ctx, h.Sum(nil))
+	return c.TimestampDigest(ctx, h.Sum(nil))
 }
 
 func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {

@@ -80,13 +80,21 @@ func TestTimestampRoundTrip(t *testing.T) {
 			if _, err := tsa.Verify(tok.DER, tsa.VerifyOptions{Data: append(data, '!'), Certificates: []*x509.Certificate{srv.Certificate}}); code(err) != tsa.CodeHashMismatch {
 				t.Errorf("other data: %v", err)
 			}
-			if logs.FilterMessage("time stamp").Len() != 1 {
+			// Timestamp (the msglog.Timestamper form) returns the DER token.
+			der, err := c.Timestamp(t.Context(), data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tsa.Verify(der, tsa.VerifyOptions{Data: data, Certificates: []*x509.Certificate{srv.Certificate}}); err != nil {
+				t.Errorf("Timestamp's DER token: %v", err)
+			}
+			if logs.FilterMessage("time stamp").Len() != 2 {
 				t.Error("stamp not logged")
 			}
 		})
 	}
-	if srv.Requests() != 2 {
-		t.Errorf("server answered %d requests, want 2", srv.Requests())
+	if srv.Requests() != 4 {
+		t.Errorf("server answered %d requests, want 4", srv.Requests())
 	}
 }
 
@@ -106,7 +114,7 @@ func TestTimestampFailures(t *testing.T) {
 		return resp
 	})
 	c := newClient(t, srv, tsa.Options{})
-	if _, err := c.Timestamp(t.Context(), digest[:]); code(err) != tsa.CodeSignatureInvalid {
+	if _, err := c.TimestampDigest(t.Context(), digest[:]); code(err) != tsa.CodeSignatureInvalid {
 		t.Errorf("tampered imprint: %v", err)
 	}
 	// A replayed reply for another request: right signature, wrong nonce.
@@ -118,24 +126,24 @@ func TestTimestampFailures(t *testing.T) {
 		}
 		return first
 	})
-	if _, err := c.Timestamp(t.Context(), digest[:]); err != nil {
+	if _, err := c.TimestampDigest(t.Context(), digest[:]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Timestamp(t.Context(), digest[:]); code(err) != tsa.CodeNonceMismatch {
+	if _, err := c.TimestampDigest(t.Context(), digest[:]); code(err) != tsa.CodeNonceMismatch {
 		t.Errorf("replayed reply: %v", err)
 	}
 	srv.SetTamper(nil)
 
 	// Truncated reply.
 	srv.SetTamper(func(resp []byte) []byte { return resp[:len(resp)/2] })
-	if _, err := c.Timestamp(t.Context(), digest[:]); code(err) != tsa.CodeMalformed {
+	if _, err := c.TimestampDigest(t.Context(), digest[:]); code(err) != tsa.CodeMalformed {
 		t.Errorf("truncated reply: %v", err)
 	}
 	srv.SetTamper(nil)
 
 	// Rejection status.
 	srv.SetReject(true)
-	_, err := c.Timestamp(t.Context(), digest[:])
+	_, err := c.TimestampDigest(t.Context(), digest[:])
 	var se *tsa.StatusError
 	if code(err) != tsa.CodeRejected || !errors.As(err, &se) || se.Status != 2 || se.FailInfo != "badRequest" {
 		t.Errorf("rejection: %v", err)
@@ -146,24 +154,24 @@ func TestTimestampFailures(t *testing.T) {
 	other := tsatest.NewServer()
 	defer other.Close()
 	c2 := newClient(t, other, tsa.Options{Certificates: []*x509.Certificate{srv.Certificate}})
-	if _, err := c2.Timestamp(t.Context(), digest[:]); code(err) != tsa.CodeCertificateNotFound {
+	if _, err := c2.TimestampDigest(t.Context(), digest[:]); code(err) != tsa.CodeCertificateNotFound {
 		t.Errorf("untrusted TSA: %v", err)
 	}
 	c3 := newClient(t, other, tsa.Options{Roots: srv.Roots})
-	if _, err := c3.Timestamp(t.Context(), digest[:]); code(err) != tsa.CodeCertificateInvalid {
+	if _, err := c3.TimestampDigest(t.Context(), digest[:]); code(err) != tsa.CodeCertificateInvalid {
 		t.Errorf("TSA outside roots: %v", err)
 	}
 
 	// genTime after the TSA certificate expired.
 	srv.SetClock(func() time.Time { return srv.Certificate.NotAfter.Add(time.Hour) })
-	if _, err := c.Timestamp(t.Context(), digest[:]); code(err) != tsa.CodeCertificateInvalid {
+	if _, err := c.TimestampDigest(t.Context(), digest[:]); code(err) != tsa.CodeCertificateInvalid {
 		t.Errorf("genTime after expiry: %v", err)
 	}
 	srv.SetClock(nil)
 
 	// Wrong digest size for the client's hash.
 	d512 := sha512.Sum512(nil)
-	if _, err := c.Timestamp(t.Context(), d512[:]); err == nil {
+	if _, err := c.TimestampDigest(t.Context(), d512[:]); err == nil {
 		t.Error("SHA-512 digest accepted by a SHA-256 client")
 	}
 }
@@ -185,7 +193,7 @@ func TestHTTPErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Timestamp(t.Context(), digest[:]); err == nil {
+		if _, err := c.TimestampDigest(t.Context(), digest[:]); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 		hs.Close()
