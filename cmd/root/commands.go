@@ -7,8 +7,10 @@ import (
 	callcmd "github.com/tunduk-kg/tunduk/cmd/call"
 	catalogcmd "github.com/tunduk-kg/tunduk/cmd/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	democmd "github.com/tunduk-kg/tunduk/cmd/demo"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
+	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
 )
 
@@ -20,6 +22,7 @@ func init() {
 	commands = append(commands, keyscmd.NewCmdKeys)
 	commands = append(commands, archivecmd.NewCmdArchive)
 	commands = append(commands, soapcmd.NewCmdSoap)
+	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)
 	commands = append(commands, func(f *cli.Factory) *cobra.Command { return callcmd.NewCmdCall(f, nil) })
 }

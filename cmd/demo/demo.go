@@ -1,0 +1,138 @@
+// Package demo is `tunduk demo` (and `make run`): the supplier-check
+// gateway on localhost wired to an in-process Tunduk security-server
+// emulator with the fixture providers and demo data (soap/xroadtest). It
+// prints a working curl command and runs until Ctrl-C. The emulator is a
+// test double; production uses `tunduk serve`.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/adapter/mapping"
+	"github.com/tunduk-kg/tunduk/adapter/observe"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/cmd/serve"
+	"github.com/tunduk-kg/tunduk/configs"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
+)
+
+// Demo credentials: not secrets, printed on start.
+const (
+	DemoAPIKey  = "demo-api-key-not-a-secret-0123456789"
+	DemoOfficer = "21504197800123"
+)
+
+// DemoOptions are the flags of tunduk demo.
+type DemoOptions struct {
+	IO         cli.IOStreams
+	Listen     string
+	JournalDir string
+	LogLevel   string
+	// started, for tests: called with the API base URL once listening.
+	started func(baseURL string)
+}
+
+// NewCmdDemo is the root's noun entry.
+func NewCmdDemo(f *cli.Factory) *cobra.Command { return NewCmdDemoWith(f, nil) }
+
+// NewCmdDemoWith takes runF for tests (nil runs for real).
+func NewCmdDemoWith(f *cli.Factory, runF func(*DemoOptions) error) *cobra.Command {
+	o := &DemoOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the gateway with an embedded Tunduk emulator and demo data",
+		Long: `Start the supplier-check gateway on localhost against an in-process Tunduk
+security-server emulator serving fictitious companies and people for the four
+checks (tax debt, social-fund debt, founders, criminal record). Prints a curl
+command to try and runs until Ctrl-C. Every exchange is journalled.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(o)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return Run(ctx, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the portal API (loopback)")
+	cmd.Flags().StringVar(&o.JournalDir, "journal-dir", "", "directory for the exchange journal (default: a new temporary directory)")
+	cmd.Flags().StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+// Run runs the demo until ctx ends.
+func Run(ctx context.Context, o *DemoOptions) error {
+	log, err := observe.NewLogger(observe.LogOptions{Level: o.LogLevel, Format: "console", Out: o.IO.ErrOut})
+	if err != nil {
+		return cli.UsageError("%v", err)
+	}
+	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	defer ss.Close()
+	dir := o.JournalDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "tunduk-demo-"); err != nil {
+			return err
+		}
+	}
+	ms, err := mapping.LoadFS(configs.Mappings, "mappings")
+	if err != nil {
+		return err
+	}
+	sec := config.DefaultSecurityServer()
+	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ss.URL, fixtures.PortalClient.String(), "KG", 10*time.Second
+	gw := config.DefaultGateway()
+	gw.Listen, gw.Journal, gw.ShutdownTimeout = o.Listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
+	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
+	st, err := serve.Build(serve.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	so := st.ServerOptions(gw, log)
+	so.OnListening = func(api, _ net.Addr) {
+		base := "http://" + api.String()
+		printBanner(o.IO.Out, base, ss.URL, gw.Journal)
+		if o.started != nil {
+			o.started(base)
+		}
+	}
+	err = gateway.Serve(ctx, so)
+	log.Info("demo stopped", zap.String("journal", gw.Journal))
+	return err
+}
+
+// CurlCommand is the one-line supplier check the demo suggests.
+func CurlCommand(base string) string {
+	return fmt.Sprintf(`curl -s -H 'Authorization: Bearer %s' -H 'X-User-Id: %s' -H 'X-Issue: tender-2026-117/lot-3' `+
+		`-H 'Content-Type: application/json' -d '{"inn":"02207200800561","representativePin":"22201197000311",`+
+		`"checks":["tax-debt","social-fund-debt","founders","criminal-record"]}' %s/v1/supplier-checks`, DemoAPIKey, DemoOfficer, base)
+}
+
+func printBanner(w io.Writer, base, ss, journalPath string) {
+	fmt.Fprintf(w, `tunduk demo: supplier-check gateway on %s
+  emulated Tunduk security server: %s (test double with fictitious data)
+  exchange journal: %s
+  API description: %s/openapi.json   metrics: %s/metrics
+
+Run a supplier check (officer %s, demo API key):
+
+%s
+
+Single checks: %s/v1/suppliers/{inn}/tax-debt | social-fund-debt | founders, %s/v1/persons/{pin}/criminal-record
+Press Ctrl-C to stop.
+`, base, ss, journalPath, base, base, DemoOfficer, CurlCommand(base), base, base)
+}

@@ -1,0 +1,81 @@
+// Package serve is `tunduk serve`: the supplier-check gateway for the
+// procurement portal, run against the participant's real security server
+// as configured in the YAML file (securityServer and gateway sections).
+package serve
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/adapter/observe"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+)
+
+// ServeOptions are the flags of tunduk serve.
+type ServeOptions struct {
+	IO         cli.IOStreams
+	ConfigPath string
+}
+
+// NewCmdServe is the root's noun entry.
+func NewCmdServe(f *cli.Factory) *cobra.Command { return NewCmdServeWith(f, nil) }
+
+// NewCmdServeWith takes runF for tests (nil runs for real).
+func NewCmdServeWith(f *cli.Factory, runF func(*ServeOptions) error) *cobra.Command {
+	o := &ServeOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "serve --config FILE",
+		Short: "Run the supplier-check gateway against the security server",
+		Long: `Run the procurement portal's supplier-check gateway: the portal API
+(/v1/suppliers/{inn}/…, /v1/supplier-checks, /openapi.json) translated into
+Tunduk X-Road requests through the security server in the configuration,
+with /metrics, /healthz and /readyz. SIGINT/SIGTERM shut it down gracefully:
+in-flight checks finish and are journalled.`,
+		Example: "  tunduk serve --config /etc/tunduk/tunduk.yaml",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if o.ConfigPath == "" {
+				return cli.UsageError("--config is required")
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return serveRun(ctx, o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "configuration file (YAML)")
+	return cmd
+}
+
+func serveRun(ctx context.Context, o *ServeOptions) error {
+	cfg, err := config.Load(o.ConfigPath)
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+	}
+	if !cfg.Gateway.Configured() {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: o.ConfigPath + ": no gateway section (callers and mappingsDir); see configs/tunduk.yaml"}
+	}
+	log, err := observe.NewLogger(observe.LogOptions{Level: cfg.Log.Level, Format: cfg.Log.Format, Out: o.IO.ErrOut})
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr
+	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: filepath.Dir(o.ConfigPath), Logger: log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer st.Close()
+	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
+		zap.String("journal", st.Journal.Path()))
+	return gateway.Serve(ctx, st.ServerOptions(cfg.Gateway, log))
+}
