@@ -53,10 +53,19 @@ var ErrBackpressure = store.ErrBackpressure
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("msglog: closed")
 
-// Timestamper obtains an RFC 3161 time-stamp token (DER) over data's
-// digest; signing/tsa's client implements it.
+// Timestamper obtains an RFC 3161 time-stamp token (DER ContentInfo) over
+// data (it hashes data itself for the request's imprint).
 type Timestamper interface {
 	Timestamp(ctx context.Context, data []byte) ([]byte, error)
+}
+
+// TimestamperFunc adapts a function, e.g. one wrapping signing/tsa's
+// Client.TimestampData, to Timestamper.
+type TimestamperFunc func(ctx context.Context, data []byte) ([]byte, error)
+
+// Timestamp calls f.
+func (f TimestamperFunc) Timestamp(ctx context.Context, data []byte) ([]byte, error) {
+	return f(ctx, data)
 }
 
 // GroupBy says how archives are grouped.
@@ -102,6 +111,9 @@ type Options struct {
 	// EncryptionKey, when 32 bytes, encrypts archives at rest with
 	// AES-256-GCM (see atrest); archive names then end in .zip.enc.
 	EncryptionKey []byte
+	// Retention, when set, is applied hourly by the background loop (see
+	// ApplyRetention).
+	Retention *Retention
 	// QueueSize bounds appends waiting for fsync (default 65536).
 	QueueSize int
 	// SegmentSize is the store's segment size (default 64 MiB).
@@ -184,7 +196,10 @@ func Open(opts Options) (*Log, error) {
 		return nil, err
 	}
 	l.state = st
-	l.lastRotate = opts.Now()
+	l.lastRotate = st.LastRotate
+	if l.lastRotate.IsZero() {
+		l.lastRotate = opts.Now()
+	}
 	s, err := store.Open(store.Options{
 		Dir:         filepath.Join(opts.Dir, "journal"),
 		SegmentSize: opts.SegmentSize,
@@ -200,6 +215,17 @@ func Open(opts Options) (*Log, error) {
 	if err := l.recoverPending(); err != nil {
 		s.Close()
 		return nil, err
+	}
+	// A short-lived process (the CLI's access log) may never live through
+	// a rotation interval: rotate now if one is overdue.
+	if l.sealedBytes > 0 && opts.Now().Sub(l.lastRotate) >= opts.RotateInterval {
+		l.sealMu.Lock()
+		err := l.rotateLocked()
+		l.sealMu.Unlock()
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	go l.run()
 	return l, nil
@@ -302,6 +328,7 @@ func (l *Log) run() {
 	tick := time.NewTicker(l.opts.BatchInterval / 4)
 	defer tick.Stop()
 	lastSeal := l.opts.Now()
+	var lastRetention time.Time
 	for {
 		select {
 		case <-l.stop:
@@ -324,6 +351,12 @@ func (l *Log) run() {
 		if due {
 			if err := l.Rotate(context.Background()); err != nil {
 				l.opts.Logger.Error("msglog: rotation failed; will retry", zap.Error(err))
+			}
+		}
+		if l.opts.Retention != nil && now.Sub(lastRetention) >= time.Hour {
+			lastRetention = now
+			if _, err := l.ApplyRetention(context.Background(), *l.opts.Retention); err != nil {
+				l.opts.Logger.Error("msglog: retention failed; will retry", zap.Error(err))
 			}
 		}
 	}

@@ -131,7 +131,7 @@ func (l *Log) rotateLocked() error {
 	if len(writers) == 0 {
 		return nil
 	}
-	next := &state{ScanFrom: lastSeq + 1, Groups: map[string]*groupState{}}
+	next := &state{ScanFrom: lastSeq + 1, Groups: map[string]*groupState{}, LastRotate: l.opts.Now()}
 	if len(queue) > 0 {
 		next.ScanFrom = queue[0].seq
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // state is what survives between runs besides the journal: where the next
@@ -19,6 +20,8 @@ type state struct {
 	ScanFrom uint64 `json:"scanFrom"`
 	// Groups maps a group key ("" when not grouping) to its chain head.
 	Groups map[string]*groupState `json:"groups"`
+	// LastRotate is when the last rotation committed.
+	LastRotate time.Time `json:"lastRotate,omitempty"`
 	// Renames are archives committed by this state whose .part file may
 	// still have to be renamed to its final name (a crash between the
 	// state write and the renames).
