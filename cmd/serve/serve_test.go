@@ -1,0 +1,173 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/adapter/mapping"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
+)
+
+func TestServeFlags(t *testing.T) {
+	var got *ServeOptions
+	f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+	cmd := NewCmdServeWith(f, func(o *ServeOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--config", "/etc/tunduk/tunduk.yaml"})
+	if err := cmd.Execute(); err != nil || got.ConfigPath != "/etc/tunduk/tunduk.yaml" {
+		t.Fatalf("Execute = %v, %+v", err, got)
+	}
+	cmd = NewCmdServeWith(f, func(*ServeOptions) error { return nil })
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); cli.CodeOf(err) != cli.ExitUsage {
+		t.Errorf("no --config: %v", err)
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := config.Load("../../configs/tunduk.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Gateway.Configured() || len(cfg.Gateway.Callers) != 2 || cfg.SecurityServer.UserIDPrefix != "KG" ||
+		!strings.HasPrefix(cfg.SecurityServer.URL, "https://") || cfg.Gateway.TLS.ClientCAFile == "" {
+		t.Errorf("example config: %+v", cfg.Gateway)
+	}
+}
+
+// Every configs/testdata/invalid-*.yaml fails with the lines of its .err.
+func TestInvalidExamples(t *testing.T) {
+	check := func(t *testing.T, yamlPath string, load func(string) error) {
+		want, err := os.ReadFile(strings.TrimSuffix(yamlPath, ".yaml") + ".err")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = load(yamlPath)
+		if err == nil {
+			t.Fatalf("%s loaded without error", yamlPath)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+			line = strings.Replace(line, filepath.Base(yamlPath), yamlPath, 1)
+			if !strings.Contains(err.Error(), line) {
+				t.Errorf("error:\n%v\nwant a line containing %q", err, line)
+			}
+		}
+	}
+	files, _ := filepath.Glob("../../configs/testdata/invalid-*.yaml")
+	if len(files) < 5 {
+		t.Fatalf("only %d invalid config examples", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			check(t, f, func(p string) error { _, err := config.Load(p); return err })
+		})
+	}
+	maps, _ := filepath.Glob("../../configs/testdata/mappings/invalid-*.yaml")
+	for _, f := range maps {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			check(t, f, func(p string) error {
+				_, err := mapping.LoadFile(p)
+				var me *mapping.Error
+				if err != nil && !errors.As(err, &me) {
+					t.Errorf("not a *mapping.Error: %v", err)
+				}
+				return err
+			})
+		})
+	}
+}
+
+// tunduk serve with a real configuration file against the emulator, over
+// loopback, then a graceful stop.
+func TestServeRunsFromConfig(t *testing.T) {
+	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	defer ss.Close()
+	dir := t.TempDir()
+	key := strings.Repeat("k", 40)
+	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600)
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	cfgText := fmt.Sprintf(`log: {level: warn}
+securityServer:
+  url: %s
+  client: %s
+  userIdPrefix: KG
+gateway:
+  listen: %s
+  callers:
+    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
+  mappingsDir: %s
+  journal: state/journal.jsonl
+`, ss.URL, fixtures.PortalClient, addr, mappings)
+	cfgPath := filepath.Join(dir, "tunduk.yaml")
+	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var errOut bytes.Buffer
+	go func() { done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath}) }()
+	var resp *http.Response
+	for i := 0; ; i++ {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
+		req.Header.Set("X-API-Key", key)
+		req.Header.Set("X-User-Id", "21504197800123")
+		var err error
+		if resp, err = http.DefaultClient.Do(req); err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("serve did not come up: %v", err)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"hasDebt":true`) {
+		t.Errorf("tax-debt: %d %s", resp.StatusCode, body)
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		r, err := http.Get("http://" + addr + p)
+		if err != nil || r.StatusCode != 200 {
+			t.Errorf("%s: %v %v", p, r, err)
+			continue
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if p == "/metrics" && !strings.Contains(string(b), `tunduk_gateway_checks_total{check="tax-debt"`) {
+			t.Errorf("metrics lack the check counter")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err != nil {
+		t.Errorf("journal not at the path relative to the config: %v", err)
+	}
+	if strings.Contains(errOut.String(), "02207200800561") || strings.Contains(errOut.String(), "21504197800123") {
+		t.Errorf("identifier in logs:\n%s", errOut.String())
+	}
+}
+
+func TestAPIKeyFileMustBePrivate(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "k")
+	os.WriteFile(p, []byte(strings.Repeat("k", 40)), 0o644)
+	_, err := loadCallers([]config.Caller{{Name: "x", APIKeyFile: p, Checks: []string{"*"}}}, func(s string) string { return s })
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("world-readable key file: %v", err)
+	}
+}
