@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -509,6 +511,17 @@ type ClassifierValue struct {
 
 // Duration is a time.Duration written in YAML as "2s", "1m30s".
 type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses a Go duration string, reporting the line of a bad one.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: want a duration like 2s or 1m30s", n.Line)
+	}
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 2s or 1m30s", n.Line, n.Value)
+	}
+	return nil
+}
 
 // UnmarshalText parses a Go duration string.
 func (d *Duration) UnmarshalText(b []byte) error {

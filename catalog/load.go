@@ -25,6 +25,7 @@ const MaxFileSize = 4 << 20
 // per system, per service, per classifier…). Exactly one file in the
 // directory has the organisation.
 type file struct {
+	Pos                Pos           `yaml:"-"`
 	Organisation       *Organisation `yaml:"organisation"`
 	InformationSystems []*System     `yaml:"informationSystems"`
 	Services           []*Service    `yaml:"services"`
@@ -77,7 +78,7 @@ func Load(dir string) (*Catalog, error) {
 		}
 		if f.Organisation != nil {
 			if c.Organisation != nil {
-				probs = append(probs, Problem{File: f.Organisation.Pos.File, Line: f.Organisation.Pos.Line, Path: "organisation",
+				probs = append(probs, Problem{File: f.Pos.File, Line: f.Pos.At("organisation"), Path: "organisation",
 					Msg: fmt.Sprintf("a second organisation; the catalog describes one organisation, already declared at %s", c.Organisation.Pos)})
 			} else {
 				c.Organisation = f.Organisation
@@ -186,6 +187,9 @@ func yamlProblems(name string, err error) Problems {
 			f := strings.TrimPrefix(p.Msg, "field ")
 			f = f[:strings.Index(f, " not found")]
 			p.Msg = fmt.Sprintf("unknown key %q; check its spelling against the catalog model (see configs/catalog/)", f)
+		}
+		if strings.HasPrefix(p.Msg, "cannot unmarshal ") {
+			p.Msg += "; check the value's type (a number, a string, a list…)"
 		}
 		out = append(out, p)
 	}
