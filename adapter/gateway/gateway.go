@@ -48,7 +48,7 @@ type Options struct {
 	Checker Checker
 	Callers []Caller
 	// MaxInFlight bounds checks running at once; beyond it checks fail fast
-	// with 503 overloaded. Default 512.
+	// with 503 overloaded. Default 2048.
 	MaxInFlight int
 	// MaxBodyBytes bounds a POST body. Default 64 KiB.
 	MaxBodyBytes int64
@@ -73,7 +73,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, errors.New("gateway: no Checker")
 	}
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 512
+		o.MaxInFlight = 2048
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 64 << 10

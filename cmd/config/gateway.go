@@ -91,7 +91,7 @@ func DefaultGateway() Gateway {
 	return Gateway{
 		Listen:          "127.0.0.1:8088",
 		Journal:         "/var/lib/tunduk/journal.jsonl",
-		MaxInFlight:     512,
+		MaxInFlight:     2048,
 		MaxBodyBytes:    64 << 10,
 		ShutdownTimeout: 30 * time.Second,
 		ReadyInterval:   10 * time.Second,

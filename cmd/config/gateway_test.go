@@ -21,7 +21,7 @@ func TestGatewayValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := cfg.Gateway
-	if g.MaxInFlight != 512 || g.ShutdownTimeout.Seconds() != 30 || len(g.Callers) != 1 || g.Callers[0].Checks[1] != "founders" {
+	if g.MaxInFlight != 2048 || g.ShutdownTimeout.Seconds() != 30 || len(g.Callers) != 1 || g.Callers[0].Checks[1] != "founders" {
 		t.Errorf("gateway = %+v", g)
 	}
 }

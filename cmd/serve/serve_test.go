@@ -118,7 +118,9 @@ gateway:
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
-	go func() { done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath}) }()
+	go func() {
+		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
+	}()
 	var resp *http.Response
 	for i := 0; ; i++ {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
