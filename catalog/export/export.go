@@ -1,6 +1,9 @@
-// Package export makes the public view of the catalog: the JSON document
-// and static HTML page that Tunduk participants and citizens may read, and
-// an http.Handler that serves them (the gateway mounts it at /catalog).
+// Package export makes what leaves the catalog directory: the public view
+// — the JSON document and static HTML page that Tunduk participants and
+// citizens may read, and an http.Handler that serves them (the gateway
+// mounts it at /catalog) — and, separately, the generated WSDL/OpenAPI
+// descriptions the security server downloads (DescriptionsHandler,
+// internal only).
 //
 // Catalog data is public except personal data (DOMAIN.md §3), and a
 // participant's internal addresses are nobody else's business. Build is

@@ -76,6 +76,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if a == &h.json {
+		w.Header().Set("Access-Control-Allow-Origin", "*") // public data, for other portals
+	}
+	serve(w, r, a, h.modified)
+}
+
+// serve writes an asset with its ETag and safe headers; GET and HEAD only.
+func serve(w http.ResponseWriter, r *http.Request, a *asset, modified time.Time) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -87,8 +95,5 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "public, max-age=300")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	if a == &h.json {
-		hd.Set("Access-Control-Allow-Origin", "*") // public data, for other portals
-	}
-	http.ServeContent(w, r, "", h.modified, bytes.NewReader(a.b))
+	http.ServeContent(w, r, "", modified, bytes.NewReader(a.b))
 }
