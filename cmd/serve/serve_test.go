@@ -100,7 +100,7 @@ func TestServeRunsFromConfig(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	cfgText := fmt.Sprintf(`log: {level: warn}
+	cfgText := fmt.Sprintf(`log: {level: info}
 securityServer:
   url: %s
   client: %s
@@ -159,8 +159,12 @@ gateway:
 	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err != nil {
 		t.Errorf("journal not at the path relative to the config: %v", err)
 	}
-	if strings.Contains(errOut.String(), "02207200800561") || strings.Contains(errOut.String(), "21504197800123") {
-		t.Errorf("identifier in logs:\n%s", errOut.String())
+	logs := errOut.String()
+	if !strings.Contains(logs, "/v1/suppliers/**********0561/tax-debt") {
+		t.Errorf("request log line missing or unmasked:\n%s", logs)
+	}
+	if strings.Contains(logs, "02207200800561") || strings.Contains(logs, "21504197800123") || strings.Contains(logs, key) {
+		t.Errorf("identifier or key in logs:\n%s", logs)
 	}
 }
 
