@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -40,6 +42,8 @@ const textXMLUTF8 = "text/xml; charset=UTF-8"
 
 // NewRequest builds an X-Road request (protocolVersion 4.0). With
 // attachments the message is multipart/related (SOAP with Attachments).
+// Offsets and header values are recorded while writing, so the result is
+// not parsed again.
 func NewRequest(r Request) (*Message, error) {
 	if err := r.Client.Validate(); err != nil {
 		return nil, fmt.Errorf("soap: request client: %w", err)
@@ -56,24 +60,78 @@ func NewRequest(r Request) (*Message, error) {
 	if r.ProtocolVersion == "" {
 		r.ProtocolVersion = "4.0"
 	}
+	for _, v := range []string{r.ID, r.UserID, r.Issue, r.ProtocolVersion, r.BodyNamespace} {
+		if !xmlText(v) {
+			return nil, fmt.Errorf("soap: request header value %q has characters XML cannot carry", v)
+		}
+	}
+	if p := r.RepresentedParty; p != nil && (!xmlText(p.PartyClass) || !xmlText(p.PartyCode) || p.PartyCode == "") {
+		return nil, fmt.Errorf("soap: representedParty %+v: partyCode required, XML characters only", *p)
+	}
+	ns := []nsBinding{{"SOAP-ENV", NSEnvelope}, {"xroad", NSXRoad}, {"id", NSIdentifiers}}
+	if r.RepresentedParty != nil {
+		ns = append(ns, nsBinding{"repr", NSRepresent})
+	}
+	if r.BodyNamespace != "" {
+		ns = append(ns, nsBinding{"tns", r.BodyNamespace})
+	} else {
+		ns = append(ns, nsBinding{"", ""})
+	}
+	if err := checkFragment(r.Body, ns); err != nil {
+		return nil, err
+	}
+	m := &Message{contentType: textXMLUTF8, xroadPrefix: "xroad", hasXRoadPfx: true}
+	h := &Header{Client: r.Client, ID: r.ID, UserID: r.UserID, Issue: r.Issue, ProtocolVersion: r.ProtocolVersion,
+		SecurityServer: r.SecurityServer, RepresentedParty: r.RepresentedParty}
+	svc := r.Service
+	h.Service = &svc
+	m.hdr = h
 	var b bytes.Buffer
-	b.Grow(1024 + len(r.Body))
+	b.Grow(1200 + len(r.Body))
+	m.fields = make([]fieldSpan, 0, 8)
+	start := 0
+	begin := func() { b.WriteString("    "); start = b.Len() }
+	end := func(space, local string) {
+		m.fields = append(m.fields, fieldSpan{name: xml.Name{Space: space, Local: local}, span: span{start, b.Len()}})
+		b.WriteByte('\n')
+	}
+	simple := func(local, v string) {
+		begin()
+		b.WriteString("<xroad:")
+		b.WriteString(local)
+		b.WriteByte('>')
+		escape(&b, v)
+		b.WriteString("</xroad:")
+		b.WriteString(local)
+		b.WriteByte('>')
+		end(NSXRoad, local)
+	}
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<SOAP-ENV:Envelope xmlns:SOAP-ENV="` + NSEnvelope + `" xmlns:xroad="` + NSXRoad + `" xmlns:id="` + NSIdentifiers + `"`)
 	if r.RepresentedParty != nil {
 		b.WriteString(` xmlns:repr="` + NSRepresent + `"`)
 	}
-	b.WriteString(">\n  <SOAP-ENV:Header>\n")
+	b.WriteString(">\n  ")
+	m.spans.header.start = b.Len()
+	b.WriteString("<SOAP-ENV:Header>")
+	m.spans.headerInner.start = b.Len()
+	b.WriteString("\n")
+	begin()
 	writeClient(&b, "client", r.Client)
+	end(NSXRoad, "client")
+	begin()
 	writeService(&b, r.Service)
-	if r.SecurityServer != nil {
-		s := r.SecurityServer
-		b.WriteString(`    <xroad:securityServer id:objectType="SERVER">`)
+	end(NSXRoad, "service")
+	if s := r.SecurityServer; s != nil {
+		begin()
+		b.WriteString(`<xroad:securityServer id:objectType="SERVER">`)
 		writeParts(&b, "xRoadInstance", s.Instance, "memberClass", s.MemberClass, "memberCode", s.MemberCode, "serverCode", s.ServerCode)
-		b.WriteString("</xroad:securityServer>\n")
+		b.WriteString("</xroad:securityServer>")
+		end(NSXRoad, "securityServer")
 	}
 	if p := r.RepresentedParty; p != nil {
-		b.WriteString("    <repr:representedParty>")
+		begin()
+		b.WriteString("<repr:representedParty>")
 		if p.PartyClass != "" {
 			b.WriteString("<repr:partyClass>")
 			escape(&b, p.PartyClass)
@@ -81,33 +139,129 @@ func NewRequest(r Request) (*Message, error) {
 		}
 		b.WriteString("<repr:partyCode>")
 		escape(&b, p.PartyCode)
-		b.WriteString("</repr:partyCode></repr:representedParty>\n")
+		b.WriteString("</repr:partyCode></repr:representedParty>")
+		end(NSRepresent, "representedParty")
 	}
-	writeSimple(&b, "id", r.ID)
+	simple("id", r.ID)
 	if r.UserID != "" {
-		writeSimple(&b, "userId", r.UserID)
+		simple("userId", r.UserID)
 	}
 	if r.Issue != "" {
-		writeSimple(&b, "issue", r.Issue)
+		simple("issue", r.Issue)
 	}
-	writeSimple(&b, "protocolVersion", r.ProtocolVersion)
-	b.WriteString("  </SOAP-ENV:Header>\n  <SOAP-ENV:Body>\n    ")
+	simple("protocolVersion", r.ProtocolVersion)
+	b.WriteString("  ")
+	m.spans.headerInner.end = b.Len()
+	b.WriteString("</SOAP-ENV:Header>")
+	m.spans.header.end = b.Len()
+	b.WriteString("\n  ")
+	m.spans.body.start = b.Len()
+	b.WriteString("<SOAP-ENV:Body>")
+	m.spans.bodyInner.start = b.Len()
+	b.WriteString("\n    ")
+	m.spans.wrapper.start = b.Len()
 	writeWrapper(&b, r.Service.ServiceCode, r.BodyNamespace, false, r.Body)
-	b.WriteString("\n  </SOAP-ENV:Body>\n</SOAP-ENV:Envelope>\n")
-	return assemble(b.Bytes(), r.Attachments, "")
+	m.spans.wrapper.end = b.Len()
+	m.spans.wrapperName = xml.Name{Space: r.BodyNamespace, Local: r.Service.ServiceCode}
+	m.bodyKid = 1
+	b.WriteString("\n  ")
+	m.spans.bodyInner.end = b.Len()
+	b.WriteString("</SOAP-ENV:Body>")
+	m.spans.body.end = b.Len()
+	b.WriteString("\n</SOAP-ENV:Envelope>\n")
+	m.soap = b.Bytes()
+	m.view = m.soap
+	return withAttachments(m, r.Attachments, "")
+}
+
+// xmlText reports whether s is UTF-8 made only of characters XML 1.0 can
+// carry.
+func xmlText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !(r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkFragment checks that b is well-formed element content in the scope
+// of the given namespace bindings: no DTD, matching tags, declared
+// prefixes, bounded depth.
+func checkFragment(b []byte, scope []nsBinding) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if !utf8.Valid(b) {
+		return fmt.Errorf("soap: body is not valid UTF-8")
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	ns := nsStack{b: append([]nsBinding(nil), scope...)}
+	var open []xml.Name
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("soap: body is not well-formed XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(open) >= DefaultMaxDepth-4 {
+				return fmt.Errorf("soap: body: %w", ErrTooDeep)
+			}
+			open = append(open, t.Name)
+			ns.push(t.Attr)
+			if _, err := ns.resolve(t.Name); err != nil {
+				return fmt.Errorf("soap: body: %w", err)
+			}
+			for _, a := range t.Attr {
+				if _, ok := ns.resolveAttr(a.Name); !ok {
+					return fmt.Errorf("soap: body: undeclared prefix %q on attribute %s", a.Name.Space, a.Name.Local)
+				}
+			}
+		case xml.EndElement:
+			if len(open) == 0 || open[len(open)-1] != t.Name {
+				return fmt.Errorf("soap: body: unexpected </%s>", qname(t.Name))
+			}
+			open = open[:len(open)-1]
+			ns.pop()
+		case xml.Directive:
+			return fmt.Errorf("soap: body: %w", ErrDTD)
+		case xml.ProcInst:
+			if t.Target == "xml" {
+				return fmt.Errorf("soap: body: XML declaration inside the body")
+			}
+		}
+	}
+	if len(open) > 0 {
+		return fmt.Errorf("soap: body: <%s> not closed", qname(open[len(open)-1]))
+	}
+	return nil
 }
 
 func writeClient(b *bytes.Buffer, elem string, c ClientID) {
-	b.WriteString(`    <xroad:` + elem + ` id:objectType="` + string(c.ObjectType()) + `">`)
+	b.WriteString(`<xroad:`)
+	b.WriteString(elem)
+	b.WriteString(` id:objectType="`)
+	b.WriteString(string(c.ObjectType()))
+	b.WriteString(`">`)
 	writeParts(b, "xRoadInstance", c.Instance, "memberClass", c.MemberClass, "memberCode", c.MemberCode)
 	if c.SubsystemCode != "" {
 		writeParts(b, "subsystemCode", c.SubsystemCode)
 	}
-	b.WriteString("</xroad:" + elem + ">\n")
+	b.WriteString("</xroad:")
+	b.WriteString(elem)
+	b.WriteByte('>')
 }
 
 func writeService(b *bytes.Buffer, s ServiceID) {
-	b.WriteString(`    <xroad:service id:objectType="SERVICE">`)
+	b.WriteString(`<xroad:service id:objectType="SERVICE">`)
 	writeParts(b, "xRoadInstance", s.Instance, "memberClass", s.MemberClass, "memberCode", s.MemberCode)
 	if s.SubsystemCode != "" {
 		writeParts(b, "subsystemCode", s.SubsystemCode)
@@ -116,24 +270,62 @@ func writeService(b *bytes.Buffer, s ServiceID) {
 	if s.ServiceVersion != "" {
 		writeParts(b, "serviceVersion", s.ServiceVersion)
 	}
-	b.WriteString("</xroad:service>\n")
+	b.WriteString("</xroad:service>")
 }
 
 func writeParts(b *bytes.Buffer, kv ...string) {
 	for i := 0; i+1 < len(kv); i += 2 {
-		b.WriteString("<id:" + kv[i] + ">")
+		b.WriteString("<id:")
+		b.WriteString(kv[i])
+		b.WriteByte('>')
 		escape(b, kv[i+1])
-		b.WriteString("</id:" + kv[i] + ">")
+		b.WriteString("</id:")
+		b.WriteString(kv[i])
+		b.WriteByte('>')
 	}
 }
 
-func writeSimple(b *bytes.Buffer, local, v string) {
-	b.WriteString("    <xroad:" + local + ">")
-	escape(b, v)
-	b.WriteString("</xroad:" + local + ">\n")
-}
+// escape writes s as XML character data (or, with attr, as an attribute
+// value in double quotes). s must already be valid XML text (xmlText).
+func escape(b *bytes.Buffer, s string) { escapeString(b, s, false) }
 
-func escape(b *bytes.Buffer, s string) { _ = xml.EscapeText(b, []byte(s)) }
+func escapeString(b *bytes.Buffer, s string, attr bool) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\r':
+			esc = "&#xD;"
+		case '"':
+			if !attr {
+				continue
+			}
+			esc = "&#34;"
+		case '\n':
+			if !attr {
+				continue
+			}
+			esc = "&#xA;"
+		case '\t':
+			if !attr {
+				continue
+			}
+			esc = "&#x9;"
+		default:
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(esc)
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+}
 
 // writeWrapper writes <ns:local xmlns:ns="…">inner</ns:local>. With no
 // namespace it writes an unprefixed element, undeclaring a default
@@ -141,36 +333,45 @@ func escape(b *bytes.Buffer, s string) { _ = xml.EscapeText(b, []byte(s)) }
 func writeWrapper(b *bytes.Buffer, local, ns string, undeclareDefault bool, inner []byte) {
 	switch {
 	case ns != "":
-		b.WriteString("<tns:" + local + ` xmlns:tns="`)
+		b.WriteString("<tns:")
+		b.WriteString(local)
+		b.WriteString(` xmlns:tns="`)
 		escapeAttr(b, ns)
 		b.WriteString(`">`)
 	case undeclareDefault:
-		b.WriteString("<" + local + ` xmlns="">`)
+		b.WriteByte('<')
+		b.WriteString(local)
+		b.WriteString(` xmlns="">`)
 	default:
-		b.WriteString("<" + local + ">")
+		b.WriteByte('<')
+		b.WriteString(local)
+		b.WriteByte('>')
 	}
 	b.Write(inner)
 	if ns != "" {
-		b.WriteString("</tns:" + local + ">")
+		b.WriteString("</tns:")
 	} else {
-		b.WriteString("</" + local + ">")
+		b.WriteString("</")
 	}
+	b.WriteString(local)
+	b.WriteByte('>')
 }
 
-func escapeAttr(b *bytes.Buffer, s string) {
-	var e bytes.Buffer
-	_ = xml.EscapeText(&e, []byte(s))
-	b.WriteString(strings.ReplaceAll(e.String(), `"`, "&#34;"))
-}
+func escapeAttr(b *bytes.Buffer, s string) { escapeString(b, s, true) }
 
-// assemble parses a built SOAP envelope, wrapping it in multipart/related
-// when there are attachments.
+// assemble parses a built SOAP envelope and adds attachments.
 func assemble(soapBytes []byte, atts []AttachmentData, boundary string) (*Message, error) {
+	m := &Message{contentType: textXMLUTF8, soap: soapBytes}
+	if err := m.parseSOAP("", Limits{}.withDefaults()); err != nil {
+		return nil, fmt.Errorf("soap: building message: %w", err)
+	}
+	return withAttachments(m, atts, boundary)
+}
+
+// withAttachments wraps a built text/xml message in multipart/related when
+// there are attachments.
+func withAttachments(m *Message, atts []AttachmentData, boundary string) (*Message, error) {
 	if len(atts) == 0 {
-		m := &Message{contentType: textXMLUTF8, soap: soapBytes}
-		if err := m.parseSOAP("", Limits{}.withDefaults()); err != nil {
-			return nil, fmt.Errorf("soap: building message: %w", err)
-		}
 		return m, nil
 	}
 	if boundary == "" {
@@ -178,16 +379,10 @@ func assemble(soapBytes []byte, atts []AttachmentData, boundary string) (*Messag
 		_, _ = rand.Read(rnd[:])
 		boundary = "tunduk-" + hex.EncodeToString(rnd[:])
 	}
-	m := &Message{
-		contentType: `multipart/related; type="text/xml"; charset=UTF-8; boundary=` + boundary,
-		soap:        soapBytes,
-		multipart:   true,
-		pre:         []byte("--" + boundary + "\r\nContent-Type: " + textXMLUTF8 + "\r\n\r\n"),
-		tail:        []byte("\r\n--" + boundary + "--\r\n"),
-	}
-	if err := m.parseSOAP("", Limits{}.withDefaults()); err != nil {
-		return nil, fmt.Errorf("soap: building message: %w", err)
-	}
+	m.contentType = `multipart/related; type="text/xml"; charset=UTF-8; boundary=` + boundary
+	m.multipart = true
+	m.pre = []byte("--" + boundary + "\r\nContent-Type: " + textXMLUTF8 + "\r\n\r\n")
+	m.tail = []byte("\r\n--" + boundary + "--\r\n")
 	for i, a := range atts {
 		ct := a.ContentType
 		if ct == "" {
@@ -200,6 +395,9 @@ func assemble(soapBytes []byte, atts []AttachmentData, boundary string) (*Messag
 		if strings.ContainsAny(ct+cid, "\r\n") {
 			return nil, fmt.Errorf("soap: attachment %d: line break in Content-Type or Content-ID", i+1)
 		}
+		if bytes.Contains(a.Data, []byte("--"+boundary)) {
+			return nil, fmt.Errorf("soap: attachment %d contains the MIME boundary", i+1)
+		}
 		raw := "Content-Type: " + ct + "\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <" + cid + ">\r\n\r\n"
 		h, err := readMIMEHeader([]byte(raw))
 		if err != nil {
@@ -207,7 +405,7 @@ func assemble(soapBytes []byte, atts []AttachmentData, boundary string) (*Messag
 		}
 		m.attSep = append(m.attSep, []byte("\r\n--"+boundary+"\r\n"))
 		m.attachments = append(m.attachments, &Attachment{Header: h, ContentID: cid, ContentType: ct,
-			Size: int64(len(a.Data)), rawHeader: []byte(raw), data: a.Data})
+			Size: int64(len(a.Data)), rawHeader: []byte(raw), data: [][]byte{a.Data}})
 	}
 	return m, nil
 }
@@ -243,12 +441,52 @@ func NewResponseFrom(req *Message, r Response) (*Message, error) {
 	if ns == "" {
 		ns = req.spans.wrapperName.Space
 	}
+	if !xmlText(ns) {
+		return nil, fmt.Errorf("soap: body namespace %q has characters XML cannot carry", ns)
+	}
+	scope := append(append([]nsBinding(nil), req.bodyNS...), nsBinding{"tns", ns})
+	if ns == "" {
+		scope = append(scope, nsBinding{"", ""})
+	}
+	if err := checkFragment(r.Body, scope); err != nil {
+		return nil, err
+	}
+	local := h.Service.ServiceCode + "Response"
 	var b bytes.Buffer
-	b.Grow(len(req.view) + len(r.Body))
-	req.writeHeadWithoutHash(&b)
-	writeWrapper(&b, h.Service.ServiceCode+"Response", ns, req.defaultNSAtB != "", r.Body)
+	b.Grow(len(req.view) + len(r.Body) + 2*len(local) + len(ns) + 40)
+	shift := req.writeHeadWithoutHash(&b)
+	if req.hdrErr != nil || req.viewBase < 0 {
+		// Rare shapes (a header problem, a transcoded request): parse
+		// the result rather than derive its offsets.
+		writeWrapper(&b, local, ns, req.defaultNSAtB != "", r.Body)
+		b.Write(req.view[req.spans.bodyInner.end:])
+		return assemble(b.Bytes(), r.Attachments, "")
+	}
+	m := &Message{contentType: textXMLUTF8, xroadPrefix: req.xroadPrefix, hasXRoadPfx: req.hasXRoadPfx,
+		defaultNSAtB: req.defaultNSAtB, bodyNS: req.bodyNS, bodyKid: 1}
+	hdr := *h
+	hdr.RequestHash, hdr.RequestHashAlgorithm = "", ""
+	m.hdr = &hdr
+	for _, f := range req.fields {
+		if f.name.Space == NSXRoad && f.name.Local == "requestHash" {
+			continue
+		}
+		m.fields = append(m.fields, fieldSpan{name: f.name, span: span{shift(f.start), shift(f.end)}})
+	}
+	m.spans.header = span{shift(req.spans.header.start), shift(req.spans.header.end)}
+	m.spans.headerInner = span{shift(req.spans.headerInner.start), shift(req.spans.headerInner.end)}
+	m.spans.body.start = shift(req.spans.body.start)
+	m.spans.bodyInner.start = b.Len()
+	m.spans.wrapper.start = b.Len()
+	writeWrapper(&b, local, ns, req.defaultNSAtB != "", r.Body)
+	m.spans.wrapper.end = b.Len()
+	m.spans.bodyInner.end = b.Len()
+	m.spans.body.end = b.Len() + req.spans.body.end - req.spans.bodyInner.end
+	m.spans.wrapperName = xml.Name{Space: ns, Local: local}
 	b.Write(req.view[req.spans.bodyInner.end:])
-	return assemble(b.Bytes(), r.Attachments, "")
+	m.soap = b.Bytes()
+	m.view = m.soap
+	return withAttachments(m, r.Attachments, "")
 }
 
 // NewFaultResponse builds a response carrying a SOAP fault that keeps req's
@@ -258,7 +496,7 @@ func NewFaultResponse(req *Message, f Fault) (*Message, error) {
 		return nil, &ValidationError{Code: CodeMissingHeader, Detail: "cannot answer a request without a SOAP Header and Body"}
 	}
 	var b bytes.Buffer
-	req.writeHeadWithoutHash(&b)
+	_ = req.writeHeadWithoutHash(&b)
 	writeFault(&b, f)
 	b.Write(req.view[req.spans.bodyInner.end:])
 	return assemble(b.Bytes(), nil, "")
@@ -267,27 +505,41 @@ func NewFaultResponse(req *Message, f Fault) (*Message, error) {
 // writeHeadWithoutHash writes req's view up to the Body's content, leaving
 // out requestHash header fields (with the whitespace before them). A
 // transcoded (non-UTF-8) request loses its XML declaration, since the copy
-// is UTF-8.
-func (m *Message) writeHeadWithoutHash(b *bytes.Buffer) {
+// is UTF-8. It returns the mapping from offsets in m.view (outside the
+// removed parts) to offsets in what it wrote.
+func (m *Message) writeHeadWithoutHash(b *bytes.Buffer) func(int) int {
 	head := m.view[:m.spans.bodyInner.start]
+	base := b.Len()
 	pos := 0
 	if m.viewBase < 0 && bytes.HasPrefix(head, []byte("<?xml")) {
 		if i := bytes.Index(head, []byte("?>")); i >= 0 {
 			pos = i + 2
 		}
 	}
+	type cut struct{ from, to int }
+	cuts := []cut{{0, pos}}
 	for _, f := range m.fields {
 		if f.name.Space != NSXRoad || f.name.Local != "requestHash" {
 			continue
 		}
-		cut := f.start
-		for cut > pos && isSpace(head[cut-1]) {
-			cut--
+		c := f.start
+		for c > pos && isSpace(head[c-1]) {
+			c--
 		}
-		b.Write(head[pos:cut])
+		b.Write(head[pos:c])
+		cuts = append(cuts, cut{c, f.end})
 		pos = f.end
 	}
 	b.Write(head[pos:])
+	return func(off int) int {
+		removed := 0
+		for _, c := range cuts {
+			if off >= c.to {
+				removed += c.to - c.from
+			}
+		}
+		return base + off - removed
+	}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -350,18 +602,22 @@ func wellFormed(b []byte) bool {
 	}
 }
 
-// isNCName reports whether s can be an XML element's local name.
+// isNCName reports whether s can be an XML element's local name (an
+// NCName: a name without ':').
 func isNCName(s string) bool {
-	if s == "" {
+	if s == "" || !utf8.ValidString(s) {
 		return false
 	}
-	d := xml.NewDecoder(strings.NewReader("<" + s + "/>"))
-	tok, err := d.RawToken()
-	if err != nil {
-		return false
+	for i, r := range s {
+		ok := unicode.IsLetter(r) || r == '_'
+		if i > 0 {
+			ok = ok || unicode.IsDigit(r) || r == '-' || r == '.' || r == 0xB7 || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+		}
+		if !ok {
+			return false
+		}
 	}
-	se, ok := tok.(xml.StartElement)
-	return ok && se.Name.Space == "" && se.Name.Local == s && !strings.ContainsRune(s, ':')
+	return true
 }
 
 // Echoes reports whether resp echoes req's header: the same header fields in

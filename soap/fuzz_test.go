@@ -70,6 +70,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("NewResponse of a valid request: %v", err)
 		}
+		sameAsReparsed(t, resp)
 		if err := resp.Validate(soap.RoleResponse); err != nil {
 			t.Fatalf("response to a valid request is invalid: %v\n%s", err, resp.SOAP())
 		}

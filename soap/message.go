@@ -110,10 +110,10 @@ type Attachment struct {
 	ContentType string
 	Size        int64
 
-	rawHeader []byte // the part's header block exactly as received, incl. the blank line
-	data      []byte // content when held in memory
-	file      string // spill file when not
-	removed   bool   // spill file removed by Close
+	rawHeader []byte   // the part's header block exactly as received, incl. the blank line
+	data      [][]byte // content when held in memory, in chunks
+	file      string   // spill file when not
+	removed   bool     // spill file removed by Close
 }
 
 // Message is an X-Road SOAP message: the bytes as received or built, plus
@@ -143,7 +143,8 @@ type Message struct {
 
 	xroadPrefix  string // a prefix bound to NSXRoad where the Header starts
 	hasXRoadPfx  bool
-	defaultNSAtB string // default namespace in scope where the Body starts
+	defaultNSAtB string      // default namespace in scope where the Body starts
+	bodyNS       []nsBinding // namespace bindings in scope where the Body starts
 }
 
 type span struct{ start, end int } // [start,end) in view; start<0 ⇒ absent
@@ -299,7 +300,11 @@ func (a *Attachment) Open() (io.ReadCloser, error) {
 	if a.removed {
 		return nil, errors.New("soap: attachment used after Message.Close")
 	}
-	return io.NopCloser(bytes.NewReader(a.data)), nil
+	rs := make([]io.Reader, len(a.data))
+	for i, c := range a.data {
+		rs[i] = bytes.NewReader(c)
+	}
+	return io.NopCloser(io.MultiReader(rs...)), nil
 }
 
 // InMemory reports whether the attachment's content is held in memory

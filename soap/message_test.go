@@ -2,10 +2,12 @@ package soap_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -178,6 +180,7 @@ func TestNewResponseCopiesHeaderByteForByte(t *testing.T) {
 			if !bytes.Equal(headerBytes(t, resp.SOAP()), headerBytes(t, raw)) {
 				t.Errorf("header not copied byte for byte:\n%s\nvs\n%s", headerBytes(t, resp.SOAP()), headerBytes(t, raw))
 			}
+			sameAsReparsed(t, resp)
 			if err := soap.Echoes(req, resp); err != nil {
 				t.Error(err)
 			}
@@ -210,6 +213,7 @@ func TestNewResponseDropsRequestHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameAsReparsed(t, resp)
 	if bytes.Contains(resp.SOAP(), []byte("requestHash")) || resp.Header().RequestHash != "" {
 		t.Errorf("requestHash kept:\n%s", resp.SOAP())
 	}
@@ -262,6 +266,7 @@ func TestNewRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameAsReparsed(t, m)
 	again, err := soap.ParseBytes(m.Bytes(), m.ContentType(), soap.Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +315,7 @@ func TestNewRequestWithAttachments(t *testing.T) {
 	if !m.IsMultipart() || !strings.HasPrefix(m.ContentType(), "multipart/related") {
 		t.Fatalf("content type %s", m.ContentType())
 	}
+	sameAsReparsed(t, m)
 	again, err := soap.Parse(bytes.NewReader(m.Bytes()), m.ContentType(), soap.Limits{MaxMemory: 100})
 	if err != nil {
 		t.Fatal(err)
@@ -397,5 +403,38 @@ func TestCheckHTTP(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && !errors.Is(err, &soap.ValidationError{Code: tc.want}) {
 			t.Errorf("CheckHTTP(%s, %v) = %v, want %q", tc.method, tc.action, err, tc.want)
 		}
+	}
+}
+
+// sameAsReparsed checks that a built message's recorded offsets and values
+// equal what parsing its bytes gives.
+func sameAsReparsed(t testing.TB, m *soap.Message) {
+	t.Helper()
+	again, err := soap.ParseBytes(m.Bytes(), m.ContentType(), soap.Limits{})
+	if err != nil {
+		t.Fatalf("built message does not parse: %v\n%s", err, m.SOAP())
+	}
+	defer again.Close()
+	a, b := soap.Describe(m), soap.Describe(again)
+	a.ContentType, b.ContentType = "", ""
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("built message differs from its reparse:\n%s\n%s", ja, jb)
+	}
+	if !reflect.DeepEqual(m.Header(), again.Header()) {
+		t.Errorf("header %+v, reparsed %+v", m.Header(), again.Header())
+	}
+	fa, fb := m.HeaderFields(), again.HeaderFields()
+	if len(fa) != len(fb) {
+		t.Fatalf("%d header fields, reparsed %d", len(fa), len(fb))
+	}
+	for i := range fa {
+		if fa[i].Name != fb[i].Name || !bytes.Equal(fa[i].Raw, fb[i].Raw) {
+			t.Errorf("field %d: %v %q, reparsed %v %q", i, fa[i].Name, fa[i].Raw, fb[i].Name, fb[i].Raw)
+		}
+	}
+	if !bytes.Equal(m.BodyElement(), again.BodyElement()) || m.BodyName() != again.BodyName() {
+		t.Errorf("body %v %q, reparsed %v %q", m.BodyName(), m.BodyElement(), again.BodyName(), again.BodyElement())
 	}
 }

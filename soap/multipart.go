@@ -21,14 +21,13 @@ const maxPartHeader = 64 << 10
 // delimiter and epilogue. It handles CRLF and bare-LF line endings and
 // transport padding after the boundary.
 type mimeReader struct {
-	br   *bufio.Reader
-	dash []byte // "--" + boundary
-	nl   []byte // held-back line break of the last content line
-	n    int64  // bytes consumed
+	br     *bufio.Reader
+	dash   []byte // "--" + boundary
+	nlDash []byte // "\n--" + boundary
 }
 
 func newMIMEReader(r io.Reader, boundary string) *mimeReader {
-	return &mimeReader{br: bufio.NewReaderSize(r, 64<<10), dash: []byte("--" + boundary)}
+	return &mimeReader{br: bufio.NewReaderSize(r, 64<<10), dash: []byte("--" + boundary), nlDash: []byte("\n--" + boundary)}
 }
 
 // readLine returns the next line including its line break; complete is
@@ -36,7 +35,6 @@ func newMIMEReader(r io.Reader, boundary string) *mimeReader {
 // break. The slice is valid until the next call.
 func (r *mimeReader) readLine() (line []byte, complete bool, err error) {
 	line, err = r.br.ReadSlice('\n')
-	r.n += int64(len(line))
 	switch {
 	case err == nil:
 		return line, true, nil
@@ -61,16 +59,6 @@ func (r *mimeReader) delimiter(line []byte) (is, closing bool) {
 		rest = rest[2:]
 	}
 	return len(bytes.Trim(rest, " \t")) == 0, closing
-}
-
-func splitNL(line []byte) (content, nl []byte) {
-	switch {
-	case bytes.HasSuffix(line, []byte("\r\n")):
-		return line[:len(line)-2], line[len(line)-2:]
-	case bytes.HasSuffix(line, []byte("\n")):
-		return line[:len(line)-1], line[len(line)-1:]
-	}
-	return line, nil
 }
 
 func invalidMessage(format string, args ...any) error {
@@ -143,46 +131,118 @@ func (r *mimeReader) atEOF() bool {
 }
 
 // content copies a part's content to w, stopping at the next delimiter
-// line. It returns the delimiter bytes (held-back line break + delimiter
-// line), whether it closes the multipart, and eof when the input ended right
-// after a delimiter line that had no line break.
+// line. It returns the delimiter bytes (the line break before it, which
+// belongs to the delimiter, and the delimiter line), whether it closes the
+// multipart, and truncated when the input ends inside the content.
+//
+// It scans the buffered input with bytes.Index for "\n--boundary" and
+// never passes on a line break that may turn out to start a delimiter.
 func (r *mimeReader) content(w io.Writer) (sep []byte, closing, truncated bool, err error) {
-	r.nl = r.nl[:0]
-	lineStart := true
+	first := true // at the content's first byte: a delimiter needs no line break before it
+	size := r.br.Size()
 	for {
-		line, complete, err := r.readLine()
-		if err == io.EOF {
+		buf, perr := r.br.Peek(size)
+		eof := false
+		switch {
+		case perr == nil:
+		case perr == io.EOF:
+			eof = true
+		default:
+			return nil, false, false, perr
+		}
+		if len(buf) == 0 {
 			return nil, false, true, nil
 		}
-		if err != nil {
-			return nil, false, false, err
-		}
-		if lineStart {
-			if is, c := r.delimiter(line); is && (complete || r.atEOF()) {
-				sep = append(append(sep, r.nl...), line...)
-				return sep, c, false, nil
+		if first {
+			first = false
+			if line, ok := r.lineAt(buf, 0, eof); ok {
+				if is, c := r.delimiter(line); is {
+					sep = append(sep, line...)
+					_, err := r.br.Discard(len(line))
+					return sep, c, false, err
+				}
 			}
 		}
-		if len(r.nl) > 0 {
-			if _, err := w.Write(r.nl); err != nil {
+		from := 0
+		for {
+			j := bytes.Index(buf[from:], r.nlDash)
+			if j < 0 {
+				break
+			}
+			j += from
+			line, ok := r.lineAt(buf, j+1, eof)
+			if !ok {
+				// The candidate line runs past the buffer. Pass on what
+				// precedes it and look again with it at the front.
+				end := j
+				if end > 0 && buf[end-1] == '\r' {
+					end--
+				}
+				if end > 0 {
+					if err := r.emit(w, buf[:end]); err != nil {
+						return nil, false, false, err
+					}
+					break
+				}
+				// A line longer than the whole buffer is no delimiter.
+				from = j + 1
+				continue
+			}
+			is, c := r.delimiter(line)
+			if !is {
+				from = j + 1
+				continue
+			}
+			end := j
+			if end > 0 && buf[end-1] == '\r' {
+				end--
+			}
+			if end > 0 {
+				if _, err := w.Write(buf[:end]); err != nil {
+					return nil, false, false, err
+				}
+			}
+			sep = append(sep, buf[end:j+1+len(line)]...)
+			_, err := r.br.Discard(j + 1 + len(line))
+			return sep, c, false, err
+		}
+		if r.br.Buffered() < len(buf) {
+			continue // emitted up to a candidate; it is now at the front
+		}
+		if eof {
+			// No delimiter before the end of the input.
+			if err := r.emit(w, buf); err != nil {
 				return nil, false, false, err
 			}
+			return nil, false, true, nil
 		}
-		if complete {
-			c, nl := splitNL(line)
-			if _, err := w.Write(c); err != nil {
-				return nil, false, false, err
-			}
-			r.nl = append(r.nl[:0], nl...)
-			lineStart = true
-			continue
+		// Keep back a tail that may be the start of "\r\n--boundary".
+		keep := len(r.nlDash) + 1
+		if keep >= len(buf) {
+			return nil, false, false, invalidMessage("MIME buffer too small for the boundary")
 		}
-		if _, err := w.Write(line); err != nil {
+		if err := r.emit(w, buf[:len(buf)-keep]); err != nil {
 			return nil, false, false, err
 		}
-		r.nl = r.nl[:0]
-		lineStart = false
 	}
+}
+
+// lineAt returns the line starting at buf[i] including its line break, or
+// the rest of buf at EOF; ok is false when the line may continue past buf.
+func (r *mimeReader) lineAt(buf []byte, i int, eof bool) ([]byte, bool) {
+	if k := bytes.IndexByte(buf[i:], '\n'); k >= 0 {
+		return buf[i : i+k+1], true
+	}
+	return buf[i:], eof
+}
+
+// emit writes b (a prefix of the buffered input) to w and consumes it.
+func (r *mimeReader) emit(w io.Writer, b []byte) error {
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err := r.br.Discard(len(b))
+	return err
 }
 
 // limitedBuffer fails writes beyond max with ErrTooLarge.
@@ -215,11 +275,12 @@ func (s *spillWriter) Write(p []byte) (int, error) {
 		return 0, &ValidationError{Code: CodeInvalidMessage, Detail: "attachments exceed the size limit", Err: ErrTooLarge}
 	}
 	*s.total -= int64(len(p))
-	s.a.Size += int64(len(p))
-	if s.f == nil && int64(len(s.a.data)+len(p)) <= *s.budget {
-		s.a.data = append(s.a.data, p...)
+	if s.f == nil && s.a.Size+int64(len(p)) <= *s.budget {
+		s.a.Size += int64(len(p))
+		s.a.data = appendChunked(s.a.data, p)
 		return len(p), nil
 	}
+	s.a.Size += int64(len(p))
 	if s.f == nil {
 		f, err := os.CreateTemp(s.dir, "tunduk-soap-attachment-*")
 		if err != nil {
@@ -228,8 +289,10 @@ func (s *spillWriter) Write(p []byte) (int, error) {
 		s.f = f
 		s.w = bufio.NewWriterSize(f, 64<<10)
 		s.a.file = f.Name()
-		if _, err := s.w.Write(s.a.data); err != nil {
-			return 0, fmt.Errorf("soap: spilling attachment: %w", err)
+		for _, c := range s.a.data {
+			if _, err := s.w.Write(c); err != nil {
+				return 0, fmt.Errorf("soap: spilling attachment: %w", err)
+			}
 		}
 		s.a.data = nil
 	}
@@ -250,8 +313,29 @@ func (s *spillWriter) finish() error {
 		}
 		return nil
 	}
-	*s.budget -= int64(len(s.a.data))
+	*s.budget -= s.a.Size
 	return nil
+}
+
+// appendChunked copies p into chunks that double from 4 kB up to 1 MB, so
+// a growing attachment is never copied again.
+func appendChunked(chunks [][]byte, p []byte) [][]byte {
+	for len(p) > 0 {
+		n := len(chunks)
+		if n == 0 || len(chunks[n-1]) == cap(chunks[n-1]) {
+			size := 4 << 10
+			if n > 0 {
+				size = min(2*cap(chunks[n-1]), 1<<20)
+			}
+			chunks = append(chunks, make([]byte, 0, size))
+			n++
+		}
+		c := chunks[n-1]
+		k := min(cap(c)-len(c), len(p))
+		chunks[n-1] = append(c, p[:k]...)
+		p = p[k:]
+	}
+	return chunks
 }
 
 // parseMultipart reads SOAP with Attachments or MTOM: the first part is the

@@ -238,7 +238,7 @@ type fieldAcc struct {
 
 type kidText struct {
 	name xml.Name
-	text string
+	text []byte
 }
 
 func invalidSoap(format string, args ...any) error {
@@ -256,7 +256,7 @@ func (m *Message) scan(lim Limits) error {
 
 	m.spans = spans{header: span{-1, -1}, headerInner: span{-1, -1}, body: span{-1, -1}, bodyInner: span{-1, -1}, wrapper: span{-1, -1}}
 	m.hdr = &Header{}
-	m.fields = m.fields[:0]
+	m.fields = make([]fieldSpan, 0, 8)
 	var (
 		ns       nsStack
 		open     []xml.Name // raw names for end-tag matching
@@ -267,6 +267,7 @@ func (m *Message) scan(lim Limits) error {
 		fld      *fieldAcc
 		seen     uint32 // known header fields seen, by bit
 		fault    *faultAcc
+		acc      fieldAcc // reused for every header field
 	)
 	for {
 		start := int(d.InputOffset())
@@ -316,12 +317,15 @@ func (m *Message) scan(lim Limits) error {
 					}
 					inBody = true
 					m.defaultNSAtB, _ = ns.lookup("")
+					m.bodyNS = append([]nsBinding(nil), ns.b...)
 					m.spans.body.start = start
 					m.spans.bodyInner.start = end
 				}
 			case 3:
 				if inHeader {
-					fld = &fieldAcc{name: name, start: start}
+					acc.name, acc.start, acc.deep, acc.kidDepth = name, start, false, false
+					acc.attrs, acc.text, acc.kids = acc.attrs[:0], acc.text[:0], acc.kids[:0]
+					fld = &acc
 					for _, a := range t.Attr {
 						if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 							continue
@@ -344,7 +348,12 @@ func (m *Message) scan(lim Limits) error {
 				}
 			case 4:
 				if fld != nil {
-					fld.kids = append(fld.kids, kidText{name: name})
+					if n := len(fld.kids); n < cap(fld.kids) {
+						fld.kids = fld.kids[:n+1]
+						fld.kids[n].name, fld.kids[n].text = name, fld.kids[n].text[:0]
+					} else {
+						fld.kids = append(fld.kids, kidText{name: name})
+					}
 					fld.kidDepth = true
 				}
 				if fault != nil && m.bodyKid == 1 {
@@ -407,7 +416,7 @@ func (m *Message) scan(lim Limits) error {
 					fld.text = append(fld.text, t...)
 				} else if depth == 4 && fld.kidDepth {
 					k := &fld.kids[len(fld.kids)-1]
-					k.text += string(t)
+					k.text = append(k.text, t...)
 				}
 			}
 			if fault != nil && m.bodyKid == 1 && depth == 4 {
@@ -571,9 +580,9 @@ func (m *Message) decodeField(f *fieldAcc, seen *uint32) {
 		for _, k := range f.kids {
 			switch {
 			case k.name.Space == NSRepresent && k.name.Local == "partyClass":
-				rp.PartyClass = strings.TrimSpace(k.text)
+				rp.PartyClass = string(bytes.TrimSpace(k.text))
 			case k.name.Space == NSRepresent && k.name.Local == "partyCode":
-				rp.PartyCode = strings.TrimSpace(k.text)
+				rp.PartyCode = string(bytes.TrimSpace(k.text))
 			default:
 				fail(&ValidationError{Code: CodeInvalidXML, Detail: fmt.Sprintf("representedParty: unexpected element {%s}%s", k.name.Space, k.name.Local)})
 			}
@@ -649,7 +658,7 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 			return nil, &ValidationError{Code: CodeInvalidXML, Detail: fmt.Sprintf("%s: id:%s appears twice", elem, k.name.Local)}
 		}
 		p.has[k.name.Local] = true
-		v := strings.TrimSpace(k.text)
+		v := string(bytes.TrimSpace(k.text))
 		switch k.name.Local {
 		case "xRoadInstance":
 			p.instance = v
@@ -831,7 +840,7 @@ func ParseIdentifierXML(b []byte) (Identifier, error) {
 			}
 		case xml.CharData:
 			if depth == 2 {
-				kids[len(kids)-1].text += string(t)
+				kids[len(kids)-1].text = append(kids[len(kids)-1].text, t...)
 			}
 		case xml.Directive:
 			return nil, &ValidationError{Code: CodeInvalidXML, Detail: "identifier: DTDs are not allowed", Err: ErrDTD}
