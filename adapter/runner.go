@@ -144,7 +144,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 	} else if err != nil {
 		outcome = outInternal
 	}
-	r.o.Metrics.ObserveCheck(req.Check, m.Service.Typed(), outcome, code, r.now().Sub(start))
+	r.o.Metrics.ObserveCheck(req.Check, m.Service.String(), outcome, code, r.now().Sub(start))
 	if err != nil {
 		r.log.Warn("check failed", zap.String("check", req.Check), zap.String("caller", req.Caller),
 			zap.String("outcome", outcome), zap.String("code", code), zap.Error(err))
