@@ -157,3 +157,30 @@ func mustReadB(b *testing.B, name string) []byte {
 	}
 	return x
 }
+
+// Parse and Validate never panic, whatever the YAML; every problem has a
+// file name.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/catalog/invalid/*.yaml")
+	files = append(files, "../testdata/catalog/valid-minimal.yaml")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := catalog.Parse("f.yaml", b)
+		if err != nil {
+			var ps catalog.Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("error %v is not Problems", err)
+			}
+			return
+		}
+		for _, p := range c.Validate() {
+			if p.File == "" || p.Msg == "" {
+				t.Fatalf("problem without file or message: %+v", p)
+			}
+		}
+	})
+}
