@@ -5,6 +5,10 @@ package archive
 import (
 	"github.com/spf13/cobra"
 
+	exportcmd "github.com/tunduk-kg/tunduk/cmd/archive/export"
+	lscmd "github.com/tunduk-kg/tunduk/cmd/archive/ls"
+	policycmd "github.com/tunduk-kg/tunduk/cmd/archive/policy"
+	searchcmd "github.com/tunduk-kg/tunduk/cmd/archive/search"
 	verifycmd "github.com/tunduk-kg/tunduk/cmd/archive/verify"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
@@ -30,4 +34,8 @@ them.`,
 // verbs lists the archive verbs, one line each.
 var verbs = []func(*cli.Factory) *cobra.Command{
 	func(f *cli.Factory) *cobra.Command { return verifycmd.NewCmdVerify(f, nil) },
+	func(f *cli.Factory) *cobra.Command { return lscmd.NewCmdLs(f, nil) },
+	func(f *cli.Factory) *cobra.Command { return searchcmd.NewCmdSearch(f, nil) },
+	func(f *cli.Factory) *cobra.Command { return exportcmd.NewCmdExport(f, nil) },
+	func(f *cli.Factory) *cobra.Command { return policycmd.NewCmdPolicy(f, nil) },
 }

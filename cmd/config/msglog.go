@@ -1,7 +1,11 @@
 package config
 
 import (
+	"context"
+	"crypto"
+	"crypto/x509"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -9,7 +13,15 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
 	"gopkg.in/yaml.v3"
+
+	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/signing/kms"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/signing/msglog/atrest"
+	"github.com/tunduk-kg/tunduk/signing/tsa"
 )
 
 // MessageLog is the signed exchange log and its archives (package
@@ -49,6 +61,9 @@ type MessageLog struct {
 	SigningKey string `yaml:"signingKey"`
 	// TSAURL is the RFC 3161 time-stamping service; empty disables stamps.
 	TSAURL string `yaml:"tsaUrl"`
+	// TSACertificate is the PEM file with the TSA's certificate (or its CA),
+	// which replies are verified against; required with tsaUrl.
+	TSACertificate string `yaml:"tsaCertificate"`
 	// Batch bounds how many records one signature covers and how long a
 	// record waits for it.
 	Batch MessageLogBatch `yaml:"batch"`
@@ -165,6 +180,9 @@ func (c *MessageLog) Validate(is *Issues) {
 	}
 	if c.TSAURL != "" && !strings.HasPrefix(c.TSAURL, "http://") && !strings.HasPrefix(c.TSAURL, "https://") {
 		is.Addf(p+"tsaUrl", "%q: want an http:// or https:// URL", c.TSAURL)
+	}
+	if c.TSAURL != "" && c.TSACertificate == "" {
+		is.Addf(p+"tsaCertificate", "empty; tsaUrl needs the TSA's certificate (PEM) to verify its replies")
 	}
 	if c.Batch.Size < 1 || c.Batch.Size > 1_000_000 {
 		is.Addf(p+"batch.size", "%d: want 1 to 1000000 records per signature", c.Batch.Size)
@@ -316,4 +334,176 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*b = ByteSize(v * mult)
 	return nil
+}
+
+// RetentionPolicy converts the section's retention into msglog's.
+func (c *MessageLog) RetentionPolicy() msglog.Retention {
+	r := msglog.Retention{Default: time.Duration(c.Retention.Default), Groups: map[string]time.Duration{}}
+	for g, d := range c.Retention.Groups {
+		r.Groups[g] = time.Duration(d)
+	}
+	return r
+}
+
+// AccessPolicy converts the section's roles into access's.
+func (c *MessageLog) AccessPolicy() access.Policy {
+	var p access.Policy
+	for _, r := range c.Access.Roles {
+		ar := access.Role{Name: r.Name, Description: r.Description, Users: r.Users, Purposes: r.Purposes, Conditions: r.Conditions}
+		for _, a := range r.Actions {
+			ar.Actions = append(ar.Actions, access.Action(a))
+		}
+		p.Roles = append(p.Roles, ar)
+	}
+	return p
+}
+
+// EncryptionKey reads the archive encryption key, nil when none is set.
+func (c *MessageLog) EncryptionKey() ([]byte, error) {
+	if c.EncryptionKeyFile == "" {
+		return nil, nil
+	}
+	k, err := atrest.LoadKey(c.EncryptionKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("config: messageLog.encryptionKeyFile: %w", err)
+	}
+	return k, nil
+}
+
+// LogOptions converts the section into msglog.Options for the exchange
+// log, with the signer and certificate opened by MessageLogSigner.
+func (c *MessageLog) LogOptions(signer crypto.Signer, cert *x509.Certificate, log *zap.Logger) (msglog.Options, error) {
+	key, err := c.EncryptionKey()
+	if err != nil {
+		return msglog.Options{}, err
+	}
+	o := msglog.Options{
+		Dir: c.Dir, ArchiveDir: c.ArchiveDir, Signer: signer, Certificate: cert,
+		BatchSize: c.Batch.Size, BatchInterval: c.Batch.Interval,
+		RotateSize: int64(c.Rotation.Size), RotateInterval: c.Rotation.Interval,
+		MetadataOnly: c.MetadataOnly, EncryptionKey: key, Logger: log,
+	}
+	if c.GroupBy != "none" {
+		o.GroupBy = msglog.GroupBy(c.GroupBy)
+	}
+	r := c.RetentionPolicy()
+	o.Retention = &r
+	if c.TSAURL != "" {
+		data, err := os.ReadFile(c.TSACertificate)
+		if err != nil {
+			return o, fmt.Errorf("config: messageLog.tsaCertificate: %w", err)
+		}
+		cs, err := certs.ParseCertificates(data)
+		if err != nil {
+			return o, fmt.Errorf("config: messageLog.tsaCertificate: %w", err)
+		}
+		client, err := tsa.New(tsa.Options{URL: c.TSAURL, Hash: crypto.SHA512, Certificates: cs, Logger: log})
+		if err != nil {
+			return o, fmt.Errorf("config: messageLog.tsaUrl: %w", err)
+		}
+		o.TSA = msglog.TimestamperFunc(func(ctx context.Context, data []byte) ([]byte, error) {
+			tok, err := client.TimestampData(ctx, data)
+			if err != nil {
+				return nil, err
+			}
+			return tok.DER, nil
+		})
+	}
+	return o, nil
+}
+
+// AccessDir is the sub-directory (of dir and of archiveDir) holding the
+// access journal and its archives.
+const AccessDir = "access"
+
+// AccessOptions converts the section into access.Options: the policy, the
+// archives to read and the access journal (dir/access, archiveDir/access;
+// signed with the same key, without TSA, never metadata-only).
+func (c *MessageLog) AccessOptions(signer crypto.Signer, cert *x509.Certificate, log *zap.Logger) (access.Options, error) {
+	lo, err := c.LogOptions(signer, cert, log)
+	if err != nil {
+		return access.Options{}, err
+	}
+	j := lo
+	j.Dir = filepath.Join(c.Dir, AccessDir)
+	j.ArchiveDir = filepath.Join(c.ArchiveDir, AccessDir)
+	j.GroupBy, j.MetadataOnly, j.Retention, j.TSA = msglog.GroupNone, false, nil, nil
+	return access.Options{Policy: c.AccessPolicy(), ArchiveDir: c.ArchiveDir, Key: lo.EncryptionKey, Journal: j}, nil
+}
+
+// MessageLogSigner opens messageLog.signingKey from the keys section: its
+// crypto.Signer and certificate. The kms backends must be linked into the
+// binary (cmd/keys/keyref imports them). close releases the key manager.
+func (c *Config) MessageLogSigner(ctx context.Context, log *zap.Logger) (signer crypto.Signer, cert *x509.Certificate, close func() error, err error) {
+	name := c.MessageLog.SigningKey
+	k, ok := c.Keys[name]
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("config: messageLog.signingKey %q is not defined in the keys section", name)
+	}
+	if k.Certificate == "" {
+		return nil, nil, nil, fmt.Errorf("config: keys.%s.certificate is empty; the message log embeds the certificate in every signature", name)
+	}
+	data, err := os.ReadFile(k.Certificate)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("config: keys.%s.certificate: %w", name, err)
+	}
+	cs, err := certs.ParseCertificates(data)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("config: keys.%s.certificate: %w", name, err)
+	}
+	o, err := k.KMSOptions(log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	km, err := kms.New(ctx, o)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("config: keys.%s: %w", name, err)
+	}
+	signer, err = km.CreateSigner(&kms.CreateSignerRequest{SigningKey: k.URI})
+	if err != nil {
+		km.Close()
+		return nil, nil, nil, fmt.Errorf("config: keys.%s: %w", name, err)
+	}
+	cert, err = certs.Select(cs, signer.Public())
+	if err != nil {
+		km.Close()
+		return nil, nil, nil, fmt.Errorf("config: keys.%s.certificate: %w", name, err)
+	}
+	return signer, cert, km.Close, nil
+}
+
+// OpenArchiveReader opens what `tunduk archive ls|search|export` need: the
+// signing key, the access journal and a Reader enforcing the configured
+// roles. close seals the journal and releases the key.
+func (c *Config) OpenArchiveReader(ctx context.Context, log *zap.Logger) (rd *access.Reader, close func() error, err error) {
+	signer, cert, closeKey, err := c.MessageLogSigner(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	ao, err := c.MessageLog.AccessOptions(signer, cert, log)
+	if err != nil {
+		closeKey()
+		return nil, nil, err
+	}
+	rd, err = access.Open(ao)
+	if err != nil {
+		closeKey()
+		return nil, nil, err
+	}
+	return rd, func() error {
+		err := rd.Close()
+		if kerr := closeKey(); err == nil {
+			err = kerr
+		}
+		return err
+	}, nil
+}
+
+// Procedure converts the section into what `tunduk archive policy` prints.
+func (c *MessageLog) Procedure() access.Procedure {
+	return access.Procedure{
+		Policy: c.AccessPolicy(), Retention: c.RetentionPolicy(), MetadataOnly: c.MetadataOnly,
+		GroupBy: c.GroupBy, ArchiveDir: c.ArchiveDir, Encrypted: c.EncryptionKeyFile != "",
+		Timestamped: c.TSAURL != "", BatchSize: c.Batch.Size, RotateEvery: c.Rotation.Interval,
+	}
 }

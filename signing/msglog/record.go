@@ -421,3 +421,39 @@ func decodeParts(b []byte) (byte, [][]byte, error) {
 	}
 	return kind, parts, nil
 }
+
+// FieldDoc describes one archived field, for the archiving-procedure
+// document (tunduk archive policy).
+type FieldDoc struct {
+	Name        string
+	Description string
+}
+
+// ArchivedFields lists what each exchange record keeps; in metadata-only
+// mode the bodies are replaced by their size and SHA-512 digest.
+func ArchivedFields(metadataOnly bool) []FieldDoc {
+	f := []FieldDoc{
+		{"seq, time, type", "record number in the log, when it was written (UTC), what it is about"},
+		{"member", "X-Road identifier of our side of the exchange (archives are grouped by it)"},
+		{"direction, protocol", "consumer (portal → Tunduk) or provider (Tunduk → our service); SOAP or REST"},
+		{"messageId", "X-Road message id"},
+		{"client, service", "X-Road client and service identifiers"},
+		{"userId", "X-Road userId: the person who initiated the request"},
+		{"issue", "X-Road issue: the tender/lot the request concerns"},
+		{"requestHash", "the response's requestHash (SHA-512 of the request)"},
+		{"caller, officer", "the portal's API client and the portal officer"},
+		{"subject", "INN/PIN identifiers the exchange concerns"},
+		{"started, finished, outcome, fault", "timing and result (ok, fault with its code, transport error)"},
+		{"request/response headers", "HTTP headers that cross the security server and the raw SOAP header"},
+		{"request/response size and digest", "byte length and SHA-512 of each body"},
+	}
+	if metadataOnly {
+		f = append(f, FieldDoc{"bodies", "NOT archived (metadata-only mode): only size and SHA-512 digest are kept"})
+	} else {
+		f = append(f, FieldDoc{"request/response bodies", "the exact bytes as sent and received (container entries attachment1, attachment2)"})
+	}
+	return append(f,
+		FieldDoc{"events", "archive reads (user, role, purpose, query), catalog applies, key operations, retention removals"},
+		FieldDoc{"signature", "one XAdES signature per batch over a Merkle hash chain (X-Road format), optional RFC 3161 time-stamp"},
+	)
+}

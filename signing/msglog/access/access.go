@@ -186,6 +186,8 @@ type Reader struct {
 	Key []byte
 	// Journal receives one archive-read record per read.
 	Journal Appender
+
+	owned *msglog.Log // closed by Close when Open opened it
 }
 
 // Hit is one record found by Search.

@@ -1,0 +1,99 @@
+// Package export is `tunduk archive export`: copy the signed containers of
+// the records matching a query into a zip an auditor can verify alone,
+// under a configured role and a stated purpose; the export is recorded as
+// a signed log record.
+package export
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/cmd/archive/search"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
+	"github.com/tunduk-kg/tunduk/signing/msglog/access"
+)
+
+// ExportOptions are the verb's inputs.
+type ExportOptions struct {
+	IO         cli.IOStreams
+	ConfigPath string
+	User       string
+	Role       string
+	Purpose    string
+	Query      access.Query
+	// Out is the zip file to write; it must not exist.
+	Out string
+}
+
+// NewCmdExport returns the export verb; runF nil runs it for real.
+func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IO, User: search.CurrentUser()}
+	var qf search.QueryFlags
+	cmd := &cobra.Command{
+		Use:   "export --role ROLE --purpose PURPOSE --out FILE.zip [query flags]",
+		Short: "Export the signed containers of matching records (the export is itself logged and signed)",
+		Example: `  tunduk archive export --role auditor --purpose court-order --issue tender-2026-0042 --out evidence.zip
+  tunduk archive verify evidence-unzipped/*.asice`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := search.CheckAccessFlags(opts.Role, opts.Purpose); err != nil {
+				return err
+			}
+			if opts.Out == "" {
+				return cli.UsageError("--out FILE is required")
+			}
+			q, err := qf.Query()
+			if err != nil {
+				return err
+			}
+			opts.Query = q
+			if runF != nil {
+				return runF(opts)
+			}
+			return exportRun(opts)
+		},
+	}
+	search.AddAccessFlags(cmd.Flags(), &opts.ConfigPath, &opts.Role, &opts.Purpose)
+	qf.Add(cmd.Flags())
+	cmd.Flags().StringVar(&opts.Out, "out", "", "zip file to write (must not exist)")
+	return cmd
+}
+
+func exportRun(opts *ExportOptions) error {
+	cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	rd, closeRd, err := cfg.OpenArchiveReader(ctx, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	defer closeRd()
+	f, err := os.OpenFile(opts.Out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	n, readID, err := rd.Export(ctx, access.Request{User: opts.User, Role: opts.Role, Purpose: opts.Purpose}, opts.Query, f)
+	if readID != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "this read is recorded in the access log as %s\n", readID)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(opts.Out)
+		return err
+	}
+	if err := closeRd(); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "exported %d signed containers to %s\n", n, opts.Out)
+	return nil
+}

@@ -1,0 +1,53 @@
+package policy_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/archive/policy"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+func TestPolicyFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "t.yaml")
+	os.WriteFile(cfg, []byte(`messageLog:
+  metadataOnly: true
+  groupBy: subsystem
+  retention:
+    groups: {central-server/GOV/70000001/portal: 5y}
+  access:
+    roles:
+      - name: auditor
+        description: State Audit Chamber auditors
+        users: [alice]
+        actions: [search, export]
+        purposes: [audit, court-order]
+        conditions: a written request registered in the document system
+`), 0o644)
+	var out bytes.Buffer
+	cmd := policy.NewCmdPolicy(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}}}, nil)
+	cmd.SetArgs([]string{"--config", cfg})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	doc := out.String()
+	for _, want := range []string{
+		"| all groups (default) | 3 years |",
+		"| central-server/GOV/70000001/portal | 5 years |",
+		"NOT archived (metadata-only mode)",
+		"### Role `auditor`", "State Audit Chamber auditors", "accounts: alice", "may: search, export",
+		"one of: audit, court-order", "conditions: a written request",
+		"one chain per subsystem", "tombstone",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("document lacks %q", want)
+		}
+	}
+	if strings.Contains(doc, "exact bytes as sent") {
+		t.Error("metadata-only document claims bodies are archived")
+	}
+}

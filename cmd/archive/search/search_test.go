@@ -1,0 +1,174 @@
+package search_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/cmd/archive/search"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+)
+
+// setup writes a configuration with a file key, fills the exchange log
+// with 6 records in one archive and returns the configuration path.
+func setup(t *testing.T) (string, *config.Config) {
+	t.Helper()
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	os.WriteFile(filepath.Join(dir, "mlog.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, CommonName: "70000001"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	cder, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	os.WriteFile(filepath.Join(dir, "mlog.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644)
+	cfgPath := filepath.Join(dir, "tunduk.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
+  mlog:
+    uri: file:%[1]s/mlog.pem
+    certificate: %[1]s/mlog.crt
+messageLog:
+  dir: %[1]s/msglog
+  archiveDir: %[1]s/archive
+  access:
+    roles:
+      - name: auditor
+        actions: [ls, search, export]
+        purposes: [audit]
+      - name: support
+        actions: [ls]
+        purposes: [incident]
+`, dir)), 0o644)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeKey()
+	lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := msglog.Open(lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ {
+		_, err := l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
+			Exchange: &msglog.Exchange{MessageID: fmt.Sprintf("m%d", i), UserID: "officer7", Issue: fmt.Sprintf("tender-%d", i%2),
+				Subjects: []string{"01234567890123"}, Service: "central-server/GOV/70000002/gns-service/x/v1", Outcome: "ok"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	return cfgPath, cfg
+}
+
+func run(args ...string) (string, string, error) {
+	var out, errOut bytes.Buffer
+	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
+	cmd := search.NewCmdSearch(f, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err := cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestSearchFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		code cli.ExitCode
+		want func(*search.SearchOptions) bool
+	}{
+		{[]string{"--role", "a", "--purpose", "p", "--inn", "01234567890123", "--from", "2026-01-01"}, cli.ExitOK,
+			func(o *search.SearchOptions) bool {
+				return o.Query.Subject == "01234567890123" && o.Query.From.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			}},
+		{[]string{"--purpose", "p"}, cli.ExitUsage, nil},
+		{[]string{"--role", "a"}, cli.ExitUsage, nil},
+		{[]string{"--role", "a", "--purpose", "p", "--from", "yesterday"}, cli.ExitUsage, nil},
+		{[]string{"--role", "a", "--purpose", "p", "--from", "2026-02-01", "--to", "2026-01-01"}, cli.ExitUsage, nil},
+		{[]string{"--role", "a", "--purpose", "p", "-o", "yaml"}, cli.ExitUsage, nil},
+	}
+	for _, tt := range tests {
+		var got *search.SearchOptions
+		cmd := search.NewCmdSearch(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(o *search.SearchOptions) error { got = o; return nil })
+		cmd.SetArgs(tt.args)
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.Execute()
+		if cli.CodeOf(err) != tt.code {
+			t.Errorf("%v: exit %d (%v), want %d", tt.args, cli.CodeOf(err), err, tt.code)
+		}
+		if tt.want != nil && (got == nil || !tt.want(got)) {
+			t.Errorf("%v: options %+v", tt.args, got)
+		}
+	}
+}
+
+func TestSearchRecordsTheRead(t *testing.T) {
+	cfgPath, cfg := setup(t)
+	out, errOut, err := run("--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--issue", "tender-1", "--officer", "officer7")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	for _, id := range []string{"m1", "m3", "m5"} {
+		if !strings.Contains(out, id) {
+			t.Errorf("output lacks %s:\n%s", id, out)
+		}
+	}
+	if strings.Contains(out, "m2") || !strings.Contains(errOut, "recorded in the access log as mlog:1") {
+		t.Errorf("output:\n%s\nstderr: %s", out, errOut)
+	}
+	// The support role may only list: refused, and the refusal recorded.
+	_, errOut, err = run("--config", cfgPath, "--role", "support", "--purpose", "incident", "--inn", "01234567890123")
+	if err == nil || !strings.Contains(err.Error(), "does not allow search") || !strings.Contains(errOut, "recorded in the access log as mlog:") {
+		t.Fatalf("support search: %v / %s", err, errOut)
+	}
+	// Both reads are signed records in the access journal; archive it and look.
+	signer, cert, closeKey, _ := cfg.MessageLogSigner(context.Background(), zap.NewNop())
+	defer closeKey()
+	ao, _ := cfg.MessageLog.AccessOptions(signer, cert, zap.NewNop())
+	j, err := msglog.Open(ao.Journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	as, _ := msglog.ListArchives(ao.Journal.ArchiveDir)
+	var got []string
+	for _, a := range as {
+		msglog.ReadArchive(a.Path, nil, func(_ string, _ []byte, r *msglog.Record) error {
+			got = append(got, fmt.Sprintf("%s/%s/%s/%s", r.Event.Role, r.Event.Purpose, r.Event.Action, r.Event.Outcome))
+			return nil
+		})
+	}
+	if fmt.Sprint(got) != "[auditor/audit/search/ok support/incident/search/denied]" {
+		t.Fatalf("access log: %v", got)
+	}
+}
