@@ -34,7 +34,7 @@ var (
 
 	// personalNameRE matches field names that, in Tunduk services, carry
 	// data about a person; such a field must say personalData: true.
-	personalNameRE = regexp.MustCompile(`(?i)(^pin$|pin$|^pin[A-Z_]|passport|birth|surname|lastname|firstname|middlename|patronymic|fullname|^fio|personname|^phone|phone$|email|^snils|gender|citizenship)`)
+	personalNameRE = regexp.MustCompile(`(?i:^pin$|pin$|passport|birth|surname|lastname|firstname|middlename|patronymic|fullname|^fio|personname|^phone|phone$|email|^snils|gender|citizenship)|^pin[A-Z_]`)
 )
 
 // memberClasses maps Tunduk's member classes to the prefix of their codes.

@@ -77,7 +77,7 @@ th{background:#f3f3f3}code{font-size:.95em}.s{border:1px solid #ddd;border-radiu
 {{end}}
 </body>
 </html>
-{{define "fields"}}{{if .}}<table><tr><th>Аты / Имя / Name</th><th>Түрү / Тип / Type</th><th>Маанисi / Значение / Meaning</th></tr>
+{{define "fields"}}{{if .}}<table><tr><th>Аты / Имя / Name</th><th>Түрү / Тип / Type</th><th>Мааниси / Значение / Meaning</th></tr>
 {{range .}}{{template "field" .}}{{end}}</table>{{end}}{{end}}
 {{define "field"}}<tr><td><code>{{.Name}}</code>{{if .Required}} *{{end}}{{if .Repeated}} []{{end}}{{with .In}} ({{.}}){{end}}</td><td>{{.Type}}{{with .Pattern}} <code>{{.}}</code>{{end}}{{with .Classifier}} <a href="#classifier-{{.}}">{{.}}</a>{{end}}</td><td>{{t .Title}}{{if .Fields}}{{template "fields" .Fields}}{{end}}</td></tr>
 {{end}}`))
