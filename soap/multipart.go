@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/textproto"
 	"os"
 	"strings"
@@ -368,7 +367,7 @@ func parseMultipart(r io.Reader, contentType string, params map[string]string, l
 	}
 	m.pre = append(pre, rawHdr...)
 	ct := h.Get("Content-Type")
-	pt, pparams, perr := mime.ParseMediaType(ct)
+	pt, pparams, perr := parseMediaType(ct)
 	if ct == "" || perr != nil || (pt != "text/xml" && pt != "application/xop+xml") {
 		return nil, &ValidationError{Code: CodeInvalidContentType, Detail: fmt.Sprintf("first MIME part has content type %q; the SOAP part must be text/xml (or application/xop+xml for MTOM)", ct)}
 	}
@@ -401,7 +400,7 @@ func parseMultipart(r io.Reader, contentType string, params map[string]string, l
 		}
 		a := &Attachment{Header: h, rawHeader: rawHdr, ContentType: h.Get("Content-Type"),
 			ContentID: strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(h.Get("Content-ID")), "<"), ">")}
-		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
+		if _, _, err := parseMediaType(a.ContentType); err != nil {
 			return nil, &ValidationError{Code: CodeInvalidContentType, Detail: fmt.Sprintf("attachment %d has no usable Content-Type (%q)", len(m.attachments)+1, a.ContentType)}
 		}
 		m.attSep = append(m.attSep, sep)

@@ -3,6 +3,7 @@ package soap
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -46,7 +47,7 @@ func ParseBytes(b []byte, contentType string, lim Limits) (*Message, error) {
 
 // mediaType checks the HTTP Content-Type: text/xml or multipart/related.
 func mediaType(contentType string) (string, map[string]string, error) {
-	mt, params, err := mime.ParseMediaType(contentType)
+	mt, params, err := parseMediaType(contentType)
 	if err != nil {
 		return "", nil, &ValidationError{Code: CodeInvalidContentType, Detail: fmt.Sprintf("content type %q: %v", contentType, err)}
 	}
@@ -60,6 +61,39 @@ func mediaType(contentType string) (string, map[string]string, error) {
 		return "", nil, &ValidationError{Code: CodeInvalidContentType, Detail: fmt.Sprintf("content type %q: want text/xml or multipart/related", contentType)}
 	}
 	return mt, params, nil
+}
+
+// parseMediaType is mime.ParseMediaType, tolerating parameters it
+// rejects: real senders write e.g. type='application/xop+xml' (X-Road's
+// AttachmentSmallMantis test).
+func parseMediaType(v string) (string, map[string]string, error) {
+	mt, params, err := mime.ParseMediaType(v)
+	if errors.Is(err, mime.ErrInvalidMediaParameter) && mt != "" {
+		return mt, lenientParams(v), nil
+	}
+	return mt, params, err
+}
+
+// lenientParams reads "; key=value" parameters, values bare or in single
+// or double quotes.
+func lenientParams(contentType string) map[string]string {
+	params := map[string]string{}
+	parts := strings.Split(contentType, ";")
+	for _, p := range parts[1:] {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		if k != "" {
+			params[k] = v
+		}
+	}
+	return params
 }
 
 func parsePlain(b []byte, contentType string, params map[string]string, lim Limits) (*Message, error) {
