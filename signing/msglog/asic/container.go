@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -261,25 +262,61 @@ func pair(res []byte, resName string, chain []byte, chainName string) error {
 	return nil
 }
 
-func readEntry(f *zip.File, max int64) ([]byte, error) {
-	if f.UncompressedSize64 > uint64(max) {
-		return nil, errf(CodeTooLarge, f.Name, "entry of %d bytes exceeds the limit of %d", f.UncompressedSize64, max)
+// maxDeflateRatio bounds how far DEFLATE can expand its input (about
+// 1032:1 for a stream of back-references): an entry declaring more than
+// its compressed size can produce is lying, so its declared size is not
+// trusted for the first allocation.
+const maxDeflateRatio = 1032
+
+// readEntry reads entry f, which must declare at most limit bytes. The
+// buffer is allocated once at the declared size (no copy-and-double
+// growth), but never beyond what the compressed bytes can expand to, so a
+// forged size cannot make the reader allocate memory the data does not
+// back. archive/zip checks that the data ends exactly at the declared size
+// and that its CRC-32 matches.
+func readEntry(f *zip.File, limit int64) ([]byte, error) {
+	size := f.UncompressedSize64
+	if size > uint64(limit) {
+		return nil, errf(CodeTooLarge, f.Name, "entry of %d bytes exceeds the limit of %d", size, limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, errf(CodeInvalidLogArchive, f.Name, "%v", err)
 	}
 	defer rc.Close()
-	b := make([]byte, 0, int(f.UncompressedSize64))
-	buf := bytes.NewBuffer(b)
-	n, err := io.Copy(buf, io.LimitReader(rc, max+1))
-	if err != nil {
+	want := int(size)
+	first := want
+	if f.Method != zip.Store && f.CompressedSize64 < uint64(want)/maxDeflateRatio {
+		first = int(f.CompressedSize64)*maxDeflateRatio + 4096
+	} else if f.Method == zip.Store && f.CompressedSize64 < uint64(want) {
+		first = int(f.CompressedSize64) + 4096
+	}
+	buf := make([]byte, 0, first)
+	for len(buf) < want {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(want-len(buf), max(len(buf), 4096)))
+		}
+		n, err := rc.Read(buf[len(buf):min(cap(buf), want)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, errf(CodeInvalidLogArchive, f.Name, "reading entry: %v", err)
+		}
+	}
+	if len(buf) != want {
+		return nil, errf(CodeInvalidLogArchive, f.Name, "reading entry: %v", io.ErrUnexpectedEOF)
+	}
+	// The entry must end here; reaching EOF also checks the CRC-32.
+	var one [1]byte
+	if n, err := rc.Read(one[:]); n != 0 || err != io.EOF {
+		if err == nil || err == io.EOF {
+			err = zip.ErrFormat
+		}
 		return nil, errf(CodeInvalidLogArchive, f.Name, "reading entry: %v", err)
 	}
-	if n > max {
-		return nil, errf(CodeTooLarge, f.Name, "entry exceeds the limit of %d bytes", max)
-	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // Entry resolves a URI used in signatures and hash chains ("/message.xml",
