@@ -73,7 +73,14 @@ func (c *Client) call(ctx context.Context, service string, timeout time.Duration
 		attempts++
 		var sent atomic.Bool
 		var req *http.Request
-		req, err = build(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}))
+		// "sent" means the whole request reached the connection: only then
+		// can the provider have acted on it. A failed write (the peer closed
+		// first) leaves it false.
+		req, err = build(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				sent.Store(true)
+			}
+		}}))
 		if err != nil {
 			return nil, attempts, fmt.Errorf("ssclient: building the HTTP request: %w", err)
 		}

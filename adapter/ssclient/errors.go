@@ -16,8 +16,11 @@ var (
 	// ErrUnreachable: the security server could not be reached and nothing
 	// was sent (connection refused, DNS failure, TLS handshake failure).
 	ErrUnreachable = errors.New("ssclient: security server unreachable")
-	// ErrConnectionLost: the connection failed after the request was sent;
-	// the provider may have processed it. Never retried.
+	// ErrConnectionLost: the connection failed after the whole request was
+	// written; the provider may have processed it. Never retried (except
+	// for idempotent metaservices). Note that with TLS 1.3 a security
+	// server refusing our client certificate can also surface this way,
+	// because the client has written its request before the refusal.
 	ErrConnectionLost = errors.New("ssclient: connection lost after the request was sent")
 )
 

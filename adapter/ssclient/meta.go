@@ -185,9 +185,9 @@ func (c *Client) restMethods(ctx context.Context, provider soap.ClientID, code s
 // GetWSDL returns the WSDL of a SOAP service (getWsdl; the WSDL is the
 // answer's MIME attachment).
 func (c *Client) GetWSDL(ctx context.Context, service soap.ServiceID, o MetaOptions) ([]byte, error) {
-	body := fmt.Sprintf(`<xroad:serviceCode xmlns:xroad="%s">%s</xroad:serviceCode>`, soap.NSXRoad, xmlText(service.ServiceCode))
+	body := fmt.Sprintf(`<serviceCode xmlns="%s">%s</serviceCode>`, soap.NSXRoad, xmlText(service.ServiceCode))
 	if service.ServiceVersion != "" {
-		body += fmt.Sprintf(`<xroad:serviceVersion xmlns:xroad="%s">%s</xroad:serviceVersion>`, soap.NSXRoad, xmlText(service.ServiceVersion))
+		body += fmt.Sprintf(`<serviceVersion xmlns="%s">%s</serviceVersion>`, soap.NSXRoad, xmlText(service.ServiceVersion))
 	}
 	ex, err := c.metaSOAP(ctx, service.Provider(), "getWsdl", []byte(body), o)
 	if err != nil {

@@ -69,9 +69,17 @@ func TestMetaAgainstTheEmulatorOverTLS(t *testing.T) {
 	if code != cli.ExitOK || out != "" {
 		t.Errorf("allowed-methods as a stranger: %d %q %s", code, out, errOut)
 	}
-	// Without the client certificate the SS refuses the connection.
+	// A pinned certificate that is not the SS's: refused on our side.
+	_, errOut, code = run(t, "list-clients", "--url", ss.URL, "--client", fixtures.PortalClient.String(),
+		"--cert", files.CertFile, "--key", files.KeyFile, "--server-cert", files.CAFile)
+	if code != cli.ExitFailure || !strings.Contains(errOut, "does not match") {
+		t.Errorf("wrong pinned cert: %d %s", code, errOut)
+	}
+	// Without the client certificate: refused before connecting (the config
+	// rules require one for https; the TLS refusal itself is tested in
+	// adapter/ssclient).
 	_, errOut, code = run(t, "list-clients", "--url", ss.URL, "--client", fixtures.PortalClient.String(), "--ca", files.CAFile)
-	if code != cli.ExitFailure || !strings.Contains(errOut, "client certificate") {
+	if code != cli.ExitFailure || !strings.Contains(errOut, "https needs the client certificate") {
 		t.Errorf("no client cert: %d %s", code, errOut)
 	}
 }
