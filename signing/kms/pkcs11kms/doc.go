@@ -20,6 +20,10 @@
 // second suite runs the same operations against a real SoftHSM2 token.
 // It needs cgo; without cgo the scheme is registered with an error saying so.
 //
+// PKCS#11 login state belongs to the token and the whole process: every
+// KeyManager on a token in one process shares one login, and the module
+// is loaded once and finalised when the last KeyManager closes.
+//
 // Non-goals: token initialisation and PIN management (use softhsm2-util or
 // the vendor's tools), secret keys, decryption.
 package pkcs11kms

@@ -39,8 +39,10 @@ func init() {
 // logged-in read-write session; operations on it are serialised, which a
 // PKCS#11 session requires.
 type KeyManager struct {
-	p       p11
-	release func()
+	p p11
+	// release gives the module back, first running done (under the module
+	// lock) with last set when no other KeyManager uses the module.
+	release func(done func(last bool))
 	log     *zap.Logger
 
 	mu     sync.Mutex
@@ -85,7 +87,7 @@ func New(_ context.Context, opts kms.Options) (*KeyManager, error) {
 	}
 	km, err := open(ctx, u, pin, opts.Log())
 	if err != nil {
-		release()
+		release(nil)
 		return nil, err
 	}
 	km.release = release
@@ -105,7 +107,7 @@ type module struct {
 	refs int
 }
 
-func loadModule(path string) (p11, func(), error) {
+func loadModule(path string) (p11, func(done func(last bool)), error) {
 	modMu.Lock()
 	defer modMu.Unlock()
 	m := modules[path]
@@ -123,11 +125,15 @@ func loadModule(path string) (p11, func(), error) {
 	}
 	m.refs++
 	var once sync.Once
-	return m.ctx, func() {
+	return m.ctx, func(done func(last bool)) {
 		once.Do(func() {
 			modMu.Lock()
 			defer modMu.Unlock()
-			if m.refs--; m.refs == 0 {
+			m.refs--
+			if done != nil {
+				done(m.refs == 0)
+			}
+			if m.refs == 0 {
 				m.ctx.Finalize()
 				m.ctx.Destroy()
 				delete(modules, path)
@@ -188,7 +194,8 @@ func open(p p11, u *kms.URI, pin string, log *zap.Logger) (*KeyManager, error) {
 // Token returns the label and serial number of the opened token.
 func (k *KeyManager) Token() (label, serial string) { return k.label, k.serial }
 
-// Close logs out, closes the session and releases the module.
+// Close closes the session and releases the module, logging out of the
+// token when no other KeyManager in the process still uses it.
 func (k *KeyManager) Close() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -196,10 +203,19 @@ func (k *KeyManager) Close() error {
 		return nil
 	}
 	k.closed = true
-	k.p.Logout(k.sh)
-	err := k.p.CloseSession(k.sh)
-	if k.release != nil {
-		k.release()
+	var err error
+	done := func(last bool) {
+		// Login state belongs to the token and the whole process: log out
+		// only when no other KeyManager still relies on it.
+		if last {
+			k.p.Logout(k.sh)
+		}
+		err = k.p.CloseSession(k.sh)
+	}
+	if k.release == nil { // built by open directly (tests)
+		done(true)
+	} else {
+		k.release(done)
 	}
 	if err != nil {
 		return fmt.Errorf("pkcs11kms: closing session: %w", err)

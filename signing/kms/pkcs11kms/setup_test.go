@@ -500,3 +500,39 @@ func BenchmarkSign(b *testing.B) {
 		km.Close()
 	}
 }
+
+// TestSoftHSM2SharedModule: two KeyManagers on one token share the loaded
+// module and its login; closing one leaves the other signing.
+func TestSoftHSM2SharedModule(t *testing.T) {
+	b := softHSM(t)
+	a, _ := openOK(t, b)
+	c, _ := openOK(t, b)
+	resp, err := c.CreateKey(&kms.CreateKeyRequest{Name: "pkcs11:object=" + label("shared"), Algorithm: kms.ECDSAP256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.CreateSigner(&kms.CreateSignerRequest{SigningKey: resp.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256([]byte("after the other closed"))
+	sig, err := s.Sign(rand.Reader, d[:], crypto.SHA256)
+	if err != nil {
+		t.Fatalf("sign after another manager closed: %v", err)
+	}
+	if !ecdsa.VerifyASN1(resp.PublicKey.(*ecdsa.PublicKey), d[:], sig) {
+		t.Fatal("signature does not verify")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	modMu.Lock()
+	n := len(modules)
+	modMu.Unlock()
+	if n != 0 {
+		t.Errorf("%d modules still loaded after the last Close", n)
+	}
+}
