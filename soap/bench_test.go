@@ -245,8 +245,9 @@ func BenchmarkNewResponse(b *testing.B) {
 	})
 }
 
-// TestHeapGrowth10MB measures the live heap while a 10 MB attachment is
-// parsed from a reader: it must stay under twice the attachment's size.
+// TestHeapGrowth10MB measures the heap while a 10 MB attachment is parsed
+// from a reader, spilled (default Limits) and held in memory (MaxMemory
+// 16 MiB): both must stay under twice the attachment's size.
 func TestHeapGrowth10MB(t *testing.T) {
 	const size = 10 << 20
 	f, err := os.CreateTemp(t.TempDir(), "m")
@@ -258,24 +259,34 @@ func TestHeapGrowth10MB(t *testing.T) {
 	fmt.Fprintf(f, "--%s\r\nContent-Type: text/xml\r\n\r\n%s\r\n--%s\r\nContent-Type: application/octet-stream\r\n\r\n", benchBoundary, msg("UTF-8", "u", ""), benchBoundary)
 	f.Write(payload)
 	fmt.Fprintf(f, "\r\n--%s--\r\n", benchBoundary)
-	f.Seek(0, 0)
 	payload = nil
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	m, err := soap.Parse(f, "multipart/related; boundary="+benchBoundary, soap.Limits{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtime.ReadMemStats(&after)
-	defer m.Close()
-	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	total := after.TotalAlloc - before.TotalAlloc
-	t.Logf("10 MB attachment: heap growth %d bytes (%.3f× the attachment), %d bytes allocated in all (%.3f×)", heap, float64(heap)/size, total, float64(total)/size)
-	if heap > 2*size || total > 2*size {
-		t.Errorf("heap growth %d / allocated %d for a %d-byte attachment (limit 2×)", heap, total, size)
-	}
-	if m.Attachments()[0].Size != size {
-		t.Errorf("size %d", m.Attachments()[0].Size)
+	for _, tc := range []struct {
+		name     string
+		lim      soap.Limits
+		inMemory bool
+	}{
+		{"spilled", soap.Limits{TempDir: t.TempDir()}, false},
+		{"in memory", soap.Limits{MaxMemory: 16 << 20}, true},
+	} {
+		f.Seek(0, 0)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m, err := soap.Parse(f, "multipart/related; boundary="+benchBoundary, tc.lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		total := after.TotalAlloc - before.TotalAlloc
+		t.Logf("10 MB attachment, %s: heap growth %d bytes (%.3f× the attachment), %d bytes allocated in all (%.3f×)",
+			tc.name, heap, float64(heap)/size, total, float64(total)/size)
+		if heap > 2*size || total > 2*size {
+			t.Errorf("%s: heap growth %d / allocated %d for a %d-byte attachment (limit 2×)", tc.name, heap, total, size)
+		}
+		if a := m.Attachments()[0]; a.Size != size || a.InMemory() != tc.inMemory {
+			t.Errorf("%s: size %d, in memory %v", tc.name, a.Size, a.InMemory())
+		}
+		m.Close()
 	}
 }

@@ -275,8 +275,9 @@ func (s *spillWriter) Write(p []byte) (int, error) {
 	}
 	*s.total -= int64(len(p))
 	if s.f == nil && s.a.Size+int64(len(p)) <= *s.budget {
+		room := *s.budget - s.a.Size
 		s.a.Size += int64(len(p))
-		s.a.data = appendChunked(s.a.data, p)
+		s.a.data = appendChunked(s.a.data, p, room)
 		return len(p), nil
 	}
 	s.a.Size += int64(len(p))
@@ -316,9 +317,10 @@ func (s *spillWriter) finish() error {
 	return nil
 }
 
-// appendChunked copies p into chunks that double from 4 kB up to 1 MB, so
-// a growing attachment is never copied again.
-func appendChunked(chunks [][]byte, p []byte) [][]byte {
+// appendChunked copies p into chunks that double from 4 kB up to 1 MB (and
+// never beyond room, the memory budget left), so a growing attachment is
+// never copied again.
+func appendChunked(chunks [][]byte, p []byte, room int64) [][]byte {
 	for len(p) > 0 {
 		n := len(chunks)
 		if n == 0 || len(chunks[n-1]) == cap(chunks[n-1]) {
@@ -326,6 +328,7 @@ func appendChunked(chunks [][]byte, p []byte) [][]byte {
 			if n > 0 {
 				size = min(2*cap(chunks[n-1]), 1<<20)
 			}
+			size = int(max(min(int64(size), room), int64(len(p))))
 			chunks = append(chunks, make([]byte, 0, size))
 			n++
 		}
@@ -333,6 +336,7 @@ func appendChunked(chunks [][]byte, p []byte) [][]byte {
 		k := min(cap(c)-len(c), len(p))
 		chunks[n-1] = append(c, p[:k]...)
 		p = p[k:]
+		room -= int64(k)
 	}
 	return chunks
 }
