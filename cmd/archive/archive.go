@@ -5,6 +5,7 @@ package archive
 import (
 	"github.com/spf13/cobra"
 
+	collectcmd "github.com/tunduk-kg/tunduk/cmd/archive/collect"
 	exportcmd "github.com/tunduk-kg/tunduk/cmd/archive/export"
 	lscmd "github.com/tunduk-kg/tunduk/cmd/archive/ls"
 	policycmd "github.com/tunduk-kg/tunduk/cmd/archive/policy"
@@ -38,4 +39,5 @@ var verbs = []func(*cli.Factory) *cobra.Command{
 	func(f *cli.Factory) *cobra.Command { return searchcmd.NewCmdSearch(f, nil) },
 	func(f *cli.Factory) *cobra.Command { return exportcmd.NewCmdExport(f, nil) },
 	func(f *cli.Factory) *cobra.Command { return policycmd.NewCmdPolicy(f, nil) },
+	func(f *cli.Factory) *cobra.Command { return collectcmd.NewCmdCollect(f, nil) },
 }
