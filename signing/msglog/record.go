@@ -58,6 +58,8 @@ type Exchange struct {
 	Direction string `xml:"direction,attr,omitempty"`
 	// Protocol is "soap" or "rest".
 	Protocol string `xml:"protocol,attr,omitempty"`
+	// Check is the portal check this exchange served (tax-debt, founders, …).
+	Check string `xml:"check,attr,omitempty"`
 	// MessageID is the X-Road message id (header id / X-Road-Id).
 	MessageID string `xml:"messageId"`
 	// Client and Service are X-Road identifiers in their slash form.
@@ -91,6 +93,10 @@ type Exchange struct {
 
 // Message is one side of an exchange.
 type Message struct {
+	// Method and URL of a request; Status of a response.
+	Method string `xml:"method,attr,omitempty"`
+	URL    string `xml:"url,attr,omitempty"`
+	Status int    `xml:"status,attr,omitempty"`
 	// ContentType is the HTTP Content-Type.
 	ContentType string `xml:"contentType,attr,omitempty"`
 	// Headers are the HTTP headers that cross the security server
@@ -215,6 +221,7 @@ func MarshalRecord(r *Record) ([]byte, error) {
 		w.raw("<exchange")
 		w.attr("direction", ex.Direction)
 		w.attr("protocol", ex.Protocol)
+		w.attr("check", ex.Check)
 		w.raw(">")
 		w.elemAlways("messageId", ex.MessageID)
 		w.elem("client", ex.Client)
@@ -298,6 +305,11 @@ func (w *xmlWriter) elemAlways(name, v string) {
 
 func (w *xmlWriter) message(name string, m *Message) {
 	w.raw("<" + name)
+	w.attr("method", m.Method)
+	w.attr("url", m.URL)
+	if m.Status != 0 {
+		w.attr("status", strconv.Itoa(m.Status))
+	}
 	w.attr("contentType", m.ContentType)
 	w.raw(` size="` + strconv.FormatInt(m.Size, 10) + `"`)
 	w.attr("digest", m.Digest)

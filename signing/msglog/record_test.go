@@ -13,13 +13,13 @@ func TestRecordXMLRoundTrip(t *testing.T) {
 	recs := []*msglog.Record{
 		{Seq: 7, Type: msglog.TypeExchange, Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Member: "central-server/GOV/70000001/portal",
 			Exchange: &msglog.Exchange{
-				Direction: "consumer", Protocol: "rest", MessageID: tricky, Client: "c", Service: "s", UserID: "u", Issue: tricky,
+				Direction: "consumer", Protocol: "rest", Check: "tax-debt", MessageID: tricky, Client: "c", Service: "s", UserID: "u", Issue: tricky,
 				RequestHash: "h", Caller: "portal", Officer: "o", Subjects: []string{"01234567890123", "98765432109876"},
 				Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Finished: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC),
 				Outcome: "fault", Fault: "Server.X: " + tricky,
-				Request: msglog.Message{ContentType: "text/xml; charset=utf-8", Size: 3, Digest: "SHA-512:x", BodyRef: "/attachment1",
+				Request: msglog.Message{Method: "POST", URL: "http://ss/?a=1&b=<2>", ContentType: "text/xml; charset=utf-8", Size: 3, Digest: "SHA-512:x", BodyRef: "/attachment1",
 					Headers: []msglog.Header{{Name: "X-Road-Client", Value: tricky}}, XRoadHeader: "<SOAP-ENV:Header>\n\t<x/></SOAP-ENV:Header>"},
-				Response: msglog.Message{Size: 0, Digest: "SHA-512:y"},
+				Response: msglog.Message{Status: 500, Size: 0, Digest: "SHA-512:y"},
 			}},
 		{Type: msglog.TypeArchiveRead, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 			Event: &msglog.Event{Actor: "alice", Role: "auditor", Purpose: tricky, Action: "search", Outcome: "ok",

@@ -1,0 +1,58 @@
+package recorder_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
+)
+
+func TestRecorderArchivesTheExchange(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "t"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	cert, _ := x509.ParseCertificate(der)
+	dir := t.TempDir()
+	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "j"), ArchiveDir: filepath.Join(dir, "a"), Signer: key, Certificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}
+	x := &journal.Exchange{
+		Time: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Duration: 1500 * time.Millisecond,
+		Check: "tax-debt", Caller: "zakupki", UserID: "KG12345678901234", Issue: "tender-42",
+		Service: "central-server/GOV/70000002/gns-service/tpDataByINNforBusinessActivity/v1", MessageID: "id-1", RequestHash: "abc",
+		Request:  journal.Message{URL: "http://ss/", Method: "POST", Header: http.Header{"Content-Type": {"text/xml"}, "Soapaction": {`""`}}, Body: []byte("<req/>")},
+		Response: &journal.Message{Status: 200, Header: http.Header{"Content-Type": {"text/xml"}}, Body: []byte("<resp/>")},
+		Outcome:  "found",
+	}
+	var journalRecorder journal.Recorder = rec
+	id, err := journalRecorder.Record(context.Background(), x)
+	if err != nil || id != "mlog:1" {
+		t.Fatalf("Record = %q, %v", id, err)
+	}
+	if err := l.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	as, _ := msglog.ListArchives(filepath.Join(dir, "a"))
+	var got *msglog.Record
+	msglog.ReadArchive(as[0].Path, nil, func(_ string, _ []byte, r *msglog.Record) error { got = r; return nil })
+	ex := got.Exchange
+	if msglog.ID(got.Seq) != id || ex.Check != "tax-debt" || ex.UserID != x.UserID || ex.Issue != "tender-42" ||
+		string(ex.Request.Body) != "<req/>" || string(ex.Response.Body) != "<resp/>" || ex.Response.Status != 200 ||
+		ex.Finished.Sub(ex.Started) != 1500*time.Millisecond || ex.Request.ContentType != "text/xml" || len(ex.Request.Headers) != 2 {
+		t.Fatalf("archived record %+v", ex)
+	}
+}
