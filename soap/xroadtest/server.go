@@ -127,6 +127,7 @@ type SecurityServer struct {
 	injected  map[string][]*injection
 	received  map[string]int
 	providers map[string]int // by serviceKey: calls that reached the provider
+	tlsClient *http.Client
 }
 
 type registered struct {
@@ -188,7 +189,14 @@ func (s *SecurityServer) StartTLS() {
 }
 
 // Close shuts the server down and blocks until all requests are done.
-func (s *SecurityServer) Close() { s.srv.Close() }
+func (s *SecurityServer) Close() {
+	s.srv.Close()
+	s.mu.Lock()
+	if s.tlsClient != nil {
+		s.tlsClient.CloseIdleConnections()
+	}
+	s.mu.Unlock()
+}
 
 // CloseClientConnections closes any open connections to the server.
 func (s *SecurityServer) CloseClientConnections() { s.srv.CloseClientConnections() }
@@ -202,7 +210,12 @@ func (s *SecurityServer) Client() *http.Client {
 	if s.srv.TLS == nil {
 		return s.srv.Client()
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: s.ClientTLSConfig()}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tlsClient == nil {
+		s.tlsClient = &http.Client{Transport: &http.Transport{TLSClientConfig: s.ClientTLSConfig()}}
+	}
+	return s.tlsClient
 }
 
 // ClientTLSConfig returns a TLS configuration that trusts the server and
