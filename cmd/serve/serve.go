@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
@@ -75,7 +76,22 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer st.Close()
+	comp, err := BuildCompanions(CompanionOptions{Provider: cfg.Provider, Catalog: cfg.Catalog, BaseDir: filepath.Dir(o.ConfigPath), Logger: log})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer comp.Close()
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
-		zap.String("journal", st.Journal.Path()))
-	return gateway.Serve(ctx, st.ServerOptions(cfg.Gateway, log))
+		zap.String("journal", st.Journal.Path()), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
+	sopts := st.ServerOptions(cfg.Gateway, log)
+	sopts.Handler = comp.Public(sopts.Handler)
+	if sopts.OpsListen != "" {
+		sopts.Ops = comp.Internal(sopts.Ops)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return gateway.Serve(gctx, sopts) })
+	if comp.Provider != nil {
+		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })
+	}
+	return g.Wait()
 }

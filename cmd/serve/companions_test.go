@@ -1,0 +1,133 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitUp(t *testing.T, url string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if r, err := http.Get(url); err == nil {
+			r.Body.Close()
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up", url)
+}
+
+// One tunduk serve runs the gateway, the provider for the participant's
+// backend, the public catalog and the internal service descriptions.
+func TestServeRunsProviderAndCatalog(t *testing.T) {
+	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	defer ss.Close()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"inn":%q,"status":"active"}`, strings.TrimPrefix(r.URL.Path, "/suppliers/"))
+	}))
+	defer backend.Close()
+	dir := t.TempDir()
+	key := strings.Repeat("k", 40)
+	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key), 0o600)
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	catalogDir, _ := filepath.Abs("../../configs/catalog")
+	api, ops, prov := freeAddr(t), freeAddr(t), freeAddr(t)
+	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
+gateway:
+  listen: %s
+  opsListen: %s
+  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
+  mappingsDir: %s
+  journal: state/journal.jsonl
+catalog:
+  dir: %s
+provider:
+  listen: %s
+  id: central-server/GOV/70000041/supplier-registry
+  journal: state/provider.jsonl
+  services:
+    - {code: getSupplierInfo, version: v1, backend: "%s/suppliers/{inn}", required: [inn]}
+`, ss.URL, fixtures.PortalClient, api, ops, mappings, catalogDir, prov, backend.URL)
+	cfgPath := filepath.Join(dir, "tunduk.yaml")
+	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var errOut bytes.Buffer
+	go func() {
+		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
+	}()
+	waitUp(t, "http://"+api+"/healthz")
+	waitUp(t, "http://"+prov+"/descriptions/")
+
+	get := func(url string) (int, string) {
+		r, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(b)
+	}
+	// Public catalog on the portal listener, without internal addresses.
+	if code, body := get("http://" + api + "/catalog/catalog.json"); code != 200 || !strings.Contains(body, "getSupplierInfo") || strings.Contains(body, "backend") {
+		t.Errorf("/catalog/catalog.json: %d %.200s", code, body)
+	}
+	// Descriptions only on the internal (provider) listener.
+	if code, body := get("http://" + prov + "/descriptions/supplier-registry/getSupplierInfo.v1.wsdl"); code != 200 || !strings.Contains(body, "getSupplierInfo") {
+		t.Errorf("descriptions on provider listener: %d %.200s", code, body)
+	}
+	if code, _ := get("http://" + api + "/descriptions/supplier-registry/getSupplierInfo.v1.wsdl"); code == 200 {
+		t.Error("descriptions (with backend URLs) served on the public listener")
+	}
+	// The provider answers an X-Road request with a byte-exact echo.
+	req := xroadtest.NewRequest("central-server/GOV/70000001/zakupki-portal",
+		"central-server/GOV/70000041/supplier-registry/getSupplierInfo/v1", "<inn>02207200800561</inn>")
+	r, err := http.Post("http://"+prov+"/", req.ContentType(), bytes.NewReader(req.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := soap.Parse(r.Body, r.Header.Get("Content-Type"), soap.Limits{})
+	r.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := soap.Echoes(req, resp); err != nil {
+		t.Errorf("provider echo: %v", err)
+	}
+	if !strings.Contains(string(resp.BodyElement()), "<status>active</status>") {
+		t.Errorf("provider body: %s", resp.BodyElement())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, errOut.String())
+	}
+	if st, err := os.Stat(filepath.Join(dir, "state", "provider.jsonl")); err != nil || st.Size() == 0 {
+		t.Errorf("provider journal not written: %v", err)
+	}
+}
