@@ -41,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog/store"
@@ -118,6 +119,8 @@ type Options struct {
 	QueueSize int
 	// SegmentSize is the store's segment size (default 64 MiB).
 	SegmentSize int64
+	// Registerer, when set, receives the tunduk_msglog_* metrics.
+	Registerer prometheus.Registerer
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger (default zap.NewNop()).
@@ -171,6 +174,8 @@ type Log struct {
 	sealedBytes int64           // bytes sealed since the last rotation
 	lastRotate  time.Time
 
+	metrics *metrics
+
 	sealMu   sync.Mutex // one seal or rotation at a time
 	state    *state
 	stop     chan struct{}
@@ -211,6 +216,10 @@ func Open(opts Options) (*Log, error) {
 		return nil, fmt.Errorf("msglog: %w", err)
 	}
 	l.store = s
+	if l.metrics, err = newMetrics(l, opts.Registerer); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("msglog: metrics: %w", err)
+	}
 	// Reload what is durable but not yet sealed.
 	if err := l.recoverPending(); err != nil {
 		s.Close()
@@ -313,11 +322,13 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	parts := append([][]byte{head, xmlDoc}, atts...)
 	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
 	if err != nil {
+		l.metrics.appendFailed(err)
 		if errors.Is(err, store.ErrClosed) {
 			return 0, ErrClosed
 		}
 		return 0, fmt.Errorf("msglog: append: %w", err)
 	}
+	l.metrics.appended.Inc()
 	return seq, nil
 }
 
@@ -378,11 +389,15 @@ func (l *Log) Seal(ctx context.Context) error {
 		start := time.Now()
 		payload, err := l.sealBatch(ctx, batch)
 		if err != nil {
+			l.metrics.sealErrs.Inc()
 			return err
 		}
 		if _, err := l.store.Append(ctx, payload); err != nil {
+			l.metrics.sealErrs.Inc()
 			return fmt.Errorf("msglog: store seal: %w", err)
 		}
+		l.metrics.sealSeconds.Observe(time.Since(start).Seconds())
+		l.metrics.sealed.Add(float64(n))
 		var size int64
 		for _, p := range batch {
 			size += int64(p.size)

@@ -147,6 +147,7 @@ func (l *Log) removeArchive(ctx context.Context, a Archive, keep time.Duration, 
 	if err := syncDir(filepath.Dir(a.Path)); err != nil {
 		return err
 	}
+	l.metrics.removed.Inc()
 	l.opts.Logger.Info("msglog: archive removed under retention policy",
 		zap.String("archive", a.Path), zap.String("retention", ts.Retention), zap.String("tombstone", ts.Name()))
 	return nil

@@ -170,6 +170,7 @@ func (l *Log) rotateLocked() error {
 	l.lastRotate = l.opts.Now()
 	l.mu.Unlock()
 	for _, r := range next.Renames {
+		l.metrics.archives.Inc()
 		l.opts.Logger.Info("msglog: archive written", zap.String("archive", r.Final))
 	}
 	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
