@@ -4,13 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"sort"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,87 +23,199 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tunduk-kg/tunduk/adapter"
+	"github.com/tunduk-kg/tunduk/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/adapter/mapping"
+	"github.com/tunduk-kg/tunduk/adapter/observe"
+	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
-// BenchmarkGatewayVsReverseProxy drives the same chain (client → X →
-// emulated security server → fixture provider) with X = the gateway (JSON
-// in, SOAP built, answer checked and parsed, exchange fsynced to the
-// journal, JSON out) and X = a bare httputil.ReverseProxy forwarding a
-// prebuilt SOAP request, and reports:
+// BenchmarkGatewayVsReverseProxy drives the same chain (load generator →
+// X → emulated security server → fixture provider) with X = the gateway
+// (JSON in, SOAP built, answer checked and parsed, exchange fsynced to the
+// journal, JSON log line, JSON out) and X = a bare httputil.ReverseProxy
+// forwarding a prebuilt SOAP request. X runs in its own process (this test
+// binary re-executed, see TestMain) so that its CPU time and resident set
+// are its own, not the emulator's, the providers' or the load generator's.
+// The gateway child is wired like `tunduk serve` with the default
+// configuration (ssclient maxConcurrent 64, retries, breaker, Prometheus
+// metrics, info-level JSON logs to a file). Reported:
 //
-//   - ratio: gateway throughput / proxy throughput (closed loop, 32 clients);
-//   - p99-added-ms: gateway p99 − proxy p99 at 500 req/s (open loop), or
-//     at half the proxy's capacity when the chain cannot carry 500 req/s;
-//   - rss-peak-MB: peak RSS of the whole test process (gateway, emulator,
-//     providers and clients) after 1000 concurrent gateway requests, next
-//     to rss-before-burst-MB.
+//   - ratio: gateway throughput / proxy throughput (closed loop, 32
+//     clients, rounds interleaved so that the shared machine's load
+//     affects both alike); cpu-ratio: CPU time per request of the gateway
+//     process / of the proxy process, with gateway-cpu-us/req and
+//     proxy-cpu-us/req (the machine-independent cost);
+//   - p99-added-ms: gateway p99 − proxy p99 under the same open-loop load
+//     (constant arrival rate; latency counted from each request's scheduled
+//     send time, so a stalled server is not hidden by a stalled generator),
+//     rounds interleaved. The rate is 500 req/s when both chains carry at
+//     least twice that in the closed loop, otherwise half of what the slower
+//     chain carries (rate-is-500 says which; open-loop-req/s is the rate);
+//     p50-added-ms likewise; p99-added-median-round-ms is the median over
+//     rounds of the per-round difference, which one stall of the shared
+//     machine moves less. The journal is on disk (t.TempDir, fsynced:
+//     the figure that counts); p99-added-tmpfs-ms is the same gateway with
+//     its journal on /dev/shm, which separates the disk's fsync latency;
+//   - gateway-rss-peak-MB: VmHWM of the gateway process after 1000
+//     concurrent requests, next to proxy-rss-peak-MB after the same burst.
+//
+// Set TUNDUK_BENCH_PROFILE_DIR to have the gateway process write
+// cpu.pprof, allocs.pprof, block.pprof and mutex.pprof there.
 func BenchmarkGatewayVsReverseProxy(b *testing.B) {
-	s := newStack(b, stackOptions{})
-	proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		u, _ := url.Parse(s.ss.URL)
-		r.SetURL(u)
-	}})
-	defer proxy.Close()
+	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	defer ss.Close()
 	msg, err := soap.NewRequest(soap.Request{Client: fixtures.PortalClient, Service: fixtures.TaxDebtService, UserID: "KG" + officer,
 		BodyNamespace: fixtures.TaxNamespace, Body: []byte(`<request><INN>02207200800561</INN><RepresentativePIN/></request>`)})
 	if err != nil {
 		b.Fatal(err)
 	}
 	body, ctype := msg.Bytes(), msg.ContentType()
-	tr := &http.Transport{MaxIdleConnsPerHost: 2048, MaxConnsPerHost: 0}
+	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2048}
+	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	gwReq := func() error {
-		req, _ := http.NewRequest("GET", s.api.URL+"/v1/suppliers/02207200800561/tax-debt", nil)
-		req.Header.Set("Authorization", "Bearer "+portalKey)
-		req.Header.Set("X-User-Id", officer)
-		return send(client, req)
+
+	px := startChild(b, "proxy", ss.URL, b.TempDir())
+	gw := startChild(b, "gateway", ss.URL, b.TempDir())
+	chains := []*chain{
+		{name: "proxy", c: px, do: func() error {
+			req, _ := http.NewRequest("POST", px.url, bytes.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
+			return send(client, req)
+		}},
+		{name: "gateway", c: gw, do: gatewayRequest(client, gw.url)},
 	}
-	pxReq := func() error {
-		req, _ := http.NewRequest("POST", proxy.URL, bytes.NewReader(body))
-		req.Header.Set("Content-Type", ctype)
-		return send(client, req)
+	if dir, ok := tmpfsDir(b); ok {
+		gt := startChild(b, "gateway", ss.URL, dir)
+		chains = append(chains, &chain{name: "gateway-tmpfs", c: gt, do: gatewayRequest(client, gt.url)})
 	}
+	pxc, gwc := chains[0], chains[1]
+
 	for b.Loop() {
-		// Warm up both paths (connections, JIT-free but caches).
-		closedLoop(b, gwReq, 8, 300*time.Millisecond)
-		closedLoop(b, pxReq, 8, 300*time.Millisecond)
-		px := closedLoop(b, pxReq, 32, 2*time.Second)
-		gw := closedLoop(b, gwReq, 32, 2*time.Second)
-		b.ReportMetric(gw, "gateway-req/s")
-		b.ReportMetric(px, "proxy-req/s")
-		b.ReportMetric(gw/px, "ratio")
-		// 500 req/s as asked, unless the chain itself cannot carry it on
-		// this machine: then half the bare proxy's capacity, so latency is
-		// measured below saturation rather than as queueing.
-		rate := 500
-		if px < 1000 {
-			rate = int(px / 2)
+		for _, c := range chains { // connections, caches, first GC cycles
+			closedLoop(b, c.do, 8, 300*time.Millisecond)
+		}
+		for range 3 {
+			for _, c := range chains {
+				c.throughputRound(b, 32, time.Second)
+			}
+		}
+		b.ReportMetric(gwc.rps(), "gateway-req/s")
+		b.ReportMetric(pxc.rps(), "proxy-req/s")
+		b.ReportMetric(gwc.rps()/pxc.rps(), "ratio")
+		b.ReportMetric(gwc.cpuPerRequest(), "gateway-cpu-us/req")
+		b.ReportMetric(pxc.cpuPerRequest(), "proxy-cpu-us/req")
+		b.ReportMetric(gwc.cpuPerRequest()/pxc.cpuPerRequest(), "cpu-ratio")
+
+		rate, at500 := 500, 1.0
+		if slowest := min(gwc.rps(), pxc.rps()); slowest < 2*500 {
+			rate, at500 = max(10, int(slowest/2)), 0
 		}
 		b.ReportMetric(float64(rate), "open-loop-req/s")
-		pxP99 := openLoop(b, pxReq, rate, 2*time.Second)
-		gwP99 := openLoop(b, gwReq, rate, 2*time.Second)
-		b.ReportMetric(float64(gwP99.Microseconds())/1000, "gateway-p99-ms")
-		b.ReportMetric(float64(pxP99.Microseconds())/1000, "proxy-p99-ms")
-		b.ReportMetric(float64((gwP99-pxP99).Microseconds())/1000, "p99-added-ms")
-		b.ReportMetric(rssMB("VmRSS:"), "rss-before-burst-MB")
-		var wg sync.WaitGroup
-		var failed atomic.Int64
-		for range 1000 {
-			wg.Go(func() {
-				if gwReq() != nil {
-					failed.Add(1)
-				}
-			})
+		b.ReportMetric(at500, "rate-is-500")
+		for range 4 {
+			for _, c := range chains {
+				c.latencyRound(b, rate, 1500*time.Millisecond)
+			}
 		}
-		wg.Wait()
-		if failed.Load() > 0 {
-			b.Errorf("%d of 1000 concurrent requests failed", failed.Load())
+		b.ReportMetric(ms(gwc.pct(99)), "gateway-p99-ms")
+		b.ReportMetric(ms(pxc.pct(99)), "proxy-p99-ms")
+		b.ReportMetric(ms(gwc.pct(99)-pxc.pct(99)), "p99-added-ms")
+		b.ReportMetric(ms(gwc.medianAddedP99(pxc)), "p99-added-median-round-ms")
+		b.ReportMetric(ms(gwc.pct(50)-pxc.pct(50)), "p50-added-ms")
+		if len(chains) > 2 {
+			b.ReportMetric(ms(chains[2].pct(99)-pxc.pct(99)), "p99-added-tmpfs-ms")
 		}
-		b.ReportMetric(rssMB("VmHWM:"), "rss-peak-MB")
+
+		b.ReportMetric(procMB(gw.pid, "VmRSS:"), "gateway-rss-before-burst-MB")
+		burst(b, gwc.do, 1000)
+		burst(b, pxc.do, 1000)
+		b.ReportMetric(procMB(gw.pid, "VmHWM:"), "gateway-rss-peak-MB")
+		b.ReportMetric(procMB(px.pid, "VmHWM:"), "proxy-rss-peak-MB")
 	}
-	tr.CloseIdleConnections()
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func gatewayRequest(c *http.Client, base string) func() error {
+	return func() error {
+		req, _ := http.NewRequest("GET", base+"/v1/suppliers/02207200800561/tax-debt", nil)
+		req.Header.Set("Authorization", "Bearer "+portalKey)
+		req.Header.Set("X-User-Id", officer)
+		return send(c, req)
+	}
+}
+
+// tmpfsDir returns a fresh directory on /dev/shm when that is a tmpfs.
+func tmpfsDir(b *testing.B) (string, bool) {
+	mounts, err := os.ReadFile("/proc/mounts")
+	if err != nil || !bytes.Contains(mounts, []byte(" /dev/shm tmpfs ")) {
+		return "", false
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "tunduk-bench-")
+	if err != nil {
+		return "", false
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir, true
+}
+
+// chain is one X of the benchmark with what was measured through it.
+type chain struct {
+	name string
+	c    *child
+	do   func() error
+
+	requests int64
+	elapsed  time.Duration
+	cpu      time.Duration
+	lat      []time.Duration
+	roundP99 []time.Duration
+}
+
+func (c *chain) throughputRound(b *testing.B, clients int, d time.Duration) {
+	cpu0 := procCPU(c.c.pid)
+	n, el := closedLoop(b, c.do, clients, d)
+	c.cpu += procCPU(c.c.pid) - cpu0
+	c.requests += n
+	c.elapsed += el
+}
+
+func (c *chain) rps() float64 { return float64(c.requests) / c.elapsed.Seconds() }
+
+func (c *chain) cpuPerRequest() float64 { return float64(c.cpu.Microseconds()) / float64(c.requests) }
+
+func (c *chain) latencyRound(b *testing.B, rate int, d time.Duration) {
+	lat, errs := openLoop(c.do, rate, d)
+	if errs > 0 {
+		b.Fatalf("%s: %d of %d open-loop requests failed", c.name, errs, len(lat))
+	}
+	c.lat = append(c.lat, lat...)
+	slices.Sort(lat)
+	c.roundP99 = append(c.roundP99, lat[(len(lat)-1)*99/100])
+}
+
+// medianAddedP99 is the median over rounds of c's p99 − base's p99 in the
+// same round: one scheduling stall of the shared machine moves it less
+// than the pooled p99.
+func (c *chain) medianAddedP99(base *chain) time.Duration {
+	d := make([]time.Duration, len(c.roundP99))
+	for i := range d {
+		d[i] = c.roundP99[i] - base.roundP99[i]
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// pct returns the p-th percentile of the open-loop latencies.
+func (c *chain) pct(p int) time.Duration {
+	slices.Sort(c.lat)
+	return c.lat[(len(c.lat)-1)*p/100]
 }
 
 func send(c *http.Client, req *http.Request) error {
@@ -118,9 +235,11 @@ type statusErr struct{ code int }
 
 func (e *statusErr) Error() string { return "status " + strconv.Itoa(e.code) }
 
-// closedLoop runs n clients back to back for d and returns requests/s.
-func closedLoop(b *testing.B, do func() error, n int, d time.Duration) float64 {
+// closedLoop runs n clients back to back for d and returns the number of
+// requests and the time taken.
+func closedLoop(b *testing.B, do func() error, n int, d time.Duration) (int64, time.Duration) {
 	var count, errs atomic.Int64
+	var last atomic.Value
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	start := time.Now()
@@ -128,8 +247,9 @@ func closedLoop(b *testing.B, do func() error, n int, d time.Duration) float64 {
 	for range n {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if do() != nil {
+				if err := do(); err != nil {
 					errs.Add(1)
+					last.Store(err)
 				}
 				count.Add(1)
 			}
@@ -137,56 +257,284 @@ func closedLoop(b *testing.B, do func() error, n int, d time.Duration) float64 {
 	}
 	wg.Wait()
 	if errs.Load() > 0 {
-		b.Fatalf("%d of %d requests failed", errs.Load(), count.Load())
+		b.Fatalf("%d of %d requests failed, last: %v", errs.Load(), count.Load(), last.Load())
 	}
-	return float64(count.Load()) / time.Since(start).Seconds()
+	return count.Load(), time.Since(start)
 }
 
-// openLoop sends rate requests/s for d regardless of answers and returns
-// the p99 latency.
-func openLoop(b *testing.B, do func() error, rate int, d time.Duration) time.Duration {
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	end := time.Now().Add(d)
-	var mu sync.Mutex
-	var lat []time.Duration
-	var wg sync.WaitGroup
+// openLoop starts a request every 1/rate s for d whatever the answers, and
+// returns each request's latency counted from its scheduled start.
+func openLoop(do func() error, rate int, d time.Duration) ([]time.Duration, int64) {
+	interval := time.Second / time.Duration(rate)
+	n := int(d / interval)
+	lat := make([]time.Duration, n)
 	var errs atomic.Int64
-	for time.Now().Before(end) {
-		<-tick.C
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		at := start.Add(time.Duration(i) * interval)
+		if w := time.Until(at); w > 0 {
+			time.Sleep(w)
+		}
 		wg.Go(func() {
-			t0 := time.Now()
 			if do() != nil {
 				errs.Add(1)
 			}
-			el := time.Since(t0)
-			mu.Lock()
-			lat = append(lat, el)
-			mu.Unlock()
+			lat[i] = time.Since(at)
 		})
 	}
 	wg.Wait()
-	if errs.Load() > 0 {
-		b.Fatalf("%d requests failed", errs.Load())
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return lat[len(lat)*99/100]
+	return lat, errs.Load()
 }
 
-// rssMB reads VmRSS (current) or VmHWM (peak resident set) of this
-// process.
-func rssMB(field string) float64 {
-	f, err := os.Open("/proc/self/status")
+// burst sends n requests at once and waits for every answer.
+func burst(b *testing.B, do func() error, n int) {
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	gate := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-gate
+			if do() != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	close(gate)
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Errorf("%d of %d concurrent requests failed", failed.Load(), n)
+	}
+}
+
+// procMB reads VmRSS (current) or VmHWM (peak resident set) of a process.
+func procMB(pid int, field string) float64 {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
+	for line := range strings.Lines(string(st)) {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
 			return float64(kb) / 1024
 		}
 	}
 	return 0
+}
+
+// procCPU reads the user+system CPU time of a process (all threads).
+func procCPU(pid int) time.Duration {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after "(comm)": state is field 3, utime 14, stime 15.
+	i := bytes.LastIndexByte(st, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(st[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(ut+stime) * time.Second / clkTck
+}
+
+// Child processes: the test binary re-executed with benchChildEnv set runs
+// one X of the benchmark (see runChild) instead of the tests.
+const (
+	benchChildEnv   = "TUNDUK_BENCH_CHILD" // "gateway" or "proxy"
+	benchSSEnv      = "TUNDUK_BENCH_SS"    // emulator URL
+	benchDirEnv     = "TUNDUK_BENCH_DIR"   // journal and log directory
+	benchProfileEnv = "TUNDUK_BENCH_PROFILE_DIR"
+)
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(benchChildEnv); mode != "" {
+		if err := runChild(mode); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type child struct {
+	url   string
+	pid   int
+	stdin io.Closer
+	cmd   *exec.Cmd
+}
+
+// startChild re-executes the test binary as mode and waits until it
+// listens; the child ends (gracefully) when its stdin is closed.
+func startChild(b *testing.B, mode, ssURL, dir string) *child {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchChildEnv+"="+mode, benchSSEnv+"="+ssURL, benchDirEnv+"="+dir)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &child{pid: cmd.Process.Pid, stdin: stdin, cmd: cmd}
+	b.Cleanup(func() {
+		c.stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Errorf("%s child: %v\n%s", mode, err, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			b.Errorf("%s child did not stop\n%s", mode, stderr.String())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if !ok {
+		b.Fatalf("%s child did not start (%q, %v)\n%s", mode, line, err, stderr.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	c.url = "http://" + addr
+	return c
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// runChild serves one X until stdin is closed.
+func runChild(mode string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	ssURL, dir := os.Getenv(benchSSEnv), os.Getenv(benchDirEnv)
+	announce := func(api, _ net.Addr) { fmt.Printf("listening %s\n", api) }
+	switch mode {
+	case "proxy":
+		u, err := url.Parse(ssURL)
+		if err != nil {
+			return err
+		}
+		rp := &httputil.ReverseProxy{
+			Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
+			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second},
+		}
+		return gateway.Serve(ctx, gateway.ServerOptions{Handler: rp, Listen: "127.0.0.1:0", OnListening: announce})
+	case "gateway":
+		if pd := os.Getenv(benchProfileEnv); pd != "" {
+			stop, err := profile(pd)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		h, closeAll, err := childGateway(ssURL, dir)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		return gateway.Serve(ctx, gateway.ServerOptions{Handler: h, Listen: "127.0.0.1:0", OnListening: announce})
+	}
+	return fmt.Errorf("unknown mode %q", mode)
+}
+
+// childGateway wires the gateway as cmd/serve does with the default
+// configuration.
+func childGateway(ssURL, dir string) (http.Handler, func(), error) {
+	logf, err := os.Create(filepath.Join(dir, "gateway.log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := observe.NewLogger(observe.LogOptions{Out: logf})
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := ssclient.New(ssclient.Options{URL: ssURL, Client: fixtures.PortalClient, Logger: log.Named("ssclient")})
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := mapping.LoadDir("../../configs/mappings")
+	if err != nil {
+		return nil, nil, err
+	}
+	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		return nil, nil, err
+	}
+	j, err := journal.Open(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: j, Client: fixtures.PortalClient,
+		UserIDPrefix: "KG", SecurityServerURL: ssURL, Metrics: metrics, Logger: log.Named("runner")})
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := gateway.New(gateway.Options{Checker: r, Metrics: metrics, Logger: log.Named("gateway"),
+		Callers: []gateway.Caller{{Name: "portal", APIKey: portalKey, Checks: []string{"*"}}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, func() { j.Close(); sc.Close(); log.Sync(); logf.Close() }, nil
+}
+
+// profile starts CPU, block and mutex profiling into dir; stop writes them
+// and the allocation profile.
+func profile(dir string) (stop func(), err error) {
+	cpu, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		return nil, err
+	}
+	runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+	runtime.SetMutexProfileFraction(5)
+	return func() {
+		pprof.StopCPUProfile()
+		cpu.Close()
+		for _, p := range []string{"allocs", "block", "mutex"} {
+			f, err := os.Create(filepath.Join(dir, p+".pprof"))
+			if err != nil {
+				continue
+			}
+			err = pprof.Lookup(p).WriteTo(f, 0)
+			f.Close()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "profile:", err)
+			}
+		}
+	}, nil
 }
