@@ -34,7 +34,29 @@ verifiable exchange logs, and registers services on the security server.`,
 	for _, sub := range commands {
 		cmd.AddCommand(sub(f))
 	}
+	usageOnBadArgs(cmd)
 	return cmd
+}
+
+// usageOnBadArgs makes every command's argument errors, and unknown nouns
+// and verbs, exit with ExitUsage as flag errors do.
+func usageOnBadArgs(c *cobra.Command) {
+	if !c.Runnable() && c.HasSubCommands() {
+		// A noun group: an unknown verb is a usage error, no verb shows help.
+		c.Args = cobra.NoArgs
+		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return cli.UsageError("%v", err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageOnBadArgs(sub)
+	}
 }
 
 // commands lists the top-level nouns; see commands.go.
