@@ -40,6 +40,7 @@ type File struct {
 
 type pending struct {
 	x    *Exchange
+	line *bytes.Buffer // encoded with an empty id
 	id   string
 	err  error
 	done chan struct{}
@@ -105,11 +106,29 @@ func (j *File) Path() string { return j.path }
 // Record appends x, assigning x.ID, and returns once the record is on
 // stable storage. If ctx ends first, Record returns ctx.Err() but the
 // record may still be written.
+//
+// The record is encoded here, in the caller's goroutine, so concurrent
+// callers encode in parallel and the single writer only numbers, writes
+// and fsyncs.
 func (j *File) Record(ctx context.Context, x *Exchange) (string, error) {
-	p := &pending{x: x, done: make(chan struct{})}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	x.ID = ""
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		bufPool.Put(buf)
+		return "", fmt.Errorf("journal: encoding record: %w", err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), unnumbered) {
+		bufPool.Put(buf)
+		return "", errors.New("journal: encoding record: id is not the first member")
+	}
+	p := &pending{x: x, line: buf, done: make(chan struct{})}
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
+		bufPool.Put(buf)
 		return "", ErrClosed
 	}
 	j.queue = append(j.queue, p)
@@ -126,9 +145,16 @@ func (j *File) Record(ctx context.Context, x *Exchange) (string, error) {
 	}
 }
 
+// unnumbered starts every encoded record until commit numbers it: ID is
+// Exchange's first member and is empty until then.
+var unnumbered = []byte(`{"id":""`)
+
+// bufPool holds encoding buffers (a record with its bodies is a few KiB).
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (j *File) loop() {
 	defer close(j.done)
-	var buf bytes.Buffer
+	var buf []byte
 	for {
 		j.mu.Lock()
 		batch := j.queue
@@ -142,36 +168,31 @@ func (j *File) loop() {
 			<-j.wake
 			continue
 		}
-		j.commit(&buf, batch)
+		buf = j.commit(buf[:0], batch)
 	}
 }
 
-func (j *File) commit(buf *bytes.Buffer, batch []*pending) {
-	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	var ok []*pending
+// commit numbers the batch's records, writes them with one write and one
+// fsync, and releases their callers. It returns buf for reuse.
+func (j *File) commit(buf []byte, batch []*pending) []byte {
 	for _, p := range batch {
-		mark := buf.Len()
-		p.x.ID = IDPrefix + strconv.FormatUint(j.next, 10)
-		if err := enc.Encode(p.x); err != nil {
-			buf.Truncate(mark)
-			p.x.ID, p.err = "", fmt.Errorf("journal: encoding record: %w", err)
-			close(p.done)
-			continue
-		}
+		p.id = IDPrefix + strconv.FormatUint(j.next, 10)
 		j.next++
-		ok = append(ok, p)
+		buf = append(buf, `{"id":"`...)
+		buf = append(buf, p.id...)
+		buf = append(buf, p.line.Bytes()[len(unnumbered)-1:]...)
+		bufPool.Put(p.line)
+		p.line = nil
 	}
-	_, err := j.f.Write(buf.Bytes())
+	_, err := j.f.Write(buf)
 	if err == nil {
 		err = j.f.Sync()
 	}
-	for _, p := range ok {
+	for _, p := range batch {
 		if err != nil {
-			p.err = fmt.Errorf("journal: writing record: %w", err)
+			p.id, p.err = "", fmt.Errorf("journal: writing record: %w", err)
 		} else {
-			p.id = p.x.ID
+			p.x.ID = p.id
 		}
 		close(p.done)
 	}
@@ -185,10 +206,15 @@ func (j *File) commit(buf *bytes.Buffer, batch []*pending) {
 		j.queue = nil
 		j.mu.Unlock()
 		for _, p := range rest {
+			bufPool.Put(p.line)
 			p.err = ErrClosed
 			close(p.done)
 		}
 	}
+	if cap(buf) > 4<<20 {
+		buf = nil // one burst must not pin a large buffer
+	}
+	return buf
 }
 
 // Close waits for queued records to be written and closes the file.
