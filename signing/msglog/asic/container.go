@@ -103,15 +103,15 @@ func Write(w io.Writer, in ContainerInput) error {
 			entry{EntryASiCManifest, asicManifest(ts.HashChainResult)},
 			entry{EntryTimestamp, ts.Token})
 	}
-	for i, e := range entries {
+	// mimetype: first, STORED, no data descriptor (ETSI TS 102 918 §A.1).
+	if err := putStored(zw, entries[0].name, entries[0].data, t); err != nil {
+		return err
+	}
+	for _, e := range entries[1:] {
 		if e.data == nil {
 			continue
 		}
-		method := zip.Deflate
-		if i == 0 {
-			method = zip.Store
-		}
-		if err := put(e.name, e.data, method); err != nil {
+		if err := put(e.name, e.data, zip.Deflate); err != nil {
 			return err
 		}
 	}
