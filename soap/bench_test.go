@@ -52,7 +52,7 @@ func getstate(b *testing.B) []byte {
 	return raw
 }
 
-func baselineUnmarshal(b *testing.B, raw []byte) {
+func baselineUnmarshal(b testing.TB, raw []byte) {
 	var env baselineEnvelope
 	if err := xml.Unmarshal(raw, &env); err != nil {
 		b.Fatal(err)
@@ -107,7 +107,9 @@ func multipartBench(b *testing.B, size int) []byte {
 
 // baselineMultipart is the naive multipart read: mime/multipart, the SOAP
 // part unmarshalled, attachments read into memory.
-func baselineMultipart(b *testing.B, body []byte, ct string) {
+func baselineMultipart(b *testing.B, body []byte, ct string) { baselineMultipartT(b, body, ct) }
+
+func baselineMultipartT(b testing.TB, body []byte, ct string) {
 	_, params, _ := mime.ParseMediaType(ct)
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	p, err := mr.NextPart()

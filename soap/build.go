@@ -198,43 +198,42 @@ func checkFragment(b []byte, scope []nsBinding) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("soap: body is not valid UTF-8")
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
+	sc := xmlScanner{b: b}
 	ns := nsStack{b: append([]nsBinding(nil), scope...)}
 	var open []xml.Name
 	for {
-		tok, err := d.RawToken()
+		err := sc.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return fmt.Errorf("soap: body is not well-formed XML: %w", err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch sc.kind {
+		case tokStart:
 			if len(open) >= DefaultMaxDepth-4 {
 				return fmt.Errorf("soap: body: %w", ErrTooDeep)
 			}
-			open = append(open, t.Name)
-			ns.push(t.Attr)
-			if _, err := ns.resolve(t.Name); err != nil {
+			open = append(open, sc.name)
+			ns.push(sc.attrs)
+			if _, err := ns.resolve(sc.name); err != nil {
 				return fmt.Errorf("soap: body: %w", err)
 			}
-			for _, a := range t.Attr {
+			for _, a := range sc.attrs {
 				if _, ok := ns.resolveAttr(a.Name); !ok {
 					return fmt.Errorf("soap: body: undeclared prefix %q on attribute %s", a.Name.Space, a.Name.Local)
 				}
 			}
-		case xml.EndElement:
-			if len(open) == 0 || open[len(open)-1] != t.Name {
-				return fmt.Errorf("soap: body: unexpected </%s>", qname(t.Name))
+		case tokEnd:
+			if len(open) == 0 || open[len(open)-1] != sc.name {
+				return fmt.Errorf("soap: body: unexpected </%s>", qname(sc.name))
 			}
 			open = open[:len(open)-1]
 			ns.pop()
-		case xml.Directive:
+		case tokDirective:
 			return fmt.Errorf("soap: body: %w", ErrDTD)
-		case xml.ProcInst:
-			if t.Target == "xml" {
+		case tokPI:
+			if sc.target == "xml" {
 				return fmt.Errorf("soap: body: XML declaration inside the body")
 			}
 		}

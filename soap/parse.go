@@ -284,9 +284,7 @@ func invalidSoap(format string, args ...any) error {
 // records the envelope's offsets and the X-Road header fields.
 func (m *Message) scan(lim Limits) error {
 	view := m.view
-	d := xml.NewDecoder(bytes.NewReader(view))
-	d.Strict = true
-	d.CharsetReader = passthroughCharset
+	sc := xmlScanner{b: view}
 
 	m.spans = spans{header: span{-1, -1}, headerInner: span{-1, -1}, body: span{-1, -1}, bodyInner: span{-1, -1}, wrapper: span{-1, -1}}
 	m.hdr = &Header{}
@@ -304,17 +302,17 @@ func (m *Message) scan(lim Limits) error {
 		acc      fieldAcc // reused for every header field
 	)
 	for {
-		start := int(d.InputOffset())
-		tok, err := d.RawToken()
+		err := sc.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return &ValidationError{Code: CodeInvalidSoap, Detail: "malformed XML: " + strings.TrimPrefix(err.Error(), "XML syntax error on ")}
+			return &ValidationError{Code: CodeInvalidSoap, Detail: "malformed XML: " + err.Error()}
 		}
-		end := int(d.InputOffset())
-		switch t := tok.(type) {
-		case xml.StartElement:
+		start, end := sc.start, sc.end
+		switch sc.kind {
+		case tokStart:
+			t := xml.StartElement{Name: sc.name, Attr: sc.attrs}
 			if rootDone {
 				return invalidSoap("content after the document element")
 			}
@@ -398,7 +396,8 @@ func (m *Message) scan(lim Limits) error {
 					fld.deep = true
 				}
 			}
-		case xml.EndElement:
+		case tokEnd:
+			t := xml.EndElement{Name: sc.name}
 			if len(open) == 0 {
 				return invalidSoap("unexpected end tag </%s>", t.Name.Local)
 			}
@@ -438,7 +437,8 @@ func (m *Message) scan(lim Limits) error {
 			}
 			ns.pop()
 			depth--
-		case xml.CharData:
+		case tokText:
+			t := sc.text
 			if depth == 0 {
 				if len(bytes.TrimSpace(t)) != 0 {
 					return invalidSoap("text outside the document element")
@@ -456,10 +456,10 @@ func (m *Message) scan(lim Limits) error {
 			if fault != nil && m.bodyKid == 1 && depth == 4 {
 				fault.text = append(fault.text, t...)
 			}
-		case xml.Directive:
-			return &ValidationError{Code: CodeInvalidSoap, Detail: "the message contains a DTD or declaration (<!" + truncate(string(t), 20) + "…>)", Err: ErrDTD}
-		case xml.ProcInst:
-			if depth > 0 && t.Target == "xml" {
+		case tokDirective:
+			return &ValidationError{Code: CodeInvalidSoap, Detail: "the message contains a DTD or declaration (<!" + truncate(string(sc.text), 20) + "…>)", Err: ErrDTD}
+		case tokPI:
+			if sc.target == "xml" && (depth > 0 || start > 0) {
 				return invalidSoap("XML declaration inside the document")
 			}
 		}

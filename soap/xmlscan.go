@@ -1,0 +1,533 @@
+package soap
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"unicode"
+	"unicode/utf8"
+)
+
+// xmlScanner is a small, allocation-lean XML 1.0 tokenizer over a byte
+// slice, used for the message scan: it reports each token's offsets, never
+// expands anything but the five predefined entities and character
+// references, and rejects what encoding/xml's strict mode rejects, and
+// more (missing whitespace between attributes, duplicate attributes,
+// names with two colons, "]]>" in text). It does not resolve namespaces
+// or match end tags; the caller does (as with encoding/xml's RawToken).
+// Every token it accepts, encoding/xml's RawToken reads the same way
+// (FuzzXMLScanner checks this).
+type xmlScanner struct {
+	b   []byte
+	pos int
+
+	kind       tokKind
+	start, end int        // the token's byte range
+	name       xml.Name   // elements: Space is the prefix
+	attrs      []xml.Attr // start elements; reused between tokens
+	text       []byte     // character data (decoded), comment, directive or PI body; valid until next
+	buf        []byte     // decoding buffer for text
+	selfClose  bool       // start element written <a/>; next() then reports its end
+	pendingEnd bool
+	target     string // PI target
+}
+
+type tokKind uint8
+
+const (
+	tokStart tokKind = iota + 1
+	tokEnd
+	tokText
+	tokComment
+	tokPI
+	tokDirective
+)
+
+var errXMLEOF = io.EOF
+
+func (s *xmlScanner) errf(format string, args ...any) error {
+	line := 1 + bytes.Count(s.b[:min(s.pos, len(s.b))], []byte{'\n'})
+	return fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
+}
+
+// next reads the next token; io.EOF at the end of input.
+func (s *xmlScanner) next() error {
+	if s.pendingEnd {
+		s.pendingEnd = false
+		s.kind = tokEnd
+		s.start = s.pos
+		s.end = s.pos
+		return nil
+	}
+	s.start = s.pos
+	if s.pos >= len(s.b) {
+		return errXMLEOF
+	}
+	if s.b[s.pos] != '<' {
+		return s.charData()
+	}
+	if s.pos+1 >= len(s.b) {
+		return s.errf("unexpected EOF")
+	}
+	switch s.b[s.pos+1] {
+	case '/':
+		return s.endTag()
+	case '?':
+		return s.procInst()
+	case '!':
+		return s.bang()
+	}
+	return s.startTag()
+}
+
+func (s *xmlScanner) charData() error {
+	i := s.pos
+	b := s.b
+	plain := true
+	for i < len(b) && b[i] != '<' {
+		c := b[i]
+		switch {
+		case c == '&' || c == '\r' || c == ']':
+			plain = false
+			i++
+		case c >= 0x20 && c < 0x80 || c == '\n' || c == '\t':
+			i++
+		case c < 0x80:
+			return s.errf("illegal character code %U", rune(c))
+		default:
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				return s.errf("invalid UTF-8")
+			}
+			if !xmlChar(r) {
+				return s.errf("illegal character code %U", r)
+			}
+			i += n
+		}
+	}
+	raw := b[s.pos:i]
+	s.pos, s.end, s.kind = i, i, tokText
+	if plain {
+		s.text = raw
+		return nil
+	}
+	if bytes.Contains(raw, []byte("]]>")) {
+		return s.errf("unescaped ]]> not in CDATA section")
+	}
+	t, err := s.decode(raw, s.buf[:0])
+	if err != nil {
+		return err
+	}
+	s.buf, s.text = t, t
+	return nil
+}
+
+// decode expands references and normalises line ends into dst.
+func (s *xmlScanner) decode(raw, dst []byte) ([]byte, error) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch c {
+		case '\r':
+			dst = append(dst, '\n')
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
+			}
+		case '&':
+			j := bytes.IndexByte(raw[i:], ';')
+			if j < 0 {
+				return nil, s.errf("invalid character entity (no semicolon)")
+			}
+			ref := raw[i+1 : i+j]
+			i += j
+			switch string(ref) {
+			case "lt":
+				dst = append(dst, '<')
+			case "gt":
+				dst = append(dst, '>')
+			case "amp":
+				dst = append(dst, '&')
+			case "apos":
+				dst = append(dst, '\'')
+			case "quot":
+				dst = append(dst, '"')
+			default:
+				r, ok := charRef(ref)
+				if !ok {
+					return nil, s.errf("invalid character entity &%s;", ref)
+				}
+				dst = utf8.AppendRune(dst, r)
+			}
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, nil
+}
+
+func charRef(ref []byte) (rune, bool) {
+	if len(ref) < 2 || ref[0] != '#' {
+		return 0, false
+	}
+	base, digits := 10, ref[1:]
+	if digits[0] == 'x' {
+		base, digits = 16, digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 8 {
+		return 0, false
+	}
+	var n rune
+	for _, c := range digits {
+		var d rune
+		switch {
+		case c >= '0' && c <= '9':
+			d = rune(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = rune(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = rune(c-'A') + 10
+		default:
+			return 0, false
+		}
+		n = n*rune(base) + d
+	}
+	return n, xmlChar(n)
+}
+
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
+// readName reads an XML name at s.pos and splits it at its colon.
+func (s *xmlScanner) readName() (xml.Name, error) {
+	b := s.b
+	i := s.pos
+	colon := -1
+	for i < len(b) {
+		c := b[i]
+		if c < 0x80 {
+			switch {
+			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
+			case (c >= '0' && c <= '9' || c == '-' || c == '.') && i > s.pos:
+			case c == ':' && i > s.pos:
+				if colon >= 0 {
+					return xml.Name{}, s.errf("name with two colons")
+				}
+				colon = i
+			default:
+				goto done
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return xml.Name{}, s.errf("invalid UTF-8")
+		}
+		if !(unicode.IsLetter(r) || i > s.pos && (unicode.IsDigit(r) || r == 0xB7 || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r))) {
+			break
+		}
+		i += n
+	}
+done:
+	if i == s.pos {
+		return xml.Name{}, s.errf("expected a name")
+	}
+	var n xml.Name
+	if colon < 0 {
+		n.Local = intern(b[s.pos:i])
+	} else {
+		if colon == i-1 {
+			return xml.Name{}, s.errf("name ends with a colon")
+		}
+		n.Space, n.Local = intern(b[s.pos:colon]), intern(b[colon+1:i])
+	}
+	s.pos = i
+	return n, nil
+}
+
+func (s *xmlScanner) space() bool {
+	start := s.pos
+	for s.pos < len(s.b) {
+		switch s.b[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+			continue
+		}
+		break
+	}
+	return s.pos > start
+}
+
+func (s *xmlScanner) startTag() error {
+	s.pos++ // '<'
+	name, err := s.readName()
+	if err != nil {
+		return err
+	}
+	s.name = name
+	s.attrs = s.attrs[:0]
+	for {
+		sp := s.space()
+		if s.pos >= len(s.b) {
+			return s.errf("unexpected EOF in start tag")
+		}
+		switch s.b[s.pos] {
+		case '>':
+			s.pos++
+			s.kind, s.end, s.selfClose = tokStart, s.pos, false
+			return nil
+		case '/':
+			if s.pos+1 >= len(s.b) || s.b[s.pos+1] != '>' {
+				return s.errf("expected /> in element")
+			}
+			s.pos += 2
+			s.kind, s.end, s.selfClose, s.pendingEnd = tokStart, s.pos, true, true
+			return nil
+		}
+		if !sp {
+			return s.errf("expected whitespace before an attribute")
+		}
+		an, err := s.readName()
+		if err != nil {
+			return err
+		}
+		s.space()
+		if s.pos >= len(s.b) || s.b[s.pos] != '=' {
+			return s.errf("attribute name without = in element")
+		}
+		s.pos++
+		s.space()
+		if s.pos >= len(s.b) || (s.b[s.pos] != '"' && s.b[s.pos] != '\'') {
+			return s.errf("unquoted or missing attribute value in element")
+		}
+		q := s.b[s.pos]
+		j := bytes.IndexByte(s.b[s.pos+1:], q)
+		if j < 0 {
+			return s.errf("unexpected EOF in attribute value")
+		}
+		raw := s.b[s.pos+1 : s.pos+1+j]
+		s.pos += j + 2
+		v, err := s.attrValue(raw)
+		if err != nil {
+			return err
+		}
+		for _, a := range s.attrs {
+			if a.Name == an {
+				return s.errf("attribute %s repeated", an.Local)
+			}
+		}
+		s.attrs = append(s.attrs, xml.Attr{Name: an, Value: v})
+	}
+}
+
+func (s *xmlScanner) attrValue(raw []byte) (string, error) {
+	plain := true
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '<':
+			return "", s.errf("unescaped < inside attribute value")
+		case c == '&' || c == '\r':
+			plain = false
+			i++
+		case c >= 0x20 && c < 0x80 || c == '\n' || c == '\t':
+			i++
+		case c < 0x80:
+			return "", s.errf("illegal character code %U", rune(c))
+		default:
+			r, n := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && n == 1 {
+				return "", s.errf("invalid UTF-8")
+			}
+			if !xmlChar(r) {
+				return "", s.errf("illegal character code %U", r)
+			}
+			i += n
+		}
+	}
+	if plain {
+		return intern(raw), nil
+	}
+	t, err := s.decode(raw, s.buf[:0])
+	if err != nil {
+		return "", err
+	}
+	s.buf = t
+	return string(t), nil
+}
+
+func (s *xmlScanner) endTag() error {
+	s.pos += 2
+	name, err := s.readName()
+	if err != nil {
+		return err
+	}
+	s.space()
+	if s.pos >= len(s.b) || s.b[s.pos] != '>' {
+		return s.errf("invalid characters between </%s and >", name.Local)
+	}
+	s.pos++
+	s.name, s.kind, s.end = name, tokEnd, s.pos
+	return nil
+}
+
+func (s *xmlScanner) procInst() error {
+	s.pos += 2
+	name, err := s.readName()
+	if err != nil {
+		return err
+	}
+	if name.Space != "" {
+		return s.errf("processing instruction target with a colon")
+	}
+	j := bytes.Index(s.b[s.pos:], []byte("?>"))
+	if j < 0 {
+		return s.errf("unexpected EOF in processing instruction")
+	}
+	body := s.b[s.pos : s.pos+j]
+	if len(body) > 0 && body[0] != ' ' && body[0] != '\t' && body[0] != '\n' && body[0] != '\r' {
+		return s.errf("expected whitespace after processing instruction target")
+	}
+	if err := s.checkChars(body); err != nil {
+		return err
+	}
+	if name.Local == "xml" {
+		if v := declParam(body, "version"); v != "" && v != "1.0" {
+			return s.errf("unsupported XML version %q", v)
+		}
+	}
+	s.pos += j + 2
+	s.target, s.text, s.kind, s.end = name.Local, body, tokPI, s.pos
+	return nil
+}
+
+// declParam finds name='v' or name="v" in an XML declaration the way
+// encoding/xml does: the first occurrence of name= followed by a quote.
+func declParam(decl []byte, name string) string {
+	key := []byte(name + "=")
+	for i := 0; i < len(decl); {
+		k := bytes.Index(decl[i:], key)
+		if k < 0 || i+k+len(key) >= len(decl) {
+			return ""
+		}
+		i += k + len(key)
+		if q := decl[i]; q == '\'' || q == '"' {
+			j := bytes.IndexByte(decl[i+1:], q)
+			if j < 0 {
+				return ""
+			}
+			return string(decl[i+1 : i+1+j])
+		}
+		i++
+	}
+	return ""
+}
+
+func (s *xmlScanner) bang() error {
+	rest := s.b[s.pos:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("<!--")):
+		j := bytes.Index(rest[4:], []byte("--"))
+		if j < 0 {
+			return s.errf("unexpected EOF in comment")
+		}
+		if 4+j+2 >= len(rest) || rest[4+j+2] != '>' {
+			return s.errf(`invalid sequence "--" not allowed in comments`)
+		}
+		body := rest[4 : 4+j]
+		if err := s.checkChars(body); err != nil {
+			return err
+		}
+		s.pos += 4 + j + 3
+		s.text, s.kind, s.end = body, tokComment, s.pos
+		return nil
+	case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		j := bytes.Index(rest[9:], []byte("]]>"))
+		if j < 0 {
+			return s.errf("unexpected EOF in CDATA section")
+		}
+		body := rest[9 : 9+j]
+		if err := s.checkChars(body); err != nil {
+			return err
+		}
+		s.pos += 9 + j + 3
+		s.end, s.kind = s.pos, tokText
+		if bytes.IndexByte(body, '\r') < 0 {
+			s.text = body
+			return nil
+		}
+		s.buf = s.buf[:0]
+		for i := 0; i < len(body); i++ {
+			if body[i] == '\r' {
+				s.buf = append(s.buf, '\n')
+				if i+1 < len(body) && body[i+1] == '\n' {
+					i++
+				}
+				continue
+			}
+			s.buf = append(s.buf, body[i])
+		}
+		s.text = s.buf
+		return nil
+	}
+	// <!DOCTYPE …> and other declarations: report them (up to the first
+	// '>', which is enough to say what they are); the caller rejects them
+	// and reads no further.
+	end := bytes.IndexByte(rest, '>')
+	if end < 0 {
+		return s.errf("unexpected EOF in declaration")
+	}
+	s.text, s.kind = rest[2:end+1], tokDirective
+	s.pos += end + 1
+	s.end = s.pos
+	return nil
+}
+
+func (s *xmlScanner) checkChars(b []byte) error {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c >= 0x20 && c < 0x80 || c == '\n' || c == '\t' || c == '\r' {
+			i++
+			continue
+		}
+		if c < 0x80 {
+			return s.errf("illegal character code %U", rune(c))
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return s.errf("invalid UTF-8")
+		}
+		if !xmlChar(r) {
+			return s.errf("illegal character code %U", r)
+		}
+		i += n
+	}
+	return nil
+}
+
+// interned holds the names and values X-Road messages repeat, so reading
+// them does not allocate.
+var interned = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{
+		"SOAP-ENV", "soap", "soapenv", "env", "s", "S", "xroad", "xrd", "id", "iden", "repr", "ns1", "ns2", "tns", "xmlns", "xml",
+		"Envelope", "Header", "Body", "Fault", "faultcode", "faultstring", "faultactor", "detail",
+		"client", "service", "centralService", "securityServer", "userId", "issue", "protocolVersion", "requestHash",
+		"representedParty", "partyClass", "partyCode", "securityToken", "algorithmId", "tokenType", "objectType",
+		"xRoadInstance", "memberClass", "memberCode", "subsystemCode", "serviceCode", "serviceVersion", "serverCode", "groupCode",
+		"MEMBER", "SUBSYSTEM", "SERVICE", "SERVER", "GLOBALGROUP", "LOCALGROUP", "CENTRALSERVICE", "4.0",
+		NSEnvelope, NSXRoad, NSIdentifiers, NSRepresent, NSXOP, nsSecurityToken, SHA512, SHA256, SHA384,
+		"Include", "href", "xop", "request", "response",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
+func intern(b []byte) string {
+	if s, ok := interned[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
