@@ -46,6 +46,9 @@ func (m *Mapping) Body(in Input) ([]byte, error) {
 	if m.request == nil {
 		return nil, fmt.Errorf("mapping: %s: not a SOAP mapping", m.Check.Name)
 	}
+	if m.compiled != nil {
+		return render(m.compiled, &in), nil
+	}
 	var b bytes.Buffer
 	if err := m.request.Execute(&b, escaped(in, m.vars, xmlEscape)); err != nil {
 		return nil, fmt.Errorf("mapping: %s: request template: %w", m.Check.Name, err)
@@ -288,14 +291,21 @@ func find(at *node, path []string) []*node {
 	return cur
 }
 
+// parseXML reads an answer into nodes. It uses RawToken (no namespace
+// translation: only local names are looked at) and checks itself that end
+// tags match; nodes come from a small arena.
 func parseXML(b []byte) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
-	var stack []*node
-	var root *node
+	var (
+		stack []*node
+		names []xml.Name // raw (prefix, local) of the open elements
+		root  *node
+		arena []node
+	)
 	count := 0
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -308,7 +318,11 @@ func parseXML(b []byte) (*node, error) {
 			if count > maxNodes || len(stack) >= maxDepth {
 				return nil, errors.New("answer too large or too deep")
 			}
-			n := &node{name: t.Name.Local}
+			if len(arena) == cap(arena) {
+				arena = make([]node, 0, 16)
+			}
+			arena = append(arena, node{name: t.Name.Local})
+			n := &arena[len(arena)-1]
 			if len(stack) == 0 {
 				if root != nil {
 					return nil, errors.New("more than one root")
@@ -319,8 +333,12 @@ func parseXML(b []byte) (*node, error) {
 				p.kids = append(p.kids, n)
 			}
 			stack = append(stack, n)
+			names = append(names, t.Name)
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
+			if len(names) == 0 || names[len(names)-1] != t.Name {
+				return nil, fmt.Errorf("unexpected end element </%s>", t.Name.Local)
+			}
+			stack, names = stack[:len(stack)-1], names[:len(names)-1]
 		case xml.CharData:
 			if len(stack) > 0 {
 				stack[len(stack)-1].text += string(t)
@@ -328,6 +346,9 @@ func parseXML(b []byte) (*node, error) {
 		case xml.Directive:
 			return nil, errors.New("directives are not allowed")
 		}
+	}
+	if len(stack) > 0 {
+		return nil, io.ErrUnexpectedEOF
 	}
 	if root == nil {
 		return nil, errors.New("no element")

@@ -286,6 +286,7 @@ func (v *validator) build(f *file) *Mapping {
 			v.addf("request", "request is required: the body wrapper's content (the wrapper <%s> is added from the service code)", m.Service.ServiceCode)
 		}
 		m.request = v.template("request", f.Request, sample, true)
+		m.compiled = compileSimple(m.request, m.vars)
 		if f.Style == Legacy && m.request != nil {
 			if root := fragmentRoot(m.request, sample); root != "request" {
 				v.addf("request", "legacy style wraps the input in <request>…</request>; the template's top element is <%s>", root)

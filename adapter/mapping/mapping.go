@@ -85,6 +85,7 @@ type Mapping struct {
 
 	vars      map[string]string
 	request   *template.Template // SOAP: inner XML of the wrapper
+	compiled  []tmplPart         // request, when simple enough (see compileSimple)
 	path      *template.Template // REST: path suffix
 	status    []statusRule
 	notFound  []int
