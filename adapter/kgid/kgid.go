@@ -18,7 +18,6 @@ package kgid
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -111,24 +110,35 @@ func Mask(s string) string {
 	return strings.Repeat("*", len(s)-4) + s[len(s)-4:]
 }
 
-// run14 finds 14-digit runs not embedded in longer digit runs (so
-// timestamps in nanoseconds and other long numbers are left alone).
-var run14 = regexp.MustCompile(`\d{14,}`)
-
 // MaskText masks every PIN/INN-shaped number (exactly 14 consecutive
 // digits, optionally after a country prefix such as "KG") inside free text,
-// for log messages and field values.
+// for log messages and field values. Longer digit runs (timestamps in
+// nanoseconds and other long numbers) are left alone.
 func MaskText(s string) string {
 	if !hasRun(s) {
 		return s
 	}
-	return run14.ReplaceAllStringFunc(s, func(m string) string {
-		if len(m) != Len {
-			return m
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		if !isDigit(b[i]) {
+			i++
+			continue
 		}
-		return Mask(m)
-	})
+		j := i
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		if j-i == Len {
+			for k := i; k < j-4; k++ {
+				b[k] = '*'
+			}
+		}
+		i = j
+	}
+	return string(b)
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // hasRun is a fast pre-check so the common case allocates nothing.
 func hasRun(s string) bool {
