@@ -176,7 +176,8 @@ type Log struct {
 
 	metrics *metrics
 
-	sealMu   sync.Mutex // one seal or rotation at a time
+	sealMu   sync.Mutex // one Seal at a time
+	rotateMu sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
 	state    *state
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -228,9 +229,9 @@ func Open(opts Options) (*Log, error) {
 	// A short-lived process (the CLI's access log) may never live through
 	// a rotation interval: rotate now if one is overdue.
 	if l.sealedBytes > 0 && opts.Now().Sub(l.lastRotate) >= opts.RotateInterval {
-		l.sealMu.Lock()
+		l.rotateMu.Lock()
 		err := l.rotateLocked()
-		l.sealMu.Unlock()
+		l.rotateMu.Unlock()
 		if err != nil {
 			s.Close()
 			return nil, err

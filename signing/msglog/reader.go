@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog/atrest"
 )
@@ -19,13 +20,18 @@ type Archive struct {
 	Group string // directory name relative to the archive root ("" at the root)
 	Name  string // file name
 	Size  int64
+	// ModTime is the file's modification time (the rotation's commit
+	// order for archives written in the same second).
+	ModTime time.Time
 	// Tombstone is true for a retention tombstone standing in for a
 	// removed archive.
 	Tombstone bool
 }
 
 // ListArchives returns the archives (and tombstones) under root and its
-// group directories, sorted by group, then by name (which is time order).
+// group directories, sorted by group, then by the record times in their
+// names (mlog-<first>-<last>-…), then by modification time, which orders
+// archives rotated within the same second as they were committed.
 func ListArchives(root string) ([]Archive, error) {
 	var out []Archive
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
@@ -54,19 +60,36 @@ func ListArchives(root string) ([]Archive, error) {
 		if g == "." {
 			g = ""
 		}
-		out = append(out, Archive{Path: path, Group: g, Name: name, Size: info.Size(), Tombstone: tomb})
+		out = append(out, Archive{Path: path, Group: g, Name: name, Size: info.Size(), ModTime: info.ModTime(), Tombstone: tomb})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("msglog: list archives: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Group != out[j].Group {
-			return out[i].Group < out[j].Group
+		a, b := out[i], out[j]
+		if a.Group != b.Group {
+			return a.Group < b.Group
 		}
-		return out[i].Name < out[j].Name
+		if ta, tb := timesOf(a.Name), timesOf(b.Name); ta != tb {
+			return ta < tb
+		}
+		if !a.ModTime.Equal(b.ModTime) {
+			return a.ModTime.Before(b.ModTime)
+		}
+		return a.Name < b.Name
 	})
 	return out, nil
+}
+
+// timesOf returns the "<first>-<last>" part of an archive name, which
+// sorts in time order.
+func timesOf(name string) string {
+	f := strings.SplitN(name, "-", 4)
+	if len(f) < 4 {
+		return name
+	}
+	return f[1] + "-" + f[2]
 }
 
 // OpenArchive reads an archive (decrypting it with key when it is

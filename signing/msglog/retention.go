@@ -54,6 +54,8 @@ func archiveLastTime(name string) (time.Time, bool) {
 // signed tombstone (see package tombstone) and a retention record is
 // appended to the log. It returns the removed archives' paths.
 func (l *Log) ApplyRetention(ctx context.Context, r Retention) ([]string, error) {
+	l.rotateMu.Lock()
+	defer l.rotateMu.Unlock()
 	archives, err := ListArchives(l.opts.ArchiveDir)
 	if err != nil {
 		return nil, err

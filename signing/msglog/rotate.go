@@ -13,16 +13,16 @@ import (
 	"go.uber.org/zap"
 )
 
-// Rotate seals what is pending and moves every sealed record from the
-// journal into archives, one per group, each linking to the group's
+// Rotate seals what is pending and moves every record sealed by then from
+// the journal into archives, one per group, each linking to the group's
 // previous archive. It is called by the background loop when RotateSize or
 // RotateInterval is reached; callers may call it directly (tests, shutdown).
 func (l *Log) Rotate(ctx context.Context) error {
 	if err := l.Seal(ctx); err != nil {
 		return err
 	}
-	l.sealMu.Lock()
-	defer l.sealMu.Unlock()
+	l.rotateMu.Lock()
+	defer l.rotateMu.Unlock()
 	return l.rotateLocked()
 }
 
@@ -63,6 +63,7 @@ func (l *Log) rotateLocked() error {
 	}
 	var queue []pendingRecord
 	var lastSeq uint64
+	var archivedBytes int64
 	count := 0
 	err := l.store.Scan(st.ScanFrom, func(seq uint64, payload []byte) error {
 		lastSeq = seq
@@ -76,7 +77,7 @@ func (l *Log) rotateLocked() error {
 			for i, p := range parts {
 				cp[i] = append([]byte(nil), p...)
 			}
-			queue = append(queue, pendingRecord{seq: seq, parts: cp})
+			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: cp})
 			return nil
 		case kindSeal:
 		default:
@@ -120,6 +121,7 @@ func (l *Log) rotateLocked() error {
 				return err
 			}
 			count++
+			archivedBytes += int64(rec.size)
 		}
 		queue = queue[bs.Count:]
 		return nil
@@ -166,7 +168,7 @@ func (l *Log) rotateLocked() error {
 		l.opts.Logger.Warn("msglog: could not release archived journal segments", zap.Error(err))
 	}
 	l.mu.Lock()
-	l.sealedBytes = 0
+	l.sealedBytes = max(0, l.sealedBytes-archivedBytes)
 	l.lastRotate = l.opts.Now()
 	l.mu.Unlock()
 	for _, r := range next.Renames {
