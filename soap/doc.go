@@ -16,7 +16,10 @@
 //
 // Hostile input: DTDs (and so entity expansion, XXE, billion laughs) are
 // rejected, and Limits bounds size, nesting depth and the memory attachments
-// may use before they spill to temporary files.
+// may use before they spill to temporary files. The envelope is read by a
+// small tokenizer of its own (xmlscan.go) that expands only the predefined
+// entities and character references; it is fuzzed against encoding/xml so
+// that it never accepts a token encoding/xml would read differently.
 //
 // Non-goals: signatures and the security server's own checks (access rights,
 // member registration), SOAP 1.2, and mapping bodies to Go types.
