@@ -26,7 +26,8 @@ type Limits struct {
 	MaxBytes           int64  // SOAP part (the envelope); default 10 MiB
 	MaxDepth           int    // XML element nesting; default 128
 	MaxMemory          int64  // attachment bytes held in memory before spilling to temp files; default 1 MiB
-	MaxAttachmentBytes int64  // all attachments together; default 1 GiB
+	MaxAttachmentBytes int64  // all attachments together, part headers included; default 1 GiB
+	MaxParts           int    // MIME parts after the SOAP part; default 256
 	TempDir            string // where attachments spill; default os.TempDir()
 }
 
@@ -36,6 +37,7 @@ const (
 	DefaultMaxDepth           = 128
 	DefaultMaxMemory          = 1 << 20
 	DefaultMaxAttachmentBytes = 1 << 30
+	DefaultMaxParts           = 256
 )
 
 func (l Limits) withDefaults() Limits {
@@ -50,6 +52,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAttachmentBytes <= 0 {
 		l.MaxAttachmentBytes = DefaultMaxAttachmentBytes
+	}
+	if l.MaxParts <= 0 {
+		l.MaxParts = DefaultMaxParts
 	}
 	return l
 }

@@ -398,9 +398,15 @@ func parseMultipart(r io.Reader, contentType string, params map[string]string, l
 			// delimiter, tolerated as X-Road does once the SOAP part is in.
 			break
 		}
+		if len(m.attachments) >= lim.MaxParts {
+			return nil, &ValidationError{Code: CodeInvalidMessage, Detail: fmt.Sprintf("more than %d attachments", lim.MaxParts), Err: ErrTooLarge}
+		}
 		rawHdr, h, err := mr.partHeader()
 		if err != nil {
 			return nil, wrapRead(err)
+		}
+		if total -= int64(len(rawHdr) + len(sep)); total < 0 {
+			return nil, &ValidationError{Code: CodeInvalidMessage, Detail: "attachments exceed the size limit", Err: ErrTooLarge}
 		}
 		a := &Attachment{Header: h, rawHeader: rawHdr, ContentType: h.Get("Content-Type"),
 			ContentID: strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(h.Get("Content-ID")), "<"), ">")}

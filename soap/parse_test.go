@@ -203,6 +203,13 @@ func TestMultipartEdges(t *testing.T) {
 		_, err := soap.ParseBytes(tc.in, ct, soap.Limits{})
 		wantCode(t, name, err, tc.code, nil)
 	}
+	// Too many parts.
+	many := multipartMsg("\n", soapPart, "a", "b", "c", "d")
+	_, err := soap.ParseBytes(many, ct, soap.Limits{MaxParts: 3})
+	wantCode(t, "too many parts", err, soap.CodeInvalidMessage, soap.ErrTooLarge)
+	if _, err := soap.ParseBytes(many, ct, soap.Limits{MaxParts: 4}); err != nil {
+		t.Errorf("4 parts with MaxParts 4: %v", err)
+	}
 	// A missing closing delimiter after the last part is tolerated.
 	in := []byte("--" + boundary + "\nContent-Type: text/xml\n\n" + string(soapPart) + "\n--" + boundary)
 	m, err := soap.ParseBytes(in, ct, soap.Limits{})
