@@ -470,8 +470,8 @@ func (m *Message) scan(lim Limits) error {
 	if !rootDone {
 		return &ValidationError{Code: CodeInvalidSoap, Detail: "no document element", Err: ErrNotSOAP}
 	}
-	if fault != nil {
-		m.fault = fault.build(view)
+	if fault != nil && m.bodyKid == 1 {
+		m.fault = fault.build(view) // a Fault beside other body elements is no fault but an InvalidBody
 	}
 	return nil
 }

@@ -122,6 +122,7 @@ func TestHeaderRules(t *testing.T) {
 		"missing client":            {`<x:client id:objectType="MEMBER"><id:xRoadInstance>KG</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>1</id:memberCode></x:client>`, ``, soap.CodeMissingHeaderField},
 		"version 3.1":               {`4.0</x:protocolVersion>`, `3.1</x:protocolVersion>`, soap.CodeInvalidProtocolVersion},
 		"two body children":         {`<getX></getX>`, `<getX/><getX/>`, soap.CodeInvalidBody},
+		"fault and more":            {`<getX></getX>`, `<s:Fault><faultcode>x</faultcode></s:Fault><getX/>`, soap.CodeInvalidBody},
 		"empty body":                {`<getX></getX>`, ``, soap.CodeInvalidBody},
 		"wrong wrapper":             {`<getX></getX>`, `<getY/>`, soap.CodeInconsistentHeaders},
 	} {
