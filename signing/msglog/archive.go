@@ -24,11 +24,11 @@ type archiveWriter struct {
 	first, last      time.Time
 }
 
-func newArchiveWriter(dir string, scanFrom uint64, prev *groupState, key []byte, now time.Time) (*archiveWriter, error) {
+func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState, key []byte, now time.Time) (*archiveWriter, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("msglog: %w", err)
 	}
-	part := filepath.Join(dir, fmt.Sprintf(".rotating-%d.part", scanFrom))
+	part := filepath.Join(dir, fmt.Sprintf("%s%d.part", partPrefix, scanFrom))
 	f, err := os.OpenFile(part, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("msglog: %w", err)

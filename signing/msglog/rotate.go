@@ -107,7 +107,7 @@ func (l *Log) rotateLocked() error {
 				if gs == nil {
 					gs = &groupState{}
 				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
+				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), partPrefix(l.opts.Dir), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,7 @@
 package msglog
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,17 @@ type rename struct {
 
 const stateFile = "state.json"
 
+// partPrefix names the in-progress archive files of the log whose journal
+// directory is dir: ".rotating-<8 hex of its path>-".
+func partPrefix(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	h := sha256.Sum256([]byte(abs))
+	return fmt.Sprintf(".rotating-%x-", h[:4])
+}
+
 // loadState reads state.json and finishes or discards an interrupted
 // rotation: committed .part files are renamed, others removed.
 func loadState(dir, archiveDir string) (*state, error) {
@@ -76,8 +88,11 @@ func loadState(dir, archiveDir string) (*state, error) {
 			}
 		}
 	}
-	// Anything else ending in .part is an uncommitted rotation: its records
-	// are still in the journal and will be archived again.
+	// Any other .part file of this log is an uncommitted rotation: its
+	// records are still in the journal and will be archived again. Parts
+	// of other logs sharing the tree (the access log under archiveDir/access)
+	// carry another prefix and are left alone.
+	prefix := partPrefix(dir)
 	err = filepath.WalkDir(archiveDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -85,7 +100,7 @@ func loadState(dir, archiveDir string) (*state, error) {
 			}
 			return err
 		}
-		if !d.IsDir() && strings.HasSuffix(path, ".part") && !committed[path] {
+		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && strings.HasSuffix(path, ".part") && !committed[path] {
 			return os.Remove(path)
 		}
 		return nil
