@@ -1,6 +1,7 @@
 package ssclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -88,7 +89,7 @@ func (c *Client) call(ctx context.Context, service string, timeout time.Duration
 		resp, err = c.http.Do(req)
 		if err == nil {
 			var body []byte
-			body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+			body, err = readBody(resp, maxResponse)
 			_ = resp.Body.Close()
 			if err == nil {
 				res = &result{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), header: resp.Header, body: body}
@@ -132,6 +133,19 @@ func (c *Client) call(ctx context.Context, service string, timeout time.Duration
 		}
 		return nil, attempts, err
 	}
+}
+
+// readBody reads at most limit+1 bytes of the answer, into a buffer sized
+// by Content-Length when the server gave one (io.ReadAll would start at
+// 512 bytes and regrow several times for a typical answer).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(resp.Body, limit+1)
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		b := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+		_, err := b.ReadFrom(r)
+		return b.Bytes(), err
+	}
+	return io.ReadAll(r)
 }
 
 // ctxError is the error for a call whose context ended: ErrTimeout for a
