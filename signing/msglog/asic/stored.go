@@ -31,6 +31,7 @@ func putStored(zw *zip.Writer, name string, data []byte, t time.Time) error {
 	if needsUTF8(name) {
 		fh.Flags |= 0x800
 	}
+	//lint:ignore SA1019 CreateRaw writes only the MS-DOS fields; it does not convert Modified.
 	fh.ModifiedDate, fh.ModifiedTime = msDosTime(t)
 	w, err := zw.CreateRaw(fh)
 	if err != nil {

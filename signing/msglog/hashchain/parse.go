@@ -160,8 +160,8 @@ func parseStep(step *etree.Element) ([]value, error) {
 }
 
 func parseRoot(data []byte, name string) (*etree.Element, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
+	doc, err := readXML(data)
+	if err != nil {
 		return nil, malformed("parsing %s: %v", name, err)
 	}
 	for _, t := range doc.Child {
