@@ -99,9 +99,15 @@ func errf(code, entry, format string, args ...any) *Error {
 }
 
 // Limits bound what readers accept. The zero value uses the defaults.
+// Sizes are checked against what entries declare before anything is
+// inflated (archive/zip then holds each entry to its declared size), so a
+// zip bomb is refused without the memory it asks for.
 type Limits struct {
 	MaxEntrySize int64 // largest uncompressed entry; default 256 MiB
 	MaxEntries   int   // most entries in one zip; default 1,000,000
+	// MaxTotalSize bounds the uncompressed bytes read from one container
+	// (all its entries together); default 512 MiB.
+	MaxTotalSize int64
 }
 
 func (l Limits) entrySize() int64 {
@@ -116,4 +122,11 @@ func (l Limits) entries() int {
 		return l.MaxEntries
 	}
 	return 1_000_000
+}
+
+func (l Limits) totalSize() int64 {
+	if l.MaxTotalSize > 0 {
+		return l.MaxTotalSize
+	}
+	return 512 << 20
 }

@@ -187,6 +187,15 @@ func Read(data []byte, lim Limits) (*Container, error) {
 		return nil, errf(CodeTooLarge, "", "%d entries", len(zr.File))
 	}
 	c := &Container{Attachments: map[string][]byte{}}
+	var total uint64
+	for _, f := range zr.File {
+		if known[f.Name] || strings.HasPrefix(f.Name, attachmentPrefix) {
+			total += min(f.UncompressedSize64, uint64(lim.entrySize())+1) // no overflow
+		}
+	}
+	if total > uint64(lim.totalSize()) {
+		return nil, errf(CodeTooLarge, "", "entries declare %d bytes, over the limit of %d", total, lim.totalSize())
+	}
 	var mimetype []byte
 	for _, f := range zr.File {
 		c.Names = append(c.Names, f.Name)
