@@ -15,6 +15,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // Recorder appends journal exchanges to a message log.
@@ -61,6 +62,7 @@ func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
 
 func message(m *journal.Message) msglog.Message {
 	out := msglog.Message{Method: m.Method, URL: m.URL, Status: m.Status, Body: m.Body, ContentType: m.Header.Get("Content-Type")}
+	out.XRoadHeader = xroadHeader(m.Body, out.ContentType)
 	names := make([]string, 0, len(m.Header))
 	for n := range m.Header {
 		names = append(names, n)
@@ -72,4 +74,23 @@ func message(m *journal.Message) msglog.Message {
 		}
 	}
 	return out
+}
+
+// xroadHeader returns the SOAP message's header fields, byte for byte, so
+// they stay in message.xml even in metadata-only mode; "" when the body is
+// not SOAP.
+func xroadHeader(body []byte, contentType string) string {
+	if len(body) == 0 || !strings.Contains(contentType, "xml") && !strings.Contains(contentType, "multipart") {
+		return ""
+	}
+	msg, err := soap.ParseBytes(body, contentType, soap.Limits{})
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, f := range msg.HeaderFields() {
+		b.Write(f.Raw)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
