@@ -179,6 +179,10 @@ var known = map[string]bool{
 // data that is not a zip), AsicInvalidMimeType, AsicMessageNotFound,
 // AsicSignatureNotFound, AsicHashChainResultNotFound, AsicHashChainNotFound.
 func Read(data []byte, lim Limits) (*Container, error) {
+	return read(data, lim, nil)
+}
+
+func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, errf(CodeMimeTypeNotFound, "", "not a zip file: %v", err)
@@ -203,7 +207,7 @@ func Read(data []byte, lim Limits) (*Container, error) {
 		if !known[f.Name] && !isAtt {
 			continue
 		}
-		b, err := readEntry(f, lim.entrySize())
+		b, err := cache.entry(data, f, lim.entrySize())
 		if err != nil {
 			return nil, err
 		}

@@ -102,6 +102,8 @@ type Verifier struct {
 	log   *zap.Logger
 	mu    sync.Mutex
 	cache map[[32]byte]cached
+	// entries inflates the entries a batch's containers share once.
+	entries *asic.Cache
 }
 
 type cached struct {
@@ -116,7 +118,7 @@ func New(opts Options) *Verifier {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}}
+	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}, entries: asic.NewCache(0)}
 }
 
 func (v *Verifier) lookup(k [32]byte) (cached, bool) {
@@ -149,7 +151,7 @@ func key(parts ...[]byte) [32]byte {
 // Container verifies one ASiC-E container given as zip bytes. The error,
 // if any, carries an X-Road code (see CodeOf).
 func (v *Verifier) Container(data []byte) (*ContainerInfo, error) {
-	c, err := asic.Read(data, v.opts.Limits)
+	c, err := v.entries.Read(data, v.opts.Limits)
 	if err != nil {
 		return nil, err
 	}
