@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
@@ -45,7 +46,7 @@ tunduk_msglog_collect_gaps_total and _invalid_total metrics; invalid archives
 are kept under TARGET/invalid/. With --once, scan once and exit 1 on a gap or
 an invalid archive.`,
 		Example: `  tunduk archive collect --once --source /var/lib/xroad --target /srv/tunduk/ss-archive`,
-		Args:    cobra.NoArgs,
+		Args:    search.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(opts)

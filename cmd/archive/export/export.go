@@ -40,7 +40,7 @@ func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Comman
 		Short: "Export the signed containers of matching records (the export is itself logged and signed)",
 		Example: `  tunduk archive export --role auditor --purpose court-order --issue tender-2026-0042 --out evidence.zip
   tunduk archive verify evidence-unzipped/*.asice`,
-		Args: cobra.NoArgs,
+		Args: search.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := search.CheckAccessFlags(opts.Role, opts.Purpose); err != nil {
 				return err

@@ -36,7 +36,7 @@ func NewCmdLs(f *cli.Factory, runF func(*LsOptions) error) *cobra.Command {
 		Use:     "ls --role ROLE --purpose PURPOSE",
 		Short:   "List message-log archives (the listing is itself logged and signed)",
 		Example: `  tunduk archive ls --role auditor --purpose audit`,
-		Args:    cobra.NoArgs,
+		Args:    search.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := search.CheckAccessFlags(opts.Role, opts.Purpose); err != nil {
 				return err

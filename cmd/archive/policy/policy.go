@@ -6,6 +6,7 @@ package policy
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
@@ -29,7 +30,7 @@ the archived fields, retention per group, the roles that may read the archives
 with their purposes and conditions, and how every read is recorded. It is
 generated from the messageLog section, so it always matches what runs.`,
 		Example: `  tunduk archive policy --config /etc/tunduk/tunduk.yaml > archiving-procedure.md`,
-		Args:    cobra.NoArgs,
+		Args:    search.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(opts)

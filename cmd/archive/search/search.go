@@ -112,7 +112,7 @@ func NewCmdSearch(f *cli.Factory, runF func(*SearchOptions) error) *cobra.Comman
 		Short: "Search the message-log archives (every search is itself logged and signed)",
 		Example: `  tunduk archive search --role auditor --purpose audit --inn 01234567890123 --from 2026-01-01
   tunduk archive search --role auditor --purpose court-order --issue tender-2026-0042 --output json`,
-		Args: cobra.NoArgs,
+		Args: NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := CheckAccessFlags(opts.Role, opts.Purpose); err != nil {
 				return err
@@ -199,4 +199,12 @@ func printHits(opts *SearchOptions, hits []hit) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, r.Time.UTC().Format(time.RFC3339), r.Type, mid, svc, uid, issue, outcome, h.Archive)
 	}
 	return tw.Flush()
+}
+
+// NoArgs rejects positional arguments as a usage error (exit 2).
+func NoArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return cli.UsageError("unexpected argument %q", args[0])
+	}
+	return nil
 }
