@@ -33,6 +33,13 @@ func Verify(result []byte, resolve Resolver, inputs map[string]*Digest) error {
 	if err != nil {
 		return err
 	}
+	return VerifyResult(res, resolve, inputs)
+}
+
+// VerifyResult is Verify for a result document already parsed with
+// ParseResult: the containers of a batch share one, so a verifier parses
+// it once.
+func VerifyResult(res *Result, resolve Resolver, inputs map[string]*Digest) error {
 	v := &verifier{resolve: resolve, inputs: inputs, chains: map[string]*chain{},
 		done: map[string][]byte{}, active: map[string]bool{}, used: map[string]bool{}}
 	step, err := v.step(res.URI, nil)

@@ -22,6 +22,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -110,6 +111,8 @@ type cached struct {
 	err  error
 	info *seal.TokenInfo
 	sig  *seal.Signature
+	refs *[]manifestRef
+	res  *hashchain.Result
 }
 
 // New returns a Verifier.
@@ -191,7 +194,10 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 	// Batch signature: the message must be covered by the signed hash chain.
 	if c.SigHashChainResult != nil && sig.Referenced(seal.URISigHashChainRes) {
 		info.Batch = true
-		err := hashchain.Verify(c.SigHashChainResult, c.Entry, map[string]*hashchain.Digest{seal.URIMessage: nil})
+		res, err := v.hashChainResult(c.SigHashChainResult)
+		if err == nil {
+			err = hashchain.VerifyResult(res, c.Entry, map[string]*hashchain.Digest{seal.URIMessage: nil})
+		}
 		if err != nil {
 			return nil, &seal.Error{Code: seal.CodeMalformedSignature + "." + CodeOf(err), Detail: "batch signature hash chain", Err: err}
 		}
@@ -273,7 +279,10 @@ func (v *Verifier) signature(c *asic.Container, sig *seal.Signature) error {
 func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.TokenInfo, error) {
 	var token, data []byte
 	if c.TSHashChainResult != nil {
-		err := hashchain.Verify(c.TSHashChainResult, c.Entry, map[string]*hashchain.Digest{seal.URISignatures: nil})
+		res, err := v.hashChainResult(c.TSHashChainResult)
+		if err == nil {
+			err = hashchain.VerifyResult(res, c.Entry, map[string]*hashchain.Digest{seal.URISignatures: nil})
+		}
 		if err != nil {
 			return nil, &seal.Error{Code: seal.CodeMalformedSignature, Detail: "failed to verify time-stamp hash chain", Err: err}
 		}
@@ -281,7 +290,7 @@ func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.Toke
 			return nil, &asic.Error{Code: asic.CodeTimestampNotFound, Detail: "batch time-stamp hash chain without META-INF/timestamp.tst"}
 		}
 		if c.ASiCManifest != nil {
-			if err := checkASiCManifest(c); err != nil {
+			if err := v.checkASiCManifest(c); err != nil {
 				return nil, err
 			}
 		}
@@ -312,36 +321,91 @@ func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.Toke
 	return info, err
 }
 
-// checkASiCManifest checks the digests ASiCManifest.xml states for the
-// time-stamped data objects.
-func checkASiCManifest(c *asic.Container) error {
+// hashChainResult parses a HashChainResult document, which a batch's
+// containers share, once.
+func (v *Verifier) hashChainResult(b []byte) (*hashchain.Result, error) {
+	k := key([]byte("hcres"), b)
+	if r, ok := v.lookup(k); ok && (r.res != nil || r.err != nil) {
+		return r.res, r.err
+	}
+	res, err := hashchain.ParseResult(b)
+	v.remember(k, cached{res: res, err: err})
+	return res, err
+}
+
+// manifestRef is one DataObjectReference of ASiCManifest.xml; err is a
+// structural problem reported when the checks reach it.
+type manifestRef struct {
+	uri    string
+	hash   crypto.Hash
+	want   []byte
+	b64err bool
+	err    error
+}
+
+// asicManifest parses ASiCManifest.xml; the batch's containers share it,
+// so the parse is cached by content.
+func (v *Verifier) asicManifest(b []byte) ([]manifestRef, error) {
+	k := key([]byte("asicm"), b)
+	if r, ok := v.lookup(k); ok && r.refs != nil {
+		return *r.refs, r.err
+	}
+	refs, err := parseASiCManifest(b)
+	v.remember(k, cached{refs: &refs, err: err})
+	return refs, err
+}
+
+func parseASiCManifest(b []byte) ([]manifestRef, error) {
 	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(c.ASiCManifest); err != nil {
-		return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is not XML", Err: err}
+	if err := doc.ReadFromBytes(b); err != nil {
+		return nil, &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is not XML", Err: err}
 	}
 	root := doc.Root()
 	if root == nil {
-		return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is empty"}
+		return nil, &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is empty"}
 	}
+	var refs []manifestRef
 	for _, ref := range root.FindElements("./DataObjectReference") {
-		uri := ref.SelectAttrValue("URI", "")
+		r := manifestRef{uri: ref.SelectAttrValue("URI", "")}
 		dm, dv := ref.FindElement("./DigestMethod"), ref.FindElement("./DigestValue")
 		if dm == nil || dv == nil {
-			return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest reference " + uri + " lacks a digest"}
+			r.err = &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest reference " + r.uri + " lacks a digest"}
+			refs = append(refs, r)
+			continue
 		}
 		h, err := hashchain.HashOf(dm.SelectAttrValue("Algorithm", ""))
 		if err != nil {
-			return &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest reference " + uri, Err: err}
+			r.err = &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest reference " + r.uri, Err: err}
+			refs = append(refs, r)
+			continue
 		}
-		data, ok := c.Entry("/" + strings.TrimPrefix(uri, "/"))
-		want, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(dv.Text()), ""))
-		if !ok || err != nil {
-			return &seal.Error{Code: seal.CodeInvalidReference, Detail: "ASiCManifest reference " + uri + " cannot be resolved"}
+		r.hash = h
+		r.want, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(dv.Text()), ""))
+		r.b64err = err != nil
+		refs = append(refs, r)
+	}
+	return refs, nil
+}
+
+// checkASiCManifest checks the digests ASiCManifest.xml states for the
+// time-stamped data objects.
+func (v *Verifier) checkASiCManifest(c *asic.Container) error {
+	refs, err := v.asicManifest(c.ASiCManifest)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if r.err != nil {
+			return r.err
 		}
-		hh := h.New()
+		data, ok := c.Entry("/" + strings.TrimPrefix(r.uri, "/"))
+		if !ok || r.b64err {
+			return &seal.Error{Code: seal.CodeInvalidReference, Detail: "ASiCManifest reference " + r.uri + " cannot be resolved"}
+		}
+		hh := r.hash.New()
 		hh.Write(data)
-		if !bytes.Equal(hh.Sum(nil), want) {
-			return &seal.Error{Code: seal.CodeInvalidReference, Detail: "ASiCManifest digest of " + uri + " does not match"}
+		if !bytes.Equal(hh.Sum(nil), r.want) {
+			return &seal.Error{Code: seal.CodeInvalidReference, Detail: "ASiCManifest digest of " + r.uri + " does not match"}
 		}
 	}
 	return nil
