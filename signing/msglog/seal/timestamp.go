@@ -147,10 +147,30 @@ func VerifyTokenDigest(token, digest []byte, tsaCerts []*x509.Certificate) (*Tok
 // global (a data race under concurrent verification).
 var pkcs7Mu sync.Mutex
 
-func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x509.Certificate) (*TokenInfo, error) {
+// parsePKCS7 is pkcs7.Parse made safe for untrusted input: its BER
+// decoder panics on some malformed tokens (an index out of range on a
+// 17-byte token found by FuzzVerifyToken), which would let one crafted
+// timestamp.tst stop a verifier or archive collector.
+func parsePKCS7(token []byte) (p7 *pkcs7.PKCS7, err error) {
 	pkcs7Mu.Lock()
-	p7, err := pkcs7.Parse(token)
-	pkcs7Mu.Unlock()
+	defer pkcs7Mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			p7, err = nil, fmt.Errorf("malformed CMS structure (decoder panic: %v)", r)
+		}
+	}()
+	return pkcs7.Parse(token)
+}
+
+func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x509.Certificate) (info *TokenInfo, err error) {
+	// p7.Verify walks the same untrusted structure: a panic there is a
+	// failed check too.
+	defer func() {
+		if r := recover(); r != nil {
+			info, err = nil, errf(CodeTimestampValidation, fmt.Errorf("%v", r), "malformed time-stamp token")
+		}
+	}()
+	p7, err := parsePKCS7(token)
 	if err != nil {
 		return nil, errf(CodeTimestampValidation, err, "time-stamp token is not CMS SignedData")
 	}
@@ -165,7 +185,7 @@ func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x50
 	if subtle.ConstantTimeCompare(imprint(h), ti.MessageImprint.HashedMessage) != 1 {
 		return nil, errf(CodeMalformedSignature, nil, "timestamp hashes do not match")
 	}
-	info := &TokenInfo{GenTime: ti.GenTime, Hash: h}
+	info = &TokenInfo{GenTime: ti.GenTime, Hash: h}
 	if len(p7.Signers) != 1 {
 		return nil, errf(CodeTimestampValidation, nil, "time-stamp token has %d signers", len(p7.Signers))
 	}
