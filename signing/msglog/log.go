@@ -202,10 +202,15 @@ func Open(opts Options) (*Log, error) {
 		return nil, err
 	}
 	l.state = st
-	l.lastRotate = st.LastRotate
-	if l.lastRotate.IsZero() {
-		l.lastRotate = opts.Now()
+	if st.LastRotate.IsZero() {
+		// Start the rotation clock now and remember it, so a log opened
+		// briefly and often (the CLI's access log) still rotates on time.
+		st.LastRotate = opts.Now()
+		if err := st.save(opts.Dir); err != nil {
+			return nil, err
+		}
 	}
+	l.lastRotate = st.LastRotate
 	s, err := store.Open(store.Options{
 		Dir:         filepath.Join(opts.Dir, "journal"),
 		SegmentSize: opts.SegmentSize,

@@ -275,3 +275,30 @@ func TestEncryptedArchive(t *testing.T) {
 		t.Fatalf("decrypting read: %d records, %v", n, err)
 	}
 }
+
+// TestOverdueRotationAtOpen: a log opened briefly and often (the CLI's
+// access log) rotates at Open once RotateInterval has passed since its
+// first Open, even though no process lived that long.
+func TestOverdueRotationAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	mod := func(o *msglog.Options) { o.Now = clock; o.RotateInterval = 24 * time.Hour }
+	for i := 0; i < 3; i++ {
+		l := openLog(t, dir, mod)
+		if _, err := l.Append(context.Background(), exchange(i, "")); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		advance(10 * time.Hour)
+	}
+	// 30 h after the first Open: this Open archives the three records.
+	l := openLog(t, dir, mod)
+	l.Close()
+	as, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
+	if len(as) != 1 {
+		t.Fatalf("want one archive after an overdue rotation at Open, got %v", as)
+	}
+}

@@ -3,6 +3,8 @@ package msglog
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
+	"io/fs"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +36,9 @@ type Archive struct {
 // archives rotated within the same second as they were committed.
 func ListArchives(root string) ([]Archive, error) {
 	var out []Archive
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // nothing archived yet
+	}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
