@@ -108,6 +108,11 @@ type Limits struct {
 	// MaxTotalSize bounds the uncompressed bytes read from one container
 	// (all its entries together); default 512 MiB.
 	MaxTotalSize int64
+	// MaxMetadataSize bounds each entry other than message.xml and the
+	// attachments (signatures.xml, hash chains, manifests, time-stamp),
+	// which are XML parsed into trees many times their size, or DER;
+	// X-Road's are a few KiB. Default 16 MiB.
+	MaxMetadataSize int64
 }
 
 func (l Limits) entrySize() int64 {
@@ -129,4 +134,12 @@ func (l Limits) totalSize() int64 {
 		return l.MaxTotalSize
 	}
 	return 512 << 20
+}
+
+func (l Limits) metadataSize() int64 {
+	m := int64(16 << 20)
+	if l.MaxMetadataSize > 0 {
+		m = l.MaxMetadataSize
+	}
+	return min(m, l.entrySize())
 }

@@ -207,7 +207,11 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 		if !known[f.Name] && !isAtt {
 			continue
 		}
-		b, err := cache.entry(data, f, lim.entrySize())
+		limit := lim.entrySize()
+		if f.Name != EntryMessage && !isAtt {
+			limit = lim.metadataSize()
+		}
+		b, err := cache.entry(data, f, limit)
 		if err != nil {
 			return nil, err
 		}

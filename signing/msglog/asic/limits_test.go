@@ -55,6 +55,30 @@ func TestZipBombs(t *testing.T) {
 	if _, err := asic.Read(bomb(t, 1, 4<<20), lim); err != nil {
 		t.Fatalf("4 MiB within limits: %v", err)
 	}
+	// XML entries have their own, smaller bound: a 2 MiB signatures.xml
+	// over a 1 MiB metadata limit is refused, a 2 MiB message is not.
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range []struct {
+		name string
+		size int
+	}{{"mimetype", 0}, {"message.xml", 2 << 20}, {"META-INF/signatures.xml", 2 << 20}} {
+		w, _ := zw.Create(e.name)
+		if e.name == "mimetype" {
+			w.Write([]byte(asic.MimeType))
+			continue
+		}
+		w.Write(bytes.Repeat([]byte("<a/>"), e.size/4))
+	}
+	zw.Close()
+	_, err := asic.Read(buf.Bytes(), asic.Limits{MaxMetadataSize: 1 << 20})
+	var ae *asic.Error
+	if !errors.As(err, &ae) || ae.Code != asic.CodeTooLarge || ae.Entry != asic.EntrySignature {
+		t.Fatalf("2 MiB signatures.xml over a 1 MiB metadata limit: %v", err)
+	}
+	if _, err := asic.Read(buf.Bytes(), asic.Limits{MaxMetadataSize: 4 << 20}); err != nil {
+		t.Fatalf("within the metadata limit: %v", err)
+	}
 
 	// Forge the declared size of an entry of 4 bytes to 200 MiB (local
 	// and central headers): reading fails, and does not allocate 200 MiB.
