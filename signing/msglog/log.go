@@ -176,12 +176,13 @@ type Log struct {
 
 	metrics *metrics
 
-	sealMu   sync.Mutex // one Seal at a time
-	rotateMu sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
-	state    *state
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
+	sealMu    sync.Mutex // one Seal at a time
+	rotateMu  sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
+	state     *state
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{} // run has returned
+	maintDone chan struct{} // maintain has returned
 }
 
 type pendingRecord struct {
@@ -196,7 +197,7 @@ func Open(opts Options) (*Log, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{})}
 	st, err := loadState(opts.Dir, opts.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -243,6 +244,7 @@ func Open(opts Options) (*Log, error) {
 		}
 	}
 	go l.run()
+	go l.maintain()
 	return l, nil
 }
 
@@ -338,14 +340,12 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	return seq, nil
 }
 
-// run seals every BatchInterval (or sooner when a batch is full) and
-// rotates when RotateSize or RotateInterval is reached.
+// run seals every BatchInterval (or sooner when a batch is full).
 func (l *Log) run() {
 	defer close(l.done)
 	tick := time.NewTicker(l.opts.BatchInterval / 4)
 	defer tick.Stop()
 	lastSeal := l.opts.Now()
-	var lastRetention time.Time
 	for {
 		select {
 		case <-l.stop:
@@ -362,11 +362,32 @@ func (l *Log) run() {
 			}
 			lastSeal = now
 		}
+	}
+}
+
+// maintain rotates when RotateSize or RotateInterval is reached and
+// applies retention hourly. It runs beside run so that a long rotation
+// never delays batch signatures.
+func (l *Log) maintain() {
+	defer close(l.maintDone)
+	tick := time.NewTicker(max(l.opts.BatchInterval, 100*time.Millisecond))
+	defer tick.Stop()
+	var lastRetention time.Time
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		now := l.opts.Now()
 		l.mu.Lock()
 		due := l.sealedBytes >= l.opts.RotateSize || (l.sealedBytes > 0 && now.Sub(l.lastRotate) >= l.opts.RotateInterval)
 		l.mu.Unlock()
 		if due {
-			if err := l.Rotate(context.Background()); err != nil {
+			l.rotateMu.Lock()
+			err := l.rotateLocked()
+			l.rotateMu.Unlock()
+			if err != nil {
 				l.opts.Logger.Error("msglog: rotation failed; will retry", zap.Error(err))
 			}
 		}
@@ -430,6 +451,7 @@ func (l *Log) LastSeq() uint64 { return l.store.LastSeq() }
 func (l *Log) Close() error {
 	l.stopOnce.Do(func() { close(l.stop) })
 	<-l.done
+	<-l.maintDone
 	err := l.Seal(context.Background())
 	if cerr := l.store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("msglog: %w", cerr)
