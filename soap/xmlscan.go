@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -198,40 +197,38 @@ func xmlChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
-// readName reads an XML name at s.pos and splits it at its colon.
+// readName reads an XML name at s.pos and splits it at its colon. Like
+// encoding/xml it takes every byte that may belong to a name (ASCII name
+// characters, anything non-ASCII) and then checks the whole; non-ASCII
+// names are checked by encoding/xml itself, so both agree on them.
 func (s *xmlScanner) readName() (xml.Name, error) {
 	b := s.b
 	i := s.pos
 	colon := -1
+	nonASCII := false
 	for i < len(b) {
 		c := b[i]
-		if c < 0x80 {
-			switch {
-			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
-			case (c >= '0' && c <= '9' || c == '-' || c == '.') && i > s.pos:
-			case c == ':' && i > s.pos:
-				if colon >= 0 {
-					return xml.Name{}, s.errf("name with two colons")
-				}
-				colon = i
-			default:
-				goto done
+		switch {
+		case c >= utf8.RuneSelf:
+			nonASCII = true
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
+		case (c >= '0' && c <= '9' || c == '-' || c == '.') && i > s.pos:
+		case c == ':' && i > s.pos:
+			if colon >= 0 {
+				return xml.Name{}, s.errf("name with two colons")
 			}
-			i++
-			continue
+			colon = i
+		default:
+			goto done
 		}
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return xml.Name{}, s.errf("invalid UTF-8")
-		}
-		if !(unicode.IsLetter(r) || i > s.pos && (unicode.IsDigit(r) || r == 0xB7 || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r))) {
-			break
-		}
-		i += n
+		i++
 	}
 done:
 	if i == s.pos {
 		return xml.Name{}, s.errf("expected a name")
+	}
+	if nonASCII && !nameAcceptedByEncodingXML(b[s.pos:i]) {
+		return xml.Name{}, s.errf("invalid XML name %q", b[s.pos:i])
 	}
 	var n xml.Name
 	if colon < 0 {
@@ -244,6 +241,29 @@ done:
 	}
 	s.pos = i
 	return n, nil
+}
+
+// nameAcceptedByEncodingXML asks encoding/xml whether name is a valid
+// element name (it knows XML's name-character tables).
+func nameAcceptedByEncodingXML(name []byte) bool {
+	if !utf8.Valid(name) {
+		return false
+	}
+	doc := make([]byte, 0, len(name)+3)
+	doc = append(append(append(doc, '<'), name...), '/', '>')
+	tok, err := xml.NewDecoder(bytes.NewReader(doc)).RawToken()
+	if err != nil {
+		return false
+	}
+	se, ok := tok.(xml.StartElement)
+	if !ok {
+		return false
+	}
+	got := se.Name.Local
+	if se.Name.Space != "" {
+		got = se.Name.Space + ":" + got
+	}
+	return got == string(name)
 }
 
 func (s *xmlScanner) space() bool {
