@@ -40,6 +40,9 @@ type CompanionOptions struct {
 	Provider config.Provider
 	Catalog  config.Catalog
 	BaseDir  string
+	// Recorder, when set, records provider exchanges instead of the
+	// JSON-lines journal at provider.journal (serve passes the signed log).
+	Recorder journal.Recorder
 	Logger   *zap.Logger
 }
 
@@ -90,14 +93,18 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 		services[i] = provider.Service{Code: s.Code, Version: s.Version, Namespace: s.Namespace, Backend: s.Backend,
 			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout}
 	}
-	jpath := rel(p.Journal)
-	if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
-		return nil, fmt.Errorf("provider journal directory: %w", err)
+	rec := o.Recorder
+	if rec == nil {
+		jpath := rel(p.Journal)
+		if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
+			return nil, fmt.Errorf("provider journal directory: %w", err)
+		}
+		if c.ProviderJourn, err = journal.Open(jpath); err != nil {
+			return nil, err
+		}
+		rec = c.ProviderJourn
 	}
-	if c.ProviderJourn, err = journal.Open(jpath); err != nil {
-		return nil, err
-	}
-	h, err := provider.New(provider.Options{Provider: id, Services: services, Recorder: c.ProviderJourn, Logger: log.Named("provider")})
+	h, err := provider.New(provider.Options{Provider: id, Services: services, Recorder: rec, Logger: log.Named("provider")})
 	if err != nil {
 		c.Close()
 		return nil, err

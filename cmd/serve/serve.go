@@ -10,14 +10,17 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
 )
 
 // ServeOptions are the flags of tunduk serve.
@@ -71,18 +74,33 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // stderr
-	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: filepath.Dir(o.ConfigPath), Logger: log})
+	reg := prometheus.NewRegistry()
+	signed, err := OpenSignedLog(ctx, cfg, reg, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	var gwRec, provRec journal.Recorder
+	evidence := "journal " + cfg.Gateway.Journal
+	if signed != nil {
+		defer signed.Close()
+		gwRec = &recorder.Recorder{Log: signed.Log, Member: cfg.SecurityServer.Client, Direction: "consumer"}
+		provRec = &recorder.Recorder{Log: signed.Log, Member: cfg.Provider.ID, Direction: "provider"}
+		evidence = "signed message log " + cfg.MessageLog.Dir
+	}
+	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: filepath.Dir(o.ConfigPath),
+		Recorder: gwRec, Registry: reg, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer st.Close()
-	comp, err := BuildCompanions(CompanionOptions{Provider: cfg.Provider, Catalog: cfg.Catalog, BaseDir: filepath.Dir(o.ConfigPath), Logger: log})
+	comp, err := BuildCompanions(CompanionOptions{Provider: cfg.Provider, Catalog: cfg.Catalog, BaseDir: filepath.Dir(o.ConfigPath),
+		Recorder: provRec, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer comp.Close()
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
-		zap.String("journal", st.Journal.Path()), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
+		zap.String("evidence", evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
 	sopts := st.ServerOptions(cfg.Gateway, log)
 	sopts.Handler = comp.Public(sopts.Handler)
 	if sopts.OpsListen != "" {

@@ -34,6 +34,12 @@ type BuildOptions struct {
 	// Mappings, when set, are used instead of gateway.mappingsDir/mappings
 	// (the demo passes the embedded ones).
 	Mappings []*mapping.Mapping
+	// Recorder, when set, records exchanges instead of the JSON-lines
+	// journal at gateway.journal (serve passes the signed message log).
+	Recorder journal.Recorder
+	// Registry, when set, receives the metrics (serve shares it with the
+	// message log); otherwise Build makes its own.
+	Registry *prometheus.Registry
 	Logger   *zap.Logger
 }
 
@@ -44,14 +50,17 @@ type Stack struct {
 	Ops     http.Handler
 	Ready   *observe.Readiness
 	Runner  *adapter.Runner
-	Journal *journal.File
-	TLS     *tls.Config // nil for plain HTTP
+	Journal *journal.File // nil when BuildOptions.Recorder was given
+	TLS     *tls.Config   // nil for plain HTTP
 	ss      *ssclient.Client
 }
 
 // Close releases the journal and the security-server connections.
 func (s *Stack) Close() error {
 	s.ss.Close()
+	if s.Journal == nil {
+		return nil
+	}
 	return s.Journal.Close()
 }
 
@@ -107,7 +116,10 @@ func Build(o BuildOptions) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: reg, BreakerStates: func() map[string]int {
 		out := map[string]int{}
@@ -120,19 +132,22 @@ func Build(o BuildOptions) (*Stack, error) {
 		sc.Close()
 		return nil, err
 	}
-	jpath := rel(g.Journal)
-	if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
-		sc.Close()
-		return nil, fmt.Errorf("journal directory: %w", err)
+	st := &Stack{ss: sc}
+	rec := o.Recorder
+	if rec == nil {
+		jpath := rel(g.Journal)
+		if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
+			sc.Close()
+			return nil, fmt.Errorf("journal directory: %w", err)
+		}
+		if st.Journal, err = journal.Open(jpath); err != nil {
+			sc.Close()
+			return nil, err
+		}
+		rec = st.Journal
 	}
-	j, err := journal.Open(jpath)
-	if err != nil {
-		sc.Close()
-		return nil, err
-	}
-	st := &Stack{Journal: j, ss: sc}
 	fail := func(err error) (*Stack, error) { st.Close(); return nil, err }
-	st.Runner, err = adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: j, Client: sso.Client,
+	st.Runner, err = adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: rec, Client: sso.Client,
 		UserIDPrefix: o.SecurityServer.UserIDPrefix, SecurityServerURL: sso.URL, Metrics: metrics, Logger: log.Named("runner")})
 	if err != nil {
 		return fail(err)

@@ -1,0 +1,149 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
+)
+
+// writeFileKey writes an ECDSA key (mode 0600) and a self-signed
+// certificate for it, as `tunduk keys generate` + import-cert would.
+func writeFileKey(t *testing.T, dir string) (keyPath, certPath string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	keyPath = filepath.Join(dir, "mlog.pem")
+	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "70000099", Organization: []string{"Test"}, Country: []string{"KG"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(30 * 24 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
+	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath = filepath.Join(dir, "mlog.crt")
+	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o600)
+	return keyPath, certPath
+}
+
+// With a signing key configured, serve records every exchange in the signed
+// message log: the evidence names an mlog record, and the archive the log
+// produces verifies independently.
+func TestServeRecordsInTheSignedLog(t *testing.T) {
+	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	defer ss.Close()
+	dir := t.TempDir()
+	keyPath, certPath := writeFileKey(t, dir)
+	apiKey := strings.Repeat("k", 40)
+	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	api := freeAddr(t)
+	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
+gateway:
+  listen: %s
+  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
+  mappingsDir: %s
+  journal: state/journal.jsonl
+keys:
+  mlog: {uri: "file:%s", certificate: %s}
+messageLog:
+  dir: %s/mlog
+  archiveDir: %s/archive
+  signingKey: mlog
+`, ss.URL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir)
+	cfgPath := filepath.Join(dir, "tunduk.yaml")
+	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var errOut bytes.Buffer
+	go func() {
+		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
+	}()
+	waitUp(t, "http://"+api+"/healthz")
+	req, _ := http.NewRequest("GET", "http://"+api+"/v1/suppliers/02207200800561/tax-debt", nil)
+	req.Header.Set("X-API-Key", apiKey)
+	req.Header.Set("X-User-Id", "21504197800123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Evidence struct{ RecordID, MessageID string } `json:"evidence"`
+	}
+	json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if !strings.HasPrefix(res.Evidence.RecordID, "mlog:") {
+		t.Errorf("evidence record id %q does not name a signed log record", res.Evidence.RecordID)
+	}
+	r, err := http.Get("http://" + api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	for _, m := range []string{"tunduk_msglog_", `tunduk_signing_key_expiry_timestamp_seconds{key="mlog"}`} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err == nil {
+		t.Error("the unsigned journal was written although the signed log is configured")
+	}
+
+	// Rotate what serve recorded into an archive, then verify it alone.
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeKey()
+	opts, _ := cfg.MessageLog.LogOptions(signer, cert, nil)
+	l, err := msglog.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	rep, err := verify.New(verify.Options{}).Paths([]string{filepath.Join(dir, "archive")}, verify.ChainOptions{First: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Valid() || rep.Containers == 0 {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Errorf("archive of serve's exchanges does not verify (%d containers):\n%s", rep.Containers, b.String())
+	}
+}
