@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/serve"
 	"github.com/tunduk-kg/tunduk/configs"
+	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
@@ -57,7 +59,8 @@ func NewCmdDemoWith(f *cli.Factory, runF func(*DemoOptions) error) *cobra.Comman
 		Long: `Start the supplier-check gateway on localhost against an in-process Tunduk
 security-server emulator serving fictitious companies and people for the four
 checks (tax debt, social-fund debt, founders, criminal record). Prints a curl
-command to try and runs until Ctrl-C. Every exchange is journalled.`,
+command to try and runs until Ctrl-C. Every exchange is recorded in a signed
+message log (throwaway key), archived on exit for tunduk archive verify.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -69,7 +72,7 @@ command to try and runs until Ctrl-C. Every exchange is journalled.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the portal API (loopback)")
-	cmd.Flags().StringVar(&o.JournalDir, "journal-dir", "", "directory for the exchange journal (default: a new temporary directory)")
+	cmd.Flags().StringVar(&o.JournalDir, "dir", "", "directory for the signed message log and its archives (default: a new temporary directory)")
 	cmd.Flags().StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -97,7 +100,14 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	gw := config.DefaultGateway()
 	gw.Listen, gw.Journal, gw.ShutdownTimeout = o.Listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
 	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
-	st, err := serve.Build(serve.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Logger: log})
+	reg := prometheus.NewRegistry()
+	mlog, err := openDemoLog(dir, reg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDemoLog(mlog, log)
+	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
+	st, err := serve.Build(serve.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -105,13 +115,14 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	so := st.ServerOptions(gw, log)
 	so.OnListening = func(api, _ net.Addr) {
 		base := "http://" + api.String()
-		printBanner(o.IO.Out, base, ss.URL, gw.Journal)
+		printBanner(o.IO.Out, base, ss.URL, archiveDir(dir))
 		if o.started != nil {
 			o.started(base)
 		}
 	}
 	err = gateway.Serve(ctx, so)
-	log.Info("demo stopped", zap.String("journal", gw.Journal))
+	log.Info("demo stopped; exchanges archived", zap.String("archives", archiveDir(dir)),
+		zap.String("verify", "tunduk archive verify -f "+archiveDir(dir)))
 	return err
 }
 
@@ -122,10 +133,11 @@ func CurlCommand(base string) string {
 		`"checks":["tax-debt","social-fund-debt","founders","criminal-record"]}' %s/v1/supplier-checks`, DemoAPIKey, DemoOfficer, base)
 }
 
-func printBanner(w io.Writer, base, ss, journalPath string) {
+func printBanner(w io.Writer, base, ss, archives string) {
 	fmt.Fprintf(w, `tunduk demo: supplier-check gateway on %s
   emulated Tunduk security server: %s (test double with fictitious data)
-  exchange journal: %s
+  signed message log: every exchange is signed (throwaway demo key); archived on Ctrl-C into
+    %s — check them with: tunduk archive verify -f %[3]s
   API description: %s/openapi.json   metrics: %s/metrics
 
 Run a supplier check (officer %s, demo API key):
@@ -134,5 +146,5 @@ Run a supplier check (officer %s, demo API key):
 
 Single checks: %s/v1/suppliers/{inn}/tax-debt | social-fund-debt | founders, %s/v1/persons/{pin}/criminal-record
 Press Ctrl-C to stop.
-`, base, ss, journalPath, base, base, DemoOfficer, CurlCommand(base), base, base)
+`, base, ss, archives, base, base, DemoOfficer, CurlCommand(base), base, base)
 }
