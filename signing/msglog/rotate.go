@@ -87,8 +87,18 @@ func (l *Log) rotateLocked() error {
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
+		if bs.UpTo < st.ScanFrom {
+			// Its records were archived by the previous rotation, which
+			// saw this seal but had to start the next scan before it, at
+			// records that arrived while the batch was being signed.
+			return nil
+		}
 		if len(queue) < bs.Count || queue[0].seq != bs.First || queue[bs.Count-1].seq != bs.UpTo {
-			return fmt.Errorf("msglog: journal seal %d covers %d..%d but the unsealed records do not match", seq, bs.First, bs.UpTo)
+			var have []uint64
+			for _, q := range queue {
+				have = append(have, q.seq)
+			}
+			return fmt.Errorf("msglog: journal seal %d covers %d..%d (%d records) but the unsealed records from %d are %v", seq, bs.First, bs.UpTo, bs.Count, st.ScanFrom, have)
 		}
 		chains, err := batchChains(queue[:bs.Count], bs)
 		if err != nil {
