@@ -66,6 +66,8 @@ import (
 //     its journal on /dev/shm, which separates the disk's fsync latency;
 //     the *-at-50-* figures are the same at 50 req/s, where queueing on a
 //     busy machine adds little;
+//   - records-per-fsync (closed loop), -open-loop, -at-50: the journal's
+//     mean group-commit batch, i.e. how many requests share one fsync;
 //   - own-p99-ms, own-p50-ms (and -tmpfs, -at-50): the gateway process's
 //     own time per request, measured inside it (handler time less the wait
 //     for the security server; see timed), which the emulator's side of the
@@ -145,6 +147,9 @@ func BenchmarkGatewayVsReverseProxy(b *testing.B) {
 		b.ReportMetric(ms(gwc.pct(rate, 50)-pxc.pct(rate, 50)), "p50-added-ms")
 		b.ReportMetric(ms(gwc.pct(lowRate, 99)-pxc.pct(lowRate, 99)), "p99-added-at-50-ms")
 		b.ReportMetric(ms(gwc.pct(lowRate, 50)-pxc.pct(lowRate, 50)), "p50-added-at-50-ms")
+		b.ReportMetric(gwc.recordsPerFsync(0), "records-per-fsync")
+		b.ReportMetric(gwc.recordsPerFsync(rate), "records-per-fsync-open-loop")
+		b.ReportMetric(gwc.recordsPerFsync(lowRate), "records-per-fsync-at-50")
 		b.ReportMetric(ms(gwc.ownPct(rate, 99)), "own-p99-ms")
 		b.ReportMetric(ms(gwc.ownPct(rate, 50)), "own-p50-ms")
 		b.ReportMetric(ms(gwc.ownPct(lowRate, 99)), "own-p99-at-50-ms")
@@ -201,6 +206,7 @@ type chain struct {
 	lat      map[int][]time.Duration // by offered rate
 	roundP99 map[int][]time.Duration
 	own      map[int][]time.Duration // gateway only: its own time per request
+	batches  map[int][2]uint64       // gateway only: journal records, commits; by rate, 0 = closed loop
 }
 
 // lowRate is the second open-loop rate: light load, where queueing adds
@@ -208,9 +214,11 @@ type chain struct {
 const lowRate = 50
 
 func (c *chain) throughputRound(b *testing.B, clients int, d time.Duration) {
+	j0 := c.c.journalStats(b)
 	cpu0 := procCPU(c.c.pid)
 	n, el := closedLoop(b, c.do, clients, d)
 	c.cpu += procCPU(c.c.pid) - cpu0
+	c.addBatches(0, j0, c.c.journalStats(b))
 	c.requests += n
 	c.elapsed += el
 }
@@ -221,7 +229,9 @@ func (c *chain) cpuPerRequest() float64 { return float64(c.cpu.Microseconds()) /
 
 func (c *chain) latencyRound(b *testing.B, rate int, d time.Duration) {
 	c.c.ownTimes(b) // drop what earlier phases left
+	j0 := c.c.journalStats(b)
 	lat, errs := openLoop(c.do, rate, d)
+	c.addBatches(rate, j0, c.c.journalStats(b))
 	if errs > 0 {
 		b.Fatalf("%s: %d of %d open-loop requests failed", c.name, errs, len(lat))
 	}
@@ -235,6 +245,23 @@ func (c *chain) latencyRound(b *testing.B, rate int, d time.Duration) {
 	c.own[rate] = append(c.own[rate], c.c.ownTimes(b)...)
 	slices.Sort(lat)
 	c.roundP99[rate] = append(c.roundP99[rate], lat[(len(lat)-1)*99/100])
+}
+
+func (c *chain) addBatches(rate int, before, after [2]uint64) {
+	if c.batches == nil {
+		c.batches = map[int][2]uint64{}
+	}
+	x := c.batches[rate]
+	c.batches[rate] = [2]uint64{x[0] + after[0] - before[0], x[1] + after[1] - before[1]}
+}
+
+// recordsPerFsync is the mean group-commit batch at rate (0: closed loop).
+func (c *chain) recordsPerFsync(rate int) float64 {
+	x := c.batches[rate]
+	if x[1] == 0 {
+		return 0
+	}
+	return float64(x[0]) / float64(x[1])
 }
 
 // medianAddedP99 is the median over rounds of c's p99 − base's p99 in the
@@ -507,54 +534,54 @@ func runChild(mode string) error {
 			}
 			defer stop()
 		}
-		h, closeAll, err := childGateway(ssURL, dir)
+		h, j, closeAll, err := childGateway(ssURL, dir)
 		if err != nil {
 			return err
 		}
 		defer closeAll()
-		return gateway.Serve(ctx, gateway.ServerOptions{Handler: timed(h), Listen: "127.0.0.1:0", OnListening: announce})
+		return gateway.Serve(ctx, gateway.ServerOptions{Handler: timed(h, j), Listen: "127.0.0.1:0", OnListening: announce})
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }
 
 // childGateway wires the gateway as cmd/serve does with the default
 // configuration.
-func childGateway(ssURL, dir string) (http.Handler, func(), error) {
+func childGateway(ssURL, dir string) (http.Handler, *journal.File, func(), error) {
 	logf, err := os.Create(filepath.Join(dir, "gateway.log"))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	log, err := observe.NewLogger(observe.LogOptions{Out: logf})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sc, err := ssclient.New(ssclient.Options{URL: ssURL, Client: fixtures.PortalClient, Logger: log.Named("ssclient")})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ms, err := mapping.LoadDir("../../configs/mappings")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: prometheus.NewRegistry()})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	j, err := journal.Open(filepath.Join(dir, "journal.jsonl"))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: timedTransport{sc}, Journal: j, Client: fixtures.PortalClient,
 		UserIDPrefix: "KG", SecurityServerURL: ssURL, Metrics: metrics, Logger: log.Named("runner")})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g, err := gateway.New(gateway.Options{Checker: r, Metrics: metrics, Logger: log.Named("gateway"),
 		Callers: []gateway.Caller{{Name: "portal", APIKey: portalKey, Checks: []string{"*"}}}})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return g, func() { j.Close(); sc.Close(); log.Sync(); logf.Close() }, nil
+	return g, j, func() { j.Close(); sc.Close(); log.Sync(); logf.Close() }, nil
 }
 
 // The gateway's own time per request: from the handler's start to its end,
@@ -584,11 +611,17 @@ func addSSTime(ctx context.Context, t0 time.Time) {
 }
 
 // timed wraps the gateway; GET /_bench/own returns (and forgets) the own
-// times recorded so far, one nanosecond count a line.
-func timed(h http.Handler) http.Handler {
+// times recorded so far, one nanosecond count a line; GET /_bench/journal
+// returns the journal's records and commits so far.
+func timed(h http.Handler, j *journal.File) http.Handler {
 	var mu sync.Mutex
 	var own []time.Duration
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_bench/journal" {
+			st := j.Stats()
+			fmt.Fprintf(w, "%d %d\n", st.Records, st.Commits)
+			return
+		}
 		if r.URL.Path == "/_bench/own" {
 			mu.Lock()
 			d := own
@@ -632,6 +665,24 @@ func (c *child) ownTimes(b *testing.B) []time.Duration {
 		out = append(out, time.Duration(n))
 	}
 	return out
+}
+
+// journalStats returns a gateway child's journal records and commits so
+// far (zero for the proxy).
+func (c *child) journalStats(b *testing.B) [2]uint64 {
+	if c.mode != "gateway" {
+		return [2]uint64{}
+	}
+	resp, err := http.Get(c.url + "/_bench/journal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st [2]uint64
+	if _, err := fmt.Fscan(resp.Body, &st[0], &st[1]); err != nil {
+		b.Fatalf("journal stats: %v", err)
+	}
+	return st
 }
 
 // profile starts CPU, block and mutex profiling into dir; stop writes them

@@ -32,6 +32,9 @@ func TestFileRecordsDurablyAndResumes(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if st := j.Stats(); st.Records != n || st.Commits < 1 || st.Commits > n {
+		t.Errorf("Stats = %+v, want %d records in 1..%d commits", st, n, n)
+	}
 	seen := map[string]bool{}
 	for _, id := range ids {
 		if seen[id] || id == "" {
