@@ -73,11 +73,20 @@ func applyRun(opts *ApplyOptions) error {
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Msg: err.Error()}
 	}
+	ctx := context.Background()
 	rec := opts.Recorder
 	if rec == nil {
-		rec = &register.JSONLRecorder{Path: t.Section.ApplyLog}
+		signed, closeLog, err := openSignedRecorder(ctx, t.Config)
+		if err != nil {
+			return &cli.ExitError{Code: cli.ExitFailure, Msg: "apply is recorded in the signed log, which could not be opened: " + err.Error()}
+		}
+		if signed != nil {
+			defer closeLog()
+			rec = signed
+		} else {
+			rec = &register.JSONLRecorder{Path: t.Section.ApplyLog}
+		}
 	}
-	ctx := context.Background()
 	o, err := register.Observe(ctx, t.Client, t.Desired)
 	if err != nil {
 		return err

@@ -96,6 +96,8 @@ func PrintPlan(io cli.IOStreams, t *Target, p *register.Plan) {
 
 // Target is what the registration verbs work on.
 type Target struct {
+	// Config is the whole configuration (apply opens the signed log with it).
+	Config  *config.Config
 	Section config.Catalog
 	Catalog *catalog.Catalog
 	Desired *register.Desired
@@ -148,5 +150,5 @@ func Open(io cli.IOStreams, configPath, dir string, acceptWarnings bool) (*Targe
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Section: sec, Catalog: c, Desired: d, Client: client}, nil
+	return &Target{Config: cfg, Section: sec, Catalog: c, Desired: d, Client: client}, nil
 }
