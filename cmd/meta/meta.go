@@ -7,11 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	allowedmethodscmd "github.com/tunduk-kg/tunduk/cmd/meta/allowedmethods"
-	getopenapicmd "github.com/tunduk-kg/tunduk/cmd/meta/getopenapi"
-	getwsdlcmd "github.com/tunduk-kg/tunduk/cmd/meta/getwsdl"
+	"github.com/tunduk-kg/tunduk/cmd/meta/describe"
 	listclientscmd "github.com/tunduk-kg/tunduk/cmd/meta/listclients"
-	listmethodscmd "github.com/tunduk-kg/tunduk/cmd/meta/listmethods"
+	"github.com/tunduk-kg/tunduk/cmd/meta/methods"
 )
 
 // NewCmdMeta returns the meta command group.
@@ -28,9 +26,9 @@ the flags.`,
 	}
 	// One line per verb.
 	cmd.AddCommand(listclientscmd.NewCmdListClients(f, nil))
-	cmd.AddCommand(listmethodscmd.NewCmdListMethods(f, nil))
-	cmd.AddCommand(allowedmethodscmd.NewCmdAllowedMethods(f, nil))
-	cmd.AddCommand(getwsdlcmd.NewCmdGetWSDL(f, nil))
-	cmd.AddCommand(getopenapicmd.NewCmdGetOpenAPI(f, nil))
+	cmd.AddCommand(methods.NewCmdListMethods(f, nil))
+	cmd.AddCommand(methods.NewCmdAllowedMethods(f, nil))
+	cmd.AddCommand(describe.NewCmdGetWSDL(f, nil))
+	cmd.AddCommand(describe.NewCmdGetOpenAPI(f, nil))
 	return cmd
 }

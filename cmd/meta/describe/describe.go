@@ -1,0 +1,74 @@
+// Package describe is `tunduk meta get-wsdl` and `tunduk meta get-openapi`:
+// a service's description as the security server hands it out (PR-META
+// getWsdl, PR-MREST getOpenAPI).
+package describe
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/adapter/ssclient"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/meta/ssconn"
+	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// Options are the inputs of both verbs.
+type Options struct {
+	IO      cli.IOStreams
+	Conn    ssconn.Flags
+	Service soap.ServiceID
+}
+
+// fetcher is the metaservice a verb calls.
+type fetcher func(c *ssclient.Client, ctx context.Context, service soap.ServiceID, o ssclient.MetaOptions) ([]byte, error)
+
+// NewCmdGetWSDL returns `get-wsdl`; runF nil runs it for real.
+func NewCmdGetWSDL(f *cli.Factory, runF func(*Options) error) *cobra.Command {
+	return newCmd(f, runF, "get-wsdl", "Print the WSDL of a SOAP service",
+		"central-server/GOV/70000002/gns-service/getTaxArrearsByINN/v1", (*ssclient.Client).GetWSDL)
+}
+
+// NewCmdGetOpenAPI returns `get-openapi`; runF nil runs it for real.
+func NewCmdGetOpenAPI(f *cli.Factory, runF func(*Options) error) *cobra.Command {
+	return newCmd(f, runF, "get-openapi", "Print the OpenAPI description of a REST service",
+		"central-server/GOV/70000024/minjust-inn-services/founders", (*ssclient.Client).GetOpenAPI)
+}
+
+func newCmd(f *cli.Factory, runF func(*Options) error, verb, short, example string, fetch fetcher) *cobra.Command {
+	opts := &Options{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:     verb + " SERVICE",
+		Short:   short,
+		Example: "  tunduk meta " + verb + " " + example,
+		Args:    ssconn.ExactArgs(1, "SERVICE"),
+		RunE: func(_ *cobra.Command, args []string) error {
+			s, err := soap.ParseServiceID(args[0])
+			if err != nil {
+				return cli.UsageError("SERVICE: %v", err)
+			}
+			opts.Service = s
+			if runF != nil {
+				return runF(opts)
+			}
+			return run(opts, verb, fetch)
+		},
+	}
+	opts.Conn.Register(cmd.Flags())
+	return cmd
+}
+
+func run(opts *Options, verb string, fetch fetcher) error {
+	c, err := opts.Conn.NewClient()
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+	}
+	defer c.Close()
+	doc, err := fetch(c, context.Background(), opts.Service, ssclient.MetaOptions{})
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: verb + ": " + ssconn.Describe(err)}
+	}
+	_, err = opts.IO.Out.Write(doc)
+	return err
+}
