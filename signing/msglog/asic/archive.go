@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"crypto"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"path"
 	"strings"
@@ -70,6 +72,8 @@ type ArchiveWriter struct {
 	last  string
 	names map[string]bool
 	n     int
+	comp  bytes.Buffer  // a container deflated, before choosing
+	fw    *flate.Writer // reused for every container
 }
 
 // NewArchiveWriter starts an archive on w.
@@ -105,18 +109,40 @@ func (a *ArchiveWriter) Add(name string, container []byte) (string, error) {
 	if !strings.HasSuffix(name, ".asice") || strings.ContainsAny(name, " \r\n/\\") || a.names[name] {
 		return "", fmt.Errorf("asic: bad or repeated container name %q", name)
 	}
-	f, err := a.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: a.t})
-	if err != nil {
-		return "", fmt.Errorf("asic: %w", err)
-	}
-	if _, err := f.Write(container); err != nil {
-		return "", fmt.Errorf("asic: writing %s: %w", name, err)
+	if err := a.put(name, container); err != nil {
+		return "", err
 	}
 	a.names[name] = true
 	a.n++
 	a.last = Link(a.h, a.last, container)
 	fmt.Fprintf(&a.info, "%s %s\n", a.last, name)
 	return a.last, nil
+}
+
+// put writes one container entry. A container is a zip of entries that
+// are mostly deflated already: deflating it again saves little but its
+// headers, yet costs every verifier an inflate as long as the one of its
+// message. So a container is STORED when deflate saves less than 1/32 of
+// it (large messages), and DEFLATED otherwise (small ones, where the
+// headers weigh), as X-Road's zlib falls back to stored blocks.
+func (a *ArchiveWriter) put(name string, container []byte) error {
+	a.comp.Reset()
+	if a.fw == nil {
+		a.fw, _ = flate.NewWriter(&a.comp, flate.DefaultCompression)
+	} else {
+		a.fw.Reset(&a.comp)
+	}
+	if _, err := a.fw.Write(container); err != nil {
+		return fmt.Errorf("asic: compressing %s: %w", name, err)
+	}
+	if err := a.fw.Close(); err != nil {
+		return fmt.Errorf("asic: compressing %s: %w", name, err)
+	}
+	crc := crc32.ChecksumIEEE(container)
+	if a.comp.Len() > len(container)-len(container)/32 {
+		return putRaw(a.zw, name, zip.Store, container, crc, len(container), a.t, true)
+	}
+	return putRaw(a.zw, name, zip.Deflate, a.comp.Bytes(), crc, len(container), a.t, true)
 }
 
 // Len is the number of containers added.

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"io"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -47,5 +49,56 @@ func TestStoredEntryLayout(t *testing.T) {
 	}
 	if _, err := asic.Read(c, asic.Limits{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestArchiveEntryMethod: the archive writer deflates a container that
+// deflate shrinks by 1/32 or more and stores one it does not (large
+// messages, already deflated inside), in both cases with CRC-32 and sizes
+// in the local header; the bytes read back are the container's.
+func TestArchiveEntryMethod(t *testing.T) {
+	incompressible := make([]byte, 64<<10)
+	rand.NewChaCha8([32]byte{1}).Read(incompressible)
+	compressible := bytes.Repeat([]byte("<m>procurement</m>"), 1000)
+	var buf bytes.Buffer
+	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{Time: time.Unix(1767225600, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string][]byte{"big-request-1.asice": incompressible, "small-request-2.asice": compressible}
+	for _, n := range []string{"big-request-1.asice", "small-request-2.asice"} {
+		if _, err := w.Add(n, in[n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint16{"big-request-1.asice": zip.Store, "small-request-2.asice": zip.Deflate}
+	for _, f := range zr.File {
+		m, ok := want[f.Name]
+		if !ok {
+			continue
+		}
+		if f.Method != m || f.Flags&0x8 != 0 {
+			t.Errorf("%s: method %d flags %#x, want method %d without data descriptor", f.Name, f.Method, f.Flags, m)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		if err != nil || !bytes.Equal(got, in[f.Name]) {
+			t.Errorf("%s: read back %d bytes, %v", f.Name, len(got), err)
+		}
+	}
+	a, err := asic.OpenArchive(bytes.NewReader(data), int64(len(data)), asic.Limits{})
+	if err != nil || len(a.Containers) != 2 {
+		t.Fatalf("open: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package asic
 
 import (
 	"archive/zip"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"time"
@@ -18,14 +19,22 @@ import (
 // field, left out because ASiC readers expect mimetype's content at
 // offset 38.
 func putStored(zw *zip.Writer, name string, data []byte, t time.Time) error {
+	return putRaw(zw, name, zip.Store, data, crc32.ChecksumIEEE(data), len(data), t, false)
+}
+
+// putRaw writes an entry whose raw (stored or deflated) bytes, CRC-32 and
+// uncompressed size are known, all in the local header, with no data
+// descriptor; extTime adds the extended-timestamp extra field that
+// CreateHeader writes.
+func putRaw(zw *zip.Writer, name string, method uint16, raw []byte, crc uint32, size int, t time.Time, extTime bool) error {
 	fh := &zip.FileHeader{
 		Name:               name,
-		Method:             zip.Store,
+		Method:             method,
 		CreatorVersion:     20,
 		ReaderVersion:      20,
-		CRC32:              crc32.ChecksumIEEE(data),
-		CompressedSize64:   uint64(len(data)),
-		UncompressedSize64: uint64(len(data)),
+		CRC32:              crc,
+		CompressedSize64:   uint64(len(raw)),
+		UncompressedSize64: uint64(size),
 		Modified:           t,
 	}
 	if needsUTF8(name) {
@@ -33,11 +42,19 @@ func putStored(zw *zip.Writer, name string, data []byte, t time.Time) error {
 	}
 	//lint:ignore SA1019 CreateRaw writes only the MS-DOS fields; it does not convert Modified.
 	fh.ModifiedDate, fh.ModifiedTime = msDosTime(t)
+	if extTime {
+		var ext [9]byte
+		binary.LittleEndian.PutUint16(ext[0:], 0x5455) // extended timestamp
+		binary.LittleEndian.PutUint16(ext[2:], 5)
+		ext[4] = 1 // modification time present
+		binary.LittleEndian.PutUint32(ext[5:], uint32(t.Unix()))
+		fh.Extra = ext[:]
+	}
 	w, err := zw.CreateRaw(fh)
 	if err != nil {
 		return fmt.Errorf("asic: %s: %w", name, err)
 	}
-	if _, err := w.Write(data); err != nil {
+	if _, err := w.Write(raw); err != nil {
 		return fmt.Errorf("asic: writing %s: %w", name, err)
 	}
 	return nil
