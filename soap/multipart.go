@@ -317,7 +317,7 @@ func (s *spillWriter) finish() error {
 	return nil
 }
 
-// appendChunked copies p into chunks that double from 4 kB up to 1 MB (and
+// appendChunked copies p into chunks that double from 4 kB up to 256 kB (and
 // never beyond room, the memory budget left), so a growing attachment is
 // never copied again.
 func appendChunked(chunks [][]byte, p []byte, room int64) [][]byte {
@@ -326,7 +326,7 @@ func appendChunked(chunks [][]byte, p []byte, room int64) [][]byte {
 		if n == 0 || len(chunks[n-1]) == cap(chunks[n-1]) {
 			size := 4 << 10
 			if n > 0 {
-				size = min(2*cap(chunks[n-1]), 1<<20)
+				size = min(2*cap(chunks[n-1]), 256<<10)
 			}
 			size = int(max(min(int64(size), room), int64(len(p))))
 			chunks = append(chunks, make([]byte, 0, size))
