@@ -26,6 +26,15 @@ func (l *Log) Rotate(ctx context.Context) error {
 	return l.rotateLocked()
 }
 
+// RotateSealed archives what is sealed now without sealing first, as the
+// background rotation does; records waiting for their signature stay in
+// the journal for the next rotation.
+func (l *Log) RotateSealed(ctx context.Context) error {
+	l.rotateMu.Lock()
+	defer l.rotateMu.Unlock()
+	return l.rotateLocked()
+}
+
 // groupOf maps a record's member identifier to its archive group.
 func (l *Log) groupOf(member string) string {
 	if l.opts.GroupBy == GroupNone {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
@@ -72,5 +73,64 @@ func TestBatchTimestamps(t *testing.T) {
 		var b bytes.Buffer
 		rep.WriteText(&b)
 		t.Fatalf("stamped archive: %s", b.String())
+	}
+}
+
+// TestSealLandsAfterLaterRecords pins the case the crash test found:
+// records appended while a batch is being signed get sequence numbers
+// below the batch's seal record; a rotation that runs while those records
+// are being signed in turn archives the first batch but must start its
+// next scan before that seal, so the next rotation meets the seal again
+// and must skip it.
+func TestSealLandsAfterLaterRecords(t *testing.T) {
+	srv := tsatest.NewServer()
+	defer srv.Close()
+	client, err := tsa.New(tsa.Options{URL: srv.URL, Hash: crypto.SHA512, Roots: srv.Roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l *msglog.Log
+	calls := 0
+	stamper := msglog.TimestamperFunc(func(ctx context.Context, data []byte) ([]byte, error) {
+		calls++
+		switch calls {
+		case 1: // sealing records 1..3: records 4 and 5 arrive
+			for i := 10; i < 12; i++ {
+				if _, err := l.Append(ctx, exchange(i, "")); err != nil {
+					return nil, err
+				}
+			}
+		case 2: // sealing 4..5: a rotation archives 1..3 meanwhile
+			if err := l.RotateSealed(ctx); err != nil {
+				return nil, err
+			}
+		}
+		tok, err := client.TimestampData(ctx, data)
+		if err != nil {
+			return nil, err
+		}
+		return tok.DER, nil
+	})
+	dir := t.TempDir()
+	l = openLog(t, dir, func(o *msglog.Options) { o.TSA = stamper; o.BatchInterval = time.Hour })
+	defer l.Close()
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := l.Append(ctx, exchange(i, "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Fatalf("%d TSA calls; the test needs two batches", calls)
+	}
+	if err := l.Rotate(ctx); err != nil {
+		t.Fatalf("second rotation: %v", err)
+	}
+	rep, err := verify.New(verify.Options{}).Paths([]string{filepath.Join(dir, "archive")}, verify.ChainOptions{First: true})
+	if err != nil || !rep.Valid() || rep.Containers != 5 {
+		t.Fatalf("valid=%v containers=%d err=%v", rep.Valid(), rep.Containers, err)
 	}
 }
