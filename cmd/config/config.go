@@ -178,6 +178,7 @@ func (c *Config) Validate(is *Issues) {
 	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys, &c.Provider} {
 		v.Validate(is)
 	}
+	c.MessageLog.ValidateKeys(c.Keys, is)
 }
 
 func yamlProblem(name string, err error) Problem {

@@ -57,7 +57,9 @@ type MessageLog struct {
 	Dir string `yaml:"dir"`
 	// ArchiveDir receives the archives.
 	ArchiveDir string `yaml:"archiveDir"`
-	// SigningKey names the key (under keys:) that signs each batch.
+	// SigningKey names the key (under keys:) that signs each batch. Empty
+	// disables the signed log: tunduk serve then keeps the unsigned JSON-lines
+	// journals only and says so at start.
 	SigningKey string `yaml:"signingKey"`
 	// TSAURL is the RFC 3161 time-stamping service; empty disables stamps.
 	TSAURL string `yaml:"tsaUrl"`
@@ -146,7 +148,6 @@ func DefaultMessageLog() MessageLog {
 	return MessageLog{
 		Dir:        "/var/lib/tunduk/msglog",
 		ArchiveDir: "/var/lib/tunduk/archive",
-		SigningKey: "mlog",
 		Batch:      MessageLogBatch{Size: 10000, Interval: time.Second},
 		Rotation:   MessageLogRotation{Size: 100 << 20, Interval: 24 * time.Hour},
 		GroupBy:    "none",
@@ -174,9 +175,6 @@ func (c *MessageLog) Validate(is *Issues) {
 	}
 	if c.Dir != "" && c.ArchiveDir != "" && filepath.Clean(c.Dir) == filepath.Clean(c.ArchiveDir) {
 		is.Addf(p+"archiveDir", "same as dir; keep the journal and the archives apart")
-	}
-	if c.SigningKey == "" {
-		is.Addf(p+"signingKey", "empty; name a key under keys: that signs the log")
 	}
 	if c.TSAURL != "" && !strings.HasPrefix(c.TSAURL, "http://") && !strings.HasPrefix(c.TSAURL, "https://") {
 		is.Addf(p+"tsaUrl", "%q: want an http:// or https:// URL", c.TSAURL)
@@ -436,6 +434,9 @@ func (c *MessageLog) AccessOptions(signer crypto.Signer, cert *x509.Certificate,
 // binary (cmd/keys/keyref imports them). close releases the key manager.
 func (c *Config) MessageLogSigner(ctx context.Context, log *zap.Logger) (signer crypto.Signer, cert *x509.Certificate, close func() error, err error) {
 	name := c.MessageLog.SigningKey
+	if name == "" {
+		return nil, nil, nil, fmt.Errorf("config: messageLog.signingKey is not set; name the key under keys: that signs the log (e.g. mlog)")
+	}
 	k, ok := c.Keys[name]
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("config: messageLog.signingKey %q is not defined in the keys section", name)

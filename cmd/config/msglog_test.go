@@ -68,7 +68,20 @@ func TestMessageLogValidateKeys(t *testing.T) {
 	m := DefaultMessageLog()
 	var is Issues
 	m.ValidateKeys(Keys{"other": {}}, &is)
+	if len(is.list) != 0 {
+		t.Fatalf("no signing key (signed log off) gave issues %+v", is.list)
+	}
+	m.SigningKey = "mlog"
+	m.ValidateKeys(Keys{"other": {}}, &is)
 	if len(is.list) != 1 || !strings.Contains(is.list[0].Msg, `"mlog" is not defined`) {
 		t.Fatalf("issues = %+v", is.list)
+	}
+}
+
+// Config.Validate checks the cross-section reference, with its line.
+func TestSigningKeyMustNameAKey(t *testing.T) {
+	_, err := Parse("m.yaml", []byte("keys:\n  other: {uri: \"file:/k.pem\"}\nmessageLog:\n  signingKey: mlog\n"))
+	if err == nil || !strings.Contains(err.Error(), `m.yaml:4: messageLog.signingKey: key "mlog" is not defined`) {
+		t.Fatalf("Parse = %v", err)
 	}
 }

@@ -35,15 +35,15 @@ func (s *SignedLog) Close() error {
 
 // OpenSignedLog opens the signed message log with the key named by
 // messageLog.signingKey, registering its metrics, the signer's and the
-// keys' expiry in reg. It returns nil, nil when that key is not defined
-// under keys: — exchanges are then kept in the JSON-lines journals only,
-// which serve logs as a warning.
+// keys' expiry in reg. It returns nil, nil when messageLog.signingKey is
+// not set — exchanges are then kept in the JSON-lines journals only, which
+// serve logs as a warning.
 func OpenSignedLog(ctx context.Context, cfg *config.Config, reg prometheus.Registerer, log *zap.Logger) (*SignedLog, error) {
 	reg.MustRegister(certs.NewExpiryCollector(keyCertificates(cfg.Keys, log)))
 	name := cfg.MessageLog.SigningKey
-	if _, ok := cfg.Keys[name]; !ok {
-		log.Warn("signed message log disabled: messageLog.signingKey names no key under keys:; "+
-			"exchanges are kept in the unsigned JSON-lines journals only", zap.String("signingKey", name))
+	if name == "" {
+		log.Warn("signed message log disabled (messageLog.signingKey is not set): " +
+			"exchanges are kept in the unsigned JSON-lines journals only")
 		return nil, nil
 	}
 	signer, cert, closeKey, err := cfg.MessageLogSigner(ctx, log.Named("keys"))

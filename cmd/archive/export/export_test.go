@@ -42,6 +42,7 @@ func setup(t *testing.T) string {
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
   mlog: {uri: "file:%[1]s/mlog.pem", certificate: "%[1]s/mlog.crt"}
 messageLog:
+  signingKey: mlog
   dir: %[1]s/msglog
   archiveDir: %[1]s/archive
   access:

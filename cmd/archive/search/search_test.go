@@ -43,6 +43,7 @@ func setup(t *testing.T) (string, *config.Config) {
     uri: file:%[1]s/mlog.pem
     certificate: %[1]s/mlog.crt
 messageLog:
+  signingKey: mlog
   dir: %[1]s/msglog
   archiveDir: %[1]s/archive
   access:
