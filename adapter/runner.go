@@ -197,6 +197,7 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
 		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
+		Subjects: req.subjects(),
 		Request: journal.Message{URL: r.o.SecurityServerURL, Method: http.MethodPost,
 			Header: http.Header{"Content-Type": {msg.ContentType()}}, Body: msg.Bytes()},
 	}
@@ -232,7 +233,8 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
 		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
-		Request: journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
+		Subjects: req.subjects(),
+		Request:  journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
 	}
 	if ex.StatusCode != 0 {
 		x.Response = &journal.Message{Status: ex.StatusCode, Header: ex.Header, Body: ex.Body}
@@ -316,4 +318,15 @@ func (r *Runner) transportError(check string, err error, ev *Evidence) *CheckErr
 		ce.Kind = KindInternal
 	}
 	return ce
+}
+
+// subjects are the identifiers a check is about, for the evidence log.
+func (r Request) subjects() []string {
+	var out []string
+	for _, id := range []string{r.INN, r.PIN, r.RepresentativePIN} {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -67,4 +67,8 @@ type Exchange struct {
 	Outcome string `json:"outcome"`
 	// FaultCode is the X-Road fault code or provider business code, if any.
 	FaultCode string `json:"faultCode,omitempty"`
+	// Subjects are the INN/PIN identifiers the exchange is about (the
+	// supplier, the representative, the person), so archives can be
+	// searched by them.
+	Subjects []string `json:"subjects,omitempty"`
 }

@@ -137,6 +137,23 @@ messageLog:
 		t.Fatal(err)
 	}
 	l.Close()
+	// The record names the supplier, so an auditor can search by INN.
+	archives, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
+	var found bool
+	for _, a := range archives {
+		msglog.ReadArchive(a.Path, nil, func(_ string, _ []byte, r *msglog.Record) error {
+			if r != nil && r.Exchange != nil && r.Exchange.MessageID == res.Evidence.MessageID {
+				found = true
+				if len(r.Exchange.Subjects) != 1 || r.Exchange.Subjects[0] != "02207200800561" || r.Exchange.UserID != "KG21504197800123" {
+					t.Errorf("archived exchange: subjects %v, userId %q", r.Exchange.Subjects, r.Exchange.UserID)
+				}
+			}
+			return nil
+		})
+	}
+	if !found {
+		t.Errorf("message %s is not in the archives", res.Evidence.MessageID)
+	}
 	rep, err := verify.New(verify.Options{}).Paths([]string{filepath.Join(dir, "archive")}, verify.ChainOptions{First: true})
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,8 @@ func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
 		UserID: x.UserID, Issue: x.Issue, RequestHash: x.RequestHash, Caller: x.Caller,
 		Started: x.Time, Finished: x.Time.Add(x.Duration),
 		Outcome: x.Outcome, Fault: x.FaultCode,
-		Request: message(&x.Request),
+		Subjects: x.Subjects,
+		Request:  message(&x.Request),
 	}
 	if strings.Contains(x.Request.URL, "/r1/") {
 		ex.Protocol = "rest"
