@@ -1,10 +1,12 @@
 package msglog_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog"
@@ -55,7 +57,28 @@ func TestVerifierAcceptsOurArchives(t *testing.T) {
 
 	archives, _ := msglog.ListArchives(root)
 	data, _ := os.ReadFile(archives[1].Path)
-	data[len(data)/3] ^= 0x20
+	// Flip a byte inside a container's data. (A flip at an arbitrary offset
+	// can land in a zip header field, such as a modification time, that
+	// X-Road's linking deliberately does not cover.)
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := false
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, ".asice") && f.CompressedSize64 > 0 {
+			off, err := f.DataOffset()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data[off+int64(f.CompressedSize64/2)] ^= 0x20
+			flipped = true
+			break
+		}
+	}
+	if !flipped {
+		t.Fatal("archive holds no container to tamper with")
+	}
 	os.WriteFile(archives[1].Path, data, 0o640)
 	rep, err = verify.New(verify.Options{}).Paths([]string{root}, verify.ChainOptions{First: true})
 	if err != nil {
