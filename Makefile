@@ -4,7 +4,6 @@ GO        ?= go
 BIN       ?= bin/tunduk
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/tunduk-kg/tunduk/cmd/root.Version=$(VERSION)
-STATICCHECK_VERSION ?= 2026.2.2
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
@@ -34,8 +33,7 @@ bench:
 
 lint:
 	$(GO) vet ./...
-	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	$(GO) tool staticcheck ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 fmt:
