@@ -7,7 +7,7 @@ LDFLAGS   := -X github.com/tunduk-kg/tunduk/cmd/root.Version=$(VERSION)
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-short bench lint fmt fuzz clean
+.PHONY: all build run test test-short bench lint fmt fuzz clean deb
 
 all: build
 
@@ -47,5 +47,22 @@ fuzz:
 	  done; \
 	done
 
+# The Debian package (packaging/README.md): the binary built with cgo (for
+# PKCS#11), man pages and completions generated from the command tree,
+# packaged by nfpm pinned in go.mod. Prints the .deb's path last.
+DEB_VERSION ?= $(shell packaging/version.sh)
+DEB_ARCH    ?= $(shell $(GO) env GOARCH)
+DEB_BUILD   ?= build/deb
+DEB         ?= $(DEB_BUILD)/tunduk_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+deb:
+	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)
+	CGO_ENABLED=1 $(GO) build -trimpath -buildmode=pie -ldflags "-s -w $(LDFLAGS)" -o $(DEB_BUILD)/tunduk ./cmd/tunduk
+	$(GO) run ./internal/cmd/pkgdocs -out $(DEB_BUILD)/pkgdocs -version $(DEB_VERSION)
+	sed 's/VERSION/$(DEB_VERSION)/' packaging/changelog | gzip -9n > $(DEB_BUILD)/changelog.gz
+	VERSION=$(DEB_VERSION) ARCH=$(DEB_ARCH) BUILD=$(DEB_BUILD) GLIBC_MIN=$$(packaging/glibc-min.sh $(DEB_BUILD)/tunduk) \
+	  $(GO) tool nfpm package --config packaging/nfpm.yaml --packager deb --target $(DEB) >&2
+	@echo $(DEB)
+
 clean:
-	rm -rf bin
+	rm -rf bin build
