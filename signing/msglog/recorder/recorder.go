@@ -50,7 +50,7 @@ func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
 		Started: x.Time, Finished: x.Time.Add(x.Duration),
 		Outcome: x.Outcome, Fault: x.FaultCode,
 		Subjects: x.Subjects, RequestID: x.RequestID, TraceParent: x.TraceParent,
-		Request:  message(&x.Request),
+		Request: message(&x.Request),
 	}
 	if strings.Contains(x.Request.URL, "/r1/") {
 		ex.Protocol = "rest"
