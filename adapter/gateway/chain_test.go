@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter"
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
@@ -43,11 +45,18 @@ type stack struct {
 	journal *journal.File
 	jpath   string
 	runner  *adapter.Runner
+	metrics *prometheus.Registry
+	// client validates every exchange against openapi.json.
+	client *http.Client
+	val    *validator
 }
 
 type stackOptions struct {
 	breaker ssclient.BreakerOptions
 	timeout time.Duration // per-check timeout written into every mapping
+	// gateway adjusts the gateway's options (limits, callers).
+	gateway func(*gateway.Options)
+	logger  *zap.Logger
 }
 
 func newStack(t testing.TB, so stackOptions) *stack {
@@ -78,25 +87,36 @@ func newStack(t testing.TB, so stackOptions) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	metrics, err := observe.NewMetrics(observe.MetricsOptions{})
+	reg := prometheus.NewRegistry()
+	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: j, Client: fixtures.PortalClient,
-		UserIDPrefix: "KG", SecurityServerURL: ss.URL, Metrics: metrics})
+		UserIDPrefix: "KG", SecurityServerURL: ss.URL, Metrics: metrics, Logger: so.logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.New(gateway.Options{Checker: r, Metrics: metrics, Callers: []gateway.Caller{
+	gopts := gateway.Options{Checker: r, Metrics: metrics, Logger: so.logger, Callers: []gateway.Caller{
 		{Name: "portal", APIKey: portalKey, Checks: []string{"*"}},
 		{Name: "auditor", APIKey: auditorKey, Checks: []string{"founders"}},
-	}})
+	}}
+	if so.gateway != nil {
+		so.gateway(&gopts)
+	}
+	g, err := gateway.New(gopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(g)
 	t.Cleanup(api.Close)
-	return &stack{ss: ss, api: api, journal: j, jpath: jpath, runner: r}
+	val := newValidator(t, api.URL)
+	t.Cleanup(func() {
+		if val.checked == 0 && !t.Failed() {
+			t.Log("no exchange went through the OpenAPI validator")
+		}
+	})
+	return &stack{ss: ss, api: api, journal: j, jpath: jpath, runner: r, metrics: reg, client: &http.Client{Transport: val}, val: val}
 }
 
 type answer struct {
@@ -121,7 +141,14 @@ func (s *stack) do(t testing.TB, method, path, key string, hdr map[string]string
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return s.send(t, req)
+}
+
+// send makes req through the validating client and reads the answer.
+func (s *stack) send(t testing.TB, req *http.Request) answer {
+	t.Helper()
+	method, path := req.Method, req.URL.Path
+	resp, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,7 +475,7 @@ func TestRequestValidationAndAuth(t *testing.T) {
 	req, _ := http.NewRequest("GET", s.api.URL+"/v1/suppliers/01503201010234/founders", nil)
 	req.Header.Set("X-API-Key", auditorKey)
 	req.Header.Set("X-User-Id", officer)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("X-API-Key: %v %v", resp.StatusCode, err)
 	}
@@ -498,7 +525,7 @@ func TestBatchRunsConcurrentlyWithPartialResults(t *testing.T) {
 
 func TestOpenAPIServed(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	resp, err := http.Get(s.api.URL + "/openapi.json")
+	resp, err := s.client.Get(s.api.URL + "/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
