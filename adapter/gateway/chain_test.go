@@ -111,11 +111,6 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	api := httptest.NewServer(g)
 	t.Cleanup(api.Close)
 	val := newValidator(t, api.URL)
-	t.Cleanup(func() {
-		if val.checked == 0 && !t.Failed() {
-			t.Log("no exchange went through the OpenAPI validator")
-		}
-	})
 	return &stack{ss: ss, api: api, journal: j, jpath: jpath, runner: r, metrics: reg, client: &http.Client{Transport: val}, val: val}
 }
 
