@@ -78,8 +78,8 @@ type BatchRequest struct {
 }
 
 // BatchResult is one check's entry in a batch or tender answer. A check
-// that failed or found nothing carries exactly the problem the single
-// endpoint answers for the same outcome.
+// that failed or found nothing carries the problem the single endpoint
+// answers for the same outcome (its evidence is the entry's evidence).
 type BatchResult struct {
 	Check    string            `json:"check"`
 	Status   string            `json:"status"` // ok, not-found, error
@@ -269,7 +269,8 @@ func batchResult(name string, res *adapter.Result, err error, requestID string) 
 	p.RequestID = requestID
 	out := BatchResult{Check: name, Status: "error", Problem: &p}
 	if ev, ok := p.Evidence.(*adapter.Evidence); ok {
-		out.Evidence = ev
+		// Evidence has one place in an entry, whatever its status.
+		out.Evidence, p.Evidence = ev, nil
 	}
 	if p.Kind() == problem.SubjectNotFound {
 		out.Status = string(adapter.StatusNotFound)

@@ -80,15 +80,16 @@ func TestProblemsCannotBeConfused(t *testing.T) {
 		{"00710201100729", "tax-debt", "error"},         // provider business error
 		{"01503201010234", "social-fund-debt", "error"}, // X-Road fault
 	}
-	same := func(t *testing.T, alone, inBatch map[string]any) {
+	same := func(t *testing.T, alone, entry map[string]any) {
+		inBatch := entry["problem"].(map[string]any)
 		t.Helper()
 		for _, k := range []string{"type", "title", "status", "detail", "code", "check", "faultCode", "providerCode"} {
 			if alone[k] != inBatch[k] {
 				t.Errorf("%s: alone %v, in batch %v", k, alone[k], inBatch[k])
 			}
 		}
-		if field(alone, "evidence", "service") != field(inBatch, "evidence", "service") {
-			t.Errorf("evidence service differs")
+		if field(alone, "evidence", "service") != field(entry, "evidence", "service") || field(alone, "evidence", "service") == nil {
+			t.Errorf("evidence service: alone %v, in batch %v", field(alone, "evidence", "service"), field(entry, "evidence", "service"))
 		}
 	}
 	for _, c := range cases {
@@ -103,11 +104,11 @@ func TestProblemsCannotBeConfused(t *testing.T) {
 			if r["status"] != c.status {
 				t.Errorf("batch status %v, want %s", r["status"], c.status)
 			}
-			same(t, alone.body, r["problem"].(map[string]any))
+			same(t, alone.body, r)
 			tc := s.do(t, "POST", "/v1/tender-checks", portalKey, officerHdr,
 				fmt.Sprintf(`{"issue":"tender-2026-117/lot-3","suppliers":[{"inn":%q,"checks":[%q]}]}`, c.inn, c.check))
 			r = field(tc.body, "suppliers").([]any)[0].(map[string]any)["results"].([]any)[0].(map[string]any)
-			same(t, alone.body, r["problem"].(map[string]any))
+			same(t, alone.body, r)
 		})
 	}
 }
