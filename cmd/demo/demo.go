@@ -11,9 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +23,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/serve"
+	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/configs"
 	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -45,6 +43,8 @@ type DemoOptions struct {
 	LogLevel   string
 	// started, for tests: called with the API base URL once listening.
 	started func(baseURL string)
+	// Context (SIGINT/SIGTERM) comes from the Factory.
+	Context func() context.Context
 }
 
 // NewCmdDemo is the root's noun entry.
@@ -52,7 +52,7 @@ func NewCmdDemo(f *cli.Factory) *cobra.Command { return NewCmdDemoWith(f, nil) }
 
 // NewCmdDemoWith takes runF for tests (nil runs for real).
 func NewCmdDemoWith(f *cli.Factory, runF func(*DemoOptions) error) *cobra.Command {
-	o := &DemoOptions{IO: f.IO}
+	o := &DemoOptions{IO: f.IO, Context: f.Context}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the gateway with an embedded Tunduk emulator and demo data",
@@ -66,9 +66,7 @@ message log (throwaway key), archived on exit for tunduk archive verify.`,
 			if runF != nil {
 				return runF(o)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return Run(ctx, o)
+			return Run(o.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the portal API (loopback)")
@@ -107,7 +105,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	}
 	defer closeDemoLog(mlog, log)
 	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
-	st, err := serve.Build(serve.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
+	st, err := stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}

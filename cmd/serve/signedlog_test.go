@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
@@ -81,7 +80,7 @@ messageLog:
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
 	go func() {
-		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
+		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
 	}()
 	waitUp(t, "http://"+api+"/healthz")
 	req, _ := http.NewRequest("GET", "http://"+api+"/v1/suppliers/02207200800561/tax-debt", nil)

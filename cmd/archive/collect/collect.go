@@ -6,17 +6,13 @@ package collect
 import (
 	"context"
 	"fmt"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/signing/msglog/collect"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
@@ -25,16 +21,18 @@ import (
 // configuration's messageLog.collect.
 type CollectOptions struct {
 	IO               cli.IOStreams
-	ConfigPath       string
 	Source, Target   string
 	VerificationConf string
 	Interval         time.Duration
 	Once             bool
+	// Context and Config come from the Factory.
+	Context func() context.Context
+	Config  func() (*config.Config, error)
 }
 
 // NewCmdCollect returns the collect verb; runF nil runs it for real.
 func NewCmdCollect(f *cli.Factory, runF func(*CollectOptions) error) *cobra.Command {
-	opts := &CollectOptions{IO: f.IO}
+	opts := &CollectOptions{IO: f.IO, Context: f.Context, Config: f.Config}
 	cmd := &cobra.Command{
 		Use:   "collect [--source DIR] [--target DIR] [--once]",
 		Short: "Verify the security server's new archives and copy them to long-term storage",
@@ -46,7 +44,7 @@ tunduk_msglog_collect_gaps_total and _invalid_total metrics; invalid archives
 are kept under TARGET/invalid/. With --once, scan once and exit 1 on a gap or
 an invalid archive.`,
 		Example: `  tunduk archive collect --once --source /var/lib/xroad --target /srv/tunduk/ss-archive`,
-		Args:    search.NoArgs,
+		Args:    cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(opts)
@@ -55,7 +53,7 @@ an invalid archive.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&opts.ConfigPath, "config", "", "configuration file (default $"+keyref.ConfigEnv+" or "+keyref.DefaultConfig+"; optional when --source and --target are given)")
+	f.AddConfigFlag(fs) // not read when --source and --target are given
 	fs.StringVar(&opts.Source, "source", "", "security server archive directory (messageLog.collect.sourceDir)")
 	fs.StringVar(&opts.Target, "target", "", "long-term storage directory (messageLog.collect.targetDir)")
 	fs.StringVar(&opts.VerificationConf, "verificationconf", "", "X-Road global configuration directory for certificate checks")
@@ -66,7 +64,7 @@ an invalid archive.`,
 
 func collectRun(opts *CollectOptions) error {
 	if opts.Source == "" || opts.Target == "" {
-		cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
+		cfg, err := opts.Config()
 		if err != nil {
 			return err
 		}
@@ -112,7 +110,7 @@ func collectRun(opts *CollectOptions) error {
 		}
 	}
 	if opts.Once {
-		out, err := c.Scan(context.Background())
+		out, err := c.Scan(opts.Context())
 		report(out)
 		if err != nil {
 			return err
@@ -122,9 +120,8 @@ func collectRun(opts *CollectOptions) error {
 		}
 		return nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return c.Run(ctx, opts.Interval, report)
+	// Until SIGINT/SIGTERM: the Factory's context ends the loop cleanly.
+	return c.Run(opts.Context(), opts.Interval, report)
 }
 
 func or(a, b string) string {

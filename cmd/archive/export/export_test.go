@@ -1,8 +1,9 @@
 package export_test
 
 import (
+	"github.com/spf13/cobra"
+
 	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/export"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
@@ -75,13 +77,8 @@ messageLog:
 }
 
 func run(args ...string) (string, error) {
-	var out, errOut bytes.Buffer
-	cmd := export.NewCmdExport(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.Execute()
-	return out.String() + errOut.String(), err
+	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return export.NewCmdExport(f, nil) }, args...)
+	return r.Out + r.ErrOut, r.Err
 }
 
 func TestExportFlags(t *testing.T) {
@@ -94,11 +91,10 @@ func TestExportFlags(t *testing.T) {
 		{[]string{"--purpose", "p", "--out", "x.zip"}, cli.ExitUsage},
 		{[]string{"--role", "a", "--purpose", "p", "--out", "x.zip", "--to", "soon"}, cli.ExitUsage},
 	} {
-		cmd := export.NewCmdExport(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(*export.ExportOptions) error { return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		if got := cli.CodeOf(cmd.Execute()); got != tt.code {
+		r := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return export.NewCmdExport(f, func(*export.ExportOptions) error { return nil })
+		}, tt.args...)
+		if got := r.Code; got != tt.code {
 			t.Errorf("%v: exit %d, want %d", tt.args, got, tt.code)
 		}
 	}

@@ -1,7 +1,8 @@
 package search_test
 
 import (
-	"bytes"
+	"github.com/spf13/cobra"
+
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
@@ -88,14 +90,8 @@ messageLog:
 }
 
 func run(args ...string) (string, string, error) {
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := search.NewCmdSearch(f, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err := cmd.Execute()
-	return out.String(), errOut.String(), err
+	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return search.NewCmdSearch(f, nil) }, args...)
+	return r.Out, r.ErrOut, r.Err
 }
 
 func TestSearchFlags(t *testing.T) {
@@ -116,11 +112,9 @@ func TestSearchFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got *search.SearchOptions
-		cmd := search.NewCmdSearch(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(o *search.SearchOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return search.NewCmdSearch(f, func(o *search.SearchOptions) error { got = o; return nil })
+		}, tt.args...).Err
 		if cli.CodeOf(err) != tt.code {
 			t.Errorf("%v: exit %d (%v), want %d", tt.args, cli.CodeOf(err), err, tt.code)
 		}

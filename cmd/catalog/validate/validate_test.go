@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestFlags(t *testing.T) {
@@ -23,12 +24,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"extra"}, "", false, true},
 	} {
 		var got *ValidateOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}

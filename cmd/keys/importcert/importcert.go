@@ -3,7 +3,6 @@
 package importcert
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -62,7 +61,7 @@ not for this key or has expired.`,
 			return importRun(opts)
 		},
 	}
-	keyref.AddFlags(cmd.Flags(), &opts.Key)
+	keyref.AddFlags(f, cmd, &opts.Key)
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "install the certificate here (PEM)")
 	return cmd
 }
@@ -84,7 +83,7 @@ func importRun(opts *ImportOptions) error {
 	if out == "" {
 		out = key.Certificate
 	}
-	km, err := key.Open(context.Background())
+	km, err := key.Open(opts.Key.Context())
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
@@ -39,12 +40,9 @@ func TestFlags(t *testing.T) {
 		{args: []string{}, wantErr: true},
 	} {
 		var got *ValidateOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if tc.wantErr {
 			if err == nil {
 				t.Errorf("%v: accepted", tc.args)
