@@ -25,7 +25,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/configs"
-	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 

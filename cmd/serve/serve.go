@@ -20,7 +20,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 )
 
 // ServeOptions are the flags of tunduk serve.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 )
 
 const soapReq = `<?xml version="1.0" encoding="UTF-8"?>

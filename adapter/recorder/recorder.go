@@ -4,8 +4,9 @@
 // is durable, and the id it returns ("mlog:<seq>") names the signed record
 // the portal's evidence points to.
 //
-// It lives apart from package msglog so the log itself does not depend on
-// the gateway.
+// It lives in adapter/, not under signing/, so that nothing under signing/
+// depends on the adapter: the log knows records, the adapter knows how an
+// exchange becomes one.
 package recorder
 
 import (
