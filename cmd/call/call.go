@@ -69,6 +69,7 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
 		},
 	}
 	f.AddSSConn(cmd.Flags(), &opts.Conn)
+	cmd.ValidArgsFunction = cli.FirstArg(f.CompleteServiceIDs())
 	cmd.Flags().StringVar(&opts.BodyFile, "body", "", "file with the body (SOAP: inner XML of the wrapper); - for stdin")
 	cmd.Flags().StringVar(&opts.Namespace, "namespace", "", "namespace of the SOAP body wrapper")
 	cmd.Flags().StringVar(&opts.UserID, "user-id", "", "X-Road userId: the person the request is made for")

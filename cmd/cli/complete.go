@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 )
 
@@ -62,10 +66,44 @@ func (f *Factory) CompletePurposes(role *string) CompletionFunc {
 	})
 }
 
-// CompleteServiceCodes completes service codes: those the portal checks are
-// mapped to (gateway mappings) and those the provider serves.
-func (f *Factory) CompleteServiceCodes(codes func(*config.Config) []string) CompletionFunc {
-	return f.complete(codes)
+// CompleteServiceIDs completes X-Road service identifiers
+// (INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE/VERSION) the configuration knows:
+// the services the gateway's mappings call and the services the provider
+// offers.
+func (f *Factory) CompleteServiceIDs() CompletionFunc {
+	return f.complete(func(c *config.Config) []string {
+		var out []string
+		rel := func(p string) string {
+			if p == "" || filepath.IsAbs(p) {
+				return p
+			}
+			return filepath.Join(f.ConfigDir(), p)
+		}
+		var ms []*mapping.Mapping
+		if c.Gateway.MappingsDir != "" {
+			ms, _ = mapping.LoadDir(rel(c.Gateway.MappingsDir))
+		} else if len(c.Gateway.Mappings) > 0 {
+			files := make([]string, len(c.Gateway.Mappings))
+			for i, m := range c.Gateway.Mappings {
+				files[i] = rel(m)
+			}
+			ms, _ = mapping.LoadFiles(files)
+		}
+		for _, m := range ms {
+			out = append(out, m.Service.String())
+		}
+		if c.Provider.ID != "" {
+			for _, s := range c.Provider.Services {
+				id := c.Provider.ID + "/" + s.Code
+				if s.Version != "" {
+					id += "/" + s.Version
+				}
+				out = append(out, id)
+			}
+		}
+		sort.Strings(out)
+		return slices.Compact(out)
+	})
 }
 
 // Complete registers completion for a flag; a flag that does not exist is
@@ -73,5 +111,15 @@ func (f *Factory) CompleteServiceCodes(codes func(*config.Config) []string) Comp
 func Complete(cmd *cobra.Command, flag string, fn CompletionFunc) {
 	if err := cmd.RegisterFlagCompletionFunc(flag, fn); err != nil {
 		panic(err)
+	}
+}
+
+// FirstArg limits a completion to the first positional argument.
+func FirstArg(fn CompletionFunc) CompletionFunc {
+	return func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return fn(cmd, args, prefix)
 	}
 }

@@ -21,11 +21,11 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/configs"
-	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 

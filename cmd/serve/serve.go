@@ -16,11 +16,11 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/adapter/recorder"
 )
 
 // ServeOptions are the flags of tunduk serve.

@@ -7,6 +7,7 @@ package catalogflags
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -119,4 +120,27 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 		return nil, err
 	}
 	return &Target{Config: cfg, Section: sec, Catalog: c, Desired: d, Client: client}, nil
+}
+
+// CompleteServices completes the services of the catalog in *dir as
+// SUBSYSTEM/CODE[/VERSION], the reference `catalog openapi|wsdl` take.
+// A catalog that does not load offers nothing.
+func CompleteServices(dir *string) cli.CompletionFunc {
+	return cli.FirstArg(func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		c, err := catalog.Load(*dir)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, s := range c.Services {
+			ref := s.Subsystem + "/" + s.Code
+			if s.Version != "" {
+				ref += "/" + s.Version
+			}
+			if strings.HasPrefix(ref, prefix) {
+				out = append(out, ref)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
 }

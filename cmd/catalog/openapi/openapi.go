@@ -10,6 +10,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/openapi"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -46,6 +47,7 @@ service's backend URL unless --server is given.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
+	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.Dir)
 	cmd.Flags().StringVar(&opts.Server, "server", "", "servers[0].url to write (default: the backend URL)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON instead of YAML")
 	return cmd

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,12 +37,9 @@ func TestFlags(t *testing.T) {
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}
-	cmd := NewCmdValidate(f, nil)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	return r.Out, r.ErrOut, r.Code
 }
 
 func TestRun(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/wsdl"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -49,6 +50,7 @@ calls) unless --address or --public is given.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
+	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.Dir)
 	cmd.Flags().StringVar(&opts.Address, "address", "", "soap:address location to write")
 	cmd.Flags().BoolVar(&opts.Public, "public", false, "write a placeholder address instead of the internal backend URL")
 	return cmd

@@ -55,6 +55,7 @@ func newCmd(f *cli.Factory, runF func(*Options) error, verb, short, example stri
 		},
 	}
 	f.AddSSConn(cmd.Flags(), &opts.Conn)
+	cmd.ValidArgsFunction = cli.FirstArg(f.CompleteServiceIDs())
 	return cmd
 }
 

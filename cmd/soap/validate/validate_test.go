@@ -2,7 +2,6 @@ package validate
 
 import (
 	"bufio"
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,15 +15,9 @@ import (
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := NewCmdValidate(f, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	return r.Out, r.ErrOut, r.Code
 }
 
 func TestFlags(t *testing.T) {
