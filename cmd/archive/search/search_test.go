@@ -1,6 +1,7 @@
 package search_test
 
 import (
+	"encoding/json"
 	"github.com/spf13/cobra"
 
 	"context"
@@ -165,5 +166,31 @@ func TestSearchRecordsTheRead(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[auditor/audit/search/ok support/incident/search/denied]" {
 		t.Fatalf("access log: %v", got)
+	}
+}
+
+// --output json prints camelCase hits with the signed record inside.
+func TestSearchOutputJSON(t *testing.T) {
+	cfgPath, _ := setup(t)
+	out, errOut, err := run("--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--issue", "tender-1", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	var hits []struct {
+		ID     string `json:"id"`
+		Record struct {
+			Type     string `json:"type"`
+			Exchange struct {
+				MessageID string   `json:"messageId"`
+				Subjects  []string `json:"subjects"`
+			} `json:"exchange"`
+		} `json:"record"`
+	}
+	if err := json.Unmarshal([]byte(out), &hits); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(hits) != 3 || hits[0].Record.Type != "exchange" || hits[0].Record.Exchange.MessageID != "m1" ||
+		len(hits[0].Record.Exchange.Subjects) != 1 || strings.Contains(out, `"MessageID"`) {
+		t.Errorf("hits %+v\n%s", hits, out)
 	}
 }

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,16 @@ func TestRun(t *testing.T) {
 	want := dir + "/catalog.yaml:30: services[getStatus.v1].legalBasis: no legal basis"
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("output %q does not start with %q", out, want)
+	}
+	// The same verdict as JSON, camelCase, for scripts.
+	out, _, code = run(t, "--dir", dir, "--output", "json")
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != cli.ExitInvalid {
+		t.Fatalf("--output json: exit %d, %v\n%s", code, err, out)
+	}
+	if rep.Valid || rep.Errors == 0 || rep.Problems[0].Line != 30 || rep.Problems[0].Severity != "error" ||
+		!strings.Contains(out, `"severity": "error"`) || !strings.HasPrefix(rep.Problems[0].Message, "no legal basis") {
+		t.Errorf("--output json: %+v", rep)
 	}
 
 	// A YAML syntax error is reported with its line, exit 1.

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,5 +123,20 @@ func TestMixedFilesAndDetection(t *testing.T) {
 	_, errOut, code := run(t, filepath.Join(dir, "does-not-exist"))
 	if code != cli.ExitFailure || !strings.Contains(errOut, "does-not-exist") {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// --output json gives one camelCase verdict per file with the fault code.
+func TestOutputJSON(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.xml")
+	os.WriteFile(bad, []byte(`<?xml version="1.0"?><Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body/></Envelope>`), 0o600)
+	out, _, code := run(t, "-o", "json", bad)
+	var got []Result
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != cli.ExitInvalid {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	if len(got) != 1 || got[0].File != bad || got[0].Valid || !strings.HasPrefix(got[0].FaultCode, "Client.") || !strings.Contains(out, `"faultCode"`) {
+		t.Errorf("verdict %+v\n%s", got, out)
 	}
 }
