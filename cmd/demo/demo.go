@@ -93,11 +93,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	sec := config.DefaultSecurityServer()
-	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ss.URL, fixtures.PortalClient.String(), "KG", 10*time.Second
-	gw := config.DefaultGateway()
-	gw.Listen, gw.Journal, gw.ShutdownTimeout = o.Listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
-	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
+	sec, gw := settings(ss.URL, o.Listen, dir)
 	reg := prometheus.NewRegistry()
 	mlog, err := openDemoLog(dir, reg, log)
 	if err != nil {
@@ -122,6 +118,17 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	log.Info("demo stopped; exchanges archived", zap.String("archives", archiveDir(dir)),
 		zap.String("verify", "tunduk archive verify -f "+archiveDir(dir)))
 	return err
+}
+
+// settings are the security-server and gateway sections the demo runs
+// with: the emulator, the demo caller, journals under dir.
+func settings(ssURL, listen, dir string) (config.SecurityServer, config.Gateway) {
+	sec := config.DefaultSecurityServer()
+	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ssURL, fixtures.PortalClient.String(), "KG", 10*time.Second
+	gw := config.DefaultGateway()
+	gw.Listen, gw.Journal, gw.ShutdownTimeout = listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
+	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
+	return sec, gw
 }
 
 // CurlCommand is the one-line supplier check the demo suggests.

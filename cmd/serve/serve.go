@@ -11,9 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/adapter/recorder"
@@ -93,30 +91,6 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		provRec = &recorder.Recorder{Log: signed, Member: cfg.Provider.ID, Direction: "provider"}
 		evidence = "signed message log " + cfg.MessageLog.Dir
 	}
-	base := filepath.Dir(path)
-	st, err := stack.Build(stack.BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: base,
-		Recorder: gwRec, Registry: reg, Logger: log})
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	defer st.Close()
-	comp, err := stack.BuildCompanions(stack.CompanionOptions{Provider: cfg.Provider, Catalog: cfg.Catalog, BaseDir: base,
-		Recorder: provRec, Logger: log})
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	defer comp.Close()
-	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
-		zap.String("evidence", evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
-	sopts := st.ServerOptions(cfg.Gateway, log)
-	sopts.Handler = comp.Public(sopts.Handler)
-	if sopts.OpsListen != "" {
-		sopts.Ops = comp.Internal(sopts.Ops)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return gateway.Serve(gctx, sopts) })
-	if comp.Provider != nil {
-		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })
-	}
-	return g.Wait()
+	return stack.Serve(ctx, stack.ServeOptions{Config: cfg, BaseDir: filepath.Dir(path), Gateway: gwRec, Provider: provRec,
+		Evidence: evidence, Registry: reg, Logger: log})
 }

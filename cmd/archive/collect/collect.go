@@ -6,6 +6,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,40 @@ an invalid archive.`,
 }
 
 func collectRun(opts *CollectOptions) error {
+	if err := opts.complete(); err != nil {
+		return err
+	}
+	vo := verify.Options{}
+	if opts.VerificationConf != "" {
+		trust, err := verify.LoadTrust(opts.VerificationConf)
+		if err != nil {
+			return err
+		}
+		vo.Trust = trust
+	}
+	log, _ := zap.NewProduction()
+	c, err := collect.New(collect.Options{SourceDir: opts.Source, TargetDir: opts.Target, Verify: vo, Logger: log})
+	if err != nil {
+		return err
+	}
+	rep := &reporter{w: opts.IO.Out}
+	if !opts.Once {
+		// Until SIGINT/SIGTERM: the Factory's context ends the loop cleanly.
+		return c.Run(opts.Context(), opts.Interval, rep.print)
+	}
+	out, err := c.Scan(opts.Context())
+	rep.print(out)
+	if err != nil {
+		return err
+	}
+	if rep.bad {
+		return cli.Invalid()
+	}
+	return nil
+}
+
+// complete fills what the flags leave unset from messageLog.collect.
+func (opts *CollectOptions) complete() error {
 	if opts.Source == "" || opts.Target == "" {
 		cfg, err := opts.Config()
 		if err != nil {
@@ -81,47 +116,29 @@ func collectRun(opts *CollectOptions) error {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Minute
 	}
-	vo := verify.Options{}
-	if opts.VerificationConf != "" {
-		trust, err := verify.LoadTrust(opts.VerificationConf)
-		if err != nil {
-			return err
+	return nil
+}
+
+// reporter prints one line per archive and remembers gaps and invalid
+// archives.
+type reporter struct {
+	w   io.Writer
+	bad bool
+}
+
+func (r *reporter) print(out []collect.Outcome) {
+	for _, o := range out {
+		status := "OK     "
+		switch {
+		case o.Invalid:
+			status, r.bad = "INVALID", true
+		case o.Gap:
+			status, r.bad = "GAP    ", true
+		case o.Unverified:
+			status = "COPIED (encrypted, not verified)"
 		}
-		vo.Trust = trust
+		fmt.Fprintf(r.w, "%s %s -> %s\n", status, o.Name, o.Copied)
 	}
-	log, _ := zap.NewProduction()
-	c, err := collect.New(collect.Options{SourceDir: opts.Source, TargetDir: opts.Target, Verify: vo, Logger: log})
-	if err != nil {
-		return err
-	}
-	bad := false
-	report := func(out []collect.Outcome) {
-		for _, o := range out {
-			status := "OK     "
-			switch {
-			case o.Invalid:
-				status, bad = "INVALID", true
-			case o.Gap:
-				status, bad = "GAP    ", true
-			case o.Unverified:
-				status = "COPIED (encrypted, not verified)"
-			}
-			fmt.Fprintf(opts.IO.Out, "%s %s -> %s\n", status, o.Name, o.Copied)
-		}
-	}
-	if opts.Once {
-		out, err := c.Scan(opts.Context())
-		report(out)
-		if err != nil {
-			return err
-		}
-		if bad {
-			return cli.Invalid()
-		}
-		return nil
-	}
-	// Until SIGINT/SIGTERM: the Factory's context ends the loop cleanly.
-	return c.Run(opts.Context(), opts.Interval, report)
 }
 
 func or(a, b string) string {

@@ -77,19 +77,11 @@ func applyRun(opts *ApplyOptions) error {
 		return &cli.ExitError{Code: cli.ExitUsage, Msg: err.Error()}
 	}
 	ctx := opts.Context()
-	rec := opts.Recorder
-	if rec == nil {
-		l, closeLog, err := opts.AdminLog(ctx)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: "apply is recorded in the signed log, which could not be opened: " + err.Error()}
-		}
-		if l != nil {
-			defer closeLog()
-			rec = &signedRecorder{log: l}
-		} else {
-			rec = &register.JSONLRecorder{Path: t.Section.ApplyLog}
-		}
+	rec, closeRec, err := opts.recorder(ctx, t.Section.ApplyLog)
+	if err != nil {
+		return err
 	}
+	defer closeRec()
 	o, err := register.Observe(ctx, t.Client, t.Desired)
 	if err != nil {
 		return err
@@ -106,6 +98,24 @@ func applyRun(opts *ApplyOptions) error {
 			"Review them and re-run with --accept-warnings to accept"}
 	}
 	return err
+}
+
+// recorder is where the apply is recorded: opts.Recorder, else the signed
+// administrative log when messageLog.signingKey is set, else the
+// JSON-lines file of catalog.applyLog.
+func (opts *ApplyOptions) recorder(ctx context.Context, applyLog string) (register.Recorder, func() error, error) {
+	none := func() error { return nil }
+	if opts.Recorder != nil {
+		return opts.Recorder, none, nil
+	}
+	l, closeLog, err := opts.AdminLog(ctx)
+	if err != nil {
+		return nil, nil, &cli.ExitError{Code: cli.ExitFailure, Msg: "apply is recorded in the signed log, which could not be opened: " + err.Error()}
+	}
+	if l == nil {
+		return &register.JSONLRecorder{Path: applyLog}, none, nil
+	}
+	return &signedRecorder{log: l}, closeLog, nil
 }
 
 // PrintReport writes each change's outcome and a summary.

@@ -64,28 +64,17 @@ func validateRun(opts *ValidateOptions) error {
 	default:
 		probs = c.Validate()
 	}
-	rep := Report{Dir: opts.Dir, Problems: []Problem{}}
-	for _, p := range probs {
-		if p.File != "" && c != nil && p.File != c.Dir {
-			p.File = joinDir(opts.Dir, p.File)
-		}
-		if opts.Output != cli.OutputJSON {
-			fmt.Fprintln(opts.IO.Out, p)
-		}
-		rep.Problems = append(rep.Problems, Problem{File: p.File, Line: p.Line, Path: p.Path, Severity: p.Severity.String(), Message: p.Msg})
-		if p.Severity == catalog.Error {
-			rep.Errors++
-		} else {
-			rep.Warnings++
-		}
-	}
-	nerr, nwarn := rep.Errors, rep.Warnings
-	rep.Valid = !(nerr > 0 || (opts.Strict && nwarn > 0))
+	rep := newReport(opts, c, probs)
 	if opts.Output == cli.OutputJSON {
 		if err := cli.WriteJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
+	} else {
+		for _, p := range rep.Problems {
+			fmt.Fprintln(opts.IO.Out, p.text)
+		}
 	}
+	nerr, nwarn := rep.Errors, rep.Warnings
 	if !rep.Valid {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: %d error(s), %d warning(s)\n", opts.Dir, nerr, nwarn)
 		return cli.Invalid()
@@ -111,6 +100,25 @@ type Problem struct {
 	Path     string `json:"path,omitempty"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
+	text     string // FILE:LINE: PATH: message, as printed for people
+}
+
+// newReport counts the problems and names their files as given with --dir.
+func newReport(opts *ValidateOptions, c *catalog.Catalog, probs catalog.Problems) Report {
+	rep := Report{Dir: opts.Dir, Problems: []Problem{}}
+	for _, p := range probs {
+		if p.File != "" && c != nil && p.File != c.Dir {
+			p.File = joinDir(opts.Dir, p.File)
+		}
+		rep.Problems = append(rep.Problems, Problem{File: p.File, Line: p.Line, Path: p.Path, Severity: p.Severity.String(), Message: p.Msg, text: p.String()})
+		if p.Severity == catalog.Error {
+			rep.Errors++
+		} else {
+			rep.Warnings++
+		}
+	}
+	rep.Valid = !(rep.Errors > 0 || (opts.Strict && rep.Warnings > 0))
+	return rep
 }
 
 func joinDir(dir, file string) string {
