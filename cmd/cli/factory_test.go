@@ -3,22 +3,15 @@ package cli_test
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -209,13 +202,7 @@ func (c closerFunc) Close() error { return c() }
 // roles and a provider service, and returns its path.
 func writeConfig(t *testing.T, dir string) string {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	os.WriteFile(filepath.Join(dir, "mlog.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, CommonName: "70000001"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	cder, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	os.WriteFile(filepath.Join(dir, "mlog.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644)
+	clitest.FileKey(t, dir, "mlog")
 	path := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(path, []byte(fmt.Sprintf(`keys:
   mlog:

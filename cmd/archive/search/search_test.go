@@ -5,14 +5,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,13 +26,7 @@ import (
 func setup(t *testing.T) (string, *config.Config) {
 	t.Helper()
 	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	os.WriteFile(filepath.Join(dir, "mlog.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, CommonName: "70000001"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	cder, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	os.WriteFile(filepath.Join(dir, "mlog.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644)
+	clitest.FileKey(t, dir, "mlog")
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
   mlog:

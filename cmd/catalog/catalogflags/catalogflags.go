@@ -144,3 +144,19 @@ func CompleteServices(dir *string) cli.CompletionFunc {
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})
 }
+
+// LoadValid loads the catalog in dir for the verbs that generate from it
+// (export, openapi, wsdl): a catalog with errors is refused, its problems
+// printed to stderr as validate prints them, with exit code 1.
+func LoadValid(io cli.IOStreams, dir string) (*catalog.Catalog, error) {
+	c, _, err := catalog.LoadValid(dir)
+	var ps catalog.Problems
+	if err == nil || !errors.As(err, &ps) {
+		return c, err
+	}
+	for _, p := range ps {
+		fmt.Fprintln(io.ErrOut, p)
+	}
+	fmt.Fprintln(io.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
+	return nil, cli.Invalid()
+}

@@ -6,7 +6,18 @@ package clitest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -89,4 +100,34 @@ func (r Result) Streams() (out, errOut string, code cli.ExitCode) {
 		errOut += r.Err.Error()
 	}
 	return r.Out, errOut, r.Code
+}
+
+// FileKey writes an ECDSA P-256 key (PKCS#8 PEM, mode 0600) and a
+// self-signed certificate for it (valid for a day around now) into dir as
+// NAME.pem and NAME.crt, as `tunduk keys generate` and `import-cert`
+// would, and returns their paths.
+func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
+		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
+	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath, certPath = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".crt")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keyPath, certPath
 }
