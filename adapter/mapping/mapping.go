@@ -26,6 +26,12 @@ import (
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
+// Answer size limits (maxAnswerBytes).
+const (
+	DefaultMaxAnswerBytes = 1 << 20
+	MaxMaxAnswerBytes     = 64 << 20
+)
+
 // Style is the body style of the service.
 type Style string
 
@@ -79,6 +85,11 @@ type Mapping struct {
 	Namespace string
 	// Timeout overrides the security-server client's timeout, if non-zero.
 	Timeout time.Duration
+	// MaxAnswerBytes bounds the service's answer (maxAnswerBytes in the
+	// file; default DefaultMaxAnswerBytes): a supplier check's answer is a
+	// few KB, so an answer past this is refused at the limit rather than
+	// read to the timeout.
+	MaxAnswerBytes int64
 	// Method and Path are the REST request's method and path template
 	// (appended to the service's /r1/… path).
 	Method string
