@@ -83,4 +83,3 @@ func TestParseXMLCaps(t *testing.T) {
 		t.Errorf("depth %d accepted", maxDepth+1)
 	}
 }
-
