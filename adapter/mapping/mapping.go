@@ -15,6 +15,12 @@
 // Loading validates a mapping fully — the check exists, every required
 // result field is mapped, templates execute and give well-formed XML — and
 // reports each problem with its file and line.
+//
+// Answers are bounded: the security-server client reads at most the
+// mapping's maxAnswerBytes (default 1 MiB), the SOAP envelope is parsed by
+// package soap within its limits, and the body wrapper is read here in
+// linear time with at most 100,000 elements, nesting 64 and 256 attributes
+// per element; JSON answers have the same element and depth bounds.
 package mapping
 
 import (
