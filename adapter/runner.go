@@ -186,7 +186,7 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	if err != nil {
 		return nil, &CheckError{Check: req.Check, Kind: KindInternal, Err: err}
 	}
-	ex, err := r.o.Transport.Do(ctx, msg, ssclient.CallOptions{Timeout: m.Timeout})
+	ex, err := r.o.Transport.Do(ctx, msg, ssclient.CallOptions{Timeout: m.Timeout, MaxAnswerBytes: m.MaxAnswerBytes})
 	if ex == nil {
 		return nil, r.transportError(req.Check, err, nil)
 	}
@@ -217,7 +217,7 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	rr := ssclient.RESTRequest{Service: m.Service, Client: r.o.Client, Method: m.Method, Path: path,
 		UserID: in.UserID, Issue: in.Issue, Header: http.Header{"Accept": {"application/json"}}}
-	ex, err := r.o.Transport.DoREST(ctx, rr, ssclient.CallOptions{Timeout: m.Timeout})
+	ex, err := r.o.Transport.DoREST(ctx, rr, ssclient.CallOptions{Timeout: m.Timeout, MaxAnswerBytes: m.MaxAnswerBytes})
 	if ex == nil {
 		return nil, r.transportError(req.Check, err, nil)
 	}

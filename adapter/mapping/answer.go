@@ -88,9 +88,13 @@ type node struct {
 	kids []*node
 }
 
+// Bounds of an answer's reading (the answer itself is at most the
+// mapping's MaxAnswerBytes, and its SOAP envelope was already read by the
+// soap package within soap.Limits).
 const (
 	maxNodes = 100000
 	maxDepth = 64
+	maxAttrs = 256 // per element
 )
 
 // ReadSOAP reads a SOAP answer's body wrapper element (the bytes of
@@ -293,12 +297,17 @@ func find(at *node, path []string) []*node {
 
 // parseXML reads an answer into nodes. It uses RawToken (no namespace
 // translation: only local names are looked at) and checks itself that end
-// tags match; nodes come from a small arena.
+// tags match; nodes come from a small arena. Its cost is linear: each
+// element's text is gathered in a buffer and made a string once, at its
+// end tag (appending to a string per text token was quadratic in an
+// element whose text is split by many comments or CDATA sections), and
+// elements, depth and attributes per element are capped.
 func parseXML(b []byte) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	var (
 		stack []*node
+		texts [][]byte   // direct text of the open elements
 		names []xml.Name // raw (prefix, local) of the open elements
 		root  *node
 		arena []node
@@ -318,6 +327,9 @@ func parseXML(b []byte) (*node, error) {
 			if count > maxNodes || len(stack) >= maxDepth {
 				return nil, errors.New("answer too large or too deep")
 			}
+			if len(t.Attr) > maxAttrs {
+				return nil, fmt.Errorf("element <%s> has more than %d attributes", t.Name.Local, maxAttrs)
+			}
 			if len(arena) == cap(arena) {
 				arena = make([]node, 0, 16)
 			}
@@ -334,14 +346,24 @@ func parseXML(b []byte) (*node, error) {
 			}
 			stack = append(stack, n)
 			names = append(names, t.Name)
+			if len(texts) < cap(texts) {
+				texts = texts[:len(texts)+1]
+				texts[len(texts)-1] = texts[len(texts)-1][:0]
+			} else {
+				texts = append(texts, nil)
+			}
 		case xml.EndElement:
 			if len(names) == 0 || names[len(names)-1] != t.Name {
 				return nil, fmt.Errorf("unexpected end element </%s>", t.Name.Local)
 			}
-			stack, names = stack[:len(stack)-1], names[:len(names)-1]
+			top := len(stack) - 1
+			if len(texts[top]) > 0 {
+				stack[top].text = string(texts[top])
+			}
+			stack, names, texts = stack[:top], names[:top], texts[:top]
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
+				texts[len(texts)-1] = append(texts[len(texts)-1], t...)
 			}
 		case xml.Directive:
 			return nil, errors.New("directives are not allowed")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path"
@@ -33,6 +34,7 @@ type file struct {
 	Discover  string               `yaml:"discover"`
 	Namespace string               `yaml:"namespace"`
 	Timeout   string               `yaml:"timeout"`
+	MaxAnswer string               `yaml:"maxAnswerBytes"`
 	Vars      map[string]string    `yaml:"vars"`
 	Request   string               `yaml:"request"`
 	Method    string               `yaml:"method"`
@@ -241,6 +243,14 @@ func (v *validator) build(f *file) *Mapping {
 			v.addf("timeout", "timeout %q is not a positive duration such as 10s", f.Timeout)
 		}
 		m.Timeout = d
+	}
+	m.MaxAnswerBytes = DefaultMaxAnswerBytes
+	if f.MaxAnswer != "" {
+		n, err := parseSize(f.MaxAnswer)
+		if err != nil || n <= 0 || n > MaxMaxAnswerBytes {
+			v.addf("maxAnswerBytes", "maxAnswerBytes %q is not a size between 1 and 64MiB, such as 256KiB or 2MiB", f.MaxAnswer)
+		}
+		m.MaxAnswerBytes = n
 	}
 	for k := range f.Vars {
 		if !segment.MatchString(k) {
@@ -520,4 +530,28 @@ func lineOf(root *yaml.Node, path string) int {
 		n, line = next, nextLine
 	}
 	return line
+}
+
+// parseSize reads a byte count: digits, optionally followed by KiB, MiB or
+// KB, MB (powers of two either way: answers are sized, not marketed).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %s overflows", s)
+	}
+	return n * mult, nil
 }

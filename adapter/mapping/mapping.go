@@ -15,6 +15,12 @@
 // Loading validates a mapping fully — the check exists, every required
 // result field is mapped, templates execute and give well-formed XML — and
 // reports each problem with its file and line.
+//
+// Answers are bounded: the security-server client reads at most the
+// mapping's maxAnswerBytes (default 1 MiB), the SOAP envelope is parsed by
+// package soap within its limits, and the body wrapper is read here in
+// linear time with at most 100,000 elements, nesting 64 and 256 attributes
+// per element; JSON answers have the same element and depth bounds.
 package mapping
 
 import (
@@ -24,6 +30,12 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/checks"
 	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// Answer size limits (maxAnswerBytes).
+const (
+	DefaultMaxAnswerBytes = 1 << 20
+	MaxMaxAnswerBytes     = 64 << 20
 )
 
 // Style is the body style of the service.
@@ -79,6 +91,11 @@ type Mapping struct {
 	Namespace string
 	// Timeout overrides the security-server client's timeout, if non-zero.
 	Timeout time.Duration
+	// MaxAnswerBytes bounds the service's answer (maxAnswerBytes in the
+	// file; default DefaultMaxAnswerBytes): a supplier check's answer is a
+	// few KB, so an answer past this is refused at the limit rather than
+	// read to the timeout.
+	MaxAnswerBytes int64
 	// Method and Path are the REST request's method and path template
 	// (appended to the service's /r1/… path).
 	Method string
