@@ -36,7 +36,7 @@ func finishCriminalRecord(f map[string]any) error {
 	for _, r := range records {
 		active = active || r["status"] == "active"
 	}
-	if any, _ := f["hasAnyRecord"].(bool); any != (len(records) > 0) {
+	if has, _ := f["hasAnyRecord"].(bool); has != (len(records) > 0) {
 		return errors.New("the register's record flag contradicts its list of records")
 	}
 	f["hasActiveRecord"] = active

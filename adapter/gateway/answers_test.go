@@ -246,11 +246,65 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 					}
 				}
 			}
+			// The same facts come back inside a batch (all four checks of
+			// each company, its director as the representative).
+			for i := range d.Companies {
+				c := &d.Companies[i]
+				dir, _ := d.Person(c.Director)
+				body := `{"inn":"` + c.INN + `","representativePin":"` + c.Director + `","checks":["tax-debt","social-fund-debt","founders","criminal-record"]}`
+				a := postExact(t, api, body)
+				results, _ := a["results"].([]any)
+				if len(results) != 4 {
+					t.Fatalf("batch %s: %v", c.INN, a)
+				}
+				wants := []struct {
+					want    map[string]any
+					failing bool
+				}{
+					{wantDebt(d, c, c.TaxDebt, c.TaxArrears, true), c.HasProviderError(fixtures.CheckTaxDebt)},
+					{wantDebt(d, c, c.SocialFundDebt, c.SocialFundArrears, false), c.HasProviderError(fixtures.CheckSocialFundDebt)},
+					{wantFounders(d, c), c.HasProviderError(fixtures.CheckFounders)},
+					{wantCriminalRecord(dir), dir.HasProviderError(fixtures.CheckCriminalRecord)},
+				}
+				for k, w := range wants {
+					r := results[k].(map[string]any)
+					if w.failing {
+						if r["status"] != "error" {
+							t.Errorf("batch %s %v: %v, want error", c.INN, r["check"], r)
+						}
+						continue
+					}
+					if r["status"] != "ok" || !reflect.DeepEqual(normal(r["data"]), normal(w.want)) {
+						t.Errorf("batch %s %v:\n got %v\nwant %v", c.INN, r["check"], r["data"], w.want)
+					}
+				}
+			}
 			if ok < 100 || notFound != 4 || failed != 4 {
 				t.Errorf("%d ok, %d not found, %d provider errors: the data set lost cases", ok, notFound, failed)
 			}
 		})
 	}
+}
+
+// postExact POSTs a batch and decodes the answer keeping numbers exact.
+func postExact(t *testing.T, api *httptest.Server, body string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, api.URL+"/v1/supplier-checks", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+portalKey)
+	req.Header.Set("X-User-Id", officer)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	var out map[string]any
+	if err := dec.Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("batch: %d %v", resp.StatusCode, err)
+	}
+	return out
 }
 
 // normal makes decoded JSON comparable with the expectations ([]any of
