@@ -196,7 +196,7 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
+		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
 		Subjects: req.subjects(),
 		Request: journal.Message{URL: r.o.SecurityServerURL, Method: http.MethodPost,
 			Header: http.Header{"Content-Type": {msg.ContentType()}}, Body: msg.Bytes()},
@@ -232,7 +232,7 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
+		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
 		Subjects: req.subjects(),
 		Request:  journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
 	}

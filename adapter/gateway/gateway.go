@@ -183,6 +183,12 @@ type call struct {
 // api authenticates the caller and reads the officer headers, then runs h.
 func (g *Gateway) api(h func(http.ResponseWriter, *http.Request, *call) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			// ServeMux routes HEAD to GET patterns. A HEAD (link checker,
+			// probe) must never run a state query on an officer's behalf.
+			refuseHead(w, r)
+			return
+		}
 		start := time.Now()
 		c, err := g.prepare(r)
 		if err == nil {
@@ -203,6 +209,18 @@ func (g *Gateway) api(h func(http.ResponseWriter, *http.Request, *call) error) h
 			g.log.Info("portal request", fields...)
 		}
 	})
+}
+
+// refuseHead answers a HEAD on a check route 405 with the methods that do
+// run it, before authentication and without any side effect.
+func refuseHead(w http.ResponseWriter, r *http.Request) {
+	allow := http.MethodGet
+	if r.URL.Path == "/v1/supplier-checks" {
+		allow = http.MethodPost
+	}
+	w.Header().Set("Allow", allow)
+	adapter.WriteError(w, &adapter.RequestError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: "HEAD does not run checks: a check is a state query on the officer's behalf; use " + allow})
 }
 
 func (g *Gateway) prepare(r *http.Request) (*call, error) {
