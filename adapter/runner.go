@@ -191,7 +191,7 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	if err != nil {
 		return nil, &CheckError{Check: req.Check, Kind: KindInternal, Err: err}
 	}
-	ex, err := r.o.Transport.Do(ctx, msg, ssclient.CallOptions{Timeout: m.Timeout})
+	ex, err := r.o.Transport.Do(ctx, msg, ssclient.CallOptions{Timeout: m.Timeout, MaxAnswerBytes: m.MaxAnswerBytes})
 	if ex == nil {
 		return nil, r.transportError(req.Check, err, nil)
 	}
@@ -201,7 +201,7 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
+		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
 		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
 		Request: journal.Message{URL: r.o.SecurityServerURL, Method: http.MethodPost,
 			Header: http.Header{"Content-Type": {msg.ContentType()}}, Body: msg.Bytes()},
@@ -222,7 +222,7 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	rr := ssclient.RESTRequest{Service: m.Service, Client: r.o.Client, Method: m.Method, Path: path,
 		UserID: in.UserID, Issue: in.Issue, Header: http.Header{"Accept": {"application/json"}}}
-	ex, err := r.o.Transport.DoREST(ctx, rr, ssclient.CallOptions{Timeout: m.Timeout})
+	ex, err := r.o.Transport.DoREST(ctx, rr, ssclient.CallOptions{Timeout: m.Timeout, MaxAnswerBytes: m.MaxAnswerBytes})
 	if ex == nil {
 		return nil, r.transportError(req.Check, err, nil)
 	}
@@ -237,9 +237,9 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
+		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
 		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
-		Request: journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
+		Request:  journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
 	}
 	if ex.StatusCode != 0 {
 		x.Response = &journal.Message{Status: ex.StatusCode, Header: ex.Header, Body: ex.Body}

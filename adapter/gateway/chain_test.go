@@ -287,9 +287,9 @@ func TestChecksThroughTheEmulator(t *testing.T) {
 		{"founders: provider error", "/v1/suppliers/01702201700815/founders", fixtures.FoundersService, false, 502,
 			map[string]any{"code": "provider_error", "providerCode": "INTERNAL_ERROR"}},
 		{"criminal record: clean", "/v1/persons/21504197800123/criminal-record", fixtures.CriminalRecordService, true, 200,
-			map[string]any{"hasRecord": false}},
+			map[string]any{"hasAnyRecord": false, "hasActiveRecord": false}},
 		{"criminal record: found", "/v1/persons/22201197000311/criminal-record", fixtures.CriminalRecordService, true, 200,
-			map[string]any{"hasRecord": true}},
+			map[string]any{"hasAnyRecord": true, "hasActiveRecord": true}},
 		{"criminal record: not found", "/v1/persons/21101199099999/criminal-record", fixtures.CriminalRecordService, true, 404,
 			map[string]any{"code": "not_found", "providerCode": "PIN_NOTFOUND"}},
 		{"criminal record: provider error", "/v1/persons/10911199100776/criminal-record", fixtures.CriminalRecordService, true, 502,
@@ -506,7 +506,7 @@ func TestBatchRunsConcurrentlyWithPartialResults(t *testing.T) {
 			t.Errorf("result %d error = %v, want %s", i, field(res[i], "problem"), w.code)
 		}
 	}
-	if field(res[3], "data", "hasRecord") != true {
+	if field(res[3], "data", "hasActiveRecord") != true {
 		t.Errorf("criminal record of the representative: %v", res[3])
 	}
 	s.checkEvidence(t, field(res[1], "evidence"), fixtures.SocialFundDebtService, true)

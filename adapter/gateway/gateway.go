@@ -284,8 +284,16 @@ func (c *call) request(check string) adapter.Request {
 func (g *Gateway) api(h func(http.ResponseWriter, *http.Request, *call) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ri := info(r.Context())
-		c, err := g.prepare(r, ri)
-		if err == nil {
+		var c *call
+		var err error
+		if r.Method == http.MethodHead {
+			// ServeMux routes HEAD to GET patterns. A HEAD (link checker,
+			// probe) must never run a state query on an officer's behalf:
+			// 405 before authentication, without any side effect.
+			w.Header().Set("Allow", http.MethodGet)
+			err = &adapter.RequestError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+				Message: "HEAD does not run checks: a check is a state query on the officer's behalf; use GET"}
+		} else if c, err = g.prepare(r, ri); err == nil {
 			err = h(w, r, c)
 		}
 		status := http.StatusOK

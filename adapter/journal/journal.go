@@ -51,6 +51,9 @@ type Exchange struct {
 	Caller string `json:"caller"`
 	// UserID is the X-Road userId sent (country prefix + officer PIN).
 	UserID string `json:"userId"`
+	// Officer is the officer's PIN as the portal sent it (X-User-Id),
+	// without the prefix, so archives can be searched by either form.
+	Officer string `json:"officer,omitempty"`
 	// Issue is the X-Road issue sent, if any.
 	Issue string `json:"issue,omitempty"`
 	// Service is the X-Road service id (typed form).
