@@ -73,6 +73,13 @@ func newValidator(t testing.TB, serverURL string) *validator {
 	return v
 }
 
+// validatedTLS is a client over base (TLS settings) whose exchanges
+// with the gateway at serverURL are checked against openapi.json.
+func validatedTLS(t testing.TB, serverURL string, base http.RoundTripper) *http.Client {
+	shared := newValidator(t, serverURL)
+	return &http.Client{Transport: &validator{t: t, base: base, router: shared.router, doc: shared.doc}}
+}
+
 // validated is a client whose exchanges with the gateway at api are
 // checked against openapi.json.
 func validated(t testing.TB, serverURL string) *http.Client {
