@@ -239,7 +239,7 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
 		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
 		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
-		Request:  journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
+		Request: journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
 	}
 	if ex.StatusCode != 0 {
 		x.Response = &journal.Message{Status: ex.StatusCode, Header: ex.Header, Body: ex.Body}

@@ -78,9 +78,9 @@ type Options struct {
 	IdempotencyWindow     time.Duration
 	IdempotencyMaxEntries int
 	// Now is the clock of the idempotency window; nil means time.Now.
-	Now func() time.Time
-	Metrics               *observe.Metrics
-	Logger                *zap.Logger
+	Now     func() time.Time
+	Metrics *observe.Metrics
+	Logger  *zap.Logger
 	// Ops, when set, is mounted for /metrics, /healthz and /readyz.
 	Ops http.Handler
 }
