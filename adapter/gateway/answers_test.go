@@ -213,12 +213,12 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 				switch {
 				case p.failing:
 					failed++
-					if status != 502 || field(body, "error", "code") != "provider_error" {
+					if status != 502 || field(body, "code") != "provider_error" {
 						t.Errorf("%s: %d %s; want 502 provider_error", p.path, status, raw)
 					}
 				case p.want == nil:
 					notFound++
-					if status != 404 || field(body, "error", "code") != "not_found" {
+					if status != 404 || field(body, "code") != "not_found" {
 						t.Errorf("%s: %d %s; want 404 not_found", p.path, status, raw)
 					}
 				default:
