@@ -289,16 +289,14 @@ func (c *call) request(check string) adapter.Request {
 func (g *Gateway) api(h func(http.ResponseWriter, *http.Request, *call) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ri := info(r.Context())
-		var c *call
-		var err error
 		if r.Method == http.MethodHead {
 			// ServeMux routes HEAD to GET patterns. A HEAD (link checker,
-			// probe) must never run a state query on an officer's behalf:
-			// 405 before authentication, without any side effect.
-			w.Header().Set("Allow", http.MethodGet)
-			err = &adapter.RequestError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
-				Message: "HEAD does not run checks: a check is a state query on the officer's behalf; use GET"}
-		} else if c, err = g.prepare(r, ri); err == nil {
+			// probe) must never run a state query on an officer's behalf.
+			refuseHead(w, r, ri)
+			return
+		}
+		c, err := g.prepare(r, ri)
+		if err == nil {
 			err = h(w, r, c)
 		}
 		status := http.StatusOK
@@ -315,6 +313,18 @@ func (g *Gateway) api(h func(http.ResponseWriter, *http.Request, *call) error) h
 			g.o.Metrics.ObserveCaller(c.caller.Name, status)
 		}
 	})
+}
+
+// refuseHead answers a HEAD on a check route 405 with the methods that do
+// run it, before authentication and without any side effect.
+func refuseHead(w http.ResponseWriter, r *http.Request, ri *reqInfo) {
+	allow := http.MethodGet
+	if r.URL.Path == "/v1/supplier-checks" || r.URL.Path == "/v1/tender-checks" {
+		allow = http.MethodPost
+	}
+	w.Header().Set("Allow", allow)
+	adapter.WriteError(w, &adapter.RequestError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: "HEAD does not run checks: a check is a state query on the officer's behalf; use " + allow}, ri.lang, ri.id)
 }
 
 func (g *Gateway) prepare(r *http.Request, ri *reqInfo) (*call, error) {

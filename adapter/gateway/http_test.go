@@ -23,6 +23,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/problem"
 	"github.com/tunduk-kg/tunduk/adapter/recorder"
+	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
@@ -35,6 +36,14 @@ func hdr(kv ...string) map[string]string {
 		m[kv[i]] = kv[i+1]
 	}
 	return m
+}
+
+func (s *stack) received() int {
+	n := 0
+	for _, svc := range []soap.ServiceID{fixtures.TaxDebtService, fixtures.SocialFundDebtService, fixtures.FoundersService, fixtures.CriminalRecordService} {
+		n += s.ss.Received(svc)
+	}
+	return n
 }
 
 func typeOf(a answer) string { s, _ := a.body["type"].(string); return s }

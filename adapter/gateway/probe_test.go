@@ -4,15 +4,7 @@ import (
 	"net/http"
 	"os"
 	"testing"
-
-	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
-
-// received counts the requests every fixture service got.
-func (s *stack) received() int {
-	return s.ss.Received(fixtures.TaxDebtService) + s.ss.Received(fixtures.SocialFundDebtService) +
-		s.ss.Received(fixtures.FoundersService) + s.ss.Received(fixtures.CriminalRecordService)
-}
 
 func (s *stack) journalSize(t *testing.T) int64 {
 	t.Helper()
