@@ -108,9 +108,19 @@ func Load(path string) (*Config, error) {
 // reports every problem of the file at once: syntax, unknown keys, values
 // of the wrong type, and what Validate finds in the values that decoded.
 func Parse(name string, data []byte) (*Config, error) {
-	doc, ps := yamlpos.Parse(name, data)
+	cfg, _, ps := parse(name, data)
 	if len(ps) > 0 {
 		return nil, &Error{Problems: ps}
+	}
+	return cfg, nil
+}
+
+// parse is Parse keeping what Check needs: the configuration as far as it
+// decoded (nil only when the file is not YAML) and the document for lines.
+func parse(name string, data []byte) (*Config, *yamlpos.Doc, yamlpos.Problems) {
+	doc, ps := yamlpos.Parse(name, data)
+	if len(ps) > 0 {
+		return nil, doc, ps
 	}
 	cfg := Default()
 	ps = doc.Decode(cfg)
@@ -121,11 +131,8 @@ func Parse(name string, data []byte) (*Config, error) {
 			ps = append(ps, doc.Problemf(p.Path, "%s", p.Msg))
 		}
 	}
-	if len(ps) == 0 {
-		return cfg, nil
-	}
 	ps.Sort()
-	return nil, &Error{Problems: ps}
+	return cfg, doc, ps
 }
 
 // Default returns the configuration with every default applied.

@@ -20,6 +20,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/secretfile"
 	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
 )
 
@@ -27,6 +28,7 @@ import (
 type ServeOptions struct {
 	IO         cli.IOStreams
 	ConfigPath string
+	Check      bool // check the configuration like tunduk config check, and exit
 }
 
 // NewCmdServe is the root's noun entry.
@@ -58,14 +60,21 @@ in-flight checks finish and are journalled.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.ConfigPath, "config", "c", "", "configuration file (YAML)")
+	cmd.Flags().BoolVar(&o.Check, "check", false, "report every problem of the configuration and the files it names, then exit (tunduk config check)")
 	return cmd
 }
 
 func serveRun(ctx context.Context, o *ServeOptions) error {
-	cfg, err := config.Load(o.ConfigPath)
-	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+	// The same checks as tunduk config check, all reported at once.
+	rep := config.Check(ctx, o.ConfigPath, config.CheckOptions{Account: secretfile.Current(), OpenKeys: o.Check})
+	if o.Check || !rep.OK() {
+		rep.Fprint(o.IO.ErrOut)
+		if !rep.OK() {
+			return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: %d problems; tunduk does not start until they are fixed", o.ConfigPath, len(rep.Errors))}
+		}
+		return nil
 	}
+	cfg := rep.Config
 	if !cfg.Gateway.Configured() {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: o.ConfigPath + ": no gateway section (callers and mappingsDir); see configs/tunduk.yaml"}
 	}

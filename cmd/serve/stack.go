@@ -22,6 +22,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/secretfile"
 )
 
 // BuildOptions are what Build assembles the gateway from.
@@ -188,22 +189,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// loadCallers reads API key files. A key file readable by others than its
-// owner is refused: the key would no longer be a secret.
+// loadCallers reads API key files under the one rule for secret files
+// (internal/secretfile).
 func loadCallers(cs []config.Caller, rel func(string) string) ([]gateway.Caller, error) {
 	out := make([]gateway.Caller, 0, len(cs))
 	for _, c := range cs {
 		key := c.APIKey.Value()
 		if c.APIKeyFile != "" {
 			p := rel(c.APIKeyFile)
-			fi, err := os.Stat(p)
-			if err != nil {
-				return nil, fmt.Errorf("caller %s: %w", c.Name, err)
-			}
-			if fi.Mode().Perm()&0o077 != 0 {
-				return nil, fmt.Errorf("caller %s: API key file %s is readable by group or others (mode %v); chmod 600 it", c.Name, p, fi.Mode().Perm())
-			}
-			b, err := os.ReadFile(p)
+			b, err := secretfile.Read(p, secretfile.Current(), 1<<10)
 			if err != nil {
 				return nil, fmt.Errorf("caller %s: %w", c.Name, err)
 			}

@@ -203,6 +203,13 @@ func (d *Doc) Problemf(path, format string, args ...any) Problem {
 	return Problem{File: d.File, Line: d.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
+// Has reports whether the file sets the dotted path itself (rather than
+// leaving it to a default).
+func (d *Doc) Has(path string) bool {
+	_, rest := d.locate(path)
+	return d.root != nil && rest == ""
+}
+
 // Line returns the line of a dotted path ("gateway.callers[1].name",
 // "retention.groups.central-server/GOV/70000001.x"): the key's line for a
 // mapping entry, the item's line for a list item. When the path goes
@@ -210,26 +217,33 @@ func (d *Doc) Problemf(path, format string, args ...any) Problem {
 // deepest part that exists, where the missing key belongs; 0 for an empty
 // file. Keys may contain dots: the longest key that matches wins.
 func (d *Doc) Line(path string) int {
+	line, _ := d.locate(path)
+	return line
+}
+
+// locate walks path as far as the file goes: the line reached and what
+// of the path is left.
+func (d *Doc) locate(path string) (line int, rest string) {
 	n := d.root
 	if n == nil {
-		return 0
+		return 0, path
 	}
-	line, rest := n.Line, path
+	line, rest = n.Line, path
 	for rest != "" {
 		if rest[0] == '[' {
 			j := strings.IndexByte(rest, ']')
 			if j < 0 {
-				return line
+				return line, rest
 			}
 			i, err := strconv.Atoi(rest[1:j])
 			if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
-				return line
+				return line, rest
 			}
 			n, line, rest = n.Content[i], n.Content[i].Line, strings.TrimPrefix(rest[j+1:], ".")
 			continue
 		}
 		if n.Kind != yaml.MappingNode {
-			return line
+			return line, rest
 		}
 		best := -1
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -239,10 +253,10 @@ func (d *Doc) Line(path string) int {
 			}
 		}
 		if best < 0 {
-			return line
+			return line, rest
 		}
 		k := n.Content[best]
 		n, line, rest = n.Content[best+1], k.Line, strings.TrimPrefix(rest[len(k.Value):], ".")
 	}
-	return line
+	return line, ""
 }
