@@ -113,8 +113,8 @@ func TestCheckFindsEveryKindOfProblemAtOnce(t *testing.T) {
 	k := pki{dir: dir, t: t}
 	ssCert, _ := k.cert("is-client", time.Now().Add(365*24*time.Hour))
 	_, otherKey := k.cert("other", time.Now().Add(365*24*time.Hour))
-	k.cert("gateway", time.Now().Add(10*24*time.Hour)) // expiring soon: a warning
-	caCert, _ := k.cert("ca", time.Now().Add(-24*time.Hour))            // expired
+	k.cert("gateway", time.Now().Add(10*24*time.Hour))       // expiring soon: a warning
+	caCert, _ := k.cert("ca", time.Now().Add(-24*time.Hour)) // expired
 	mlogCert, mlogKey := k.cert("mlog", time.Now().Add(365*24*time.Hour))
 	_, wrongKey := k.cert("wrong", time.Now().Add(365*24*time.Hour))
 	k.write(filepath.Join(dir, "portal.key"), []byte(strings.Repeat("k", 40)), 0o644) // world-readable secret
