@@ -32,6 +32,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 )
@@ -109,23 +110,14 @@ func (k *KeyManager) CreateKey(req *kms.CreateKeyRequest) (*kms.CreateKeyRespons
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, fmt.Errorf("softkms: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = atomicfile.CreateNew(p, 0o600, func(w io.Writer) error {
+		return pem.Encode(w, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	})
 	if errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("softkms: %s: %w", p, kms.ErrAlreadyExists)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("softkms: %w", err)
-	}
-	werr := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(p)
-		return nil, fmt.Errorf("softkms: writing %s: %w", p, werr)
 	}
 	pub := priv.Public()
 	k.log.Info("key generated", zap.String("key", req.Name), zap.String("algorithm", string(alg)),
