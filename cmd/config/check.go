@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -165,7 +164,7 @@ func (c *checker) stat(path, p string, wantDir bool) (fs.FileInfo, bool) {
 		c.errorf(path, "%s is a directory; name a file here", p)
 		return nil, false
 	}
-	if !secretfile.Readable(fi, c.o.Account) || (wantDir && !c.may(fi, 0o1)) {
+	if !secretfile.Readable(fi, c.o.Account) || (wantDir && !secretfile.Allows(fi, c.o.Account, 0o1)) {
 		c.errorf(path, "the service user %s cannot read %s (mode %04o); run: chgrp %s %s && chmod g+r%s %s",
 			c.o.Account.Name, p, fi.Mode().Perm(), c.o.Account.GroupName, p, map[bool]string{true: "x", false: ""}[wantDir], p)
 		return nil, false
@@ -202,28 +201,6 @@ func missingHint(path, p string) string {
 	return "create it, or correct the path"
 }
 
-// may reports whether the service account has the permission bits bit
-// (0o1 execute/search, 0o2 write) on fi.
-func (c *checker) may(fi fs.FileInfo, bit fs.FileMode) bool {
-	a := c.o.Account
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || a.UID == 0 {
-		return true
-	}
-	perm := fi.Mode().Perm()
-	switch {
-	case int(st.Uid) == a.UID:
-		return perm&(bit<<6) != 0
-	case int(st.Gid) == a.GID:
-		return perm&(bit<<3) != 0
-	}
-	for _, g := range a.Groups {
-		if int(st.Gid) == g {
-			return perm&(bit<<3) != 0
-		}
-	}
-	return perm&bit != 0
-}
 
 // read reads a referenced (not secret) file.
 func (c *checker) read(path, p string) ([]byte, bool) {
@@ -275,7 +252,7 @@ func (c *checker) stateDir(path, dir string) {
 		if err == nil {
 			if !fi.IsDir() {
 				c.errorf(path, "%s is not a directory; tunduk keeps its state in %s", d, dir)
-			} else if !c.may(fi, 0o3) {
+			} else if !secretfile.Allows(fi, c.o.Account, 0o3) {
 				c.errorf(path, "the service user %s cannot write in %s (mode %04o), where %s is kept; run: install -d -o %s -g %s -m 0750 %s",
 					c.o.Account.Name, d, fi.Mode().Perm(), dir, c.o.Account.Name, c.o.Account.GroupName, dir)
 			}

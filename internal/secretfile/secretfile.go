@@ -173,7 +173,12 @@ func CheckInfo(path string, fi fs.FileInfo, a Account) error {
 
 // Readable reports whether account a may read the file by its mode bits
 // (root reads everything). It does not look at the directories above.
-func Readable(fi fs.FileInfo, a Account) bool {
+func Readable(fi fs.FileInfo, a Account) bool { return Allows(fi, a, 0o4) }
+
+// Allows reports whether account a has the permission bits want (0o4
+// read, 0o2 write, 0o1 execute or search, or a sum) on fi by its owner,
+// group and mode; root has them all.
+func Allows(fi fs.FileInfo, a Account, want fs.FileMode) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok || a.UID == 0 {
 		return true
@@ -181,11 +186,11 @@ func Readable(fi fs.FileInfo, a Account) bool {
 	perm := fi.Mode().Perm()
 	switch {
 	case int(st.Uid) == a.UID:
-		return perm&0o400 != 0
+		return perm&(want<<6) == want<<6
 	case int(st.Gid) == a.GID || slices.Contains(a.Groups, int(st.Gid)):
-		return perm&0o040 != 0
+		return perm&(want<<3) == want<<3
 	}
-	return perm&0o004 != 0
+	return perm&want == want
 }
 
 // Read opens the file, applies the rule to what was opened and reads at

@@ -82,42 +82,26 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		fields := structFields(t)
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			kp := join(path, k.Value)
-			if prev, dup := seen[k.Value]; dup {
-				c.add(k.Line, kp, "given twice (also on line %d); keep one", prev)
-				continue
-			}
-			seen[k.Value] = k.Line
+		c.entries(n, path, func(k, val *yaml.Node, kp string) {
 			ft, ok := fields.byKey[k.Value]
 			if !ok && fields.rest != nil {
 				ft, ok = fields.rest, true
 			}
 			if !ok {
 				c.add(k.Line, kp, "unknown key; %s", suggest(k.Value, fields.keys))
-				continue
+				return
 			}
 			c.check(val, ft, kp)
-		}
+		})
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			c.wrongType(n, t, path)
 			return
 		}
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			kp := join(path, k.Value)
-			if prev, dup := seen[k.Value]; dup {
-				c.add(k.Line, kp, "given twice (also on line %d); keep one", prev)
-				continue
-			}
-			seen[k.Value] = k.Line
+		c.entries(n, path, func(k, val *yaml.Node, kp string) {
 			c.check(k, t.Key(), kp)
 			c.check(val, t.Elem(), kp)
-		}
+		})
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
 			c.wrongType(n, t, path)
@@ -134,6 +118,22 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			c.wrongType(n, t, path)
 		}
+	}
+}
+
+// entries calls f for each key of mapping node n with the key's path,
+// reporting a key given twice instead.
+func (c *checker) entries(n *yaml.Node, path string, f func(k, val *yaml.Node, kp string)) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		kp := join(path, k.Value)
+		if prev, dup := seen[k.Value]; dup {
+			c.add(k.Line, kp, "given twice (also on line %d); keep one", prev)
+			continue
+		}
+		seen[k.Value] = k.Line
+		f(k, val, kp)
 	}
 }
 
