@@ -201,7 +201,6 @@ func missingHint(path, p string) string {
 	return "create it, or correct the path"
 }
 
-
 // read reads a referenced (not secret) file.
 func (c *checker) read(path, p string) ([]byte, bool) {
 	if _, ok := c.stat(path, p, false); !ok {
