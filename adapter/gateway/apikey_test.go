@@ -29,7 +29,7 @@ func TestReadAPIKeyFile(t *testing.T) {
 		want       string
 	}{
 		{"shared", good, 0o644, "chmod 600"},
-		{"group", good, 0o640, "readable by group"},
+		{"group-writable", good, 0o660, "chmod 640"},
 		{"short", "short", 0o600, "shorter than 32"},
 	} {
 		_, err := ReadAPIKeyFile(write(tc.name, tc.body, tc.mode), 32)

@@ -194,7 +194,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// loadCallers resolves the callers' API keys (inline or from a key file).
+// loadCallers resolves the callers' API keys (inline, or from a key file
+// under the one rule for secret files, internal/secretfile).
 func loadCallers(cs []config.Caller, rel func(string) string) ([]gateway.Caller, error) {
 	out := make([]gateway.Caller, 0, len(cs))
 	for _, c := range cs {
