@@ -12,9 +12,17 @@
 //   - wcf:    <Op><PIN/>…</Op> → <OpResponse><CauseOfError>OK</CauseOfError>…</OpResponse>
 //   - rest:   GET /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path] with a JSON answer
 //
+// Result fields are typed (adapter/checks): strings, booleans, numbers,
+// exact decimals, dates (read in the producer's format: and answered as
+// YYYY-MM-DD), enumerations (the producer's wording mapped by values: to
+// stable API values), nested objects and lists of objects (repeated
+// elements). A field may also be a constant (value:) the producer implies
+// but does not send, such as its currency.
+//
 // Loading validates a mapping fully — the check exists, every required
-// result field is mapped, templates execute and give well-formed XML — and
-// reports each problem with its file and line.
+// result field is mapped, templates execute and give well-formed XML,
+// formats, enumerations and constants fit their fields — and reports each
+// problem with its file and line.
 //
 // Answers are bounded: the security-server client reads at most the
 // mapping's maxAnswerBytes (default 1 MiB), the SOAP envelope is parsed by
@@ -118,11 +126,18 @@ type statusRule struct {
 }
 
 type fieldSpec struct {
-	name   string
-	typ    checks.FieldType
-	paths  [][]string      // alternatives, first present wins ("pin|inn")
-	truthy map[string]bool // for bool
-	fields []fieldSpec     // for list
+	name     string
+	typ      checks.FieldType
+	required bool
+	paths    [][]string      // alternatives, first present wins ("pin|inn")
+	truthy   map[string]bool // for bool
+	fields   []fieldSpec     // for list and object
+	constant any             // value: — a fixed answer, no path
+	layout   string          // date: Go layout of the producer's format
+	enum     map[string]string
+	// otherwise is the enum value for producer wording not in enum; ""
+	// makes such an answer malformed.
+	otherwise string
 }
 
 // Input is what a check request supplies to the templates.
