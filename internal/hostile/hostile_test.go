@@ -342,10 +342,14 @@ func (e *env) portal(t *testing.T, raw []byte) outcome {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		o.status = resp.StatusCode
 		var eb struct {
+			Code  string                `json:"code"` // application/problem+json
 			Error struct{ Code string } `json:"error"`
 		}
 		if json.Unmarshal(body, &eb) == nil {
-			o.code = eb.Error.Code
+			o.code = eb.Code
+			if o.code == "" {
+				o.code = eb.Error.Code
+			}
 		}
 		o.detail = truncate(string(body), 160)
 	})
