@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/adapter/recorder"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
 const soapReq = `<?xml version="1.0" encoding="UTF-8"?>
