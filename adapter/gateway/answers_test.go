@@ -213,13 +213,13 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 				switch {
 				case p.failing:
 					failed++
-					if status != 502 || body["data"] != nil {
-						t.Errorf("%s: %d %s; want 502 (provider error)", p.path, status, raw)
+					if status != 502 || field(body, "code") != "provider_error" {
+						t.Errorf("%s: %d %s; want 502 provider_error", p.path, status, raw)
 					}
 				case p.want == nil:
 					notFound++
-					if status != 404 || body["data"] != nil {
-						t.Errorf("%s: %d %s; want 404 (subject not found)", p.path, status, raw)
+					if status != 404 || field(body, "code") != "not_found" {
+						t.Errorf("%s: %d %s; want 404 not_found", p.path, status, raw)
 					}
 				default:
 					ok++

@@ -74,4 +74,8 @@ type Exchange struct {
 	// supplier, the representative, the person), so archives can be
 	// searched by them.
 	Subjects []string `json:"subjects,omitempty"`
+	// RequestID and TraceParent are the portal request's X-Request-Id and
+	// W3C traceparent, so a record can be traced to the request's logs.
+	RequestID   string `json:"requestId,omitempty"`
+	TraceParent string `json:"traceparent,omitempty"`
 }

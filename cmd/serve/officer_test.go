@@ -11,10 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
-	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
@@ -106,12 +103,12 @@ messageLog:
 	l.Close()
 
 	for _, q := range []string{officer, "KG" + officer} {
-		r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return search.NewCmdSearch(f, nil) },
-			"--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--officer", q, "-o", "json")
-		if r.Err != nil {
-			t.Fatalf("search --officer %s: %v", q, r)
+		f, _ := clitest.New()
+		res := clitest.Run(f, search.NewCmdSearch(f, nil), "--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--officer", q, "-o", "json")
+		if res.Code != 0 {
+			t.Fatalf("search --officer %s: %s", q, res)
 		}
-		out := r.Out
+		out := res.Out
 		for _, id := range strings.Fields(ids[officer]) {
 			if !strings.Contains(out, id) {
 				t.Errorf("search --officer %s does not find message %s:\n%s", q, id, out)
