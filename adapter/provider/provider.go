@@ -14,6 +14,11 @@
 // Non-goals: WSDL serving (catalog/wsdl generates descriptions), MTOM
 // attachments to the backend, and REST providers (the security server
 // forwards PR-REST requests to a REST backend unchanged).
+//
+// Requests are read by package soap within Options.Limits (size, depth,
+// attributes per element, names and text; linear in the input), so the
+// body parameters read afterwards come from a bounded, well-formed
+// wrapper.
 package provider
 
 import (

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/keys"
 	"github.com/tunduk-kg/tunduk/signing/kms/pkcs11kms/softhsmtest"
 )
@@ -25,17 +26,8 @@ const pin = "5550123"
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := keys.NewCmdKeys(f)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err := cmd.Execute()
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	return clitest.Run(f, keys.NewCmdKeys(f), args...).Streams()
 }
 
 // testCA issues certificates for CSRs, as the Tunduk CA would.

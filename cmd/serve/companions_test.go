@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -80,7 +79,7 @@ provider:
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
 	go func() {
-		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
+		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
 	}()
 	waitUp(t, "http://"+api+"/healthz")
 	waitUp(t, "http://"+prov+"/descriptions/")

@@ -6,21 +6,19 @@ package check
 import (
 	"context"
 	"fmt"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
 )
 
 // CheckOptions are the verb's inputs.
 type CheckOptions struct {
 	IO         cli.IOStreams
-	ConfigPath string
+	Context    func() context.Context
+	ConfigPath func() (string, bool)
 	User       string // the service user whose access is checked
 	SkipKeys   bool
 }
@@ -37,7 +35,7 @@ func NewCmdConfig(f *cli.Factory) *cobra.Command {
 
 // NewCmdCheck returns the check verb; runF nil runs it for real.
 func NewCmdCheck(f *cli.Factory, runF func(*CheckOptions) error) *cobra.Command {
-	opts := &CheckOptions{IO: f.IO}
+	opts := &CheckOptions{IO: f.IO, Context: f.Context, ConfigPath: f.ConfigPath}
 	cmd := &cobra.Command{
 		Use:   "check [--config FILE]",
 		Short: "Report every problem of the configuration and the files it names",
@@ -53,17 +51,15 @@ Each problem is printed as FILE:LINE: path: what is wrong; what to do.
 Exits 0 when there is no error (warnings allowed), 1 otherwise. tunduk serve
 runs the same checks at start.`,
 		Example: "  tunduk config check --config /etc/tunduk/tunduk.yaml",
-		Args:    cobra.NoArgs,
+		Args:    cli.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return checkRun(ctx, opts)
+			return checkRun(opts.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.ConfigPath, "config", "c", "", "configuration file (default $"+keyref.ConfigEnv+" or "+keyref.DefaultConfig+")")
+	f.AddConfigFlag(cmd.Flags())
 	cmd.Flags().StringVar(&opts.User, "user", "", "the service user whose access is checked (default "+secretfile.ServiceName+" when it exists, else you)")
 	cmd.Flags().BoolVar(&opts.SkipKeys, "skip-keys", false, "do not open the keys on their token or files")
 	return cmd
@@ -78,7 +74,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 		}
 		co.Account = a
 	}
-	path := keyref.ConfigPath(o.ConfigPath)
+	path, _ := o.ConfigPath()
 	r := config.Check(ctx, path, co)
 	return Print(o.IO, path, r)
 }
