@@ -590,6 +590,7 @@ func fragmentRoot(t *template.Template, sample tmplData) string {
 		}
 	}
 }
+
 // parseSize reads a byte count: digits, optionally followed by KiB, MiB or
 // KB, MB (powers of two either way: answers are sized, not marketed).
 func parseSize(s string) (int64, error) {
