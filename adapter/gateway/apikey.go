@@ -7,10 +7,10 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
 )
 
-// ReadAPIKeyFile reads a caller's API key from a file. The file must follow
-// the one rule for secret files (internal/secretfile: 0600 or 0640, never
-// world-accessible, owned by the service user or root:<service group>),
-// and a key shorter than minLen characters is refused. The key is
+// ReadAPIKeyFile reads a caller's API key from a file under tunduk's one
+// rule for secret files (internal/secretfile: 0600 or 0640, owned by the
+// service user or root:tunduk); a key shorter than minLen characters is
+// refused too. The key is
 // never part of an error.
 func ReadAPIKeyFile(path string, minLen int) (string, error) {
 	b, err := secretfile.Read(path, secretfile.Current(), 1<<10)

@@ -258,10 +258,10 @@ func TestParseReportsLines(t *testing.T) {
 		{"constant of the wrong type", strings.Replace(wcfTax, "hasDebt: {path: Arrears/HasDebt}", "hasDebt: {value: maybe}", 1), []string{`x.yaml:19: fields.hasDebt.value: value "maybe" does not fit bool field hasDebt`}},
 		{"path and value", strings.Replace(wcfTax, "currency: {value: KGS}", "currency: {value: KGS, path: Cur}", 1), []string{"x.yaml:22: fields.currency: give either path: or value:, not both"}},
 		{"enum value not in the API", strings.Replace(legacyFounders, "Ликвидировано: liquidated", "Ликвидировано: closed", 1), []string{`x.yaml:14: fields.companyStatus.values.Ликвидировано: "closed" is not a value of companyStatus; use one of active, liquidating`}},
-		{"enum otherwise not in the API", strings.Replace(legacyFounders, "otherwise: unknown", "otherwise: other", 1), []string{`x.yaml:15: "other" is not a value of companyStatus`}},
-		{"enum without values", strings.Replace(legacyFounders, "      type: {path: kind, values: {\"1\": person, \"2\": organisation}}", "      type: {path: kind}", 1), []string{"x.yaml:20: enum type needs values:"}},
-		{"values on a non-enum", strings.Replace(legacyFounders, "name: {path: response/name}", "name: {path: response/name, values: {a: b}}", 1), []string{"x.yaml:10: values: and otherwise: apply to enum fields only"}},
-		{"derived field mapped", "check: criminal-record\nstyle: rest\nservice: central-server/GOV/70000029/mvd/cr\npath: /{{.PIN}}\nfields:\n  hasActiveRecord: {path: active}\n", []string{"x.yaml:6: hasActiveRecord is derived by the check"}},
+		{"enum otherwise not in the API", strings.Replace(legacyFounders, "otherwise: unknown", "otherwise: other", 1), []string{`x.yaml:15: fields.companyStatus.otherwise: "other" is not a value of companyStatus`}},
+		{"enum without values", strings.Replace(legacyFounders, "      type: {path: kind, values: {\"1\": person, \"2\": organisation}}", "      type: {path: kind}", 1), []string{"x.yaml:20: fields.founders.fields.type: enum type needs values:"}},
+		{"values on a non-enum", strings.Replace(legacyFounders, "name: {path: response/name}", "name: {path: response/name, values: {a: b}}", 1), []string{"x.yaml:10: fields.name.values: values: and otherwise: apply to enum fields only"}},
+		{"derived field mapped", "check: criminal-record\nstyle: rest\nservice: central-server/GOV/70000029/mvd/cr\npath: /{{.PIN}}\nfields:\n  hasActiveRecord: {path: active}\n", []string{"x.yaml:6: fields.hasActiveRecord: hasActiveRecord is derived by the check"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,8 +31,8 @@ type ServeOptions struct {
 	Config     func() (*config.Config, error)
 	ConfigPath func() (string, bool)
 	MessageLog func(context.Context, prometheus.Registerer, *zap.Logger) (*msglog.Log, func() error, error)
-	// Check reports every problem of the configuration, like tunduk
-	// config check, and exits.
+	// Check reports every problem of the configuration (tunduk config
+	// check) and exits instead of serving.
 	Check bool
 }
 
@@ -70,8 +70,9 @@ func newServeOptions(f *cli.Factory) *ServeOptions {
 }
 
 func serveRun(ctx context.Context, o *ServeOptions) error {
+	// The same checks as tunduk config check, every problem at once
+	// instead of one per restart.
 	path, _ := o.ConfigPath()
-	// The same checks as tunduk config check, all reported at once.
 	rep := config.Check(ctx, path, config.CheckOptions{Account: secretfile.Current(), OpenKeys: o.Check})
 	if o.Check || !rep.OK() {
 		rep.Fprint(o.IO.ErrOut)
@@ -80,7 +81,10 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		}
 		return nil
 	}
-	cfg := rep.Config
+	cfg, err := o.Config()
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+	}
 	if !cfg.Gateway.Configured() {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: path + ": no gateway section (callers and mappingsDir); see configs/tunduk.yaml"}
 	}

@@ -16,13 +16,11 @@ import (
 
 // CheckOptions are the verb's inputs.
 type CheckOptions struct {
-	IO       cli.IOStreams
-	User     string // the service user whose access is checked
-	SkipKeys bool
-	// Context (SIGINT/SIGTERM) and the configuration lookup come from the
-	// Factory.
+	IO         cli.IOStreams
 	Context    func() context.Context
 	ConfigPath func() (string, bool)
+	User       string // the service user whose access is checked
+	SkipKeys   bool
 }
 
 // NewCmdConfig returns the `config` noun with its check verb.
@@ -53,7 +51,7 @@ Each problem is printed as FILE:LINE: path: what is wrong; what to do.
 Exits 0 when there is no error (warnings allowed), 1 otherwise. tunduk serve
 runs the same checks at start.`,
 		Example: "  tunduk config check --config /etc/tunduk/tunduk.yaml",
-		Args:    cobra.NoArgs,
+		Args:    cli.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)

@@ -14,7 +14,7 @@ import (
 func run(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	cmd := NewCmdConfig(&cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}})
+	cmd := NewCmdConfig(cli.New(cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}))
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)

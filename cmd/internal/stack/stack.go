@@ -194,8 +194,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// loadCallers resolves the callers' API keys (inline, or from a key file
-// under the one rule for secret files, internal/secretfile).
+// loadCallers resolves the callers' API keys (inline or from a key file).
 func loadCallers(cs []config.Caller, rel func(string) string) ([]gateway.Caller, error) {
 	out := make([]gateway.Caller, 0, len(cs))
 	for _, c := range cs {
