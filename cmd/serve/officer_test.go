@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
-	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
