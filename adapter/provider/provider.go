@@ -193,7 +193,9 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	if err := soap.CheckHTTP(r.Method, action); err != nil {
 		return nil, err
 	}
-	req, err := soap.Parse(r.Body, r.Header.Get("Content-Type"), h.opts.Limits)
+	lim := h.opts.Limits
+	lim.Context = r.Context() // stop parsing when the security server gives up
+	req, err := soap.Parse(r.Body, r.Header.Get("Content-Type"), lim)
 	if err != nil {
 		return nil, err
 	}
