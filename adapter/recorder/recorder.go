@@ -47,11 +47,11 @@ func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
 	ex := &msglog.Exchange{
 		Direction: direction, Protocol: "soap", Check: x.Check,
 		MessageID: x.MessageID, Client: member, Service: x.Service,
-		UserID: x.UserID, Issue: x.Issue, RequestHash: x.RequestHash, Caller: x.Caller,
+		UserID: x.UserID, Officer: x.Officer, Issue: x.Issue, RequestHash: x.RequestHash, Caller: x.Caller,
 		Started: x.Time, Finished: x.Time.Add(x.Duration),
 		Outcome: x.Outcome, Fault: x.FaultCode,
-		Subjects: x.Subjects,
-		Request:  message(&x.Request),
+		Subjects: x.Subjects, RequestID: x.RequestID, TraceParent: x.TraceParent,
+		Request: message(&x.Request),
 	}
 	if strings.Contains(x.Request.URL, "/r1/") {
 		ex.Protocol = "rest"

@@ -78,6 +78,10 @@ type Exchange struct {
 	// Subjects are the INN/PIN identifiers the exchange is about, so that
 	// archives can be searched by them even in metadata-only mode.
 	Subjects []string `xml:"subject,omitempty" json:"subjects,omitempty"`
+	// RequestID and TraceParent are the portal request's X-Request-Id and
+	// W3C traceparent (consumer exchanges).
+	RequestID   string `xml:"requestId,omitempty" json:"requestId,omitempty"`
+	TraceParent string `xml:"traceparent,omitempty" json:"traceparent,omitempty"`
 	// Started and Finished bound the exchange.
 	Started  time.Time `xml:"started,omitempty" json:"started,omitempty"`
 	Finished time.Time `xml:"finished,omitempty" json:"finished,omitempty"`

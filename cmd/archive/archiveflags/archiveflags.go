@@ -66,7 +66,7 @@ type Query struct {
 // Add registers the flags.
 func (q *Query) Add(fs *pflag.FlagSet) {
 	fs.StringVar(&q.Subject, "inn", "", "INN or PIN the exchange is about")
-	fs.StringVar(&q.Officer, "officer", "", "officer id (X-Road userId or portal officer)")
+	fs.StringVar(&q.Officer, "officer", "", "officer: the PIN as the portal sent it or the X-Road userId (KG+PIN); either finds the same records")
 	fs.StringVar(&q.Issue, "issue", "", "X-Road issue (tender/lot reference)")
 	fs.StringVar(&q.MessageID, "message-id", "", "X-Road message id")
 	fs.StringVar(&q.Type, "type", "", "record type: exchange, archive-read, catalog-apply, key-operation, retention")

@@ -164,6 +164,7 @@ func Build(o BuildOptions) (*Stack, error) {
 	ops.Handle("GET /readyz", st.Ready)
 	st.Ops = ops
 	gopts := gateway.Options{Checker: st.Runner, Callers: callers, MaxInFlight: g.MaxInFlight, MaxBodyBytes: g.MaxBodyBytes,
+		MaxSuppliers: g.MaxSuppliers, TenderConcurrency: g.TenderConcurrency, IdempotencyWindow: g.IdempotencyWindow,
 		Metrics: metrics, Logger: log.Named("gateway")}
 	if g.OpsListen == "" {
 		gopts.Ops = ops
@@ -204,7 +205,8 @@ func loadCallers(cs []config.Caller, rel func(string) string) ([]gateway.Caller,
 				return nil, fmt.Errorf("caller %s: %w", c.Name, err)
 			}
 		}
-		out = append(out, gateway.Caller{Name: c.Name, APIKey: key, CertSubject: c.CertSubject, Checks: c.Checks})
+		out = append(out, gateway.Caller{Name: c.Name, APIKey: key, CertSubject: c.CertSubject, Checks: c.Checks,
+			RequestsPerSecond: c.RequestsPerSecond, Burst: c.Burst, MaxConcurrentChecks: c.MaxConcurrentChecks})
 	}
 	return out, nil
 }
