@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -48,12 +47,7 @@ messageLog:
       - {name: auditor, actions: [ls, search, export], purposes: [audit]}
 `, ss.URL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir)), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	const officer, other = "21504197800123", "10309198500457"
 	ids := map[string]string{} // officer → message ids
