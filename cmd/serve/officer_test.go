@@ -3,10 +3,7 @@ package serve
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,28 +21,10 @@ import (
 func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
-	dir := t.TempDir()
-	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
-	apiKey := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	api := freeAddr(t)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
-gateway:
-  listen: %s
-  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
-  mappingsDir: %s
-keys:
-  mlog: {uri: "file:%s", certificate: %s}
-messageLog:
-  dir: %s/mlog
-  archiveDir: %s/archive
-  signingKey: mlog
-  access:
+	_, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, `  access:
     roles:
       - {name: auditor, actions: [ls, search, export], purposes: [audit]}
-`, ss.URL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir)), 0o600)
+`)
 
 	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")

@@ -25,27 +25,7 @@ import (
 func TestServeRecordsInTheSignedLog(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
-	dir := t.TempDir()
-	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
-	apiKey := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	api := freeAddr(t)
-	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
-gateway:
-  listen: %s
-  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
-  mappingsDir: %s
-  journal: state/journal.jsonl
-keys:
-  mlog: {uri: "file:%s", certificate: %s}
-messageLog:
-  dir: %s/mlog
-  archiveDir: %s/archive
-  signingKey: mlog
-`, ss.URL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+	dir, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, "")
 
 	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
@@ -128,4 +108,38 @@ messageLog:
 		rep.WriteText(&b)
 		t.Errorf("archive of serve's exchanges does not verify (%d containers):\n%s", rep.Containers, b.String())
 	}
+}
+
+// signedLogSetup writes a serve configuration under a new directory: the
+// gateway on a free port in front of the security server at ssURL, a portal
+// caller with an API key file, and the signed message log with a file key;
+// messageLog is appended to the messageLog section (indented by two
+// spaces). It returns the directory, the configuration, the API address and
+// the API key.
+func signedLogSetup(t *testing.T, ssURL, messageLog string) (dir, cfgPath, api, apiKey string) {
+	t.Helper()
+	dir = t.TempDir()
+	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
+	apiKey = strings.Repeat("k", 40)
+	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	api = freeAddr(t)
+	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
+gateway:
+  listen: %s
+  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
+  mappingsDir: %s
+  journal: state/journal.jsonl
+keys:
+  mlog: {uri: "file:%s", certificate: %s}
+messageLog:
+  dir: %s/mlog
+  archiveDir: %s/archive
+  signingKey: mlog
+%s`, ssURL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir, messageLog)
+	cfgPath = filepath.Join(dir, "tunduk.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfgPath, api, apiKey
 }
