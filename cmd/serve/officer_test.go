@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
@@ -56,24 +53,7 @@ func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, errOut.String())
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	opts, _ := cfg.MessageLog.LogOptions(signer, cert, nil)
-	l, err := msglog.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath) // rotate what serve recorded into an archive
 
 	for _, q := range []string{officer, "KG" + officer} {
 		f, _ := clitest.New()

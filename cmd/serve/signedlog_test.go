@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -64,24 +62,7 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 	}
 
 	// Rotate what serve recorded into an archive, then verify it alone.
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	opts, _ := cfg.MessageLog.LogOptions(signer, cert, nil)
-	l, err := msglog.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath) // rotate what serve recorded into an archive
 	// The record names the supplier, so an auditor can search by INN.
 	archives, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
 	var found bool
