@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -215,4 +217,26 @@ func writeConfig(t *testing.T, dir string) string {
     - {code: getSupplierInfo, version: v1, backend: "http://127.0.0.1:1/suppliers/{inn}", required: [inn]}
 `)
 	return path
+}
+
+// The Factory's context ends on SIGINT and on SIGTERM, which is how every
+// long-running command (serve, demo, archive collect) stops cleanly; it is
+// built once.
+func TestContextEndsOnSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		f, _ := clitest.New()
+		ctx := f.Context()
+		if f.Context() != ctx {
+			t.Fatal("a second Context() built another context")
+		}
+		if err := syscall.Kill(os.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v did not end the context", sig)
+		}
+		f.Stop()
+	}
 }
