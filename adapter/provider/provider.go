@@ -171,7 +171,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if recErr := h.record(r.Context(), r, x); recErr != nil {
 		// No evidence, no answer: the security server retries or reports.
-		h.opts.Logger.Error("journal write failed; refusing to answer", zap.Error(recErr))
+		var msgID string
+		if x.req != nil {
+			msgID = x.req.Header().ID
+		}
+		h.opts.Logger.Error("journal write failed; refusing to answer", zap.String("messageId", msgID), zap.Error(recErr))
 		x.status, x.respType = http.StatusInternalServerError, "text/xml; charset=UTF-8"
 		x.respBody = soap.NewFault(soap.Fault{Code: "Server.InternalError", String: "the provider could not record the exchange"})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
-	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -27,7 +26,7 @@ func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
 	dir := t.TempDir()
-	keyPath, certPath := writeFileKey(t, dir)
+	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
 	apiKey := strings.Repeat("k", 40)
 	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
 	mappings, _ := filepath.Abs("../../configs/mappings")
@@ -53,7 +52,7 @@ messageLog:
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
 	go func() {
-		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
+		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
 	}()
 	waitUp(t, "http://"+api+"/healthz")
 	const officer, other = "21504197800123", "10309198500457"
@@ -104,27 +103,25 @@ messageLog:
 	l.Close()
 
 	for _, q := range []string{officer, "KG" + officer} {
-		var out, serr bytes.Buffer
-		cmd := search.NewCmdSearch(&cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &serr}}, nil)
-		cmd.SetArgs([]string{"--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--officer", q, "-o", "json"})
-		cmd.SetOut(&out)
-		cmd.SetErr(&serr)
-		if err := cmd.Execute(); err != nil {
-			t.Fatalf("search --officer %s: %v\n%s", q, err, serr.String())
+		f, _ := clitest.New()
+		res := clitest.Run(f, search.NewCmdSearch(f, nil), "--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--officer", q, "-o", "json")
+		if res.Code != 0 {
+			t.Fatalf("search --officer %s: %s", q, res)
 		}
+		out := res.Out
 		for _, id := range strings.Fields(ids[officer]) {
-			if !strings.Contains(out.String(), id) {
-				t.Errorf("search --officer %s does not find message %s:\n%s", q, id, out.String())
+			if !strings.Contains(out, id) {
+				t.Errorf("search --officer %s does not find message %s:\n%s", q, id, out)
 			}
 		}
 		for _, id := range strings.Fields(ids[other]) {
-			if strings.Contains(out.String(), id) {
+			if strings.Contains(out, id) {
 				t.Errorf("search --officer %s finds another officer's message %s", q, id)
 			}
 		}
 		// The records keep the PIN as sent, not only the prefixed userId.
-		if n := strings.Count(out.String(), `"Officer": "`+officer+`"`); n != 2 {
-			t.Errorf("search --officer %s: %d records carry the officer's PIN, want 2:\n%s", q, n, out.String())
+		if n := strings.Count(out, `"officer": "`+officer+`"`); n != 2 {
+			t.Errorf("search --officer %s: %d records carry the officer's PIN, want 2:\n%s", q, n, out)
 		}
 	}
 }
