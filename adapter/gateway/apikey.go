@@ -2,23 +2,18 @@ package gateway
 
 import (
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/tunduk-kg/tunduk/internal/secretfile"
 )
 
-// ReadAPIKeyFile reads a caller's API key from a file. A key file readable
-// by others than its owner is refused (the key would no longer be a
-// secret), and so is a key shorter than minLen characters. The key is
+// ReadAPIKeyFile reads a caller's API key from a file under tunduk's one
+// rule for secret files (internal/secretfile: 0600 or 0640, owned by the
+// service user or root:tunduk); a key shorter than minLen characters is
+// refused too. The key is
 // never part of an error.
 func ReadAPIKeyFile(path string, minLen int) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("gateway: API key file: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("gateway: API key file %s is readable by group or others (mode %v); chmod 600 it", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
+	b, err := secretfile.Read(path, secretfile.Current(), 1<<10)
 	if err != nil {
 		return "", fmt.Errorf("gateway: API key file: %w", err)
 	}

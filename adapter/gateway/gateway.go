@@ -77,8 +77,10 @@ type Options struct {
 	// bounds how many are kept (default 10000, oldest dropped first).
 	IdempotencyWindow     time.Duration
 	IdempotencyMaxEntries int
-	Metrics               *observe.Metrics
-	Logger                *zap.Logger
+	// Now is the clock of the idempotency window; nil means time.Now.
+	Now     func() time.Time
+	Metrics *observe.Metrics
+	Logger  *zap.Logger
 	// Ops, when set, is mounted for /metrics, /healthz and /readyz.
 	Ops http.Handler
 }
@@ -126,6 +128,9 @@ func New(o Options) (*Gateway, error) {
 	}
 	g := &Gateway{o: o, auth: a, quotas: map[*Caller]*quota{}, idem: newIdemStore(o.IdempotencyWindow, o.IdempotencyMaxEntries),
 		sem: make(chan struct{}, o.MaxInFlight), mux: http.NewServeMux(), log: o.Logger}
+	if o.Now != nil {
+		g.idem.now = o.Now
+	}
 	for _, c := range a.callers {
 		g.quotas[c] = newQuota(c)
 	}

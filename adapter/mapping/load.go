@@ -20,9 +20,8 @@ import (
 	"text/template"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tunduk-kg/tunduk/adapter/checks"
+	"github.com/tunduk-kg/tunduk/internal/yamlpos"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -69,19 +68,9 @@ type fieldYAML struct {
 	Otherwise string `yaml:"otherwise"`
 }
 
-// Problem is one thing wrong in a mapping file.
-type Problem struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
-	}
-	return fmt.Sprintf("%s: %s", p.File, p.Msg)
-}
+// Problem is one thing wrong in a mapping file, printed as
+// FILE:LINE: path: what is wrong; what to do.
+type Problem = yamlpos.Problem
 
 // Error lists every problem found while loading mappings.
 type Error struct{ Problems []Problem }
@@ -96,7 +85,7 @@ func (e *Error) Error() string {
 
 // LoadFile reads and validates one mapping file.
 func LoadFile(path string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlpos.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
 	}
@@ -182,39 +171,45 @@ func LoadFiles(paths []string) ([]*Mapping, error) {
 }
 
 // Parse validates a mapping held in memory; name is used in messages.
+// Every problem is reported: syntax, unknown keys, values of the wrong
+// type, and what validation finds in the values that decoded.
 func Parse(name string, data []byte) (*Mapping, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: yamlProblems(name, err)}
-	}
 	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Problems: []Problem{{File: name, Msg: "empty mapping"}}}
-		}
-		return nil, &Error{Problems: yamlProblems(name, err)}
+	doc, ps := yamlpos.Parse(name, data)
+	if len(ps) > 0 {
+		return nil, &Error{Problems: ps}
 	}
-	v := validator{name: name, root: &root}
+	if doc.Empty() {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "empty mapping; write one (see configs/mappings/ for examples)"}}}
+	}
+	decoded := doc.Decode(&f)
+	v := validator{doc: doc}
 	m := v.build(&f)
-	if len(v.problems) > 0 {
-		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
-		return nil, &Error{Problems: v.problems}
+	for _, p := range v.problems {
+		if !decoded.Covers(p.Path) {
+			decoded = append(decoded, p)
+		}
+	}
+	if len(decoded) > 0 {
+		decoded.Sort()
+		return nil, &Error{Problems: decoded}
 	}
 	m.File = name
 	return m, nil
 }
 
 type validator struct {
-	name     string
-	root     *yaml.Node
+	doc      *yamlpos.Doc
 	problems []Problem
 }
 
 func (v *validator) addf(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{File: v.name, Line: lineOf(v.root, path), Msg: fmt.Sprintf(format, args...)})
+	v.problems = append(v.problems, v.doc.Problemf(path, format, args...))
 }
+
+// goTypeRE matches the Go type text/template names in its errors, which
+// means nothing to the person writing the mapping.
+var goTypeRE = regexp.MustCompile(` in type [\w.*\[\]]+`)
 
 var segment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
 
@@ -548,7 +543,7 @@ func (v *validator) template(at, text string, sample tmplData, isXML bool) *temp
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, sample); err != nil {
-		v.addf(at, "template: %v (available: .INN .PIN .RepresentativePIN .UserID .OfficerPIN .Issue .Vars.NAME)", err)
+		v.addf(at, "template: %s (available: .INN .PIN .RepresentativePIN .UserID .OfficerPIN .Issue .Vars.NAME)", goTypeRE.ReplaceAllString(err.Error(), ""))
 		return nil
 	}
 	if isXML {
@@ -594,65 +589,6 @@ func fragmentRoot(t *template.Template, sample tmplData) string {
 			return se.Name.Local
 		}
 	}
-}
-
-func yamlProblems(name string, err error) []Problem {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var out []Problem
-	for _, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
-		p := Problem{File: name, Msg: m}
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if n, after, ok := strings.Cut(rest, ":"); ok {
-				if line, err := strconv.Atoi(n); err == nil {
-					p.Line, p.Msg = line, strings.TrimSpace(after)
-				}
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// lineOf finds the line of a dotted path ("status[1].codes.OK") in the
-// YAML tree — the key's line for map entries — or of the deepest node it
-// reaches.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, part := range strings.Split(strings.ReplaceAll(path, "[", ".["), ".") {
-		if part == "" {
-			continue
-		}
-		var next *yaml.Node
-		nextLine := 0
-		if strings.HasPrefix(part, "[") {
-			i, err := strconv.Atoi(strings.Trim(part, "[]"))
-			if err == nil && n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				nextLine = next.Line
-			}
-		} else if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					next, nextLine = n.Content[i+1], n.Content[i].Line
-					break
-				}
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n, line = next, nextLine
-	}
-	return line
 }
 
 // parseSize reads a byte count: digits, optionally followed by KiB, MiB or

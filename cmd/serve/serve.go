@@ -18,6 +18,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
+	"github.com/tunduk-kg/tunduk/internal/secretfile"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
@@ -30,6 +31,9 @@ type ServeOptions struct {
 	Config     func() (*config.Config, error)
 	ConfigPath func() (string, bool)
 	MessageLog func(context.Context, prometheus.Registerer, *zap.Logger) (*msglog.Log, func() error, error)
+	// Check reports every problem of the configuration (tunduk config
+	// check) and exits instead of serving.
+	Check bool
 }
 
 // NewCmdServe is the root's noun entry.
@@ -57,6 +61,7 @@ else $TUNDUK_CONFIG, else /etc/tunduk/tunduk.yaml.`,
 		},
 	}
 	f.AddConfigFlag(cmd.Flags())
+	cmd.Flags().BoolVar(&o.Check, "check", false, "report every problem of the configuration and the files it names, then exit (tunduk config check)")
 	return cmd
 }
 
@@ -65,11 +70,21 @@ func newServeOptions(f *cli.Factory) *ServeOptions {
 }
 
 func serveRun(ctx context.Context, o *ServeOptions) error {
+	// The same checks as tunduk config check, every problem at once
+	// instead of one per restart.
+	path, _ := o.ConfigPath()
+	rep := config.Check(ctx, path, config.CheckOptions{Account: secretfile.Current(), OpenKeys: o.Check})
+	if o.Check || !rep.OK() {
+		rep.Fprint(o.IO.ErrOut)
+		if !rep.OK() {
+			return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: %d problems; tunduk does not start until they are fixed", path, len(rep.Errors))}
+		}
+		return nil
+	}
 	cfg, err := o.Config()
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 	}
-	path, _ := o.ConfigPath()
 	if !cfg.Gateway.Configured() {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: path + ": no gateway section (callers and mappingsDir); see configs/tunduk.yaml"}
 	}

@@ -47,12 +47,7 @@ messageLog:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	req, _ := http.NewRequest("GET", "http://"+api+"/v1/suppliers/02207200800561/tax-debt", nil)
 	req.Header.Set("X-API-Key", apiKey)

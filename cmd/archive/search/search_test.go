@@ -49,31 +49,13 @@ messageLog:
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := msglog.Open(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var records []*msglog.Record
 	for i := 0; i < 6; i++ {
-		_, err := l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
+		records = append(records, &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
 			Exchange: &msglog.Exchange{MessageID: fmt.Sprintf("m%d", i), UserID: "officer7", Issue: fmt.Sprintf("tender-%d", i%2),
 				Subjects: []string{"01234567890123"}, Service: "central-server/GOV/70000002/gns-service/x/v1", Outcome: "ok"}})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath, records...)
 	return cfgPath, cfg
 }
 

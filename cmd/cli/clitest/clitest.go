@@ -6,12 +6,15 @@ package clitest
 
 import (
 	"bytes"
+	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -20,8 +23,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
 // Streams are the buffers behind a test factory's IO.
@@ -130,4 +135,39 @@ func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 		t.Fatal(err)
 	}
 	return keyPath, certPath
+}
+
+// Archive appends records to the message log configured in cfgPath (with
+// its messageLog.signingKey) and rotates them into one archive, as a
+// running serve would have, so archive commands have something to read.
+func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+	t.Helper()
+	f := cli.New(cli.IOStreams{})
+	f.ConfigFlag = cfgPath
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var l *msglog.Log
+	closeAll, err := f.WithLogKey(ctx, zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
+		lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
+		if err != nil {
+			return nil, err
+		}
+		l, err = msglog.Open(lo)
+		return l, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	for _, r := range records {
+		if _, err := l.Append(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -13,10 +13,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 	"github.com/tunduk-kg/tunduk/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 )
@@ -99,28 +100,21 @@ func Certificate(r Request) (*Result, error) {
 
 // writePEM installs the certificate, then the rest of the chain, atomically.
 func writePEM(path string, leaf *x509.Certificate, all []*x509.Certificate) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cert-*")
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		if err := pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}); err != nil {
+			return err
+		}
+		for _, c := range all {
+			if !c.Equal(leaf) {
+				if err := pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("install: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	werr := pem.Encode(tmp, &pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
-	for _, c := range all {
-		if werr == nil && !c.Equal(leaf) {
-			werr = pem.Encode(tmp, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-		}
-	}
-	if werr == nil {
-		werr = tmp.Chmod(0o644)
-	}
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("install: writing %s: %w", path, werr)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
