@@ -1,19 +1,18 @@
 package root
 
 import (
-	"bytes"
+	"github.com/spf13/cobra"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func run(args ...string) (cli.ExitCode, string) {
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := NewCmdRoot(f)
-	cmd.SetArgs(args)
-	return cli.CodeOf(cmd.Execute()), out.String() + errOut.String()
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdRoot(f), args...)
+	return r.Code, r.String()
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -30,7 +29,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestEveryNounIsRegistered(t *testing.T) {
-	cmd := NewCmdRoot(&cli.Factory{IO: cli.System()})
+	cmd := NewCmdRoot(cli.New(cli.System()))
 	have := map[string]bool{}
 	for _, c := range cmd.Commands() {
 		have[c.Name()] = true
@@ -39,5 +38,41 @@ func TestEveryNounIsRegistered(t *testing.T) {
 		if !have[noun] {
 			t.Errorf("tunduk %s is not registered", noun)
 		}
+	}
+}
+
+// Every command with --output says in its help what the JSON holds, and
+// every --role, --purpose and --key flag (archive roles, key names) has
+// completion.
+func TestOutputDocumentedAndCompletion(t *testing.T) {
+	root := NewCmdRoot(cli.New(cli.System()))
+	var walk func(c *cobra.Command)
+	outputs := 0
+	walk = func(c *cobra.Command) {
+		if fl := c.Flags().Lookup("output"); fl != nil && c.Name() != "completion" {
+			outputs++
+			if !strings.Contains(c.Long, "--output json") {
+				t.Errorf("%s: --output but its help does not describe the JSON", c.CommandPath())
+			}
+		}
+		for _, name := range []string{"role", "purpose"} {
+			if c.Flags().Lookup(name) != nil && c.Parent() != nil && c.Parent().Name() == "archive" {
+				if _, ok := c.GetFlagCompletionFunc(name); !ok {
+					t.Errorf("%s --%s has no completion", c.CommandPath(), name)
+				}
+			}
+		}
+		if c.Parent() != nil && c.Parent().Name() == "keys" && c.Flags().Lookup("key") != nil {
+			if _, ok := c.GetFlagCompletionFunc("key"); !ok {
+				t.Errorf("%s --key has no completion", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if outputs < 12 {
+		t.Errorf("only %d commands take --output", outputs)
 	}
 }

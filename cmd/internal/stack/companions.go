@@ -1,0 +1,192 @@
+package stack
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/adapter/provider"
+	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/catalog/export"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// Companions are what `tunduk serve` runs beside the portal gateway: the
+// provider endpoint the security server calls, the public catalog
+// (/catalog, on the gateway's listener) and the generated service
+// descriptions the security server downloads (/descriptions, internal
+// only: on the provider's listener, else on the ops listener).
+type Companions struct {
+	Provider       http.Handler // nil when provider.listen is empty
+	ProviderListen string
+	ProviderTLS    *tls.Config
+	ProviderJourn  *journal.File
+	Catalog        http.Handler // public; nil when there is no catalog
+	Descriptions   http.Handler // internal; nil when there is no catalog
+}
+
+// CompanionOptions are the sections Companions are built from.
+type CompanionOptions struct {
+	Provider config.Provider
+	Catalog  config.Catalog
+	BaseDir  string
+	// Recorder, when set, records provider exchanges instead of the
+	// JSON-lines journal at provider.journal (serve passes the signed log).
+	Recorder journal.Recorder
+	Logger   *zap.Logger
+}
+
+// BuildCompanions assembles the provider and the catalog handlers.
+func BuildCompanions(o CompanionOptions) (*Companions, error) {
+	log := o.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(o.BaseDir, p)
+	}
+	c := &Companions{}
+	if dir := rel(o.Catalog.Dir); dir != "" {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			cat, _, err := catalog.LoadValid(dir)
+			if err != nil {
+				return nil, fmt.Errorf("catalog %s (run tunduk catalog validate --dir %s): %w", dir, dir, err)
+			}
+			pub, err := export.Build(cat)
+			if err != nil {
+				return nil, fmt.Errorf("catalog export: %w", err)
+			}
+			now := time.Now()
+			if c.Catalog, err = export.Handler(pub, export.HandlerOptions{Modified: now}); err != nil {
+				return nil, err
+			}
+			if c.Descriptions, err = export.DescriptionsHandler(cat, export.DescriptionsOptions{Modified: now}); err != nil {
+				return nil, err
+			}
+		} else {
+			log.Info("no catalog directory; /catalog and /descriptions are not served", zap.String("dir", dir))
+		}
+	}
+	if o.Provider.Listen == "" {
+		return c, nil
+	}
+	p := o.Provider
+	id, err := soap.ParseClientID(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("provider.id: %w", err)
+	}
+	services := make([]provider.Service, len(p.Services))
+	for i, s := range p.Services {
+		services[i] = provider.Service{Code: s.Code, Version: s.Version, Namespace: s.Namespace, Backend: s.Backend,
+			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout}
+	}
+	rec := o.Recorder
+	if rec == nil {
+		jpath := rel(p.Journal)
+		if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
+			return nil, fmt.Errorf("provider journal directory: %w", err)
+		}
+		if c.ProviderJourn, err = journal.Open(jpath); err != nil {
+			return nil, err
+		}
+		rec = c.ProviderJourn
+	}
+	h, err := provider.New(provider.Options{Provider: id, Services: services, Recorder: rec, Logger: log.Named("provider")})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.ProviderTLS, err = serverTLS(p.TLS, rel); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	if c.ProviderTLS != nil && c.ProviderTLS.ClientCAs != nil {
+		// The security server must present its internal TLS certificate.
+		c.ProviderTLS.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	if c.Descriptions != nil {
+		mux.Handle("GET /descriptions/", c.Descriptions)
+	}
+	c.Provider, c.ProviderListen = mux, p.Listen
+	return c, nil
+}
+
+// Close closes the provider journal.
+func (c *Companions) Close() error {
+	if c.ProviderJourn != nil {
+		return c.ProviderJourn.Close()
+	}
+	return nil
+}
+
+// Public wraps the gateway's handler with the public catalog at /catalog.
+func (c *Companions) Public(gw http.Handler) http.Handler {
+	if c.Catalog == nil {
+		return gw
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /catalog", c.Catalog)
+	mux.Handle("GET /catalog/", c.Catalog)
+	mux.Handle("/", gw)
+	return mux
+}
+
+// Internal wraps the ops handler with /descriptions when the provider
+// listener does not carry them.
+func (c *Companions) Internal(ops http.Handler) http.Handler {
+	if c.Descriptions == nil || c.Provider != nil {
+		return ops
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /descriptions/", c.Descriptions)
+	mux.Handle("/", ops)
+	return mux
+}
+
+// ServeProvider runs the provider listener until ctx ends, then lets
+// in-flight exchanges finish (each is journalled before it is answered).
+func (c *Companions) ServeProvider(ctx context.Context, shutdownTimeout time.Duration, log *zap.Logger, onListening func(net.Addr)) error {
+	ln, err := net.Listen("tcp", c.ProviderListen)
+	if err != nil {
+		return fmt.Errorf("provider: %w", err)
+	}
+	if c.ProviderTLS != nil {
+		ln = tls.NewListener(ln, c.ProviderTLS)
+	}
+	srv := &http.Server{Handler: c.Provider, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("provider listening", zap.String("addr", ln.Addr().String()), zap.Bool("tls", c.ProviderTLS != nil))
+	if onListening != nil {
+		onListening(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("provider: %w", err)
+	case <-ctx.Done():
+	}
+	if shutdownTimeout <= 0 {
+		shutdownTimeout = 30 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("provider shutdown: %w", err)
+	}
+	return nil
+}
