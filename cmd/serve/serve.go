@@ -107,5 +107,5 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		evidence = "signed message log " + cfg.MessageLog.Dir
 	}
 	return stack.Serve(ctx, stack.ServeOptions{Config: cfg, BaseDir: filepath.Dir(path), Gateway: gwRec, Provider: provRec,
-		Evidence: evidence, Registry: reg, Logger: log})
+		Evidence: evidence, Registry: reg, Logger: log, Reload: func() (*config.Config, error) { return config.Load(path) }})
 }

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -11,6 +12,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/sdnotify"
 )
 
 // ServeOptions are what Serve runs from.
@@ -25,6 +27,10 @@ type ServeOptions struct {
 	Evidence string
 	Registry *prometheus.Registry
 	Logger   *zap.Logger
+	// Reload, when set, re-reads the configuration on SIGHUP: its callers
+	// and mappings replace the running ones without dropping in-flight
+	// checks (internal/sdnotify).
+	Reload func() (*config.Config, error)
 }
 
 // Serve builds the gateway and its companions from the configuration and
@@ -47,14 +53,39 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
 		zap.String("evidence", o.Evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
 	sopts := st.ServerOptions(cfg.Gateway, log)
-	sopts.Handler = comp.Public(sopts.Handler)
+	// systemd: READY=1 once listening, the watchdog, STOPPING=1, SIGHUP.
+	sd, api := sdnotify.New(log), sdnotify.NewSwappable(sopts.Handler)
+	sopts.Handler = comp.Public(api)
+	sopts.OnListening = func(a, _ net.Addr) { sd.Ready("gateway listening on " + a.String()) }
 	if sopts.OpsListen != "" {
 		sopts.Ops = comp.Internal(sopts.Ops)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return gateway.Serve(gctx, sopts) })
+	g.Go(func() error { <-gctx.Done(); sd.Stopping(); return nil })
+	g.Go(func() error { return sd.Watchdog(gctx, nil) })
+	if o.Reload != nil {
+		g.Go(func() error { return sd.HandleReload(gctx, reloadInto(o.Reload, st, api)) })
+	}
 	if comp.Provider != nil {
 		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })
 	}
 	return g.Wait()
+}
+
+// reloadInto is serve's SIGHUP action: re-read the configuration, build the
+// gateway from its callers and mappings, swap it in.
+func reloadInto(load func() (*config.Config, error), st *Stack, api *sdnotify.Swappable) func(context.Context) error {
+	return func(context.Context) error {
+		cfg, err := load()
+		if err != nil {
+			return err
+		}
+		gw, err := st.Reload(cfg.Gateway)
+		if err != nil {
+			return err
+		}
+		api.Swap(gw)
+		return nil
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // BuildOptions are what Build assembles the gateway from.
@@ -58,6 +59,11 @@ type Stack struct {
 	Journal *journal.File // nil when BuildOptions.Recorder was given
 	TLS     *tls.Config   // nil for plain HTTP
 	ss      *ssclient.Client
+	// What Reload rebuilds the gateway with (see reload.go).
+	build   BuildOptions
+	rec     journal.Recorder
+	metrics *observe.Metrics
+	client  soap.ClientID
 }
 
 // Close releases the journal and the security-server connections.
@@ -137,7 +143,7 @@ func Build(o BuildOptions) (*Stack, error) {
 		sc.Close()
 		return nil, err
 	}
-	st := &Stack{ss: sc}
+	st := &Stack{ss: sc, build: o, metrics: metrics, client: sso.Client}
 	rec := o.Recorder
 	if rec == nil {
 		jpath := rel(g.Journal)
@@ -151,6 +157,7 @@ func Build(o BuildOptions) (*Stack, error) {
 		}
 		rec = st.Journal
 	}
+	st.rec = rec
 	fail := func(err error) (*Stack, error) { st.Close(); return nil, err }
 	st.Runner, err = adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: rec, Client: sso.Client,
 		UserIDPrefix: o.SecurityServer.UserIDPrefix, SecurityServerURL: sso.URL, Metrics: metrics, Logger: log.Named("runner")})
