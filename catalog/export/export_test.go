@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"net/http"
@@ -189,7 +190,7 @@ func TestExportGoldenAndPublic(t *testing.T) {
 func TestWrite(t *testing.T) {
 	_, p := example(t)
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := p.Write(dir); err != nil {
+	if err := p.Write(dir, export.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	j, _ := p.JSON()
@@ -201,8 +202,48 @@ func TestWrite(t *testing.T) {
 		}
 	}
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 2 {
-		t.Errorf("%d files in %s, want 2 (no temp files left)", len(ents), dir)
+	if len(ents) != 3 {
+		t.Errorf("%d files in %s, want catalog.json, index.html and %s (no temp files left)", len(ents), dir, export.ManifestName)
+	}
+}
+
+// Write refuses a directory changed since the last export (edited, added
+// or unknown files) unless forced, and re-exports over its own output.
+func TestWriteRefusesChangedDir(t *testing.T) {
+	_, p := example(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := p.Write(dir, export.WriteOptions{}); err != nil {
+		t.Fatalf("first export: %v", err)
+	}
+	if err := p.Write(dir, export.WriteOptions{}); err != nil {
+		t.Fatalf("re-export over an untouched export: %v", err)
+	}
+	changedBy := func(name string, mutate func(string), stillForeign bool) {
+		t.Helper()
+		mutate(filepath.Join(dir, name))
+		err := p.Write(dir, export.WriteOptions{})
+		var ce *export.ChangedError
+		if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != name || !strings.Contains(err.Error(), "--force") {
+			t.Errorf("%s changed: Write = %v, want a ChangedError naming it", name, err)
+		}
+		if err := p.Write(dir, export.WriteOptions{Force: true}); err != nil {
+			t.Errorf("%s changed, --force: %v", name, err)
+		}
+		// A forced export rewrites its own files and leaves foreign ones.
+		if got, _ := export.Changed(dir); (len(got) != 0) != stillForeign {
+			t.Errorf("after the forced export Changed = %v", got)
+		}
+	}
+	changedBy("index.html", func(path string) { os.WriteFile(path, []byte("<p>edited by hand</p>"), 0o644) }, false)
+	changedBy("notes.txt", func(path string) { os.WriteFile(path, []byte("added"), 0o644) }, true)
+	// A directory with files but no manifest is not ours.
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "index.html"), []byte("someone else's page"), 0o644)
+	if err := p.Write(other, export.WriteOptions{}); err == nil {
+		t.Error("Write over a directory without a manifest succeeded")
+	}
+	if b, _ := os.ReadFile(filepath.Join(other, "index.html")); string(b) != "someone else's page" {
+		t.Error("a refused export changed the directory")
 	}
 }
 

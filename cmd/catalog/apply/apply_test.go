@@ -171,7 +171,7 @@ func TestFlags(t *testing.T) {
 		{nil, "", apply.ApplyOptions{}, false},
 		{[]string{"--as", "n.osmonov", "--accept-warnings", "--dir", "d", "--config", "c.yaml"},
 			"c.yaml", apply.ApplyOptions{Target: catalogflags.Flags{Dir: "d"}, As: "n.osmonov", AcceptWarnings: true}, false},
-		{[]string{"extra"}, "", apply.ApplyOptions{}, true},
+		{[]string{"a", "b"}, "", apply.ApplyOptions{}, true},
 	} {
 		var got *apply.ApplyOptions
 		f, _ := clitest.New()

@@ -7,6 +7,7 @@ package catalogflags
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,16 +21,36 @@ import (
 
 // Flags are the target flags; Open reads them.
 type Flags struct {
-	// Dir overrides catalog.dir.
+	// Dir overrides catalog.dir (--dir, kept for scripts).
 	Dir string
+	// Arg is the DIR argument; it overrides catalog.dir too.
+	Arg string
 	f   *cli.Factory
 }
 
-// AddTargetFlags adds --config and --dir, shared by plan, apply and diff.
+// Args is the positional-argument rule of plan, apply and diff: an
+// optional catalog directory, stored in t.Arg.
+func (t *Flags) Args(_ *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return cli.UsageError("too many arguments %q: the only argument is the catalog directory", args)
+	}
+	if len(args) == 1 {
+		if t.Dir != "" && t.Dir != args[0] {
+			return cli.UsageError("the catalog directory is given twice (%s and --dir %s); pass it once, as an argument", args[0], t.Dir)
+		}
+		t.Arg = args[0]
+	}
+	return nil
+}
+
+// AddTargetFlags adds --config and --dir, shared by plan, apply and diff,
+// and makes the optional DIR argument set t.Arg.
 func AddTargetFlags(f *cli.Factory, cmd *cobra.Command, t *Flags) {
 	t.f = f
 	f.AddConfigFlag(cmd.Flags())
-	cmd.Flags().StringVar(&t.Dir, "dir", "", "catalog directory (default: catalog.dir from the configuration)")
+	cmd.Flags().StringVar(&t.Dir, "dir", "", "catalog directory (same as the DIR argument)")
+	_ = cmd.Flags().MarkHidden("dir")
+	cmd.Args = t.Args
 }
 
 // AddJSONAlias keeps --json, the older spelling of --output json, working
@@ -81,11 +102,18 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 		return nil, err
 	}
 	sec := cfg.Catalog
-	if t.Dir != "" {
+	path, _ := t.f.ConfigPath()
+	switch {
+	case t.Arg != "":
+		sec.Dir = t.Arg
+	case t.Dir != "":
 		sec.Dir = t.Dir
+	case sec.Dir == "":
+		return nil, cli.UsageError("%s: catalog.dir is not set; pass the catalog directory as the argument", path)
+	case !filepath.IsAbs(sec.Dir):
+		sec.Dir = filepath.Join(filepath.Dir(path), sec.Dir)
 	}
 	if sec.ManagementAPI.URL == "" {
-		path, _ := t.f.ConfigPath()
 		return nil, cli.UsageError("%s: catalog.managementAPI.url is not set; registration needs the SS Management API", path)
 	}
 	c, err := catalog.Load(sec.Dir)
@@ -122,12 +150,17 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 	return &Target{Config: cfg, Section: sec, Catalog: c, Desired: d, Client: client}, nil
 }
 
-// CompleteServices completes the services of the catalog in *dir as
-// SUBSYSTEM/CODE[/VERSION], the reference `catalog openapi|wsdl` take.
-// A catalog that does not load offers nothing.
-func CompleteServices(dir *string) cli.CompletionFunc {
+// CompleteServices completes the services of the catalog d names (the DIR
+// argument is second, so --dir or catalog.dir) as SUBSYSTEM/CODE[/VERSION],
+// the reference `catalog openapi|wsdl` take. A catalog that does not load
+// offers nothing.
+func CompleteServices(d *Dir) cli.CompletionFunc {
 	return cli.FirstArg(func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		c, err := catalog.Load(*dir)
+		dir, err := d.Resolve("", "catalog")
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, err := catalog.Load(dir)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

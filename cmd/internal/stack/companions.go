@@ -63,7 +63,7 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
 			cat, _, err := catalog.LoadValid(dir)
 			if err != nil {
-				return nil, fmt.Errorf("catalog %s (run tunduk catalog validate --dir %s): %w", dir, dir, err)
+				return nil, fmt.Errorf("catalog %s (run tunduk catalog validate %s): %w", dir, dir, err)
 			}
 			pub, err := export.Build(cat)
 			if err != nil {
