@@ -20,8 +20,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 )
 
 const sub = "DEV:GOV:1234:SUB"

@@ -87,8 +87,8 @@ type Server struct {
 	report func(format string, args ...any)
 	fatal  func(format string, args ...any) // misuse of the seeding methods
 	spec   *spec
-	key  string
-	srv  *httptest.Server
+	key    string
+	srv    *httptest.Server
 
 	mu       sync.Mutex
 	st       *state
