@@ -278,17 +278,22 @@ func (p *Catalog) JSON() ([]byte, error) {
 }
 
 // Files are the exported files by slash path relative to the export
-// directory, with their content.
+// directory, with their content: catalog.json and the page in each of
+// Langs (PagePath), linked to each other relatively.
 func (p *Catalog) Files() (map[string][]byte, error) {
 	j, err := p.JSON()
 	if err != nil {
 		return nil, err
 	}
-	h, err := p.HTML("catalog.json")
-	if err != nil {
-		return nil, err
+	files := map[string][]byte{"catalog.json": j}
+	for _, lang := range Langs {
+		h, err := p.Page(lang, fileLinks(lang))
+		if err != nil {
+			return nil, err
+		}
+		files[PagePath(lang)] = h
 	}
-	return map[string][]byte{"catalog.json": j, "index.html": h}, nil
+	return files, nil
 }
 
 // WriteOptions configure Write.

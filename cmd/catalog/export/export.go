@@ -32,7 +32,7 @@ func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Comman
 	opts := &ExportOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "export [DIR] --out OUT [--force]",
-		Short: "Write the public catalog as catalog.json and index.html",
+		Short: "Write the public catalog: catalog.json and the page in ky, ru and en",
 		Long: `Write the public catalog: the organisation, its information systems, services
 and classifiers, WITHOUT authorised persons, personal-data fields, backend
 addresses or database kinds. The gateway serves the same at /catalog.
@@ -83,6 +83,7 @@ func exportRun(opts *ExportOptions) error {
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s/catalog.json and %s/index.html: %d service(s)\n", opts.Out, opts.Out, len(pub.Services))
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s: catalog.json and the page in Kyrgyz (index.html), Russian (ru/) and English (en/): %d service(s)\n",
+		opts.Out, len(pub.Services))
 	return nil
 }

@@ -47,7 +47,7 @@ func TestRun(t *testing.T) {
 	if err := clitest.Run(f, NewCmdExport(f, nil), "--dir", "../../../configs/catalog", "--out", out).Err; err != nil {
 		t.Fatalf("%v: %s", err, s.ErrOut.String())
 	}
-	for _, name := range []string{"catalog.json", "index.html"} {
+	for _, name := range []string{"catalog.json", "index.html", "ru/index.html", "en/index.html"} {
 		got, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
 			t.Fatal(err)
