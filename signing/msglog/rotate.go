@@ -1,8 +1,7 @@
 package msglog
 
 import (
-	"bytes"
-	"context"
+		"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -109,7 +108,7 @@ func (l *Log) rotateLocked() error {
 			}
 			return fmt.Errorf("msglog: journal seal %d covers %d..%d (%d records) but the unsealed records from %d are %v", seq, bs.First, bs.UpTo, bs.Count, st.ScanFrom, have)
 		}
-		chains, err := batchChains(queue[:bs.Count], bs)
+		specs, chains, err := batchChains(queue[:bs.Count], bs)
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
@@ -132,12 +131,15 @@ func (l *Log) rotateLocked() error {
 				}
 				writers[group] = w
 			}
-			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, chains[i], time.Unix(0, ns))
-			if err != nil {
-				return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
-			}
-			if err := w.add(entryName(rec.seq, rec.parts[1]), ctr, rec.seq, time.Unix(0, ns)); err != nil {
-				return err
+			for j := range specs[i] {
+				sp := &specs[i][j]
+				ctr, err := buildContainer(sp, bs.signature, bs.result, chains[i][j], time.Unix(0, ns))
+				if err != nil {
+					return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
+				}
+				if err := w.add(fmt.Sprintf("%020d-%s.asice", rec.seq, sp.suffix), ctr, rec.seq, time.Unix(0, ns)); err != nil {
+					return err
+				}
 			}
 			count++
 			archivedBytes += int64(rec.size)
@@ -196,19 +198,6 @@ func (l *Log) rotateLocked() error {
 	}
 	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
 	return nil
-}
-
-// entryName names a record's container inside an archive:
-// <seq, 20 digits>-<type>.asice, so entries sort in log order.
-func entryName(seq uint64, messageXML []byte) string {
-	typ := "record"
-	if i := bytes.Index(messageXML, []byte(` type="`)); i >= 0 {
-		rest := messageXML[i+7:]
-		if j := bytes.IndexByte(rest, '"'); j > 0 && j < 40 {
-			typ = string(rest[:j])
-		}
-	}
-	return fmt.Sprintf("%020d-%s.asice", seq, typ)
 }
 
 // SeqOfEntry returns the record seq an archive entry name starts with.

@@ -59,6 +59,9 @@ type ArchiveOptions struct {
 	Hash crypto.Hash
 	// Time is the entries' modification time; zero means now.
 	Time time.Time
+	// Comment is the archive's zip comment (tunduk states its container
+	// format there); X-Road's tools ignore it.
+	Comment string
 }
 
 // ArchiveWriter writes an mlog archive: containers as *.asice entries in
@@ -92,6 +95,11 @@ func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) 
 	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, last: strings.ToLower(opts.PrevDigest), names: map[string]bool{}}
 	if a.t.IsZero() {
 		a.t = time.Now()
+	}
+	if opts.Comment != "" {
+		if err := a.zw.SetComment(opts.Comment); err != nil {
+			return nil, fmt.Errorf("asic: archive comment: %w", err)
+		}
 	}
 	field := func(s string) string {
 		if s == "" {

@@ -20,6 +20,8 @@ import (
 type ContainerInput struct {
 	Message     []byte   // message.xml
 	Attachments [][]byte // attachment1, attachment2, …
+	// Exchange is tunduk's exchange metadata (EntryExchange), or nil.
+	Exchange []byte
 	// Signature, HashChainResult and HashChain come from seal.SignBatch
 	// (seal.Seal); the hash chain pair is nil for a directly signed record.
 	Signature       []byte
@@ -82,6 +84,7 @@ func Write(w io.Writer, in ContainerInput) error {
 		{EntrySignature, in.Signature},
 		{EntrySigHashChainRes, in.HashChainResult},
 		{EntrySigHashChain, in.HashChain},
+		{EntryExchange, in.Exchange},
 	}
 	if ts := in.Timestamp; ts != nil {
 		if len(ts.Token) == 0 || len(ts.HashChainResult) == 0 || len(ts.HashChain) == 0 {
@@ -163,6 +166,8 @@ type Container struct {
 	ASiCManifest       []byte
 	// Attachments maps attachment entry names ("attachment1") to bytes.
 	Attachments map[string][]byte
+	// Exchange is tunduk's exchange metadata (format 2), or nil.
+	Exchange []byte
 	// Names lists every entry in zip order.
 	Names []string
 }
@@ -172,6 +177,7 @@ var known = map[string]bool{
 	EntrySigHashChainRes: true, EntrySigHashChain: true,
 	EntryTSHashChainResult: true, EntryTSHashChain: true,
 	EntryManifest: true, EntryASiCManifest: true, EntryTimestamp: true,
+	EntryExchange: true,
 }
 
 // Read parses container zip bytes and checks that the parts X-Road
@@ -236,6 +242,8 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 			c.Manifest = b
 		case EntryASiCManifest:
 			c.ASiCManifest = b
+		case EntryExchange:
+			c.Exchange = b
 		default:
 			c.Attachments[f.Name] = b
 		}
@@ -362,6 +370,8 @@ func (c *Container) Entry(uri string) ([]byte, bool) {
 		b = c.ASiCManifest
 	case EntryTimestamp:
 		b = c.Timestamp
+	case EntryExchange:
+		b = c.Exchange
 	default:
 		b = c.Attachments[name]
 	}

@@ -93,6 +93,7 @@ type ContainerInfo struct {
 	Timestamp   time.Time `json:"timestamp,omitzero"` // genTime, if time-stamped
 	Batch       bool      `json:"batchSignature,omitempty"`
 	BatchTS     bool      `json:"batchTimestamp,omitempty"`
+	OCSP        bool      `json:"ocspChecked,omitempty"` // the embedded OCSP response was checked
 	Warnings    []string  `json:"warnings,omitempty"`
 }
 
@@ -113,6 +114,8 @@ type cached struct {
 	sig  *seal.Signature
 	refs *[]manifestRef
 	res  *hashchain.Result
+	// issuer is the signing certificate's issuer found by chain.
+	issuer *x509.Certificate
 }
 
 // New returns a Verifier.
@@ -202,6 +205,13 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 			return nil, &seal.Error{Code: seal.CodeMalformedSignature + "." + CodeOf(err), Detail: "batch signature hash chain", Err: err}
 		}
 	}
+	// SignatureVerifier.verifySignerName: the certificate belongs to the
+	// member who signs message.xml.
+	if w, _, err := checkSigner(c, sig.Certificate); err != nil {
+		return nil, err
+	} else if w != "" {
+		info.Warnings = append(info.Warnings, w)
+	}
 	if err := v.signature(c, sig); err != nil {
 		return nil, err
 	}
@@ -209,9 +219,19 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 		if atDate.IsZero() {
 			atDate = sig.Certificate.NotBefore
 		}
-		err := v.chain(sig, atDate)
+		issuer, err := v.chain(sig, atDate)
 		if err != nil {
 			return nil, &seal.Error{Code: seal.CodeCertValidation, Detail: "signing certificate is not from an approved CA at " + atDate.UTC().Format(time.RFC3339), Err: err}
+		}
+		// CertChainVerifier.verify(ocspResponses, atDate): the signing
+		// certificate's OCSP response, embedded in the signature, says it
+		// was good at atDate.
+		if len(sig.OCSP) == 0 {
+			info.Warnings = append(info.Warnings, "no OCSP response embedded for the signing certificate (X-Road's asicverifier requires one)")
+		} else if err := v.ocsp(sig, issuer, atDate); err != nil {
+			return nil, err
+		} else {
+			info.OCSP = true
 		}
 	} else {
 		info.Warnings = append(info.Warnings, "certificate chain not checked (give --verificationconf)")
@@ -221,19 +241,47 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 
 // chain checks the signer certificate against the trust material at
 // atDate; a batch shares one result.
-func (v *Verifier) chain(sig *seal.Signature, atDate time.Time) error {
+func (v *Verifier) chain(sig *seal.Signature, atDate time.Time) (*x509.Certificate, error) {
 	t := v.opts.Trust
 	at, _ := atDate.MarshalBinary()
 	k := key([]byte("chain"), sig.Certificate.Raw, at)
-	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil {
-		return r.err
+	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil && r.res == nil && r.refs == nil {
+		return r.issuer, r.err
 	}
 	inter := t.Inter.Clone()
 	for _, x := range sig.ExtraCerts {
 		inter.AddCert(x)
 	}
-	_, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
+	chains, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	var issuer *x509.Certificate
+	if err == nil && len(chains) > 0 && len(chains[0]) > 1 {
+		issuer = chains[0][1]
+	}
+	v.remember(k, cached{err: err, issuer: issuer})
+	return issuer, err
+}
+
+// ocsp checks the signing certificate's embedded OCSP responses: one must
+// be about it, signed by its issuer or the issuer's delegated responder,
+// and say it was good at atDate. A batch shares one result.
+func (v *Verifier) ocsp(sig *seal.Signature, issuer *x509.Certificate, atDate time.Time) error {
+	if issuer == nil {
+		return &seal.Error{Code: seal.CodeCertValidation, Detail: "issuer of the signing certificate not found for its OCSP response"}
+	}
+	at, _ := atDate.MarshalBinary()
+	parts := [][]byte{[]byte("ocsp"), sig.Certificate.Raw, at}
+	parts = append(parts, sig.OCSP...)
+	k := key(parts...)
+	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil && r.res == nil && r.refs == nil {
+		return r.err
+	}
+	var err error
+	for _, der := range sig.OCSP {
+		if _, err = seal.CheckOCSP(der, sig.Certificate, issuer, atDate); err == nil {
+			break
+		}
+	}
 	v.remember(k, cached{err: err})
 	return err
 }
