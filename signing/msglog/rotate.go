@@ -1,7 +1,7 @@
 package msglog
 
 import (
-		"context"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"

@@ -53,8 +53,8 @@ const (
 	// (container format 2).
 	EntryExchange = "tunduk-exchange.xml"
 	// URIExchange is how the hash chain references EntryExchange.
-	URIExchange = "/" + EntryExchange
-	attachmentPrefix       = "attachment"
+	URIExchange      = "/" + EntryExchange
+	attachmentPrefix = "attachment"
 )
 
 // Error codes, as X-Road names them (CamelCase form). The InvalidLogArchive

@@ -18,8 +18,8 @@
 package seal
 
 import (
-	"crypto/x509"
 	"crypto"
+	"crypto/x509"
 	"fmt"
 	"time"
 )
