@@ -146,9 +146,11 @@ func xroadMessage(m *Message, rest, request bool) (*xroadMsg, error) {
 	if rest {
 		return &xroadMsg{message: restForm(m, request), attachments: nonEmpty(m.Body)}, nil
 	}
-	if m.Body == nil {
+	if len(m.Body) == 0 {
 		// Metadata-only (or no body): X-Road's message-body-logging=false
-		// form, the SOAP header kept and the body emptied.
+		// form, the SOAP header kept and the body emptied. (nil and empty
+		// bodies must give the same bytes: sealing sees the appended
+		// record, rotation the journal copy.)
 		return &xroadMsg{message: bodilessEnvelope(m.XRoadHeader)}, nil
 	}
 	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(m.ContentType)), "multipart/") {
