@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,6 +109,10 @@ func CheckOCSP(der []byte, cert, issuer *x509.Certificate, atDate time.Time) (*o
 	r, err := ocsp.ParseResponseForCert(der, cert, issuer)
 	if err != nil {
 		return nil, errf(CodeCertValidation, err, "OCSP response for the signing certificate is invalid")
+	}
+	if rc := r.Certificate; rc != nil && !rc.Equal(issuer) && !slices.Contains(rc.ExtKeyUsage, x509.ExtKeyUsageOCSPSigning) {
+		// A delegated responder must be issued for OCSP signing (RFC 6960 §4.2.2.2).
+		return nil, errf(CodeCertValidation, nil, "OCSP responder certificate %s is not authorized for OCSP signing", rc.Subject)
 	}
 	switch r.Status {
 	case ocsp.Good:
