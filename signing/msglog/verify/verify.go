@@ -5,19 +5,28 @@
 // the X-Road instance (see [LoadTrust]); it never touches the running
 // service or its store.
 //
-// For a container it checks, in X-Road's order (AsicContainerVerifier):
-// the structure, the time-stamp (batch hash chain and imprint, TSA
-// signature), the batch-signature hash chain, every signature reference,
-// the signature value against the embedded certificate and, with trust
-// material, the certificate chain at the time-stamp's (or else the signing)
-// time. For an archive it checks linkinginfo (every container's linking
-// digest, the link to the previous archive) and every container. For a set
-// of archives it orders them by their links and reports gaps and forks.
+// For a container it checks, in X-Road's order (AsicContainerVerifier,
+// SignatureVerifier): the structure (AsicContainer.read), that the
+// signature references message.xml or the batch hash chain result, the
+// time-stamp (batch hash chain and imprint, TSA signature), the
+// batch-signature hash chain, that the signing certificate belongs to the
+// member who signs message.xml (verifySignerName: a SOAP request's client,
+// a response's service provider, the REST forms likewise), every signature
+// reference and the signature value and, with trust material, the
+// certificate chain and the embedded OCSP response of the signing
+// certificate at the time-stamp's (or else the signing) time
+// (CertChainVerifier). For an archive it checks linkinginfo (every
+// container's linking digest, the link to the previous archive) and every
+// container. For a set of archives it orders each group (directory) by
+// their links and reports duplicates, overlaps, gaps, forks, a second
+// chain start, an unanchored start (anchors: -f, --prev, a verified
+// retention tombstone), a truncated archive and a change of signing
+// certificate.
 //
 // Failures carry X-Road's error codes (InvalidSignatureValue,
 // MalformedSignature.InvalidHashChainRef, AsicMessageNotFound, …) and name
-// the file and the container. Non-goals: OCSP response checking (X-Road
-// embeds them; we report their presence only), decrypting .zip.gpg.
+// the file and the container. Non-goals: fetching OCSP responses or CRLs
+// (only embedded responses are checked), decrypting .zip.gpg.
 package verify
 
 import (
@@ -88,7 +97,10 @@ func CodeOf(err error) string {
 
 // ContainerInfo describes a verified container.
 type ContainerInfo struct {
-	Signer      string    `json:"signer,omitempty"` // subject of the signing certificate
+	Signer string `json:"signer,omitempty"` // subject of the signing certificate
+	// SignerID identifies the signing certificate: its subject and the
+	// start of its SHA-256 fingerprint.
+	SignerID    string    `json:"signerId,omitempty"`
 	SigningTime time.Time `json:"signingTime,omitzero"`
 	Timestamp   time.Time `json:"timestamp,omitzero"` // genTime, if time-stamped
 	Batch       bool      `json:"batchSignature,omitempty"`
@@ -171,6 +183,8 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 		return nil, err
 	}
 	info.Signer = sig.Certificate.Subject.String()
+	fp := sha256.Sum256(sig.Certificate.Raw)
+	info.SignerID = fmt.Sprintf("%s [SHA-256 %x…]", info.Signer, fp[:8])
 	info.SigningTime = sig.SigningTime
 	if !sig.Referenced(seal.URIMessage) && !sig.Referenced(seal.URISigHashChainRes) {
 		return nil, &seal.Error{Code: seal.CodeMalformedSignature,
