@@ -88,6 +88,8 @@ func (l *Log) rotateLocked() error {
 			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: cp})
 			return nil
 		case kindSeal:
+		case kindVoid:
+			return nil // a quarantined record's number, not archived
 		default:
 			return fmt.Errorf("msglog: journal record %d: unknown kind %d", seq, kind)
 		}
