@@ -6,8 +6,10 @@
 package repair
 
 import (
-	"context"
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
+	"io"
 	"fmt"
 	"os/user"
 
@@ -15,22 +17,40 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
 // RepairOptions are the verb's inputs.
 type RepairOptions struct {
-	IO         cli.IOStreams
-	ConfigPath string
-	Actor      string
-	JSON       bool
+	IO    cli.IOStreams
+	Actor string
+	JSON  bool
+	// Repair runs the repair with the configured log and key.
+	Repair func(actor string) (*msglog.RepairReport, error)
 }
 
 // NewCmdRepair returns the repair verb; runF nil runs it for real.
 func NewCmdRepair(f *cli.Factory, runF func(*RepairOptions) error) *cobra.Command {
 	opts := &RepairOptions{IO: f.IO}
+	opts.Repair = func(actor string) (rep *msglog.RepairReport, err error) {
+		ctx := f.Context()
+		closeKey, err := f.WithLogKey(ctx, zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
+			cfg, err := f.Config()
+			if err != nil {
+				return nil, err
+			}
+			lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
+			if err != nil {
+				return nil, err
+			}
+			rep, err = msglog.Repair(ctx, lo, actor)
+			return io.NopCloser(nil), err
+		})
+		if err != nil {
+			return rep, err
+		}
+		return rep, closeKey()
+	}
 	if u, err := user.Current(); err == nil {
 		opts.Actor = u.Username
 	}
@@ -56,28 +76,14 @@ the archives: keep the directory for forensic recovery.`,
 			return repairRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.ConfigPath, "config", "", "configuration file (default $TUNDUK_CONFIG or "+keyref.DefaultConfig+")")
+	f.AddConfigFlag(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Actor, "actor", opts.Actor, "who runs the repair (recorded; default the OS user)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the report as JSON")
 	return cmd
 }
 
 func repairRun(opts *RepairOptions) error {
-	cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	signer, cert, closeKey, err := cfg.MessageLogSigner(ctx, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	defer closeKey()
-	lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
-	if err != nil {
-		return err
-	}
-	rep, err := msglog.Repair(ctx, lo, opts.Actor)
+	rep, err := opts.Repair(opts.Actor)
 	if err != nil {
 		return err
 	}
