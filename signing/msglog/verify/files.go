@@ -109,13 +109,6 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 	}
 	rep := &Report{}
 	var total, done int64
-	type arch struct {
-		path  string
-		group string
-		data  []byte
-		a     *asic.Archive
-		rep   *FileReport
-	}
 	var archives []*arch
 	for _, f := range files {
 		st, err := os.Stat(f)
@@ -132,16 +125,28 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 	// anchors[group][digest] names what vouches for a chain start that
 	// links to digest: a verified tombstone of a removed archive.
 	anchors := map[string]map[string]string{}
-	seenFile := map[string]string{}
+	seenArchive := map[string]string{} // prev|last → path
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		fr := &FileReport{Path: f, Bytes: int64(len(data))}
+		fr := &FileReport{Path: f}
 		rep.Files = append(rep.Files, fr)
+		group := filepath.Dir(f)
+		st, err := os.Stat(f)
 		if err != nil {
 			fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
 			continue
 		}
-		group := filepath.Dir(f)
+		var data []byte
+		if !strings.HasSuffix(f, ".zip") || strings.HasSuffix(f, tombstone.Suffix) {
+			// Single containers and tombstones are small: read whole.
+			if data, err = os.ReadFile(f); err != nil {
+				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+				continue
+			}
+			fr.Bytes = int64(len(data))
+			if isZipWithLinkingInfo(data) && !strings.HasSuffix(f, ".asice") {
+				data = nil // an archive under another name: streamed below
+			}
+		}
 		if strings.HasSuffix(f, tombstone.Suffix) {
 			fr.Kind = "tombstone"
 			fr.Containers = 1
@@ -164,7 +169,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			progress(int64(len(data)))
 			continue
 		}
-		if strings.HasSuffix(f, ".asice") || !isZipWithLinkingInfo(data) && !strings.HasSuffix(f, ".zip") {
+		if data != nil {
 			fr.Kind = "container"
 			fr.Containers = 1
 			info, err := v.Container(data)
@@ -178,39 +183,28 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			continue
 		}
 		fr.Kind = "archive"
-		sum := sha512.Sum512(data)
-		if other, ok := seenFile[string(sum[:])]; ok {
-			fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeDuplicate,
-				Message: fmt.Sprintf("the same archive as %s (identical bytes): a replayed or copied archive is not a second one", other)})
-			progress(int64(len(data)))
-			continue
-		}
-		seenFile[string(sum[:])] = f
-		a, err := asic.OpenArchive(bytes.NewReader(data), int64(len(data)), v.opts.Limits)
+		fr.Bytes = st.Size()
+		x, err := v.scanArchive(f, group, fr)
 		if err != nil {
-			pr := problem(f, "", err)
-			if bytes.HasPrefix(data, []byte("PK\x03\x04")) && strings.Contains(err.Error(), zip.ErrFormat.Error()) {
-				pr = &Problem{File: f, Code: CodeTruncated, Err: err,
-					Message: "archive is cut short (no zip central directory): copied while it was written, or damaged; take it again from the security server"}
-			}
-			fr.Problems = append(fr.Problems, pr)
-			progress(int64(len(data)))
+			fr.Problems = append(fr.Problems, err.(*Problem))
+			progress(fr.Bytes)
 			continue
 		}
-		fr.PrevDigest = a.Linking.PrevDigest
-		archives = append(archives, &arch{path: f, group: group, data: data, a: a, rep: fr})
+		key := x.prev + "|" + x.last
+		if other, ok := seenArchive[key]; ok {
+			fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeDuplicate,
+				Message: fmt.Sprintf("the same archive as %s (same linkinginfo): a replayed or copied archive is not a second one", other)})
+			progress(fr.Bytes)
+			continue
+		}
+		seenArchive[key] = f
+		archives = append(archives, x)
 	}
 
 	// Order each group's archives by their links: each archive's claimed
 	// last digest (linkinginfo's last line) is what its successor names as
 	// prev.
-	claimedLast := func(x *arch) string {
-		e := x.a.Linking.Entries
-		if len(e) == 0 {
-			return ""
-		}
-		return strings.ToLower(e[len(e)-1].Digest)
-	}
+	claimedLast := func(x *arch) string { return x.last }
 	groups := map[string][]*arch{}
 	var groupNames []string
 	for _, x := range archives {
@@ -220,20 +214,20 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 		groups[x.group] = append(groups[x.group], x)
 	}
 	sort.Strings(groupNames)
-	seenContainer := map[[24]byte]string{}
+	seenContainer := newOverlapWindow(overlapWindowArchives)
 	visited := map[*arch]bool{}
 	for _, g := range groupNames {
 		archs := groups[g]
 		byPrev := map[string][]*arch{}
 		lasts := map[string]bool{}
 		for _, x := range archs {
-			byPrev[strings.ToLower(x.a.Linking.PrevDigest)] = append(byPrev[strings.ToLower(x.a.Linking.PrevDigest)], x)
+			byPrev[strings.ToLower(x.prev)] = append(byPrev[strings.ToLower(x.prev)], x)
 			lasts[claimedLast(x)] = true
 		}
 		var roots []*arch
 		hasStart := false
 		for _, x := range archs {
-			p := strings.ToLower(x.a.Linking.PrevDigest)
+			p := strings.ToLower(x.prev)
 			if p == "" || !lasts[p] {
 				roots = append(roots, x)
 			}
@@ -248,7 +242,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			}
 			visited[x] = true
 			order = append(order, x)
-			last := v.archive(x.path, x.a, x.rep, prev, first, progress, seenContainer)
+			last := v.archiveFile(x, prev, first, progress, seenContainer)
 			next := byPrev[claimedLast(x)]
 			if len(next) > 1 {
 				for _, n := range next {
@@ -266,7 +260,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 		}
 		starts, unanchored := 0, 0
 		for _, r := range roots {
-			p := strings.ToLower(r.a.Linking.PrevDigest)
+			p := strings.ToLower(r.prev)
 			switch {
 			case p == "":
 				starts++
@@ -354,7 +348,7 @@ func (v *Verifier) Archive(path string, data []byte, co ChainOptions) *FileRepor
 //
 // seen, when not nil, maps (a prefix of) the SHA-512 of every container
 // verified so far to its archive: a container met again is an overlap.
-func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64), seen map[[24]byte]string) string {
+func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64), seen *overlapWindow) string {
 	fr.Containers = len(a.Containers)
 	l, err := a.NewLinker(prev, first)
 	if err != nil {
@@ -387,21 +381,24 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 			broken = true
 			continue
 		}
+		var digest []byte
+		if l != nil && !broken || seen != nil {
+			h := sha512.New()
+			if l != nil {
+				h = l.Hash().New()
+			}
+			h.Write(data)
+			digest = h.Sum(nil)
+		}
 		if seen != nil {
-			var k [24]byte
-			d := sha512.Sum512(data)
-			copy(k[:], d[:])
-			if other, ok := seen[k]; ok && other != path && !overlap {
+			if other, ok := seen.add(digest, path); ok && !overlap {
 				overlap = true
 				fr.Problems = append(fr.Problems, &Problem{File: path, Container: f.Name, Code: CodeOverlap,
 					Message: fmt.Sprintf("container is also in %s: the archives overlap", filepath.Base(other))})
 			}
-			seen[k] = path
 		}
 		if l != nil && !broken {
-			h := l.Hash().New()
-			h.Write(data)
-			if err := l.Next(f.Name, h.Sum(nil)); err != nil {
+			if err := l.Next(f.Name, digest); err != nil {
 				fr.Problems = append(fr.Problems, problem(path, f.Name, err))
 				broken = true
 			}
@@ -450,4 +447,90 @@ func problem(file, container string, err error) *Problem {
 // isZipWithLinkingInfo reports whether data is a zip holding linkinginfo.
 func isZipWithLinkingInfo(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("PK")) && bytes.Contains(data, []byte(asic.EntryLinkingInfo))
+}
+
+// arch is an archive found by Paths: what chain ordering needs, without
+// its contents (they are read again, streamed, when it is verified).
+type arch struct {
+	path, group string
+	prev, last  string // linkinginfo's prev digest and last line's digest, lower case
+	rep         *FileReport
+}
+
+// scanArchive opens an archive file to read its linkinginfo ends.
+func (v *Verifier) scanArchive(path, group string, fr *FileReport) (*arch, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Problem{File: path, Code: CodeReadFile, Message: err.Error(), Err: err}
+	}
+	defer f.Close()
+	a, err := asic.OpenArchive(f, fr.Bytes, v.opts.Limits)
+	if err != nil {
+		pr := problem(path, "", err)
+		var head [4]byte
+		if _, rerr := f.ReadAt(head[:], 0); rerr == nil && string(head[:]) == "PK\x03\x04" && strings.Contains(err.Error(), zip.ErrFormat.Error()) {
+			pr = &Problem{File: path, Code: CodeTruncated, Err: err,
+				Message: "archive is cut short (no zip central directory): copied while it was written, or damaged; take it again from the security server"}
+		}
+		return nil, pr
+	}
+	x := &arch{path: path, group: group, prev: strings.ToLower(a.Linking.PrevDigest), rep: fr}
+	if e := a.Linking.Entries; len(e) > 0 {
+		x.last = strings.ToLower(e[len(e)-1].Digest)
+	}
+	fr.PrevDigest = a.Linking.PrevDigest
+	return x, nil
+}
+
+// archiveFile verifies one archive, streamed from its file.
+func (v *Verifier) archiveFile(x *arch, prev string, first bool, progress func(int64), seen *overlapWindow) string {
+	f, err := os.Open(x.path)
+	if err != nil {
+		x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeReadFile, Message: err.Error(), Err: err})
+		return ""
+	}
+	defer f.Close()
+	a, err := asic.OpenArchive(f, x.rep.Bytes, v.opts.Limits)
+	if err != nil {
+		x.rep.Problems = append(x.rep.Problems, problem(x.path, "", err))
+		return ""
+	}
+	return v.archive(x.path, a, x.rep, prev, first, progress, seen)
+}
+
+// overlapWindowArchives is how many preceding archives of a chain a
+// container is looked for in: re-archived (overlapping) containers sit in
+// neighbouring archives, and a window keeps memory bounded whatever the
+// number of archives.
+const overlapWindowArchives = 8
+
+// overlapWindow remembers the container digests of the last few archives.
+type overlapWindow struct {
+	n       int
+	archs   []string
+	digests []map[[16]byte]struct{}
+}
+
+func newOverlapWindow(n int) *overlapWindow { return &overlapWindow{n: n} }
+
+// add records digest for archive path and reports another archive in the
+// window holding the same container.
+func (w *overlapWindow) add(digest []byte, path string) (string, bool) {
+	var k [16]byte
+	copy(k[:], digest)
+	if len(w.archs) == 0 || w.archs[len(w.archs)-1] != path {
+		if len(w.archs) == w.n {
+			w.archs, w.digests = w.archs[1:], w.digests[1:]
+		}
+		w.archs = append(w.archs, path)
+		w.digests = append(w.digests, map[[16]byte]struct{}{})
+	}
+	var other string
+	for i := range w.archs[:len(w.archs)-1] {
+		if _, ok := w.digests[i][k]; ok {
+			other = w.archs[i]
+		}
+	}
+	w.digests[len(w.digests)-1][k] = struct{}{}
+	return other, other != ""
 }
