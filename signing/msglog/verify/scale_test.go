@@ -79,4 +79,3 @@ func TestVerifyManyArchivesInBoundedMemory(t *testing.T) {
 		t.Errorf("child did not verify every container (%s):\n%s", want, out)
 	}
 }
-
