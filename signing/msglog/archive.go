@@ -100,7 +100,7 @@ func (w *archiveWriter) abort() {
 
 // buildContainer writes one record's ASiC-E container.
 func buildContainer(sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC()}
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC(), Stored: true}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}

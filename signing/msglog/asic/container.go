@@ -34,6 +34,11 @@ type ContainerInput struct {
 	// Time is the record's creation time, used as the entries' modification
 	// time; zero means now.
 	Time time.Time
+	// Stored writes every entry STORED: for containers that go into an
+	// archive, which compresses each container once as a whole
+	// (ArchiveWriter), instead of deflating each entry and then the
+	// container again.
+	Stored bool
 }
 
 // Build returns the ASiC-E container for in as zip bytes.
@@ -109,6 +114,9 @@ func Write(w io.Writer, in ContainerInput) error {
 	// mimetype: first, STORED, no data descriptor (ETSI TS 102 918 §A.1).
 	if err := putStored(zw, entries[0].name, entries[0].data, t); err != nil {
 		return err
+	}
+	if in.Stored {
+		put = func(name string, data []byte, _ uint16) error { return putStored(zw, name, data, t) }
 	}
 	for _, e := range entries[1:] {
 		if e.data == nil {
