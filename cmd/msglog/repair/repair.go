@@ -9,8 +9,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
-	"io"
 	"fmt"
+	"io"
 	"os/user"
 
 	"github.com/spf13/cobra"
