@@ -98,7 +98,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".zip") || strings.HasSuffix(path, ".asice")) {
+			if !d.IsDir() && (strings.HasSuffix(path, ".zip") || strings.HasSuffix(path, ".asice") || strings.HasSuffix(path, EncryptedSuffix)) {
 				files = append(files, path)
 			}
 			return nil
@@ -110,6 +110,12 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 	rep := &Report{}
 	var total, done int64
 	var archives []*arch
+	var temps []string
+	defer func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
+	}()
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err == nil {
@@ -136,7 +142,22 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			continue
 		}
 		var data []byte
-		if !strings.HasSuffix(f, ".zip") || strings.HasSuffix(f, tombstone.Suffix) {
+		readFrom := f
+		if strings.HasSuffix(f, EncryptedSuffix) {
+			tmp, err := v.decrypt(f)
+			if err != nil {
+				fr.Kind = "archive"
+				fr.Bytes = st.Size()
+				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+				continue
+			}
+			temps = append(temps, tmp)
+			readFrom = tmp
+			if st, err = os.Stat(tmp); err != nil {
+				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+				continue
+			}
+		} else if !strings.HasSuffix(f, ".zip") || strings.HasSuffix(f, tombstone.Suffix) {
 			// Single containers and tombstones are small: read whole.
 			if data, err = os.ReadFile(f); err != nil {
 				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
@@ -184,7 +205,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 		}
 		fr.Kind = "archive"
 		fr.Bytes = st.Size()
-		x, err := v.scanArchive(f, group, fr)
+		x, err := v.scanArchive(f, readFrom, group, fr)
 		if err != nil {
 			fr.Problems = append(fr.Problems, err.(*Problem))
 			progress(fr.Bytes)
@@ -453,13 +474,14 @@ func isZipWithLinkingInfo(data []byte) bool {
 // its contents (they are read again, streamed, when it is verified).
 type arch struct {
 	path, group string
+	file        string // what to read: path, or its decryption
 	prev, last  string // linkinginfo's prev digest and last line's digest, lower case
 	rep         *FileReport
 }
 
 // scanArchive opens an archive file to read its linkinginfo ends.
-func (v *Verifier) scanArchive(path, group string, fr *FileReport) (*arch, error) {
-	f, err := os.Open(path)
+func (v *Verifier) scanArchive(path, file, group string, fr *FileReport) (*arch, error) {
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, &Problem{File: path, Code: CodeReadFile, Message: err.Error(), Err: err}
 	}
@@ -474,7 +496,7 @@ func (v *Verifier) scanArchive(path, group string, fr *FileReport) (*arch, error
 		}
 		return nil, pr
 	}
-	x := &arch{path: path, group: group, prev: strings.ToLower(a.Linking.PrevDigest), rep: fr}
+	x := &arch{path: path, file: file, group: group, prev: strings.ToLower(a.Linking.PrevDigest), rep: fr}
 	if e := a.Linking.Entries; len(e) > 0 {
 		x.last = strings.ToLower(e[len(e)-1].Digest)
 	}
@@ -484,7 +506,7 @@ func (v *Verifier) scanArchive(path, group string, fr *FileReport) (*arch, error
 
 // archiveFile verifies one archive, streamed from its file.
 func (v *Verifier) archiveFile(x *arch, prev string, first bool, progress func(int64), seen *overlapWindow) string {
-	f, err := os.Open(x.path)
+	f, err := os.Open(x.file)
 	if err != nil {
 		x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeReadFile, Message: err.Error(), Err: err})
 		return ""

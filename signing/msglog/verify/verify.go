@@ -48,6 +48,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/beevik/etree"
 
 	"github.com/tunduk-kg/tunduk/internal/xmlguard"
@@ -69,6 +70,9 @@ type Options struct {
 	// Progress, if set, is called after each container or file with the
 	// bytes done and the total bytes of the run.
 	Progress func(done, total int64)
+	// Decrypt holds the OpenPGP private keys that open a security
+	// server's encrypted archives (*.zip.gpg); see ReadKeyRing.
+	Decrypt openpgp.EntityList
 }
 
 // Problem is one verification failure.
