@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -88,4 +89,34 @@ func (v *Verifier) decrypt(path string) (string, error) {
 	}
 	// Reading to EOF checked the integrity protection (MDC / AEAD).
 	return tmp.Name(), nil
+}
+
+// ArchiveFile verifies one archive file, streamed from disk; an
+// OpenPGP-encrypted one (*.zip.gpg) is decrypted first with
+// Options.Decrypt. Like Archive, its chain is anchored by co.
+func (v *Verifier) ArchiveFile(path string, co ChainOptions) *FileReport {
+	fr := &FileReport{Path: path, Kind: "archive"}
+	file := path
+	if strings.HasSuffix(path, EncryptedSuffix) {
+		tmp, err := v.decrypt(path)
+		if err != nil {
+			fr.Problems = append(fr.Problems, &Problem{File: path, Code: CodeReadFile, Message: err.Error(), Err: err})
+			return fr
+		}
+		defer os.Remove(tmp)
+		file = tmp
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		fr.Problems = append(fr.Problems, &Problem{File: path, Code: CodeReadFile, Message: err.Error(), Err: err})
+		return fr
+	}
+	fr.Bytes = st.Size()
+	x, err := v.scanArchive(path, file, "", fr)
+	if err != nil {
+		fr.Problems = append(fr.Problems, err.(*Problem))
+		return fr
+	}
+	v.archiveFile(x, co.Prev, co.First, func(int64) {}, nil)
+	return fr
 }
