@@ -11,6 +11,13 @@
 // body as a non-technical fault (PR-MESS Annex D.2), as X-Road expects.
 // Every exchange is journalled before the security server gets its answer.
 //
+// A service with a catalog Description is answered exactly as its WSDL
+// (catalog/wsdl, generated from the same description) declares: inputs are
+// checked by type before the backend is called, and the answer, the
+// not-found answer and business errors are written by catalog/codec. Backend
+// URL placeholders are escaped by position (path segment or query value)
+// and refused at load where ambiguous.
+//
 // Non-goals: WSDL serving (catalog/wsdl generates descriptions), MTOM
 // attachments to the backend, and REST providers (the security server
 // forwards PR-REST requests to a REST backend unchanged).
@@ -25,12 +32,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/catalog/codec"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -60,6 +70,18 @@ type Service struct {
 	EchoRequest bool
 	// Timeout bounds the backend call; default 30 s.
 	Timeout time.Duration
+	// Description is the service's catalog description. When set it is the
+	// single source of the answer's shape, the same one catalog/wsdl turns
+	// into the WSDL: inputs are read and checked by their declared types
+	// before the backend is called (a bad one is a BAD_REQUEST business
+	// error), the backend's JSON becomes the declared elements in declared
+	// order and namespace form, "not found" and business errors take their
+	// declared shape, and an answer the description cannot express is a
+	// technical fault rather than an invalid message. Namespace, Params,
+	// Required and EchoRequest are then taken from the description.
+	Description *catalog.Service
+
+	tmpl *backendTemplate
 }
 
 // Options configures a Handler.
@@ -113,6 +135,14 @@ func New(opts Options) (*Handler, error) {
 		if s.Method == "" {
 			s.Method = http.MethodGet
 		}
+		if d := s.Description; d != nil {
+			s.Namespace, s.EchoRequest, s.Required = d.Namespace, false, nil
+			s.Params = nil
+			for _, f := range d.Input {
+				s.Params = append(s.Params, f.Name)
+			}
+		}
+		s.tmpl, _ = parseBackend(s.Backend)
 		if s.Timeout <= 0 {
 			s.Timeout = 30 * time.Second
 		}
@@ -126,9 +156,22 @@ func (s Service) check() error {
 	if err := id.Validate(); err != nil {
 		return err
 	}
-	u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(s.Backend))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("backend %q is not an http(s) URL", s.Backend)
+	if _, err := parseBackend(s.Backend); err != nil {
+		return err
+	}
+	if d := s.Description; d != nil {
+		if d.Protocol != catalog.SOAP || d.Code != s.Code || (s.Version != "" && d.Version != s.Version) {
+			return fmt.Errorf("description %s (%s) does not describe SOAP service %s %s", d.FullCode(), d.Protocol, s.Code, s.Version)
+		}
+		if err := codec.CheckInputs(d); err != nil {
+			return err
+		}
+		if err := codec.Precompile(d); err != nil {
+			return err
+		}
+		if _, err := codec.EncodeNotFound(d); err != nil {
+			return err
+		}
 	}
 	switch strings.ToUpper(s.Method) {
 	case "", http.MethodGet, http.MethodPost:
@@ -201,6 +244,9 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	if !ok {
 		return h.fault(req, x, "Server.ServerProxy.UnknownService", "unknown service "+hdr.Service.String())
 	}
+	if svc.Description != nil {
+		return h.described(r.Context(), req, svc, x)
+	}
 	in, err := readParams(req.BodyElement())
 	if err != nil {
 		return h.fault(req, x, soap.CodeInvalidBody.Client(), err.Error())
@@ -210,16 +256,17 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 			return h.business(req, svc, x, in, "BAD_REQUEST", fmt.Sprintf("required parameter %s is missing", name))
 		}
 	}
-	out, err := h.callBackend(r.Context(), svc, hdr, in)
+	raw, err := h.callBackend(r.Context(), svc, hdr, in.select_(svc.Params))
+	var out []byte
+	if err == nil {
+		out, err = jsonToXML(raw)
+	}
 	var be *backendError
 	switch {
 	case errors.As(err, &be) && be.business:
 		return h.business(req, svc, x, in, be.code, be.msg)
-	case errors.Is(err, context.DeadlineExceeded):
-		return h.fault(req, x, "Server.ServiceFailed.Timeout", "the backend did not answer in time")
 	case err != nil:
-		h.opts.Logger.Warn("backend call failed", zap.String("service", svc.Code), zap.String("messageId", hdr.ID), zap.Error(err))
-		return h.fault(req, x, "Server.ServiceFailed", "the backend failed")
+		return h.backendFault(req, svc, x, err)
 	}
 	var body bytes.Buffer
 	if svc.EchoRequest {
@@ -230,6 +277,63 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	body.WriteString("</response>")
 	x.outcome = "ok"
 	return soap.NewResponseFrom(req, soap.Response{BodyNamespace: svc.Namespace, Body: body.Bytes()})
+}
+
+// described answers a request of a service with a catalog description:
+// everything it writes is what the description (and so the WSDL) declares.
+func (h *Handler) described(ctx context.Context, req *soap.Message, svc Service, x *exchange) (*soap.Message, error) {
+	d, hdr := svc.Description, req.Header()
+	answer := func(body []byte, outcome, code string) (*soap.Message, error) {
+		x.outcome, x.fault = outcome, code
+		return soap.NewResponseFrom(req, soap.Response{BodyNamespace: d.Namespace, Body: body})
+	}
+	in, err := codec.DecodeRequest(d, req.BodyElement())
+	if err != nil {
+		return answer(codec.EncodeFault(d, catalog.ErrorBadRequest, err.Error()), "business-error", catalog.ErrorBadRequest)
+	}
+	sent := map[string]string{}
+	for k, v := range in {
+		sent[k] = v[0]
+	}
+	raw, err := h.callBackend(ctx, svc, hdr, sent)
+	var be *backendError
+	switch {
+	case errors.As(err, &be) && be.business && be.code == catalog.ErrorNotFound:
+		body, err := codec.EncodeNotFound(d)
+		if err != nil {
+			return h.backendFault(req, svc, x, err)
+		}
+		return answer(body, "not-found", "")
+	case errors.As(err, &be) && be.business:
+		code := be.code
+		if !slices.Contains(d.ErrorCodes(), code) {
+			code = catalog.ErrorBadRequest
+		}
+		return answer(codec.EncodeFault(d, code, be.msg), "business-error", code)
+	case err != nil:
+		return h.backendFault(req, svc, x, err)
+	}
+	body, err := codec.EncodeOutput(d, raw)
+	if err != nil {
+		return h.backendFault(req, svc, x, err)
+	}
+	return answer(body, "ok", "")
+}
+
+// backendFault answers a failed backend call with a technical SOAP fault;
+// the detail is logged, never sent.
+func (h *Handler) backendFault(req *soap.Message, svc Service, x *exchange, err error) (*soap.Message, error) {
+	var ae *codec.AnswerError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return h.fault(req, x, "Server.ServiceFailed.Timeout", "the backend did not answer in time")
+	case errors.As(err, &ae):
+		h.opts.Logger.Warn("backend answer does not match the service description", zap.String("service", svc.Code),
+			zap.String("messageId", req.Header().ID), zap.String("path", ae.Path), zap.String("reason", ae.Reason))
+		return h.fault(req, x, "Server.ServiceFailed.InvalidBackendAnswer", "the backend's answer does not match the service description")
+	}
+	h.opts.Logger.Warn("backend call failed", zap.String("service", svc.Code), zap.String("messageId", req.Header().ID), zap.Error(err))
+	return h.fault(req, x, "Server.ServiceFailed", "the backend failed")
 }
 
 func (h *Handler) lookup(code, version string) (Service, bool) {
@@ -322,17 +426,14 @@ type backendError struct {
 
 func (e *backendError) Error() string { return "provider: backend: " + e.code + ": " + e.msg }
 
-// callBackend calls the backend and returns its JSON answer as XML elements.
-func (h *Handler) callBackend(ctx context.Context, svc Service, hdr *soap.Header, in params) ([]byte, error) {
+// callBackend calls the backend with the request's values and returns its
+// JSON answer.
+func (h *Handler) callBackend(ctx context.Context, svc Service, hdr *soap.Header, sent map[string]string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, svc.Timeout)
 	defer cancel()
-	sent := in.select_(svc.Params)
-	target := svc.Backend
-	for name, v := range sent {
-		if ph := "{" + name + "}"; strings.Contains(target, ph) {
-			target = strings.ReplaceAll(target, ph, url.PathEscape(v))
-			delete(sent, name)
-		}
+	target, err := svc.tmpl.expand(sent)
+	if err != nil {
+		return nil, &backendError{business: true, code: "BAD_REQUEST", msg: err.Error()}
 	}
 	var body io.Reader
 	if strings.EqualFold(svc.Method, http.MethodPost) {
@@ -392,11 +493,23 @@ func (h *Handler) callBackend(ctx context.Context, svc Service, hdr *soap.Header
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNoContent:
 		return nil, &backendError{business: true, code: "NOT_FOUND", msg: "no record matches the request"}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
-		return nil, &backendError{business: true, code: "BAD_REQUEST", msg: backendMessage(raw, resp.Status)}
+		return nil, &backendError{business: true, code: backendCode(raw), msg: backendMessage(raw, resp.Status)}
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("backend answered %s", resp.Status)
 	}
-	return jsonToXML(raw)
+	return raw, nil
+}
+
+// backendCode takes a JSON {"code": …} from a 4xx answer: a business error
+// code the description may declare; BAD_REQUEST otherwise.
+func backendCode(raw []byte) string {
+	var m struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(raw, &m) == nil && m.Code != "" && m.Code != "NOT_FOUND" {
+		return m.Code
+	}
+	return "BAD_REQUEST"
 }
 
 // backendMessage takes a JSON {"message": …} or {"error": …} from a 4xx

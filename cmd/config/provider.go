@@ -2,11 +2,11 @@ package config
 
 import (
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/adapter/provider"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -92,9 +92,8 @@ func (c *Provider) Validate(is *Issues) {
 			is.Addf(p+".code", "service %s %s is listed twice", s.Code, s.Version)
 		}
 		seen[s.Code+"/"+s.Version] = true
-		u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(s.Backend))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			is.Addf(p+".backend", "%q is not an http(s) URL", s.Backend)
+		if err := provider.CheckBackend(s.Backend); err != nil {
+			is.Addf(p+".backend", "%v", err)
 		}
 		switch strings.ToUpper(s.Method) {
 		case "", "GET", "POST":

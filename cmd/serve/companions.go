@@ -59,9 +59,11 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 		return filepath.Join(o.BaseDir, p)
 	}
 	c := &Companions{}
+	var cat *catalog.Catalog
 	if dir := rel(o.Catalog.Dir); dir != "" {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			cat, _, err := catalog.LoadValid(dir)
+			var err error
+			cat, _, err = catalog.LoadValid(dir)
 			if err != nil {
 				return nil, fmt.Errorf("catalog %s (run tunduk catalog validate --dir %s): %w", dir, dir, err)
 			}
@@ -92,6 +94,19 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	for i, s := range p.Services {
 		services[i] = provider.Service{Code: s.Code, Version: s.Version, Namespace: s.Namespace, Backend: s.Backend,
 			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout}
+		// The catalog's description, when there is one, drives the answer,
+		// so it always validates against the WSDL served beside it.
+		if cat != nil && cat.Organisation != nil && cat.Organisation.ClientID() == (soap.ClientID{Instance: id.Instance, MemberClass: id.MemberClass, MemberCode: id.MemberCode}) {
+			for _, d := range cat.ServicesOf(id.SubsystemCode) {
+				if d.Protocol == catalog.SOAP && d.Code == s.Code && (s.Version == "" || d.Version == s.Version) {
+					services[i].Description = d
+				}
+			}
+		}
+		if services[i].Description == nil {
+			log.Warn("provider service has no catalog description: answers are untyped and no WSDL describes them",
+				zap.String("service", s.Code), zap.String("version", s.Version))
+		}
 	}
 	rec := o.Recorder
 	if rec == nil {
