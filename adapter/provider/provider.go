@@ -80,6 +80,16 @@ type Service struct {
 	// technical fault rather than an invalid message. Namespace, Params,
 	// Required and EchoRequest are then taken from the description.
 	Description *catalog.Service
+	// SOAPBackend makes Backend an existing SOAP service (WCF, JAX-WS,
+	// ASMX…) that gets the request as it came and whose answer is repaired
+	// for X-Road (see passThrough). Backend then has no placeholders.
+	SOAPBackend bool
+	// StripHeader sends a SOAPBackend the request without its X-Road
+	// SOAP Header, for backends that refuse unknown headers.
+	StripHeader bool
+	// RenameWrapper renames a SOAPBackend's answer wrapper to
+	// <serviceCode>Response, as X-Road requires.
+	RenameWrapper bool
 
 	tmpl *backendTemplate
 }
@@ -158,6 +168,12 @@ func (s Service) check() error {
 	}
 	if _, err := parseBackend(s.Backend); err != nil {
 		return err
+	}
+	if s.SOAPBackend && (strings.Contains(s.Backend, "{") || s.Description != nil) {
+		return fmt.Errorf("a SOAP backend gets the request as it is: no {placeholders} in %q and no description", s.Backend)
+	}
+	if (s.StripHeader || s.RenameWrapper) && !s.SOAPBackend {
+		return errors.New("stripHeader and renameWrapper are for SOAP backends (soapBackend: true)")
 	}
 	if d := s.Description; d != nil {
 		if d.Protocol != catalog.SOAP || d.Code != s.Code || (s.Version != "" && d.Version != s.Version) {
@@ -243,6 +259,9 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	svc, ok := h.lookup(hdr.Service.ServiceCode, hdr.Service.ServiceVersion)
 	if !ok {
 		return h.fault(req, x, "Server.ServerProxy.UnknownService", "unknown service "+hdr.Service.String())
+	}
+	if svc.SOAPBackend {
+		return h.passThrough(r.Context(), r, req, svc, x)
 	}
 	if svc.Description != nil {
 		return h.described(r.Context(), req, svc, x)

@@ -52,6 +52,13 @@ type ProviderService struct {
 	Required    []string      `yaml:"required"`
 	EchoRequest bool          `yaml:"echoRequest"`
 	Timeout     time.Duration `yaml:"timeout"`
+	// SOAPBackend: backend is an existing SOAP service that gets the
+	// request as it came; its answer is repaired for X-Road (header echo,
+	// wrapper name). StripHeader removes the X-Road header from what it
+	// gets; RenameWrapper renames its answer's wrapper to <code>Response.
+	SOAPBackend   bool `yaml:"soapBackend"`
+	StripHeader   bool `yaml:"stripHeader"`
+	RenameWrapper bool `yaml:"renameWrapper"`
 }
 
 // DefaultProvider returns the section's defaults (no provider).
@@ -94,6 +101,11 @@ func (c *Provider) Validate(is *Issues) {
 		seen[s.Code+"/"+s.Version] = true
 		if err := provider.CheckBackend(s.Backend); err != nil {
 			is.Addf(p+".backend", "%v", err)
+		} else if s.SOAPBackend && strings.Contains(s.Backend, "{") {
+			is.Addf(p+".backend", "a SOAP backend gets the request unchanged; remove the {placeholders}")
+		}
+		if (s.StripHeader || s.RenameWrapper) && !s.SOAPBackend {
+			is.Addf(p+".soapBackend", "stripHeader and renameWrapper need soapBackend: true")
 		}
 		switch strings.ToUpper(s.Method) {
 		case "", "GET", "POST":

@@ -93,17 +93,18 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	services := make([]provider.Service, len(p.Services))
 	for i, s := range p.Services {
 		services[i] = provider.Service{Code: s.Code, Version: s.Version, Namespace: s.Namespace, Backend: s.Backend,
-			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout}
+			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout,
+			SOAPBackend: s.SOAPBackend, StripHeader: s.StripHeader, RenameWrapper: s.RenameWrapper}
 		// The catalog's description, when there is one, drives the answer,
 		// so it always validates against the WSDL served beside it.
-		if cat != nil && cat.Organisation != nil && cat.Organisation.ClientID() == (soap.ClientID{Instance: id.Instance, MemberClass: id.MemberClass, MemberCode: id.MemberCode}) {
+		if cat != nil && cat.Organisation != nil && !s.SOAPBackend && cat.Organisation.ClientID() == (soap.ClientID{Instance: id.Instance, MemberClass: id.MemberClass, MemberCode: id.MemberCode}) {
 			for _, d := range cat.ServicesOf(id.SubsystemCode) {
 				if d.Protocol == catalog.SOAP && d.Code == s.Code && (s.Version == "" || d.Version == s.Version) {
 					services[i].Description = d
 				}
 			}
 		}
-		if services[i].Description == nil {
+		if services[i].Description == nil && !s.SOAPBackend {
 			log.Warn("provider service has no catalog description: answers are untyped and no WSDL describes them",
 				zap.String("service", s.Code), zap.String("version", s.Version))
 		}
