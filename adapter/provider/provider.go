@@ -42,6 +42,7 @@ import (
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/codec"
 	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/rest"
 )
 
 // Service maps one X-Road service onto one backend endpoint.
@@ -80,6 +81,12 @@ type Service struct {
 	// technical fault rather than an invalid message. Namespace, Params,
 	// Required and EchoRequest are then taken from the description.
 	Description *catalog.Service
+	// REST makes this a PR-REST service: requests to
+	// /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE[/path] go to Backend (a base
+	// URL without placeholders) + path + query, and the backend's answer
+	// comes back as it wrote it. A REST Description checks the method, the
+	// path and the query parameters by type first.
+	REST bool
 	// SOAPBackend makes Backend an existing SOAP service (WCF, JAX-WS,
 	// ASMX…) that gets the request as it came and whose answer is repaired
 	// for X-Road (see passThrough). Backend then has no placeholders.
@@ -145,7 +152,7 @@ func New(opts Options) (*Handler, error) {
 		if s.Method == "" {
 			s.Method = http.MethodGet
 		}
-		if d := s.Description; d != nil {
+		if d := s.Description; d != nil && !s.REST {
 			s.Namespace, s.EchoRequest, s.Required = d.Namespace, false, nil
 			s.Params = nil
 			for _, f := range d.Input {
@@ -174,6 +181,18 @@ func (s Service) check() error {
 	}
 	if (s.StripHeader || s.RenameWrapper) && !s.SOAPBackend {
 		return errors.New("stripHeader and renameWrapper are for SOAP backends (soapBackend: true)")
+	}
+	if s.REST {
+		if s.SOAPBackend || strings.Contains(s.Backend, "{") {
+			return fmt.Errorf("REST service: backend %q is a base URL (no {placeholders}; the request path is appended)", s.Backend)
+		}
+		if d := s.Description; d != nil && (d.Protocol != catalog.REST || d.Code != s.Code) {
+			return fmt.Errorf("description %s (%s) does not describe REST service %s", d.FullCode(), d.Protocol, s.Code)
+		}
+		if s.Description != nil {
+			return codec.Precompile(s.Description)
+		}
+		return nil
 	}
 	if d := s.Description; d != nil {
 		if d.Protocol != catalog.SOAP || d.Code != s.Code || (s.Version != "" && d.Version != s.Version) {
@@ -210,6 +229,10 @@ type exchange struct {
 
 // ServeHTTP answers one X-Road request from the security server.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, rest.ProtocolPrefix) {
+		h.serveREST(w, r)
+		return
+	}
 	x := &exchange{started: time.Now()}
 	resp, err := h.handle(r, x)
 	if err != nil {
@@ -357,7 +380,7 @@ func (h *Handler) backendFault(req *soap.Message, svc Service, x *exchange, err 
 
 func (h *Handler) lookup(code, version string) (Service, bool) {
 	for _, s := range h.services[code] {
-		if s.Version == "" || s.Version == version {
+		if !s.REST && (s.Version == "" || s.Version == version) {
 			return s, true
 		}
 	}

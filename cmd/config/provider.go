@@ -56,6 +56,9 @@ type ProviderService struct {
 	// request as it came; its answer is repaired for X-Road (header echo,
 	// wrapper name). StripHeader removes the X-Road header from what it
 	// gets; RenameWrapper renames its answer's wrapper to <code>Response.
+	// REST serves a PR-REST service: backend is a base URL to which the
+	// request's path below the service id is appended.
+	REST          bool `yaml:"rest"`
 	SOAPBackend   bool `yaml:"soapBackend"`
 	StripHeader   bool `yaml:"stripHeader"`
 	RenameWrapper bool `yaml:"renameWrapper"`
@@ -101,8 +104,8 @@ func (c *Provider) Validate(is *Issues) {
 		seen[s.Code+"/"+s.Version] = true
 		if err := provider.CheckBackend(s.Backend); err != nil {
 			is.Addf(p+".backend", "%v", err)
-		} else if s.SOAPBackend && strings.Contains(s.Backend, "{") {
-			is.Addf(p+".backend", "a SOAP backend gets the request unchanged; remove the {placeholders}")
+		} else if (s.SOAPBackend || s.REST) && strings.Contains(s.Backend, "{") {
+			is.Addf(p+".backend", "a SOAP or REST backend gets the request's own path and body; remove the {placeholders}")
 		}
 		if (s.StripHeader || s.RenameWrapper) && !s.SOAPBackend {
 			is.Addf(p+".soapBackend", "stripHeader and renameWrapper need soapBackend: true")

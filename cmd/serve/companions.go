@@ -94,12 +94,16 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	for i, s := range p.Services {
 		services[i] = provider.Service{Code: s.Code, Version: s.Version, Namespace: s.Namespace, Backend: s.Backend,
 			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout,
-			SOAPBackend: s.SOAPBackend, StripHeader: s.StripHeader, RenameWrapper: s.RenameWrapper}
+			REST: s.REST, SOAPBackend: s.SOAPBackend, StripHeader: s.StripHeader, RenameWrapper: s.RenameWrapper}
 		// The catalog's description, when there is one, drives the answer,
 		// so it always validates against the WSDL served beside it.
 		if cat != nil && cat.Organisation != nil && !s.SOAPBackend && cat.Organisation.ClientID() == (soap.ClientID{Instance: id.Instance, MemberClass: id.MemberClass, MemberCode: id.MemberCode}) {
 			for _, d := range cat.ServicesOf(id.SubsystemCode) {
-				if d.Protocol == catalog.SOAP && d.Code == s.Code && (s.Version == "" || d.Version == s.Version) {
+				proto := catalog.SOAP
+				if s.REST {
+					proto = catalog.REST
+				}
+				if d.Protocol == proto && d.Code == s.Code && (s.REST || s.Version == "" || d.Version == s.Version) {
 					services[i].Description = d
 				}
 			}
