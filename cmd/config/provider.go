@@ -2,11 +2,13 @@ package config
 
 import (
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/adapter/provider"
+	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -39,6 +41,50 @@ type Provider struct {
 	Journal string `yaml:"journal"`
 	// Services are the X-Road services offered.
 	Services []ProviderService `yaml:"services"`
+	// URL is the address the security server calls, which `tunduk catalog
+	// apply` registers as each provided service's address; default
+	// http(s)://LISTEN when listen names a host.
+	URL string `yaml:"url"`
+	// AllowFrom lists the addresses (IPs or CIDRs) the security server
+	// connects from; anything else gets 403 and a log line.
+	AllowFrom []string `yaml:"allowFrom"`
+	// SecurityServerCertFile pins the security server's internal TLS
+	// certificate (PEM, exported from its UI): requests must present it as
+	// their client certificate. Needs tls.certFile.
+	SecurityServerCertFile string `yaml:"securityServerCertFile"`
+}
+
+// Serves reports whether the provider serves a catalog service: same
+// subsystem as provider.id, same code (and version, for SOAP).
+func (c *Provider) Serves(s *catalog.Service) bool {
+	id, err := soap.ParseClientID(c.ID)
+	if err != nil || id.SubsystemCode != s.Subsystem {
+		return false
+	}
+	for _, ps := range c.Services {
+		if ps.Code == s.Code && (ps.REST || ps.Version == "" || ps.Version == s.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServiceURL returns the address the security server must call for the
+// provider (URL, or one derived from Listen and TLS), "" when none can be
+// derived (listen on all interfaces without url).
+func (c *Provider) ServiceURL() string {
+	if c.URL != "" {
+		return strings.TrimRight(c.URL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return ""
+	}
+	scheme := "http"
+	if c.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // ProviderService maps one X-Road service onto a backend endpoint.
@@ -87,6 +133,17 @@ func (c *Provider) Validate(is *Issues) {
 	}
 	if len(c.Services) == 0 {
 		is.Addf("provider.services", "no services: list at least one or remove provider.listen")
+	}
+	if c.SecurityServerCertFile != "" && c.TLS.CertFile == "" {
+		is.Addf("provider.securityServerCertFile", "a pinned client certificate needs TLS: set provider.tls.certFile and keyFile")
+	}
+	if _, err := provider.ParseAllowFrom(c.AllowFrom); err != nil {
+		is.Addf("provider.allowFrom", "%v", err)
+	}
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			is.Addf("provider.url", "%q is not an http(s) URL", c.URL)
+		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		is.Addf("provider.tls", "set both certFile and keyFile, or neither")

@@ -137,12 +137,30 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 		// The security server must present its internal TLS certificate.
 		c.ProviderTLS.ClientAuth = tls.RequireAndVerifyClientCert
 	}
+	guard := provider.GuardOptions{Logger: log.Named("provider")}
+	if guard.AllowFrom, err = provider.ParseAllowFrom(p.AllowFrom); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if p.SecurityServerCertFile != "" {
+		if guard.PinnedCerts, err = provider.PinCertFile(rel(p.SecurityServerCertFile)); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if c.ProviderTLS == nil {
+			c.Close()
+			return nil, errors.New("provider.securityServerCertFile needs provider.tls")
+		}
+		if c.ProviderTLS.ClientAuth != tls.RequireAndVerifyClientCert {
+			c.ProviderTLS.ClientAuth = tls.RequireAnyClientCert // checked against the pin by the guard
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	if c.Descriptions != nil {
 		mux.Handle("GET /descriptions/", c.Descriptions)
 	}
-	c.Provider, c.ProviderListen = mux, p.Listen
+	c.Provider, c.ProviderListen = provider.Guard(mux, guard), p.Listen
 	return c, nil
 }
 
