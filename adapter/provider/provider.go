@@ -81,6 +81,9 @@ type Service struct {
 	// technical fault rather than an invalid message. Namespace, Params,
 	// Required and EchoRequest are then taken from the description.
 	Description *catalog.Service
+	// Postgres, when set, answers from a PostgreSQL query instead of an
+	// HTTP backend (Backend is then unused).
+	Postgres *Postgres
 	// REST makes this a PR-REST service: requests to
 	// /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE[/path] go to Backend (a base
 	// URL without placeholders) + path + query, and the backend's answer
@@ -173,7 +176,14 @@ func (s Service) check() error {
 	if err := id.Validate(); err != nil {
 		return err
 	}
-	if _, err := parseBackend(s.Backend); err != nil {
+	if s.Postgres != nil {
+		if s.REST || s.SOAPBackend || s.Backend != "" {
+			return errors.New("a PostgreSQL service has no backend URL and is neither REST nor a SOAP backend")
+		}
+		if err := s.Postgres.check(); err != nil {
+			return err
+		}
+	} else if _, err := parseBackend(s.Backend); err != nil {
 		return err
 	}
 	if s.SOAPBackend && (strings.Contains(s.Backend, "{") || s.Description != nil) {
@@ -298,7 +308,7 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 			return h.business(req, svc, x, in, "BAD_REQUEST", fmt.Sprintf("required parameter %s is missing", name))
 		}
 	}
-	raw, err := h.callBackend(r.Context(), svc, hdr, in.select_(svc.Params))
+	raw, err := h.fetch(r.Context(), svc, hdr, in.select_(svc.Params))
 	var out []byte
 	if err == nil {
 		out, err = jsonToXML(raw)
@@ -337,7 +347,7 @@ func (h *Handler) described(ctx context.Context, req *soap.Message, svc Service,
 	for k, v := range in {
 		sent[k] = v[0]
 	}
-	raw, err := h.callBackend(ctx, svc, hdr, sent)
+	raw, err := h.fetch(ctx, svc, hdr, sent)
 	var be *backendError
 	switch {
 	case errors.As(err, &be) && be.business && be.code == catalog.ErrorNotFound:
@@ -467,6 +477,15 @@ type backendError struct {
 }
 
 func (e *backendError) Error() string { return "provider: backend: " + e.code + ": " + e.msg }
+
+// fetch gets the service's answer as JSON from its backend: a PostgreSQL
+// query or an HTTP call.
+func (h *Handler) fetch(ctx context.Context, svc Service, hdr *soap.Header, in map[string]string) ([]byte, error) {
+	if svc.Postgres != nil {
+		return h.queryPostgres(ctx, svc, in)
+	}
+	return h.callBackend(ctx, svc, hdr, in)
+}
 
 // callBackend calls the backend with the request's values and returns its
 // JSON answer.

@@ -104,10 +104,27 @@ type ProviderService struct {
 	// gets; RenameWrapper renames its answer's wrapper to <code>Response.
 	// REST serves a PR-REST service: backend is a base URL to which the
 	// request's path below the service id is appended.
-	REST          bool `yaml:"rest"`
-	SOAPBackend   bool `yaml:"soapBackend"`
-	StripHeader   bool `yaml:"stripHeader"`
-	RenameWrapper bool `yaml:"renameWrapper"`
+	REST        bool `yaml:"rest"`
+	SOAPBackend bool `yaml:"soapBackend"`
+	// Postgres answers from a parameterised PostgreSQL query instead of
+	// an HTTP backend (leave backend empty).
+	Postgres      *ProviderPostgres `yaml:"postgres"`
+	StripHeader   bool              `yaml:"stripHeader"`
+	RenameWrapper bool              `yaml:"renameWrapper"`
+}
+
+// ProviderPostgres is a PostgreSQL backend: the DSN (with its password)
+// in a file, never inline, and one parameterised query whose row
+// (row_to_json) is the answer. Connect with a read-only role.
+//
+//	postgres:
+//	  dsnFile: /etc/tunduk/keys/registry-db.dsn   # postgres://reader:…@db:5432/registry
+//	  query: SELECT true AS found, json_build_object('inn', inn, 'name', name) AS supplier FROM suppliers WHERE inn = $1
+//	  args: [inn]
+type ProviderPostgres struct {
+	DSNFile string   `yaml:"dsnFile"`
+	Query   string   `yaml:"query"`
+	Args    []string `yaml:"args"`
 }
 
 // DefaultProvider returns the section's defaults (no provider).
@@ -159,7 +176,14 @@ func (c *Provider) Validate(is *Issues) {
 			is.Addf(p+".code", "service %s %s is listed twice", s.Code, s.Version)
 		}
 		seen[s.Code+"/"+s.Version] = true
-		if err := provider.CheckBackend(s.Backend); err != nil {
+		if s.Postgres != nil {
+			if s.Backend != "" || s.REST || s.SOAPBackend {
+				is.Addf(p+".postgres", "a PostgreSQL service has no backend URL and is neither rest nor soapBackend")
+			}
+			if s.Postgres.DSNFile == "" || strings.TrimSpace(s.Postgres.Query) == "" {
+				is.Addf(p+".postgres", "set dsnFile (the connection string in a file) and query")
+			}
+		} else if err := provider.CheckBackend(s.Backend); err != nil {
 			is.Addf(p+".backend", "%v", err)
 		} else if (s.SOAPBackend || s.REST) && strings.Contains(s.Backend, "{") {
 			is.Addf(p+".backend", "a SOAP or REST backend gets the request's own path and body; remove the {placeholders}")

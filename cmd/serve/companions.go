@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
@@ -33,6 +35,8 @@ type Companions struct {
 	ProviderJourn  *journal.File
 	Catalog        http.Handler // public; nil when there is no catalog
 	Descriptions   http.Handler // internal; nil when there is no catalog
+
+	pools []*pgxpool.Pool // PostgreSQL backends
 }
 
 // CompanionOptions are the sections Companions are built from.
@@ -108,6 +112,20 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 				}
 			}
 		}
+		if pg := s.Postgres; pg != nil {
+			dsn, err := os.ReadFile(rel(pg.DSNFile))
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("provider.services[%d].postgres.dsnFile: %w", i, err)
+			}
+			pool, err := pgxpool.New(context.Background(), strings.TrimSpace(string(dsn)))
+			if err != nil { // the DSN is a secret: never in the message
+				c.Close()
+				return nil, fmt.Errorf("provider.services[%d].postgres.dsnFile %s: not a PostgreSQL connection string", i, pg.DSNFile)
+			}
+			c.pools = append(c.pools, pool)
+			services[i].Postgres = &provider.Postgres{Pool: pool, Query: pg.Query, Args: pg.Args}
+		}
 		if services[i].Description == nil && !s.SOAPBackend {
 			log.Warn("provider service has no catalog description: answers are untyped and no WSDL describes them",
 				zap.String("service", s.Code), zap.String("version", s.Version))
@@ -164,8 +182,11 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	return c, nil
 }
 
-// Close closes the provider journal.
+// Close closes the provider journal and the PostgreSQL pools.
 func (c *Companions) Close() error {
+	for _, p := range c.pools {
+		p.Close()
+	}
 	if c.ProviderJourn != nil {
 		return c.ProviderJourn.Close()
 	}
