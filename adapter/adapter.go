@@ -33,6 +33,11 @@ type Request struct {
 	OfficerPIN string
 	// Issue is the tender/lot reference (X-Road issue), optional.
 	Issue string
+	// RequestID and TraceParent identify the portal request (X-Request-Id
+	// and W3C traceparent); they go into logs, the journal/signed record
+	// and the evidence.
+	RequestID   string
+	TraceParent string
 }
 
 // Status of a check that produced an answer.
@@ -73,4 +78,8 @@ type Evidence struct {
 	RecordID string `json:"recordId"`
 	// ProviderCode is the producer's business code (CauseOfError, status…).
 	ProviderCode string `json:"providerCode,omitempty"`
+	// RequestID and TraceParent are the portal request's X-Request-Id and
+	// traceparent, also kept in the journal/signed record.
+	RequestID   string `json:"requestId,omitempty"`
+	TraceParent string `json:"traceparent,omitempty"`
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/adapter/kgid"
+	"github.com/tunduk-kg/tunduk/adapter/problem"
 )
 
 // Kind classifies why a check produced no result.
@@ -60,17 +60,30 @@ func (e *CheckError) Error() string {
 func (e *CheckError) Unwrap() error { return e.Err }
 
 // RequestError is a problem with the portal's request (400, 401, 403,
-// 404, 405, 413, 415). Message is shown as is.
+// 404, 405, 413, 415, 422, 429). Message is shown as is (English detail).
 type RequestError struct {
 	Status  int
 	Code    string
 	Message string
 	// Field names the offending input (inn, representativePin, X-User-Id…).
 	Field string
+	// Type is the problem type; zero means the type of Status
+	// (400 invalid-input, 401, 403, 404 no-route, 405, 413, 415, 422, 429).
+	Type problem.Type
+	// Args fill the localized detail's template after Field ({1}, {2}…).
+	Args []string
+	// RetryAfter is set for 429.
+	RetryAfter time.Duration
 }
 
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("adapter: request: %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// With adds localization arguments to e and returns it.
+func (e *RequestError) With(args ...string) *RequestError {
+	e.Args = append(e.Args, args...)
+	return e
 }
 
 // BadRequest is a 400 RequestError.
@@ -97,89 +110,105 @@ func lower(s string) string {
 	return string(b)
 }
 
-// ErrorInfo is the JSON "error" object.
-type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	// FaultCode is the X-Road fault code (xroad_fault, invalid_response).
-	FaultCode string `json:"faultCode,omitempty"`
-	// ProviderCode is the producer's business code.
-	ProviderCode string `json:"providerCode,omitempty"`
-	// RetryAfterSeconds repeats the Retry-After header.
-	RetryAfterSeconds int `json:"retryAfterSeconds,omitempty"`
-}
-
-// ErrorBody is the JSON body of every error answer.
-type ErrorBody struct {
-	Error    ErrorInfo `json:"error"`
-	Check    string    `json:"check,omitempty"`
-	Evidence *Evidence `json:"evidence,omitempty"`
-}
-
-// HTTPError decides the HTTP status, headers and body for err. It never
-// puts err.Error() of an unexpected error into the body.
-func HTTPError(err error) (status int, retryAfter time.Duration, body ErrorBody) {
+// Problem decides the RFC 9457 problem (type, status, English detail and
+// extension fields) for err. It never puts err.Error() of an unexpected
+// error into the answer. The evidence, when an exchange took place, is
+// the problem's evidence member.
+func Problem(err error) problem.Problem {
 	var re *RequestError
 	if errors.As(err, &re) {
-		return re.Status, 0, ErrorBody{Error: ErrorInfo{Code: re.Code, Message: re.Message, Field: re.Field}}
+		t := re.Type
+		if t == "" {
+			t = requestType(re.Status)
+		}
+		p := problem.New(t, re.Code, re.Message, append([]string{re.Field}, re.Args...)...)
+		p.Field = re.Field
+		if re.RetryAfter > 0 {
+			p.RetryAfterSeconds = retrySeconds(re.RetryAfter)
+		}
+		return p
 	}
 	var ce *CheckError
 	if !errors.As(err, &ce) {
-		return http.StatusInternalServerError, 0, ErrorBody{Error: ErrorInfo{Code: string(KindInternal), Message: "internal error; the gateway log has the details"}}
+		return problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
 	}
-	info := ErrorInfo{Code: string(ce.Kind)}
-	status = http.StatusBadGateway
+	var p problem.Problem
 	switch ce.Kind {
 	case KindNotFound:
-		status, info.Message, info.ProviderCode = http.StatusNotFound, "the producer has no record of this subject", ce.Code
+		p = problem.New(problem.SubjectNotFound, string(ce.Kind), "the producer has no record of this subject")
+		p.ProviderCode = ce.Code
 	case KindRejected:
-		info.Message, info.ProviderCode = "the producer rejected the request", ce.Code
+		p = problem.New(problem.ProviderError, string(ce.Kind), "the producer rejected the request")
+		p.ProviderCode = ce.Code
 	case KindProviderError:
-		info.Message, info.ProviderCode = "the producer reported an internal error", ce.Code
+		p = problem.New(problem.ProviderError, string(ce.Kind), "the producer reported an internal error")
+		p.ProviderCode = ce.Code
 	case KindFault:
-		info.Message, info.FaultCode = "the security server or producer answered with a fault", ce.Code
+		p = problem.New(problem.XRoadFault, string(ce.Kind), "the security server or producer answered with a fault")
+		p.FaultCode = ce.Code
 	case KindInvalidResponse:
-		info.Message, info.FaultCode = "the answer failed the gateway's checks (header echo, requestHash or body)", ce.Code
+		p = problem.New(problem.InvalidResponse, string(ce.Kind), "the answer failed the gateway's checks (header echo, requestHash or body)")
+		p.FaultCode = ce.Code
 	case KindUnreachable:
-		info.Message, info.FaultCode = "the security server could not be reached", ce.Code
+		p = problem.New(problem.Unreachable, string(ce.Kind), "the security server could not be reached")
+		p.FaultCode = ce.Code
 	case KindTimeout:
-		status, info.Message = http.StatusGatewayTimeout, "the security server did not answer in time"
+		p = problem.New(problem.Timeout, string(ce.Kind), "the security server did not answer in time")
 	case KindUnavailable:
-		status, info.Message = http.StatusServiceUnavailable, "the service is failing; calls are paused (circuit breaker open)"
+		p = problem.New(problem.BreakerOpen, string(ce.Kind), "the service is failing; calls are paused (circuit breaker open)")
 	case KindOverloaded:
-		status, info.Message = http.StatusServiceUnavailable, "too many checks in flight; retry later"
+		p = problem.New(problem.Overloaded, string(ce.Kind), "too many checks in flight; retry later")
 	case KindJournal:
-		status, info.Message = http.StatusServiceUnavailable, "the exchange could not be journalled; no result is given without evidence"
+		p = problem.New(problem.JournalUnavailable, string(ce.Kind), "the exchange could not be journalled; no result is given without evidence")
 	case KindNotConfigured:
-		status, info.Message = http.StatusNotImplemented, "this check has no service mapping configured"
+		p = problem.New(problem.NotConfigured, string(ce.Kind), "this check has no service mapping configured")
 	default:
-		status, info.Code, info.Message = http.StatusInternalServerError, string(KindInternal), "internal error; the gateway log has the details"
+		p = problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
 	}
-	var ra time.Duration
-	if status == http.StatusServiceUnavailable && ce.Kind != KindJournal {
-		ra = ce.RetryAfter
+	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded {
+		ra := ce.RetryAfter
 		if ra <= 0 {
 			ra = time.Second
 		}
-		info.RetryAfterSeconds = retrySeconds(ra)
+		p.RetryAfterSeconds = retrySeconds(ra)
 	}
-	return status, ra, ErrorBody{Error: info, Check: ce.Check, Evidence: ce.Evidence}
+	p.Check = ce.Check
+	if ce.Evidence != nil {
+		p.Evidence = ce.Evidence
+	}
+	return p
+}
+
+func requestType(status int) problem.Type {
+	switch status {
+	case http.StatusUnauthorized:
+		return problem.Unauthenticated
+	case http.StatusForbidden:
+		return problem.Forbidden
+	case http.StatusNotFound:
+		return problem.NoRoute
+	case http.StatusMethodNotAllowed:
+		return problem.MethodNotAllowed
+	case http.StatusRequestEntityTooLarge:
+		return problem.BodyTooLarge
+	case http.StatusUnsupportedMediaType:
+		return problem.UnsupportedMedia
+	case http.StatusUnprocessableEntity:
+		return problem.IdempotencyKeyReused
+	case http.StatusTooManyRequests:
+		return problem.RateLimited
+	}
+	return problem.InvalidInput
 }
 
 func retrySeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
-// WriteError writes err as a JSON error answer.
-func WriteError(w http.ResponseWriter, err error) int {
-	status, ra, body := HTTPError(err)
-	if ra > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(ra)))
-	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tunduk"`)
-	}
-	WriteJSON(w, status, body)
-	return status
+// WriteError writes err as an application/problem+json answer with detail
+// in lang (problem.Negotiate) and the request id; it returns the status.
+func WriteError(w http.ResponseWriter, err error, lang, requestID string) int {
+	p := Problem(err)
+	p.RequestID = requestID
+	return problem.Write(w, p, lang)
 }
 
 // WriteJSON writes v as a JSON answer.

@@ -146,7 +146,12 @@ func (r *Runner) Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	r.o.Metrics.ObserveCheck(req.Check, m.Service.String(), outcome, code, r.now().Sub(start))
 	if err != nil {
-		r.log.Warn("check failed", zap.String("check", req.Check), zap.String("caller", req.Caller),
+		var msgID string
+		if ce != nil && ce.Evidence != nil {
+			msgID = ce.Evidence.MessageID
+		}
+		r.log.Warn("check failed", zap.String("requestId", req.RequestID), zap.String("messageId", msgID),
+			zap.String("check", req.Check), zap.String("caller", req.Caller),
 			zap.String("outcome", outcome), zap.String("code", code), zap.Error(err))
 	}
 	return res, err
@@ -186,7 +191,7 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	if err != nil {
 		return nil, &CheckError{Check: req.Check, Kind: KindInternal, Err: err}
 	}
-	ex, err := r.o.Transport.Do(ctx, msg, ssclient.CallOptions{Timeout: m.Timeout})
+	ex, err := r.o.Transport.Do(ctx, msg, ssclient.CallOptions{Timeout: m.Timeout, MaxAnswerBytes: m.MaxAnswerBytes})
 	if ex == nil {
 		return nil, r.transportError(req.Check, err, nil)
 	}
@@ -196,8 +201,8 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
-		Subjects: req.subjects(),
+		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
+		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
 		Request: journal.Message{URL: r.o.SecurityServerURL, Method: http.MethodPost,
 			Header: http.Header{"Content-Type": {msg.ContentType()}}, Body: msg.Bytes()},
 	}
@@ -217,7 +222,7 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	rr := ssclient.RESTRequest{Service: m.Service, Client: r.o.Client, Method: m.Method, Path: path,
 		UserID: in.UserID, Issue: in.Issue, Header: http.Header{"Accept": {"application/json"}}}
-	ex, err := r.o.Transport.DoREST(ctx, rr, ssclient.CallOptions{Timeout: m.Timeout})
+	ex, err := r.o.Transport.DoREST(ctx, rr, ssclient.CallOptions{Timeout: m.Timeout, MaxAnswerBytes: m.MaxAnswerBytes})
 	if ex == nil {
 		return nil, r.transportError(req.Check, err, nil)
 	}
@@ -232,9 +237,9 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	}
 	x := &journal.Exchange{
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
-		Subjects: req.subjects(),
-		Request:  journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
+		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
+		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
+		Request: journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
 	}
 	if ex.StatusCode != 0 {
 		x.Response = &journal.Message{Status: ex.StatusCode, Header: ex.Header, Body: ex.Body}
@@ -268,12 +273,13 @@ func (r *Runner) finish(ctx context.Context, req Request, x *journal.Exchange, a
 	id, jerr := r.o.Journal.Record(jctx, x)
 	r.o.Metrics.ObserveJournalWrite(r.now().Sub(t0))
 	if jerr != nil {
-		r.log.Error("journal write failed; withholding the result", zap.String("check", req.Check),
-			zap.String("messageId", x.MessageID), zap.Error(jerr))
+		r.log.Error("journal write failed; withholding the result", zap.String("requestId", req.RequestID),
+			zap.String("check", req.Check), zap.String("messageId", x.MessageID), zap.Error(jerr))
 		return nil, &CheckError{Check: req.Check, Kind: KindJournal, Err: jerr}
 	}
 	ev := &Evidence{Service: x.Service, MessageID: x.MessageID, RequestHash: x.RequestHash, UserID: x.UserID, Issue: x.Issue,
-		Time: x.Time, DurationMs: float64(x.Duration.Microseconds()) / 1000, RecordID: id}
+		Time: x.Time, DurationMs: float64(x.Duration.Microseconds()) / 1000, RecordID: id,
+		RequestID: x.RequestID, TraceParent: x.TraceParent}
 	if a != nil {
 		ev.ProviderCode = a.Code
 	}

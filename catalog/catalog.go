@@ -610,10 +610,10 @@ type Duration struct{ time.Duration }
 // UnmarshalYAML parses a Go duration string, reporting the line of a bad one.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration like 2s or 1m30s", n.Line)
+		return fmt.Errorf("want a duration like 2s or 1m30s")
 	}
 	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 2s or 1m30s", n.Line, n.Value)
+		return fmt.Errorf("%q is not a duration; write one like 2s or 1m30s", n.Value)
 	}
 	return nil
 }

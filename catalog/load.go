@@ -1,24 +1,20 @@
 package catalog
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tunduk-kg/tunduk/internal/yamlpos"
 )
 
 // MaxFileSize bounds one catalog file; catalogs are small, hand-written YAML.
-const MaxFileSize = 4 << 20
+const MaxFileSize = yamlpos.MaxBytes
 
 // file is the shape of every catalog YAML file: any file may hold any of
 // these sections, so a catalog can be split as its owners like (one file
@@ -95,17 +91,9 @@ func Load(dir string) (*Catalog, error) {
 }
 
 func readLimited(name string) ([]byte, error) {
-	fh, err := os.Open(name)
+	b, err := yamlpos.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
-	}
-	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("catalog: reading %s: %w", name, err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("catalog: %s is larger than %d bytes", name, MaxFileSize)
 	}
 	return b, nil
 }
@@ -127,71 +115,28 @@ func Parse(name string, b []byte) (*Catalog, error) {
 	return c, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
 func parseFile(name string, b []byte) (*file, Problems) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, yamlProblems(name, err)
+	doc, ps := yamlpos.Parse(name, b)
+	if len(ps) > 0 {
+		return nil, fromYAML(ps)
 	}
-	if len(root.Content) == 0 {
-		return nil, nil // empty file
-	}
-	if hasAliases(&root) {
-		return nil, Problems{{File: name, Line: 1, Msg: "YAML anchors and aliases are not allowed in catalog files; write each value out"}}
+	if doc.Empty() {
+		return nil, nil
 	}
 	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlProblems(name, err)
+	if ps := doc.Decode(&f); len(ps) > 0 {
+		return nil, fromYAML(ps)
 	}
-	var extra file
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, Problems{{File: name, Line: 1, Msg: "more than one YAML document in the file; keep one document per file"}}
-	}
-	setPositions(name, root.Content[0], reflect.ValueOf(&f).Elem())
+	setPositions(name, doc.Root(), reflect.ValueOf(&f).Elem())
 	return &f, nil
 }
 
-func hasAliases(n *yaml.Node) bool {
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return true
-	}
-	for _, c := range n.Content {
-		if hasAliases(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// yamlProblems turns yaml.v3's errors ("line 12: field foo not found in
-// type catalog.Service") into Problems with a line and a hint.
-func yamlProblems(name string, err error) Problems {
-	var msgs []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
-	}
-	var out Problems
-	for _, m := range msgs {
-		p := Problem{File: name, Msg: m}
-		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
-			p.Line, _ = strconv.Atoi(sm[1])
-			p.Msg = sm[2]
-		}
-		if strings.HasPrefix(p.Msg, "field ") && strings.Contains(p.Msg, " not found in type ") {
-			f := strings.TrimPrefix(p.Msg, "field ")
-			f = f[:strings.Index(f, " not found")]
-			p.Msg = fmt.Sprintf("unknown key %q; check its spelling against the catalog model (see configs/catalog/)", f)
-		}
-		if strings.HasPrefix(p.Msg, "cannot unmarshal ") {
-			p.Msg += "; check the value's type (a number, a string, a list…)"
-		}
-		out = append(out, p)
+// fromYAML turns the loader's problems (syntax, unknown keys, wrong
+// types) into catalog errors.
+func fromYAML(ps yamlpos.Problems) Problems {
+	out := make(Problems, len(ps))
+	for i, p := range ps {
+		out[i] = Problem{File: p.File, Line: p.Line, Path: p.Path, Severity: Error, Msg: p.Msg}
 	}
 	return out
 }

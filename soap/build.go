@@ -68,14 +68,14 @@ func NewRequest(r Request) (*Message, error) {
 	if p := r.RepresentedParty; p != nil && (!xmlText(p.PartyClass) || !xmlText(p.PartyCode) || p.PartyCode == "") {
 		return nil, fmt.Errorf("soap: representedParty %+v: partyCode required, XML characters only", *p)
 	}
-	ns := []nsBinding{{"SOAP-ENV", NSEnvelope}, {"xroad", NSXRoad}, {"id", NSIdentifiers}}
+	ns := []nsBinding{{prefix: "SOAP-ENV", uri: NSEnvelope}, {prefix: "xroad", uri: NSXRoad}, {prefix: "id", uri: NSIdentifiers}}
 	if r.RepresentedParty != nil {
-		ns = append(ns, nsBinding{"repr", NSRepresent})
+		ns = append(ns, nsBinding{prefix: "repr", uri: NSRepresent})
 	}
 	if r.BodyNamespace != "" {
-		ns = append(ns, nsBinding{"tns", r.BodyNamespace})
+		ns = append(ns, nsBinding{prefix: "tns", uri: r.BodyNamespace})
 	} else {
-		ns = append(ns, nsBinding{"", ""})
+		ns = append(ns, nsBinding{prefix: "", uri: ""})
 	}
 	if err := checkFragment(r.Body, ns); err != nil {
 		return nil, err
@@ -198,8 +198,8 @@ func checkFragment(b []byte, scope []nsBinding) error {
 	if !utf8.Valid(b) {
 		return fmt.Errorf("soap: body is not valid UTF-8")
 	}
-	sc := xmlScanner{b: b}
-	ns := nsStack{b: append([]nsBinding(nil), scope...)}
+	sc := Limits{}.withDefaults().scanner(b)
+	ns := newNSStack(scope)
 	var open []xml.Name
 	for {
 		err := sc.next()
@@ -443,9 +443,9 @@ func NewResponseFrom(req *Message, r Response) (*Message, error) {
 	if !xmlText(ns) {
 		return nil, fmt.Errorf("soap: body namespace %q has characters XML cannot carry", ns)
 	}
-	scope := append(append([]nsBinding(nil), req.bodyNS...), nsBinding{"tns", ns})
+	scope := append(append([]nsBinding(nil), req.bodyNS...), nsBinding{prefix: "tns", uri: ns})
 	if ns == "" {
-		scope = append(scope, nsBinding{"", ""})
+		scope = append(scope, nsBinding{prefix: "", uri: ""})
 	}
 	if err := checkFragment(r.Body, scope); err != nil {
 		return nil, err

@@ -15,8 +15,13 @@
 // snake case.
 //
 // Hostile input: DTDs (and so entity expansion, XXE, billion laughs) are
-// rejected, and Limits bounds size, nesting depth and the memory attachments
-// may use before they spill to temporary files. The envelope is read by a
+// rejected, and Limits bounds size, nesting depth, attributes per element
+// (256), name length (1 KiB), each text token, and the memory attachments
+// may use before they spill to temporary files. Parsing is linear in the
+// input whatever its shape (repeated attributes are found with a set,
+// namespace prefixes resolved through an index once many are in scope;
+// FuzzParseCost fails on any input whose cost per byte exceeds a bound),
+// and Limits.Context stops it at the caller's deadline. The envelope is read by a
 // small tokenizer of its own (xmlscan.go) that expands only the predefined
 // entities and character references; it is fuzzed against encoding/xml so
 // that it never accepts a token encoding/xml would read differently.

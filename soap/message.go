@@ -2,6 +2,7 @@ package soap
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -29,6 +30,17 @@ type Limits struct {
 	MaxAttachmentBytes int64  // all attachments together, part headers included; default 1 GiB
 	MaxParts           int    // MIME parts after the SOAP part; default 256
 	TempDir            string // where attachments spill; default os.TempDir()
+
+	// Per-token caps of the XML scanner, which keep parsing linear in the
+	// input whatever its shape.
+	MaxAttrs     int // attributes per element; default 256
+	MaxNameBytes int // bytes in an element or attribute name; default 1 KiB
+	MaxTextBytes int // bytes in one text node, attribute value, comment or PI; default MaxBytes
+
+	// Context, when set, stops parsing (with its error, wrapped) once it
+	// is done: a caller's deadline bounds the CPU a message can take. It
+	// is checked every few hundred tokens, at no measurable cost.
+	Context context.Context
 }
 
 // Defaults for Limits.
@@ -56,7 +68,21 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxParts <= 0 {
 		l.MaxParts = DefaultMaxParts
 	}
+	if l.MaxAttrs <= 0 {
+		l.MaxAttrs = DefaultMaxAttrs
+	}
+	if l.MaxNameBytes <= 0 {
+		l.MaxNameBytes = DefaultMaxNameBytes
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = int(min(l.MaxBytes, 1<<30))
+	}
 	return l
+}
+
+// scanner returns an XML scanner over b with these limits.
+func (l Limits) scanner(b []byte) xmlScanner {
+	return xmlScanner{b: b, ctx: l.Context, lim: scanLimits{attrs: l.MaxAttrs, name: l.MaxNameBytes, text: l.MaxTextBytes}}
 }
 
 // Role says which side of an exchange a message is, for validation.
@@ -150,6 +176,8 @@ type Message struct {
 	hasXRoadPfx  bool
 	defaultNSAtB string      // default namespace in scope where the Body starts
 	bodyNS       []nsBinding // namespace bindings in scope where the Body starts
+
+	work int // the scan's non-advancing steps (xmlScanner.work), for the cost-bound tests
 }
 
 type span struct{ start, end int } // [start,end) in view; start<0 ⇒ absent

@@ -188,28 +188,83 @@ func latin1ToUTF8(b []byte) []byte {
 	return out
 }
 
-// nsStack resolves prefixes while walking RawToken output.
+// nsStack resolves prefixes while walking RawToken output. Up to
+// linearNS bindings in scope it searches them from the innermost out (what
+// real messages need, without allocating); beyond that it keeps, per
+// prefix, the innermost binding, each binding pointing at the one it
+// shadows, so resolving a name stays constant-time however many
+// declarations are in scope. work counts the steps searches take.
 type nsStack struct {
 	b      []nsBinding
 	frames []int
+	latest map[string]int // prefix → index in b of its innermost binding; nil until b outgrows linearNS
+	work   int
 }
 
-type nsBinding struct{ prefix, uri string }
+// linearNS is how many bindings may be in scope before nsStack indexes them.
+const linearNS = 16
+
+type nsBinding struct {
+	prefix, uri string
+	prev        int // index of the binding this one shadows, or -1 (kept only once latest is in use)
+}
+
+// newNSStack returns a stack holding a copy of scope.
+func newNSStack(scope []nsBinding) nsStack {
+	s := nsStack{b: make([]nsBinding, 0, len(scope)+8)}
+	for _, b := range scope {
+		s.bind(b.prefix, b.uri)
+	}
+	return s
+}
 
 func (s *nsStack) push(attrs []xml.Attr) {
 	s.frames = append(s.frames, len(s.b))
 	for _, a := range attrs {
 		switch {
 		case a.Name.Space == "xmlns":
-			s.b = append(s.b, nsBinding{a.Name.Local, a.Value})
+			s.bind(a.Name.Local, a.Value)
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			s.b = append(s.b, nsBinding{"", a.Value})
+			s.bind("", a.Value)
 		}
 	}
 }
 
+func (s *nsStack) bind(prefix, uri string) {
+	if s.latest == nil && len(s.b) >= linearNS {
+		s.latest = make(map[string]int, 2*linearNS)
+		for i := range s.b {
+			s.index(i)
+		}
+	}
+	s.b = append(s.b, nsBinding{prefix: prefix, uri: uri, prev: -1})
+	if s.latest != nil {
+		s.index(len(s.b) - 1)
+	}
+}
+
+func (s *nsStack) index(i int) {
+	s.work++
+	if p, ok := s.latest[s.b[i].prefix]; ok {
+		s.b[i].prev = p
+	} else {
+		s.b[i].prev = -1
+	}
+	s.latest[s.b[i].prefix] = i
+}
+
 func (s *nsStack) pop() {
 	n := len(s.frames) - 1
+	if s.latest != nil {
+		for i := len(s.b) - 1; i >= s.frames[n]; i-- {
+			s.work++
+			if p := s.b[i].prev; p >= 0 {
+				s.latest[s.b[i].prefix] = p
+			} else {
+				delete(s.latest, s.b[i].prefix)
+			}
+		}
+	}
 	s.b = s.b[:s.frames[n]]
 	s.frames = s.frames[:n]
 }
@@ -219,7 +274,15 @@ func (s *nsStack) lookup(prefix string) (string, bool) {
 	if prefix == "xml" {
 		return "http://www.w3.org/XML/1998/namespace", true
 	}
+	if s.latest != nil {
+		s.work++
+		if i, ok := s.latest[prefix]; ok {
+			return s.b[i].uri, true
+		}
+		return "", prefix == ""
+	}
 	for i := len(s.b) - 1; i >= 0; i-- {
+		s.work++
 		if s.b[i].prefix == prefix {
 			return s.b[i].uri, true
 		}
@@ -230,6 +293,7 @@ func (s *nsStack) lookup(prefix string) (string, bool) {
 // prefixFor returns a non-default prefix bound to uri and not shadowed.
 func (s *nsStack) prefixFor(uri string) (string, bool) {
 	for i := len(s.b) - 1; i >= 0; i-- {
+		s.work++
 		if s.b[i].uri == uri && s.b[i].prefix != "" {
 			if u, _ := s.lookup(s.b[i].prefix); u == uri {
 				return s.b[i].prefix, true
@@ -284,13 +348,14 @@ func invalidSoap(format string, args ...any) error {
 // records the envelope's offsets and the X-Road header fields.
 func (m *Message) scan(lim Limits) error {
 	view := m.view
-	sc := xmlScanner{b: view}
+	sc := lim.scanner(view)
+	var ns nsStack
+	defer func() { m.work = sc.work + ns.work }()
 
 	m.spans = spans{header: span{-1, -1}, headerInner: span{-1, -1}, body: span{-1, -1}, bodyInner: span{-1, -1}, wrapper: span{-1, -1}}
 	m.hdr = &Header{}
 	m.fields = make([]fieldSpan, 0, 8)
 	var (
-		ns       nsStack
 		open     []xml.Name // raw names for end-tag matching
 		depth    int
 		rootDone bool
@@ -307,6 +372,9 @@ func (m *Message) scan(lim Limits) error {
 			break
 		}
 		if err != nil {
+			if isStopped(err) {
+				return err
+			}
 			return &ValidationError{Code: CodeInvalidSoap, Detail: "malformed XML: " + err.Error()}
 		}
 		start, end := sc.start, sc.end

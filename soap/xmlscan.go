@@ -2,6 +2,7 @@ package soap
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -17,9 +18,23 @@ import (
 // or match end tags; the caller does (as with encoding/xml's RawToken).
 // Every token it accepts, encoding/xml's RawToken reads the same way
 // (FuzzXMLScanner checks this).
+//
+// Its cost is linear in the input: duplicate attributes are found with a
+// set once an element has more than a few, attributes per element, name
+// length and text length are capped (scanLimits), and a context, when
+// set, is consulted every few hundred tokens or attributes so a parse
+// stops at its caller's deadline. work counts the steps that are not a
+// plain advance over the input (attribute comparisons, set probes); the
+// cost-bound fuzz target asserts it stays proportional to the input.
 type xmlScanner struct {
 	b   []byte
 	pos int
+
+	lim   scanLimits
+	ctx   context.Context // nil: never stops early
+	ticks uint32          // tokens and attributes since the start, for the context check
+	work  int             // non-advancing steps (see above)
+	seen  map[xml.Name]struct{}
 
 	kind       tokKind
 	start, end int        // the token's byte range
@@ -45,6 +60,72 @@ const (
 
 var errXMLEOF = io.EOF
 
+// scanLimits caps what one token may hold; zero fields take the defaults
+// below (see Limits, which sets them for Parse).
+type scanLimits struct {
+	attrs int // attributes per element
+	name  int // bytes in a name (prefix:local)
+	text  int // bytes in one text, CDATA, comment or PI token, or attribute value
+}
+
+// Defaults for the per-token caps. X-Road headers carry a handful of
+// attributes with short names; the text cap only keeps one token from
+// being the whole message's worth of decoding work twice.
+const (
+	DefaultMaxAttrs     = 256
+	DefaultMaxNameBytes = 1024
+)
+
+func (l scanLimits) withDefaults() scanLimits {
+	if l.attrs <= 0 {
+		l.attrs = DefaultMaxAttrs
+	}
+	if l.name <= 0 {
+		l.name = DefaultMaxNameBytes
+	}
+	if l.text <= 0 {
+		l.text = DefaultMaxBytes
+	}
+	return l
+}
+
+// linearAttrs is how many attributes an element may have before duplicate
+// detection switches from comparing with each earlier one to a set (a
+// variable only so a test can restore the old quadratic behaviour and show
+// the cost-bound fuzz target catches it).
+var linearAttrs = 8
+
+// ctxEvery is how many tokens or attributes pass between context checks
+// (a power of two).
+const ctxEvery = 256
+
+// errStopped wraps the context's error when a parse is stopped.
+type errStopped struct{ err error }
+
+func (e *errStopped) Error() string { return "soap: parsing stopped: " + e.err.Error() }
+func (e *errStopped) Unwrap() error { return e.err }
+
+// tick counts a token or attribute and, every ctxEvery of them, asks the
+// context whether to go on.
+func (s *xmlScanner) tick() error {
+	s.ticks++
+	if s.ticks&(ctxEvery-1) != 0 || s.ctx == nil {
+		return nil
+	}
+	if err := s.ctx.Err(); err != nil {
+		return &errStopped{err}
+	}
+	return nil
+}
+
+// isStopped reports whether err says the parse was stopped by its context.
+// The scanner returns it unwrapped, so a type check is enough (and does
+// not allocate).
+func isStopped(err error) bool {
+	_, ok := err.(*errStopped)
+	return ok
+}
+
 func (s *xmlScanner) errf(format string, args ...any) error {
 	line := 1 + bytes.Count(s.b[:min(s.pos, len(s.b))], []byte{'\n'})
 	return fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
@@ -59,9 +140,15 @@ func (s *xmlScanner) next() error {
 		s.end = s.pos
 		return nil
 	}
+	if s.lim.attrs == 0 {
+		s.lim = s.lim.withDefaults()
+	}
 	s.start = s.pos
 	if s.pos >= len(s.b) {
 		return errXMLEOF
+	}
+	if err := s.tick(); err != nil {
+		return err
 	}
 	if s.b[s.pos] != '<' {
 		return s.charData()
@@ -106,6 +193,9 @@ func (s *xmlScanner) charData() error {
 		}
 	}
 	raw := b[s.pos:i]
+	if len(raw) > s.lim.text {
+		return s.errf("text of %d bytes exceeds the limit of %d", len(raw), s.lim.text)
+	}
 	s.pos, s.end, s.kind = i, i, tokText
 	if plain {
 		s.text = raw
@@ -207,6 +297,9 @@ func (s *xmlScanner) readName() (xml.Name, error) {
 	colon := -1
 	nonASCII := false
 	for i < len(b) {
+		if i-s.pos >= s.lim.name {
+			return xml.Name{}, s.errf("name longer than %d bytes", s.lim.name)
+		}
 		c := b[i]
 		switch {
 		case c >= utf8.RuneSelf:
@@ -308,6 +401,12 @@ func (s *xmlScanner) startTag() error {
 		if !sp {
 			return s.errf("expected whitespace before an attribute")
 		}
+		if len(s.attrs) >= s.lim.attrs {
+			return s.errf("element <%s> has more than %d attributes", name.Local, s.lim.attrs)
+		}
+		if err := s.tick(); err != nil {
+			return err
+		}
 		an, err := s.readName()
 		if err != nil {
 			return err
@@ -327,18 +426,53 @@ func (s *xmlScanner) startTag() error {
 			return s.errf("unexpected EOF in attribute value")
 		}
 		raw := s.b[s.pos+1 : s.pos+1+j]
+		if len(raw) > s.lim.text {
+			return s.errf("attribute value of %d bytes exceeds the limit of %d", len(raw), s.lim.text)
+		}
 		s.pos += j + 2
 		v, err := s.attrValue(raw)
 		if err != nil {
 			return err
 		}
-		for _, a := range s.attrs {
-			if a.Name == an {
-				return s.errf("attribute %s repeated", an.Local)
-			}
+		if s.repeated(an) {
+			return s.errf("attribute %s repeated", an.Local)
 		}
 		s.attrs = append(s.attrs, xml.Attr{Name: an, Value: v})
 	}
+}
+
+// repeated reports whether the element read so far already has an
+// attribute named an. The first linearAttrs are compared one by one (what
+// X-Road messages need, without allocating); beyond that a set keeps the
+// check constant per attribute, so n attributes cost O(n), not O(n²).
+func (s *xmlScanner) repeated(an xml.Name) bool {
+	n := len(s.attrs)
+	if n < linearAttrs {
+		s.work += n
+		for _, a := range s.attrs {
+			if a.Name == an {
+				return true
+			}
+		}
+		return false
+	}
+	if n == linearAttrs {
+		if s.seen == nil {
+			s.seen = make(map[xml.Name]struct{}, 2*linearAttrs)
+		} else {
+			clear(s.seen)
+		}
+		for _, a := range s.attrs {
+			s.seen[a.Name] = struct{}{}
+		}
+		s.work += n
+	}
+	s.work++
+	if _, dup := s.seen[an]; dup {
+		return true
+	}
+	s.seen[an] = struct{}{}
+	return false
 }
 
 func (s *xmlScanner) attrValue(raw []byte) (string, error) {
@@ -406,6 +540,9 @@ func (s *xmlScanner) procInst() error {
 		return s.errf("unexpected EOF in processing instruction")
 	}
 	body := s.b[s.pos : s.pos+j]
+	if len(body) > s.lim.text {
+		return s.errf("processing instruction of %d bytes exceeds the limit of %d", len(body), s.lim.text)
+	}
 	if len(body) > 0 && body[0] != ' ' && body[0] != '\t' && body[0] != '\n' && body[0] != '\r' {
 		return s.errf("expected whitespace after processing instruction target")
 	}
@@ -456,6 +593,9 @@ func (s *xmlScanner) bang() error {
 			return s.errf(`invalid sequence "--" not allowed in comments`)
 		}
 		body := rest[4 : 4+j]
+		if len(body) > s.lim.text {
+			return s.errf("comment of %d bytes exceeds the limit of %d", len(body), s.lim.text)
+		}
 		if err := s.checkChars(body); err != nil {
 			return err
 		}
@@ -468,6 +608,9 @@ func (s *xmlScanner) bang() error {
 			return s.errf("unexpected EOF in CDATA section")
 		}
 		body := rest[9 : 9+j]
+		if len(body) > s.lim.text {
+			return s.errf("CDATA section of %d bytes exceeds the limit of %d", len(body), s.lim.text)
+		}
 		if err := s.checkChars(body); err != nil {
 			return err
 		}

@@ -35,6 +35,17 @@ const (
 	Bool   FieldType = "bool"
 	Number FieldType = "number"
 	List   FieldType = "list" // a list of objects described by Field.Fields
+	// Object is one nested object described by Field.Fields.
+	Object FieldType = "object"
+	// Date is a calendar date, answered as YYYY-MM-DD whatever the
+	// producer's format (the mapping's format: says how to read it).
+	Date FieldType = "date"
+	// Decimal is an exact decimal number (money): answered as a JSON
+	// number with the producer's digits, never through a float.
+	Decimal FieldType = "decimal"
+	// Enum is one of Field.Values, stable API values the mapping maps the
+	// producer's own wording to.
+	Enum FieldType = "enum"
 )
 
 // Field is one field of a check's result.
@@ -43,7 +54,12 @@ type Field struct {
 	Type     FieldType
 	Required bool // a mapping must provide it, and an "ok" answer must carry it
 	Doc      string
-	Fields   []Field // for List
+	Fields   []Field // for List and Object
+	// Values are the API values of an Enum.
+	Values []string
+	// Derived fields are computed by the check's Finish from the mapped
+	// fields; a mapping cannot map them.
+	Derived bool
 }
 
 // Check describes one portal check.
@@ -59,6 +75,10 @@ type Check struct {
 	Route string
 	// Fields are the result fields.
 	Fields []Field
+	// Finish, when set, completes an ok answer's fields read by a mapping:
+	// it fills Derived fields and refuses an answer whose facts contradict
+	// each other (the error names fields, never values).
+	Finish func(fields map[string]any) error
 }
 
 // Field returns the named result field.

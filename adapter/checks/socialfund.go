@@ -8,6 +8,7 @@ func init() {
 		Title:   "Social insurance contribution arrears of the supplier (Social Fund)",
 		Subject: Organisation,
 		Route:   "/v1/suppliers/{inn}/social-fund-debt",
-		Fields:  debtFields,
+		Fields:  debtFields("the kind of contribution (the producer's wording), when given"),
+		Finish:  finishDebt,
 	})
 }

@@ -23,6 +23,14 @@ type Caller struct {
 	CertSubject string
 	// Checks this caller may run; "*" allows every check.
 	Checks []string
+	// RequestsPerSecond and Burst rate-limit the caller's check requests
+	// (token bucket); 0 means no rate limit. Burst defaults to
+	// ceil(RequestsPerSecond).
+	RequestsPerSecond float64
+	Burst             int
+	// MaxConcurrentChecks bounds the caller's checks in flight; 0 means
+	// only the gateway-wide MaxInFlight applies.
+	MaxConcurrentChecks int
 }
 
 func (c *Caller) allowed(check string) bool {
@@ -35,6 +43,7 @@ func (c *Caller) allowed(check string) bool {
 }
 
 type authenticator struct {
+	callers   []*Caller
 	byKey     map[[32]byte]*Caller
 	bySubject map[string]*Caller
 }
@@ -43,6 +52,7 @@ func newAuthenticator(callers []Caller) (*authenticator, error) {
 	a := &authenticator{byKey: map[[32]byte]*Caller{}, bySubject: map[string]*Caller{}}
 	for i := range callers {
 		c := &callers[i]
+		a.callers = append(a.callers, c)
 		if c.Name == "" {
 			return nil, errors.New("gateway: a caller has no name")
 		}
@@ -95,6 +105,6 @@ func (a *authenticator) authenticate(r *http.Request) (*Caller, error) {
 }
 
 func forbidden(caller *Caller, checks []string) error {
-	return &adapter.RequestError{Status: http.StatusForbidden, Code: "forbidden",
-		Message: fmt.Sprintf("caller %q may not run %s", caller.Name, strings.Join(checks, ", "))}
+	return (&adapter.RequestError{Status: http.StatusForbidden, Code: "forbidden",
+		Message: fmt.Sprintf("caller %q may not run %s", caller.Name, strings.Join(checks, ", "))}).With(strings.Join(checks, ", "))
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter"
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
@@ -43,11 +45,18 @@ type stack struct {
 	journal *journal.File
 	jpath   string
 	runner  *adapter.Runner
+	metrics *prometheus.Registry
+	// client validates every exchange against openapi.json.
+	client *http.Client
+	val    *validator
 }
 
 type stackOptions struct {
 	breaker ssclient.BreakerOptions
 	timeout time.Duration // per-check timeout written into every mapping
+	// gateway adjusts the gateway's options (limits, callers).
+	gateway func(*gateway.Options)
+	logger  *zap.Logger
 }
 
 func newStack(t testing.TB, so stackOptions) *stack {
@@ -78,25 +87,31 @@ func newStack(t testing.TB, so stackOptions) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	metrics, err := observe.NewMetrics(observe.MetricsOptions{})
+	reg := prometheus.NewRegistry()
+	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: j, Client: fixtures.PortalClient,
-		UserIDPrefix: "KG", SecurityServerURL: ss.URL, Metrics: metrics})
+		UserIDPrefix: "KG", SecurityServerURL: ss.URL, Metrics: metrics, Logger: so.logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := gateway.New(gateway.Options{Checker: r, Metrics: metrics, Callers: []gateway.Caller{
+	gopts := gateway.Options{Checker: r, Metrics: metrics, Logger: so.logger, Callers: []gateway.Caller{
 		{Name: "portal", APIKey: portalKey, Checks: []string{"*"}},
 		{Name: "auditor", APIKey: auditorKey, Checks: []string{"founders"}},
-	}})
+	}}
+	if so.gateway != nil {
+		so.gateway(&gopts)
+	}
+	g, err := gateway.New(gopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := httptest.NewServer(g)
 	t.Cleanup(api.Close)
-	return &stack{ss: ss, api: api, journal: j, jpath: jpath, runner: r}
+	val := newValidator(t, api.URL)
+	return &stack{ss: ss, api: api, journal: j, jpath: jpath, runner: r, metrics: reg, client: &http.Client{Transport: val}, val: val}
 }
 
 type answer struct {
@@ -121,7 +136,14 @@ func (s *stack) do(t testing.TB, method, path, key string, hdr map[string]string
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return s.send(t, req)
+}
+
+// send makes req through the validating client and reads the answer.
+func (s *stack) send(t testing.TB, req *http.Request) answer {
+	t.Helper()
+	method, path := req.Method, req.URL.Path
+	resp, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,9 +287,9 @@ func TestChecksThroughTheEmulator(t *testing.T) {
 		{"founders: provider error", "/v1/suppliers/01702201700815/founders", fixtures.FoundersService, false, 502,
 			map[string]any{"code": "provider_error", "providerCode": "INTERNAL_ERROR"}},
 		{"criminal record: clean", "/v1/persons/21504197800123/criminal-record", fixtures.CriminalRecordService, true, 200,
-			map[string]any{"hasRecord": false}},
+			map[string]any{"hasAnyRecord": false, "hasActiveRecord": false}},
 		{"criminal record: found", "/v1/persons/22201197000311/criminal-record", fixtures.CriminalRecordService, true, 200,
-			map[string]any{"hasRecord": true}},
+			map[string]any{"hasAnyRecord": true, "hasActiveRecord": true}},
 		{"criminal record: not found", "/v1/persons/21101199099999/criminal-record", fixtures.CriminalRecordService, true, 404,
 			map[string]any{"code": "not_found", "providerCode": "PIN_NOTFOUND"}},
 		{"criminal record: provider error", "/v1/persons/10911199100776/criminal-record", fixtures.CriminalRecordService, true, 502,
@@ -282,7 +304,7 @@ func TestChecksThroughTheEmulator(t *testing.T) {
 			where := a.body["data"]
 			schema := "Result"
 			if tt.status != 200 {
-				where, schema = a.body["error"], "ErrorBody"
+				where, schema = any(a.body), "Problem"
 			}
 			conforms(t, schema, a)
 			for k, v := range tt.want {
@@ -343,16 +365,16 @@ func TestSecurityServerFailures(t *testing.T) {
 				}
 				return
 			}
-			if a.status != tt.status || field(a.body, "error", "code") != tt.code {
+			if a.status != tt.status || field(a.body, "code") != tt.code {
 				t.Fatalf("got %d %s, want %d %s", a.status, a.raw, tt.status, tt.code)
 			}
-			if tt.faultCode != "" && field(a.body, "error", "faultCode") != tt.faultCode {
-				t.Errorf("faultCode = %v, want %s", field(a.body, "error", "faultCode"), tt.faultCode)
+			if tt.faultCode != "" && field(a.body, "faultCode") != tt.faultCode {
+				t.Errorf("faultCode = %v, want %s", field(a.body, "faultCode"), tt.faultCode)
 			}
 			if strings.Contains(string(a.raw), "ssclient") || strings.Contains(string(a.raw), "soap:") {
 				t.Errorf("internal error text leaked: %s", a.raw)
 			}
-			conforms(t, "ErrorBody", a)
+			conforms(t, "Problem", a)
 			ev := a.body["evidence"]
 			if tt.evidence {
 				id, _ := field(ev, "recordId").(string)
@@ -376,7 +398,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	}
 	before := s.ss.Received(fixtures.TaxDebtService)
 	a := s.get(t, path)
-	if a.status != 503 || field(a.body, "error", "code") != "service_unavailable" || a.header.Get("Retry-After") == "" {
+	if a.status != 503 || field(a.body, "code") != "service_unavailable" || a.header.Get("Retry-After") == "" {
 		t.Fatalf("breaker open: %d %v %s", a.status, a.header, a.raw)
 	}
 	if s.ss.Received(fixtures.TaxDebtService) != before {
@@ -411,11 +433,11 @@ func TestRequestValidationAndAuth(t *testing.T) {
 		{"bad INN first digit", "GET", "/v1/suppliers/51503201010234/founders", portalKey, ok, "", 400, "invalid_inn", "inn"},
 		{"bad PIN date", "GET", "/v1/persons/23202199012345/criminal-record", portalKey, ok, "", 400, "invalid_pin", "pin"},
 		{"bad PIN sex digit", "GET", "/v1/persons/31504197800123/criminal-record", portalKey, ok, "", 400, "invalid_pin", "pin"},
-		{"control char in issue", "GET", "/v1/suppliers/01503201010234/tax-debt", portalKey, map[string]string{"X-User-Id": officer, "X-Issue": "a\tb"}, "", 400, "invalid_issue", "X-Issue"},
+		{"control char in issue", "GET", "/v1/suppliers/01503201010234/tax-debt", portalKey, map[string]string{"X-User-Id": officer, "X-Issue": "a\tb"}, "", 400, "invalid_header", "X-Issue"},
 		{"unknown caller", "GET", "/v1/suppliers/01503201010234/tax-debt", "wrong-key-0123456789abcdef0123456789abcdef", ok, "", 401, "unauthenticated", ""},
 		{"no credential", "GET", "/v1/suppliers/01503201010234/tax-debt", "", ok, "", 401, "unauthenticated", ""},
 		{"not allowed", "GET", "/v1/suppliers/01503201010234/tax-debt", auditorKey, ok, "", 403, "forbidden", ""},
-		{"unknown route", "GET", "/v1/suppliers/01503201010234/passport", portalKey, ok, "", 404, "not_found", ""},
+		{"unknown route", "GET", "/v1/suppliers/01503201010234/passport", portalKey, ok, "", 404, "not_found_route", ""},
 		{"wrong method", "DELETE", "/v1/suppliers/01503201010234/tax-debt", portalKey, ok, "", 405, "method_not_allowed", ""},
 		{"batch: unknown field", "POST", "/v1/supplier-checks", portalKey, ok, `{"inn":"01503201010234","checks":["founders"],"x":1}`, 400, "invalid_json", ""},
 		{"batch: no checks", "POST", "/v1/supplier-checks", portalKey, ok, `{"inn":"01503201010234","checks":[]}`, 400, "missing_checks", "checks"},
@@ -429,11 +451,11 @@ func TestRequestValidationAndAuth(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := s.ss.Received(fixtures.TaxDebtService)
 			a := s.do(t, tt.method, tt.path, tt.key, tt.hdr, tt.body)
-			if a.status != tt.status || field(a.body, "error", "code") != tt.code {
+			if a.status != tt.status || field(a.body, "code") != tt.code {
 				t.Fatalf("got %d %s, want %d %s", a.status, a.raw, tt.status, tt.code)
 			}
-			if tt.field != "" && field(a.body, "error", "field") != tt.field {
-				t.Errorf("field = %v, want %s", field(a.body, "error", "field"), tt.field)
+			if tt.field != "" && field(a.body, "field") != tt.field {
+				t.Errorf("field = %v, want %s", field(a.body, "field"), tt.field)
 			}
 			if tt.status == 401 && a.header.Get("WWW-Authenticate") == "" {
 				t.Error("401 without WWW-Authenticate")
@@ -441,14 +463,14 @@ func TestRequestValidationAndAuth(t *testing.T) {
 			if s.ss.Received(fixtures.TaxDebtService) != before {
 				t.Error("a refused request reached the security server")
 			}
-			conforms(t, "ErrorBody", a)
+			conforms(t, "Problem", a)
 		})
 	}
 	// X-API-Key works as well as Bearer.
 	req, _ := http.NewRequest("GET", s.api.URL+"/v1/suppliers/01503201010234/founders", nil)
 	req.Header.Set("X-API-Key", auditorKey)
 	req.Header.Set("X-User-Id", officer)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Errorf("X-API-Key: %v %v", resp.StatusCode, err)
 	}
@@ -480,11 +502,11 @@ func TestBatchRunsConcurrentlyWithPartialResults(t *testing.T) {
 		if field(res[i], "check") != w.check || field(res[i], "status") != w.status {
 			t.Errorf("result %d = %v", i, res[i])
 		}
-		if w.code != "" && field(res[i], "error", "code") != w.code {
-			t.Errorf("result %d error = %v, want %s", i, field(res[i], "error"), w.code)
+		if w.code != "" && field(res[i], "problem", "code") != w.code {
+			t.Errorf("result %d error = %v, want %s", i, field(res[i], "problem"), w.code)
 		}
 	}
-	if field(res[3], "data", "hasRecord") != true {
+	if field(res[3], "data", "hasActiveRecord") != true {
 		t.Errorf("criminal record of the representative: %v", res[3])
 	}
 	s.checkEvidence(t, field(res[1], "evidence"), fixtures.SocialFundDebtService, true)
@@ -498,7 +520,7 @@ func TestBatchRunsConcurrentlyWithPartialResults(t *testing.T) {
 
 func TestOpenAPIServed(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	resp, err := http.Get(s.api.URL + "/openapi.json")
+	resp, err := s.client.Get(s.api.URL + "/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +535,7 @@ func TestJournalFailureWithholdsResult(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.journal.Close()
 	a := s.get(t, "/v1/suppliers/01503201010234/tax-debt")
-	if a.status != 503 || field(a.body, "error", "code") != "journal_unavailable" || field(a.body, "data") != nil {
+	if a.status != 503 || field(a.body, "code") != "journal_unavailable" || field(a.body, "data") != nil {
 		t.Errorf("journal closed: %d %s", a.status, a.raw)
 	}
 }

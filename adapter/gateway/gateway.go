@@ -1,24 +1,27 @@
 // Package gateway is the portal-facing HTTP API of the supplier-check
-// gateway: the four single-check endpoints, POST /v1/supplier-checks
-// running several checks concurrently with partial results, and
-// /openapi.json. It authenticates callers (API key or TLS client
-// certificate), requires the authorised officer (X-User-Id), validates
-// INN/PIN, enforces each caller's allowed checks and hands the work to a
-// Checker (adapter.Runner). Errors are rendered by adapter.WriteError.
+// gateway: the four single-check endpoints, POST /v1/supplier-checks (the
+// checks of one supplier) and POST /v1/tender-checks (the suppliers of a
+// tender/lot), both with partial results, and /openapi.json.
+//
+// Every request gets an identity (X-Request-Id and W3C traceparent,
+// accepted or generated, echoed, in every log line, the journal/signed
+// record and the evidence). Input is read one way only: repeated
+// single-valued headers, duplicate or case-variant JSON keys, unusable
+// header values and non-canonical paths are refused before any call. It
+// authenticates callers (API key or TLS client certificate), applies each
+// caller's rate limit and concurrency quota, requires the authorised
+// officer (X-User-Id), validates INN/PIN, enforces each caller's allowed
+// checks and hands the work to a Checker (adapter.Runner). POSTs honour
+// Idempotency-Key. Every error is an RFC 9457 problem (adapter/problem)
+// with detail in ky, ru or en by Accept-Language.
 package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 
 	"go.uber.org/zap"
 
@@ -27,6 +30,7 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/kgid"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/adapter/portalapi"
+	"github.com/tunduk-kg/tunduk/adapter/problem"
 )
 
 // Checker runs one check; adapter.Runner implements it.
@@ -43,6 +47,16 @@ const (
 // MaxIssueLen bounds X-Issue.
 const MaxIssueLen = 200
 
+// Defaults of Options.
+const (
+	DefaultMaxInFlight         = 2048
+	DefaultMaxBodyBytes        = 64 << 10
+	DefaultMaxSuppliers        = 50
+	DefaultTenderConcurrency   = 16
+	DefaultIdempotencyWindow   = 24 * time.Hour
+	DefaultIdempotencyMaxItems = 10000
+)
+
 // Options configures New.
 type Options struct {
 	Checker Checker
@@ -52,19 +66,34 @@ type Options struct {
 	MaxInFlight int
 	// MaxBodyBytes bounds a POST body. Default 64 KiB.
 	MaxBodyBytes int64
-	Metrics      *observe.Metrics
-	Logger       *zap.Logger
+	// MaxSuppliers bounds the suppliers of one tender check. Default 50.
+	MaxSuppliers int
+	// TenderConcurrency bounds the checks one batch or tender check runs
+	// at once (the caller's MaxConcurrentChecks bounds it further).
+	// Default 16.
+	TenderConcurrency int
+	// IdempotencyWindow is how long a POST's answer is kept for retries
+	// with the same Idempotency-Key (default 24 h); IdempotencyMaxEntries
+	// bounds how many are kept (default 10000, oldest dropped first).
+	IdempotencyWindow     time.Duration
+	IdempotencyMaxEntries int
+	// Now is the clock of the idempotency window; nil means time.Now.
+	Now     func() time.Time
+	Metrics *observe.Metrics
+	Logger  *zap.Logger
 	// Ops, when set, is mounted for /metrics, /healthz and /readyz.
 	Ops http.Handler
 }
 
 // Gateway is the portal API handler.
 type Gateway struct {
-	o    Options
-	auth *authenticator
-	sem  chan struct{}
-	mux  *http.ServeMux
-	log  *zap.Logger
+	o      Options
+	auth   *authenticator
+	quotas map[*Caller]*quota
+	idem   *idemStore
+	sem    chan struct{}
+	mux    *http.ServeMux
+	log    *zap.Logger
 }
 
 // New builds the API.
@@ -73,10 +102,22 @@ func New(o Options) (*Gateway, error) {
 		return nil, errors.New("gateway: no Checker")
 	}
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 2048
+		o.MaxInFlight = DefaultMaxInFlight
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 64 << 10
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxSuppliers <= 0 {
+		o.MaxSuppliers = DefaultMaxSuppliers
+	}
+	if o.TenderConcurrency <= 0 {
+		o.TenderConcurrency = DefaultTenderConcurrency
+	}
+	if o.IdempotencyWindow <= 0 {
+		o.IdempotencyWindow = DefaultIdempotencyWindow
+	}
+	if o.IdempotencyMaxEntries <= 0 {
+		o.IdempotencyMaxEntries = DefaultIdempotencyMaxItems
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
@@ -85,11 +126,19 @@ func New(o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{o: o, auth: a, sem: make(chan struct{}, o.MaxInFlight), mux: http.NewServeMux(), log: o.Logger}
+	g := &Gateway{o: o, auth: a, quotas: map[*Caller]*quota{}, idem: newIdemStore(o.IdempotencyWindow, o.IdempotencyMaxEntries),
+		sem: make(chan struct{}, o.MaxInFlight), mux: http.NewServeMux(), log: o.Logger}
+	if o.Now != nil {
+		g.idem.now = o.Now
+	}
+	for _, c := range a.callers {
+		g.quotas[c] = newQuota(c)
+	}
 	for _, c := range checks.All() {
 		g.mux.Handle("GET "+c.Route, g.api(g.single(c)))
 	}
-	g.mux.Handle("POST /v1/supplier-checks", g.api(g.batch))
+	g.mux.Handle("POST /v1/supplier-checks", g.api(g.post(g.batch)))
+	g.mux.Handle("POST /v1/tender-checks", g.api(g.post(g.tender)))
 	g.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(portalapi.JSON)
@@ -102,34 +151,80 @@ func New(o Options) (*Gateway, error) {
 	return g, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: request identity, canonical path,
+// routing (unknown routes and methods as problems), then the access log
+// line with the request id and the X-Road message ids of its exchanges.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	ri, idErr := identify(r)
+	ri.lang = problem.Negotiate(r.Header.Get("Accept-Language"))
+	w.Header().Set(HeaderRequestID, ri.id)
+	w.Header().Set(HeaderTraceParent, ri.traceParent)
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 	sw := &statusWriter{ResponseWriter: w}
-	var h http.Handler = g.mux // routes and sets path values
-	_, pattern := g.mux.Handler(r)
-	if pattern == "" {
-		// Unknown path or method: answer in JSON rather than the mux's text.
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := &probe{}
-			g.mux.ServeHTTP(rec, r)
-			st := rec.status
-			if st == 0 {
-				st = http.StatusNotFound
-			}
-			if a := rec.Header().Get("Allow"); a != "" {
-				w.Header().Set("Allow", a)
-			}
-			code := "not_found"
-			if st == http.StatusMethodNotAllowed {
-				code = "method_not_allowed"
-			}
-			adapter.WriteError(w, &adapter.RequestError{Status: st, Code: code, Message: http.StatusText(st)})
-		})
-		pattern = "unmatched"
+	var err error
+	pattern := "unmatched"
+	switch {
+	case idErr != nil:
+		err = idErr
+	case !cleanPath(r.URL.Path):
+		err = adapter.BadRequest("invalid_path", "path", "the path must be in canonical form, without empty, \".\" or \"..\" segments")
+	default:
+		_, pattern = g.mux.Handler(r)
+		if pattern == "" {
+			err, pattern = g.unmatched(sw, r), "unmatched"
+		} else {
+			g.mux.ServeHTTP(sw, r)
+		}
 	}
-	h.ServeHTTP(sw, r)
+	if err != nil {
+		adapter.WriteError(sw, err, ri.lang, ri.id)
+	}
 	g.o.Metrics.ObserveHTTP(pattern, sw.code(), time.Since(start))
+	g.access(r, ri, sw.code(), time.Since(start), err)
+}
+
+// unmatched answers a request no route takes: 405 with Allow when the
+// path exists with other methods, else 404 no-route.
+func (g *Gateway) unmatched(w http.ResponseWriter, r *http.Request) error {
+	rec := &probe{}
+	g.mux.ServeHTTP(rec, r)
+	if a := rec.Header().Get("Allow"); a != "" && rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", a)
+		return &adapter.RequestError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: "the method is not allowed on this path; see the Allow header"}
+	}
+	return &adapter.RequestError{Status: http.StatusNotFound, Code: "not_found_route",
+		Message: "no such route; the routes are listed in /openapi.json"}
+}
+
+// access writes the request's log line.
+func (g *Gateway) access(r *http.Request, ri *reqInfo, status int, d time.Duration, err error) {
+	ri.mu.Lock()
+	caller, officer := ri.caller, ri.officer
+	ri.mu.Unlock()
+	fields := []zap.Field{zap.String("requestId", ri.id), zap.String("traceparent", ri.traceParent),
+		zap.Strings("messageIds", ri.messageIDs()), zap.String("method", r.Method), zap.String("path", maskedPath(r.URL.Path)),
+		zap.Int("status", status), zap.Duration("duration", d), zap.String("remote", r.RemoteAddr)}
+	if caller != "" {
+		fields = append(fields, zap.String("caller", caller), zap.String("officer", kgid.Mask(officer)))
+	}
+	if err != nil && status >= 500 {
+		g.log.Warn("portal request failed", append(fields, zap.Error(err))...)
+	} else {
+		g.log.Info("portal request", fields...)
+	}
+}
+
+// maskedPath masks the identifier segments of a check path.
+func maskedPath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if i > 0 && (segs[i-1] == "suppliers" || segs[i-1] == "persons") {
+			segs[i] = kgid.Mask(s)
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // probe captures what the mux would answer for an unmatched request.
@@ -176,39 +271,76 @@ func (s *statusWriter) code() int {
 // call is an authenticated request with its officer.
 type call struct {
 	caller  *Caller
+	quota   *quota
 	officer string
 	issue   string
+	info    *reqInfo
 }
 
-// api authenticates the caller and reads the officer headers, then runs h.
+// request is the adapter.Request of a check made by this call.
+func (c *call) request(check string) adapter.Request {
+	return adapter.Request{Check: check, Caller: c.caller.Name, OfficerPIN: c.officer, Issue: c.issue,
+		RequestID: c.info.id, TraceParent: c.info.traceParent}
+}
+
+// api checks the headers, authenticates the caller, applies its rate
+// limit and reads the officer headers, then runs h; any error is written
+// as a problem.
 func (g *Gateway) api(h func(http.ResponseWriter, *http.Request, *call) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		c, err := g.prepare(r)
+		ri := info(r.Context())
+		if r.Method == http.MethodHead {
+			// ServeMux routes HEAD to GET patterns. A HEAD (link checker,
+			// probe) must never run a state query on an officer's behalf.
+			refuseHead(w, r, ri)
+			return
+		}
+		c, err := g.prepare(r, ri)
 		if err == nil {
 			err = h(w, r, c)
 		}
 		status := http.StatusOK
-		if err != nil {
-			status = adapter.WriteError(w, err)
+		var written errWritten
+		if err != nil && !errors.As(err, &written) {
+			status = adapter.WriteError(w, err, ri.lang, ri.id)
+		} else if sw, ok := w.(*statusWriter); ok {
+			status = sw.code()
 		}
-		fields := []zap.Field{zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status),
-			zap.Duration("duration", time.Since(start)), zap.String("remote", r.RemoteAddr)}
+		if p := adapter.Problem(err); err != nil && p.Status == http.StatusTooManyRequests && c != nil {
+			g.o.Metrics.CallerLimited(c.caller.Name, p.Code)
+		}
 		if c != nil {
-			fields = append(fields, zap.String("caller", c.caller.Name), zap.String("officer", kgid.Mask(c.officer)))
-		}
-		if err != nil && status >= 500 {
-			g.log.Warn("portal request failed", append(fields, zap.Error(err))...)
-		} else {
-			g.log.Info("portal request", fields...)
+			g.o.Metrics.ObserveCaller(c.caller.Name, status)
 		}
 	})
 }
 
-func (g *Gateway) prepare(r *http.Request) (*call, error) {
+// refuseHead answers a HEAD on a check route 405 with the methods that do
+// run it, before authentication and without any side effect.
+func refuseHead(w http.ResponseWriter, r *http.Request, ri *reqInfo) {
+	allow := http.MethodGet
+	if r.URL.Path == "/v1/supplier-checks" || r.URL.Path == "/v1/tender-checks" {
+		allow = http.MethodPost
+	}
+	w.Header().Set("Allow", allow)
+	adapter.WriteError(w, &adapter.RequestError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: "HEAD does not run checks: a check is a state query on the officer's behalf; use " + allow}, ri.lang, ri.id)
+}
+
+func (g *Gateway) prepare(r *http.Request, ri *reqInfo) (*call, error) {
+	if err := checkHeaders(r.Header); err != nil {
+		return nil, err
+	}
 	caller, err := g.auth.authenticate(r)
 	if err != nil {
 		return nil, err
+	}
+	ri.mu.Lock()
+	ri.caller = caller.Name
+	ri.mu.Unlock()
+	q := g.quotas[caller]
+	if err := q.admit(time.Now()); err != nil {
+		return &call{caller: caller, quota: q, info: ri}, err
 	}
 	officer := r.Header.Get(HeaderUserID)
 	if officer == "" {
@@ -218,16 +350,26 @@ func (g *Gateway) prepare(r *http.Request) (*call, error) {
 	if err := kgid.ValidatePIN(officer); err != nil {
 		return nil, adapter.InvalidID(HeaderUserID, err)
 	}
+	ri.mu.Lock()
+	ri.officer = officer
+	ri.mu.Unlock()
 	issue := r.Header.Get(HeaderIssue)
-	if len(issue) > MaxIssueLen || strings.IndexFunc(issue, unicode.IsControl) >= 0 {
-		return nil, adapter.BadRequest("invalid_issue", HeaderIssue, "%s must be at most %d characters without control characters", HeaderIssue, MaxIssueLen)
+	if err := validIssue(HeaderIssue, issue); err != nil {
+		return nil, err
 	}
-	return &call{caller: caller, officer: officer, issue: issue}, nil
+	return &call{caller: caller, quota: q, officer: officer, issue: issue, info: ri}, nil
+}
+
+func validIssue(field, issue string) error {
+	if len(issue) > MaxIssueLen || strings.IndexFunc(issue, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) >= 0 {
+		return adapter.BadRequest("invalid_issue", field, "%s must be at most %d characters of valid UTF-8 without control characters", field, MaxIssueLen)
+	}
+	return nil
 }
 
 func (g *Gateway) single(c checks.Check) func(http.ResponseWriter, *http.Request, *call) error {
 	return func(w http.ResponseWriter, r *http.Request, cl *call) error {
-		req := adapter.Request{Check: c.Name, Caller: cl.caller.Name, OfficerPIN: cl.officer, Issue: cl.issue}
+		req := cl.request(c.Name)
 		switch c.Subject {
 		case checks.Organisation:
 			req.INN = r.PathValue("inn")
@@ -243,7 +385,12 @@ func (g *Gateway) single(c checks.Check) func(http.ResponseWriter, *http.Request
 		if !cl.caller.allowed(c.Name) {
 			return forbidden(cl.caller, []string{c.Name})
 		}
-		res, err := g.run(r.Context(), req)
+		_, release, err := cl.quota.slots(1)
+		if err != nil {
+			return err
+		}
+		defer release()
+		res, err := g.run(r.Context(), cl, req)
 		if err != nil {
 			return err
 		}
@@ -253,15 +400,28 @@ func (g *Gateway) single(c checks.Check) func(http.ResponseWriter, *http.Request
 }
 
 // run bounds concurrency and runs one check. Not-found answers become a
-// KindNotFound error so single-check endpoints answer 404 with evidence.
-func (g *Gateway) run(ctx context.Context, req adapter.Request) (*adapter.Result, error) {
+// KindNotFound error so single-check endpoints answer 404 with evidence
+// (and batch entries carry the same problem).
+func (g *Gateway) run(ctx context.Context, cl *call, req adapter.Request) (*adapter.Result, error) {
 	select {
 	case g.sem <- struct{}{}:
 	default:
 		return nil, &adapter.CheckError{Check: req.Check, Kind: adapter.KindOverloaded, RetryAfter: time.Second}
 	}
 	defer func() { <-g.sem }()
+	defer g.o.Metrics.CallerCheckStarted(cl.caller.Name)()
 	res, err := g.o.Checker.Run(ctx, req)
+	var ev *adapter.Evidence
+	var ce *adapter.CheckError
+	switch {
+	case res != nil:
+		ev = res.Evidence
+	case errors.As(err, &ce):
+		ev = ce.Evidence
+	}
+	if ev != nil {
+		cl.info.addMessage(ev.MessageID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -269,141 +429,4 @@ func (g *Gateway) run(ctx context.Context, req adapter.Request) (*adapter.Result
 		return nil, &adapter.CheckError{Check: req.Check, Kind: adapter.KindNotFound, Code: res.Evidence.ProviderCode, Evidence: res.Evidence}
 	}
 	return res, nil
-}
-
-// BatchRequest is the body of POST /v1/supplier-checks.
-type BatchRequest struct {
-	INN               string   `json:"inn"`
-	RepresentativePIN string   `json:"representativePin,omitempty"`
-	Checks            []string `json:"checks"`
-}
-
-// BatchResult is one entry of the batch answer.
-type BatchResult struct {
-	Check    string             `json:"check"`
-	Status   string             `json:"status"` // ok, not-found, error
-	Data     map[string]any     `json:"data,omitempty"`
-	Error    *adapter.ErrorInfo `json:"error,omitempty"`
-	Evidence *adapter.Evidence  `json:"evidence,omitempty"`
-}
-
-// BatchResponse is the answer of POST /v1/supplier-checks.
-type BatchResponse struct {
-	INN               string        `json:"inn"`
-	RepresentativePIN string        `json:"representativePin,omitempty"`
-	Complete          bool          `json:"complete"` // every check gave ok or not-found
-	Results           []BatchResult `json:"results"`
-}
-
-func (g *Gateway) batch(w http.ResponseWriter, r *http.Request, cl *call) error {
-	br, err := g.readBatch(w, r)
-	if err != nil {
-		return err
-	}
-	var denied []string
-	for _, name := range br.Checks {
-		if !cl.caller.allowed(name) {
-			denied = append(denied, name)
-		}
-	}
-	if len(denied) > 0 {
-		return forbidden(cl.caller, denied)
-	}
-	out := BatchResponse{INN: br.INN, RepresentativePIN: br.RepresentativePIN, Complete: true, Results: make([]BatchResult, len(br.Checks))}
-	var wg sync.WaitGroup
-	for i, name := range br.Checks {
-		c, _ := checks.Lookup(name)
-		req := adapter.Request{Check: name, Caller: cl.caller.Name, OfficerPIN: cl.officer, Issue: cl.issue,
-			RepresentativePIN: br.RepresentativePIN}
-		if c.Subject == checks.Person {
-			req.PIN = br.RepresentativePIN
-		} else {
-			req.INN = br.INN
-		}
-		wg.Go(func() {
-			res, err := g.run(r.Context(), req)
-			out.Results[i] = batchResult(name, res, err)
-		})
-	}
-	wg.Wait()
-	for _, res := range out.Results {
-		if res.Status == "error" {
-			out.Complete = false
-		}
-	}
-	adapter.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func batchResult(name string, res *adapter.Result, err error) BatchResult {
-	if err == nil {
-		return BatchResult{Check: name, Status: string(res.Status), Data: res.Data, Evidence: res.Evidence}
-	}
-	_, _, body := adapter.HTTPError(err)
-	if body.Error.Code == string(adapter.KindNotFound) {
-		return BatchResult{Check: name, Status: string(adapter.StatusNotFound), Evidence: body.Evidence}
-	}
-	return BatchResult{Check: name, Status: "error", Error: &body.Error, Evidence: body.Evidence}
-}
-
-func (g *Gateway) readBatch(w http.ResponseWriter, r *http.Request) (*BatchRequest, error) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, &adapter.RequestError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the body as application/json"}
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, g.o.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	var br BatchRequest
-	if err := dec.Decode(&br); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &adapter.RequestError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body exceeds %d bytes", mbe.Limit)}
-		}
-		return nil, adapter.BadRequest("invalid_json", "", "the body is not the expected JSON object {inn, representativePin?, checks: [...]}: %s", jsonProblem(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, adapter.BadRequest("invalid_json", "", "the body must hold one JSON object")
-	}
-	if err := kgid.ValidateINN(br.INN); err != nil {
-		return nil, adapter.InvalidID("inn", err)
-	}
-	if br.RepresentativePIN != "" {
-		if err := kgid.ValidatePIN(br.RepresentativePIN); err != nil {
-			return nil, adapter.InvalidID("representativePin", err)
-		}
-	}
-	if len(br.Checks) == 0 {
-		return nil, adapter.BadRequest("missing_checks", "checks", "checks must list at least one of %s", strings.Join(checks.Names(), ", "))
-	}
-	seen := map[string]bool{}
-	for _, name := range br.Checks {
-		c, ok := checks.Lookup(name)
-		if !ok {
-			return nil, adapter.BadRequest("unknown_check", "checks", "unknown check %q; known: %s", name, strings.Join(checks.Names(), ", "))
-		}
-		if seen[name] {
-			return nil, adapter.BadRequest("duplicate_check", "checks", "check %q is listed twice", name)
-		}
-		seen[name] = true
-		if c.Subject == checks.Person && br.RepresentativePIN == "" {
-			return nil, adapter.BadRequest("missing_representative_pin", "representativePin", "check %q is about a person: give representativePin", name)
-		}
-	}
-	return &br, nil
-}
-
-// jsonProblem describes a decoding error without echoing input values.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at offset %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %q must be %s", te.Field, te.Type)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return strings.TrimPrefix(err.Error(), "json: ")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body is empty or cut short"
-	}
-	return "malformed"
 }

@@ -94,7 +94,7 @@ func TestClientCertificateCaller(t *testing.T) {
 		if cert != nil {
 			cfg.Certificates = []tls.Certificate{*cert}
 		}
-		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		c := validatedTLS(t, strings.TrimSuffix(url, "/v1/suppliers/01503201010234/founders"), &http.Transport{TLSClientConfig: cfg})
 		req, _ := http.NewRequest("GET", url, nil)
 		req.Header.Set("X-User-Id", officer)
 		resp, err := c.Do(req)

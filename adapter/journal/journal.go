@@ -51,6 +51,9 @@ type Exchange struct {
 	Caller string `json:"caller"`
 	// UserID is the X-Road userId sent (country prefix + officer PIN).
 	UserID string `json:"userId"`
+	// Officer is the officer's PIN as the portal sent it (X-User-Id),
+	// without the prefix, so archives can be searched by either form.
+	Officer string `json:"officer,omitempty"`
 	// Issue is the X-Road issue sent, if any.
 	Issue string `json:"issue,omitempty"`
 	// Service is the X-Road service id (typed form).
@@ -71,4 +74,8 @@ type Exchange struct {
 	// supplier, the representative, the person), so archives can be
 	// searched by them.
 	Subjects []string `json:"subjects,omitempty"`
+	// RequestID and TraceParent are the portal request's X-Request-Id and
+	// W3C traceparent, so a record can be traced to the request's logs.
+	RequestID   string `json:"requestId,omitempty"`
+	TraceParent string `json:"traceparent,omitempty"`
 }

@@ -9,9 +9,27 @@
 //     date of birth as DDMMYYYY, the last five a sequence number.
 //   - INN: 14 digits. An individual entrepreneur is registered under their
 //     PIN, so an INN starting with 1 or 2 must be a valid PIN. An
-//     organisation's INN starts with 0; public descriptions of the remaining
-//     13 digits disagree (registration date vs region code), so beyond the
-//     leading 0 only the length and digits are checked.
+//     organisation's INN starts with 0.
+//
+// What the remaining 13 digits of an organisation's INN hold is not
+// published by the State Tax Service, and public descriptions disagree.
+// Two layouts are known, and both embed the registration date:
+//
+//   - layout A: 0, the state registration date DDMMYYYY, a 5-digit serial
+//     (digits 2-9 are the date). The INNs visible in public procurement
+//     listings and the demo data set follow it.
+//   - layout B: a 2-digit region code, the registration month MM and year
+//     YYYY, then a type digit, a serial and a check digit (digits 3-4 are
+//     the month, 5-8 the year).
+//
+// ASSUMPTION: an organisation's INN is impossible only when it fits
+// neither layout — a real date (layout A) or a real month and year
+// (layout B), between 1900 and today — or when its 13 digits after the
+// leading 0 are all the same (00000000000000, 01111111111111: placeholders
+// typed into forms). Being lenient is deliberate: refusing a real
+// supplier's INN stops a tender, while a wrong INN that gets through only
+// costs one Tunduk query answered "not found". Tighten this (e.g. to layout
+// A alone) when the State Tax Service publishes the structure.
 //
 // Neither number carries a published check digit, so none is verified.
 package kgid
@@ -76,13 +94,34 @@ func ValidateINN(s string) error {
 	}
 	switch s[0] {
 	case '0':
-		return nil
+		return validateOrganisation(s)
 	case '1', '2':
 		return validatePIN(INN, s)
 	default:
 		return &InvalidError{INN, "a taxpayer number starts with 0 (organisation) or 1/2 (individual entrepreneur)"}
 	}
 }
+
+// validateOrganisation checks the 13 digits after an organisation INN's
+// leading 0 against the known layouts (see the package comment).
+func validateOrganisation(s string) error {
+	if strings.Count(s[1:], s[1:2]) == Len-1 {
+		if s[1] == '0' {
+			return &InvalidError{INN, "an all-zero number is not a taxpayer number; give the supplier's real 14-digit INN"}
+		}
+		return &InvalidError{INN, "a number whose digits after the leading 0 are all the same is a placeholder, not a taxpayer number"}
+	}
+	if d, err := time.Parse("02012006", s[1:9]); err == nil && inRange(d) {
+		return nil // layout A: 0 DDMMYYYY NNNNN
+	}
+	if d, err := time.Parse("012006", s[2:8]); err == nil && inRange(d) {
+		return nil // layout B: RR MM YYYY …
+	}
+	return &InvalidError{INN, "an organisation's taxpayer number holds its registration date (digits 2-9 as DDMMYYYY, or a region code then MMYYYY); these digits are no date between 1900 and today — check the INN with the supplier"}
+}
+
+// inRange reports whether a registration or birth date is plausible.
+func inRange(d time.Time) bool { return d.Year() >= 1900 && !d.After(now()) }
 
 // IsOrganisation reports whether a valid INN belongs to an organisation
 // rather than an individual entrepreneur.

@@ -47,14 +47,28 @@ func TestValidatePIN(t *testing.T) {
 }
 
 func TestValidateINN(t *testing.T) {
+	now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	defer func() { now = time.Now }()
 	tests := []struct {
 		in     string
 		reason string
 		org    bool
 	}{
-		{"01234567890123", "", true},
-		{"02305201810225", "", true},
-		{"21505199012345", "", false}, // individual entrepreneur = PIN
+		{"02305201810225", "", true}, // layout A: 23.05.2018
+		{"01503201010234", "", true}, // layout A: 15.03.2010
+		{"00112200400017", "", true}, // layout A: 01.12.2004 (also B: 11/2200, no)
+		{"01112199900001", "", true}, // layout A
+		{"00505199112345", "", true}, // layout A: 05.05.1991
+		{"07031998100015", "", true}, // layout B: region 07, 03/1998 (A: day 70, no)
+		{"00000000000000", "all-zero", false},
+		{"01111111111111", "all the same", false},
+		{"09999999999999", "all the same", false},
+		{"01234567890123", "no date", false}, // A: month 34; B: month 23
+		{"09913999912345", "no date", false}, // A: day 99; B: month 91
+		{"03112203012345", "no date", false}, // A: 31.12.2030 future; B: month 11 year 2203
+		{"00101189912345", "no date", false}, // A: 1899; B: month 10, year 1189
+		{"00000199912345", "no date", false}, // A: day 00; B: month 00
+		{"21505199012345", "", false},        // individual entrepreneur = PIN
 		{"23202199012345", "DDMMYYYY", false},
 		{"51234567890123", "starts with 0", false},
 		{"0123456789012", "14 digits", false},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/adapter/checks"
 )
@@ -88,9 +89,13 @@ type node struct {
 	kids []*node
 }
 
+// Bounds of an answer's reading (the answer itself is at most the
+// mapping's MaxAnswerBytes, and its SOAP envelope was already read by the
+// soap package within soap.Limits).
 const (
 	maxNodes = 100000
 	maxDepth = 64
+	maxAttrs = 256 // per element
 )
 
 // ReadSOAP reads a SOAP answer's body wrapper element (the bytes of
@@ -168,19 +173,27 @@ func (m *Mapping) read(root *node) (*Answer, error) {
 			return a, nil
 		}
 	}
-	f, err := m.readFields(root, m.fields, "")
+	f, err := m.readFields(root, m.fields)
 	if err != nil {
 		return nil, err
+	}
+	if m.Check.Finish != nil {
+		if err := m.Check.Finish(f); err != nil {
+			return nil, m.malformed(err.Error())
+		}
 	}
 	a.Fields = f
 	return a, nil
 }
 
-func (m *Mapping) readFields(at *node, specs []fieldSpec, prefix string) (map[string]any, error) {
+func (m *Mapping) readFields(at *node, specs []fieldSpec) (map[string]any, error) {
 	out := make(map[string]any, len(specs))
-	check := m.Check
 	for _, s := range specs {
-		req := required(check, prefix, s.name)
+		if s.constant != nil {
+			out[s.name] = s.constant
+			continue
+		}
+		req := s.required
 		var found []*node
 		for _, p := range s.paths {
 			if found = find(at, p); len(found) > 0 {
@@ -188,22 +201,45 @@ func (m *Mapping) readFields(at *node, specs []fieldSpec, prefix string) (map[st
 			}
 		}
 		where := strings.Join(s.paths[0], "/")
-		if s.typ == checks.List {
+		switch s.typ {
+		case checks.List:
 			items := make([]map[string]any, 0, len(found))
 			for _, n := range found {
 				if isEmptyContainer(n, s) {
 					continue
 				}
-				item, err := m.readFields(n, s.fields, s.name)
+				item, err := m.readFields(n, s.fields)
 				if err != nil {
 					return nil, err
 				}
 				items = append(items, item)
 			}
-			if len(found) == 0 && req && !pathParentExists(at, s.paths[0]) {
-				return nil, m.malformed(fmt.Sprintf("required list %s is missing", where))
+			if len(found) == 0 && !pathParentExists(at, s.paths[0]) {
+				// Neither items nor their container: the producer gave no
+				// list. An optional one is left out rather than answered
+				// [], which would claim "none".
+				if req {
+					return nil, m.malformed(fmt.Sprintf("required list %s is missing", where))
+				}
+				continue
 			}
 			out[s.name] = items
+			continue
+		case checks.Object:
+			if len(found) == 0 || isEmptyContainer(found[0], s) {
+				if req {
+					return nil, m.malformed(fmt.Sprintf("required element %s is missing", where))
+				}
+				continue
+			}
+			if len(found) > 1 {
+				return nil, m.malformed(fmt.Sprintf("element %s is repeated; %s is a single object", where, s.name))
+			}
+			obj, err := m.readFields(found[0], s.fields)
+			if err != nil {
+				return nil, err
+			}
+			out[s.name] = obj
 			continue
 		}
 		if len(found) == 0 {
@@ -211,6 +247,9 @@ func (m *Mapping) readFields(at *node, specs []fieldSpec, prefix string) (map[st
 				return nil, m.malformed(fmt.Sprintf("required element %s is missing", where))
 			}
 			continue
+		}
+		if len(found) > 1 {
+			return nil, m.malformed(fmt.Sprintf("element %s is repeated; %s is a single value (map a list to keep them all)", where, s.name))
 		}
 		text := strings.TrimSpace(found[0].text)
 		v, err := convert(s, text)
@@ -234,20 +273,6 @@ func pathParentExists(at *node, path []string) bool {
 	return len(path) > 1 && len(find(at, path[:len(path)-1])) > 0
 }
 
-func required(c checks.Check, list, name string) bool {
-	fields := c.Fields
-	if list != "" {
-		f, _ := c.Field(list)
-		fields = f.Fields
-	}
-	for _, f := range fields {
-		if f.Name == name {
-			return f.Required
-		}
-	}
-	return false
-}
-
 func convert(s fieldSpec, text string) (any, error) {
 	switch s.typ {
 	case checks.Bool:
@@ -261,16 +286,85 @@ func convert(s fieldSpec, text string) (any, error) {
 			return false, nil
 		}
 		return nil, errors.New("not a boolean")
-	case checks.Number:
-		t := strings.ReplaceAll(strings.ReplaceAll(text, " ", ""), ",", ".")
-		if _, err := strconv.ParseFloat(t, 64); err != nil || t == "" {
+	case checks.Number, checks.Decimal:
+		t, ok := decimal(text)
+		if !ok {
+			if s.typ == checks.Decimal {
+				return nil, errors.New("not a decimal number (digits with an optional . or , fraction)")
+			}
 			return nil, errors.New("not a number")
 		}
 		return json.Number(t), nil
+	case checks.Date:
+		layout := s.layout
+		if layout == "" {
+			layout = time.DateOnly
+		}
+		d, err := time.Parse(layout, text)
+		if err != nil {
+			return nil, errors.New("not a date in the mapping's format")
+		}
+		return d.Format(time.DateOnly), nil
+	case checks.Enum:
+		if v, ok := s.enum[foldKey(text)]; ok {
+			return v, nil
+		}
+		if s.otherwise != "" {
+			return s.otherwise, nil
+		}
+		return nil, errors.New("a value the mapping does not list under values: (add it, or set otherwise:)")
 	default:
 		return text, nil
 	}
 }
+
+// decimal normalises a producer's decimal ("184 250,75", "1250000.00",
+// "-3") to JSON number syntax without going through a float; exponents,
+// NaN and infinities are refused.
+func decimal(text string) (string, bool) {
+	t := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\u00a0', '\u202f', '\'':
+			return -1
+		case ',':
+			return '.'
+		}
+		return r
+	}, text)
+	neg := strings.HasPrefix(t, "-")
+	digits := strings.TrimPrefix(t, "-")
+	intPart, frac, hasFrac := strings.Cut(digits, ".")
+	if intPart == "" || hasFrac && frac == "" || !allDigits(intPart) || !allDigits(frac) {
+		return "", false
+	}
+	if trimmed := strings.TrimLeft(intPart, "0"); trimmed != intPart {
+		intPart = trimmed
+		if intPart == "" {
+			intPart = "0"
+		}
+	}
+	out := intPart
+	if hasFrac {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// foldKey is how enum wording is compared: case and surrounding or
+// repeated spaces do not matter.
+func foldKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 func find(at *node, path []string) []*node {
 	cur := []*node{at}
@@ -293,12 +387,17 @@ func find(at *node, path []string) []*node {
 
 // parseXML reads an answer into nodes. It uses RawToken (no namespace
 // translation: only local names are looked at) and checks itself that end
-// tags match; nodes come from a small arena.
+// tags match; nodes come from a small arena. Its cost is linear: each
+// element's text is gathered in a buffer and made a string once, at its
+// end tag (appending to a string per text token was quadratic in an
+// element whose text is split by many comments or CDATA sections), and
+// elements, depth and attributes per element are capped.
 func parseXML(b []byte) (*node, error) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	var (
 		stack []*node
+		texts [][]byte   // direct text of the open elements
 		names []xml.Name // raw (prefix, local) of the open elements
 		root  *node
 		arena []node
@@ -318,6 +417,9 @@ func parseXML(b []byte) (*node, error) {
 			if count > maxNodes || len(stack) >= maxDepth {
 				return nil, errors.New("answer too large or too deep")
 			}
+			if len(t.Attr) > maxAttrs {
+				return nil, fmt.Errorf("element <%s> has more than %d attributes", t.Name.Local, maxAttrs)
+			}
 			if len(arena) == cap(arena) {
 				arena = make([]node, 0, 16)
 			}
@@ -334,14 +436,24 @@ func parseXML(b []byte) (*node, error) {
 			}
 			stack = append(stack, n)
 			names = append(names, t.Name)
+			if len(texts) < cap(texts) {
+				texts = texts[:len(texts)+1]
+				texts[len(texts)-1] = texts[len(texts)-1][:0]
+			} else {
+				texts = append(texts, nil)
+			}
 		case xml.EndElement:
 			if len(names) == 0 || names[len(names)-1] != t.Name {
 				return nil, fmt.Errorf("unexpected end element </%s>", t.Name.Local)
 			}
-			stack, names = stack[:len(stack)-1], names[:len(names)-1]
+			top := len(stack) - 1
+			if len(texts[top]) > 0 {
+				stack[top].text = string(texts[top])
+			}
+			stack, names, texts = stack[:top], names[:top], texts[:top]
 		case xml.CharData:
 			if len(stack) > 0 {
-				stack[len(stack)-1].text += string(t)
+				texts[len(texts)-1] = append(texts[len(texts)-1], t...)
 			}
 		case xml.Directive:
 			return nil, errors.New("directives are not allowed")

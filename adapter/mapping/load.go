@@ -7,20 +7,21 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/template"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tunduk-kg/tunduk/adapter/checks"
+	"github.com/tunduk-kg/tunduk/internal/yamlpos"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -33,6 +34,7 @@ type file struct {
 	Discover  string               `yaml:"discover"`
 	Namespace string               `yaml:"namespace"`
 	Timeout   string               `yaml:"timeout"`
+	MaxAnswer string               `yaml:"maxAnswerBytes"`
 	Vars      map[string]string    `yaml:"vars"`
 	Request   string               `yaml:"request"`
 	Method    string               `yaml:"method"`
@@ -54,21 +56,21 @@ type fieldYAML struct {
 	Path   string               `yaml:"path"` // "a/b", or alternatives "a/pin|a/inn"
 	True   []string             `yaml:"true"`
 	Fields map[string]fieldYAML `yaml:"fields"`
+	// Value is a constant answer instead of a path (e.g. currency: KGS).
+	Value *string `yaml:"value"`
+	// Format is a date's format in the producer's answer: YYYY, MM, DD,
+	// hh, mm, ss and literal characters ("DD.MM.YYYY"); default YYYY-MM-DD.
+	Format string `yaml:"format"`
+	// Values map the producer's wording of an enum to API values.
+	Values map[string]string `yaml:"values"`
+	// Otherwise is the API value for wording not under values; without it
+	// such an answer is refused as malformed.
+	Otherwise string `yaml:"otherwise"`
 }
 
-// Problem is one thing wrong in a mapping file.
-type Problem struct {
-	File string
-	Line int
-	Msg  string
-}
-
-func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
-	}
-	return fmt.Sprintf("%s: %s", p.File, p.Msg)
-}
+// Problem is one thing wrong in a mapping file, printed as
+// FILE:LINE: path: what is wrong; what to do.
+type Problem = yamlpos.Problem
 
 // Error lists every problem found while loading mappings.
 type Error struct{ Problems []Problem }
@@ -83,7 +85,7 @@ func (e *Error) Error() string {
 
 // LoadFile reads and validates one mapping file.
 func LoadFile(path string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlpos.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
 	}
@@ -169,39 +171,45 @@ func LoadFiles(paths []string) ([]*Mapping, error) {
 }
 
 // Parse validates a mapping held in memory; name is used in messages.
+// Every problem is reported: syntax, unknown keys, values of the wrong
+// type, and what validation finds in the values that decoded.
 func Parse(name string, data []byte) (*Mapping, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: yamlProblems(name, err)}
-	}
 	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Problems: []Problem{{File: name, Msg: "empty mapping"}}}
-		}
-		return nil, &Error{Problems: yamlProblems(name, err)}
+	doc, ps := yamlpos.Parse(name, data)
+	if len(ps) > 0 {
+		return nil, &Error{Problems: ps}
 	}
-	v := validator{name: name, root: &root}
+	if doc.Empty() {
+		return nil, &Error{Problems: []Problem{{File: name, Msg: "empty mapping; write one (see configs/mappings/ for examples)"}}}
+	}
+	decoded := doc.Decode(&f)
+	v := validator{doc: doc}
 	m := v.build(&f)
-	if len(v.problems) > 0 {
-		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
-		return nil, &Error{Problems: v.problems}
+	for _, p := range v.problems {
+		if !decoded.Covers(p.Path) {
+			decoded = append(decoded, p)
+		}
+	}
+	if len(decoded) > 0 {
+		decoded.Sort()
+		return nil, &Error{Problems: decoded}
 	}
 	m.File = name
 	return m, nil
 }
 
 type validator struct {
-	name     string
-	root     *yaml.Node
+	doc      *yamlpos.Doc
 	problems []Problem
 }
 
 func (v *validator) addf(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{File: v.name, Line: lineOf(v.root, path), Msg: fmt.Sprintf(format, args...)})
+	v.problems = append(v.problems, v.doc.Problemf(path, format, args...))
 }
+
+// goTypeRE matches the Go type text/template names in its errors, which
+// means nothing to the person writing the mapping.
+var goTypeRE = regexp.MustCompile(` in type [\w.*\[\]]+`)
 
 var segment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
 
@@ -241,6 +249,14 @@ func (v *validator) build(f *file) *Mapping {
 			v.addf("timeout", "timeout %q is not a positive duration such as 10s", f.Timeout)
 		}
 		m.Timeout = d
+	}
+	m.MaxAnswerBytes = DefaultMaxAnswerBytes
+	if f.MaxAnswer != "" {
+		n, err := parseSize(f.MaxAnswer)
+		if err != nil || n <= 0 || n > MaxMaxAnswerBytes {
+			v.addf("maxAnswerBytes", "maxAnswerBytes %q is not a size between 1 and 64MiB, such as 256KiB or 2MiB", f.MaxAnswer)
+		}
+		m.MaxAnswerBytes = n
 	}
 	for k := range f.Vars {
 		if !segment.MatchString(k) {
@@ -332,16 +348,29 @@ func (v *validator) fields(at string, got map[string]fieldYAML, want []checks.Fi
 	var out []fieldSpec
 	for _, w := range want {
 		g, ok := got[w.Name]
+		p := at + "." + w.Name
+		if w.Derived {
+			if ok {
+				v.addf(p, "%s is derived by the check from the other fields; do not map it", w.Name)
+			}
+			continue
+		}
 		if !ok {
 			if w.Required {
 				v.addf(at, "required result field %q is not mapped", w.Name)
 			}
 			continue
 		}
-		p := at + "." + w.Name
-		fs := fieldSpec{name: w.Name, typ: w.Type}
-		if g.Path == "" {
-			v.addf(p+".path", "path is required")
+		fs := fieldSpec{name: w.Name, typ: w.Type, required: w.Required}
+		switch {
+		case g.Value != nil && g.Path != "":
+			v.addf(p, "give either path: or value:, not both")
+		case g.Value != nil:
+			if w.Type == checks.List || w.Type == checks.Object {
+				v.addf(p+".value", "%s is a %s; value: applies to single values", w.Name, w.Type)
+			}
+		case g.Path == "":
+			v.addf(p+".path", "path is required (or value: for a constant)")
 		}
 		for _, alt := range strings.Split(g.Path, "|") {
 			if g.Path == "" {
@@ -362,10 +391,36 @@ func (v *validator) fields(at string, got map[string]fieldYAML, want []checks.Fi
 				fs.truthy[t] = true
 			}
 		}
-		if w.Type == checks.List {
+		if w.Type == checks.Date {
+			f := g.Format
+			if f == "" {
+				f = "YYYY-MM-DD"
+			}
+			layout, err := dateLayout(f)
+			if err != nil {
+				v.addf(p+".format", "format %q: %v", f, err)
+			}
+			fs.layout = layout
+		} else if g.Format != "" {
+			v.addf(p+".format", "format: applies to date fields only; %s is %s", w.Name, w.Type)
+		}
+		if w.Type == checks.Enum {
+			v.enum(p, g, w, &fs)
+		} else if len(g.Values) > 0 || g.Otherwise != "" {
+			v.addf(p+".values", "values: and otherwise: apply to enum fields only; %s is %s", w.Name, w.Type)
+		}
+		switch {
+		case w.Type == checks.List || w.Type == checks.Object:
 			fs.fields = v.fields(p+".fields", g.Fields, w.Fields, "")
-		} else if len(g.Fields) > 0 {
-			v.addf(p+".fields", "%s is a %s, not a list", w.Name, w.Type)
+		case len(g.Fields) > 0:
+			v.addf(p+".fields", "%s is a %s, not a list or object", w.Name, w.Type)
+		}
+		if g.Value != nil && w.Type != checks.List && w.Type != checks.Object {
+			c, err := convert(fs, *g.Value)
+			if err != nil {
+				v.addf(p+".value", "value %q does not fit %s field %s: %v", *g.Value, w.Type, w.Name, err)
+			}
+			fs.constant = c
 		}
 		out = append(out, fs)
 	}
@@ -382,12 +437,85 @@ func (v *validator) fields(at string, got map[string]fieldYAML, want []checks.Fi
 		if !found {
 			var known []string
 			for _, w := range want {
-				known = append(known, w.Name)
+				if !w.Derived {
+					known = append(known, w.Name)
+				}
 			}
 			v.addf(at+"."+k, "unknown result field %q; known: %s", k, strings.Join(known, ", "))
 		}
 	}
 	return out
+}
+
+// enum checks an enum field's values: and otherwise: against the API
+// values the check allows.
+func (v *validator) enum(p string, g fieldYAML, w checks.Field, fs *fieldSpec) {
+	allowed := strings.Join(w.Values, ", ")
+	if len(g.Values) == 0 && g.Value == nil {
+		v.addf(p, "enum %s needs values: mapping the producer's wording to %s", w.Name, allowed)
+	}
+	fs.enum = map[string]string{}
+	keys := make([]string, 0, len(g.Values))
+	for k := range g.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		api := g.Values[k]
+		if !slices.Contains(w.Values, api) {
+			v.addf(p+".values."+k, "%q is not a value of %s; use one of %s", api, w.Name, allowed)
+		}
+		fk := foldKey(k)
+		if prev, dup := fs.enum[fk]; dup && prev != api {
+			v.addf(p+".values."+k, "%q is listed twice (ignoring case and spaces) with different values", k)
+		}
+		fs.enum[fk] = api
+	}
+	if g.Otherwise != "" && !slices.Contains(w.Values, g.Otherwise) {
+		v.addf(p+".otherwise", "%q is not a value of %s; use one of %s", g.Otherwise, w.Name, allowed)
+	}
+	fs.otherwise = g.Otherwise
+	if g.Value != nil {
+		// A constant enum is written as the API value itself.
+		fs.enum[foldKey(*g.Value)] = *g.Value
+	}
+}
+
+// dateLayout turns a date format of YYYY, MM, DD, hh, mm, ss and literal
+// characters into a Go time layout.
+func dateLayout(f string) (string, error) {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for i := 0; i < len(f); {
+		matched := false
+		for _, t := range []struct{ tok, layout string }{{"YYYY", "2006"}, {"MM", "01"}, {"DD", "02"}, {"hh", "15"}, {"mm", "04"}, {"ss", "05"}} {
+			if strings.HasPrefix(f[i:], t.tok) {
+				if seen[t.tok] {
+					return "", fmt.Errorf("%s appears twice", t.tok)
+				}
+				seen[t.tok] = true
+				b.WriteString(t.layout)
+				i += len(t.tok)
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		c := f[i]
+		if c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'T' && c != 'Z' || c >= 'a' && c <= 'z' {
+			return "", fmt.Errorf("unknown element at %q; use YYYY, MM, DD, hh, mm, ss and separators", f[i:])
+		}
+		b.WriteByte(c)
+		i++
+	}
+	for _, t := range []string{"YYYY", "MM", "DD"} {
+		if !seen[t] {
+			return "", fmt.Errorf("a date format needs YYYY, MM and DD; %s is missing", t)
+		}
+	}
+	return b.String(), nil
 }
 
 func (v *validator) path(at, s string) []string {
@@ -415,7 +543,7 @@ func (v *validator) template(at, text string, sample tmplData, isXML bool) *temp
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, sample); err != nil {
-		v.addf(at, "template: %v (available: .INN .PIN .RepresentativePIN .UserID .OfficerPIN .Issue .Vars.NAME)", err)
+		v.addf(at, "template: %s (available: .INN .PIN .RepresentativePIN .UserID .OfficerPIN .Issue .Vars.NAME)", goTypeRE.ReplaceAllString(err.Error(), ""))
 		return nil
 	}
 	if isXML {
@@ -463,61 +591,26 @@ func fragmentRoot(t *template.Template, sample tmplData) string {
 	}
 }
 
-func yamlProblems(name string, err error) []Problem {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var out []Problem
-	for _, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
-		p := Problem{File: name, Msg: m}
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if n, after, ok := strings.Cut(rest, ":"); ok {
-				if line, err := strconv.Atoi(n); err == nil {
-					p.Line, p.Msg = line, strings.TrimSpace(after)
-				}
-			}
+// parseSize reads a byte count: digits, optionally followed by KiB, MiB or
+// KB, MB (powers of two either way: answers are sized, not marketed).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
 		}
-		out = append(out, p)
 	}
-	return out
-}
-
-// lineOf finds the line of a dotted path ("status[1].codes.OK") in the
-// YAML tree — the key's line for map entries — or of the deepest node it
-// reaches.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, err
 	}
-	line := n.Line
-	for _, part := range strings.Split(strings.ReplaceAll(path, "[", ".["), ".") {
-		if part == "" {
-			continue
-		}
-		var next *yaml.Node
-		nextLine := 0
-		if strings.HasPrefix(part, "[") {
-			i, err := strconv.Atoi(strings.Trim(part, "[]"))
-			if err == nil && n.Kind == yaml.SequenceNode && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				nextLine = next.Line
-			}
-		} else if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					next, nextLine = n.Content[i+1], n.Content[i].Line
-					break
-				}
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n, line = next, nextLine
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %s overflows", s)
 	}
-	return line
+	return n * mult, nil
 }

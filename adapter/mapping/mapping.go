@@ -12,9 +12,23 @@
 //   - wcf:    <Op><PIN/>…</Op> → <OpResponse><CauseOfError>OK</CauseOfError>…</OpResponse>
 //   - rest:   GET /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path] with a JSON answer
 //
+// Result fields are typed (adapter/checks): strings, booleans, numbers,
+// exact decimals, dates (read in the producer's format: and answered as
+// YYYY-MM-DD), enumerations (the producer's wording mapped by values: to
+// stable API values), nested objects and lists of objects (repeated
+// elements). A field may also be a constant (value:) the producer implies
+// but does not send, such as its currency.
+//
 // Loading validates a mapping fully — the check exists, every required
-// result field is mapped, templates execute and give well-formed XML — and
-// reports each problem with its file and line.
+// result field is mapped, templates execute and give well-formed XML,
+// formats, enumerations and constants fit their fields — and reports each
+// problem with its file and line.
+//
+// Answers are bounded: the security-server client reads at most the
+// mapping's maxAnswerBytes (default 1 MiB), the SOAP envelope is parsed by
+// package soap within its limits, and the body wrapper is read here in
+// linear time with at most 100,000 elements, nesting 64 and 256 attributes
+// per element; JSON answers have the same element and depth bounds.
 package mapping
 
 import (
@@ -24,6 +38,12 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/checks"
 	"github.com/tunduk-kg/tunduk/soap"
+)
+
+// Answer size limits (maxAnswerBytes).
+const (
+	DefaultMaxAnswerBytes = 1 << 20
+	MaxMaxAnswerBytes     = 64 << 20
 )
 
 // Style is the body style of the service.
@@ -79,6 +99,11 @@ type Mapping struct {
 	Namespace string
 	// Timeout overrides the security-server client's timeout, if non-zero.
 	Timeout time.Duration
+	// MaxAnswerBytes bounds the service's answer (maxAnswerBytes in the
+	// file; default DefaultMaxAnswerBytes): a supplier check's answer is a
+	// few KB, so an answer past this is refused at the limit rather than
+	// read to the timeout.
+	MaxAnswerBytes int64
 	// Method and Path are the REST request's method and path template
 	// (appended to the service's /r1/… path).
 	Method string
@@ -101,11 +126,18 @@ type statusRule struct {
 }
 
 type fieldSpec struct {
-	name   string
-	typ    checks.FieldType
-	paths  [][]string      // alternatives, first present wins ("pin|inn")
-	truthy map[string]bool // for bool
-	fields []fieldSpec     // for list
+	name     string
+	typ      checks.FieldType
+	required bool
+	paths    [][]string      // alternatives, first present wins ("pin|inn")
+	truthy   map[string]bool // for bool
+	fields   []fieldSpec     // for list and object
+	constant any             // value: — a fixed answer, no path
+	layout   string          // date: Go layout of the producer's format
+	enum     map[string]string
+	// otherwise is the enum value for producer wording not in enum; ""
+	// makes such an answer malformed.
+	otherwise string
 }
 
 // Input is what a check request supplies to the templates.

@@ -7,8 +7,6 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-
-	"github.com/tunduk-kg/tunduk/adapter/kgid"
 )
 
 // LogOptions configures NewLogger.
@@ -48,7 +46,9 @@ func NewLogger(o LogOptions) (*zap.Logger, error) {
 }
 
 // MaskingCore wraps core so that PINs and INNs are masked in messages and
-// in string, byte-string, stringer and error fields (see kgid.MaskText).
+// in string, byte-string, stringer, error and reflected fields: by field
+// (identifier keys wholly, URL keys by segment) and in free text by
+// context (see mask.go).
 func MaskingCore(core zapcore.Core) zapcore.Core { return maskCore{core} }
 
 type maskCore struct{ zapcore.Core }
@@ -65,7 +65,7 @@ func (c maskCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Chec
 }
 
 func (c maskCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	e.Message = kgid.MaskText(e.Message)
+	e.Message = maskText(e.Message)
 	return c.Core.Write(e, maskFields(fields))
 }
 
@@ -87,29 +87,45 @@ func maskFields(fields []zapcore.Field) []zapcore.Field {
 	return out
 }
 
+// maskField masks one field by what its key says it holds (see mask.go):
+// an identifier's value wholly, a URL's identifier segments, and free text
+// by context.
 func maskField(f zapcore.Field) (zapcore.Field, bool) {
+	mask := maskText
+	switch {
+	case identifierKey(f.Key):
+		mask = maskValue
+		switch f.Type {
+		case zapcore.Int64Type, zapcore.Int32Type, zapcore.Uint64Type, zapcore.Uint32Type:
+			return zap.String(f.Key, maskValue(fmt.Sprint(f.Integer))), true
+		case zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType:
+			return zap.String(f.Key, maskValue(fmt.Sprintf("%v", f.Interface))), true
+		}
+	case urlKey(f.Key):
+		mask = maskURL
+	}
 	switch f.Type {
 	case zapcore.StringType:
-		if m := kgid.MaskText(f.String); m != f.String {
+		if m := mask(f.String); m != f.String {
 			f.String = m
 			return f, true
 		}
 	case zapcore.ByteStringType:
 		if b, ok := f.Interface.([]byte); ok {
-			if m := kgid.MaskText(string(b)); m != string(b) {
+			if m := mask(string(b)); m != string(b) {
 				return zap.String(f.Key, m), true
 			}
 		}
 	case zapcore.StringerType:
 		if s, ok := f.Interface.(fmt.Stringer); ok {
-			return zap.String(f.Key, kgid.MaskText(s.String())), true
+			return zap.String(f.Key, mask(s.String())), true
 		}
 	case zapcore.ErrorType:
 		if err, ok := f.Interface.(error); ok && err != nil {
-			return zap.String(f.Key, kgid.MaskText(err.Error())), true
+			return zap.String(f.Key, mask(err.Error())), true
 		}
 	case zapcore.ReflectType:
-		return zap.String(f.Key, kgid.MaskText(fmt.Sprintf("%+v", f.Interface))), true
+		return zap.String(f.Key, mask(fmt.Sprintf("%+v", f.Interface))), true
 	}
 	return f, false
 }

@@ -27,6 +27,7 @@ type Metrics struct {
 	httpRequests  *prometheus.CounterVec
 	httpDuration  *prometheus.HistogramVec
 	journalWrite  prometheus.Histogram
+	caller        callerMetrics
 }
 
 // MetricsOptions configures NewMetrics.
@@ -75,7 +76,9 @@ func NewMetrics(o MetricsOptions) (*Metrics, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	cs := []prometheus.Collector{m.checks, m.checkDuration, m.inFlight, m.httpRequests, m.httpDuration, m.journalWrite}
+	m.caller = newCallerMetrics()
+	cs := []prometheus.Collector{m.checks, m.checkDuration, m.inFlight, m.httpRequests, m.httpDuration, m.journalWrite,
+		m.caller.requests, m.caller.limited, m.caller.inFlight}
 	if o.BreakerStates != nil {
 		cs = append(cs, breakerCollector{o.BreakerStates})
 	}
@@ -134,4 +137,56 @@ func (b breakerCollector) Collect(ch chan<- prometheus.Metric) {
 	for svc, st := range b.states() {
 		ch <- prometheus.MustNewConstMetric(breakerDesc, prometheus.GaugeValue, float64(st), svc)
 	}
+}
+
+// callerMetrics are the per-caller collectors (portal system names are
+// few and configured, so the label is bounded).
+type callerMetrics struct {
+	requests *prometheus.CounterVec
+	limited  *prometheus.CounterVec
+	inFlight *prometheus.GaugeVec
+}
+
+func newCallerMetrics() callerMetrics {
+	return callerMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "gateway", Name: "caller_requests_total",
+			Help: "Portal API requests by authenticated caller and HTTP status code.",
+		}, []string{"caller", "code"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "gateway", Name: "caller_limited_total",
+			Help: "Requests refused with 429 by caller and reason (rate_limited, concurrency_limited).",
+		}, []string{"caller", "reason"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: "gateway", Name: "caller_checks_in_flight",
+			Help: "Checks currently running per caller.",
+		}, []string{"caller"}),
+	}
+}
+
+// ObserveCaller counts one request of an authenticated caller.
+func (m *Metrics) ObserveCaller(caller string, code int) {
+	if m == nil {
+		return
+	}
+	m.caller.requests.WithLabelValues(caller, strconv.Itoa(code)).Inc()
+}
+
+// CallerLimited counts one request refused by the caller's quota.
+func (m *Metrics) CallerLimited(caller, reason string) {
+	if m == nil {
+		return
+	}
+	m.caller.limited.WithLabelValues(caller, reason).Inc()
+}
+
+// CallerCheckStarted increments the caller's in-flight gauge; call the
+// returned function when the check ends.
+func (m *Metrics) CallerCheckStarted(caller string) (done func()) {
+	if m == nil {
+		return func() {}
+	}
+	g := m.caller.inFlight.WithLabelValues(caller)
+	g.Inc()
+	return g.Dec
 }

@@ -14,8 +14,6 @@ import (
 	"net/http/httptrace"
 	"sync/atomic"
 	"time"
-
-	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // result is an answer as received.
@@ -31,10 +29,23 @@ type result struct {
 // an attempt; check judges a received answer. idempotent allows a retry
 // after the request was sent (metaservices only). It returns the last
 // answer, the number of attempts made (0: nothing was sent) and the error.
-func (c *Client) call(ctx context.Context, service string, timeout time.Duration, idempotent bool,
-	build func(context.Context) (*http.Request, error), check func(*result) error) (*result, int, error) {
+//
+// An answer is read up to the call's size limit (o.MaxAnswerBytes, else
+// Options.MaxAnswerBytes) and no further: a Content-Length above it fails
+// before reading, a body that outgrows it fails at the limit, both with
+// *AnswerTooLargeError. While an answer is read and checked it holds that
+// many bytes (its Content-Length when known) of the client's in-flight
+// budget (Options.MaxInFlightBytes), so concurrent calls cannot together
+// hold more answer memory than the budget.
+func (c *Client) call(ctx context.Context, service string, o CallOptions, idempotent bool,
+	build func(context.Context) (*http.Request, error), check func(context.Context, *result) error) (*result, int, error) {
+	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = c.opts.Timeout
+	}
+	limit := o.MaxAnswerBytes
+	if limit <= 0 {
+		limit = c.opts.MaxAnswerBytes
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -88,18 +99,12 @@ func (c *Client) call(ctx context.Context, service string, timeout time.Duration
 		var resp *http.Response
 		resp, err = c.http.Do(req)
 		if err == nil {
-			var body []byte
-			body, err = readBody(resp, maxResponse)
-			_ = resp.Body.Close()
-			if err == nil {
-				res = &result{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), header: resp.Header, body: body}
-				if len(body) > maxResponse {
-					err = &MalformedResponseError{HTTPStatus: resp.StatusCode, ContentType: res.contentType, Err: soap.ErrTooLarge}
-					return res, attempts, err
-				}
-				err = check(res)
+			res, err = c.readAnswer(ctx, resp, limit, check)
+			stopped := ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
+			if res != nil && !stopped {
 				return res, attempts, err
 			}
+			res = nil // stopped at the deadline while reading or parsing: a timeout
 		}
 		// A transport error: decide whether it is safe to try again.
 		if ctx.Err() != nil {
@@ -133,6 +138,41 @@ func (c *Client) call(ctx context.Context, service string, timeout time.Duration
 		}
 		return nil, attempts, err
 	}
+}
+
+// readAnswer reads and checks one answer within limit and the in-flight
+// budget, and closes its body. A nil result with a nil-or-transport error
+// means the body could not be read.
+func (c *Client) readAnswer(ctx context.Context, resp *http.Response, limit int64, check func(context.Context, *result) error) (*result, error) {
+	defer resp.Body.Close()
+	ct := resp.Header.Get("Content-Type")
+	if resp.ContentLength > limit {
+		return &result{status: resp.StatusCode, contentType: ct, header: resp.Header},
+			&MalformedResponseError{HTTPStatus: resp.StatusCode, ContentType: ct, Err: &AnswerTooLargeError{Limit: limit, ContentLength: resp.ContentLength}}
+	}
+	hold := limit
+	if resp.ContentLength >= 0 {
+		hold = resp.ContentLength
+	}
+	hold = min(max(hold, 1), c.opts.MaxInFlightBytes)
+	if err := c.inFlight.Acquire(ctx, hold); err != nil {
+		return nil, err
+	}
+	c.inFlightBytes.Add(hold)
+	defer func() {
+		c.inFlightBytes.Add(-hold)
+		c.inFlight.Release(hold)
+	}()
+	body, err := readBody(resp, limit)
+	if err != nil {
+		return nil, err
+	}
+	res := &result{status: resp.StatusCode, contentType: ct, header: resp.Header, body: body}
+	if int64(len(body)) > limit {
+		res.body = nil
+		return res, &MalformedResponseError{HTTPStatus: resp.StatusCode, ContentType: ct, Err: &AnswerTooLargeError{Limit: limit, ContentLength: resp.ContentLength}}
+	}
+	return res, check(ctx, res)
 }
 
 // readBody reads at most limit+1 bytes of the answer, into a buffer sized

@@ -27,9 +27,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tunduk-kg/tunduk/soap"
 )
@@ -55,8 +57,18 @@ type Options struct {
 	Retry RetryOptions
 	// Breaker configures the per-service circuit breaker.
 	Breaker BreakerOptions
-	// Limits bound the answers parsed; the zero value is safe.
+	// Limits bound the answers parsed; the zero value is safe. Each call's
+	// answer limit and context are applied on top (MaxBytes, Context).
 	Limits soap.Limits
+	// MaxAnswerBytes bounds one answer (SOAP part and attachments) when
+	// the call does not set its own (CallOptions.MaxAnswerBytes); default
+	// 64 MiB, for metaservices and the command line. Checks configure a
+	// much smaller limit per mapping.
+	MaxAnswerBytes int64
+	// MaxInFlightBytes bounds the answer bytes all calls together may hold
+	// while they are read and checked (default 128 MiB); a call whose
+	// answer does not fit waits, within its timeout.
+	MaxInFlightBytes int64
 	// Logger receives one debug line per call (service, message id,
 	// outcome, duration; never bodies or userId); default zap.NewNop().
 	Logger *zap.Logger
@@ -80,6 +92,9 @@ type RetryOptions struct {
 type CallOptions struct {
 	// Timeout overrides Options.Timeout for this call.
 	Timeout time.Duration
+	// MaxAnswerBytes overrides Options.MaxAnswerBytes for this call: the
+	// answer is read up to it and refused at it (*AnswerTooLargeError).
+	MaxAnswerBytes int64
 	// LenientEcho checks the answer's header with X-Road's looser pair check
 	// (soap.CheckConsistency: client, service, id, userId, issue,
 	// representedParty equal) instead of the strict echo rule (every field,
@@ -94,14 +109,20 @@ type Client struct {
 	http *http.Client
 	sem  chan struct{}
 	log  *zap.Logger
+	// inFlight is the byte budget of answers being read and checked.
+	inFlight      *semaphore.Weighted
+	inFlightBytes atomic.Int64
 
 	mu       sync.Mutex
 	breakers map[string]*breaker
 	now      func() time.Time
 }
 
-// maxResponse bounds what is read of one answer (SOAP part and attachments).
-const maxResponse = 64 << 20
+// Defaults for answer sizes.
+const (
+	DefaultMaxAnswerBytes   = 64 << 20
+	DefaultMaxInFlightBytes = 128 << 20
+)
 
 // New returns a Client for the security server at opts.URL.
 func New(opts Options) (*Client, error) {
@@ -115,6 +136,12 @@ func New(opts Options) (*Client, error) {
 	}
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 64
+	}
+	if opts.MaxAnswerBytes <= 0 {
+		opts.MaxAnswerBytes = DefaultMaxAnswerBytes
+	}
+	if opts.MaxInFlightBytes <= 0 {
+		opts.MaxInFlightBytes = DefaultMaxInFlightBytes
 	}
 	if opts.Retry.MaxAttempts <= 0 {
 		opts.Retry.MaxAttempts = 3
@@ -144,11 +171,16 @@ func New(opts Options) (*Client, error) {
 		base:     u,
 		http:     &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		sem:      make(chan struct{}, opts.MaxConcurrent),
+		inFlight: semaphore.NewWeighted(opts.MaxInFlightBytes),
 		log:      opts.Logger,
 		breakers: map[string]*breaker{},
 		now:      time.Now,
 	}, nil
 }
+
+// InFlightBytes is how much of the in-flight answer budget
+// (Options.MaxInFlightBytes) calls hold right now, for metrics.
+func (c *Client) InFlightBytes() int64 { return c.inFlightBytes.Load() }
 
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
@@ -192,17 +224,25 @@ func (c *Client) Do(ctx context.Context, req *soap.Message, o CallOptions) (*Exc
 
 func (c *Client) doSOAP(ctx context.Context, req *soap.Message, o CallOptions, breakerKey string, idempotent bool) (*Exchange, error) {
 	ex := &Exchange{Request: req, Started: c.now()}
-	_, attempts, err := c.call(ctx, breakerKey, o.Timeout, idempotent, func(ctx context.Context) (*http.Request, error) {
+	_, attempts, err := c.call(ctx, breakerKey, o, idempotent, func(ctx context.Context) (*http.Request, error) {
 		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String(), bytes.NewReader(req.Bytes()))
 		if err != nil {
 			return nil, err
 		}
 		hr.Header.Set("Content-Type", req.ContentType())
 		return hr, nil
-	}, func(r *result) error {
+	}, func(ctx context.Context, r *result) error {
 		ex.HTTPStatus = r.status
-		m, err := soap.ParseBytes(r.body, r.contentType, c.opts.Limits)
+		lim := c.opts.Limits
+		lim.Context = ctx
+		if n := int64(len(r.body)); lim.MaxBytes <= 0 || lim.MaxBytes > n {
+			lim.MaxBytes = max(n, 1) // the answer was read within its limit; parse no more than it
+		}
+		m, err := soap.ParseBytes(r.body, r.contentType, lim)
 		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("ssclient: parsing the answer: %w", err)
+			}
 			return &MalformedResponseError{HTTPStatus: r.status, ContentType: r.contentType, Err: err}
 		}
 		ex.Response = m

@@ -156,18 +156,40 @@ func TestProtocolViolations(t *testing.T) {
 	})
 }
 
+// fakeClock is a clock tests move by hand, so breaker timing is tested
+// exactly and without sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
 func TestBreakerOpensAndRecovers(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
 	var mu sync.Mutex
 	var transitions []string
+	const openFor = 30 * time.Second
 	c := newClient(t, ss, func(o *ssclient.Options) {
-		o.Breaker = ssclient.BreakerOptions{FailureThreshold: 3, OpenFor: 150 * time.Millisecond, OnStateChange: func(_ string, from, to ssclient.BreakerState) {
+		o.Breaker = ssclient.BreakerOptions{FailureThreshold: 3, OpenFor: openFor, OnStateChange: func(_ string, from, to ssclient.BreakerState) {
 			mu.Lock()
 			transitions = append(transitions, from.String()+"→"+to.String())
 			mu.Unlock()
 		}}
 	})
+	clock := &fakeClock{now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
+	ssclient.SetClock(c, clock.Now)
 	key := fixtures.TaxDebtService.String()
 	inn := fixtures.Default().INNClean()
 	ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 4, FaultCode: "Server.ServerProxy.ServiceFailed.HttpError"})
@@ -182,13 +204,20 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	before := ss.Received(fixtures.TaxDebtService)
 	ex, err := c.Do(context.Background(), taxRequest(t, inn), ssclient.CallOptions{})
 	var bo *ssclient.BreakerOpenError
-	if !errors.As(err, &bo) || bo.Service != key || bo.RetryAfter <= 0 || bo.RetryAfter > 150*time.Millisecond || ex != nil {
+	if !errors.As(err, &bo) || bo.Service != key || bo.RetryAfter != openFor || ex != nil {
 		t.Fatalf("open breaker: %v %+v", err, bo)
 	}
 	if ss.Received(fixtures.TaxDebtService) != before {
 		t.Error("an open breaker must not send")
 	}
-	time.Sleep(160 * time.Millisecond)
+	clock.Advance(openFor - time.Second)
+	if st := c.BreakerStates()[key]; st != ssclient.BreakerOpen {
+		t.Errorf("a second before OpenFor: %v", st)
+	}
+	if _, err := c.Do(context.Background(), taxRequest(t, inn), ssclient.CallOptions{}); !errors.As(err, &bo) || bo.RetryAfter != time.Second {
+		t.Fatalf("a second before OpenFor: %v", err)
+	}
+	clock.Advance(time.Second)
 	if st := c.BreakerStates()[key]; st != ssclient.BreakerHalfOpen {
 		t.Errorf("after OpenFor: %v", st)
 	}
@@ -199,7 +228,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	if st := c.BreakerStates()[key]; st != ssclient.BreakerOpen {
 		t.Errorf("after failed trial: %v", st)
 	}
-	time.Sleep(160 * time.Millisecond)
+	clock.Advance(openFor)
 	if _, err := c.Do(context.Background(), taxRequest(t, inn), ssclient.CallOptions{}); err != nil {
 		t.Fatalf("successful trial: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -86,3 +88,24 @@ func (e *MalformedResponseError) Error() string {
 }
 
 func (e *MalformedResponseError) Unwrap() error { return e.Err }
+
+// AnswerTooLargeError is an answer larger than the call's limit
+// (CallOptions.MaxAnswerBytes, from the mapping's maxAnswerBytes, or
+// Options.MaxAnswerBytes). Nothing past the limit was read: a declared
+// Content-Length above it fails before reading. It matches soap.ErrTooLarge
+// with errors.Is.
+type AnswerTooLargeError struct {
+	Limit         int64
+	ContentLength int64 // as declared; -1 when the answer had none
+}
+
+func (e *AnswerTooLargeError) Error() string {
+	declared := ""
+	if e.ContentLength >= 0 {
+		declared = fmt.Sprintf(" (Content-Length %d)", e.ContentLength)
+	}
+	return fmt.Sprintf("ssclient: the answer is larger than the %d-byte limit for this service%s; "+
+		"raise maxAnswerBytes in its mapping if such answers are legitimate", e.Limit, declared)
+}
+
+func (e *AnswerTooLargeError) Unwrap() error { return soap.ErrTooLarge }

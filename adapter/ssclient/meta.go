@@ -69,13 +69,13 @@ func (c *Client) ListClients(ctx context.Context, instance string, o MetaOptions
 			SubsystemName string `json:"subsystem_name"`
 		} `json:"member"`
 	}
-	_, _, err := c.call(ctx, "", o.Timeout, true, func(ctx context.Context) (*http.Request, error) {
+	_, _, err := c.call(ctx, "", CallOptions{Timeout: o.Timeout}, true, func(ctx context.Context) (*http.Request, error) {
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 		if err == nil {
 			r.Header.Set("Accept", "application/json")
 		}
 		return r, err
-	}, func(r *result) error {
+	}, func(_ context.Context, r *result) error {
 		if r.status != http.StatusOK {
 			return httpProblem(r)
 		}

@@ -90,7 +90,7 @@ func (c *Client) rest(ctx context.Context, r RESTRequest, o CallOptions, breaker
 		target += "?" + r.Query.Encode()
 	}
 	ex := &RESTExchange{Request: r, URL: target, Started: c.now()}
-	res, attempts, err := c.call(ctx, breakerKey, o.Timeout, idempotent, func(ctx context.Context) (*http.Request, error) {
+	res, attempts, err := c.call(ctx, breakerKey, o, idempotent, func(ctx context.Context) (*http.Request, error) {
 		hr, err := http.NewRequestWithContext(ctx, r.Method, target, bytes.NewReader(r.Body))
 		if err != nil {
 			return nil, err
@@ -100,7 +100,7 @@ func (c *Client) rest(ctx context.Context, r RESTRequest, o CallOptions, breaker
 		}
 		rest.Headers{Client: r.Client, ID: r.ID, UserID: r.UserID, Issue: r.Issue}.Set(hr.Header)
 		return hr, nil
-	}, func(res *result) error {
+	}, func(_ context.Context, res *result) error {
 		return checkREST(r, res)
 	})
 	ex.Attempts, ex.Finished = attempts, c.now()

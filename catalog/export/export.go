@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 
 	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
 // Catalog is the public catalog document (catalog.json).
@@ -293,23 +294,7 @@ func (p *Catalog) Write(dir string) error {
 
 // writeFile replaces name atomically, so a web server never serves half a file.
 func writeFile(name string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".export-*")
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("export: writing %s: %w", name, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("export: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("export: writing %s: %w", name, err)
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
+	if err := atomicfile.WriteFile(name, b, 0o644); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil

@@ -4,7 +4,6 @@
 package call
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,14 +13,13 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/meta/ssconn"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // CallOptions are the command's inputs.
 type CallOptions struct {
 	IO      cli.IOStreams
-	Conn    ssconn.Flags
+	Conn    cli.SSConn
 	Service soap.ServiceID
 	// BodyFile holds the inner XML of the body wrapper (SOAP) or the request
 	// body (REST); "-" reads stdin, "" sends an empty body.
@@ -54,7 +52,7 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
 		Example: `  tunduk call central-server/GOV/70000002/gns-service/getTaxArrearsByINN/v1 \
       --namespace http://gns.gov.kg/xroad/arrears --body req.xml --user-id KG21504197800123 --issue tender-42
   tunduk call --rest central-server/GOV/70000024/minjust-inn-services/founders --path /01503201010234`,
-		Args: ssconn.ExactArgs(1, "SERVICE_ID"),
+		Args: cli.ExactArgs(1, "SERVICE_ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			s, err := soap.ParseServiceID(args[0])
 			if err != nil {
@@ -70,7 +68,8 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
 			return callRun(opts)
 		},
 	}
-	opts.Conn.Register(cmd.Flags())
+	f.AddSSConn(cmd.Flags(), &opts.Conn)
+	cmd.ValidArgsFunction = cli.FirstArg(f.CompleteServiceIDs())
 	cmd.Flags().StringVar(&opts.BodyFile, "body", "", "file with the body (SOAP: inner XML of the wrapper); - for stdin")
 	cmd.Flags().StringVar(&opts.Namespace, "namespace", "", "namespace of the SOAP body wrapper")
 	cmd.Flags().StringVar(&opts.UserID, "user-id", "", "X-Road userId: the person the request is made for")
@@ -86,12 +85,12 @@ func callRun(opts *CallOptions) error {
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 	}
-	c, err := opts.Conn.NewClient()
+	c, err := opts.Conn.Client()
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+		return err
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx := opts.Conn.Context()
 	if opts.REST {
 		ex, err := c.DoREST(ctx, ssclient.RESTRequest{Service: opts.Service, Method: opts.Method, Path: opts.Path, UserID: opts.UserID, Issue: opts.Issue, Body: body}, ssclient.CallOptions{})
 		if ex != nil {
@@ -120,7 +119,7 @@ func result(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &cli.ExitError{Code: cli.ExitFailure, Msg: ssconn.Describe(err)}
+	return cli.Failed("", err)
 }
 
 func readBody(opts *CallOptions) ([]byte, error) {

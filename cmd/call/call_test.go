@@ -1,7 +1,6 @@
 package call_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/call"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -16,17 +16,9 @@ import (
 
 func run(t *testing.T, stdin string, runF func(*call.CallOptions) error, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}}
-	cmd := call.NewCmdCall(f, runF)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err := cmd.Execute()
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, s := clitest.New()
+	s.In.WriteString(stdin)
+	return clitest.Run(f, call.NewCmdCall(f, runF), args...).Streams()
 }
 
 func TestCallFlags(t *testing.T) {

@@ -33,11 +33,6 @@ type IOStreams struct {
 // System returns the process's own streams.
 func System() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
 
-// Factory carries the shared dependencies of commands.
-type Factory struct {
-	IO IOStreams
-}
-
 // ExitError makes a command end with a given exit code. Msg, when set, is
 // printed to stderr; an empty Msg means the command already reported.
 type ExitError struct {

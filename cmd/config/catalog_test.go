@@ -27,7 +27,7 @@ func TestCatalogSection(t *testing.T) {
 		{"no pin", strings.Replace(ok, "    pinnedCertSHA256: "+pinHex+"\n", "", 1), "no pinned certificate"},
 		{"bad pin", strings.Replace(ok, pinHex, "abc", 1), "bad.yaml:8: catalog.managementAPI.pinnedCertSHA256"},
 		{"bad owner", strings.Replace(ok, "central-server:GOV:70000041", "central-server/GOV/70000041", 1), "bad.yaml:3: catalog.owner"},
-		{"key in file is unknown field", strings.Replace(ok, "apiKeyEnv: SS_KEY", "apiKey: hunter2", 1), "field apiKey not found"},
+		{"key in file is unknown field", strings.Replace(ok, "apiKeyEnv: SS_KEY", "apiKey: hunter2", 1), `catalog.managementAPI.apiKey: unknown key; remove it, or use one of: apiKeyEnv, apiKeyFile`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,16 +8,10 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"sort"
-	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/tunduk-kg/tunduk/internal/yamlpos"
 )
 
 // Config is the whole tunduk configuration file.
@@ -73,24 +67,9 @@ func (s Secret) MarshalJSON() ([]byte, error) {
 // Value returns the secret itself, for the one place that needs it.
 func (s Secret) Value() string { return string(s) }
 
-// Problem is one thing wrong with a configuration file.
-type Problem struct {
-	File string
-	Line int    // 0 when unknown
-	Path string // dotted YAML path, e.g. gateway.callers[1].apiKeyFile
-	Msg  string
-}
-
-func (p Problem) String() string {
-	loc := p.File
-	if p.Line > 0 {
-		loc += ":" + strconv.Itoa(p.Line)
-	}
-	if p.Path != "" {
-		return fmt.Sprintf("%s: %s: %s", loc, p.Path, p.Msg)
-	}
-	return fmt.Sprintf("%s: %s", loc, p.Msg)
-}
+// Problem is one thing wrong with a configuration file, printed as
+// FILE:LINE: path: what is wrong; what to do.
+type Problem = yamlpos.Problem
 
 // Error lists every problem found in a configuration file.
 type Error struct{ Problems []Problem }
@@ -118,36 +97,42 @@ type Validator interface{ Validate(is *Issues) }
 // Load reads, decodes, defaults and validates a configuration file. The
 // file's directory is the base for relative paths inside it.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlpos.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return Parse(path, data)
 }
 
-// Parse is Load for bytes already read; name is used in messages.
+// Parse is Load for bytes already read; name is used in messages. It
+// reports every problem of the file at once: syntax, unknown keys, values
+// of the wrong type, and what Validate finds in the values that decoded.
 func Parse(name string, data []byte) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: []Problem{yamlProblem(name, err)}}
+	cfg, _, ps := parse(name, data)
+	if len(ps) > 0 {
+		return nil, &Error{Problems: ps}
+	}
+	return cfg, nil
+}
+
+// parse is Parse keeping what Check needs: the configuration as far as it
+// decoded (nil only when the file is not YAML) and the document for lines.
+func parse(name string, data []byte) (*Config, *yamlpos.Doc, yamlpos.Problems) {
+	doc, ps := yamlpos.Parse(name, data)
+	if len(ps) > 0 {
+		return nil, doc, ps
 	}
 	cfg := Default()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{Problems: yamlProblems(name, err)}
-	}
+	ps = doc.Decode(cfg)
 	var is Issues
 	cfg.Validate(&is)
-	if len(is.list) == 0 {
-		return cfg, nil
+	for _, p := range is.list {
+		if !ps.Covers(p.Path) {
+			ps = append(ps, doc.Problemf(p.Path, "%s", p.Msg))
+		}
 	}
-	for i := range is.list {
-		is.list[i].File = name
-		is.list[i].Line = lineOf(&root, is.list[i].Path)
-	}
-	sort.SliceStable(is.list, func(a, b int) bool { return is.list[a].Line < is.list[b].Line })
-	return nil, &Error{Problems: is.list}
+	ps.Sort()
+	return cfg, doc, ps
 }
 
 // Default returns the configuration with every default applied.
@@ -179,94 +164,4 @@ func (c *Config) Validate(is *Issues) {
 		v.Validate(is)
 	}
 	c.MessageLog.ValidateKeys(c.Keys, is)
-}
-
-func yamlProblem(name string, err error) Problem {
-	return yamlProblems(name, err)[0]
-}
-
-// yamlProblems splits yaml.v3's "line N: msg" errors into problems.
-func yamlProblems(name string, err error) []Problem {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var out []Problem
-	for _, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
-		p := Problem{File: name, Msg: m}
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if n, after, ok := strings.Cut(rest, ":"); ok {
-				if line, err := strconv.Atoi(n); err == nil {
-					p.Line, p.Msg = line, strings.TrimSpace(after)
-				}
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// lineOf finds the line of a dotted path such as "gateway.callers[1].name"
-// in a YAML tree; it returns the line of the deepest node it could reach.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, part := range splitPath(path) {
-		next := child(n, part)
-		if next == nil {
-			return line
-		}
-		n, line = next, next.Line
-	}
-	return line
-}
-
-func splitPath(path string) []string {
-	var parts []string
-	for _, seg := range strings.Split(path, ".") {
-		for {
-			i := strings.IndexByte(seg, '[')
-			if i < 0 {
-				break
-			}
-			if i > 0 {
-				parts = append(parts, seg[:i])
-			}
-			j := strings.IndexByte(seg, ']')
-			if j < i {
-				break
-			}
-			parts = append(parts, seg[i:j+1])
-			seg = seg[j+1:]
-		}
-		if seg != "" {
-			parts = append(parts, seg)
-		}
-	}
-	return parts
-}
-
-func child(n *yaml.Node, part string) *yaml.Node {
-	if strings.HasPrefix(part, "[") {
-		i, err := strconv.Atoi(strings.Trim(part, "[]"))
-		if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
-			return nil
-		}
-		return n.Content[i]
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == part {
-			// Point at the value, except for scalars where the key's line is the same.
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }

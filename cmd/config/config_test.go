@@ -20,9 +20,11 @@ func TestParseReportsLines(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
 	}{
-		{"unknown key", "log:\n  level: info\n  colour: red\n", "bad.yaml:3: field colour not found"},
+		{"unknown key", "log:\n  level: info\n  colour: red\n", `bad.yaml:3: log.colour: unknown key; remove it, or use one of: format, level`},
 		{"bad value", "log:\n  format: json\n  level: loud\n", `bad.yaml:3: log.level: unknown level "loud"`},
-		{"syntax", "log: [\n", "bad.yaml:"},
+		{"syntax", "log: [\n", "bad.yaml:1: YAML syntax"},
+		{"wrong type", "gateway:\n  maxInFlight: lots\n", `bad.yaml:2: gateway.maxInFlight: the text "lots" is not a whole number`},
+		{"typo", "gateway:\n  mappingDir: m\n", `bad.yaml:2: gateway.mappingDir: unknown key; did you mean "mappingsDir"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,12 +49,5 @@ func TestSecretIsHidden(t *testing.T) {
 	}
 	if s.Value() != "hunter2" {
 		t.Errorf("Value() = %q", s.Value())
-	}
-}
-
-func TestSplitPath(t *testing.T) {
-	got := strings.Join(splitPath("gateway.callers[1].name"), "|")
-	if got != "gateway|callers|[1]|name" {
-		t.Errorf("splitPath = %q", got)
 	}
 }

@@ -24,6 +24,9 @@ import (
 //	    - name: zakupki-portal
 //	      apiKeyFile: /etc/tunduk/keys/zakupki-portal.key
 //	      checks: [tax-debt, social-fund-debt, founders, criminal-record]
+//	      requestsPerSecond: 20
+//	      burst: 40
+//	      maxConcurrentChecks: 64
 //	    - name: audit
 //	      certSubject: CN=audit.zakupki.gov.kg,O=State Procurement Department,C=KG
 //	      checks: [founders]
@@ -57,6 +60,14 @@ type Gateway struct {
 	// ReadyInterval is how often /readyz re-checks that the security server
 	// answers (listClients); results are cached in between.
 	ReadyInterval time.Duration `yaml:"readyInterval"`
+	// MaxSuppliers bounds the suppliers of one POST /v1/tender-checks.
+	MaxSuppliers int `yaml:"maxSuppliers"`
+	// TenderConcurrency bounds the checks one batch or tender check runs at
+	// once (each caller's maxConcurrentChecks bounds it further).
+	TenderConcurrency int `yaml:"tenderConcurrency"`
+	// IdempotencyWindow is how long a POST's answer is kept for retries
+	// with the same Idempotency-Key.
+	IdempotencyWindow time.Duration `yaml:"idempotencyWindow"`
 }
 
 // GatewayTLS is the gateway's own TLS material. Paths are relative to the
@@ -84,6 +95,14 @@ type Caller struct {
 	CertSubject string `yaml:"certSubject"`
 	// Checks are the checks this caller may run; "*" allows all.
 	Checks []string `yaml:"checks"`
+	// RequestsPerSecond and Burst rate-limit the caller's requests (token
+	// bucket; 0 = unlimited); beyond them the caller gets 429 with
+	// Retry-After.
+	RequestsPerSecond float64 `yaml:"requestsPerSecond"`
+	Burst             int     `yaml:"burst"`
+	// MaxConcurrentChecks bounds the caller's checks in flight (0 = only
+	// gateway.maxInFlight applies).
+	MaxConcurrentChecks int `yaml:"maxConcurrentChecks"`
 }
 
 // DefaultGateway returns the section's defaults.
@@ -95,6 +114,11 @@ func DefaultGateway() Gateway {
 		MaxBodyBytes:    64 << 10,
 		ShutdownTimeout: 30 * time.Second,
 		ReadyInterval:   10 * time.Second,
+		// A tender has a few dozen bidders; 50 × 4 checks stay well within
+		// maxBodyBytes.
+		MaxSuppliers:      50,
+		TenderConcurrency: 16,
+		IdempotencyWindow: 24 * time.Hour,
 	}
 }
 
@@ -158,6 +182,9 @@ func (c *Gateway) Validate(is *Issues) {
 		if len(cl.Checks) == 0 {
 			is.Addf(at+".checks", "no checks allowed; list some of %s, or \"*\"", strings.Join(known, ", "))
 		}
+		if cl.RequestsPerSecond < 0 || cl.Burst < 0 || cl.MaxConcurrentChecks < 0 {
+			is.Addf(at, "requestsPerSecond, burst and maxConcurrentChecks must not be negative (0 means unlimited)")
+		}
 		for j, ch := range cl.Checks {
 			if _, ok := checks.Lookup(ch); !ok && ch != "*" {
 				is.Addf(fmt.Sprintf("%s.checks[%d]", at, j), "unknown check %q; known: %s", ch, strings.Join(known, ", "))
@@ -181,6 +208,15 @@ func (c *Gateway) Validate(is *Issues) {
 	}
 	if c.ReadyInterval <= 0 {
 		is.Addf("gateway.readyInterval", "must be positive, e.g. 10s")
+	}
+	if c.MaxSuppliers < 1 {
+		is.Addf("gateway.maxSuppliers", "must be at least 1, e.g. 50")
+	}
+	if c.TenderConcurrency < 1 {
+		is.Addf("gateway.tenderConcurrency", "must be at least 1, e.g. 16")
+	}
+	if c.IdempotencyWindow <= 0 {
+		is.Addf("gateway.idempotencyWindow", "must be positive, e.g. 24h")
 	}
 }
 

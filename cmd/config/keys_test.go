@@ -60,8 +60,8 @@ func TestKeysSection(t *testing.T) {
 
 func TestKeysProblems(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
-		{"keys:\n  Bad Name:\n    uri: file:/k.pem\n", `bad.yaml:3: keys.Bad Name: key name`},
-		{"keys:\n  a:\n    certificate: /x\n", "bad.yaml:3: keys.a.uri: empty"},
+		{"keys:\n  Bad Name:\n    uri: file:/k.pem\n", `bad.yaml:2: keys.Bad Name: key name`},
+		{"keys:\n  a:\n    certificate: /x\n", "bad.yaml:2: keys.a.uri: empty"},
 		{"keys:\n  a:\n    uri: /etc/k.pem\n", "keys.a.uri: kms:"},
 		{"keys:\n  a:\n    uri: awskms:k\n", `scheme "awskms"`},
 		{"keys:\n  a:\n    uri: file:/k.pem\n    pinFile: /p\n", "a file key has no PIN"},
@@ -70,7 +70,7 @@ func TestKeysProblems(t *testing.T) {
 		{"keys:\n  a:\n    uri: pkcs11:object=a?pin-source=/p\n", "no module-path"},
 		{"keys:\n  a:\n    uri: pkcs11:token=t?module-path=/m.so&pin-source=/p\n", "names no object= or id="},
 		{"keys:\n  a:\n    uri: pkcs11:object=a?module-path=/m.so&pin-source=/p\n    pinEnv: X\n", "more than one PIN source"},
-		{"keys:\n  a:\n    uri: file:/k.pem\n    pim: 1\n", "field pim not found"},
+		{"keys:\n  a:\n    uri: file:/k.pem\n    pim: 1\n", `bad.yaml:4: keys.a.pim: unknown key; did you mean "pin"?`},
 	} {
 		_, err := Parse("bad.yaml", []byte(tc.yaml))
 		var ce *Error

@@ -272,7 +272,7 @@ type Period time.Duration
 func (p *Period) UnmarshalYAML(n *yaml.Node) error {
 	d, err := ParsePeriod(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return err
 	}
 	*p = Period(d)
 	return nil
@@ -328,7 +328,7 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: size %q: want bytes or a number with KiB, MiB or GiB", n.Line, n.Value)
+		return fmt.Errorf("size %q: write bytes, or a number with KiB, MiB or GiB (e.g. 100MiB)", n.Value)
 	}
 	*b = ByteSize(v * mult)
 	return nil

@@ -23,7 +23,7 @@ func TestSecurityServerDefaultsAndDurations(t *testing.T) {
 
 func TestSecurityServerValidate(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
-		{"https without cert", "securityServer:\n  url: https://ss:8443\n", "ss.yaml:2: securityServer.tls: https needs the client certificate"},
+		{"https without cert", "securityServer:\n  url: https://ss:8443\n", "ss.yaml:1: securityServer.tls: https needs the client certificate"},
 		{"https without trust", "securityServer:\n  url: https://ss:8443\n  tls:\n    certFile: c.pem\n    keyFile: k.pem\n", "https needs a way to trust the SS"},
 		{"scheme", "securityServer:\n  url: ftp://ss\n", "ss.yaml:2: securityServer.url: scheme \"ftp\""},
 		{"client", "securityServer:\n  client: central-server/GOV/70000099\n", "ss.yaml:2: securityServer.client: \"central-server/GOV/70000099\" is not a subsystem id"},

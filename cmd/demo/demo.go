@@ -11,9 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,11 +21,11 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/serve"
+	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/configs"
-	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
@@ -45,6 +43,8 @@ type DemoOptions struct {
 	LogLevel   string
 	// started, for tests: called with the API base URL once listening.
 	started func(baseURL string)
+	// Context (SIGINT/SIGTERM) comes from the Factory.
+	Context func() context.Context
 }
 
 // NewCmdDemo is the root's noun entry.
@@ -52,7 +52,7 @@ func NewCmdDemo(f *cli.Factory) *cobra.Command { return NewCmdDemoWith(f, nil) }
 
 // NewCmdDemoWith takes runF for tests (nil runs for real).
 func NewCmdDemoWith(f *cli.Factory, runF func(*DemoOptions) error) *cobra.Command {
-	o := &DemoOptions{IO: f.IO}
+	o := &DemoOptions{IO: f.IO, Context: f.Context}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the gateway with an embedded Tunduk emulator and demo data",
@@ -66,9 +66,7 @@ message log (throwaway key), archived on exit for tunduk archive verify.`,
 			if runF != nil {
 				return runF(o)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return Run(ctx, o)
+			return Run(o.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the portal API (loopback)")
@@ -95,11 +93,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	sec := config.DefaultSecurityServer()
-	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ss.URL, fixtures.PortalClient.String(), "KG", 10*time.Second
-	gw := config.DefaultGateway()
-	gw.Listen, gw.Journal, gw.ShutdownTimeout = o.Listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
-	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
+	sec, gw := settings(ss.URL, o.Listen, dir)
 	reg := prometheus.NewRegistry()
 	mlog, err := openDemoLog(dir, reg, log)
 	if err != nil {
@@ -107,7 +101,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	}
 	defer closeDemoLog(mlog, log)
 	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
-	st, err := serve.Build(serve.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
+	st, err := stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -124,6 +118,17 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	log.Info("demo stopped; exchanges archived", zap.String("archives", archiveDir(dir)),
 		zap.String("verify", "tunduk archive verify -f "+archiveDir(dir)))
 	return err
+}
+
+// settings are the security-server and gateway sections the demo runs
+// with: the emulator, the demo caller, journals under dir.
+func settings(ssURL, listen, dir string) (config.SecurityServer, config.Gateway) {
+	sec := config.DefaultSecurityServer()
+	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ssURL, fixtures.PortalClient.String(), "KG", 10*time.Second
+	gw := config.DefaultGateway()
+	gw.Listen, gw.Journal, gw.ShutdownTimeout = listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
+	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
+	return sec, gw
 }
 
 // CurlCommand is the one-line supplier check the demo suggests.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 
@@ -25,9 +26,8 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 
 func TestDemoFlags(t *testing.T) {
 	var got *DemoOptions
-	cmd := NewCmdDemoWith(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(o *DemoOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"--listen", "127.0.0.1:9999", "--dir", "/tmp/x"})
-	if err := cmd.Execute(); err != nil {
+	f, _ := clitest.New()
+	if err := clitest.Run(f, NewCmdDemoWith(f, func(o *DemoOptions) error { got = o; return nil }), "--listen", "127.0.0.1:9999", "--dir", "/tmp/x").Err; err != nil {
 		t.Fatal(err)
 	}
 	if got.Listen != "127.0.0.1:9999" || got.JournalDir != "/tmp/x" || got.LogLevel != "info" {

@@ -11,32 +11,23 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/keys"
-	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
+	"github.com/tunduk-kg/tunduk/signing/kms/pkcs11kms/softhsmtest"
 )
 
 const pin = "5550123"
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := keys.NewCmdKeys(f)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err := cmd.Execute()
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	return clitest.Run(f, keys.NewCmdKeys(f), args...).Streams()
 }
 
 // testCA issues certificates for CSRs, as the Tunduk CA would.
@@ -88,22 +79,7 @@ func (ca *testCA) issue(t *testing.T, csrFile, out string, days int) *x509.Certi
 	return c
 }
 
-func softHSM(t *testing.T) string {
-	corpus.RequireTool(t, "softhsm2-util", "apt-get install softhsm2")
-	const mod = "/usr/lib/softhsm/libsofthsm2.so"
-	if _, err := os.Stat(mod); err != nil {
-		t.Skipf("%s missing: apt-get install softhsm2", mod)
-	}
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "softhsm2.conf")
-	os.Mkdir(filepath.Join(dir, "tokens"), 0o700)
-	os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600)
-	t.Setenv("SOFTHSM2_CONF", conf)
-	if out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "tunduk", "--pin", pin, "--so-pin", "87654321").CombinedOutput(); err != nil {
-		t.Fatalf("init token: %v %s", err, out)
-	}
-	return mod
-}
+func softHSM(t *testing.T) string { return softhsmtest.Token(t, "tunduk", pin) }
 
 func TestKeyLifecycle(t *testing.T) {
 	for _, backend := range []string{"file", "softhsm2"} {

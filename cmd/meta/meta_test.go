@@ -1,13 +1,13 @@
 package meta_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/meta"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -16,17 +16,8 @@ import (
 // run executes `tunduk meta ARGS…` with buffer IO.
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := meta.NewCmdMeta(f)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err := cmd.Execute()
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	return clitest.Run(f, meta.NewCmdMeta(f), args...).Streams()
 }
 
 func TestMetaAgainstTheEmulatorOverTLS(t *testing.T) {

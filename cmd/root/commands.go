@@ -7,6 +7,7 @@ import (
 	callcmd "github.com/tunduk-kg/tunduk/cmd/call"
 	catalogcmd "github.com/tunduk-kg/tunduk/cmd/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	configcmd "github.com/tunduk-kg/tunduk/cmd/config/check"
 	democmd "github.com/tunduk-kg/tunduk/cmd/demo"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
@@ -24,5 +25,6 @@ func init() {
 	commands = append(commands, soapcmd.NewCmdSoap)
 	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)
+	commands = append(commands, configcmd.NewCmdConfig)
 	commands = append(commands, func(f *cli.Factory) *cobra.Command { return callcmd.NewCmdCall(f, nil) })
 }

@@ -64,7 +64,8 @@ var commands []func(*cli.Factory) *cobra.Command
 
 // Main runs the CLI with the process's streams and returns the exit code.
 func Main(args []string) cli.ExitCode {
-	f := &cli.Factory{IO: cli.System()}
+	f := cli.New(cli.System())
+	defer f.Stop()
 	cmd := NewCmdRoot(f)
 	cmd.SetArgs(args)
 	err := cmd.Execute()

@@ -1,19 +1,17 @@
 package root
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func run(args ...string) (cli.ExitCode, string) {
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := NewCmdRoot(f)
-	cmd.SetArgs(args)
-	return cli.CodeOf(cmd.Execute()), out.String() + errOut.String()
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdRoot(f), args...)
+	return r.Code, r.String()
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
@@ -30,7 +28,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestEveryNounIsRegistered(t *testing.T) {
-	cmd := NewCmdRoot(&cli.Factory{IO: cli.System()})
+	cmd := NewCmdRoot(cli.New(cli.System()))
 	have := map[string]bool{}
 	for _, c := range cmd.Commands() {
 		have[c.Name()] = true

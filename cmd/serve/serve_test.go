@@ -11,27 +11,40 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
 func TestServeFlags(t *testing.T) {
-	var got *ServeOptions
-	f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
-	cmd := NewCmdServeWith(f, func(o *ServeOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"--config", "/etc/tunduk/tunduk.yaml"})
-	if err := cmd.Execute(); err != nil || got.ConfigPath != "/etc/tunduk/tunduk.yaml" {
-		t.Fatalf("Execute = %v, %+v", err, got)
+	t.Setenv(cli.ConfigEnv, "/srv/from-env.yaml")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", "/etc/tunduk/tunduk.yaml"}, "/etc/tunduk/tunduk.yaml"},
+		{[]string{"-c", "a.yaml"}, "a.yaml"},
+		{nil, "/srv/from-env.yaml"}, // the one lookup rule: --config, $TUNDUK_CONFIG, the default
+	} {
+		var got *ServeOptions
+		f, _ := clitest.New()
+		cmd := NewCmdServeWith(f, func(o *ServeOptions) error { got = o; return nil })
+		if err := clitest.Run(f, cmd, tc.args...).Err; err != nil || got == nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if path, _ := got.ConfigPath(); path != tc.want {
+			t.Errorf("%v: configuration %s, want %s", tc.args, path, tc.want)
+		}
 	}
-	cmd = NewCmdServeWith(f, func(*ServeOptions) error { return nil })
-	cmd.SetArgs(nil)
-	if err := cmd.Execute(); cli.CodeOf(err) != cli.ExitUsage {
-		t.Errorf("no --config: %v", err)
+	f, _ := clitest.New()
+	if r := clitest.Run(f, NewCmdServeWith(f, func(*ServeOptions) error { return nil }), "extra"); r.Code != cli.ExitUsage {
+		t.Errorf("extra argument: exit %d", r.Code)
 	}
 }
 
@@ -115,12 +128,7 @@ gateway:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	var resp *http.Response
 	for i := 0; ; i++ {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
@@ -168,12 +176,38 @@ gateway:
 	}
 }
 
-func TestAPIKeyFileMustBePrivate(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "k")
-	os.WriteFile(p, []byte(strings.Repeat("k", 40)), 0o644)
-	_, err := loadCallers([]config.Caller{{Name: "x", APIKeyFile: p, Checks: []string{"*"}}}, func(s string) string { return s })
-	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("world-readable key file: %v", err)
-	}
+// testOptions are serve's options on a test factory reading cfgPath and
+// logging to errOut.
+func testOptions(cfgPath string, errOut io.Writer) *ServeOptions {
+	f := cli.New(cli.IOStreams{Out: io.Discard, ErrOut: errOut})
+	f.ConfigFlag = cfgPath
+	return newServeOptions(f)
+}
+
+// startServe runs serve on cfgPath in the background; cancel stops it
+// (as SIGINT/SIGTERM would), done yields its result, errOut its log.
+func startServe(cfgPath string) (cancel func(), done <-chan error, errOut *syncBuffer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	errOut = &syncBuffer{}
+	go func() { ch <- serveRun(ctx, testOptions(cfgPath, errOut)) }()
+	return cancel, ch, errOut
+}
+
+// syncBuffer is a bytes.Buffer safe for serve's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,51 +3,21 @@ package serve
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
-
-// writeFileKey writes an ECDSA key (mode 0600) and a self-signed
-// certificate for it, as `tunduk keys generate` + import-cert would.
-func writeFileKey(t *testing.T, dir string) (keyPath, certPath string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	keyPath = filepath.Join(dir, "mlog.pem")
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "70000099", Organization: []string{"Test"}, Country: []string{"KG"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(30 * 24 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
-	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath = filepath.Join(dir, "mlog.crt")
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o600)
-	return keyPath, certPath
-}
 
 // With a signing key configured, serve records every exchange in the signed
 // message log: the evidence names an mlog record, and the archive the log
@@ -56,7 +26,7 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
 	dir := t.TempDir()
-	keyPath, certPath := writeFileKey(t, dir)
+	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
 	apiKey := strings.Repeat("k", 40)
 	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
 	mappings, _ := filepath.Abs("../../configs/mappings")
@@ -77,12 +47,7 @@ messageLog:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, &ServeOptions{IO: cli.IOStreams{Out: io.Discard, ErrOut: &errOut}, ConfigPath: cfgPath})
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	req, _ := http.NewRequest("GET", "http://"+api+"/v1/suppliers/02207200800561/tax-debt", nil)
 	req.Header.Set("X-API-Key", apiKey)

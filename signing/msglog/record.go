@@ -35,116 +35,120 @@ const Namespace = "https://tunduk.kg/xsd/msglog/1"
 // exact request and response bodies are the container's attachment1 and
 // attachment2, so their bytes are signed as they were sent and received.
 type Record struct {
-	XMLName xml.Name `xml:"https://tunduk.kg/xsd/msglog/1 record"`
+	XMLName xml.Name `xml:"https://tunduk.kg/xsd/msglog/1 record" json:"-"`
 	// Seq is the record's sequence number, assigned by Append.
-	Seq uint64 `xml:"seq,attr,omitempty"`
+	Seq uint64 `xml:"seq,attr,omitempty" json:"seq"`
 	// Type is what the record is about.
-	Type Type `xml:"type,attr"`
+	Type Type `xml:"type,attr" json:"type"`
 	// Time is when the record was appended (the Log's clock), UTC.
-	Time time.Time `xml:"time,attr"`
+	Time time.Time `xml:"time,attr" json:"time"`
 	// Member is the X-Road identifier of our side of the exchange
 	// (INSTANCE/CLASS/CODE[/SUBSYSTEM]); archives are grouped by it.
-	Member string `xml:"member,omitempty"`
+	Member string `xml:"member,omitempty" json:"member,omitempty"`
 	// Exchange is set for TypeExchange.
-	Exchange *Exchange `xml:"exchange,omitempty"`
+	Exchange *Exchange `xml:"exchange,omitempty" json:"exchange,omitempty"`
 	// Event is set for every other type.
-	Event *Event `xml:"event,omitempty"`
+	Event *Event `xml:"event,omitempty" json:"event,omitempty"`
 }
 
 // Exchange is one request/response pair with who asked, why and what came of it.
 type Exchange struct {
 	// Direction is "consumer" (the portal asked a Tunduk service through
 	// the gateway) or "provider" (a Tunduk client asked our service).
-	Direction string `xml:"direction,attr,omitempty"`
+	Direction string `xml:"direction,attr,omitempty" json:"direction,omitempty"`
 	// Protocol is "soap" or "rest".
-	Protocol string `xml:"protocol,attr,omitempty"`
+	Protocol string `xml:"protocol,attr,omitempty" json:"protocol,omitempty"`
 	// Check is the portal check this exchange served (tax-debt, founders, …).
-	Check string `xml:"check,attr,omitempty"`
+	Check string `xml:"check,attr,omitempty" json:"check,omitempty"`
 	// MessageID is the X-Road message id (header id / X-Road-Id).
-	MessageID string `xml:"messageId"`
+	MessageID string `xml:"messageId" json:"messageId,omitempty"`
 	// Client and Service are X-Road identifiers in their slash form.
-	Client  string `xml:"client,omitempty"`
-	Service string `xml:"service,omitempty"`
+	Client  string `xml:"client,omitempty" json:"client,omitempty"`
+	Service string `xml:"service,omitempty" json:"service,omitempty"`
 	// UserID is the X-Road userId header: the person who initiated the request.
-	UserID string `xml:"userId,omitempty"`
+	UserID string `xml:"userId,omitempty" json:"userId,omitempty"`
 	// Issue is the X-Road issue header (tender/lot reference).
-	Issue string `xml:"issue,omitempty"`
+	Issue string `xml:"issue,omitempty" json:"issue,omitempty"`
 	// RequestHash is the response's requestHash (base64 SHA-512 of the request).
-	RequestHash string `xml:"requestHash,omitempty"`
+	RequestHash string `xml:"requestHash,omitempty" json:"requestHash,omitempty"`
 	// Caller is the portal's API client that called the gateway.
-	Caller string `xml:"caller,omitempty"`
+	Caller string `xml:"caller,omitempty" json:"caller,omitempty"`
 	// Officer is the portal officer on whose behalf the call was made.
-	Officer string `xml:"officer,omitempty"`
+	Officer string `xml:"officer,omitempty" json:"officer,omitempty"`
 	// Subjects are the INN/PIN identifiers the exchange is about, so that
 	// archives can be searched by them even in metadata-only mode.
-	Subjects []string `xml:"subject,omitempty"`
+	Subjects []string `xml:"subject,omitempty" json:"subjects,omitempty"`
+	// RequestID and TraceParent are the portal request's X-Request-Id and
+	// W3C traceparent (consumer exchanges).
+	RequestID   string `xml:"requestId,omitempty" json:"requestId,omitempty"`
+	TraceParent string `xml:"traceparent,omitempty" json:"traceparent,omitempty"`
 	// Started and Finished bound the exchange.
-	Started  time.Time `xml:"started,omitempty"`
-	Finished time.Time `xml:"finished,omitempty"`
+	Started  time.Time `xml:"started,omitempty" json:"started,omitempty"`
+	Finished time.Time `xml:"finished,omitempty" json:"finished,omitempty"`
 	// Outcome is "ok", "fault" (SOAP fault / X-Road-Error) or "error"
 	// (transport failure, no response).
-	Outcome string `xml:"outcome,omitempty"`
+	Outcome string `xml:"outcome,omitempty" json:"outcome,omitempty"`
 	// Fault is the fault code and string when Outcome is "fault" or "error".
-	Fault string `xml:"fault,omitempty"`
+	Fault string `xml:"fault,omitempty" json:"fault,omitempty"`
 	// Request and Response are the messages as sent and as received.
-	Request  Message `xml:"request"`
-	Response Message `xml:"response"`
+	Request  Message `xml:"request" json:"request,omitempty"`
+	Response Message `xml:"response" json:"response,omitempty"`
 }
 
 // Message is one side of an exchange.
 type Message struct {
 	// Method and URL of a request; Status of a response.
-	Method string `xml:"method,attr,omitempty"`
-	URL    string `xml:"url,attr,omitempty"`
-	Status int    `xml:"status,attr,omitempty"`
+	Method string `xml:"method,attr,omitempty" json:"method,omitempty"`
+	URL    string `xml:"url,attr,omitempty" json:"url,omitempty"`
+	Status int    `xml:"status,attr,omitempty" json:"status,omitempty"`
 	// ContentType is the HTTP Content-Type.
-	ContentType string `xml:"contentType,attr,omitempty"`
+	ContentType string `xml:"contentType,attr,omitempty" json:"contentType,omitempty"`
 	// Headers are the HTTP headers that cross the security server
 	// (X-Road-* for REST, SOAPAction), in order.
-	Headers []Header `xml:"header,omitempty"`
+	Headers []Header `xml:"header,omitempty" json:"headers,omitempty"`
 	// XRoadHeader is the raw SOAP Header element of the message, kept in
 	// metadata-only mode too.
-	XRoadHeader string `xml:"xroadHeader,omitempty"`
+	XRoadHeader string `xml:"xroadHeader,omitempty" json:"xroadHeader,omitempty"`
 	// Body is the exact bytes; it is not part of message.xml but the
 	// container's attachment. In metadata-only mode it is dropped and only
 	// Size and Digest remain.
-	Body []byte `xml:"-"`
+	Body []byte `xml:"-" json:"body,omitempty"`
 	// Size is len(Body) as sent or received.
-	Size int64 `xml:"size,attr"`
+	Size int64 `xml:"size,attr" json:"size,omitempty"`
 	// Digest is "SHA-512:" + base64 of the body's SHA-512, always set.
-	Digest string `xml:"digest,attr,omitempty"`
+	Digest string `xml:"digest,attr,omitempty" json:"digest,omitempty"`
 	// BodyRef names the container entry holding the body ("/attachment1");
 	// empty in metadata-only mode.
-	BodyRef string `xml:"body,attr,omitempty"`
+	BodyRef string `xml:"body,attr,omitempty" json:"bodyRef,omitempty"`
 }
 
 // Header is one HTTP header.
 type Header struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:",chardata"`
+	Name  string `xml:"name,attr" json:"name,omitempty"`
+	Value string `xml:",chardata" json:"value"`
 }
 
 // Event is a record that is not an exchange: an archive read, a catalog
 // apply, a key operation, a retention removal.
 type Event struct {
 	// Actor is who did it (OS user, officer, service account).
-	Actor string `xml:"actor,attr,omitempty"`
+	Actor string `xml:"actor,attr,omitempty" json:"actor,omitempty"`
 	// Role is the configured role the actor acted in (archive reads).
-	Role string `xml:"role,attr,omitempty"`
+	Role string `xml:"role,attr,omitempty" json:"role,omitempty"`
 	// Purpose is the stated purpose (archive reads).
-	Purpose string `xml:"purpose,omitempty"`
+	Purpose string `xml:"purpose,omitempty" json:"purpose,omitempty"`
 	// Action is what was done ("search", "export", "generate-key", …).
-	Action string `xml:"action,attr"`
+	Action string `xml:"action,attr" json:"action,omitempty"`
 	// Outcome is "ok" or what went wrong.
-	Outcome string `xml:"outcome,attr,omitempty"`
+	Outcome string `xml:"outcome,attr,omitempty" json:"outcome,omitempty"`
 	// Fields are the details, in order.
-	Fields []Field `xml:"field,omitempty"`
+	Fields []Field `xml:"field,omitempty" json:"fields,omitempty"`
 }
 
 // Field is one named detail of an Event.
 type Field struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:",chardata"`
+	Name  string `xml:"name,attr" json:"name,omitempty"`
+	Value string `xml:",chardata" json:"value"`
 }
 
 // ID is the stable reference to a record that callers (the portal's

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/signing/msglog/atrest"
 	"github.com/tunduk-kg/tunduk/signing/msglog/tombstone"
@@ -140,14 +141,11 @@ func (l *Log) removeArchive(ctx context.Context, a Archive, keep time.Duration, 
 	if err != nil {
 		return fmt.Errorf("msglog: retention: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(filepath.Dir(a.Path), ts.Name()), c); err != nil {
-		return err
-	}
-	if err := os.Remove(a.Path); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(filepath.Dir(a.Path), ts.Name()), c, 0o640); err != nil {
 		return fmt.Errorf("msglog: retention: %w", err)
 	}
-	if err := syncDir(filepath.Dir(a.Path)); err != nil {
-		return err
+	if err := atomicfile.Remove(a.Path); err != nil {
+		return fmt.Errorf("msglog: retention: %w", err)
 	}
 	l.metrics.removed.Inc()
 	l.opts.Logger.Info("msglog: archive removed under retention policy",

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
 // Rotate seals what is pending and moves every record sealed by then from
@@ -175,11 +176,8 @@ func (l *Log) rotateLocked() error {
 		return err
 	}
 	for _, r := range next.Renames {
-		if err := os.Rename(r.Part, r.Final); err != nil {
+		if err := atomicfile.Rename(r.Part, r.Final); err != nil {
 			return fmt.Errorf("msglog: rotate: %w", err)
-		}
-		if err := syncDir(filepath.Dir(r.Final)); err != nil {
-			return err
 		}
 	}
 	l.state = next

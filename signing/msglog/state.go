@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
 // state is what survives between runs besides the journal: where the next
@@ -80,11 +82,8 @@ func loadState(dir, archiveDir string) (*state, error) {
 	for _, r := range st.Renames {
 		committed[r.Part] = true
 		if _, err := os.Stat(r.Part); err == nil {
-			if err := os.Rename(r.Part, r.Final); err != nil {
+			if err := atomicfile.Rename(r.Part, r.Final); err != nil {
 				return nil, fmt.Errorf("msglog: finish rotation: %w", err)
-			}
-			if err := syncDir(filepath.Dir(r.Final)); err != nil {
-				return nil, err
 			}
 		}
 	}
@@ -116,42 +115,8 @@ func (st *state) save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("msglog: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, stateFile), data)
-}
-
-// writeFileAtomic replaces path with data so that after a crash either the
-// old or the new content is there, complete.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, stateFile), data, 0o640); err != nil {
 		return fmt.Errorf("msglog: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("msglog: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("msglog: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("msglog: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("msglog: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("msglog: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("msglog: fsync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -31,7 +31,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 )
 
@@ -290,31 +289,22 @@ func Verify(token []byte, opts VerifyOptions) (*Token, error) {
 	if len(opts.Certificates) == 0 && opts.Roots == nil {
 		return nil, errors.New("tsa: Verify needs trusted TSA Certificates or Roots; embedded certificates are not trusted")
 	}
-	p7, err := pkcs7.Parse(token)
+	pt, err := ParseToken(token)
 	if err != nil {
-		return nil, verr(CodeMalformed, err, "TimeStampToken")
+		return nil, err
 	}
-	if len(p7.Signers) != 1 {
-		return nil, verr(CodeMalformed, nil, "token has %d signers, want 1", len(p7.Signers))
-	}
-	embedded := p7.Certificates
 	candidates := opts.Certificates
 	if len(candidates) == 0 {
-		candidates = embedded
+		candidates = pt.Embedded
 	}
-	p7.Certificates = candidates
-	signer := p7.GetOnlySigner()
+	signer := pt.Signer(candidates)
 	if signer == nil {
 		return nil, verr(CodeCertificateNotFound, nil, "the token's signer is none of the %d trusted TSA certificates", len(opts.Certificates))
 	}
-	if err := p7.Verify(); err != nil {
-		return nil, verr(CodeSignatureInvalid, err, "signature by %s", signer.Subject)
+	if err := pt.VerifySignature(signer); err != nil {
+		return nil, err
 	}
-	// The signature covers the TSTInfo in p7.Content; decode it.
-	ts, err := parseTSTInfo(p7.Content)
-	if err != nil {
-		return nil, verr(CodeMalformed, err, "TSTInfo")
-	}
+	ts, embedded := &pt.Info, pt.Embedded
 	if ts.Time.Before(signer.NotBefore) || ts.Time.After(signer.NotAfter) {
 		return nil, verr(CodeCertificateInvalid, nil, "genTime %s is outside the TSA certificate's validity %s to %s",
 			ts.Time.UTC().Format(time.RFC3339), signer.NotBefore.UTC().Format(time.RFC3339), signer.NotAfter.UTC().Format(time.RFC3339))

@@ -6,17 +6,14 @@ package collect
 import (
 	"context"
 	"fmt"
-	"os/signal"
-	"syscall"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/signing/msglog/collect"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
@@ -25,16 +22,18 @@ import (
 // configuration's messageLog.collect.
 type CollectOptions struct {
 	IO               cli.IOStreams
-	ConfigPath       string
 	Source, Target   string
 	VerificationConf string
 	Interval         time.Duration
 	Once             bool
+	// Context and Config come from the Factory.
+	Context func() context.Context
+	Config  func() (*config.Config, error)
 }
 
 // NewCmdCollect returns the collect verb; runF nil runs it for real.
 func NewCmdCollect(f *cli.Factory, runF func(*CollectOptions) error) *cobra.Command {
-	opts := &CollectOptions{IO: f.IO}
+	opts := &CollectOptions{IO: f.IO, Context: f.Context, Config: f.Config}
 	cmd := &cobra.Command{
 		Use:   "collect [--source DIR] [--target DIR] [--once]",
 		Short: "Verify the security server's new archives and copy them to long-term storage",
@@ -46,7 +45,7 @@ tunduk_msglog_collect_gaps_total and _invalid_total metrics; invalid archives
 are kept under TARGET/invalid/. With --once, scan once and exit 1 on a gap or
 an invalid archive.`,
 		Example: `  tunduk archive collect --once --source /var/lib/xroad --target /srv/tunduk/ss-archive`,
-		Args:    search.NoArgs,
+		Args:    cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if runF != nil {
 				return runF(opts)
@@ -55,7 +54,7 @@ an invalid archive.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&opts.ConfigPath, "config", "", "configuration file (default $"+keyref.ConfigEnv+" or "+keyref.DefaultConfig+"; optional when --source and --target are given)")
+	f.AddConfigFlag(fs) // not read when --source and --target are given
 	fs.StringVar(&opts.Source, "source", "", "security server archive directory (messageLog.collect.sourceDir)")
 	fs.StringVar(&opts.Target, "target", "", "long-term storage directory (messageLog.collect.targetDir)")
 	fs.StringVar(&opts.VerificationConf, "verificationconf", "", "X-Road global configuration directory for certificate checks")
@@ -65,8 +64,42 @@ an invalid archive.`,
 }
 
 func collectRun(opts *CollectOptions) error {
+	if err := opts.complete(); err != nil {
+		return err
+	}
+	vo := verify.Options{}
+	if opts.VerificationConf != "" {
+		trust, err := verify.LoadTrust(opts.VerificationConf)
+		if err != nil {
+			return err
+		}
+		vo.Trust = trust
+	}
+	log, _ := zap.NewProduction()
+	c, err := collect.New(collect.Options{SourceDir: opts.Source, TargetDir: opts.Target, Verify: vo, Logger: log})
+	if err != nil {
+		return err
+	}
+	rep := &reporter{w: opts.IO.Out}
+	if !opts.Once {
+		// Until SIGINT/SIGTERM: the Factory's context ends the loop cleanly.
+		return c.Run(opts.Context(), opts.Interval, rep.print)
+	}
+	out, err := c.Scan(opts.Context())
+	rep.print(out)
+	if err != nil {
+		return err
+	}
+	if rep.bad {
+		return cli.Invalid()
+	}
+	return nil
+}
+
+// complete fills what the flags leave unset from messageLog.collect.
+func (opts *CollectOptions) complete() error {
 	if opts.Source == "" || opts.Target == "" {
-		cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
+		cfg, err := opts.Config()
 		if err != nil {
 			return err
 		}
@@ -83,48 +116,29 @@ func collectRun(opts *CollectOptions) error {
 	if opts.Interval <= 0 {
 		opts.Interval = time.Minute
 	}
-	vo := verify.Options{}
-	if opts.VerificationConf != "" {
-		trust, err := verify.LoadTrust(opts.VerificationConf)
-		if err != nil {
-			return err
+	return nil
+}
+
+// reporter prints one line per archive and remembers gaps and invalid
+// archives.
+type reporter struct {
+	w   io.Writer
+	bad bool
+}
+
+func (r *reporter) print(out []collect.Outcome) {
+	for _, o := range out {
+		status := "OK     "
+		switch {
+		case o.Invalid:
+			status, r.bad = "INVALID", true
+		case o.Gap:
+			status, r.bad = "GAP    ", true
+		case o.Unverified:
+			status = "COPIED (encrypted, not verified)"
 		}
-		vo.Trust = trust
+		fmt.Fprintf(r.w, "%s %s -> %s\n", status, o.Name, o.Copied)
 	}
-	log, _ := zap.NewProduction()
-	c, err := collect.New(collect.Options{SourceDir: opts.Source, TargetDir: opts.Target, Verify: vo, Logger: log})
-	if err != nil {
-		return err
-	}
-	bad := false
-	report := func(out []collect.Outcome) {
-		for _, o := range out {
-			status := "OK     "
-			switch {
-			case o.Invalid:
-				status, bad = "INVALID", true
-			case o.Gap:
-				status, bad = "GAP    ", true
-			case o.Unverified:
-				status = "COPIED (encrypted, not verified)"
-			}
-			fmt.Fprintf(opts.IO.Out, "%s %s -> %s\n", status, o.Name, o.Copied)
-		}
-	}
-	if opts.Once {
-		out, err := c.Scan(context.Background())
-		report(out)
-		if err != nil {
-			return err
-		}
-		if bad {
-			return cli.Invalid()
-		}
-		return nil
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return c.Run(ctx, opts.Interval, report)
 }
 
 func or(a, b string) string {

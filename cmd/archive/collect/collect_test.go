@@ -1,7 +1,8 @@
 package collect_test
 
 import (
-	"bytes"
+	"github.com/spf13/cobra"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	collectcmd "github.com/tunduk-kg/tunduk/cmd/archive/collect"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
@@ -18,13 +20,8 @@ func TestCollectOnce(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(cdir, "message-archive-0.zip"))
 	os.WriteFile(filepath.Join(src, "mlog-20231023121255-20231023121255-9011ab557706b505.zip"), data, 0o640)
 	run := func() (string, error) {
-		var out bytes.Buffer
-		cmd := collectcmd.NewCmdCollect(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}}}, nil)
-		cmd.SetArgs([]string{"--once", "--source", src, "--target", dst})
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
-		return out.String(), err
+		r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return collectcmd.NewCmdCollect(f, nil) }, "--once", "--source", src, "--target", dst)
+		return r.Out, r.Err
 	}
 	out, err := run()
 	if err != nil || !strings.HasPrefix(out, "OK ") {

@@ -10,39 +10,36 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/cmd/archive/search"
+	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/signing/msglog/access"
 )
 
 // ExportOptions are the verb's inputs.
 type ExportOptions struct {
-	IO         cli.IOStreams
-	ConfigPath string
-	User       string
-	Role       string
-	Purpose    string
-	Query      access.Query
+	IO     cli.IOStreams
+	Access archiveflags.Access
+	Query  access.Query
 	// Out is the zip file to write; it must not exist.
 	Out string
+	// Context and ArchiveReader come from the Factory.
+	Context       func() context.Context
+	ArchiveReader func(context.Context) (*access.Reader, func() error, error)
 }
 
 // NewCmdExport returns the export verb; runF nil runs it for real.
 func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: f.IO, User: search.CurrentUser()}
-	var qf search.QueryFlags
+	opts := &ExportOptions{IO: f.IO, Context: f.Context, ArchiveReader: f.ArchiveReader}
+	var qf archiveflags.Query
 	cmd := &cobra.Command{
 		Use:   "export --role ROLE --purpose PURPOSE --out FILE.zip [query flags]",
 		Short: "Export the signed containers of matching records (the export is itself logged and signed)",
 		Example: `  tunduk archive export --role auditor --purpose court-order --issue tender-2026-0042 --out evidence.zip
   tunduk archive verify evidence-unzipped/*.asice`,
-		Args: search.NoArgs,
+		Args: cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := search.CheckAccessFlags(opts.Role, opts.Purpose); err != nil {
+			if err := opts.Access.Check(); err != nil {
 				return err
 			}
 			if opts.Out == "" {
@@ -59,19 +56,15 @@ func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Comman
 			return exportRun(opts)
 		},
 	}
-	search.AddAccessFlags(cmd.Flags(), &opts.ConfigPath, &opts.Role, &opts.Purpose)
+	archiveflags.AddAccess(f, cmd, &opts.Access)
 	qf.Add(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Out, "out", "", "zip file to write (must not exist)")
 	return cmd
 }
 
 func exportRun(opts *ExportOptions) error {
-	cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	rd, closeRd, err := cfg.OpenArchiveReader(ctx, zap.NewNop())
+	ctx := opts.Context()
+	rd, closeRd, err := opts.ArchiveReader(ctx)
 	if err != nil {
 		return err
 	}
@@ -80,7 +73,7 @@ func exportRun(opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	n, readID, err := rd.Export(ctx, access.Request{User: opts.User, Role: opts.Role, Purpose: opts.Purpose}, opts.Query, f)
+	n, readID, err := rd.Export(ctx, opts.Access.Request(), opts.Query, f)
 	if readID != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "this read is recorded in the access log as %s\n", readID)
 	}

@@ -1,29 +1,19 @@
 package export_test
 
 import (
+	"github.com/spf13/cobra"
+
 	"archive/zip"
-	"bytes"
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/export"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
@@ -31,13 +21,7 @@ import (
 func setup(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	os.WriteFile(filepath.Join(dir, "mlog.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "70000001"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	cder, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	os.WriteFile(filepath.Join(dir, "mlog.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644)
+	clitest.FileKey(t, dir, "mlog")
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
   mlog: {uri: "file:%[1]s/mlog.pem", certificate: "%[1]s/mlog.crt"}
@@ -49,39 +33,18 @@ messageLog:
     roles:
       - {name: auditor, actions: [export], purposes: [court-order]}
 `, dir)), 0o644)
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	lo, _ := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
-	l, err := msglog.Open(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var records []*msglog.Record
 	for i := 0; i < 5; i++ {
-		l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange,
+		records = append(records, &msglog.Record{Type: msglog.TypeExchange,
 			Exchange: &msglog.Exchange{MessageID: fmt.Sprintf("m%d", i), Issue: fmt.Sprintf("tender-%d", i%2), Request: msglog.Message{Body: []byte("<q/>")}}})
 	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath, records...)
 	return cfgPath
 }
 
 func run(args ...string) (string, error) {
-	var out, errOut bytes.Buffer
-	cmd := export.NewCmdExport(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.Execute()
-	return out.String() + errOut.String(), err
+	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return export.NewCmdExport(f, nil) }, args...)
+	return r.Out + r.ErrOut, r.Err
 }
 
 func TestExportFlags(t *testing.T) {
@@ -94,11 +57,10 @@ func TestExportFlags(t *testing.T) {
 		{[]string{"--purpose", "p", "--out", "x.zip"}, cli.ExitUsage},
 		{[]string{"--role", "a", "--purpose", "p", "--out", "x.zip", "--to", "soon"}, cli.ExitUsage},
 	} {
-		cmd := export.NewCmdExport(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(*export.ExportOptions) error { return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		if got := cli.CodeOf(cmd.Execute()); got != tt.code {
+		r := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return export.NewCmdExport(f, func(*export.ExportOptions) error { return nil })
+		}, tt.args...)
+		if got := r.Code; got != tt.code {
 			t.Errorf("%v: exit %d, want %d", tt.args, got, tt.code)
 		}
 	}

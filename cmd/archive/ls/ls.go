@@ -5,44 +5,43 @@ package ls
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/cmd/archive/search"
+	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/signing/msglog/access"
 )
 
 // LsOptions are the verb's inputs.
 type LsOptions struct {
-	IO         cli.IOStreams
-	ConfigPath string
-	User       string
-	Role       string
-	Purpose    string
-	Output     string
+	IO     cli.IOStreams
+	Access archiveflags.Access
+	Output string
+	// Context and ArchiveReader come from the Factory.
+	Context       func() context.Context
+	ArchiveReader func(context.Context) (*access.Reader, func() error, error)
 }
 
 // NewCmdLs returns the ls verb; runF nil runs it for real.
 func NewCmdLs(f *cli.Factory, runF func(*LsOptions) error) *cobra.Command {
-	opts := &LsOptions{IO: f.IO, User: search.CurrentUser()}
+	opts := &LsOptions{IO: f.IO, Context: f.Context, ArchiveReader: f.ArchiveReader}
 	cmd := &cobra.Command{
-		Use:     "ls --role ROLE --purpose PURPOSE",
-		Short:   "List message-log archives (the listing is itself logged and signed)",
+		Use:   "ls --role ROLE --purpose PURPOSE",
+		Short: "List message-log archives (the listing is itself logged and signed)",
+		Long: `List the message-log archives and retention tombstones under a configured role
+and a stated purpose. The listing is recorded in the signed access log.
+
+With --output json the result is an array of {group, name, path, bytes,
+modified, kind} objects, kind being "archive" or "tombstone".`,
 		Example: `  tunduk archive ls --role auditor --purpose audit`,
-		Args:    search.NoArgs,
+		Args:    cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := search.CheckAccessFlags(opts.Role, opts.Purpose); err != nil {
+			if err := opts.Access.Check(); err != nil {
 				return err
-			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return cli.UsageError("--output must be text or json")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -50,23 +49,19 @@ func NewCmdLs(f *cli.Factory, runF func(*LsOptions) error) *cobra.Command {
 			return lsRun(opts)
 		},
 	}
-	search.AddAccessFlags(cmd.Flags(), &opts.ConfigPath, &opts.Role, &opts.Purpose)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	archiveflags.AddAccess(f, cmd, &opts.Access)
+	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
 func lsRun(opts *LsOptions) error {
-	cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	rd, closeRd, err := cfg.OpenArchiveReader(ctx, zap.NewNop())
+	ctx := opts.Context()
+	rd, closeRd, err := opts.ArchiveReader(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeRd()
-	archives, readID, err := rd.List(ctx, access.Request{User: opts.User, Role: opts.Role, Purpose: opts.Purpose})
+	archives, readID, err := rd.List(ctx, opts.Access.Request())
 	if readID != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "this read is recorded in the access log as %s\n", readID)
 	}
@@ -76,23 +71,34 @@ func lsRun(opts *LsOptions) error {
 	if err := closeRd(); err != nil {
 		return err
 	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(archives)
+	rows := make([]Row, len(archives))
+	for i, a := range archives {
+		rows[i] = Row{Group: a.Group, Name: a.Name, Path: a.Path, Bytes: a.Size, Modified: a.ModTime.UTC(), Kind: "archive"}
+		if a.Tombstone {
+			rows[i].Kind = "tombstone"
+		}
+	}
+	if opts.Output == cli.OutputJSON {
+		return cli.WriteJSON(opts.IO.Out, rows)
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tARCHIVE\tBYTES\tKIND")
-	for _, a := range archives {
-		kind := "archive"
-		if a.Tombstone {
-			kind = "tombstone"
-		}
-		group := a.Group
+	for _, r := range rows {
+		group := r.Group
 		if group == "" {
 			group = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", group, a.Name, a.Size, kind)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", group, r.Name, r.Bytes, r.Kind)
 	}
 	return tw.Flush()
+}
+
+// Row is one archive as printed.
+type Row struct {
+	Group    string    `json:"group"`
+	Name     string    `json:"name"`
+	Path     string    `json:"path"`
+	Bytes    int64     `json:"bytes"`
+	Modified time.Time `json:"modified"`
+	Kind     string    `json:"kind"`
 }

@@ -1,11 +1,13 @@
 package ls_test
 
 import (
-	"bytes"
+	"github.com/spf13/cobra"
+
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/ls"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestLsFlags(t *testing.T) {
@@ -21,14 +23,13 @@ func TestLsFlags(t *testing.T) {
 		{[]string{"--role", "auditor", "--purpose", "audit", "extra"}, cli.ExitUsage},
 	} {
 		var got *ls.LsOptions
-		cmd := ls.NewCmdLs(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(o *ls.LsOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		if c := cli.CodeOf(cmd.Execute()); c != tt.code {
+		r := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return ls.NewCmdLs(f, func(o *ls.LsOptions) error { got = o; return nil })
+		}, tt.args...)
+		if c := r.Code; c != tt.code {
 			t.Errorf("%v: exit %d, want %d", tt.args, c, tt.code)
 		}
-		if tt.code == cli.ExitOK && (got == nil || got.Role != "auditor" || got.Purpose != "audit") {
+		if tt.code == cli.ExitOK && (got == nil || got.Access.Role != "auditor" || got.Access.Purpose != "audit") {
 			t.Errorf("%v: options %+v", tt.args, got)
 		}
 	}

@@ -1,7 +1,8 @@
 package policy_test
 
 import (
-	"bytes"
+	"github.com/spf13/cobra"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/policy"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestPolicyFromConfig(t *testing.T) {
@@ -28,13 +30,11 @@ func TestPolicyFromConfig(t *testing.T) {
         purposes: [audit, court-order]
         conditions: a written request registered in the document system
 `), 0o644)
-	var out bytes.Buffer
-	cmd := policy.NewCmdPolicy(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &bytes.Buffer{}}}, nil)
-	cmd.SetArgs([]string{"--config", cfg})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
+	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return policy.NewCmdPolicy(f, nil) }, "--config", cfg)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	doc := out.String()
+	doc := r.Out
 	for _, want := range []string{
 		"| all groups (default) | 3 years |",
 		"| central-server/GOV/70000001/portal | 5 years |",

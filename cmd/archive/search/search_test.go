@@ -1,16 +1,11 @@
 package search_test
 
 import (
-	"bytes"
+	"encoding/json"
+	"github.com/spf13/cobra"
+
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +16,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
@@ -30,13 +26,7 @@ import (
 func setup(t *testing.T) (string, *config.Config) {
 	t.Helper()
 	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	os.WriteFile(filepath.Join(dir, "mlog.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, CommonName: "70000001"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	cder, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	os.WriteFile(filepath.Join(dir, "mlog.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644)
+	clitest.FileKey(t, dir, "mlog")
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
   mlog:
@@ -59,43 +49,19 @@ messageLog:
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := msglog.Open(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var records []*msglog.Record
 	for i := 0; i < 6; i++ {
-		_, err := l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
+		records = append(records, &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
 			Exchange: &msglog.Exchange{MessageID: fmt.Sprintf("m%d", i), UserID: "officer7", Issue: fmt.Sprintf("tender-%d", i%2),
 				Subjects: []string{"01234567890123"}, Service: "central-server/GOV/70000002/gns-service/x/v1", Outcome: "ok"}})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath, records...)
 	return cfgPath, cfg
 }
 
 func run(args ...string) (string, string, error) {
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := search.NewCmdSearch(f, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	err := cmd.Execute()
-	return out.String(), errOut.String(), err
+	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return search.NewCmdSearch(f, nil) }, args...)
+	return r.Out, r.ErrOut, r.Err
 }
 
 func TestSearchFlags(t *testing.T) {
@@ -116,11 +82,9 @@ func TestSearchFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got *search.SearchOptions
-		cmd := search.NewCmdSearch(&cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}, func(o *search.SearchOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return search.NewCmdSearch(f, func(o *search.SearchOptions) error { got = o; return nil })
+		}, tt.args...).Err
 		if cli.CodeOf(err) != tt.code {
 			t.Errorf("%v: exit %d (%v), want %d", tt.args, cli.CodeOf(err), err, tt.code)
 		}
@@ -171,5 +135,31 @@ func TestSearchRecordsTheRead(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[auditor/audit/search/ok support/incident/search/denied]" {
 		t.Fatalf("access log: %v", got)
+	}
+}
+
+// --output json prints camelCase hits with the signed record inside.
+func TestSearchOutputJSON(t *testing.T) {
+	cfgPath, _ := setup(t)
+	out, errOut, err := run("--config", cfgPath, "--role", "auditor", "--purpose", "audit", "--issue", "tender-1", "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	var hits []struct {
+		ID     string `json:"id"`
+		Record struct {
+			Type     string `json:"type"`
+			Exchange struct {
+				MessageID string   `json:"messageId"`
+				Subjects  []string `json:"subjects"`
+			} `json:"exchange"`
+		} `json:"record"`
+	}
+	if err := json.Unmarshal([]byte(out), &hits); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(hits) != 3 || hits[0].Record.Type != "exchange" || hits[0].Record.Exchange.MessageID != "m1" ||
+		len(hits[0].Record.Exchange.Subjects) != 1 || strings.Contains(out, `"MessageID"`) {
+		t.Errorf("hits %+v\n%s", hits, out)
 	}
 }

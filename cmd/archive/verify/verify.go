@@ -26,7 +26,7 @@ type VerifyOptions struct {
 	// first archive starts a chain.
 	Prev  string
 	First bool
-	// Output is "text" or "json".
+	// Output is "table" or "json".
 	Output string
 	// Progress shows progress on stderr.
 	Progress bool
@@ -49,16 +49,17 @@ are put in chain order and gaps between them reported.
 
 Prints each archive's last linking digest (what the next archive links to).
 Exits 0 when everything is valid, 1 otherwise, naming per failure the file, the
-container and X-Road's error code.`,
+container and X-Road's error code.
+
+With --output json the report is one object with camelCase keys: {valid,
+files: [{path, kind, containers, lastDigest, problems: [{container, code,
+message}], warnings}], containers, bytes, problems}.`,
 		Example: `  tunduk archive verify /var/lib/xroad/
   tunduk archive verify -f mlog-20260101000000-20260101010000-0a1b2c3d4e5f6a7b.zip
   tunduk archive verify --verificationconf /etc/xroad/globalconf --output json message.asice`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
-			if opts.Output != "text" && opts.Output != "json" {
-				return cli.UsageError("--output must be text or json")
-			}
 			if opts.Prev != "" && (opts.First || !hexDigest.MatchString(opts.Prev)) {
 				return cli.UsageError("--prev takes a hex digest and excludes -f")
 			}
@@ -72,7 +73,7 @@ container and X-Road's error code.`,
 	cmd.Flags().StringVar(&opts.VerificationConf, "verificationconf", "", "directory with the X-Road global configuration (shared-params.xml)")
 	cmd.Flags().StringVar(&opts.Prev, "prev", "", "last linking digest of the archive before the first one given")
 	cmd.Flags().BoolVarP(&opts.First, "first", "f", false, "the first archive starts a new chain")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.Progress, "progress", false, "show progress on stderr (default when stderr is a terminal)")
 	return cmd
 }
@@ -100,7 +101,7 @@ func verifyRun(opts *VerifyOptions) error {
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 	}
-	if opts.Output == "json" {
+	if opts.Output == cli.OutputJSON {
 		err = rep.WriteJSON(opts.IO.Out)
 	} else {
 		err = rep.WriteText(opts.IO.Out)

@@ -1,13 +1,15 @@
 package verify
 
 import (
-	"bytes"
+	"github.com/spf13/cobra"
+
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
@@ -18,7 +20,7 @@ func TestFlags(t *testing.T) {
 		wantCode cli.ExitCode
 		check    func(*VerifyOptions) bool
 	}{
-		{[]string{"a.zip"}, 0, func(o *VerifyOptions) bool { return o.Output == "text" && !o.First && len(o.Paths) == 1 }},
+		{[]string{"a.zip"}, 0, func(o *VerifyOptions) bool { return o.Output == cli.OutputTable && !o.First && len(o.Paths) == 1 }},
 		{[]string{"-f", "a.zip", "b.zip"}, 0, func(o *VerifyOptions) bool { return o.First && len(o.Paths) == 2 }},
 		{[]string{"--prev", d, "a.zip"}, 0, func(o *VerifyOptions) bool { return o.Prev == d }},
 		{[]string{"--verificationconf", "conf", "-o", "json", "x.asice"}, 0, func(o *VerifyOptions) bool { return o.VerificationConf == "conf" && o.Output == "json" }},
@@ -28,12 +30,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"--output", "yaml", "a.zip"}, cli.ExitUsage, nil},
 	} {
 		var got *VerifyOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
-		cmd := NewCmdVerify(f, func(o *VerifyOptions) error { got = o; return nil })
-		cmd.SetArgs(c.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return NewCmdVerify(f, func(o *VerifyOptions) error { got = o; return nil })
+		}, c.args...).Err
 		code := cli.CodeOf(err)
 		if c.wantCode == cli.ExitUsage && err != nil && code != cli.ExitUsage && strings.Contains(err.Error(), "arg") {
 			code = cli.ExitUsage // cobra's own argument-count error
@@ -50,15 +49,8 @@ func TestFlags(t *testing.T) {
 
 func run(t *testing.T, args ...string) (string, cli.ExitCode) {
 	t.Helper()
-	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-	f := &cli.Factory{IO: cli.IOStreams{Out: out, ErrOut: errOut}}
-	cmd := NewCmdVerify(f, nil)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	err := cmd.Execute()
-	return out.String(), cli.CodeOf(err)
+	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return NewCmdVerify(f, nil) }, args...)
+	return r.Out, r.Code
 }
 
 func TestRunCorpus(t *testing.T) {

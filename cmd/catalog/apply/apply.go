@@ -11,15 +11,15 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog/register"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
-	"github.com/tunduk-kg/tunduk/cmd/catalog/plan"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
 // ApplyOptions are the verb's inputs.
 type ApplyOptions struct {
-	IO         cli.IOStreams
-	ConfigPath string
-	Dir        string
+	IO     cli.IOStreams
+	Target catalogflags.Flags
 	// As is the catalog id of the authorised person applying (default:
 	// catalog.appliedBy).
 	As string
@@ -29,11 +29,14 @@ type ApplyOptions struct {
 	// Recorder overrides the JSON-lines file of catalog.applyLog (the lead
 	// wires the signed message log here).
 	Recorder register.Recorder
+	// Context and AdminLog come from the Factory.
+	Context  func() context.Context
+	AdminLog func(context.Context) (*msglog.Log, func() error, error)
 }
 
 // NewCmdApply returns the apply verb; runF nil runs it for real.
 func NewCmdApply(f *cli.Factory, runF func(*ApplyOptions) error) *cobra.Command {
-	opts := &ApplyOptions{IO: f.IO}
+	opts := &ApplyOptions{IO: f.IO, Context: f.Context, AdminLog: f.AdminLog}
 	cmd := &cobra.Command{
 		Use:   "apply --as PERSON [--accept-warnings] [--config FILE] [--dir DIR]",
 		Short: "Make the security server match the catalog",
@@ -54,14 +57,14 @@ Nothing is ever removed from the SS; see tunduk catalog diff for drift.`,
 			return applyRun(opts)
 		},
 	}
-	plan.AddTargetFlags(cmd, &opts.ConfigPath, &opts.Dir)
+	catalogflags.AddTargetFlags(f, cmd, &opts.Target)
 	cmd.Flags().StringVar(&opts.As, "as", "", "catalog id of the authorised person applying (default catalog.appliedBy)")
 	cmd.Flags().BoolVar(&opts.AcceptWarnings, "accept-warnings", false, "accept warnings raised by the security server")
 	return cmd
 }
 
 func applyRun(opts *ApplyOptions) error {
-	t, err := plan.Open(opts.IO, opts.ConfigPath, opts.Dir, opts.AcceptWarnings)
+	t, err := opts.Target.Open(opts.IO, opts.AcceptWarnings)
 	if err != nil {
 		return err
 	}
@@ -73,26 +76,18 @@ func applyRun(opts *ApplyOptions) error {
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Msg: err.Error()}
 	}
-	ctx := context.Background()
-	rec := opts.Recorder
-	if rec == nil {
-		signed, closeLog, err := openSignedRecorder(ctx, t.Config)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: "apply is recorded in the signed log, which could not be opened: " + err.Error()}
-		}
-		if signed != nil {
-			defer closeLog()
-			rec = signed
-		} else {
-			rec = &register.JSONLRecorder{Path: t.Section.ApplyLog}
-		}
+	ctx := opts.Context()
+	rec, closeRec, err := opts.recorder(ctx, t.Section.ApplyLog)
+	if err != nil {
+		return err
 	}
+	defer closeRec()
 	o, err := register.Observe(ctx, t.Client, t.Desired)
 	if err != nil {
 		return err
 	}
 	p := register.MakePlan(t.Desired, o)
-	plan.PrintPlan(opts.IO, t, p)
+	catalogflags.PrintPlan(opts.IO, t, p)
 	rep, err := register.Apply(ctx, t.Client, p, register.ApplyOptions{Actor: actor, Recorder: rec, SecurityServer: t.Section.ManagementAPI.URL})
 	if rep != nil {
 		PrintReport(opts.IO, rep)
@@ -103,6 +98,24 @@ func applyRun(opts *ApplyOptions) error {
 			"Review them and re-run with --accept-warnings to accept"}
 	}
 	return err
+}
+
+// recorder is where the apply is recorded: opts.Recorder, else the signed
+// administrative log when messageLog.signingKey is set, else the
+// JSON-lines file of catalog.applyLog.
+func (opts *ApplyOptions) recorder(ctx context.Context, applyLog string) (register.Recorder, func() error, error) {
+	none := func() error { return nil }
+	if opts.Recorder != nil {
+		return opts.Recorder, none, nil
+	}
+	l, closeLog, err := opts.AdminLog(ctx)
+	if err != nil {
+		return nil, nil, &cli.ExitError{Code: cli.ExitFailure, Msg: "apply is recorded in the signed log, which could not be opened: " + err.Error()}
+	}
+	if l == nil {
+		return &register.JSONLRecorder{Path: applyLog}, none, nil
+	}
+	return &signedRecorder{log: l}, closeLog, nil
 }
 
 // PrintReport writes each change's outcome and a summary.

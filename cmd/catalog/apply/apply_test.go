@@ -1,7 +1,6 @@
 package apply_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,11 @@ import (
 	"github.com/tunduk-kg/tunduk/catalog/catalogtest"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/apply"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/diff"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/plan"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 const (
@@ -70,19 +71,14 @@ type run struct {
 
 func (s *setup) run(t *testing.T, verb string, args ...string) run {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
+	f, _ := clitest.New()
 	cmd := map[string]func() *cobra.Command{
 		"plan":  func() *cobra.Command { return plan.NewCmdPlan(f, nil) },
 		"apply": func() *cobra.Command { return apply.NewCmdApply(f, nil) },
 		"diff":  func() *cobra.Command { return diff.NewCmdDiff(f, nil) },
 	}[verb]()
-	cmd.SetArgs(append([]string{"--config", s.config}, args...))
-	err := cmd.Execute()
-	r := run{out: out.String(), errOut: errOut.String(), code: cli.CodeOf(err)}
-	if err != nil {
-		r.errOut += err.Error()
-	}
+	var r run
+	r.out, r.errOut, r.code = clitest.Run(f, cmd, append([]string{"--config", s.config}, args...)...).Streams()
 	if strings.Contains(r.out+r.errOut, secret) {
 		t.Errorf("%s printed the API key", verb)
 	}
@@ -155,13 +151,11 @@ func TestPlanApplyDiffEndToEnd(t *testing.T) {
 }
 
 func TestNoKeyOnCommandLine(t *testing.T) {
-	f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
 	for _, flag := range []string{"--api-key", "--key", "--token"} {
-		cmd := apply.NewCmdApply(f, func(*apply.ApplyOptions) error { return nil })
-		cmd.SetArgs([]string{flag, "x"})
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		if err := cmd.Execute(); err == nil {
+		r := clitest.Exec(func(f *cli.Factory) *cobra.Command {
+			return apply.NewCmdApply(f, func(*apply.ApplyOptions) error { return nil })
+		}, flag, "x")
+		if err := r.Err; err == nil {
 			t.Errorf("apply accepted %s", flag)
 		}
 	}
@@ -170,25 +164,23 @@ func TestNoKeyOnCommandLine(t *testing.T) {
 func TestFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
+		config  string // --config as the Factory holds it
 		want    apply.ApplyOptions
 		wantErr bool
 	}{
-		{nil, apply.ApplyOptions{ConfigPath: plan.DefaultConfig}, false},
+		{nil, "", apply.ApplyOptions{}, false},
 		{[]string{"--as", "n.osmonov", "--accept-warnings", "--dir", "d", "--config", "c.yaml"},
-			apply.ApplyOptions{ConfigPath: "c.yaml", Dir: "d", As: "n.osmonov", AcceptWarnings: true}, false},
-		{[]string{"extra"}, apply.ApplyOptions{}, true},
+			"c.yaml", apply.ApplyOptions{Target: catalogflags.Flags{Dir: "d"}, As: "n.osmonov", AcceptWarnings: true}, false},
+		{[]string{"extra"}, "", apply.ApplyOptions{}, true},
 	} {
 		var got *apply.ApplyOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := apply.NewCmdApply(f, func(o *apply.ApplyOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
-		if err == nil && (got.ConfigPath != tc.want.ConfigPath || got.Dir != tc.want.Dir || got.As != tc.want.As || got.AcceptWarnings != tc.want.AcceptWarnings) {
+		if err == nil && (f.ConfigFlag != tc.config || got.Target.Dir != tc.want.Target.Dir || got.As != tc.want.As || got.AcceptWarnings != tc.want.AcceptWarnings) {
 			t.Errorf("%v: got %+v", tc.args, got)
 		}
 	}

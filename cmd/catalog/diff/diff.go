@@ -5,29 +5,29 @@ package diff
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/catalog/register"
-	"github.com/tunduk-kg/tunduk/cmd/catalog/plan"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
 // DiffOptions are the verb's inputs.
 type DiffOptions struct {
-	IO         cli.IOStreams
-	ConfigPath string
-	Dir        string
-	JSON       bool
+	IO     cli.IOStreams
+	Target catalogflags.Flags
+	Output string // table or json
+	// Context comes from the Factory.
+	Context func() context.Context
 }
 
 // NewCmdDiff returns the diff verb; runF nil runs it for real.
 func NewCmdDiff(f *cli.Factory, runF func(*DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO}
+	opts := &DiffOptions{IO: f.IO, Context: f.Context}
 	cmd := &cobra.Command{
-		Use:   "diff [--config FILE] [--dir DIR] [--json]",
+		Use:   "diff [--config FILE] [--dir DIR] [--output table|json]",
 		Short: "Report drift between the catalog and the security server",
 		Long: `Compare the catalog with the security server both ways:
   ss-only       what the SS has that the catalog does not describe (services,
@@ -35,7 +35,10 @@ func NewCmdDiff(f *cli.Factory, runF func(*DiffOptions) error) *cobra.Command {
                 LIVE on the SS without a catalog entry is marked "!" and listed first
   catalog-only  what the catalog describes that the SS lacks or has differently
                 (what apply would change)
-Exits 0 when there is no drift, 1 when there is.`,
+Exits 0 when there is no drift, 1 when there is.
+
+With --output json the result is an array of {direction, critical, kind,
+subject, detail}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -44,23 +47,24 @@ Exits 0 when there is no drift, 1 when there is.`,
 			return diffRun(opts)
 		},
 	}
-	plan.AddTargetFlags(cmd, &opts.ConfigPath, &opts.Dir)
-	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the drift as JSON")
+	catalogflags.AddTargetFlags(f, cmd, &opts.Target)
+	cli.AddOutputFlag(cmd, &opts.Output)
+	catalogflags.AddJSONAlias(cmd, &opts.Output)
 	return cmd
 }
 
 func diffRun(opts *DiffOptions) error {
-	t, err := plan.Open(opts.IO, opts.ConfigPath, opts.Dir, false)
+	t, err := opts.Target.Open(opts.IO, false)
 	if err != nil {
 		return err
 	}
-	o, err := register.Observe(context.Background(), t.Client, t.Desired)
+	o, err := register.Observe(opts.Context(), t.Client, t.Desired)
 	if err != nil {
 		return err
 	}
 	drift := register.Diff(t.Desired, o)
-	if opts.JSON {
-		if err := json.NewEncoder(opts.IO.Out).Encode(append([]register.Drift{}, drift...)); err != nil {
+	if opts.Output == cli.OutputJSON {
+		if err := cli.WriteJSON(opts.IO.Out, append([]register.Drift{}, drift...)); err != nil {
 			return err
 		}
 	} else {

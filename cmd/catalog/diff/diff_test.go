@@ -1,34 +1,32 @@
 package diff
 
 import (
-	"bytes"
 	"testing"
 
-	"github.com/tunduk-kg/tunduk/cmd/catalog/plan"
-	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string
+		config  string // --config as the Factory holds it
 		want    DiffOptions
 		wantErr bool
 	}{
-		{nil, DiffOptions{ConfigPath: plan.DefaultConfig}, false},
-		{[]string{"--config", "c.yaml", "--dir", "d", "--json"}, DiffOptions{ConfigPath: "c.yaml", Dir: "d", JSON: true}, false},
-		{[]string{"extra"}, DiffOptions{}, true},
+		{nil, "", DiffOptions{Output: "table"}, false},
+		{[]string{"--config", "c.yaml", "--dir", "d", "--json"}, "c.yaml", DiffOptions{Target: catalogflags.Flags{Dir: "d"}, Output: "json"}, false},
+		{[]string{"--dir", "d", "-o", "json"}, "", DiffOptions{Target: catalogflags.Flags{Dir: "d"}, Output: "json"}, false},
+		{[]string{"extra"}, "", DiffOptions{}, true},
 	} {
 		var got *DiffOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdDiff(f, func(o *DiffOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
-		if err == nil && (got.ConfigPath != tc.want.ConfigPath || got.Dir != tc.want.Dir || got.JSON != tc.want.JSON) {
+		if err == nil && (f.ConfigFlag != tc.config || got.Target.Dir != tc.want.Target.Dir || got.Output != tc.want.Output) {
 			t.Errorf("%v: got %+v", tc.args, got)
 		}
 	}

@@ -4,13 +4,12 @@
 package export
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/export"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -49,17 +48,9 @@ addresses or database kinds. The gateway serves the same at /catalog.`,
 }
 
 func exportRun(opts *ExportOptions) error {
-	c, _, err := catalog.LoadValid(opts.Dir)
+	c, err := catalogflags.LoadValid(opts.IO, opts.Dir)
 	if err != nil {
-		var ps catalog.Problems
-		if !errors.As(err, &ps) {
-			return err
-		}
-		for _, p := range ps {
-			fmt.Fprintln(opts.IO.ErrOut, p)
-		}
-		fmt.Fprintln(opts.IO.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
-		return cli.Invalid()
+		return err
 	}
 	pub, err := export.Build(c)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestFlags(t *testing.T) {
@@ -21,11 +22,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"--out", "o", "extra"}, ExportOptions{}, true},
 	} {
 		var got *ExportOptions
-		cmd := NewCmdExport(&cli.Factory{}, func(o *ExportOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		f, _ := clitest.New()
+		err := clitest.Run(f, NewCmdExport(f, func(o *ExportOptions) error { got = o; return nil }), tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
@@ -40,11 +38,9 @@ func TestFlags(t *testing.T) {
 
 func TestRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "public")
-	var stdout, stderr bytes.Buffer
-	cmd := NewCmdExport(&cli.Factory{IO: cli.IOStreams{Out: &stdout, ErrOut: &stderr}}, nil)
-	cmd.SetArgs([]string{"--dir", "../../../configs/catalog", "--out", out})
-	if err := cmd.Execute(); err != nil {
-		t.Fatalf("%v: %s", err, stderr.String())
+	f, s := clitest.New()
+	if err := clitest.Run(f, NewCmdExport(f, nil), "--dir", "../../../configs/catalog", "--out", out).Err; err != nil {
+		t.Fatalf("%v: %s", err, s.ErrOut.String())
 	}
 	for _, name := range []string{"catalog.json", "index.html"} {
 		got, err := os.ReadFile(filepath.Join(out, name))

@@ -3,13 +3,10 @@
 package openapi
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/openapi"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -46,23 +43,16 @@ service's backend URL unless --server is given.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
+	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.Dir)
 	cmd.Flags().StringVar(&opts.Server, "server", "", "servers[0].url to write (default: the backend URL)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON instead of YAML")
 	return cmd
 }
 
 func openapiRun(opts *OpenapiOptions) error {
-	c, _, err := catalog.LoadValid(opts.Dir)
+	c, err := catalogflags.LoadValid(opts.IO, opts.Dir)
 	if err != nil {
-		var ps catalog.Problems
-		if !errors.As(err, &ps) {
-			return err
-		}
-		for _, p := range ps {
-			fmt.Fprintln(opts.IO.ErrOut, p)
-		}
-		fmt.Fprintln(opts.IO.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
-		return cli.Invalid()
+		return err
 	}
 	s, err := c.FindService(opts.Service)
 	if err != nil {

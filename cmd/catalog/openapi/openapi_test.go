@@ -1,12 +1,12 @@
 package openapi
 
 import (
-	"bytes"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 const dir = "../../../configs/catalog"
@@ -22,11 +22,8 @@ func TestFlags(t *testing.T) {
 		{nil, OpenapiOptions{}, true},
 	} {
 		var got *OpenapiOptions
-		cmd := NewCmdOpenapi(&cli.Factory{}, func(o *OpenapiOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		f, _ := clitest.New()
+		err := clitest.Run(f, NewCmdOpenapi(f, func(o *OpenapiOptions) error { got = o; return nil }), tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
@@ -40,13 +37,9 @@ func TestFlags(t *testing.T) {
 }
 
 func run(args ...string) (string, cli.ExitCode) {
-	var out, errOut bytes.Buffer
-	cmd := NewCmdOpenapi(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	code := cli.CodeOf(cmd.Execute())
-	return out.String(), code
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdOpenapi(f, nil), args...)
+	return r.Out, r.Code
 }
 
 func TestRun(t *testing.T) {

@@ -22,6 +22,8 @@ type ValidateOptions struct {
 	Dir string
 	// Strict makes warnings fail the check too.
 	Strict bool
+	// Output is table or json.
+	Output string
 }
 
 // NewCmdValidate returns the validate verb; runF nil runs it for real.
@@ -33,7 +35,10 @@ func NewCmdValidate(f *cli.Factory, runF func(*ValidateOptions) error) *cobra.Co
 		Long: `Check the catalog's completeness and correctness: ky/ru/en titles, legal basis,
 declared personal data, classifier references, unique service codes, X-Road
 identifiers, SLA numbers, authorised persons. Each problem is printed as
-FILE:LINE: PATH: what to fix. Exits 1 when there are errors.`,
+FILE:LINE: PATH: what to fix. Exits 1 when there are errors.
+
+With --output json the result is one object: {dir, valid, errors, warnings,
+problems: [{file, line, path, severity, message}]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -44,6 +49,7 @@ FILE:LINE: PATH: what to fix. Exits 1 when there are errors.`,
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", DefaultDir, "catalog directory")
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "treat warnings as errors")
+	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -58,25 +64,61 @@ func validateRun(opts *ValidateOptions) error {
 	default:
 		probs = c.Validate()
 	}
-	nerr, nwarn := 0, 0
-	for _, p := range probs {
-		if p.File != "" && c != nil && p.File != c.Dir {
-			p.File = joinDir(opts.Dir, p.File)
+	rep := newReport(opts, c, probs)
+	if opts.Output == cli.OutputJSON {
+		if err := cli.WriteJSON(opts.IO.Out, rep); err != nil {
+			return err
 		}
-		fmt.Fprintln(opts.IO.Out, p)
-		if p.Severity == catalog.Error {
-			nerr++
-		} else {
-			nwarn++
+	} else {
+		for _, p := range rep.Problems {
+			fmt.Fprintln(opts.IO.Out, p.text)
 		}
 	}
-	if nerr > 0 || (opts.Strict && nwarn > 0) {
+	nerr, nwarn := rep.Errors, rep.Warnings
+	if !rep.Valid {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: %d error(s), %d warning(s)\n", opts.Dir, nerr, nwarn)
 		return cli.Invalid()
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%s: valid: %d system(s), %d service(s), %d classifier(s), %d warning(s)\n",
 		opts.Dir, len(c.Systems), len(c.Services), len(c.Classifiers), nwarn)
 	return nil
+}
+
+// Report is the verdict as printed with --output json.
+type Report struct {
+	Dir      string    `json:"dir"`
+	Valid    bool      `json:"valid"`
+	Errors   int       `json:"errors"`
+	Warnings int       `json:"warnings"`
+	Problems []Problem `json:"problems"`
+}
+
+// Problem is one finding as printed with --output json.
+type Problem struct {
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Path     string `json:"path,omitempty"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	text     string // FILE:LINE: PATH: message, as printed for people
+}
+
+// newReport counts the problems and names their files as given with --dir.
+func newReport(opts *ValidateOptions, c *catalog.Catalog, probs catalog.Problems) Report {
+	rep := Report{Dir: opts.Dir, Problems: []Problem{}}
+	for _, p := range probs {
+		if p.File != "" && c != nil && p.File != c.Dir {
+			p.File = joinDir(opts.Dir, p.File)
+		}
+		rep.Problems = append(rep.Problems, Problem{File: p.File, Line: p.Line, Path: p.Path, Severity: p.Severity.String(), Message: p.Msg, text: p.String()})
+		if p.Severity == catalog.Error {
+			rep.Errors++
+		} else {
+			rep.Warnings++
+		}
+	}
+	rep.Valid = !(rep.Errors > 0 || (opts.Strict && rep.Warnings > 0))
+	return rep
 }
 
 func joinDir(dir, file string) string {

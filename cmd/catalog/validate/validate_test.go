@@ -1,13 +1,14 @@
 package validate
 
 import (
-	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestFlags(t *testing.T) {
@@ -23,12 +24,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"extra"}, "", false, true},
 	} {
 		var got *ValidateOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
@@ -40,12 +38,9 @@ func TestFlags(t *testing.T) {
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}
-	cmd := NewCmdValidate(f, nil)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	return r.Out, r.ErrOut, r.Code
 }
 
 func TestRun(t *testing.T) {
@@ -74,6 +69,16 @@ func TestRun(t *testing.T) {
 	want := dir + "/catalog.yaml:30: services[getStatus.v1].legalBasis: no legal basis"
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("output %q does not start with %q", out, want)
+	}
+	// The same verdict as JSON, camelCase, for scripts.
+	out, _, code = run(t, "--dir", dir, "--output", "json")
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != cli.ExitInvalid {
+		t.Fatalf("--output json: exit %d, %v\n%s", code, err, out)
+	}
+	if rep.Valid || rep.Errors == 0 || rep.Problems[0].Line != 30 || rep.Problems[0].Severity != "error" ||
+		!strings.Contains(out, `"severity": "error"`) || !strings.HasPrefix(rep.Problems[0].Message, "no legal basis") {
+		t.Errorf("--output json: %+v", rep)
 	}
 
 	// A YAML syntax error is reported with its line, exit 1.

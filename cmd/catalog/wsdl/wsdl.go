@@ -3,13 +3,11 @@
 package wsdl
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/wsdl"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
@@ -49,15 +47,16 @@ calls) unless --address or --public is given.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
+	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.Dir)
 	cmd.Flags().StringVar(&opts.Address, "address", "", "soap:address location to write")
 	cmd.Flags().BoolVar(&opts.Public, "public", false, "write a placeholder address instead of the internal backend URL")
 	return cmd
 }
 
 func wsdlRun(opts *WsdlOptions) error {
-	c, _, err := catalog.LoadValid(opts.Dir)
+	c, err := catalogflags.LoadValid(opts.IO, opts.Dir)
 	if err != nil {
-		return reportInvalid(opts.IO, err)
+		return err
 	}
 	s, err := c.FindService(opts.Service)
 	if err != nil {
@@ -73,18 +72,4 @@ func wsdlRun(opts *WsdlOptions) error {
 	}
 	_, err = opts.IO.Out.Write(b)
 	return err
-}
-
-// reportInvalid prints catalog problems and ends with exit 1; other errors
-// pass through.
-func reportInvalid(io cli.IOStreams, err error) error {
-	var ps catalog.Problems
-	if !errors.As(err, &ps) {
-		return err
-	}
-	for _, p := range ps {
-		fmt.Fprintln(io.ErrOut, p)
-	}
-	fmt.Fprintln(io.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
-	return cli.Invalid()
 }

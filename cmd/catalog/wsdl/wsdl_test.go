@@ -1,7 +1,6 @@
 package wsdl
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog/wsdl"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 const dir = "../../../configs/catalog"
@@ -27,12 +27,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"a", "b"}, WsdlOptions{}, true},
 	} {
 		var got *WsdlOptions
-		f := &cli.Factory{}
-		cmd := NewCmdWsdl(f, func(o *WsdlOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		f, _ := clitest.New()
+		err := clitest.Run(f, NewCmdWsdl(f, func(o *WsdlOptions) error { got = o; return nil }), tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
@@ -46,20 +42,8 @@ func TestFlags(t *testing.T) {
 }
 
 func run(args ...string) (string, string, cli.ExitCode) {
-	var out, errOut bytes.Buffer
-	cmd := NewCmdWsdl(&cli.Factory{IO: cli.IOStreams{Out: &out, ErrOut: &errOut}}, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.Execute()
-	return out.String(), errOut.String() + errString(err), cli.CodeOf(err)
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	f, _ := clitest.New()
+	return clitest.Run(f, NewCmdWsdl(f, nil), args...).Streams()
 }
 
 func TestRun(t *testing.T) {

@@ -3,7 +3,6 @@
 package csr
 
 import (
-	"context"
 	"fmt"
 	"os"
 
@@ -58,7 +57,7 @@ issued certificate with 'tunduk keys import-cert'.`,
 			return csrRun(opts)
 		},
 	}
-	keyref.AddFlags(cmd.Flags(), &opts.Key)
+	keyref.AddFlags(f, cmd, &opts.Key)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Subject.Organization, "org", "", "organisation's registered name (O)")
 	fl.StringVar(&opts.Subject.MemberCode, "member-code", "", "Tunduk member code (CN), e.g. 70000041")
@@ -75,7 +74,7 @@ func csrRun(opts *CSROptions) error {
 	if err != nil {
 		return err
 	}
-	km, err := key.Open(context.Background())
+	km, err := key.Open(opts.Key.Context())
 	if err != nil {
 		return err
 	}

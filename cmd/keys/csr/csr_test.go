@@ -1,10 +1,10 @@
 package csr
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestFlags(t *testing.T) {
@@ -29,12 +29,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"--org", "O", "--member-code", "70000041", "--out", "x"}, cli.ExitUsage, nil}, // no key
 	} {
 		var got *CSROptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdCSR(f, func(o *CSROptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

@@ -3,7 +3,6 @@
 package generate
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -58,7 +57,7 @@ the SHA-256 fingerprint of the public key. Then create a CSR with
 			return generateRun(opts)
 		},
 	}
-	keyref.AddFlags(cmd.Flags(), &opts.Key)
+	keyref.AddFlags(f, cmd, &opts.Key)
 	cmd.Flags().StringVar(&opts.Algorithm, "algorithm", string(kms.DefaultAlgorithm), "key algorithm: "+strings.Join(algs, ", "))
 	return cmd
 }
@@ -68,7 +67,7 @@ func generateRun(opts *GenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	km, err := key.Open(context.Background())
+	km, err := key.Open(opts.Key.Context())
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,8 @@
 package importcert
 
 import (
-	"context"
-	"crypto/x509"
-	"encoding/pem"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,8 +12,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
-	"github.com/tunduk-kg/tunduk/signing/certs"
-	"github.com/tunduk-kg/tunduk/signing/kms"
+	"github.com/tunduk-kg/tunduk/signing/certs/install"
 )
 
 // ImportOptions are the verb's inputs.
@@ -62,20 +57,12 @@ not for this key or has expired.`,
 			return importRun(opts)
 		},
 	}
-	keyref.AddFlags(cmd.Flags(), &opts.Key)
+	keyref.AddFlags(f, cmd, &opts.Key)
 	cmd.Flags().StringVarP(&opts.Out, "out", "o", "", "install the certificate here (PEM)")
 	return cmd
 }
 
 func importRun(opts *ImportOptions) error {
-	data, err := os.ReadFile(opts.CertFile)
-	if err != nil {
-		return err
-	}
-	cs, err := certs.ParseCertificates(data)
-	if err != nil {
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: %v", opts.CertFile, err)}
-	}
 	key, err := opts.Key.Resolve(opts.Logger)
 	if err != nil {
 		return err
@@ -84,71 +71,28 @@ func importRun(opts *ImportOptions) error {
 	if out == "" {
 		out = key.Certificate
 	}
-	km, err := key.Open(context.Background())
+	km, err := key.Open(opts.Key.Context())
 	if err != nil {
 		return err
 	}
 	defer km.Close()
-	pub, err := km.GetPublicKey(&kms.GetPublicKeyRequest{Name: key.Options.URI})
-	if err != nil {
+	res, err := install.Certificate(install.Request{CertFile: opts.CertFile, KeyManager: km, KeyURI: key.Options.URI, Out: out, Now: opts.Now()})
+	var invalid *install.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		return &cli.ExitError{Code: cli.ExitInvalid, Msg: err.Error()}
+	case errors.Is(err, install.ErrNoDestination):
+		return cli.UsageError("no certificate file configured for this key; give --out FILE")
+	case err != nil:
 		return err
 	}
-	c, err := certs.Select(cs, pub)
-	if err != nil {
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: %v", opts.CertFile, err)}
-	}
-	st := certs.StatusOf(c, opts.Now())
-	if st.Expired {
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: certificate expired on %s", opts.CertFile, c.NotAfter.UTC().Format(time.DateOnly))}
-	}
-	cm, onToken := km.(kms.CertificateManager)
-	if out == "" && !onToken {
-		return cli.UsageError("no certificate file configured for this key; give --out FILE")
-	}
-	if onToken {
-		if err := cm.StoreCertificate(&kms.StoreCertificateRequest{Name: key.Options.URI, Certificate: c}); err != nil {
-			return err
-		}
-	}
-	if out != "" {
-		if err := writePEM(out, c, cs); err != nil {
-			return err
-		}
-	}
+	st := res.Status
 	opts.Logger.Info("certificate imported", zap.String("key", key.Label()), zap.String("subject", st.Subject),
-		zap.String("serial", st.Serial), zap.Time("not_after", st.NotAfter), zap.String("file", out), zap.Bool("on_token", onToken))
+		zap.String("serial", st.Serial), zap.Time("not_after", st.NotAfter), zap.String("file", res.File), zap.Bool("on_token", res.OnToken))
 	fmt.Fprintf(opts.IO.Out, "installed %s for key %s\n  issuer:  %s\n  expires: %s (%d days left)\n",
 		st.Subject, key.Label(), st.Issuer, st.NotAfter.UTC().Format(time.RFC3339), st.DaysLeft)
-	if out != "" {
-		fmt.Fprintf(opts.IO.Out, "  file:    %s\n", out)
+	if res.File != "" {
+		fmt.Fprintf(opts.IO.Out, "  file:    %s\n", res.File)
 	}
 	return nil
-}
-
-// writePEM installs the certificate, then the rest of the chain, atomically.
-func writePEM(path string, leaf *x509.Certificate, all []*x509.Certificate) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cert-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	werr := pem.Encode(tmp, &pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
-	for _, c := range all {
-		if werr == nil && !c.Equal(leaf) {
-			werr = pem.Encode(tmp, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-		}
-	}
-	if werr == nil {
-		werr = tmp.Chmod(0o644)
-	}
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("writing %s: %w", path, werr)
-	}
-	return os.Rename(tmp.Name(), path)
 }

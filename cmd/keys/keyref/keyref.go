@@ -1,7 +1,8 @@
 // Package keyref is what the `tunduk keys` verbs share: choosing a key on
-// the command line (--uri, or --key NAME from the configuration file),
-// turning it into kms.Options with its PIN, opening its KeyManager, and the
-// logger key operations are recorded with.
+// the command line (--uri, or --key NAME from the configuration file, with
+// completion of the configured names), turning it into kms.Options with its
+// PIN, opening its KeyManager through the Factory, and the logger key
+// operations are recorded with.
 package keyref
 
 import (
@@ -16,7 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -24,43 +25,30 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/kms"
-	// The backends the CLI can open.
-	_ "github.com/tunduk-kg/tunduk/signing/kms/pkcs11kms"
-	_ "github.com/tunduk-kg/tunduk/signing/kms/softkms"
 )
-
-// ConfigEnv names the configuration file when --config is not given.
-const ConfigEnv = "TUNDUK_CONFIG"
-
-// DefaultConfig is the configuration file used when neither --config nor
-// $TUNDUK_CONFIG is set.
-const DefaultConfig = "/etc/tunduk/tunduk.yaml"
-
-// ConfigPath returns flag, else $TUNDUK_CONFIG, else DefaultConfig.
-func ConfigPath(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if p := os.Getenv(ConfigEnv); p != "" {
-		return p
-	}
-	return DefaultConfig
-}
 
 // Ref selects a key.
 type Ref struct {
-	URI        string // --uri
-	Name       string // --key, looked up in the configuration
-	ConfigPath string // --config
-	PINFile    string // --pin-file, for --uri pkcs11 keys without pin-source
+	URI     string // --uri
+	Name    string // --key, looked up in the configuration
+	PINFile string // --pin-file, for --uri pkcs11 keys without pin-source
+	// Context, the configuration and the key managers come from the Factory.
+	Context    func() context.Context
+	config     func() (*config.Config, error)
+	configPath func() (string, bool)
+	keyManager func(context.Context, kms.Options) (kms.KeyManager, error)
 }
 
-// AddFlags registers --uri, --key, --config and --pin-file.
-func AddFlags(fs *pflag.FlagSet, r *Ref) {
+// AddFlags registers --uri, --key (completing the configured key names),
+// --config and --pin-file, and wires r to the Factory.
+func AddFlags(f *cli.Factory, cmd *cobra.Command, r *Ref) {
+	r.Context, r.config, r.configPath, r.keyManager = f.Context, f.Config, f.ConfigPath, f.KeyManager
+	fs := cmd.Flags()
 	fs.StringVar(&r.URI, "uri", "", "key URI: file:PATH or pkcs11:token=…;object=…?module-path=…&pin-source=FILE")
 	fs.StringVar(&r.Name, "key", "", "key NAME from the configuration's keys section (instead of --uri)")
-	fs.StringVar(&r.ConfigPath, "config", "", "configuration file (default $"+ConfigEnv+" or "+DefaultConfig+")")
+	f.AddConfigFlag(fs)
 	fs.StringVar(&r.PINFile, "pin-file", "", "file holding the token PIN (pkcs11 --uri keys; the PIN is never taken from the command line)")
+	cli.Complete(cmd, "key", f.CompleteKeyNames())
 }
 
 // Key is a resolved key.
@@ -68,6 +56,7 @@ type Key struct {
 	Name        string // configured name, or "" for --uri
 	Options     kms.Options
 	Certificate string // certificate file, "" when unknown
+	open        func(context.Context, kms.Options) (kms.KeyManager, error)
 }
 
 // Check reports a usage error unless exactly one of --uri and --key is set.
@@ -94,7 +83,7 @@ func (r *Ref) Resolve(log *zap.Logger) (*Key, error) {
 		if u.Query("pin-value") != "" {
 			return nil, cli.UsageError("--uri: pin-value would put the PIN on the command line; use pin-source=FILE or --pin-file")
 		}
-		k := &Key{Options: kms.Options{URI: r.URI, Logger: log}}
+		k := &Key{Options: kms.Options{URI: r.URI, Logger: log}, open: r.keyManager}
 		if r.PINFile != "" {
 			pin, err := kms.ReadPINFile(r.PINFile)
 			if err != nil {
@@ -107,24 +96,26 @@ func (r *Ref) Resolve(log *zap.Logger) (*Key, error) {
 		}
 		return k, nil
 	}
-	cfg, err := config.Load(ConfigPath(r.ConfigPath))
+	cfg, err := r.config()
 	if err != nil {
 		return nil, err
 	}
 	kc, ok := cfg.Keys[r.Name]
 	if !ok {
-		return nil, cli.UsageError("no key %q in %s (configured: %s)", r.Name, ConfigPath(r.ConfigPath), strings.Join(cfg.Keys.Names(), ", "))
+		path, _ := r.configPath()
+		return nil, cli.UsageError("no key %q in %s (configured: %s)", r.Name, path, strings.Join(cfg.Keys.Names(), ", "))
 	}
 	o, err := kc.KMSOptions(log)
 	if err != nil {
 		return nil, err
 	}
-	return &Key{Name: r.Name, Options: o, Certificate: kc.Certificate}, nil
+	return &Key{Name: r.Name, Options: o, Certificate: kc.Certificate, open: r.keyManager}, nil
 }
 
-// Open builds the key's KeyManager.
+// Open builds the key's KeyManager (through the Factory, the one place
+// the key backends are linked in).
 func (k *Key) Open(ctx context.Context) (kms.KeyManager, error) {
-	return kms.New(ctx, k.Options)
+	return k.open(ctx, k.Options)
 }
 
 // Label is how the key is named in output: its configured name, or its

@@ -3,7 +3,6 @@
 package list
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -19,36 +18,37 @@ import (
 
 // ListOptions are the verb's inputs.
 type ListOptions struct {
-	IO         cli.IOStreams
-	ConfigPath string
-	Output     string // text or json
-	WarnDays   int
-	Now        func() time.Time
+	IO       cli.IOStreams
+	Output   string // table or json
+	WarnDays int
+	Now      func() time.Time
+	// Config comes from the Factory.
+	Config func() (*config.Config, error)
 }
 
 // NewCmdList returns the list verb; runF nil runs it for real.
 func NewCmdList(f *cli.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IO, Now: time.Now}
+	opts := &ListOptions{IO: f.IO, Now: time.Now, Config: f.Config}
 	cmd := &cobra.Command{
-		Use:   "list [--config FILE] [--output text|json]",
+		Use:   "list [--config FILE] [--output table|json]",
 		Short: "List the configured keys with certificate expiry and days left",
 		Long: `List the keys of the configuration's keys section: backend, certificate
 subject, expiry and days left, read from the certificate files (no PIN needed).
 Status is OK, EXPIRING (within --warn-days), EXPIRED, NO-CERT or ERROR. Exits 1
-when a certificate has expired or cannot be read.`,
+when a certificate has expired or cannot be read.
+
+With --output json the result is an array of {name, backend, uri,
+certificate, subject, notAfter, daysLeft, status, error}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if opts.Output != "text" && opts.Output != "json" {
-				return cli.UsageError("--output %q: use text or json", opts.Output)
-			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return listRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.ConfigPath, "config", "", "configuration file (default $"+keyref.ConfigEnv+" or "+keyref.DefaultConfig+")")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	f.AddConfigFlag(cmd.Flags())
+	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().IntVar(&opts.WarnDays, "warn-days", 30, "report EXPIRING when fewer days are left")
 	return cmd
 }
@@ -99,15 +99,13 @@ func Rows(keys config.Keys, now time.Time, warnDays int) []Row {
 }
 
 func listRun(opts *ListOptions) error {
-	cfg, err := config.Load(keyref.ConfigPath(opts.ConfigPath))
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
 	rows := Rows(cfg.Keys, opts.Now(), opts.WarnDays)
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rows); err != nil {
+	if opts.Output == cli.OutputJSON {
+		if err := cli.WriteJSON(opts.IO.Out, rows); err != nil {
 			return err
 		}
 	} else {

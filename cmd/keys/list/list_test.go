@@ -1,10 +1,10 @@
 package list
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 func TestFlags(t *testing.T) {
@@ -14,18 +14,15 @@ func TestFlags(t *testing.T) {
 		output   string
 		warn     int
 	}{
-		{nil, cli.ExitOK, "text", 30},
+		{nil, cli.ExitOK, "table", 30},
 		{[]string{"--output", "json", "--warn-days", "60", "--config", "c.yaml"}, cli.ExitOK, "json", 60},
 		{[]string{"-o", "yaml"}, cli.ExitUsage, "", 0},
 		{[]string{"extra"}, cli.ExitFailure, "", 0},
 	} {
 		var got *ListOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdList(f, func(o *ListOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

@@ -3,7 +3,6 @@
 package show
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ type ShowOptions struct {
 	Logger   *zap.Logger
 	Key      keyref.Ref
 	CertFile string // overrides the configured certificate file
+	Output   string // table or json
 	Now      func() time.Time
 }
 
@@ -36,7 +36,11 @@ func NewCmdShow(f *cli.Factory, runF func(*ShowOptions) error) *cobra.Command {
 		Long: `Open the key (a token needs its PIN) and print its algorithm and public-key
 fingerprint, then its certificate — from the token, else from --cert or the
 configured certificate file — with subject, Tunduk member, issuer, validity and
-days left. Exits 1 when the certificate is not for this key or has expired.`,
+days left. Exits 1 when the certificate is not for this key or has expired.
+
+With --output json the result is one object: {key, uri, algorithm,
+fingerprint, certificate: {source, subject, member, issuer, serial,
+notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := opts.Key.Check(); err != nil {
@@ -51,8 +55,9 @@ days left. Exits 1 when the certificate is not for this key or has expired.`,
 			return showRun(opts)
 		},
 	}
-	keyref.AddFlags(cmd.Flags(), &opts.Key)
+	keyref.AddFlags(f, cmd, &opts.Key)
 	cmd.Flags().StringVar(&opts.CertFile, "cert", "", "certificate file (default: on the token, or the configured file)")
+	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -61,7 +66,7 @@ func showRun(opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	km, err := key.Open(context.Background())
+	km, err := key.Open(opts.Key.Context())
 	if err != nil {
 		return err
 	}
@@ -70,27 +75,73 @@ func showRun(opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	out := opts.IO.Out
-	fmt.Fprintf(out, "key:          %s\nuri:          %s\nalgorithm:    %s\nfingerprint:  %s\n",
-		key.Label(), kms.Redact(key.Options.URI), keyref.Describe(pub), kms.Fingerprint(pub))
-	c, from, err := certificate(opts, key, km)
-	if err != nil {
-		fmt.Fprintf(out, "certificate:  none (%v)\n", err)
+	v := View{Key: key.Label(), URI: kms.Redact(key.Options.URI), Algorithm: keyref.Describe(pub), Fingerprint: kms.Fingerprint(pub)}
+	c, from, cerr := certificate(opts, key, km)
+	var matchErr error
+	if cerr == nil {
+		st := certs.StatusOf(c, opts.Now())
+		matchErr = certs.Match(c, pub)
+		v.Certificate = &CertView{Source: from, Subject: st.Subject,
+			Member: orDash(st.Member.Instance) + "/" + orDash(st.Member.MemberClass) + "/" + orDash(st.Member.MemberCode),
+			Issuer: st.Issuer, Serial: st.Serial, NotBefore: st.NotBefore.UTC(), NotAfter: st.NotAfter.UTC(), DaysLeft: st.DaysLeft,
+			MatchesKey: matchErr == nil, Expired: st.Expired}
+	}
+	if err := v.write(opts, cerr); err != nil {
+		return err
+	}
+	switch {
+	case cerr != nil:
 		return nil
-	}
-	st := certs.StatusOf(c, opts.Now())
-	fmt.Fprintf(out, "certificate:  %s\n  subject:    %s\n  member:     %s/%s/%s\n  issuer:     %s\n  serial:     %s\n  valid:      %s to %s\n  days left:  %d\n",
-		from, st.Subject, orDash(st.Member.Instance), orDash(st.Member.MemberClass), orDash(st.Member.MemberCode), st.Issuer, st.Serial,
-		st.NotBefore.UTC().Format(time.RFC3339), st.NotAfter.UTC().Format(time.RFC3339), st.DaysLeft)
-	if err := certs.Match(c, pub); err != nil {
-		fmt.Fprintf(out, "  matches key: NO\n")
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: err.Error()}
-	}
-	fmt.Fprintf(out, "  matches key: yes\n")
-	if st.Expired {
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("certificate of %s expired on %s", key.Label(), st.NotAfter.UTC().Format(time.DateOnly))}
+	case matchErr != nil:
+		return &cli.ExitError{Code: cli.ExitInvalid, Msg: matchErr.Error()}
+	case v.Certificate.Expired:
+		return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("certificate of %s expired on %s", key.Label(), v.Certificate.NotAfter.Format(time.DateOnly))}
 	}
 	return nil
+}
+
+// View is the key as printed (also the JSON form).
+type View struct {
+	Key         string    `json:"key"`
+	URI         string    `json:"uri"`
+	Algorithm   string    `json:"algorithm"`
+	Fingerprint string    `json:"fingerprint"`
+	Certificate *CertView `json:"certificate"`
+}
+
+// CertView is the key's certificate as printed.
+type CertView struct {
+	Source     string    `json:"source"`
+	Subject    string    `json:"subject"`
+	Member     string    `json:"member"`
+	Issuer     string    `json:"issuer"`
+	Serial     string    `json:"serial"`
+	NotBefore  time.Time `json:"notBefore"`
+	NotAfter   time.Time `json:"notAfter"`
+	DaysLeft   int       `json:"daysLeft"`
+	MatchesKey bool      `json:"matchesKey"`
+	Expired    bool      `json:"expired"`
+}
+
+func (v *View) write(opts *ShowOptions, cerr error) error {
+	if opts.Output == cli.OutputJSON {
+		return cli.WriteJSON(opts.IO.Out, v)
+	}
+	out := opts.IO.Out
+	fmt.Fprintf(out, "key:          %s\nuri:          %s\nalgorithm:    %s\nfingerprint:  %s\n", v.Key, v.URI, v.Algorithm, v.Fingerprint)
+	c := v.Certificate
+	if c == nil {
+		fmt.Fprintf(out, "certificate:  none (%v)\n", cerr)
+		return nil
+	}
+	fmt.Fprintf(out, "certificate:  %s\n  subject:    %s\n  member:     %s\n  issuer:     %s\n  serial:     %s\n  valid:      %s to %s\n  days left:  %d\n",
+		c.Source, c.Subject, c.Member, c.Issuer, c.Serial, c.NotBefore.Format(time.RFC3339), c.NotAfter.Format(time.RFC3339), c.DaysLeft)
+	match := "yes"
+	if !c.MatchesKey {
+		match = "NO"
+	}
+	_, err := fmt.Fprintf(out, "  matches key: %s\n", match)
+	return err
 }
 
 // certificate finds the key's certificate: --cert, then the token, then the

@@ -10,14 +10,13 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/meta/ssconn"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // Options are the inputs of both verbs.
 type Options struct {
 	IO      cli.IOStreams
-	Conn    ssconn.Flags
+	Conn    cli.SSConn
 	Service soap.ServiceID
 }
 
@@ -42,7 +41,7 @@ func newCmd(f *cli.Factory, runF func(*Options) error, verb, short, example stri
 		Use:     verb + " SERVICE",
 		Short:   short,
 		Example: "  tunduk meta " + verb + " " + example,
-		Args:    ssconn.ExactArgs(1, "SERVICE"),
+		Args:    cli.ExactArgs(1, "SERVICE"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			s, err := soap.ParseServiceID(args[0])
 			if err != nil {
@@ -55,19 +54,20 @@ func newCmd(f *cli.Factory, runF func(*Options) error, verb, short, example stri
 			return run(opts, verb, fetch)
 		},
 	}
-	opts.Conn.Register(cmd.Flags())
+	f.AddSSConn(cmd.Flags(), &opts.Conn)
+	cmd.ValidArgsFunction = cli.FirstArg(f.CompleteServiceIDs())
 	return cmd
 }
 
 func run(opts *Options, verb string, fetch fetcher) error {
-	c, err := opts.Conn.NewClient()
+	c, err := opts.Conn.Client()
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+		return err
 	}
 	defer c.Close()
-	doc, err := fetch(c, context.Background(), opts.Service, ssclient.MetaOptions{})
+	doc, err := fetch(c, opts.Conn.Context(), opts.Service, ssclient.MetaOptions{})
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: verb + ": " + ssconn.Describe(err)}
+		return cli.Failed(verb, err)
 	}
 	_, err = opts.IO.Out.Write(doc)
 	return err

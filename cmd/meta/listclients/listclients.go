@@ -2,23 +2,20 @@
 package listclients
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/meta/ssconn"
 )
 
 // ListClientsOptions are the verb's inputs.
 type ListClientsOptions struct {
 	IO       cli.IOStreams
-	Conn     ssconn.Flags
+	Conn     cli.SSConn
 	Instance string
-	Output   string // text or json
+	Output   string // table or json
 }
 
 // NewCmdListClients returns the verb; runF nil runs it for real.
@@ -27,36 +24,37 @@ func NewCmdListClients(f *cli.Factory, runF func(*ListClientsOptions) error) *co
 	cmd := &cobra.Command{
 		Use:   "list-clients",
 		Short: "List the members and subsystems of the X-Road instance",
+		Long: `List the members and subsystems of the X-Road instance (listClients).
+
+With --output json the result is an array of {id, type, name,
+subsystemName}.`,
 		Example: `  tunduk meta list-clients --config /etc/tunduk/tunduk.yaml
   tunduk meta list-clients --url http://127.0.0.1:8080 --client central-server/GOV/70000099/zakupki -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if opts.Output != "text" && opts.Output != "json" {
-				return cli.UsageError("--output must be text or json")
-			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return listClientsRun(opts)
 		},
 	}
-	opts.Conn.Register(cmd.Flags())
+	f.AddSSConn(cmd.Flags(), &opts.Conn)
 	cmd.Flags().StringVar(&opts.Instance, "instance", "", "X-Road instance (default: the security server's own)")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
 
 func listClientsRun(opts *ListClientsOptions) error {
-	c, err := opts.Conn.NewClient()
+	c, err := opts.Conn.Client()
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+		return err
 	}
 	defer c.Close()
-	ms, err := c.ListClients(context.Background(), opts.Instance, ssclient.MetaOptions{})
+	ms, err := c.ListClients(opts.Conn.Context(), opts.Instance, ssclient.MetaOptions{})
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: "list-clients: " + ssconn.Describe(err)}
+		return cli.Failed("list-clients", err)
 	}
-	if opts.Output == "json" {
+	if opts.Output == cli.OutputJSON {
 		type row struct {
 			ID            string `json:"id"`
 			Type          string `json:"type"`
@@ -67,9 +65,7 @@ func listClientsRun(opts *ListClientsOptions) error {
 		for _, m := range ms {
 			rows = append(rows, row{ID: m.ID.String(), Type: string(m.ID.ObjectType()), Name: m.Name, SubsystemName: m.SubsystemName})
 		}
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return cli.WriteJSON(opts.IO.Out, rows)
 	}
 	for _, m := range ms {
 		name := m.Name

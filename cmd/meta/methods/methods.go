@@ -10,16 +10,17 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/cmd/meta/ssconn"
+	"github.com/tunduk-kg/tunduk/cmd/meta/metaflags"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // Options are the inputs of both verbs.
 type Options struct {
 	IO       cli.IOStreams
-	Conn     ssconn.Flags
+	Conn     cli.SSConn
 	Provider soap.ClientID
 	REST     bool
+	Output   string
 }
 
 // lister is the metaservice a verb calls.
@@ -42,10 +43,13 @@ func newCmd(f *cli.Factory, runF func(*Options) error, verb, short string, list 
 		Short: short,
 		Long: `PROVIDER is a member or subsystem, e.g. central-server/GOV/70000002/gns-service.
 SOAP services are listed by default (PR-META); --rest lists REST services with
-their endpoints (PR-MREST).`,
+their endpoints (PR-MREST).
+
+With --output json the result is an array of {service, type, endpoints:
+[{method, path}]}.`,
 		Example: "  tunduk meta " + verb + " central-server/GOV/70000002/gns-service\n" +
 			"  tunduk meta " + verb + " --rest central-server/GOV/70000024/minjust-inn-services",
-		Args: ssconn.ExactArgs(1, "PROVIDER"),
+		Args: cli.ExactArgs(1, "PROVIDER"),
 		RunE: func(_ *cobra.Command, args []string) error {
 			p, err := soap.ParseClientID(args[0])
 			if err != nil {
@@ -58,21 +62,21 @@ their endpoints (PR-MREST).`,
 			return run(opts, verb, list)
 		},
 	}
-	opts.Conn.Register(cmd.Flags())
+	f.AddSSConn(cmd.Flags(), &opts.Conn)
+	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.REST, "rest", false, "use the REST metaservice (lists REST services)")
 	return cmd
 }
 
 func run(opts *Options, verb string, list lister) error {
-	c, err := opts.Conn.NewClient()
+	c, err := opts.Conn.Client()
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+		return err
 	}
 	defer c.Close()
-	ms, err := list(c, context.Background(), opts.Provider, ssclient.MetaOptions{REST: opts.REST})
+	ms, err := list(c, opts.Conn.Context(), opts.Provider, ssclient.MetaOptions{REST: opts.REST})
 	if err != nil {
-		return &cli.ExitError{Code: cli.ExitFailure, Msg: verb + ": " + ssconn.Describe(err)}
+		return cli.Failed(verb, err)
 	}
-	ssconn.PrintMethods(opts.IO.Out, ms)
-	return nil
+	return metaflags.PrintMethods(opts.IO.Out, opts.Output, ms)
 }

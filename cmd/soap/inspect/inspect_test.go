@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,36 +8,28 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
 func run(t *testing.T, stdin string, args ...string) (string, cli.ExitCode) {
 	t.Helper()
-	var out bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &out}}
-	cmd := NewCmdInspect(f, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	code := cli.CodeOf(cmd.Execute())
-	return out.String(), code
+	f, s := clitest.New()
+	s.In.WriteString(stdin)
+	r := clitest.Run(f, NewCmdInspect(f, nil), args...)
+	return r.Out + r.ErrOut, r.Code
 }
 
 func TestFlags(t *testing.T) {
 	var got *InspectOptions
-	f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}}}
+	f, _ := clitest.New()
 	cmd := NewCmdInspect(f, func(o *InspectOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"--content-type", "multipart/related; boundary=x", "-"})
-	if err := cmd.Execute(); err != nil || got.Path != "-" || got.ContentType != "multipart/related; boundary=x" {
+	if err := clitest.Run(f, cmd, "--content-type", "multipart/related; boundary=x", "-").Err; err != nil || got.Path != "-" || got.ContentType != "multipart/related; boundary=x" {
 		t.Errorf("%+v %v", got, err)
 	}
 	cmd = NewCmdInspect(f, func(*InspectOptions) error { return nil })
-	cmd.SetArgs([]string{"a", "b"})
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	if cmd.Execute() == nil {
+	if clitest.Run(f, cmd, "a", "b").Err == nil {
 		t.Error("two files accepted")
 	}
 }
@@ -46,13 +37,13 @@ func TestFlags(t *testing.T) {
 func TestInspect(t *testing.T) {
 	dir := corpus.Dir(t, "soap")
 	b, _ := os.ReadFile(filepath.Join(dir, "simple-representedparty.query"))
-	var out bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: bytes.NewReader(b), Out: &out, ErrOut: &out}}
-	cmd := NewCmdInspect(f, nil)
-	cmd.SetArgs([]string{"-"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err, out.String())
+	f, s := clitest.New()
+	s.In.Write(b)
+	r := clitest.Run(f, NewCmdInspect(f, nil), "-")
+	if r.Err != nil {
+		t.Fatal(r.Err, r.ErrOut)
 	}
+	out := s.Out
 	var d soap.Description
 	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
 		t.Fatal(err)

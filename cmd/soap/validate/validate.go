@@ -19,6 +19,7 @@ type ValidateOptions struct {
 	Paths       []string
 	Role        soap.Role
 	ContentType string // "" ⇒ detected per file
+	Output      string // table or json
 }
 
 // NewCmdValidate returns the validate verb; runF nil runs it for real.
@@ -35,7 +36,10 @@ protocolVersion 4.x, exactly one body element named after the serviceCode).
 Exits 0 when every file is valid. Otherwise prints one line per invalid file,
 FILE: FAULTCODE: reason, with the code a security server would send: Client.X
 for a request, Server.ServerProxy.ServiceFailed.X for a service's response;
-and exits 1.`,
+and exits 1.
+
+With --output json the result is an array with one {file, valid, faultCode,
+reason, error} object per file.`,
 		Example: `  tunduk soap validate request.xml
   tunduk soap validate --role response --content-type 'multipart/related; boundary=b' answer.mime`,
 		Args: cobra.MinimumNArgs(1),
@@ -57,22 +61,45 @@ and exits 1.`,
 	}
 	cmd.Flags().StringVar(&role, "role", "request", "which side sent the messages: request or response")
 	cmd.Flags().StringVar(&opts.ContentType, "content-type", "", "HTTP Content-Type of the messages (default: detected; multipart boundaries from the first line)")
+	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
+}
+
+// Result is one file's verdict as printed with --output json.
+type Result struct {
+	File      string `json:"file"`
+	Valid     bool   `json:"valid"`
+	FaultCode string `json:"faultCode,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Error is set when the file could not be checked (unreadable).
+	Error string `json:"error,omitempty"`
 }
 
 func validateRun(opts *ValidateOptions) error {
 	invalid, failed := 0, 0
+	results := make([]Result, 0, len(opts.Paths))
 	for _, path := range opts.Paths {
 		err := check(path, opts.ContentType, opts.Role)
+		r := Result{File: path, Valid: err == nil}
 		var ve *soap.ValidationError
 		switch {
 		case err == nil:
 		case errors.As(err, &ve):
 			invalid++
-			fmt.Fprintf(opts.IO.Out, "%s: %s: %s\n", path, soap.FaultCodeFor(err, opts.Role), ve.Reason())
+			r.FaultCode, r.Reason = string(soap.FaultCodeFor(err, opts.Role)), ve.Reason()
+			if opts.Output != cli.OutputJSON {
+				fmt.Fprintf(opts.IO.Out, "%s: %s: %s\n", path, r.FaultCode, r.Reason)
+			}
 		default:
 			failed++
+			r.Error = err.Error()
 			fmt.Fprintf(opts.IO.ErrOut, "%s: %v\n", path, err)
+		}
+		results = append(results, r)
+	}
+	if opts.Output == cli.OutputJSON {
+		if err := cli.WriteJSON(opts.IO.Out, results); err != nil {
+			return err
 		}
 	}
 	switch {

@@ -2,28 +2,23 @@ package validate
 
 import (
 	"bufio"
-	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cli.Factory{IO: cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	cmd := NewCmdValidate(f, nil)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
-	return out.String(), errOut.String(), cli.CodeOf(err)
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	return r.Out, r.ErrOut, r.Code
 }
 
 func TestFlags(t *testing.T) {
@@ -39,12 +34,9 @@ func TestFlags(t *testing.T) {
 		{args: []string{}, wantErr: true},
 	} {
 		var got *ValidateOptions
-		f := &cli.Factory{IO: cli.IOStreams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}}
+		f, _ := clitest.New()
 		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
+		err := clitest.Run(f, cmd, tc.args...).Err
 		if tc.wantErr {
 			if err == nil {
 				t.Errorf("%v: accepted", tc.args)
@@ -131,5 +123,20 @@ func TestMixedFilesAndDetection(t *testing.T) {
 	_, errOut, code := run(t, filepath.Join(dir, "does-not-exist"))
 	if code != cli.ExitFailure || !strings.Contains(errOut, "does-not-exist") {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
+	}
+}
+
+// --output json gives one camelCase verdict per file with the fault code.
+func TestOutputJSON(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.xml")
+	os.WriteFile(bad, []byte(`<?xml version="1.0"?><Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body/></Envelope>`), 0o600)
+	out, _, code := run(t, "-o", "json", bad)
+	var got []Result
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != cli.ExitInvalid {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	if len(got) != 1 || got[0].File != bad || got[0].Valid || !strings.HasPrefix(got[0].FaultCode, "Client.") || !strings.Contains(out, `"faultCode"`) {
+		t.Errorf("verdict %+v\n%s", got, out)
 	}
 }

@@ -27,13 +27,13 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tunduk-kg/tunduk/signing/kms"
+	"github.com/tunduk-kg/tunduk/signing/kms/pkcs11kms/softhsmtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
 const (
-	testPIN   = "4815162342"
-	testSOPIN = "1029384756"
-	modPath   = "/usr/lib/softhsm/libsofthsm2.so"
+	testPIN = "4815162342"
+	modPath = softhsmtest.Module
 )
 
 // backend is one token the suite runs against: the in-memory stub or a
@@ -55,45 +55,11 @@ func stubBackend() backend {
 	}}
 }
 
-var (
-	hsmOnce sync.Once
-	hsmDir  string
-	hsmErr  error
-)
-
-// softHSM initialises, once per test binary, a SoftHSM2 token "tunduk" in a
-// temporary directory named by SOFTHSM2_CONF.
+// softHSM is the suite's real token: SoftHSM2 through the repository's one
+// helper, which skips without it and fails under TUNDUK_REQUIRE_TOOLS=1.
 func softHSM(t testing.TB) backend {
 	t.Helper()
-	corpus.RequireTool(t, "softhsm2-util", "apt-get install softhsm2")
-	if _, err := os.Stat(modPath); err != nil {
-		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("SoftHSM2 module %s missing: apt-get install softhsm2", modPath)
-		}
-		t.Skipf("SoftHSM2 module %s missing: apt-get install softhsm2", modPath)
-	}
-	hsmOnce.Do(func() {
-		hsmDir, hsmErr = os.MkdirTemp("", "tunduk-softhsm-")
-		if hsmErr != nil {
-			return
-		}
-		tokens := filepath.Join(hsmDir, "tokens")
-		conf := filepath.Join(hsmDir, "softhsm2.conf")
-		if hsmErr = os.Mkdir(tokens, 0o700); hsmErr != nil {
-			return
-		}
-		if hsmErr = os.WriteFile(conf, []byte("directories.tokendir = "+tokens+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600); hsmErr != nil {
-			return
-		}
-		os.Setenv("SOFTHSM2_CONF", conf)
-		out, err := exec.Command("softhsm2-util", "--init-token", "--free", "--label", "tunduk", "--pin", testPIN, "--so-pin", testSOPIN).CombinedOutput()
-		if err != nil {
-			hsmErr = fmt.Errorf("softhsm2-util --init-token: %v: %s", err, out)
-		}
-	})
-	if hsmErr != nil {
-		t.Fatal(hsmErr)
-	}
+	softhsmtest.Token(t, "tunduk", testPIN)
 	return backend{name: "softhsm2", open: func(t testing.TB, pin string, log *zap.Logger) (*KeyManager, error) {
 		pinFile := filepath.Join(t.TempDir(), "pin")
 		if err := os.WriteFile(pinFile, []byte(pin+"\n"), 0o600); err != nil {
@@ -112,9 +78,7 @@ func softHSM(t testing.TB) backend {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if hsmDir != "" {
-		os.RemoveAll(hsmDir)
-	}
+	softhsmtest.Cleanup()
 	os.Exit(code)
 }
 

@@ -3,10 +3,12 @@
 // ("EC PRIVATE KEY"). It registers the "file" URI scheme with kms, so
 // "file:/etc/tunduk/keys/mlog.pem" names a key.
 //
-// A key file readable or writable by others (any of the mode bits 0o007) is
-// refused with an *InsecureFileError naming the fix: keys belong to the
-// service user, mode 0600 (or 0640 for a group of readers). New keys are
-// written with mode 0600 and never overwrite an existing file.
+// A key file is held to tunduk's one rule for secrets (internal/secretfile,
+// the same for API keys, TLS keys and PINs): mode 0600 or 0640, never
+// world-accessible, never group-writable, owned by the service user or by
+// root with the tunduk group. Others are refused with an *InsecureFileError
+// naming the fix. New keys are written with mode 0600 and never overwrite
+// an existing file.
 //
 // Files are the development and test backend; production signing keys stay
 // on a PKCS#11 token (see pkcs11kms). Encrypted PEM is not supported.
@@ -30,6 +32,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
+	"github.com/tunduk-kg/tunduk/internal/secretfile"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 )
 
@@ -55,16 +59,19 @@ func New(_ context.Context, opts kms.Options) (*KeyManager, error) {
 	return &KeyManager{log: opts.Log().With(zap.String("kms", Scheme))}, nil
 }
 
-// InsecureFileError reports a key file that others may read or write.
+// InsecureFileError reports a key file the secret-file rule refuses.
 type InsecureFileError struct {
 	Path string
 	Mode fs.FileMode
+	Err  *secretfile.Error // what is wrong and the fix
 }
 
 func (e *InsecureFileError) Error() string {
-	return fmt.Sprintf("softkms: refusing key file %s: mode %04o lets other users read or write the private key; run: chmod 600 %s (owned by the tunduk user)",
-		e.Path, e.Mode.Perm(), e.Path)
+	return "softkms: refusing private key: " + e.Err.Error()
 }
+
+// Unwrap gives the rule's error (errors.Is(err, secretfile.ErrRefused)).
+func (e *InsecureFileError) Unwrap() error { return e.Err }
 
 // path extracts the file path from a file: key URI.
 func path(name string) (string, error) {
@@ -103,23 +110,14 @@ func (k *KeyManager) CreateKey(req *kms.CreateKeyRequest) (*kms.CreateKeyRespons
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return nil, fmt.Errorf("softkms: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = atomicfile.CreateNew(p, 0o600, func(w io.Writer) error {
+		return pem.Encode(w, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	})
 	if errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("softkms: %s: %w", p, kms.ErrAlreadyExists)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("softkms: %w", err)
-	}
-	werr := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(p)
-		return nil, fmt.Errorf("softkms: writing %s: %w", p, werr)
 	}
 	pub := priv.Public()
 	k.log.Info("key generated", zap.String("key", req.Name), zap.String("algorithm", string(alg)),
@@ -178,10 +176,13 @@ func (k *KeyManager) load(name string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("softkms: %w", err)
 	}
-	if st.Mode().Perm()&0o007 != 0 {
-		err := &InsecureFileError{Path: p, Mode: st.Mode()}
-		k.log.Warn("insecure key file refused", zap.String("key", name), zap.String("mode", fmt.Sprintf("%04o", st.Mode().Perm())))
-		return nil, err
+	if err := secretfile.CheckInfo(p, st, secretfile.Current()); err != nil {
+		var se *secretfile.Error
+		if !errors.As(err, &se) {
+			return nil, fmt.Errorf("softkms: %w", err)
+		}
+		k.log.Warn("insecure key file refused", zap.String("key", name), zap.String("mode", fmt.Sprintf("%04o", st.Mode().Perm())), zap.String("reason", se.Reason))
+		return nil, &InsecureFileError{Path: p, Mode: st.Mode(), Err: se}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {

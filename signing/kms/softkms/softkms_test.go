@@ -119,7 +119,7 @@ func TestRefusesWorldReadable(t *testing.T) {
 	if _, err := km.CreateKey(&kms.CreateKeyRequest{Name: uri, Algorithm: kms.ECDSAP256}); err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []os.FileMode{0o644, 0o604, 0o602} {
+	for _, mode := range []os.FileMode{0o644, 0o604, 0o602, 0o660, 0o700} {
 		if err := os.Chmod(p, mode); err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestRefusesWorldReadable(t *testing.T) {
 		if !errors.As(err, &ie) {
 			t.Fatalf("mode %04o: CreateSigner = %v, want *InsecureFileError", mode, err)
 		}
-		if ie.Path != p || !strings.Contains(err.Error(), "chmod 600") {
+		if ie.Path != p || !strings.Contains(err.Error(), "run: chmod") {
 			t.Errorf("message does not name the file and the fix: %v", err)
 		}
 		if _, err := km.GetPublicKey(&kms.GetPublicKeyRequest{Name: uri}); !errors.As(err, &ie) {
@@ -138,7 +138,7 @@ func TestRefusesWorldReadable(t *testing.T) {
 	if logs.FilterMessage("insecure key file refused").Len() == 0 {
 		t.Error("refusal was not logged")
 	}
-	// Group-readable is allowed (a tunduk group of readers).
+	// Group-readable is allowed (root:tunduk 0640, the packaged layout).
 	if err := os.Chmod(p, 0o640); err != nil {
 		t.Fatal(err)
 	}

@@ -108,7 +108,9 @@ func (p *Policy) Check(req Request) error {
 type Query struct {
 	// Subject is an INN or PIN the exchange is about.
 	Subject string
-	// Officer matches the X-Road userId or the portal officer.
+	// Officer matches the X-Road userId or the portal officer, in either
+	// form: "21504197800123" and "KG21504197800123" find the same records
+	// (see OfficerMatches).
 	Officer string
 	// Issue matches the X-Road issue (tender/lot).
 	Issue string
@@ -144,9 +146,45 @@ func (q *Query) Match(r *msglog.Record) bool {
 		return false
 	}
 	return (q.Subject == "" || slices.Contains(ex.Subjects, q.Subject)) &&
-		(q.Officer == "" || ex.UserID == q.Officer || ex.Officer == q.Officer) &&
+		(q.Officer == "" || OfficerMatches(q.Officer, ex)) &&
 		(q.Issue == "" || ex.Issue == q.Issue) &&
 		(q.MessageID == "" || ex.MessageID == q.MessageID)
+}
+
+// OfficerMatches reports whether the officer id q names the officer of ex:
+// equal to its X-Road userId or its portal officer, or equal to them once
+// a country prefix (leading letters before digits, "KG") is dropped from
+// either side. Records written before the officer was kept separately
+// carry only the userId; they are found by the bare PIN too.
+func OfficerMatches(q string, ex *msglog.Exchange) bool {
+	if q == "" {
+		return false
+	}
+	if q == ex.UserID || q == ex.Officer {
+		return true
+	}
+	pin := bareID(q)
+	return pin != "" && (pin == bareID(ex.Officer) || pin == bareID(ex.UserID))
+}
+
+// bareID drops a country prefix of letters from an id made of digits
+// after it ("KG21504197800123" → "21504197800123"); other values are
+// returned unchanged, and "" stays "".
+func bareID(s string) string {
+	i := 0
+	for i < len(s) && (s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z') {
+		i++
+	}
+	rest := s[i:]
+	if rest == "" {
+		return s
+	}
+	for j := 0; j < len(rest); j++ {
+		if rest[j] < '0' || rest[j] > '9' {
+			return s
+		}
+	}
+	return rest
 }
 
 // fields describes a query for the read record.

@@ -170,3 +170,35 @@ func TestSearchExportAreRecorded(t *testing.T) {
 		t.Fatalf("access log archives do not verify: %v %+v", err, rep)
 	}
 }
+
+// The officer is found by the PIN the portal sent and by the X-Road userId
+// (prefix + PIN), in records that keep both and in older records that keep
+// only the userId; other officers and partial ids do not match.
+func TestOfficerMatchesEitherForm(t *testing.T) {
+	both := &msglog.Exchange{UserID: "KG21504197800123", Officer: "21504197800123"}
+	old := &msglog.Exchange{UserID: "KG21504197800123"}
+	named := &msglog.Exchange{UserID: "officer7"}
+	for _, c := range []struct {
+		q    string
+		ex   *msglog.Exchange
+		want bool
+	}{
+		{"21504197800123", both, true},
+		{"KG21504197800123", both, true},
+		{"kg21504197800123", both, true},
+		{"21504197800123", old, true},
+		{"KG21504197800123", old, true},
+		{"21504197800124", both, false},
+		{"KG2150419780012", both, false},
+		{"1504197800123", both, false},
+		{"officer7", named, true},
+		{"officer", named, false},
+		{"", both, false},
+		{"KG", &msglog.Exchange{UserID: "KG"}, true},
+		{"KG", both, false},
+	} {
+		if got := access.OfficerMatches(c.q, c.ex); got != c.want {
+			t.Errorf("OfficerMatches(%q, %+v) = %v, want %v", c.q, c.ex, got, c.want)
+		}
+	}
+}

@@ -291,7 +291,7 @@ func OpenArchive(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 	if info == nil {
 		return nil, errf(CodeNoLinkingInfo, "", "archive has no linkinginfo")
 	}
-	b, err := readEntry(info, 64<<20)
+	b, err := readEntry(info, 64<<20, lim.inflateRatio())
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +306,7 @@ func OpenArchive(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 
 // ReadContainer returns the bytes of container entry f.
 func (a *Archive) ReadContainer(f *zip.File) ([]byte, error) {
-	return readEntry(f, a.lim.entrySize())
+	return readEntry(f, a.lim.entrySize(), a.lim.inflateRatio())
 }
 
 // Linker checks an archive's linking chain incrementally, one container at

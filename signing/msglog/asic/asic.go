@@ -22,7 +22,13 @@
 // Reading is lenient where X-Road is (entries are found by name; mimetype
 // need be neither first nor STORED) and strict where it is (missing parts
 // are AsicMimeTypeNotFound, AsicMessageNotFound, … errors). Reading is
-// bounded by [Limits]. Non-goals: encryption at rest (.zip.gpg), signature
+// bounded by [Limits]: entry count, each entry's size, a container's
+// total, and how far an entry may inflate (MaxInflateRatio), all checked
+// on what entries declare before anything is inflated. A reader holding
+// one container therefore needs at most MaxEntrySize (the container's
+// bytes) plus MaxTotalSize (its entries), 128 MiB with the defaults,
+// whatever the archive; a 500 KB zip bomb is refused before it costs
+// memory. Non-goals: encryption at rest (.zip.gpg), signature
 // and time-stamp checking (packages seal and verify).
 package asic
 
@@ -103,23 +109,41 @@ func errf(code, entry, format string, args ...any) *Error {
 // inflated (archive/zip then holds each entry to its declared size), so a
 // zip bomb is refused without the memory it asks for.
 type Limits struct {
-	MaxEntrySize int64 // largest uncompressed entry; default 256 MiB
-	MaxEntries   int   // most entries in one zip; default 1,000,000
+	// MaxEntrySize bounds one uncompressed entry (a container in an
+	// archive, or an entry of a container); default 64 MiB, well above
+	// the security server's own message limits.
+	MaxEntrySize int64
+	MaxEntries   int // most entries in one zip; default 1,000,000
 	// MaxTotalSize bounds the uncompressed bytes read from one container
-	// (all its entries together); default 512 MiB.
+	// (all its entries together); default 64 MiB.
 	MaxTotalSize int64
 	// MaxMetadataSize bounds each entry other than message.xml and the
 	// attachments (signatures.xml, hash chains, manifests, time-stamp),
 	// which are XML parsed into trees many times their size, or DER;
 	// X-Road's are a few KiB. Default 16 MiB.
 	MaxMetadataSize int64
+	// MaxInflateRatio bounds uncompressed:compressed for entries larger
+	// than 1 MiB; default 200 (logged XML deflates 5–20:1; runs of one
+	// byte, a zip bomb's filling, reach 1032:1).
+	MaxInflateRatio int64
+}
+
+// ratioFloor is the uncompressed size below which MaxInflateRatio does
+// not apply: small entries may compress as well as they like.
+const ratioFloor = 1 << 20
+
+func (l Limits) inflateRatio() int64 {
+	if l.MaxInflateRatio > 0 {
+		return l.MaxInflateRatio
+	}
+	return 200
 }
 
 func (l Limits) entrySize() int64 {
 	if l.MaxEntrySize > 0 {
 		return l.MaxEntrySize
 	}
-	return 256 << 20
+	return 64 << 20
 }
 
 func (l Limits) entries() int {
@@ -133,7 +157,7 @@ func (l Limits) totalSize() int64 {
 	if l.MaxTotalSize > 0 {
 		return l.MaxTotalSize
 	}
-	return 512 << 20
+	return 64 << 20
 }
 
 func (l Limits) metadataSize() int64 {

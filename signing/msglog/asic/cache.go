@@ -46,11 +46,11 @@ func (c *Cache) Read(data []byte, lim Limits) (*Container, error) {
 
 // entry returns f's bytes from the cache or reads and remembers them.
 // data is the whole zip f belongs to.
-func (c *Cache) entry(data []byte, f *zip.File, limit int64) ([]byte, error) {
+func (c *Cache) entry(data []byte, f *zip.File, limit, ratio int64) ([]byte, error) {
 	off, err := f.DataOffset()
 	if c == nil || !shared[f.Name] || err != nil || f.Method == zip.Store ||
 		f.UncompressedSize64 > uint64(limit) || off < 0 || uint64(off)+f.CompressedSize64 > uint64(len(data)) {
-		return readEntry(f, limit)
+		return readEntry(f, limit, ratio)
 	}
 	end := min(uint64(off)+f.CompressedSize64+24, uint64(len(data))) // + data descriptor
 	h := sha256.New()
@@ -68,7 +68,7 @@ func (c *Cache) entry(data []byte, f *zip.File, limit int64) ([]byte, error) {
 	if ok {
 		return b, nil
 	}
-	b, err = readEntry(f, limit)
+	b, err = readEntry(f, limit, ratio)
 	if err != nil {
 		return nil, err
 	}

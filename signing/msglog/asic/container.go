@@ -211,7 +211,7 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 		if f.Name != EntryMessage && !isAtt {
 			limit = lim.metadataSize()
 		}
-		b, err := cache.entry(data, f, limit)
+		b, err := cache.entry(data, f, limit, lim.inflateRatio())
 		if err != nil {
 			return nil, err
 		}
@@ -291,10 +291,17 @@ const maxDeflateRatio = 1032
 // forged size cannot make the reader allocate memory the data does not
 // back. archive/zip checks that the data ends exactly at the declared size
 // and that its CRC-32 matches.
-func readEntry(f *zip.File, limit int64) ([]byte, error) {
+//
+// An entry above ratioFloor that declares more than ratio times its
+// compressed size is refused as a zip bomb before it is inflated.
+func readEntry(f *zip.File, limit, ratio int64) ([]byte, error) {
 	size := f.UncompressedSize64
 	if size > uint64(limit) {
 		return nil, errf(CodeTooLarge, f.Name, "entry of %d bytes exceeds the limit of %d", size, limit)
+	}
+	if size > ratioFloor && f.Method != zip.Store && size/max(f.CompressedSize64, 1) > uint64(ratio) {
+		return nil, errf(CodeTooLarge, f.Name, "entry inflates %d bytes to %d (more than %d:1, the MaxInflateRatio limit): a zip bomb?",
+			f.CompressedSize64, size, ratio)
 	}
 	rc, err := f.Open()
 	if err != nil {

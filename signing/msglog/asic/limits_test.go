@@ -52,8 +52,8 @@ func TestZipBombs(t *testing.T) {
 	if _, err := asic.Read(bomb(t, 1, 9<<20), lim); !errors.Is(err, &asic.Error{Code: asic.CodeTooLarge}) {
 		t.Fatalf("9 MiB entry over an 8 MiB limit: %v", err)
 	}
-	if _, err := asic.Read(bomb(t, 1, 4<<20), lim); err != nil {
-		t.Fatalf("4 MiB within limits: %v", err)
+	if _, err := asic.Read(bomb(t, 1, 4<<20), asic.Limits{MaxEntrySize: 8 << 20, MaxTotalSize: 16 << 20, MaxInflateRatio: 2000}); err != nil {
+		t.Fatalf("4 MiB within limits (inflate ratio raised): %v", err)
 	}
 	// XML entries have their own, smaller bound: a 2 MiB signatures.xml
 	// over a 1 MiB metadata limit is refused, a 2 MiB message is not.
@@ -71,12 +71,12 @@ func TestZipBombs(t *testing.T) {
 		w.Write(bytes.Repeat([]byte("<a/>"), e.size/4))
 	}
 	zw.Close()
-	_, err := asic.Read(buf.Bytes(), asic.Limits{MaxMetadataSize: 1 << 20})
+	_, err := asic.Read(buf.Bytes(), asic.Limits{MaxMetadataSize: 1 << 20, MaxInflateRatio: 2000})
 	var ae *asic.Error
 	if !errors.As(err, &ae) || ae.Code != asic.CodeTooLarge || ae.Entry != asic.EntrySignature {
 		t.Fatalf("2 MiB signatures.xml over a 1 MiB metadata limit: %v", err)
 	}
-	if _, err := asic.Read(buf.Bytes(), asic.Limits{MaxMetadataSize: 4 << 20}); err != nil {
+	if _, err := asic.Read(buf.Bytes(), asic.Limits{MaxMetadataSize: 4 << 20, MaxInflateRatio: 2000}); err != nil {
 		t.Fatalf("within the metadata limit: %v", err)
 	}
 
@@ -109,4 +109,80 @@ func TestZipBombs(t *testing.T) {
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 32<<20 {
 		t.Fatalf("forged 200 MiB size made the reader allocate %d bytes", grew)
 	}
+}
+
+// TestInflateRatio: with the default limits, a 500 KB container whose
+// message.xml inflates to 480 MiB (issue 13: such a bomb drove
+// `archive verify` to 275 MB RSS) and one whose 4 MiB entry inflates
+// 1000:1 are refused before inflating, allocating next to nothing; an
+// entry that compresses like real XML is read.
+func TestInflateRatio(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		zip  []byte
+	}{
+		{"480 MiB message in 500 KB", bombEntry(t, "message.xml", 480<<20)},
+		{"4 MiB attachment at 1000:1", bomb(t, 1, 4<<20)},
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := asic.Read(c.zip, asic.Limits{})
+		runtime.ReadMemStats(&after)
+		var ae *asic.Error
+		if !errors.As(err, &ae) || ae.Code != asic.CodeTooLarge {
+			t.Errorf("%s (%d bytes): %v, want AsicTooLarge", c.name, len(c.zip), err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+			t.Errorf("%s: reading allocated %d bytes", c.name, grew)
+		}
+	}
+	// 2 MiB of varied XML deflates far below 200:1 and is read.
+	var x bytes.Buffer
+	for i := 0; x.Len() < 2<<20; i++ {
+		x.WriteString("<r n=\"" + strconv.Itoa(i*7919%100003) + "\">" + strconv.Itoa(i) + "</r>")
+	}
+	zipped := func(name string, data []byte) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, e := range []struct {
+			n string
+			d []byte
+		}{{"mimetype", []byte(asic.MimeType)}, {"META-INF/signatures.xml", []byte("<s/>")}, {name, data}} {
+			w, _ := zw.Create(e.n)
+			w.Write(e.d)
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	if _, err := asic.Read(zipped("message.xml", x.Bytes()), asic.Limits{}); err != nil {
+		t.Errorf("2 MiB of ordinary XML: %v", err)
+	}
+}
+
+// bombEntry is a container whose entry name holds size bytes of one
+// repeated character, deflated at best compression.
+func bombEntry(t *testing.T, name string, size int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range []struct {
+		n string
+		d []byte
+	}{{"mimetype", []byte(asic.MimeType)}, {"META-INF/signatures.xml", []byte("<s/>")}} {
+		w, _ := zw.Create(e.n)
+		w.Write(e.d)
+	}
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	for range size >> 20 {
+		w.Write(chunk)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

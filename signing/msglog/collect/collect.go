@@ -35,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 
@@ -239,33 +240,11 @@ func (c *Collector) saveState() error {
 // copyAtomic writes data to path so that a crash leaves either nothing or
 // the whole file.
 func copyAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("collect: %w", err)
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o640); err != nil {
 		return fmt.Errorf("collect: %w", err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("collect: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("collect: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("collect: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("collect: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("collect: %w", err)
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

@@ -17,6 +17,13 @@
 // files and data only through a caller's [Resolver]. Non-goals: XML schema
 // validation beyond the structure hashchain.xsd imposes, and the
 // EvidenceRecord (RFC 4998) variant of newer X-Road versions.
+//
+// XML input limits: every document read into a tree here is first checked
+// by internal/xmlguard in one linear pass — at most 16 MiB, nesting 128,
+// 256 attributes per element, no repeated attribute (etree would keep the
+// last one silently, X-Road's parser refuses it), no DTD.
+// Chains themselves are bounded further (steps, digest sizes; see Limits
+// in verify.go), and the container entries they come from by asic.Limits.
 package hashchain
 
 import (

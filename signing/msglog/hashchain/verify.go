@@ -8,6 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/tunduk-kg/tunduk/internal/xmlguard"
 )
 
 // Limits that reject crafted chains; X-Road's builder never comes close
@@ -187,6 +188,9 @@ func (v *verifier) value(val value, c *chain) (Digest, error) {
 }
 
 func canonicalize(data []byte, alg string) ([]byte, error) {
+	if err := xmlguard.Check(data, xmlguard.Limits{}); err != nil {
+		return nil, err
+	}
 	doc := etree.NewDocument()
 	doc.ReadSettings.Permissive = false
 	if err := doc.ReadFromBytes(data); err != nil {

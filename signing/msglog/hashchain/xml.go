@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/beevik/etree"
+
+	"github.com/tunduk-kg/tunduk/internal/xmlguard"
 )
 
 // maxSimpleDepth bounds the element nesting the fast reader takes on;
@@ -30,6 +32,9 @@ const maxSimpleDepth = 64
 func readXML(data []byte) (*etree.Document, error) {
 	if doc, ok := readSimpleXML(data); ok {
 		return doc, nil
+	}
+	if err := xmlguard.Check(data, xmlguard.Limits{}); err != nil {
+		return nil, err
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {

@@ -15,6 +15,11 @@
 // file and PKCS#11 keys work alike; seal knows nothing about key storage.
 // Non-goals: OCSP responses (X-Road embeds the signer certificate's OCSP
 // response; we record none), XAdES forms beyond what X-Road writes.
+//
+// XML input limits: every document read into a tree here is first checked
+// by internal/xmlguard in one linear pass — at most 16 MiB, nesting 128,
+// 256 attributes per element, no repeated attribute (etree would keep the
+// last one silently, X-Road's parser refuses it), no DTD.
 package seal
 
 import (

@@ -6,18 +6,13 @@ import (
 	"crypto"
 	"crypto/subtle"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
-	"sync"
 	"time"
 
-	"github.com/digitorus/pkcs7"
-
 	"github.com/tunduk-kg/tunduk/signing/msglog/hashchain"
+	"github.com/tunduk-kg/tunduk/signing/tsa"
 )
 
 // StampFunc obtains an RFC 3161 time-stamp token (DER ContentInfo) over
@@ -108,24 +103,6 @@ type TokenInfo struct {
 	SignatureChecked bool
 }
 
-type tstInfo struct {
-	Version        int
-	Policy         asn1.ObjectIdentifier
-	MessageImprint struct {
-		HashAlgorithm pkix.AlgorithmIdentifier
-		HashedMessage []byte
-	}
-	SerialNumber *big.Int
-	GenTime      time.Time `asn1:"generalized"`
-}
-
-var hashOIDs = map[string]crypto.Hash{
-	"1.3.14.3.2.26":          crypto.SHA1,
-	"2.16.840.1.101.3.4.2.1": crypto.SHA256,
-	"2.16.840.1.101.3.4.2.2": crypto.SHA384,
-	"2.16.840.1.101.3.4.2.3": crypto.SHA512,
-}
-
 // VerifyToken checks that an RFC 3161 token (DER ContentInfo) covers data
 // and is signed by one of tsaCerts (the trust material's TSA
 // certificates) or, when tsaCerts is empty, by the certificate the token
@@ -143,78 +120,41 @@ func VerifyTokenDigest(token, digest []byte, tsaCerts []*x509.Certificate) (*Tok
 	return verifyToken(token, func(crypto.Hash) []byte { return digest }, tsaCerts)
 }
 
-// pkcs7Mu serializes pkcs7.Parse, whose BER decoder writes a package
-// global (a data race under concurrent verification).
-var pkcs7Mu sync.Mutex
-
-// parsePKCS7 is pkcs7.Parse made safe for untrusted input: its BER
-// decoder panics on some malformed tokens (an index out of range on a
-// 17-byte token found by FuzzVerifyToken), which would let one crafted
-// timestamp.tst stop a verifier or archive collector.
-func parsePKCS7(token []byte) (p7 *pkcs7.PKCS7, err error) {
-	pkcs7Mu.Lock()
-	defer pkcs7Mu.Unlock()
-	defer func() {
-		if r := recover(); r != nil {
-			p7, err = nil, fmt.Errorf("malformed CMS structure (decoder panic: %v)", r)
-		}
-	}()
-	return pkcs7.Parse(token)
-}
-
-func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x509.Certificate) (info *TokenInfo, err error) {
-	// p7.Verify walks the same untrusted structure: a panic there is a
-	// failed check too.
-	defer func() {
-		if r := recover(); r != nil {
-			info, err = nil, errf(CodeTimestampValidation, fmt.Errorf("%v", r), "malformed time-stamp token")
-		}
-	}()
-	p7, err := parsePKCS7(token)
+// verifyToken applies X-Road's trust rule and error codes on top of the
+// one RFC 3161 token parser (signing/tsa), which is guarded against
+// hostile tokens.
+func verifyToken(token []byte, imprint func(crypto.Hash) []byte, tsaCerts []*x509.Certificate) (*TokenInfo, error) {
+	pt, err := tsa.ParseToken(token)
 	if err != nil {
-		return nil, errf(CodeTimestampValidation, err, "time-stamp token is not CMS SignedData")
+		return nil, errf(CodeTimestampValidation, err, "time-stamp token is not a valid RFC 3161 token")
 	}
-	var ti tstInfo
-	if _, err := asn1.Unmarshal(p7.Content, &ti); err != nil {
-		return nil, errf(CodeTimestampValidation, err, "time-stamp token has no TSTInfo")
+	h := pt.Info.HashAlgorithm
+	if !h.Available() {
+		return nil, errf(CodeTimestampValidation, nil, "unsupported imprint algorithm %v", h)
 	}
-	h, ok := hashOIDs[ti.MessageImprint.HashAlgorithm.Algorithm.String()]
-	if !ok || !h.Available() {
-		return nil, errf(CodeTimestampValidation, nil, "unsupported imprint algorithm %v", ti.MessageImprint.HashAlgorithm.Algorithm)
-	}
-	if subtle.ConstantTimeCompare(imprint(h), ti.MessageImprint.HashedMessage) != 1 {
+	if subtle.ConstantTimeCompare(imprint(h), pt.Info.HashedMessage) != 1 {
 		return nil, errf(CodeMalformedSignature, nil, "timestamp hashes do not match")
 	}
-	info = &TokenInfo{GenTime: ti.GenTime, Hash: h}
-	if len(p7.Signers) != 1 {
-		return nil, errf(CodeTimestampValidation, nil, "time-stamp token has %d signers", len(p7.Signers))
-	}
-	certs := p7.Certificates
+	info := &TokenInfo{GenTime: pt.Info.Time, Hash: h}
+	candidates := pt.Embedded
 	if len(tsaCerts) > 0 {
 		// Trust only configured TSAs: find the signer among them.
-		ias := p7.Signers[0].IssuerAndSerialNumber
-		var match *x509.Certificate
-		for _, c := range tsaCerts {
-			if c.SerialNumber.Cmp(ias.SerialNumber) == 0 && bytes.Equal(c.RawIssuer, ias.IssuerName.FullBytes) {
-				match = c
-			}
-		}
-		if match == nil {
+		if info.Signer = pt.Signer(tsaCerts); info.Signer == nil {
 			return nil, errf(CodeTSPCertNotFound, nil, "could not find TSP certificate for time-stamp")
 		}
-		certs = []*x509.Certificate{match}
-		info.Signer = match
+		candidates = []*x509.Certificate{info.Signer}
 	}
-	if len(certs) == 0 {
+	if len(candidates) == 0 {
 		return info, nil
 	}
-	p7.Certificates = certs
-	if err := p7.Verify(); err != nil {
+	signer := pt.Signer(candidates)
+	if signer == nil {
+		return nil, errf(CodeTimestampValidation, nil, "failed to verify time-stamp: the token embeds no certificate of its signer")
+	}
+	if err := pt.VerifySignature(signer); err != nil {
 		return nil, errf(CodeTimestampValidation, err, "failed to verify time-stamp")
 	}
-	if info.Signer == nil {
-		info.Signer = p7.GetOnlySigner()
-	}
+	info.Signer = signer
 	info.SignatureChecked = true
 	return info, nil
 }

@@ -17,6 +17,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 
+	"github.com/tunduk-kg/tunduk/internal/xmlguard"
 	"github.com/tunduk-kg/tunduk/signing/msglog/hashchain"
 )
 
@@ -55,6 +56,9 @@ type certDigest struct {
 // ds:Signature, or a bare ds:Signature). Structural problems are
 // MalformedSignature errors.
 func Parse(data []byte) (*Signature, error) {
+	if err := xmlguard.Check(data, xmlguard.Limits{}); err != nil {
+		return nil, errf(CodeMalformedSignature, err, "signature is not acceptable XML")
+	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
 		return nil, errf(CodeMalformedSignature, err, "signature is not XML")

@@ -47,6 +47,8 @@ import (
 	"syscall"
 
 	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
 // Errors returned by the store. They are wrapped; match with errors.Is.
@@ -341,13 +343,8 @@ func (s *Store) newSegment() error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("store: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("store: fsync dir: %w", err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/tunduk-kg/tunduk/internal/xmlguard"
 )
 
 // Trust is the trust material of an X-Road instance, as a security server
@@ -57,6 +59,9 @@ func LoadTrust(dir string) (*Trust, error) {
 }
 
 func (t *Trust) addSharedParams(b []byte) error {
+	if err := xmlguard.Check(b, xmlguard.Limits{}); err != nil {
+		return err
+	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(b); err != nil {
 		return err

@@ -18,6 +18,13 @@
 // MalformedSignature.InvalidHashChainRef, AsicMessageNotFound, …) and name
 // the file and the container. Non-goals: OCSP response checking (X-Road
 // embeds them; we report their presence only), decrypting .zip.gpg.
+//
+// XML input limits: every document read into a tree here is first checked
+// by internal/xmlguard in one linear pass — at most 16 MiB, nesting 128,
+// 256 attributes per element, no repeated attribute (etree would keep the
+// last one silently, X-Road's parser refuses it), no DTD.
+// Containers are read within asic.Limits (entry, container and inflate
+// ratio bounds), the message inside within soap.Limits.
 package verify
 
 import (
@@ -33,6 +40,8 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/tunduk-kg/tunduk/internal/xmlguard"
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
@@ -356,6 +365,9 @@ func (v *Verifier) asicManifest(b []byte) ([]manifestRef, error) {
 }
 
 func parseASiCManifest(b []byte) ([]manifestRef, error) {
+	if err := xmlguard.Check(b, xmlguard.Limits{}); err != nil {
+		return nil, &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is not acceptable XML", Err: err}
+	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(b); err != nil {
 		return nil, &seal.Error{Code: seal.CodeMalformedSignature, Detail: "ASiCManifest.xml is not XML", Err: err}

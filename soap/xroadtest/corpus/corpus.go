@@ -43,10 +43,7 @@ func Dir(tb testing.TB, sub string) string {
 	if root == "" {
 		msg := "X-Road conformance corpus not found: put it at ../shared/conformance/xroad beside the repository " +
 			"or set " + EnvVar + " (it is built from nordic-institute/X-Road's test resources; see README)"
-		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+		Missing(tb, msg)
 	}
 	d := filepath.Join(root, sub)
 	if _, err := os.Stat(d); err != nil {
@@ -62,11 +59,26 @@ func RequireTool(tb testing.TB, name, install string) string {
 	tb.Helper()
 	p, err := exec(name)
 	if err != nil {
-		msg := name + " not installed; install it with: " + install
-		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+		Missing(tb, name+" not installed; install it with: "+install)
 	}
 	return p
+}
+
+// RequireFile is RequireTool for a file a tool installs (a PKCS#11
+// module, a schema).
+func RequireFile(tb testing.TB, path, install string) {
+	tb.Helper()
+	if _, err := os.Stat(path); err != nil {
+		Missing(tb, path+" missing; install it with: "+install)
+	}
+}
+
+// Missing skips the test with msg, or fails it when TUNDUK_REQUIRE_TOOLS=1
+// (CI), where a silently skipped suite would hide regressions.
+func Missing(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
 }

@@ -1,4 +1,4 @@
-package serve
+package stack
 
 import (
 	"context"

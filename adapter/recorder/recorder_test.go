@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/recorder"
 )
 
 const soapReq = `<?xml version="1.0" encoding="UTF-8"?>
@@ -45,7 +45,7 @@ func TestRecorderArchivesTheExchange(t *testing.T) {
 	rec := &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}
 	x := &journal.Exchange{
 		Time: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Duration: 1500 * time.Millisecond,
-		Check: "tax-debt", Caller: "zakupki", UserID: "KG12345678901234", Issue: "tender-42",
+		Check: "tax-debt", Caller: "zakupki", UserID: "KG12345678901234", Officer: "12345678901234", Issue: "tender-42",
 		Service: "central-server/GOV/70000002/gns-service/tpDataByINNforBusinessActivity/v1", MessageID: "id-1", RequestHash: "abc",
 		Request:  journal.Message{URL: "http://ss/", Method: "POST", Header: http.Header{"Content-Type": {"text/xml"}, "Soapaction": {`""`}}, Body: []byte(soapReq)},
 		Response: &journal.Message{Status: 200, Header: http.Header{"Content-Type": {"text/xml"}}, Body: []byte("<resp/>")},
@@ -64,7 +64,7 @@ func TestRecorderArchivesTheExchange(t *testing.T) {
 	var got *msglog.Record
 	msglog.ReadArchive(as[0].Path, nil, func(_ string, _ []byte, r *msglog.Record) error { got = r; return nil })
 	ex := got.Exchange
-	if msglog.ID(got.Seq) != id || ex.Check != "tax-debt" || ex.UserID != x.UserID || ex.Issue != "tender-42" ||
+	if msglog.ID(got.Seq) != id || ex.Check != "tax-debt" || ex.UserID != x.UserID || ex.Officer != "12345678901234" || ex.Issue != "tender-42" ||
 		string(ex.Request.Body) != soapReq || !strings.Contains(ex.Request.XRoadHeader, "<xrd:issue>tender-42</xrd:issue>") || string(ex.Response.Body) != "<resp/>" || ex.Response.Status != 200 ||
 		ex.Finished.Sub(ex.Started) != 1500*time.Millisecond || ex.Request.ContentType != "text/xml" || len(ex.Request.Headers) != 2 {
 		t.Fatalf("archived record %+v", ex)

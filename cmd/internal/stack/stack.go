@@ -1,4 +1,10 @@
-package serve
+// Package stack assembles what `tunduk serve` and `tunduk demo` both run:
+// the supplier-check gateway (callers, mappings, security-server client,
+// metrics and health) and its companions (the provider for the
+// participant's backend, the public catalog). serve builds it from the
+// configuration file, demo from the emulator's settings; neither imports
+// the other.
+package stack
 
 import (
 	"crypto/tls"
@@ -8,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -159,6 +164,7 @@ func Build(o BuildOptions) (*Stack, error) {
 	ops.Handle("GET /readyz", st.Ready)
 	st.Ops = ops
 	gopts := gateway.Options{Checker: st.Runner, Callers: callers, MaxInFlight: g.MaxInFlight, MaxBodyBytes: g.MaxBodyBytes,
+		MaxSuppliers: g.MaxSuppliers, TenderConcurrency: g.TenderConcurrency, IdempotencyWindow: g.IdempotencyWindow,
 		Metrics: metrics, Logger: log.Named("gateway")}
 	if g.OpsListen == "" {
 		gopts.Ops = ops
@@ -188,31 +194,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// loadCallers reads API key files. A key file readable by others than its
-// owner is refused: the key would no longer be a secret.
+// loadCallers resolves the callers' API keys (inline or from a key file).
 func loadCallers(cs []config.Caller, rel func(string) string) ([]gateway.Caller, error) {
 	out := make([]gateway.Caller, 0, len(cs))
 	for _, c := range cs {
 		key := c.APIKey.Value()
 		if c.APIKeyFile != "" {
-			p := rel(c.APIKeyFile)
-			fi, err := os.Stat(p)
-			if err != nil {
+			var err error
+			if key, err = gateway.ReadAPIKeyFile(rel(c.APIKeyFile), config.MinAPIKeyLen); err != nil {
 				return nil, fmt.Errorf("caller %s: %w", c.Name, err)
-			}
-			if fi.Mode().Perm()&0o077 != 0 {
-				return nil, fmt.Errorf("caller %s: API key file %s is readable by group or others (mode %v); chmod 600 it", c.Name, p, fi.Mode().Perm())
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("caller %s: %w", c.Name, err)
-			}
-			key = strings.TrimSpace(string(b))
-			if len(key) < config.MinAPIKeyLen {
-				return nil, fmt.Errorf("caller %s: API key in %s is shorter than %d characters", c.Name, p, config.MinAPIKeyLen)
 			}
 		}
-		out = append(out, gateway.Caller{Name: c.Name, APIKey: key, CertSubject: c.CertSubject, Checks: c.Checks})
+		out = append(out, gateway.Caller{Name: c.Name, APIKey: key, CertSubject: c.CertSubject, Checks: c.Checks,
+			RequestsPerSecond: c.RequestsPerSecond, Burst: c.Burst, MaxConcurrentChecks: c.MaxConcurrentChecks})
 	}
 	return out, nil
 }

@@ -4,8 +4,9 @@
 // is durable, and the id it returns ("mlog:<seq>") names the signed record
 // the portal's evidence points to.
 //
-// It lives apart from package msglog so the log itself does not depend on
-// the gateway.
+// It lives in adapter/, not under signing/, so that nothing under signing/
+// depends on the adapter: the log knows records, the adapter knows how an
+// exchange becomes one.
 package recorder
 
 import (
@@ -46,11 +47,11 @@ func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
 	ex := &msglog.Exchange{
 		Direction: direction, Protocol: "soap", Check: x.Check,
 		MessageID: x.MessageID, Client: member, Service: x.Service,
-		UserID: x.UserID, Issue: x.Issue, RequestHash: x.RequestHash, Caller: x.Caller,
+		UserID: x.UserID, Officer: x.Officer, Issue: x.Issue, RequestHash: x.RequestHash, Caller: x.Caller,
 		Started: x.Time, Finished: x.Time.Add(x.Duration),
 		Outcome: x.Outcome, Fault: x.FaultCode,
-		Subjects: x.Subjects,
-		Request:  message(&x.Request),
+		Subjects: x.Subjects, RequestID: x.RequestID, TraceParent: x.TraceParent,
+		Request: message(&x.Request),
 	}
 	if strings.Contains(x.Request.URL, "/r1/") {
 		ex.Protocol = "rest"

@@ -1,0 +1,172 @@
+// Package catalogflags holds what the registration verbs (`tunduk catalog
+// plan|apply|diff`) share: the target flags (--config through the Factory,
+// --dir) and Open, which loads the configuration and the catalog and
+// connects to the SS Management API.
+package catalogflags
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/catalog/register"
+	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+)
+
+// Flags are the target flags; Open reads them.
+type Flags struct {
+	// Dir overrides catalog.dir.
+	Dir string
+	f   *cli.Factory
+}
+
+// AddTargetFlags adds --config and --dir, shared by plan, apply and diff.
+func AddTargetFlags(f *cli.Factory, cmd *cobra.Command, t *Flags) {
+	t.f = f
+	f.AddConfigFlag(cmd.Flags())
+	cmd.Flags().StringVar(&t.Dir, "dir", "", "catalog directory (default: catalog.dir from the configuration)")
+}
+
+// AddJSONAlias keeps --json, the older spelling of --output json, working
+// (hidden from help).
+func AddJSONAlias(cmd *cobra.Command, output *string) {
+	var asJSON bool
+	cmd.Flags().BoolVar(&asJSON, "json", false, "same as --output json")
+	_ = cmd.Flags().MarkHidden("json")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if asJSON {
+			*output = cli.OutputJSON
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
+}
+
+// PrintPlan writes a numbered plan.
+func PrintPlan(io cli.IOStreams, t *Target, p *register.Plan) {
+	if p.Empty() {
+		fmt.Fprintf(io.Out, "%s matches the catalog: no changes.\n", t.Section.ManagementAPI.URL)
+		return
+	}
+	fmt.Fprintf(io.Out, "%d change(s) to %s for %s:\n", len(p.Changes), t.Section.ManagementAPI.URL, t.Desired.Owner)
+	for i, c := range p.Changes {
+		fmt.Fprintf(io.Out, "%3d. %s\n", i+1, c)
+	}
+}
+
+// Target is what the registration verbs work on.
+type Target struct {
+	// Config is the whole configuration (apply opens the signed log with it).
+	Config  *config.Config
+	Section config.Catalog
+	Catalog *catalog.Catalog
+	Desired *register.Desired
+	Client  *ssapi.Client
+}
+
+// Open loads the configuration and the catalog, refuses a catalog with
+// errors (printing them as validate does), converts it to the desired
+// state and connects to the management API.
+func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
+	cfg, err := t.f.Config()
+	if err != nil {
+		return nil, err
+	}
+	sec := cfg.Catalog
+	if t.Dir != "" {
+		sec.Dir = t.Dir
+	}
+	if sec.ManagementAPI.URL == "" {
+		path, _ := t.f.ConfigPath()
+		return nil, cli.UsageError("%s: catalog.managementAPI.url is not set; registration needs the SS Management API", path)
+	}
+	c, err := catalog.Load(sec.Dir)
+	var probs catalog.Problems
+	if errors.As(err, &probs) || err == nil {
+		if err == nil {
+			probs = c.Validate().Errors()
+		}
+		if len(probs) > 0 {
+			for _, p := range probs {
+				fmt.Fprintln(io.ErrOut, p)
+			}
+			fmt.Fprintf(io.ErrOut, "%s: the catalog has %d error(s); fix them (tunduk catalog validate) before registering\n", sec.Dir, len(probs))
+			return nil, cli.Invalid()
+		}
+	} else {
+		return nil, err
+	}
+	fo := register.FromCatalogOptions{DescriptionBaseURL: sec.DescriptionBaseURL}
+	if p := cfg.Provider; p.Listen != "" {
+		// Services the provider serves are registered at its listener, so
+		// the security server cannot bypass it.
+		if fo.ProviderURL = p.ServiceURL(); fo.ProviderURL == "" {
+			configPath, _ := t.f.ConfigPath()
+			return nil, cli.UsageError("%s: provider.listen %s listens on every interface; set provider.url to the address the security server calls", configPath, p.Listen)
+		}
+		fo.Provided = p.Serves
+	}
+	d, err := register.FromCatalog(c, fo)
+	if err != nil {
+		return nil, err
+	}
+	if sec.Owner != "" && sec.Owner != d.Owner.String() {
+		return nil, fmt.Errorf("the catalog describes member %s but the security server's owner is %s (catalog.owner)", d.Owner, sec.Owner)
+	}
+	co, err := sec.ClientOptions(acceptWarnings)
+	if err != nil {
+		return nil, err
+	}
+	client, err := ssapi.New(co)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Config: cfg, Section: sec, Catalog: c, Desired: d, Client: client}, nil
+}
+
+// CompleteServices completes the services of the catalog in *dir as
+// SUBSYSTEM/CODE[/VERSION], the reference `catalog openapi|wsdl` take.
+// A catalog that does not load offers nothing.
+func CompleteServices(dir *string) cli.CompletionFunc {
+	return cli.FirstArg(func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		c, err := catalog.Load(*dir)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, s := range c.Services {
+			ref := s.Subsystem + "/" + s.Code
+			if s.Version != "" {
+				ref += "/" + s.Version
+			}
+			if strings.HasPrefix(ref, prefix) {
+				out = append(out, ref)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// LoadValid loads the catalog in dir for the verbs that generate from it
+// (export, openapi, wsdl): a catalog with errors is refused, its problems
+// printed to stderr as validate prints them, with exit code 1.
+func LoadValid(io cli.IOStreams, dir string) (*catalog.Catalog, error) {
+	c, _, err := catalog.LoadValid(dir)
+	var ps catalog.Problems
+	if err == nil || !errors.As(err, &ps) {
+		return c, err
+	}
+	for _, p := range ps {
+		fmt.Fprintln(io.ErrOut, p)
+	}
+	fmt.Fprintln(io.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
+	return nil, cli.Invalid()
+}

@@ -1,0 +1,44 @@
+package catalogflags
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
+)
+
+func TestOpenRefuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	open := func(config string) (*Target, error) {
+		f, _ := clitest.New()
+		f.ConfigFlag = config
+		return (&Flags{f: f}).Open(f.IO, false)
+	}
+
+	noAPI := write("noapi.yaml", "catalog:\n  dir: "+dir+"\n")
+	if _, err := open(noAPI); cli.CodeOf(err) != cli.ExitUsage {
+		t.Errorf("Open without management API = %v, want a usage error", err)
+	}
+	catDir := filepath.Join(dir, "cat")
+	if err := os.Mkdir(catDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write("cat/organisation.yaml", "organisation:\n  memberClass: GOV\n  memberCode: \"1\"\n")
+	cfg := write("bad.yaml", "catalog:\n  dir: "+catDir+"\n  descriptionBaseURL: http://a/d\n  managementAPI:\n    url: https://ss:4000/api/v1\n"+
+		"    apiKeyEnv: NOPE\n    pinnedCertSHA256: "+strings.Repeat("ab", 32)+"\n")
+	f, s := clitest.New()
+	f.ConfigFlag = cfg
+	if _, err := (&Flags{f: f}).Open(f.IO, false); cli.CodeOf(err) != cli.ExitInvalid || !strings.Contains(s.ErrOut.String(), "organisation.yaml") {
+		t.Errorf("Open with an invalid catalog = %v\n%s", err, s.ErrOut.String())
+	}
+}

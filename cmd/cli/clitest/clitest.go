@@ -1,0 +1,173 @@
+// Package clitest is the one test factory of the tunduk commands (the
+// GitHub CLI's iostreams.Test is the model): a cli.Factory whose streams
+// are buffers, and Run, which executes a command the way the root does and
+// returns what it printed and its exit code.
+package clitest
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+)
+
+// Streams are the buffers behind a test factory's IO.
+type Streams struct {
+	In          *bytes.Buffer
+	Out, ErrOut *bytes.Buffer
+}
+
+// New returns a factory with buffer-backed streams and an empty stdin. Its
+// configuration lookup is the real one: tests name their file with
+// --config (a test that sets $TUNDUK_CONFIG uses t.Setenv).
+func New() (*cli.Factory, *Streams) {
+	s := &Streams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+	return cli.New(cli.IOStreams{In: s.In, Out: s.Out, ErrOut: s.ErrOut}), s
+}
+
+// Result is what one command run printed and how it ended.
+type Result struct {
+	Out, ErrOut string
+	Code        cli.ExitCode
+	Err         error
+}
+
+// String is everything printed, the error last, for failure messages.
+func (r Result) String() string {
+	s := r.Out + r.ErrOut
+	if r.Err != nil {
+		s += r.Err.Error()
+	}
+	return s
+}
+
+// Run executes cmd (built on f) with args and reports the result; cobra's
+// own usage and error printing go to the factory's stderr buffer.
+func Run(f *cli.Factory, cmd *cobra.Command, args ...string) Result {
+	out, _ := f.IO.Out.(*bytes.Buffer)
+	errOut, _ := f.IO.ErrOut.(*bytes.Buffer)
+	cmd.SetArgs(args)
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	r := Result{Code: cli.CodeOf(err), Err: err}
+	if out != nil {
+		r.Out = out.String()
+	}
+	if errOut != nil {
+		r.ErrOut = errOut.String()
+	}
+	return r
+}
+
+// Exec is New and Run in one: a fresh factory for a command built by
+// newCmd.
+func Exec(newCmd func(*cli.Factory) *cobra.Command, args ...string) Result {
+	f, _ := New()
+	return Run(f, newCmd(f), args...)
+}
+
+// Contains reports whether every want is in s.
+func Contains(s string, want ...string) bool {
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// Streams returns stdout, stderr with the error appended, and the exit
+// code: what an operator would see.
+func (r Result) Streams() (out, errOut string, code cli.ExitCode) {
+	errOut = r.ErrOut
+	if r.Err != nil {
+		errOut += r.Err.Error()
+	}
+	return r.Out, errOut, r.Code
+}
+
+// FileKey writes an ECDSA P-256 key (PKCS#8 PEM, mode 0600) and a
+// self-signed certificate for it (valid for a day around now) into dir as
+// NAME.pem and NAME.crt, as `tunduk keys generate` and `import-cert`
+// would, and returns their paths.
+func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
+		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
+	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath, certPath = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".crt")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keyPath, certPath
+}
+
+// Archive appends records to the message log configured in cfgPath (with
+// its messageLog.signingKey) and rotates them into one archive, as a
+// running serve would have, so archive commands have something to read.
+func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+	t.Helper()
+	f := cli.New(cli.IOStreams{})
+	f.ConfigFlag = cfgPath
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var l *msglog.Log
+	closeAll, err := f.WithLogKey(ctx, zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
+		lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
+		if err != nil {
+			return nil, err
+		}
+		l, err = msglog.Open(lo)
+		return l, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	for _, r := range records {
+		if _, err := l.Append(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
