@@ -81,7 +81,9 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return cli.UsageError("%v", err)
 	}
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	// The founders check runs the whole chain a participant runs: portal →
+	// gateway → emulated SS → tunduk's provider → fixture backend.
+	ss := fixtures.NewDemo(fixtures.DemoOptions{ViaProvider: true})
 	defer ss.Close()
 	dir := o.JournalDir
 	if dir == "" {
