@@ -50,6 +50,7 @@ func scanEnvelope(b []byte) (*envelope, error) {
 		return ""
 	}
 	depth := 0
+	var open []xml.Name // RawToken does not check that end tags match
 	for {
 		before := int(d.InputOffset())
 		tok, err := d.RawToken()
@@ -64,6 +65,7 @@ func scanEnvelope(b []byte) (*envelope, error) {
 			return nil, errors.New("a DTD or directive is not allowed")
 		case xml.StartElement:
 			depth++
+			open = append(open, t.Name)
 			sc := map[string]string{}
 			for _, a := range t.Attr {
 				switch {
@@ -100,6 +102,10 @@ func scanEnvelope(b []byte) (*envelope, error) {
 				}
 			}
 		case xml.EndElement:
+			if depth == 0 || open[depth-1] != t.Name {
+				return nil, errors.New("not well-formed XML: mismatched end tag")
+			}
+			open = open[:depth-1]
 			switch depth {
 			case 2:
 				if t.Name.Local == "Header" && e.headerStart >= 0 && e.headerEnd == 0 {
@@ -120,6 +126,9 @@ func scanEnvelope(b []byte) (*envelope, error) {
 				return nil, errors.New("text directly in the Body")
 			}
 		}
+	}
+	if depth != 0 {
+		return nil, errors.New("not well-formed XML: unclosed element")
 	}
 	if e.bodyInner[0] < 0 || e.bodyInner[1] < 0 {
 		return nil, errors.New("no SOAP Body")
