@@ -3,6 +3,8 @@ package provider
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -199,16 +201,37 @@ func (h *Handler) passThrough(ctx context.Context, r *http.Request, req *soap.Me
 	if int64(len(raw)) > h.opts.MaxBackendBytes {
 		return h.backendFault(req, svc, x, fmt.Errorf("backend answer exceeds %d bytes", h.opts.MaxBackendBytes))
 	}
-	if mt := strings.ToLower(strings.TrimSpace(strings.Split(resp.Header.Get("Content-Type"), ";")[0])); mt != "text/xml" && mt != "application/soap+xml" {
+	ct := resp.Header.Get("Content-Type")
+	mt := strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	var atts *soap.Message // a multipart answer: its attachments go back with the repaired SOAP part
+	switch mt {
+	case "text/xml", "application/soap+xml":
+		// UTF-8 (XML's default) is all the repair handles.
+		if l := strings.ToLower(ct); strings.Contains(l, "charset") && !strings.Contains(l, "utf-8") {
+			return h.backendFault(req, svc, x, errors.New("backend answered in a charset other than UTF-8"))
+		}
+	case "multipart/related":
+		m, err := soap.ParseBytes(raw, ct, h.opts.Limits)
+		if err != nil {
+			return h.backendFault(req, svc, x, fmt.Errorf("backend's multipart answer: %w", err))
+		}
+		if _, isFault := m.Fault(); isFault {
+			x.outcome, x.status = "fault", http.StatusInternalServerError
+			return m, nil // closed by ServeHTTP once written
+		}
+		defer m.Close()
+		atts, raw = m, m.SOAP()
+	default:
 		return h.backendFault(req, svc, x, fmt.Errorf("backend answered HTTP %d with Content-Type %q, not a SOAP message", resp.StatusCode, mt))
-	}
-	// UTF-8 (XML's default) is all the repair handles.
-	if ct := strings.ToLower(resp.Header.Get("Content-Type")); strings.Contains(ct, "charset") && !strings.Contains(ct, "utf-8") {
-		return h.backendFault(req, svc, x, errors.New("backend answered in a charset other than UTF-8"))
 	}
 	out, faultAnswer, err := repair(req, raw, svc)
 	if err != nil {
 		return h.backendFault(req, svc, x, err)
+	}
+	if atts != nil && !faultAnswer {
+		if out, err = withAttachmentsOf(out, atts, h.opts.Limits); err != nil {
+			return h.backendFault(req, svc, x, err)
+		}
 	}
 	if faultAnswer {
 		x.outcome, x.status = "fault", http.StatusInternalServerError
@@ -222,6 +245,45 @@ func (h *Handler) passThrough(ctx context.Context, r *http.Request, req *soap.Me
 	}
 	x.outcome = "ok"
 	return out, nil
+}
+
+// withAttachmentsOf returns m (a repaired SOAP part) as a multipart/related
+// message carrying from's attachments with their own headers (SOAP with
+// Attachments; the SOAP part first, as X-Road requires).
+func withAttachmentsOf(m, from *soap.Message, lim soap.Limits) (*soap.Message, error) {
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	boundary := "tunduk-" + hex.EncodeToString(rnd[:])
+	var b bytes.Buffer
+	b.WriteString("--" + boundary + "\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n")
+	b.Write(m.SOAP())
+	for i, a := range from.Attachments() {
+		b.WriteString("\r\n--" + boundary + "\r\n")
+		for _, k := range []string{"Content-Type", "Content-Transfer-Encoding", "Content-Id", "Content-ID", "Content-Disposition"} {
+			for _, v := range a.Header[k] {
+				if strings.ContainsAny(v, "\r\n") {
+					return nil, fmt.Errorf("attachment %d: line break in a header", i+1)
+				}
+				b.WriteString(k + ": " + v + "\r\n")
+			}
+		}
+		b.WriteString("\r\n")
+		r, err := a.Open()
+		if err != nil {
+			return nil, fmt.Errorf("attachment %d: %w", i+1, err)
+		}
+		start := b.Len()
+		_, err = b.ReadFrom(r)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("attachment %d: %w", i+1, err)
+		}
+		if bytes.Contains(b.Bytes()[start:], []byte("--"+boundary)) {
+			return nil, fmt.Errorf("attachment %d contains the MIME boundary", i+1)
+		}
+	}
+	b.WriteString("\r\n--" + boundary + "--\r\n")
+	return soap.ParseBytes(b.Bytes(), `multipart/related; type="text/xml"; charset=UTF-8; boundary=`+boundary, lim)
 }
 
 // repair builds the X-Road answer from a legacy backend's SOAP answer; it

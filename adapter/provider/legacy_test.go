@@ -155,3 +155,56 @@ func TestLegacySOAPBackendStripHeaderAndRefusals(t *testing.T) {
 		}
 	}
 }
+
+// Attachments (SOAP with Attachments) travel both ways through a legacy
+// SOAP backend: the multipart request unchanged, the multipart answer
+// with its SOAP part repaired and its attachments intact (issue 11.4).
+func TestLegacySOAPBackendAttachments(t *testing.T) {
+	pdf := bytes.Repeat([]byte("%PDF-1.7 \x00\x01\xff справка "), 2000)
+	var got atomic.Value
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got.Store(r.Header.Get("Content-Type") + "\n" + string(b))
+		w.Header().Set("Content-Type", `multipart/related; type="text/xml"; boundary=MIMEb`)
+		_, _ = io.WriteString(w, "--MIMEb\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n"+
+			`<e:Envelope xmlns:e="`+env11+`"><e:Body><getCertificateResponse xmlns="urn:b"><doc href="cid:cert1"/></getCertificateResponse></e:Body></e:Envelope>`+
+			"\r\n--MIMEb\r\nContent-Type: application/pdf\r\nContent-ID: <cert1>\r\nContent-Transfer-Encoding: binary\r\n\r\n"+string(pdf)+"\r\n--MIMEb--\r\n")
+	}))
+	defer be.Close()
+	ss, id := legacySetup(t, provider.Service{Code: "getCertificate", Version: "v1", Backend: be.URL, SOAPBackend: true})
+	c, _ := soap.ParseClientID(consumerID)
+	req, err := soap.NewRequest(soap.Request{Client: c, Service: id, UserID: "KG22201197000311", BodyNamespace: "urn:b",
+		Body: []byte(`<scan href="cid:in1"/>`), Attachments: []soap.AttachmentData{{ContentID: "in1", ContentType: "image/png", Data: []byte("\x89PNG scan")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := ss.Client().Post(ss.URL, req.ContentType(), bytes.NewReader(req.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m, err := soap.Parse(resp.Body, resp.Header.Get("Content-Type"), soap.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if f, ok := m.Fault(); ok {
+		t.Fatalf("fault %s: %s", f.Code, f.String)
+	}
+	if got.Load() != req.ContentType()+"\n"+string(req.Bytes()) {
+		t.Error("the backend did not get the multipart request unchanged")
+	}
+	if err := soap.Echoes(req, m); err != nil {
+		t.Errorf("echo: %v", err)
+	}
+	a := m.Attachment("cert1")
+	if a == nil || a.ContentType != "application/pdf" {
+		t.Fatalf("attachment cert1 missing or retyped: %+v", a)
+	}
+	r, _ := a.Open()
+	data, _ := io.ReadAll(r)
+	r.Close()
+	if !bytes.Equal(data, pdf) {
+		t.Errorf("attachment changed: %d bytes, want %d", len(data), len(pdf))
+	}
+}

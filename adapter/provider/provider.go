@@ -250,6 +250,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x := &exchange{started: time.Now()}
 	resp, err := h.handle(r, x)
+	if resp != nil {
+		defer resp.Close() // attachments' temporary files, if any
+	}
 	if err != nil {
 		// Faults that could not even echo a header (unparseable request).
 		x.status, x.respType = http.StatusInternalServerError, "text/xml; charset=UTF-8"
