@@ -543,3 +543,28 @@ func TestOneReadingOfEveryInput(t *testing.T) {
 		t.Errorf("raw control character: %d %v", resp.StatusCode, p)
 	}
 }
+
+// A tender check runs within the caller's concurrency quota when that is
+// below tenderConcurrency, and still answers every check.
+func TestTenderCheckWithinCallerQuota(t *testing.T) {
+	cc := &countingChecker{}
+	s := newStack(t, stackOptions{gateway: func(o *gateway.Options) {
+		cc.Checker = o.Checker
+		o.Checker, o.TenderConcurrency = cc, 16
+		o.Callers[0].MaxConcurrentChecks = 2
+	}})
+	var sups []string
+	for _, inn := range []string{"01503201010234", "02207200800561", "00911201500118", "01004201200847"} {
+		sups = append(sups, `{"inn":"`+inn+`","checks":["tax-debt","social-fund-debt","founders"]}`)
+	}
+	a := s.do(t, "POST", "/v1/tender-checks", portalKey, officerHdr, `{"issue":"tender-2026-117/lot-3","suppliers":[`+strings.Join(sups, ",")+`]}`)
+	if a.status != 200 || a.body["complete"] != true {
+		t.Fatalf("%d %s", a.status, a.raw)
+	}
+	if p := cc.peak.Load(); p != 2 {
+		t.Errorf("peak concurrency %d, want the caller's quota 2", p)
+	}
+	if n := s.received(); n != 12 {
+		t.Errorf("%d queries, want 12", n)
+	}
+}

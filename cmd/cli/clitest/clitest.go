@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"os"
@@ -170,4 +171,31 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 	if err := l.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SignedLogConfig writes dir/tunduk.yaml with a file signing key (made with
+// FileKey) as messageLog.signingKey, the log and its archives under dir,
+// and roles as messageLog.access.roles (YAML list items, indented by six
+// spaces); more is appended as further top-level sections. It returns the
+// file's path.
+func SignedLogConfig(t testing.TB, dir, roles, more string) string {
+	t.Helper()
+	FileKey(t, dir, "mlog")
+	path := filepath.Join(dir, "tunduk.yaml")
+	text := fmt.Sprintf(`keys:
+  mlog:
+    uri: file:%[1]s/mlog.pem
+    certificate: %[1]s/mlog.crt
+messageLog:
+  signingKey: mlog
+  dir: %[1]s/msglog
+  archiveDir: %[1]s/archive
+  access:
+    roles:
+%[2]s
+%[3]s`, dir, strings.TrimRight(roles, "\n"), more)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
