@@ -153,6 +153,15 @@ func (h *Handler) restExchange(r *http.Request, rec *journal.Exchange) (int, htt
 	if int64(len(raw)) > h.opts.MaxBackendBytes {
 		return 0, nil, nil, h.restBackendError(ctx, svc, hdr.ID, fmt.Errorf("backend answer exceeds %d bytes", h.opts.MaxBackendBytes))
 	}
+	// A success answer must be what the description (and so the OpenAPI
+	// generated from it) declares; extra members are allowed there.
+	if d := svc.Description; d != nil && resp.StatusCode == http.StatusOK {
+		if _, err := codec.EncodeOutput(d, raw); err != nil {
+			h.opts.Logger.Warn("REST backend answer does not match the service description", zap.String("service", svc.Code),
+				zap.String("messageId", hdr.ID), zap.Error(err))
+			return 0, nil, nil, &restError{http.StatusBadGateway, "Server.ServiceFailed.InvalidBackendAnswer", "the backend's answer does not match the service description"}
+		}
+	}
 	out := http.Header{}
 	for _, k := range []string{"Content-Type", "Content-Language", "Cache-Control", "Location"} {
 		if v := resp.Header.Get(k); v != "" {

@@ -45,6 +45,8 @@ func TestRESTProviderThroughSecurityServer(t *testing.T) {
 			_, _ = io.WriteString(w, `{"inn":"02207200800561","listed":true,"listedFrom":"2025-01-10"}`)
 		case "/api/v1/unreliable-suppliers/02207200800562":
 			time.Sleep(700 * time.Millisecond)
+		case "/api/v1/unreliable-suppliers/02207200800563":
+			_, _ = io.WriteString(w, `{"inn":"02207200800563","listed":"maybe"}`)
 		default:
 			http.NotFound(w, r)
 		}
@@ -111,6 +113,9 @@ func TestRESTProviderThroughSecurityServer(t *testing.T) {
 	if resp, _ := get("/unreliable-suppliers/02207200800562"); resp.StatusCode != http.StatusGatewayTimeout || resp.Header.Get(rest.HeaderError) != "Server.ServiceFailed.Timeout" {
 		t.Errorf("slow backend: %d %s", resp.StatusCode, resp.Header.Get(rest.HeaderError))
 	}
+	if resp, body := get("/unreliable-suppliers/02207200800563"); resp.StatusCode != http.StatusBadGateway || resp.Header.Get(rest.HeaderError) != "Server.ServiceFailed.InvalidBackendAnswer" || strings.Contains(body, "maybe") {
+		t.Errorf("answer not matching the description: %d %s %s", resp.StatusCode, resp.Header.Get(rest.HeaderError), body)
+	}
 	be.Close()
 	if resp, _ := get("/unreliable-suppliers/02207200800561"); resp.StatusCode != http.StatusBadGateway || resp.Header.Get(rest.HeaderError) != "Server.ServiceFailed" {
 		t.Errorf("backend down: %d %s", resp.StatusCode, resp.Header.Get(rest.HeaderError))
@@ -132,8 +137,8 @@ func TestRESTProviderThroughSecurityServer(t *testing.T) {
 		}
 		recs = append(recs, x)
 	}
-	if len(recs) != 8 {
-		t.Fatalf("%d journal records, want 8", len(recs))
+	if len(recs) != 9 {
+		t.Fatalf("%d journal records, want 9", len(recs))
 	}
 	first := recs[0]
 	if first.Caller != consumerID || first.Service != id.Typed() || first.MessageID == "" || first.Outcome != "ok" ||
