@@ -2,10 +2,15 @@ package provider_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tunduk-kg/tunduk/adapter/provider"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -107,5 +112,31 @@ func TestBackendFailuresGiveTheRightFault(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A failing backend's error, logged with its URL, never shows the INN.
+func TestBackendErrorLogMasksIdentifiers(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := down.URL
+	down.Close()
+	core, logs := observer.New(zap.DebugLevel)
+	prov, _ := soap.ParseClientID(providerID)
+	h, err := provider.New(provider.Options{Provider: prov, Logger: zap.New(core), Services: []provider.Service{
+		{Code: "getSupplier", Version: "v1", Backend: downURL + "/s/{inn}", Description: describedService(), Timeout: time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := xroadtest.NewRequest(consumerID, providerID+"/getSupplier/v1", "<inn>02207200800561</inn>")
+	hr := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(req.Bytes()))
+	hr.Header.Set("Content-Type", req.ContentType())
+	h.ServeHTTP(httptest.NewRecorder(), hr)
+	if logs.FilterMessage("backend call failed").Len() != 1 {
+		t.Fatalf("no backend failure logged: %v", logs.All())
+	}
+	for _, e := range logs.All() {
+		if strings.Contains(fmt.Sprint(e.ContextMap()), "02207200800561") {
+			t.Errorf("log line %q shows the INN: %v", e.Message, e.ContextMap())
+		}
 	}
 }

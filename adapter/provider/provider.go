@@ -44,6 +44,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/adapter/kgid"
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/codec"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -398,7 +399,7 @@ func (h *Handler) backendFault(req *soap.Message, svc Service, x *exchange, err 
 			zap.String("messageId", req.Header().ID), zap.String("path", ae.Path), zap.String("reason", ae.Reason))
 		return h.fault(req, x, "Server.ServiceFailed.InvalidBackendAnswer", "the backend's answer does not match the service description")
 	}
-	h.opts.Logger.Warn("backend call failed", zap.String("service", svc.Code), zap.String("messageId", req.Header().ID), zap.Error(err))
+	h.opts.Logger.Warn("backend call failed", zap.String("service", svc.Code), zap.String("messageId", req.Header().ID), maskedErr(err))
 	return h.fault(req, x, "Server.ServiceFailed", "the backend failed")
 }
 
@@ -599,4 +600,10 @@ func backendMessage(raw []byte, status string) string {
 		}
 	}
 	return "backend refused the request: " + status
+}
+
+// maskedErr logs an error with PIN/INN-shaped numbers masked: backend
+// errors carry the backend URL, whose path holds the request's identifiers.
+func maskedErr(err error) zap.Field {
+	return zap.String("error", kgid.MaskText(err.Error()))
 }

@@ -158,7 +158,7 @@ func (h *Handler) restExchange(r *http.Request, rec *journal.Exchange) (int, htt
 	if d := svc.Description; d != nil && resp.StatusCode == http.StatusOK {
 		if _, err := codec.EncodeOutput(d, raw); err != nil {
 			h.opts.Logger.Warn("REST backend answer does not match the service description", zap.String("service", svc.Code),
-				zap.String("messageId", hdr.ID), zap.Error(err))
+				zap.String("messageId", hdr.ID), maskedErr(err))
 			return 0, nil, nil, &restError{http.StatusBadGateway, "Server.ServiceFailed.InvalidBackendAnswer", "the backend's answer does not match the service description"}
 		}
 	}
@@ -185,7 +185,7 @@ func (h *Handler) restBackendError(ctx context.Context, svc Service, msgID strin
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		return &restError{http.StatusGatewayTimeout, "Server.ServiceFailed.Timeout", "the backend did not answer in time"}
 	}
-	h.opts.Logger.Warn("REST backend call failed", zap.String("service", svc.Code), zap.String("messageId", msgID), zap.Error(err))
+	h.opts.Logger.Warn("REST backend call failed", zap.String("service", svc.Code), zap.String("messageId", msgID), maskedErr(err))
 	return &restError{http.StatusBadGateway, "Server.ServiceFailed", "the backend failed"}
 }
 
