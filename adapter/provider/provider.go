@@ -18,9 +18,14 @@
 // URL placeholders are escaped by position (path segment or query value)
 // and refused at load where ambiguous.
 //
+// Backends: an HTTP/JSON API (Backend with {placeholders}), a PostgreSQL
+// query (Postgres), or an existing SOAP service whose answers are repaired
+// for X-Road (SOAPBackend, legacy.go). REST (PR-REST) services are served
+// at /r1/<service id>[/path] (rest.go). Guard admits only the security
+// server.
+//
 // Non-goals: WSDL serving (catalog/wsdl generates descriptions), MTOM
-// attachments to the backend, and REST providers (the security server
-// forwards PR-REST requests to a REST backend unchanged).
+// packaging and attachments to JSON or PostgreSQL backends.
 //
 // Requests are read by package soap within Options.Limits (size, depth,
 // attributes per element, names and text; linear in the input), so the
