@@ -21,12 +21,24 @@ import (
 //	  listen: 127.0.0.1:8081
 //	  id: central-server/GOV/70000001/zakupki-registry
 //	  journal: /var/lib/tunduk/provider-journal.jsonl
+//	  allowFrom: [127.0.0.1]              # only the security server
 //	  services:
-//	    - code: getSupplierStatus
+//	    - code: getSupplierStatus         # described in the catalog: typed inputs, answers as its WSDL
 //	      version: v1
 //	      backend: https://registry.internal/api/suppliers/{inn}
 //	      required: [inn]
 //	      timeout: 10s
+//	    - code: GetCertificate            # an existing WCF service, repaired for X-Road
+//	      version: v1
+//	      backend: http://legacy.internal/Service.svc
+//	      soapBackend: true
+//	      renameWrapper: true
+//	    - code: unreliableSupplier        # PR-REST: /r1/<service id>/unreliable-suppliers/{inn}
+//	      rest: true
+//	      backend: https://registry.internal/api/v1
+//	    - code: getSupplierInfo           # from PostgreSQL
+//	      version: v1
+//	      postgres: {dsnFile: /etc/tunduk/keys/registry.dsn, query: "SELECT …  WHERE inn = $1", args: [inn]}
 type Provider struct {
 	// Listen is the host:port the security server posts to; "" disables
 	// the provider.
