@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -229,7 +230,13 @@ func (h *Handler) passThrough(ctx context.Context, r *http.Request, req *soap.Me
 		return h.backendFault(req, svc, x, err)
 	}
 	if atts != nil && !faultAnswer {
-		if out, err = withAttachmentsOf(out, atts, h.opts.Limits); err != nil {
+		_, params, perr := mime.ParseMediaType(ct)
+		mtom := strings.EqualFold(params["type"], "application/xop+xml")
+		if perr != nil { // e.g. an unquoted boundary=uuid:…, which soap.ParseBytes tolerates
+			l := strings.ToLower(ct)
+			mtom = strings.Contains(l, `type="application/xop+xml"`) || strings.Contains(l, "type=application/xop+xml")
+		}
+		if out, err = withAttachmentsOf(out, atts, mtom, h.opts.Limits); err != nil {
 			return h.backendFault(req, svc, x, err)
 		}
 	}
@@ -248,14 +255,21 @@ func (h *Handler) passThrough(ctx context.Context, r *http.Request, req *soap.Me
 }
 
 // withAttachmentsOf returns m (a repaired SOAP part) as a multipart/related
-// message carrying from's attachments with their own headers (SOAP with
-// Attachments; the SOAP part first, as X-Road requires).
-func withAttachmentsOf(m, from *soap.Message, lim soap.Limits) (*soap.Message, error) {
+// message carrying from's attachments with their own headers, the SOAP
+// part first as X-Road requires: SOAP with Attachments, or MTOM (the SOAP
+// part as application/xop+xml, its xop:Include references kept) when the
+// backend answered MTOM.
+func withAttachmentsOf(m, from *soap.Message, mtom bool, lim soap.Limits) (*soap.Message, error) {
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
 	boundary := "tunduk-" + hex.EncodeToString(rnd[:])
+	rootType, outer := "text/xml; charset=UTF-8", `multipart/related; type="text/xml"; charset=UTF-8; boundary=`+boundary
+	if mtom {
+		rootType = `application/xop+xml; charset=UTF-8; type="text/xml"`
+		outer = `multipart/related; type="application/xop+xml"; start-info="text/xml"; boundary=` + boundary
+	}
 	var b bytes.Buffer
-	b.WriteString("--" + boundary + "\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n")
+	b.WriteString("--" + boundary + "\r\nContent-Type: " + rootType + "\r\n\r\n")
 	b.Write(m.SOAP())
 	for i, a := range from.Attachments() {
 		b.WriteString("\r\n--" + boundary + "\r\n")
@@ -283,7 +297,7 @@ func withAttachmentsOf(m, from *soap.Message, lim soap.Limits) (*soap.Message, e
 		}
 	}
 	b.WriteString("\r\n--" + boundary + "--\r\n")
-	return soap.ParseBytes(b.Bytes(), `multipart/related; type="text/xml"; charset=UTF-8; boundary=`+boundary, lim)
+	return soap.ParseBytes(b.Bytes(), outer, lim)
 }
 
 // repair builds the X-Road answer from a legacy backend's SOAP answer; it

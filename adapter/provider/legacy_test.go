@@ -208,3 +208,37 @@ func TestLegacySOAPBackendAttachments(t *testing.T) {
 		t.Errorf("attachment changed: %d bytes, want %d", len(data), len(pdf))
 	}
 }
+
+// An MTOM answer stays MTOM: the SOAP part as application/xop+xml with its
+// xop:Include, the binary part intact.
+func TestLegacySOAPBackendMTOM(t *testing.T) {
+	bin := bytes.Repeat([]byte{0, 1, 2, 0xfe, 0xff, '\r', '\n'}, 3000)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", `multipart/related; type="application/xop+xml"; start-info="text/xml"; boundary=uuid:b1`)
+		_, _ = io.WriteString(w, "--uuid:b1\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"text/xml\"\r\n\r\n"+
+			`<s:Envelope xmlns:s="`+env11+`"><s:Body><getScanResponse xmlns="urn:b"><data><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:scan1"/></data></getScanResponse></s:Body></s:Envelope>`+
+			"\r\n--uuid:b1\r\nContent-Type: application/octet-stream\r\nContent-ID: <scan1>\r\nContent-Transfer-Encoding: binary\r\n\r\n"+string(bin)+"\r\n--uuid:b1--\r\n")
+	}))
+	defer be.Close()
+	ss, id := legacySetup(t, provider.Service{Code: "getScan", Version: "v1", Backend: be.URL, SOAPBackend: true})
+	req, resp := legacyCall(t, ss, id, "<n>1</n>")
+	if f, ok := resp.Fault(); ok {
+		t.Fatalf("fault %s: %s", f.Code, f.String)
+	}
+	if err := soap.Echoes(req, resp); err != nil {
+		t.Errorf("echo: %v", err)
+	}
+	if !strings.Contains(resp.ContentType(), "application/xop+xml") || !strings.Contains(string(resp.BodyElement()), `href="cid:scan1"`) {
+		t.Errorf("not MTOM any more: %s\n%s", resp.ContentType(), resp.BodyElement())
+	}
+	a := resp.Attachment("scan1")
+	if a == nil {
+		t.Fatal("attachment scan1 missing")
+	}
+	r, _ := a.Open()
+	data, _ := io.ReadAll(r)
+	r.Close()
+	if !bytes.Equal(data, bin) {
+		t.Errorf("attachment changed: %d bytes, want %d", len(data), len(bin))
+	}
+}
