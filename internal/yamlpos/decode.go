@@ -138,7 +138,8 @@ func (c *checker) entries(n *yaml.Node, path string, f func(k, val *yaml.Node, k
 }
 
 func (c *checker) wrongType(n *yaml.Node, t reflect.Type, path string) {
-	c.add(n.Line, path, "%s is not %s; write %s here", describeNode(n), describeType(t), describeType(t))
+	what, how := describeType(t)
+	c.add(n.Line, path, "%s is not %s; %s", describeNode(n), what, how)
 }
 
 type fieldSet struct {
@@ -229,30 +230,31 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-// describeType names what a Go type accepts, in the operator's words.
-func describeType(t reflect.Type) string {
+// describeType names what a Go type accepts and how to write it, in the
+// operator's words.
+func describeType(t reflect.Type) (what, how string) {
 	if t == durationType {
-		return "a duration such as 30s, 5m or 1h30m"
+		return "a duration", "write one such as 30s, 5m or 1h30m"
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return describeType(t.Elem())
 	case reflect.String:
-		return "text"
+		return "text", "write text here"
 	case reflect.Bool:
-		return "true or false"
+		return "true or false", "write true or false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "a whole number"
+		return "a whole number", "write a whole number such as 64"
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number, 0 or more"
+		return "a whole number of 0 or more", "write a whole number such as 64"
 	case reflect.Float32, reflect.Float64:
-		return "a number"
+		return "a number", "write a number such as 0.5"
 	case reflect.Slice, reflect.Array:
-		return "a list (- item lines, or [a, b])"
+		return "a list", "write [a, b] or one \"- item\" line per item"
 	case reflect.Map, reflect.Struct:
-		return "a mapping (key: value lines, indented below)"
+		return "a mapping", "write \"key: value\" lines indented below it"
 	}
-	return "a value of another kind"
+	return "a value of this kind", "see the documented example"
 }
 
 // describeNode names what the file holds, in the operator's words.
