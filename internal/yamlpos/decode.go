@@ -3,6 +3,7 @@ package yamlpos
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -296,6 +297,10 @@ func plainError(err error) string {
 	return strings.Join(msgs, "; ")
 }
 
+// unmarshalRE matches yaml.v3's "cannot unmarshal !!str `x` into T",
+// whose tag and Go type name mean nothing to an operator.
+var unmarshalRE = regexp.MustCompile("^cannot unmarshal !!\\w+ `([^`]*)` into ")
+
 // decodeProblems converts a yaml.v3 decoding error the checks missed.
 func decodeProblems(file string, err error) Problems {
 	msgs := []string{err.Error()}
@@ -308,6 +313,9 @@ func decodeProblems(file string, err error) Problems {
 		if sm := lineRE.FindStringSubmatch(m); sm != nil {
 			p.Line, _ = strconv.Atoi(sm[1])
 			p.Msg = sm[2]
+		}
+		if um := unmarshalRE.FindStringSubmatch(p.Msg); um != nil {
+			p.Msg = fmt.Sprintf("the value %q is not of the kind wanted here; see the documented example", um[1])
 		}
 		ps = append(ps, p)
 	}

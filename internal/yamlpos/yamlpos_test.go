@@ -217,3 +217,12 @@ func FuzzParseDecode(f *testing.F) {
 		_ = d.Line("gateway.callers[0].name")
 	})
 }
+
+func TestDecodeProblemsHideGoTypes(t *testing.T) {
+	var n int
+	err := yaml.Unmarshal([]byte("a"), &n)
+	ps := decodeProblems("f.yaml", err)
+	if len(ps) != 1 || ps[0].Line != 1 || strings.Contains(ps[0].Msg, "int") || strings.Contains(ps[0].Msg, "!!") || !strings.Contains(ps[0].Msg, `"a"`) {
+		t.Errorf("decodeProblems = %v", ps)
+	}
+}
