@@ -58,7 +58,9 @@ func styleMappings(t *testing.T, style string) []*mapping.Mapping {
 // newStyleStack is the whole chain on loopback (gateway → ssclient →
 // emulated security server → fixture providers in every style, journal
 // file) with the checks mapped in one body style.
-func newStyleStack(t *testing.T, style string) *httptest.Server {
+//
+// Its client validates every exchange against openapi.json.
+func newStyleStack(t *testing.T, style string) (*httptest.Server, *http.Client) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{AllStyles: true})
 	t.Cleanup(ss.Close)
 	sc, err := ssclient.New(ssclient.Options{URL: ss.URL, Client: fixtures.PortalClient, Timeout: 10 * time.Second,
@@ -83,16 +85,16 @@ func newStyleStack(t *testing.T, style string) *httptest.Server {
 	}
 	api := httptest.NewServer(g)
 	t.Cleanup(api.Close)
-	return api
+	return api, &http.Client{Transport: newValidator(t, api.URL)}
 }
 
 // getExact GETs path and decodes the answer keeping numbers exact.
-func getExact(t *testing.T, api *httptest.Server, path string) (int, map[string]any, []byte) {
+func getExact(t *testing.T, api *httptest.Server, client *http.Client, path string) (int, map[string]any, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, api.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+portalKey)
 	req.Header.Set("X-User-Id", officer)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 	schemas := map[string]string{"tax-debt": "DebtData", "social-fund-debt": "DebtData", "founders": "FoundersData", "criminal-record": "CriminalRecordData"}
 	for _, style := range []string{fixtures.StyleLegacy, fixtures.StyleWCF, fixtures.StyleREST} {
 		t.Run(style, func(t *testing.T) {
-			api := newStyleStack(t, style)
+			api, client := newStyleStack(t, style)
 			type probe struct {
 				path, check, providerCheck string
 				want                       map[string]any // nil: not found
@@ -209,7 +211,7 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 
 			var ok, notFound, failed int
 			for _, p := range probes {
-				status, body, raw := getExact(t, api, p.path)
+				status, body, raw := getExact(t, api, client, p.path)
 				switch {
 				case p.failing:
 					failed++
@@ -252,7 +254,7 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 				c := &d.Companies[i]
 				dir, _ := d.Person(c.Director)
 				body := `{"inn":"` + c.INN + `","representativePin":"` + c.Director + `","checks":["tax-debt","social-fund-debt","founders","criminal-record"]}`
-				a := postExact(t, api, body)
+				a := postExact(t, api, client, body)
 				results, _ := a["results"].([]any)
 				if len(results) != 4 {
 					t.Fatalf("batch %s: %v", c.INN, a)
@@ -287,13 +289,13 @@ func TestEveryFixtureSubjectInEveryStyle(t *testing.T) {
 }
 
 // postExact POSTs a batch and decodes the answer keeping numbers exact.
-func postExact(t *testing.T, api *httptest.Server, body string) map[string]any {
+func postExact(t *testing.T, api *httptest.Server, client *http.Client, body string) map[string]any {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, api.URL+"/v1/supplier-checks", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+portalKey)
 	req.Header.Set("X-User-Id", officer)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

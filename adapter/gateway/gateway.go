@@ -77,8 +77,13 @@ type Options struct {
 	// bounds how many are kept (default 10000, oldest dropped first).
 	IdempotencyWindow     time.Duration
 	IdempotencyMaxEntries int
-	Metrics               *observe.Metrics
-	Logger                *zap.Logger
+	// IdempotencyMaxBytes bounds the recorded answers' bytes (default
+	// 64 MiB; a tender answer can be a few hundred KB).
+	IdempotencyMaxBytes int64
+	// Now is the clock of the idempotency window; nil means time.Now.
+	Now     func() time.Time
+	Metrics *observe.Metrics
+	Logger  *zap.Logger
 	// Ops, when set, is mounted for /metrics, /healthz and /readyz.
 	Ops http.Handler
 }
@@ -117,6 +122,9 @@ func New(o Options) (*Gateway, error) {
 	if o.IdempotencyMaxEntries <= 0 {
 		o.IdempotencyMaxEntries = DefaultIdempotencyMaxItems
 	}
+	if o.IdempotencyMaxBytes <= 0 {
+		o.IdempotencyMaxBytes = 64 << 20
+	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
@@ -124,8 +132,11 @@ func New(o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{o: o, auth: a, quotas: map[*Caller]*quota{}, idem: newIdemStore(o.IdempotencyWindow, o.IdempotencyMaxEntries),
+	g := &Gateway{o: o, auth: a, quotas: map[*Caller]*quota{}, idem: newIdemStore(o.IdempotencyWindow, o.IdempotencyMaxEntries, o.IdempotencyMaxBytes),
 		sem: make(chan struct{}, o.MaxInFlight), mux: http.NewServeMux(), log: o.Logger}
+	if o.Now != nil {
+		g.idem.now = o.Now
+	}
 	for _, c := range a.callers {
 		g.quotas[c] = newQuota(c)
 	}

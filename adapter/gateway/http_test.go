@@ -230,7 +230,12 @@ func TestRequestIdentity(t *testing.T) {
 // A retried POST with the same Idempotency-Key and body gets the recorded
 // answer and makes no Tunduk query; another body is 422; the window ends.
 func TestIdempotencyKey(t *testing.T) {
-	s := newStack(t, stackOptions{gateway: func(o *gateway.Options) { o.IdempotencyWindow = 400 * time.Millisecond }})
+	var clock atomic.Int64 // seconds past the start
+	start := time.Now()
+	s := newStack(t, stackOptions{gateway: func(o *gateway.Options) {
+		o.IdempotencyWindow = time.Hour
+		o.Now = func() time.Time { return start.Add(time.Duration(clock.Load()) * time.Second) }
+	}})
 	body := `{"inn":"02207200800561","checks":["tax-debt","founders"]}`
 	h := hdr("Idempotency-Key", "tender-117-lot-3-supplier-1", "X-Issue", "tender-2026-117/lot-3")
 	first := s.do(t, "POST", "/v1/supplier-checks", portalKey, h, body)
@@ -263,7 +268,11 @@ func TestIdempotencyKey(t *testing.T) {
 	if a := s.do(t, "POST", "/v1/supplier-checks", portalKey, hdr("Idempotency-Key", "bad key"), body); a.status != 400 || a.body["code"] != "invalid_idempotency_key" {
 		t.Errorf("bad key: %d %s", a.status, a.raw)
 	}
-	time.Sleep(450 * time.Millisecond)
+	clock.Store(3599)
+	if a := s.do(t, "POST", "/v1/supplier-checks", portalKey, h, body); a.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("within the window: %d %v", a.status, a.header)
+	}
+	clock.Store(3601)
 	before := s.received()
 	if a := s.do(t, "POST", "/v1/supplier-checks", portalKey, h, body); a.status != 200 || a.header.Get("Idempotent-Replayed") != "" || s.received() != before+2 {
 		t.Errorf("after the window: %d %v, %d queries", a.status, a.header, s.received()-before)
@@ -383,7 +392,7 @@ func TestTenderCheck(t *testing.T) {
 // Retry-After before any Tunduk query, and are counted per caller.
 func TestPerCallerLimits(t *testing.T) {
 	s := newStack(t, stackOptions{gateway: func(o *gateway.Options) {
-		o.Callers[0].RequestsPerSecond, o.Callers[0].Burst = 0.5, 2
+		o.Callers[0].RequestsPerSecond, o.Callers[0].Burst = 0.02, 2 // a token per 50 s
 		o.Callers[1].MaxConcurrentChecks = 1
 	}})
 	for i := range 2 {
@@ -394,7 +403,7 @@ func TestPerCallerLimits(t *testing.T) {
 	before := s.received()
 	a := s.get(t, "/v1/suppliers/01503201010234/tax-debt")
 	ra, _ := strconv.Atoi(a.header.Get("Retry-After"))
-	if a.status != 429 || typeOf(a) != problem.RateLimited.URI() || a.body["code"] != "rate_limited" || ra < 1 || ra > 2 || s.received() != before {
+	if a.status != 429 || typeOf(a) != problem.RateLimited.URI() || a.body["code"] != "rate_limited" || ra < 1 || ra > 50 || s.received() != before {
 		t.Errorf("over the rate: %d Retry-After %q %s", a.status, a.header.Get("Retry-After"), a.raw)
 	}
 	// The other caller is not limited by the first one's rate.
@@ -532,5 +541,30 @@ func TestOneReadingOfEveryInput(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&p)
 	if resp.StatusCode != 400 {
 		t.Errorf("raw control character: %d %v", resp.StatusCode, p)
+	}
+}
+
+// A tender check runs within the caller's concurrency quota when that is
+// below tenderConcurrency, and still answers every check.
+func TestTenderCheckWithinCallerQuota(t *testing.T) {
+	cc := &countingChecker{}
+	s := newStack(t, stackOptions{gateway: func(o *gateway.Options) {
+		cc.Checker = o.Checker
+		o.Checker, o.TenderConcurrency = cc, 16
+		o.Callers[0].MaxConcurrentChecks = 2
+	}})
+	var sups []string
+	for _, inn := range []string{"01503201010234", "02207200800561", "00911201500118", "01004201200847"} {
+		sups = append(sups, `{"inn":"`+inn+`","checks":["tax-debt","social-fund-debt","founders"]}`)
+	}
+	a := s.do(t, "POST", "/v1/tender-checks", portalKey, officerHdr, `{"issue":"tender-2026-117/lot-3","suppliers":[`+strings.Join(sups, ",")+`]}`)
+	if a.status != 200 || a.body["complete"] != true {
+		t.Fatalf("%d %s", a.status, a.raw)
+	}
+	if p := cc.peak.Load(); p != 2 {
+		t.Errorf("peak concurrency %d, want the caller's quota 2", p)
+	}
+	if n := s.received(); n != 12 {
+		t.Errorf("%d queries, want 12", n)
 	}
 }

@@ -25,13 +25,15 @@ const MaxIdempotencyKeyLen = 255
 // retry are kept (2xx and 4xx other than 429); a transient failure
 // (429, 5xx) forgets the key so a retry runs again.
 type idemStore struct {
-	window time.Duration
-	max    int
-	now    func() time.Time
+	window   time.Duration
+	max      int   // entries
+	maxBytes int64 // recorded answer bytes
+	now      func() time.Time
 
 	mu      sync.Mutex
 	entries map[idemKey]*idemEntry
-	order   []idemKey // insertion order, for expiry and the size bound
+	order   []idemKey // insertion order, for expiry and the size bounds
+	bytes   int64     // recorded answer bytes held
 }
 
 type idemKey struct{ caller, key string }
@@ -46,8 +48,8 @@ type idemEntry struct {
 	body    []byte
 }
 
-func newIdemStore(window time.Duration, max int) *idemStore {
-	return &idemStore{window: window, max: max, now: time.Now, entries: map[idemKey]*idemEntry{}}
+func newIdemStore(window time.Duration, max int, maxBytes int64) *idemStore {
+	return &idemStore{window: window, max: max, maxBytes: maxBytes, now: time.Now, entries: map[idemKey]*idemEntry{}}
 }
 
 func validIdempotencyKey(k string) bool {
@@ -104,6 +106,10 @@ func (s *idemStore) finish(caller, key string, e *idemEntry, status int, header 
 	s.mu.Lock()
 	if keep {
 		e.ok, e.status, e.header, e.body = true, status, header, body
+		if s.entries[idemKey{caller, key}] == e {
+			s.bytes += int64(len(body))
+			s.expire()
+		}
 	} else if s.entries[idemKey{caller, key}] == e {
 		delete(s.entries, idemKey{caller, key})
 	}
@@ -111,22 +117,30 @@ func (s *idemStore) finish(caller, key string, e *idemEntry, status int, header 
 	close(e.done)
 }
 
-// expire drops entries past their window and, beyond max, the oldest.
+// expire drops entries past their window and, beyond max entries or
+// maxBytes of recorded answers, the oldest (a dropped key simply runs
+// again on retry). Entries still running are kept, in order.
 func (s *idemStore) expire() {
 	now := s.now()
+	var running []idemKey
 	n := 0
-	for n < len(s.order) {
+	for ; n < len(s.order); n++ {
 		k := s.order[n]
 		e := s.entries[k]
-		if e != nil && now.Before(e.expires) && len(s.order)-n <= s.max {
+		over := len(s.order)-n+len(running) > s.max || s.bytes > s.maxBytes
+		if e != nil && now.Before(e.expires) && !over {
 			break
 		}
-		if e != nil && (e.ok || !now.Before(e.expires)) {
+		switch {
+		case e == nil: // already gone (a transient answer, or a duplicate)
+		case e.ok:
 			delete(s.entries, k)
+			s.bytes -= int64(len(e.body))
+		default:
+			running = append(running, k)
 		}
-		n++
 	}
-	s.order = s.order[n:]
+	s.order = append(running, s.order[n:]...)
 }
 
 // recorder captures an answer while it is written to the client.

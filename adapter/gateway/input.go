@@ -115,6 +115,9 @@ func scanKeys(body []byte, known []string) error {
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
+			if len(stack) > 0 {
+				return adapter.BadRequest("invalid_json", "", "the body is cut short: the JSON object is not closed")
+			}
 			break
 		}
 		if err != nil {

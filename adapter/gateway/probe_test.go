@@ -37,7 +37,7 @@ func TestHeadNeverReachesTunduk(t *testing.T) {
 			for k, v := range hdr {
 				req.Header.Set(k, v)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := s.client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -42,7 +42,7 @@ func TestGracefulShutdownFinishesInFlightChecks(t *testing.T) {
 		req, _ := http.NewRequest("GET", "http://"+api.String()+"/v1/suppliers/01503201010234/tax-debt", nil)
 		req.Header.Set("Authorization", "Bearer "+portalKey)
 		req.Header.Set("X-User-Id", officer)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := validated(t, "http://"+api.String()).Do(req)
 		if err != nil {
 			got <- -1
 			return
@@ -94,7 +94,7 @@ func TestClientCertificateCaller(t *testing.T) {
 		if cert != nil {
 			cfg.Certificates = []tls.Certificate{*cert}
 		}
-		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+		c := validatedTLS(t, strings.TrimSuffix(url, "/v1/suppliers/01503201010234/founders"), &http.Transport{TLSClientConfig: cfg})
 		req, _ := http.NewRequest("GET", url, nil)
 		req.Header.Set("X-User-Id", officer)
 		resp, err := c.Do(req)

@@ -38,21 +38,52 @@ type validator struct {
 	checked int
 }
 
+var (
+	validators   sync.Map // server URL → *validator
+	validatedDoc = sync.OnceValues(func() ([]byte, error) {
+		doc, err := openapi3.NewLoader().LoadFromData(portalapi.JSON)
+		if err != nil {
+			return nil, err
+		}
+		return nil, doc.Validate(context.Background())
+	})
+)
+
+// newValidator returns the validating transport for the gateway at
+// serverURL (one per server, shared by the tests that call it).
 func newValidator(t testing.TB, serverURL string) *validator {
 	t.Helper()
+	if _, err := validatedDoc(); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if v, ok := validators.Load(serverURL); ok {
+		return v.(*validator)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(portalapi.JSON)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("openapi.json: %v", err)
 	}
 	doc.Servers = openapi3.Servers{{URL: serverURL}}
 	r, err := legacy.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &validator{t: t, base: http.DefaultTransport, router: r, doc: doc}
+	v := &validator{t: t, base: http.DefaultTransport, router: r, doc: doc}
+	validators.Store(serverURL, v)
+	return v
+}
+
+// validatedTLS is a client over base (TLS settings) whose exchanges
+// with the gateway at serverURL are checked against openapi.json.
+func validatedTLS(t testing.TB, serverURL string, base http.RoundTripper) *http.Client {
+	shared := newValidator(t, serverURL)
+	return &http.Client{Transport: &validator{t: t, base: base, router: shared.router, doc: shared.doc}}
+}
+
+// validated is a client whose exchanges with the gateway at api are
+// checked against openapi.json.
+func validated(t testing.TB, serverURL string) *http.Client {
+	return &http.Client{Transport: newValidator(t, serverURL)}
 }
 
 func (v *validator) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -83,6 +114,13 @@ func (v *validator) check(req *http.Request, reqBody []byte, resp *http.Response
 		if req.URL.Path != "/openapi.json" {
 			return errors.New("answer without X-Request-Id or traceparent")
 		}
+	}
+	if req.Method == http.MethodHead {
+		// A HEAD answer has no body: 405 with Allow, never a check.
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") == "" || len(respBody) != 0 {
+			return fmt.Errorf("HEAD: %d, Allow %q, %d body bytes", resp.StatusCode, resp.Header.Get("Allow"), len(respBody))
+		}
+		return nil
 	}
 	vreq := req.Clone(context.Background())
 	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))

@@ -171,7 +171,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if recErr := h.record(r.Context(), r, x); recErr != nil {
 		// No evidence, no answer: the security server retries or reports.
-		h.opts.Logger.Error("journal write failed; refusing to answer", zap.Error(recErr))
+		var msgID string
+		if x.req != nil {
+			msgID = x.req.Header().ID
+		}
+		h.opts.Logger.Error("journal write failed; refusing to answer", zap.String("messageId", msgID), zap.Error(recErr))
 		x.status, x.respType = http.StatusInternalServerError, "text/xml; charset=UTF-8"
 		x.respBody = soap.NewFault(soap.Fault{Code: "Server.InternalError", String: "the provider could not record the exchange"})
 	}
@@ -189,7 +193,9 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	if err := soap.CheckHTTP(r.Method, action); err != nil {
 		return nil, err
 	}
-	req, err := soap.Parse(r.Body, r.Header.Get("Content-Type"), h.opts.Limits)
+	lim := h.opts.Limits
+	lim.Context = r.Context() // stop parsing when the security server gives up
+	req, err := soap.Parse(r.Body, r.Header.Get("Content-Type"), lim)
 	if err != nil {
 		return nil, err
 	}

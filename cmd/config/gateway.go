@@ -182,8 +182,14 @@ func (c *Gateway) Validate(is *Issues) {
 		if len(cl.Checks) == 0 {
 			is.Addf(at+".checks", "no checks allowed; list some of %s, or \"*\"", strings.Join(known, ", "))
 		}
-		if cl.RequestsPerSecond < 0 || cl.Burst < 0 || cl.MaxConcurrentChecks < 0 {
-			is.Addf(at, "requestsPerSecond, burst and maxConcurrentChecks must not be negative (0 means unlimited)")
+		if cl.RequestsPerSecond < 0 {
+			is.Addf(at+".requestsPerSecond", "must not be negative; 0 means no rate limit, e.g. 20")
+		}
+		if cl.Burst < 0 {
+			is.Addf(at+".burst", "must not be negative; 0 means ceil(requestsPerSecond)")
+		}
+		if cl.MaxConcurrentChecks < 0 {
+			is.Addf(at+".maxConcurrentChecks", "must not be negative; 0 means only gateway.maxInFlight applies")
 		}
 		for j, ch := range cl.Checks {
 			if _, ok := checks.Lookup(ch); !ok && ch != "*" {

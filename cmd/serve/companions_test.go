@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -75,12 +74,7 @@ provider:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	waitUp(t, "http://"+prov+"/descriptions/")
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,12 +128,7 @@ gateway:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	var resp *http.Response
 	for i := 0; ; i++ {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
@@ -186,4 +182,32 @@ func testOptions(cfgPath string, errOut io.Writer) *ServeOptions {
 	f := cli.New(cli.IOStreams{Out: io.Discard, ErrOut: errOut})
 	f.ConfigFlag = cfgPath
 	return newServeOptions(f)
+}
+
+// startServe runs serve on cfgPath in the background; cancel stops it
+// (as SIGINT/SIGTERM would), done yields its result, errOut its log.
+func startServe(cfgPath string) (cancel func(), done <-chan error, errOut *syncBuffer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	errOut = &syncBuffer{}
+	go func() { ch <- serveRun(ctx, testOptions(cfgPath, errOut)) }()
+	return cancel, ch, errOut
+}
+
+// syncBuffer is a bytes.Buffer safe for serve's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"archive/zip"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,12 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/zap"
-
 	"github.com/tunduk-kg/tunduk/cmd/archive/export"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
@@ -25,40 +21,13 @@ import (
 func setup(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	clitest.FileKey(t, dir, "mlog")
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
-  mlog: {uri: "file:%[1]s/mlog.pem", certificate: "%[1]s/mlog.crt"}
-messageLog:
-  signingKey: mlog
-  dir: %[1]s/msglog
-  archiveDir: %[1]s/archive
-  access:
-    roles:
-      - {name: auditor, actions: [export], purposes: [court-order]}
-`, dir)), 0o644)
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	lo, _ := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
-	l, err := msglog.Open(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := clitest.SignedLogConfig(t, dir, "      - {name: auditor, actions: [export], purposes: [court-order]}", "")
+	var records []*msglog.Record
 	for i := 0; i < 5; i++ {
-		l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange,
+		records = append(records, &msglog.Record{Type: msglog.TypeExchange,
 			Exchange: &msglog.Exchange{MessageID: fmt.Sprintf("m%d", i), Issue: fmt.Sprintf("tender-%d", i%2), Request: msglog.Message{Body: []byte("<q/>")}}})
 	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath, records...)
 	return cfgPath
 }
 

@@ -6,8 +6,6 @@ import (
 
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,54 +24,24 @@ import (
 func setup(t *testing.T) (string, *config.Config) {
 	t.Helper()
 	dir := t.TempDir()
-	clitest.FileKey(t, dir, "mlog")
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
-  mlog:
-    uri: file:%[1]s/mlog.pem
-    certificate: %[1]s/mlog.crt
-messageLog:
-  signingKey: mlog
-  dir: %[1]s/msglog
-  archiveDir: %[1]s/archive
-  access:
-    roles:
-      - name: auditor
+	cfgPath := clitest.SignedLogConfig(t, dir, `      - name: auditor
         actions: [ls, search, export]
         purposes: [audit]
       - name: support
         actions: [ls]
         purposes: [incident]
-`, dir)), 0o644)
+`, "")
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := msglog.Open(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var records []*msglog.Record
 	for i := 0; i < 6; i++ {
-		_, err := l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
+		records = append(records, &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
 			Exchange: &msglog.Exchange{MessageID: fmt.Sprintf("m%d", i), UserID: "officer7", Issue: fmt.Sprintf("tender-%d", i%2),
 				Subjects: []string{"01234567890123"}, Service: "central-server/GOV/70000002/gns-service/x/v1", Outcome: "ok"}})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath, records...)
 	return cfgPath, cfg
 }
 

@@ -88,11 +88,7 @@ func verifyRun(opts *VerifyOptions) error {
 		vo.Trust = t
 	}
 	if opts.Progress {
-		vo.Progress = func(done, total int64) {
-			if total > 0 {
-				fmt.Fprintf(opts.IO.ErrOut, "\rverifying: %3d%% (%d of %d MB)", done*100/total, done>>20, total>>20)
-			}
-		}
+		vo.Progress = progress(opts.IO.ErrOut)
 	}
 	rep, err := verify.New(vo).Paths(opts.Paths, verify.ChainOptions{Prev: opts.Prev, First: opts.First})
 	if opts.Progress {
@@ -113,6 +109,15 @@ func verifyRun(opts *VerifyOptions) error {
 		return cli.Invalid()
 	}
 	return nil
+}
+
+// progress shows how far verification is, on one line of w.
+func progress(w io.Writer) func(done, total int64) {
+	return func(done, total int64) {
+		if total > 0 {
+			fmt.Fprintf(w, "\rverifying: %3d%% (%d of %d MB)", done*100/total, done>>20, total>>20)
+		}
+	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -2,20 +2,12 @@ package apply_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
@@ -25,14 +17,7 @@ import (
 func TestApplyIsRecordedInTheSignedLog(t *testing.T) {
 	s := newSetup(t)
 	dir := t.TempDir()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	keyPath, certPath := filepath.Join(dir, "mlog.pem"), filepath.Join(dir, "mlog.crt")
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "70000041", Country: []string{"KG"}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	cder, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o600)
+	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
 	extra := "keys:\n  mlog: {uri: \"file:" + keyPath + "\", certificate: " + certPath + "}\n" +
 		"messageLog:\n  dir: " + dir + "/mlog\n  archiveDir: " + dir + "/archive\n  signingKey: mlog\n"
 	f, err := os.OpenFile(s.config, os.O_APPEND|os.O_WRONLY, 0)

@@ -6,12 +6,16 @@ package clitest
 
 import (
 	"bytes"
+	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -20,8 +24,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
 // Streams are the buffers behind a test factory's IO.
@@ -130,4 +136,66 @@ func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 		t.Fatal(err)
 	}
 	return keyPath, certPath
+}
+
+// Archive appends records to the message log configured in cfgPath (with
+// its messageLog.signingKey) and rotates them into one archive, as a
+// running serve would have, so archive commands have something to read.
+func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+	t.Helper()
+	f := cli.New(cli.IOStreams{})
+	f.ConfigFlag = cfgPath
+	cfg, err := f.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var l *msglog.Log
+	closeAll, err := f.WithLogKey(ctx, zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
+		lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
+		if err != nil {
+			return nil, err
+		}
+		l, err = msglog.Open(lo)
+		return l, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	for _, r := range records {
+		if _, err := l.Append(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SignedLogConfig writes dir/tunduk.yaml with a file signing key (made with
+// FileKey) as messageLog.signingKey, the log and its archives under dir,
+// and roles as messageLog.access.roles (YAML list items, indented by six
+// spaces); more is appended as further top-level sections. It returns the
+// file's path.
+func SignedLogConfig(t testing.TB, dir, roles, more string) string {
+	t.Helper()
+	FileKey(t, dir, "mlog")
+	path := filepath.Join(dir, "tunduk.yaml")
+	text := fmt.Sprintf(`keys:
+  mlog:
+    uri: file:%[1]s/mlog.pem
+    certificate: %[1]s/mlog.crt
+messageLog:
+  signingKey: mlog
+  dir: %[1]s/msglog
+  archiveDir: %[1]s/archive
+  access:
+    roles:
+%[2]s
+%[3]s`, dir, strings.TrimRight(roles, "\n"), more)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
