@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -202,29 +204,39 @@ func (c closerFunc) Close() error { return c() }
 // roles and a provider service, and returns its path.
 func writeConfig(t *testing.T, dir string) string {
 	t.Helper()
-	clitest.FileKey(t, dir, "mlog")
-	path := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(path, []byte(fmt.Sprintf(`keys:
-  mlog:
-    uri: file:%[1]s/mlog.pem
-    certificate: %[1]s/mlog.crt
-messageLog:
-  signingKey: mlog
-  dir: %[1]s/msglog
-  archiveDir: %[1]s/archive
-  access:
-    roles:
-      - name: auditor
+	path := clitest.SignedLogConfig(t, dir, `      - name: auditor
         actions: [ls, search, export]
         purposes: [audit]
       - name: support
         actions: [ls]
         purposes: [incident]
-provider:
+`, `provider:
   listen: 127.0.0.1:0
   id: central-server/GOV/70000041/supplier-registry
   services:
     - {code: getSupplierInfo, version: v1, backend: "http://127.0.0.1:1/suppliers/{inn}", required: [inn]}
-`, dir)), 0o600)
+`)
 	return path
+}
+
+// The Factory's context ends on SIGINT and on SIGTERM, which is how every
+// long-running command (serve, demo, archive collect) stops cleanly; it is
+// built once.
+func TestContextEndsOnSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		f, _ := clitest.New()
+		ctx := f.Context()
+		if f.Context() != ctx {
+			t.Fatal("a second Context() built another context")
+		}
+		if err := syscall.Kill(os.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v did not end the context", sig)
+		}
+		f.Stop()
+	}
 }

@@ -1,6 +1,7 @@
 package root
 
 import (
+	"github.com/spf13/cobra"
 	"strings"
 	"testing"
 
@@ -37,5 +38,41 @@ func TestEveryNounIsRegistered(t *testing.T) {
 		if !have[noun] {
 			t.Errorf("tunduk %s is not registered", noun)
 		}
+	}
+}
+
+// Every command with --output says in its help what the JSON holds, and
+// every --role, --purpose and --key flag (archive roles, key names) has
+// completion.
+func TestOutputDocumentedAndCompletion(t *testing.T) {
+	root := NewCmdRoot(cli.New(cli.System()))
+	var walk func(c *cobra.Command)
+	outputs := 0
+	walk = func(c *cobra.Command) {
+		if fl := c.Flags().Lookup("output"); fl != nil && c.Name() != "completion" {
+			outputs++
+			if !strings.Contains(c.Long, "--output json") {
+				t.Errorf("%s: --output but its help does not describe the JSON", c.CommandPath())
+			}
+		}
+		for _, name := range []string{"role", "purpose"} {
+			if c.Flags().Lookup(name) != nil && c.Parent() != nil && c.Parent().Name() == "archive" {
+				if _, ok := c.GetFlagCompletionFunc(name); !ok {
+					t.Errorf("%s --%s has no completion", c.CommandPath(), name)
+				}
+			}
+		}
+		if c.Parent() != nil && c.Parent().Name() == "keys" && c.Flags().Lookup("key") != nil {
+			if _, ok := c.GetFlagCompletionFunc("key"); !ok {
+				t.Errorf("%s --key has no completion", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if outputs < 12 {
+		t.Errorf("only %d commands take --output", outputs)
 	}
 }

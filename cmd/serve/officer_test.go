@@ -1,20 +1,13 @@
 package serve
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/search"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
@@ -25,35 +18,12 @@ import (
 func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
-	dir := t.TempDir()
-	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
-	apiKey := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	api := freeAddr(t)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
-gateway:
-  listen: %s
-  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
-  mappingsDir: %s
-keys:
-  mlog: {uri: "file:%s", certificate: %s}
-messageLog:
-  dir: %s/mlog
-  archiveDir: %s/archive
-  signingKey: mlog
-  access:
+	_, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, `  access:
     roles:
       - {name: auditor, actions: [ls, search, export], purposes: [audit]}
-`, ss.URL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir)), 0o600)
+`)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- serveRun(ctx, testOptions(cfgPath, &errOut))
-	}()
+	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	const officer, other = "21504197800123", "10309198500457"
 	ids := map[string]string{} // officer → message ids
@@ -83,24 +53,7 @@ messageLog:
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, errOut.String())
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	opts, _ := cfg.MessageLog.LogOptions(signer, cert, nil)
-	l, err := msglog.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath) // rotate what serve recorded into an archive
 
 	for _, q := range []string{officer, "KG" + officer} {
 		f, _ := clitest.New()

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -25,27 +23,7 @@ import (
 func TestServeRecordsInTheSignedLog(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
-	dir := t.TempDir()
-	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
-	apiKey := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	api := freeAddr(t)
-	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
-gateway:
-  listen: %s
-  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
-  mappingsDir: %s
-  journal: state/journal.jsonl
-keys:
-  mlog: {uri: "file:%s", certificate: %s}
-messageLog:
-  dir: %s/mlog
-  archiveDir: %s/archive
-  signingKey: mlog
-`, ss.URL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+	dir, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, "")
 
 	cancel, done, errOut := startServe(cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
@@ -84,24 +62,7 @@ messageLog:
 	}
 
 	// Rotate what serve recorded into an archive, then verify it alone.
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, cert, closeKey, err := cfg.MessageLogSigner(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeKey()
-	opts, _ := cfg.MessageLog.LogOptions(signer, cert, nil)
-	l, err := msglog.Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Rotate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
+	clitest.Archive(t, cfgPath) // rotate what serve recorded into an archive
 	// The record names the supplier, so an auditor can search by INN.
 	archives, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
 	var found bool
@@ -128,4 +89,39 @@ messageLog:
 		rep.WriteText(&b)
 		t.Errorf("archive of serve's exchanges does not verify (%d containers):\n%s", rep.Containers, b.String())
 	}
+}
+
+// signedLogSetup writes a serve configuration under a new directory: the
+// gateway on a free port in front of the security server at ssURL, a portal
+// caller with an API key file, and the signed message log with a file key;
+// messageLog is appended to the messageLog section (indented by two
+// spaces). It returns the directory, the configuration, the API address and
+// the API key.
+func signedLogSetup(t *testing.T, ssURL, messageLog string) (dir, cfgPath, api, apiKey string) {
+	t.Helper()
+	dir = t.TempDir()
+	// The log signs as the portal's member (its certificate names it).
+	keyPath, certPath := clitest.FileKeyFor(t, dir, "mlog", fixtures.PortalClient.MemberCode)
+	apiKey = strings.Repeat("k", 40)
+	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	api = freeAddr(t)
+	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
+gateway:
+  listen: %s
+  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
+  mappingsDir: %s
+  journal: state/journal.jsonl
+keys:
+  mlog: {uri: "file:%s", certificate: %s}
+messageLog:
+  dir: %s/mlog
+  archiveDir: %s/archive
+  signingKey: mlog
+%s`, ssURL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir, messageLog)
+	cfgPath = filepath.Join(dir, "tunduk.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfgPath, api, apiKey
 }

@@ -21,18 +21,7 @@ import (
 func setup(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	clitest.FileKey(t, dir, "mlog")
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
-  mlog: {uri: "file:%[1]s/mlog.pem", certificate: "%[1]s/mlog.crt"}
-messageLog:
-  signingKey: mlog
-  dir: %[1]s/msglog
-  archiveDir: %[1]s/archive
-  access:
-    roles:
-      - {name: auditor, actions: [export], purposes: [court-order]}
-`, dir)), 0o644)
+	cfgPath := clitest.SignedLogConfig(t, dir, "      - {name: auditor, actions: [export], purposes: [court-order]}", "")
 	var records []*msglog.Record
 	for i := 0; i < 5; i++ {
 		records = append(records, &msglog.Record{Type: msglog.TypeExchange,

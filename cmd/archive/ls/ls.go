@@ -6,6 +6,7 @@ package ls
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -81,7 +82,11 @@ func lsRun(opts *LsOptions) error {
 	if opts.Output == cli.OutputJSON {
 		return cli.WriteJSON(opts.IO.Out, rows)
 	}
-	tw := tabwriter.NewWriter(opts.IO.Out, 2, 4, 2, ' ', 0)
+	return printRows(opts.IO.Out, rows)
+}
+
+func printRows(w io.Writer, rows []Row) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tARCHIVE\tBYTES\tKIND")
 	for _, r := range rows {
 		group := r.Group

@@ -6,8 +6,6 @@ import (
 
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,25 +24,13 @@ import (
 func setup(t *testing.T) (string, *config.Config) {
 	t.Helper()
 	dir := t.TempDir()
-	clitest.FileKey(t, dir, "mlog")
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`keys:
-  mlog:
-    uri: file:%[1]s/mlog.pem
-    certificate: %[1]s/mlog.crt
-messageLog:
-  signingKey: mlog
-  dir: %[1]s/msglog
-  archiveDir: %[1]s/archive
-  access:
-    roles:
-      - name: auditor
+	cfgPath := clitest.SignedLogConfig(t, dir, `      - name: auditor
         actions: [ls, search, export]
         purposes: [audit]
       - name: support
         actions: [ls]
         purposes: [incident]
-`, dir)), 0o644)
+`, "")
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)

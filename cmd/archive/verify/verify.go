@@ -30,6 +30,9 @@ type VerifyOptions struct {
 	Output string
 	// Progress shows progress on stderr.
 	Progress bool
+	// GPGKey is a file with the OpenPGP private key that opens the security
+	// server's encrypted archives (*.zip.gpg).
+	GPGKey string
 }
 
 var hexDigest = regexp.MustCompile(`^[0-9a-fA-F]{64,128}$`)
@@ -75,6 +78,7 @@ message}], warnings}], containers, bytes, problems}.`,
 	cmd.Flags().BoolVarP(&opts.First, "first", "f", false, "the first archive starts a new chain")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.Progress, "progress", false, "show progress on stderr (default when stderr is a terminal)")
+	cmd.Flags().StringVar(&opts.GPGKey, "gpg-key", "", "OpenPGP private key (gpg --export-secret-keys) for encrypted archives (*.zip.gpg)")
 	return cmd
 }
 
@@ -87,12 +91,15 @@ func verifyRun(opts *VerifyOptions) error {
 		}
 		vo.Trust = t
 	}
-	if opts.Progress {
-		vo.Progress = func(done, total int64) {
-			if total > 0 {
-				fmt.Fprintf(opts.IO.ErrOut, "\rverifying: %3d%% (%d of %d MB)", done*100/total, done>>20, total>>20)
-			}
+	if opts.GPGKey != "" {
+		keys, err := verify.ReadKeyRing(opts.GPGKey)
+		if err != nil {
+			return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 		}
+		vo.Decrypt = keys
+	}
+	if opts.Progress {
+		vo.Progress = progress(opts.IO.ErrOut)
 	}
 	rep, err := verify.New(vo).Paths(opts.Paths, verify.ChainOptions{Prev: opts.Prev, First: opts.First})
 	if opts.Progress {
@@ -113,6 +120,15 @@ func verifyRun(opts *VerifyOptions) error {
 		return cli.Invalid()
 	}
 	return nil
+}
+
+// progress shows how far verification is, on one line of w.
+func progress(w io.Writer) func(done, total int64) {
+	return func(done, total int64) {
+		if total > 0 {
+			fmt.Fprintf(w, "\rverifying: %3d%% (%d of %d MB)", done*100/total, done>>20, total>>20)
+		}
+	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"os"
@@ -113,6 +114,15 @@ func (r Result) Streams() (out, errOut string, code cli.ExitCode) {
 // would, and returns their paths.
 func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 	t.Helper()
+	return FileKeyFor(t, dir, name, "70000001")
+}
+
+// FileKeyFor is FileKey with a certificate for the member with the given
+// code (subject CN), as the message-log verifier checks the signer's
+// certificate against the member in each message (X-Road's
+// verifySignerName).
+func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +131,7 @@ func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: memberCode},
 		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
 	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -170,4 +180,31 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 	if err := l.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SignedLogConfig writes dir/tunduk.yaml with a file signing key (made with
+// FileKey) as messageLog.signingKey, the log and its archives under dir,
+// and roles as messageLog.access.roles (YAML list items, indented by six
+// spaces); more is appended as further top-level sections. It returns the
+// file's path.
+func SignedLogConfig(t testing.TB, dir, roles, more string) string {
+	t.Helper()
+	FileKey(t, dir, "mlog")
+	path := filepath.Join(dir, "tunduk.yaml")
+	text := fmt.Sprintf(`keys:
+  mlog:
+    uri: file:%[1]s/mlog.pem
+    certificate: %[1]s/mlog.crt
+messageLog:
+  signingKey: mlog
+  dir: %[1]s/msglog
+  archiveDir: %[1]s/archive
+  access:
+    roles:
+%[2]s
+%[3]s`, dir, strings.TrimRight(roles, "\n"), more)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

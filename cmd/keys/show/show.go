@@ -79,12 +79,8 @@ func showRun(opts *ShowOptions) error {
 	c, from, cerr := certificate(opts, key, km)
 	var matchErr error
 	if cerr == nil {
-		st := certs.StatusOf(c, opts.Now())
 		matchErr = certs.Match(c, pub)
-		v.Certificate = &CertView{Source: from, Subject: st.Subject,
-			Member: orDash(st.Member.Instance) + "/" + orDash(st.Member.MemberClass) + "/" + orDash(st.Member.MemberCode),
-			Issuer: st.Issuer, Serial: st.Serial, NotBefore: st.NotBefore.UTC(), NotAfter: st.NotAfter.UTC(), DaysLeft: st.DaysLeft,
-			MatchesKey: matchErr == nil, Expired: st.Expired}
+		v.Certificate = certView(c, from, opts.Now(), matchErr == nil)
 	}
 	if err := v.write(opts, cerr); err != nil {
 		return err
@@ -121,6 +117,14 @@ type CertView struct {
 	DaysLeft   int       `json:"daysLeft"`
 	MatchesKey bool      `json:"matchesKey"`
 	Expired    bool      `json:"expired"`
+}
+
+func certView(c *x509.Certificate, from string, now time.Time, matches bool) *CertView {
+	st := certs.StatusOf(c, now)
+	return &CertView{Source: from, Subject: st.Subject,
+		Member: orDash(st.Member.Instance) + "/" + orDash(st.Member.MemberClass) + "/" + orDash(st.Member.MemberCode),
+		Issuer: st.Issuer, Serial: st.Serial, NotBefore: st.NotBefore.UTC(), NotAfter: st.NotAfter.UTC(), DaysLeft: st.DaysLeft,
+		MatchesKey: matches, Expired: st.Expired}
 }
 
 func (v *View) write(opts *ShowOptions, cerr error) error {
