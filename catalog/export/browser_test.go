@@ -176,3 +176,114 @@ func TestPageInChromium(t *testing.T) {
 		t.Errorf("the served switch to Russian (%s) does not open the Russian page", ru[1])
 	}
 }
+
+// axeScript runs axe-core (already loaded) on the page and writes its
+// violations into the DOM once done; Chromium dumps the DOM when its
+// virtual time budget has run out.
+const axeScript = `<script>
+axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+  var m = document.createElement('pre');
+  m.id = 'axe';
+  m.textContent = JSON.stringify(r.violations.map(function (v) {
+    return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(function (n) { return n.target.join(' '); })};
+  }));
+  document.body.appendChild(m);
+}, function (e) {
+  var m = document.createElement('pre'); m.id = 'axe'; m.textContent = 'error: ' + e; document.body.appendChild(m);
+});
+</script>`
+
+// axeJS finds axe-core's axe.min.js: $TUNDUK_AXE_JS, else the global npm
+// package (npm install -g axe-core).
+func axeJS(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("TUNDUK_AXE_JS"); p != "" {
+		return p
+	}
+	if out, err := exec.Command("npm", "root", "-g").Output(); err == nil {
+		p := filepath.Join(strings.TrimSpace(string(out)), "axe-core", "axe.min.js")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	corpus.Missing(t, "axe-core not found: npm install -g axe-core@4.14.1, or set TUNDUK_AXE_JS to its axe.min.js")
+	return ""
+}
+
+var axeRE = regexp.MustCompile(`(?s)<pre id="axe">(.*?)</pre>`)
+
+// axe-core, injected into each page in headless Chromium, finds no
+// serious or critical accessibility violation.
+func TestPageAccessibility(t *testing.T) {
+	bin := corpus.RequireTool(t, "chromium", "apt-get install chromium")
+	axe, err := os.ReadFile(axeJS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p := example(t)
+	files, err := p.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A control page with a critical violation (an image without alt text)
+	// proves axe-core ran and is read.
+	files["control.html"] = []byte(`<!DOCTYPE html><html lang="en"><head><title>c</title></head><body><main><img src="x.png"></main></body></html>`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/axe.min.js" {
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write(axe)
+			return
+		}
+		b, ok := files[strings.TrimPrefix(r.URL.Path, "/")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(strings.Replace(string(b), "</body>", `<script src="/axe.min.js"></script>`+axeScript+"\n</body>", 1)))
+	}))
+	defer srv.Close()
+	for _, lang := range append([]string{"control"}, export.Langs...) {
+		page := "control.html"
+		if lang != "control" {
+			page = export.PagePath(lang)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
+			"--window-size=500,900", "--virtual-time-budget=15000", "--dump-dom", srv.URL+"/"+page)
+		out, err := cmd.Output()
+		cancel()
+		if err != nil {
+			t.Fatalf("chromium: %v", err)
+		}
+		m := axeRE.FindStringSubmatch(string(out))
+		if m == nil {
+			t.Fatalf("%s: axe-core did not report", lang)
+		}
+		var vs []struct {
+			ID, Impact, Help string
+			Nodes            []string
+		}
+		if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &vs); err != nil {
+			t.Fatalf("%s: axe-core: %s", lang, m[1])
+		}
+		if lang == "control" {
+			found := false
+			for _, v := range vs {
+				found = found || v.ID == "image-alt"
+			}
+			if !found {
+				t.Fatalf("axe-core did not report the control page's image without alt: %+v", vs)
+			}
+			continue
+		}
+		for _, v := range vs {
+			if v.Impact == "serious" || v.Impact == "critical" {
+				t.Errorf("%s page: %s violation %s (%s) at %v", lang, v.Impact, v.ID, v.Help, v.Nodes)
+			} else {
+				t.Logf("%s page: %s violation %s (%s) at %v", lang, v.Impact, v.ID, v.Help, v.Nodes)
+			}
+		}
+	}
+}
