@@ -126,7 +126,7 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 			for _, p := range probs {
 				fmt.Fprintln(io.ErrOut, p)
 			}
-			fmt.Fprintf(io.ErrOut, "%s: the catalog has %d error(s); fix them (tunduk catalog validate) before registering\n", sec.Dir, len(probs))
+			fmt.Fprintf(io.ErrOut, "%s: the catalog has %d error(s); fix them before registering (tunduk catalog validate %[1]s)\n", sec.Dir, len(probs))
 			return nil, cli.Invalid()
 		}
 	} else {
@@ -200,6 +200,6 @@ func LoadValid(io cli.IOStreams, dir string) (*catalog.Catalog, error) {
 	for _, p := range ps {
 		fmt.Fprintln(io.ErrOut, p)
 	}
-	fmt.Fprintln(io.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
+	fmt.Fprintf(io.ErrOut, "%s: the catalog is invalid; fix it first (tunduk catalog validate %[1]s)\n", dir)
 	return nil, cli.Invalid()
 }
