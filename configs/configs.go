@@ -11,3 +11,10 @@ import "embed"
 //
 //go:embed mappings/*.yaml
 var Mappings embed.FS
+
+// Catalog holds catalog/, the example service catalog; `tunduk demo`
+// writes it out for `tunduk catalog plan|apply|diff` against its emulated
+// security server.
+//
+//go:embed catalog
+var Catalog embed.FS

@@ -17,10 +17,16 @@ package export
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
@@ -271,25 +277,139 @@ func (p *Catalog) JSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Write writes catalog.json and index.html into dir (created if needed).
-func (p *Catalog) Write(dir string) error {
+// Files are the exported files by slash path relative to the export
+// directory, with their content: catalog.json and the page in each of
+// Langs (PagePath), linked to each other relatively.
+func (p *Catalog) Files() (map[string][]byte, error) {
 	j, err := p.JSON()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h, err := p.HTML("catalog.json")
+	files := map[string][]byte{"catalog.json": j}
+	for _, lang := range Langs {
+		h, err := p.Page(lang, fileLinks(lang))
+		if err != nil {
+			return nil, err
+		}
+		files[PagePath(lang)] = h
+	}
+	return files, nil
+}
+
+// WriteOptions configure Write.
+type WriteOptions struct {
+	// Force overwrites a directory that changed since the last export.
+	Force bool
+}
+
+// Write writes the public catalog (Files) into dir, created if needed,
+// and records what it wrote in dir/ManifestName (sha256sum format).
+//
+// A directory that changed since the last export — a file edited or
+// added by hand, or any content without a manifest — is not overwritten
+// unless opts.Force: Write returns a *ChangedError naming the files.
+// Re-exporting over an untouched previous export is always allowed.
+func (p *Catalog) Write(dir string, opts WriteOptions) error {
+	files, err := p.Files()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	for name, b := range map[string][]byte{"catalog.json": j, "index.html": h} {
-		if err := writeFile(filepath.Join(dir, name), b); err != nil {
+	if !opts.Force {
+		changed, err := Changed(dir)
+		if err != nil {
 			return err
 		}
+		if len(changed) > 0 {
+			return &ChangedError{Dir: dir, Files: changed}
+		}
 	}
-	return nil
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var manifest bytes.Buffer
+	for _, name := range names {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := writeFile(path, files[name]); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(files[name])
+		fmt.Fprintf(&manifest, "%x  %s\n", sum, name)
+	}
+	return writeFile(filepath.Join(dir, ManifestName), manifest.Bytes())
+}
+
+// ManifestName is the file in an export directory listing what the last
+// export wrote, as `sha256sum` prints it (check with sha256sum -c).
+const ManifestName = ".tunduk-export.sha256"
+
+// ChangedError is returned by Write for a directory that changed since
+// the last export.
+type ChangedError struct {
+	Dir   string
+	Files []string // slash paths relative to Dir, sorted
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("export: %s changed since the last export (%s); pass --force to overwrite it, or export to a new directory",
+		e.Dir, strings.Join(e.Files, ", "))
+}
+
+// Changed lists the files of dir that are not as the last export wrote
+// them: edited, added, or (without a manifest) any file at all. A missing
+// or empty directory has none. Files the last export wrote and that are
+// gone are not listed: writing them again loses nothing.
+func Changed(dir string) ([]string, error) {
+	want := map[string]string{}
+	m, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	switch {
+	case err == nil:
+		for _, line := range strings.Split(strings.TrimSpace(string(m)), "\n") {
+			sum, name, ok := strings.Cut(line, "  ")
+			if ok {
+				want[name] = sum
+			}
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	var changed []string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == dir {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if rel == ManifestName {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if sum := sha256.Sum256(b); want[rel] != hex.EncodeToString(sum[:]) {
+			changed = append(changed, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	sort.Strings(changed)
+	return changed, nil
 }
 
 // writeFile replaces name atomically, so a web server never serves half a file.

@@ -3,8 +3,11 @@ package export_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
+	"html/template"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -162,19 +165,65 @@ func assertPublic(t *testing.T, c *catalog.Catalog, j, h []byte) {
 	}
 }
 
+// assertPage checks what a citizen reads: one language, names before
+// ids, legal bases as a list, withheld personal data named as such.
+func assertPage(t *testing.T, c *catalog.Catalog, lang string, h []byte) {
+	t.Helper()
+	page := string(h)
+	text := func(tx catalog.Text) string {
+		return map[string]string{"ky": tx.KY, "ru": tx.RU, "en": tx.EN}[lang]
+	}
+	if !strings.HasPrefix(page, "<!DOCTYPE html>\n<html lang=\""+lang+"\">") {
+		t.Errorf("%s: no lang attribute on <html>", lang)
+	}
+	for _, other := range export.Langs {
+		if other == lang {
+			continue
+		}
+		// Another language's organisation name would mean the page is not one language.
+		if name := map[string]string{"ky": c.Organisation.Name.KY, "ru": c.Organisation.Name.RU, "en": c.Organisation.Name.EN}[other]; strings.Contains(page, template.HTMLEscapeString(name)) {
+			t.Errorf("%s page shows the %s name", lang, other)
+		}
+	}
+	for _, s := range c.Services {
+		title := template.HTMLEscapeString(text(s.Title))
+		ti, ii := strings.Index(page, title), strings.Index(page, s.ServiceID(c.Organisation).String())
+		if ti < 0 || ii < 0 || ii < ti {
+			t.Errorf("%s: service %s: title at %d, X-Road id at %d; want the title first", lang, s.Code, ti, ii)
+		}
+		for _, a := range s.LegalBasis {
+			if !strings.Contains(page, "<li>"+template.HTMLEscapeString(text(a.Title))) {
+				t.Errorf("%s: service %s: legal basis %q is not a list item", lang, s.Code, text(a.Title))
+			}
+		}
+	}
+	if strings.Contains(page, "— <") || strings.Contains(page, "—</") {
+		t.Errorf("%s: a dangling dash", lang)
+	}
+	withheld := map[string]string{"ky": "жашырылган", "ru": "скрыто", "en": "withheld"}[lang]
+	if !strings.Contains(page, withheld) {
+		t.Errorf("%s: the page does not say personal data is withheld", lang)
+	}
+}
+
 func TestExportGoldenAndPublic(t *testing.T) {
 	c, p := example(t)
 	j, err := p.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := p.HTML("catalog.json")
+	golden(t, "catalog.json", j)
+	files, err := p.Files()
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "catalog.json", j)
-	golden(t, "index.html", h)
-	assertPublic(t, c, j, h)
+	// One golden page per language: index.html (ky), ru/index.html, en/index.html.
+	for _, lang := range export.Langs {
+		h := files[export.PagePath(lang)]
+		golden(t, export.PagePath(lang), h)
+		assertPublic(t, c, j, h)
+		assertPage(t, c, lang, h)
+	}
 
 	// The personal fields of getSupplierInfo are gone and counted; the
 	// representative object (all personal) went with them.
@@ -189,20 +238,67 @@ func TestExportGoldenAndPublic(t *testing.T) {
 func TestWrite(t *testing.T) {
 	_, p := example(t)
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := p.Write(dir); err != nil {
+	if err := p.Write(dir, export.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	j, _ := p.JSON()
-	h, _ := p.HTML("catalog.json")
-	for name, want := range map[string][]byte{"catalog.json": j, "index.html": h} {
+	files, _ := p.Files()
+	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 2 {
-		t.Errorf("%d files in %s, want 2 (no temp files left)", len(ents), dir)
+	var names []string
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, path)
+			names = append(names, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	want := []string{export.ManifestName, "catalog.json", "en/index.html", "index.html", "ru/index.html"}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("files in %s: %v, want %v (no temp files left)", dir, names, want)
+	}
+}
+
+// Write refuses a directory changed since the last export (edited, added
+// or unknown files) unless forced, and re-exports over its own output.
+func TestWriteRefusesChangedDir(t *testing.T) {
+	_, p := example(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := p.Write(dir, export.WriteOptions{}); err != nil {
+		t.Fatalf("first export: %v", err)
+	}
+	if err := p.Write(dir, export.WriteOptions{}); err != nil {
+		t.Fatalf("re-export over an untouched export: %v", err)
+	}
+	changedBy := func(name string, mutate func(string), stillForeign bool) {
+		t.Helper()
+		mutate(filepath.Join(dir, name))
+		err := p.Write(dir, export.WriteOptions{})
+		var ce *export.ChangedError
+		if !errors.As(err, &ce) || len(ce.Files) != 1 || ce.Files[0] != name || !strings.Contains(err.Error(), "--force") {
+			t.Errorf("%s changed: Write = %v, want a ChangedError naming it", name, err)
+		}
+		if err := p.Write(dir, export.WriteOptions{Force: true}); err != nil {
+			t.Errorf("%s changed, --force: %v", name, err)
+		}
+		// A forced export rewrites its own files and leaves foreign ones.
+		if got, _ := export.Changed(dir); (len(got) != 0) != stillForeign {
+			t.Errorf("after the forced export Changed = %v", got)
+		}
+	}
+	changedBy("index.html", func(path string) { os.WriteFile(path, []byte("<p>edited by hand</p>"), 0o644) }, false)
+	changedBy("notes.txt", func(path string) { os.WriteFile(path, []byte("added"), 0o644) }, true)
+	// A directory with files but no manifest is not ours.
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "index.html"), []byte("someone else's page"), 0o644)
+	if err := p.Write(other, export.WriteOptions{}); err == nil {
+		t.Error("Write over a directory without a manifest succeeded")
+	}
+	if b, _ := os.ReadFile(filepath.Join(other, "index.html")); string(b) != "someone else's page" {
+		t.Error("a refused export changed the directory")
 	}
 }
 
@@ -233,13 +329,31 @@ func TestHandler(t *testing.T) {
 		return resp, b
 	}
 	var htmlBody []byte
-	for _, path := range []string{"/catalog", "/catalog/", "/catalog/index.html"} {
-		resp, b := get("GET", path, nil)
+	for _, tc := range []struct{ path, lang string }{
+		{"/catalog", "ky"}, {"/catalog/", "ky"}, {"/catalog/index.html", "ky"},
+		{"/catalog/ru", "ru"}, {"/catalog/ru/", "ru"}, {"/catalog/ru/index.html", "ru"},
+		{"/catalog/en", "en"}, {"/catalog/en/", "en"}, {"/catalog/en/index.html", "en"},
+	} {
+		resp, b := get("GET", tc.path, nil)
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-			t.Errorf("GET %s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+			t.Errorf("GET %s: %d %s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 		if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("GET %s: security headers missing", path)
+			t.Errorf("GET %s: security headers missing", tc.path)
+		}
+		if !bytes.Contains(b, []byte(`<html lang="`+tc.lang+`">`)) {
+			t.Errorf("GET %s: not the %s page", tc.path, tc.lang)
+		}
+		// The switch links to the other languages' pages as served and
+		// marks the current one.
+		for lang, href := range map[string]string{"ky": `href="/catalog/"`, "ru": `href="/catalog/ru/"`, "en": `href="/catalog/en/"`} {
+			if lang == tc.lang {
+				if !bytes.Contains(b, []byte(`<strong lang="`+lang+`" aria-current="page">`)) {
+					t.Errorf("GET %s: the switch does not mark %s as current", tc.path, lang)
+				}
+			} else if !bytes.Contains(b, []byte(href)) {
+				t.Errorf("GET %s: the language switch lacks %s", tc.path, href)
+			}
 		}
 		htmlBody = b
 	}

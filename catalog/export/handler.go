@@ -18,8 +18,9 @@ type HandlerOptions struct {
 	Modified time.Time
 }
 
-// Handler serves the public catalog: PREFIX and PREFIX/ (the HTML page),
-// PREFIX/index.html and PREFIX/catalog.json. Content is rendered once,
+// Handler serves the public catalog: PREFIX, PREFIX/ and PREFIX/index.html
+// (the page in Kyrgyz), PREFIX/ru/ and PREFIX/en/ (also …/index.html, and
+// without the final slash) in Russian and English, and PREFIX/catalog.json. Content is rendered once,
 // here; it has ETags (conditional GETs answer 304), a strict
 // Content-Security-Policy, and only GET and HEAD are allowed. Mount it on
 // both PREFIX and PREFIX/:
@@ -36,16 +37,27 @@ func Handler(p *Catalog, opts HandlerOptions) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := p.HTML(prefix + "/catalog.json")
-	if err != nil {
-		return nil, err
+	links := Links{Page: map[string]string{}, JSON: prefix + "/catalog.json"}
+	for _, lang := range Langs {
+		links.Page[lang] = prefix + "/" + strings.TrimSuffix(PagePath(lang), "index.html")
 	}
-	return &handler{
+	hd := &handler{
 		prefix:   prefix,
 		modified: opts.Modified,
-		html:     asset{b: h, ctype: "text/html; charset=utf-8", etag: etag(h)},
-		json:     asset{b: j, ctype: "application/json; charset=utf-8", etag: etag(j)},
-	}, nil
+		pages:    map[string]*asset{},
+		json:     &asset{b: j, ctype: "application/json; charset=utf-8", etag: etag(j)},
+	}
+	for _, lang := range Langs {
+		h, err := p.Page(lang, links)
+		if err != nil {
+			return nil, err
+		}
+		a := &asset{b: h, ctype: "text/html; charset=utf-8", etag: etag(h)}
+		page := prefix + "/" + PagePath(lang)
+		dir := strings.TrimSuffix(page, "/index.html")
+		hd.pages[page], hd.pages[dir], hd.pages[dir+"/"] = a, a, a
+	}
+	return hd, nil
 }
 
 type asset struct {
@@ -60,23 +72,22 @@ func etag(b []byte) string {
 }
 
 type handler struct {
-	prefix     string
-	modified   time.Time
-	html, json asset
+	prefix   string
+	modified time.Time
+	pages    map[string]*asset // by URL path
+	json     *asset
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var a *asset
-	switch r.URL.Path {
-	case h.prefix, h.prefix + "/", h.prefix + "/index.html":
-		a = &h.html
-	case h.prefix + "/catalog.json":
-		a = &h.json
-	default:
+	a := h.pages[r.URL.Path]
+	if r.URL.Path == h.prefix+"/catalog.json" {
+		a = h.json
+	}
+	if a == nil {
 		http.NotFound(w, r)
 		return
 	}
-	if a == &h.json {
+	if a == h.json {
 		w.Header().Set("Access-Control-Allow-Origin", "*") // public data, for other portals
 	}
 	serve(w, r, a, h.modified)

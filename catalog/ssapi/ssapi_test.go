@@ -20,8 +20,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/tunduk-kg/tunduk/catalog/catalogtest"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 )
 
 const sub = "DEV:GOV:1234:SUB"
@@ -38,7 +38,7 @@ func (s *sleeper) sleep(_ context.Context, d time.Duration) error {
 	return nil
 }
 
-func newClient(t *testing.T, fake *catalogtest.Server, mod func(*ssapi.Options)) *ssapi.Client {
+func newClient(t *testing.T, fake *ssapitest.Server, mod func(*ssapi.Options)) *ssapi.Client {
 	t.Helper()
 	o := ssapi.Options{BaseURL: fake.URL, APIKey: fake.APIKey(), PinSHA256: fake.Pin}
 	if mod != nil {
@@ -52,9 +52,9 @@ func newClient(t *testing.T, fake *catalogtest.Server, mod func(*ssapi.Options))
 }
 
 func TestRegistrationRoundTrip(t *testing.T) {
-	fake := catalogtest.NewServer(t, catalogtest.Options{})
-	fake.Publish("https://is.example/person.wsdl", catalogtest.Published{
-		Services:   []catalogtest.PublishedService{{Code: "getPerson", Version: "v1"}, {Code: "listPersons", Version: "v1"}},
+	fake := ssapitest.NewServer(t, ssapitest.Options{})
+	fake.Publish("https://is.example/person.wsdl", ssapitest.Published{
+		Services:   []ssapitest.PublishedService{{Code: "getPerson", Version: "v1"}, {Code: "listPersons", Version: "v1"}},
 		ServiceURL: "http://is.example/soap",
 	})
 	c := newClient(t, fake, nil)
@@ -158,7 +158,7 @@ func (r *recordingTB) Errorf(format string, args ...any) {
 
 func TestFakeFailsTestOnRequestOutsideSpec(t *testing.T) {
 	rec := &recordingTB{TB: t}
-	fake := catalogtest.NewServer(rec, catalogtest.Options{})
+	fake := ssapitest.NewServer(rec, ssapitest.Options{})
 	c := newClient(t, fake, nil)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsFor(t, fake)}}
 	cases := []struct{ name, method, path, body string }{
@@ -200,16 +200,16 @@ func TestFakeFailsTestOnRequestOutsideSpec(t *testing.T) {
 }
 
 func TestRateLimitBackoff(t *testing.T) {
-	fake := catalogtest.NewServer(t, catalogtest.Options{})
+	fake := ssapitest.NewServer(t, ssapitest.Options{})
 	sl := &sleeper{}
 	c := newClient(t, fake, func(o *ssapi.Options) { o.Sleep = sl.sleep; o.BaseBackoff = 100 * time.Millisecond })
 	ctx := context.Background()
 
-	fake.Inject(catalogtest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "3", Times: 2})
+	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "3", Times: 2})
 	if _, err := c.Clients(ctx, ssapi.ClientQuery{}); err != nil {
 		t.Fatalf("Clients after two 429s = %v", err)
 	}
-	fake.Inject(catalogtest.Fault{Op: "getClientServiceDescriptions", Status: http.StatusTooManyRequests, Times: 3})
+	fake.Inject(ssapitest.Fault{Op: "getClientServiceDescriptions", Status: http.StatusTooManyRequests, Times: 3})
 	fake.AddClient(sub)
 	if _, err := c.ServiceDescriptions(ctx, sub); err != nil {
 		t.Fatalf("ServiceDescriptions after three 429s = %v", err)
@@ -220,14 +220,14 @@ func TestRateLimitBackoff(t *testing.T) {
 	}
 
 	// Exhausted retries end in ErrRateLimited.
-	fake.Inject(catalogtest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 10})
+	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 10})
 	c2 := newClient(t, fake, func(o *ssapi.Options) { o.Sleep = sl.sleep; o.MaxRetries = 2 })
 	if _, err := c2.Clients(ctx, ssapi.ClientQuery{}); !errors.Is(err, ssapi.ErrRateLimited) {
 		t.Errorf("Clients after exhausting retries = %v, want ErrRateLimited", err)
 	}
 	// A Retry-After beyond MaxWait is not slept through.
-	fake2 := catalogtest.NewServer(t, catalogtest.Options{})
-	fake2.Inject(catalogtest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "3600"})
+	fake2 := ssapitest.NewServer(t, ssapitest.Options{})
+	fake2.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "3600"})
 	sl2 := &sleeper{}
 	c3 := newClient(t, fake2, func(o *ssapi.Options) { o.Sleep = sl2.sleep; o.MaxWait = time.Minute })
 	if _, err := c3.Clients(ctx, ssapi.ClientQuery{}); !errors.Is(err, ssapi.ErrRateLimited) || len(sl2.waits) != 0 {
@@ -236,8 +236,8 @@ func TestRateLimitBackoff(t *testing.T) {
 }
 
 func TestRealSleepHonoursRetryAfter(t *testing.T) {
-	fake := catalogtest.NewServer(t, catalogtest.Options{})
-	fake.Inject(catalogtest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	fake := ssapitest.NewServer(t, ssapitest.Options{})
+	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	c := newClient(t, fake, nil)
 	start := time.Now()
 	if _, err := c.Clients(context.Background(), ssapi.ClientQuery{}); err != nil {
@@ -249,7 +249,7 @@ func TestRealSleepHonoursRetryAfter(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	fake := catalogtest.NewServer(t, catalogtest.Options{})
+	fake := ssapitest.NewServer(t, ssapitest.Options{})
 	warn := ssapi.CodeWithDetails{Code: "unregistered_member", Metadata: []string{"DEV/GOV/1234"}}
 	fake.InjectWarnings("addClient", warn)
 	ctx := context.Background()
@@ -282,7 +282,7 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-func tlsFor(t *testing.T, fake *catalogtest.Server) *tls.Config {
+func tlsFor(t *testing.T, fake *ssapitest.Server) *tls.Config {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(fake.CertPEM) {
@@ -292,7 +292,7 @@ func tlsFor(t *testing.T, fake *catalogtest.Server) *tls.Config {
 }
 
 func TestTLSPinning(t *testing.T) {
-	fake := catalogtest.NewServer(t, catalogtest.Options{})
+	fake := ssapitest.NewServer(t, ssapitest.Options{})
 	ctx := context.Background()
 
 	wrong := sha256.Sum256([]byte("another certificate"))
@@ -340,8 +340,8 @@ func TestTLSPinning(t *testing.T) {
 
 func TestKeyNeverLogged(t *testing.T) {
 	const key = "s3cr3t-api-key-4f2a"
-	fake := catalogtest.NewServer(t, catalogtest.Options{APIKey: key})
-	fake.Inject(catalogtest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "0"})
+	fake := ssapitest.NewServer(t, ssapitest.Options{APIKey: key})
+	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "0"})
 	core, logs := observer.New(zapcore.DebugLevel)
 	sl := &sleeper{}
 	c := newClient(t, fake, func(o *ssapi.Options) { o.Logger = zap.New(core); o.Sleep = sl.sleep })

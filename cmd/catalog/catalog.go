@@ -22,7 +22,7 @@ func NewCmdCatalog(f *cli.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "catalog <command>",
 		Short: "Keep the Tunduk catalog and the security server's services in step",
-		Long: `The catalog is a directory of YAML files (default configs/catalog) describing the
+		Long: `The catalog is a directory of YAML files (DIR; default catalog.dir of the configuration) describing the
 organisation, its information systems, the services they provide and consume,
 and the classifiers they use. These commands check it, generate the service
 descriptions, export the public catalog, and register it on the security server.`,

@@ -41,6 +41,10 @@ type DemoOptions struct {
 	Listen     string
 	JournalDir string
 	LogLevel   string
+	// SSAPIListen is where the emulated SS Management API listens.
+	SSAPIListen string
+	// Drift seeds a live service on the emulated SS that the catalog lacks.
+	Drift bool
 	// started, for tests: called with the API base URL once listening.
 	started func(baseURL string)
 	// Context (SIGINT/SIGTERM) comes from the Factory.
@@ -60,7 +64,14 @@ func NewCmdDemoWith(f *cli.Factory, runF func(*DemoOptions) error) *cobra.Comman
 security-server emulator serving fictitious companies and people for the four
 checks (tax debt, social-fund debt, founders, criminal record). Prints a curl
 command to try and runs until Ctrl-C. Every exchange is recorded in a signed
-message log (throwaway key), archived on exit for tunduk archive verify.`,
+message log (throwaway key), archived on exit for tunduk archive verify.
+
+It also runs an emulated security-server Management REST API (every request
+checked against X-Road's openapi-definition.yaml) owned by the example
+catalog's member, writes that catalog and a configuration for it into the
+demo directory, and prints tunduk catalog plan, apply and diff commands that
+work against it. With --drift (the default) the emulated SS already has a
+live service the catalog does not describe, which diff reports with "!".`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
@@ -72,6 +83,8 @@ message log (throwaway key), archived on exit for tunduk archive verify.`,
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:8088", "address of the portal API (loopback)")
 	cmd.Flags().StringVar(&o.JournalDir, "dir", "", "directory for the signed message log and its archives (default: a new temporary directory)")
 	cmd.Flags().StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	cmd.Flags().StringVar(&o.SSAPIListen, "ss-api-listen", "127.0.0.1:0", "address of the emulated SS Management API (loopback)")
+	cmd.Flags().BoolVar(&o.Drift, "drift", true, "register a live service on the emulated SS that the catalog lacks (catalog diff shows it with !)")
 	return cmd
 }
 
@@ -81,8 +94,6 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return cli.UsageError("%v", err)
 	}
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
 	dir := o.JournalDir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "tunduk-demo-"); err != nil {
@@ -93,13 +104,26 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	sec, gw := settings(ss.URL, o.Listen, dir)
+	var catalogCmds []string
+	if cd, err := startCatalogDemo(dir, o.SSAPIListen, o.Drift, log); err != nil {
+		log.Warn("the emulated SS Management API is not running", zap.Error(err))
+	} else {
+		defer cd.Close()
+		catalogCmds = cd.Commands()
+	}
 	reg := prometheus.NewRegistry()
 	mlog, err := openDemoLog(dir, reg, log)
 	if err != nil {
 		return err
 	}
 	defer closeDemoLog(mlog, log)
+	// The founders check runs the whole chain a participant runs: portal →
+	// gateway → emulated SS → tunduk's provider (its exchanges signed in
+	// the same log) → fixture backend.
+	ss := fixtures.NewDemo(fixtures.DemoOptions{ViaProvider: true,
+		ProviderRecorder: &recorder.Recorder{Log: mlog, Member: fixtures.FoundersService.Provider().String(), Direction: "provider"}})
+	defer ss.Close()
+	sec, gw := settings(ss.URL, o.Listen, dir)
 	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
 	st, err := stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
 	if err != nil {
@@ -109,7 +133,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	so := st.ServerOptions(gw, log)
 	so.OnListening = func(api, _ net.Addr) {
 		base := "http://" + api.String()
-		printBanner(o.IO.Out, base, ss.URL, archiveDir(dir))
+		printBanner(o.IO.Out, base, ss.URL, archiveDir(dir), catalogCmds)
 		if o.started != nil {
 			o.started(base)
 		}
@@ -138,7 +162,7 @@ func CurlCommand(base string) string {
 		`"checks":["tax-debt","social-fund-debt","founders","criminal-record"]}' %s/v1/supplier-checks`, DemoAPIKey, DemoOfficer, base)
 }
 
-func printBanner(w io.Writer, base, ss, archives string) {
+func printBanner(w io.Writer, base, ss, archives string, catalogCmds []string) {
 	fmt.Fprintf(w, `tunduk demo: supplier-check gateway on %s
   emulated Tunduk security server: %s (test double with fictitious data)
   signed message log: every exchange is signed (throwaway demo key); archived on Ctrl-C into
@@ -150,6 +174,12 @@ Run a supplier check (officer %s, demo API key):
 %s
 
 Single checks: %s/v1/suppliers/{inn}/tax-debt | social-fund-debt | founders, %s/v1/persons/{pin}/criminal-record
-Press Ctrl-C to stop.
 `, base, ss, archives, base, base, DemoOfficer, CurlCommand(base), base, base)
+	if len(catalogCmds) > 0 {
+		fmt.Fprintf(w, "\nRegister the example catalog on the emulated security server (Management API, test double):\n\n")
+		for _, c := range catalogCmds {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 }

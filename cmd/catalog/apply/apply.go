@@ -38,7 +38,7 @@ type ApplyOptions struct {
 func NewCmdApply(f *cli.Factory, runF func(*ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{IO: f.IO, Context: f.Context, AdminLog: f.AdminLog}
 	cmd := &cobra.Command{
-		Use:   "apply --as PERSON [--accept-warnings] [--config FILE] [--dir DIR]",
+		Use:   "apply [DIR] --as PERSON [--accept-warnings] [--config FILE]",
 		Short: "Make the security server match the catalog",
 		Long: `Compute the plan (see tunduk catalog plan) and make the changes on the security
 server in order, idempotently: a second apply changes nothing. Warnings raised
@@ -49,7 +49,6 @@ which changes were applied and which were not; run apply again to finish.
 --as names the authorised person applying; the catalog must give them the
 registrar role. Every apply is recorded (who, what, when) in catalog.applyLog.
 Nothing is ever removed from the SS; see tunduk catalog diff for drift.`,
-		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog/catalogtest"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/apply"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/diff"
@@ -26,7 +26,7 @@ const (
 )
 
 type setup struct {
-	fake   *catalogtest.Server
+	fake   *ssapitest.Server
 	config string
 	log    string
 }
@@ -35,11 +35,11 @@ type setup struct {
 // descriptions on it and writes a configuration pointing at it.
 func newSetup(t *testing.T) *setup {
 	t.Helper()
-	fake := catalogtest.NewServer(t, catalogtest.Options{Owner: owner, APIKey: secret})
-	fake.Publish(descBase+"/supplier-registry/getSupplierInfo.v1.wsdl", catalogtest.Published{
-		Services: []catalogtest.PublishedService{{Code: "getSupplierInfo", Version: "v1"}}})
-	fake.Publish(descBase+"/supplier-registry/unreliableSupplier.openapi.yaml", catalogtest.Published{
-		Operations: []catalogtest.Operation{{Method: "GET", Path: "/unreliable-suppliers/*"}}})
+	fake := ssapitest.NewServer(t, ssapitest.Options{Owner: owner, APIKey: secret})
+	fake.Publish(descBase+"/supplier-registry/getSupplierInfo.v1.wsdl", ssapitest.Published{
+		Services: []ssapitest.PublishedService{{Code: "getSupplierInfo", Version: "v1"}}})
+	fake.Publish(descBase+"/supplier-registry/unreliableSupplier.openapi.yaml", ssapitest.Published{
+		Operations: []ssapitest.Operation{{Method: "GET", Path: "/unreliable-suppliers/*"}}})
 	dir := t.TempDir()
 	must := func(err error) {
 		if err != nil {
@@ -171,7 +171,7 @@ func TestFlags(t *testing.T) {
 		{nil, "", apply.ApplyOptions{}, false},
 		{[]string{"--as", "n.osmonov", "--accept-warnings", "--dir", "d", "--config", "c.yaml"},
 			"c.yaml", apply.ApplyOptions{Target: catalogflags.Flags{Dir: "d"}, As: "n.osmonov", AcceptWarnings: true}, false},
-		{[]string{"extra"}, "", apply.ApplyOptions{}, true},
+		{[]string{"a", "b"}, "", apply.ApplyOptions{}, true},
 	} {
 		var got *apply.ApplyOptions
 		f, _ := clitest.New()

@@ -7,6 +7,7 @@ package catalogflags
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,16 +21,36 @@ import (
 
 // Flags are the target flags; Open reads them.
 type Flags struct {
-	// Dir overrides catalog.dir.
+	// Dir overrides catalog.dir (--dir, kept for scripts).
 	Dir string
+	// Arg is the DIR argument; it overrides catalog.dir too.
+	Arg string
 	f   *cli.Factory
 }
 
-// AddTargetFlags adds --config and --dir, shared by plan, apply and diff.
+// Args is the positional-argument rule of plan, apply and diff: an
+// optional catalog directory, stored in t.Arg.
+func (t *Flags) Args(_ *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return cli.UsageError("too many arguments %q: the only argument is the catalog directory", args)
+	}
+	if len(args) == 1 {
+		if t.Dir != "" && t.Dir != args[0] {
+			return cli.UsageError("the catalog directory is given twice (%s and --dir %s); pass it once, as an argument", args[0], t.Dir)
+		}
+		t.Arg = args[0]
+	}
+	return nil
+}
+
+// AddTargetFlags adds --config and --dir, shared by plan, apply and diff,
+// and makes the optional DIR argument set t.Arg.
 func AddTargetFlags(f *cli.Factory, cmd *cobra.Command, t *Flags) {
 	t.f = f
 	f.AddConfigFlag(cmd.Flags())
-	cmd.Flags().StringVar(&t.Dir, "dir", "", "catalog directory (default: catalog.dir from the configuration)")
+	cmd.Flags().StringVar(&t.Dir, "dir", "", "catalog directory (same as the DIR argument)")
+	_ = cmd.Flags().MarkHidden("dir")
+	cmd.Args = t.Args
 }
 
 // AddJSONAlias keeps --json, the older spelling of --output json, working
@@ -81,11 +102,18 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 		return nil, err
 	}
 	sec := cfg.Catalog
-	if t.Dir != "" {
+	path, _ := t.f.ConfigPath()
+	switch {
+	case t.Arg != "":
+		sec.Dir = t.Arg
+	case t.Dir != "":
 		sec.Dir = t.Dir
+	case sec.Dir == "":
+		return nil, cli.UsageError("%s: catalog.dir is not set; pass the catalog directory as the argument", path)
+	case !filepath.IsAbs(sec.Dir):
+		sec.Dir = filepath.Join(filepath.Dir(path), sec.Dir)
 	}
 	if sec.ManagementAPI.URL == "" {
-		path, _ := t.f.ConfigPath()
 		return nil, cli.UsageError("%s: catalog.managementAPI.url is not set; registration needs the SS Management API", path)
 	}
 	c, err := catalog.Load(sec.Dir)
@@ -98,13 +126,23 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 			for _, p := range probs {
 				fmt.Fprintln(io.ErrOut, p)
 			}
-			fmt.Fprintf(io.ErrOut, "%s: the catalog has %d error(s); fix them (tunduk catalog validate) before registering\n", sec.Dir, len(probs))
+			fmt.Fprintf(io.ErrOut, "%s: the catalog has %d error(s); fix them before registering (tunduk catalog validate %[1]s)\n", sec.Dir, len(probs))
 			return nil, cli.Invalid()
 		}
 	} else {
 		return nil, err
 	}
-	d, err := register.FromCatalog(c, register.FromCatalogOptions{DescriptionBaseURL: sec.DescriptionBaseURL})
+	fo := register.FromCatalogOptions{DescriptionBaseURL: sec.DescriptionBaseURL}
+	if p := cfg.Provider; p.Listen != "" {
+		// Services the provider serves are registered at its listener, so
+		// the security server cannot bypass it.
+		if fo.ProviderURL = p.ServiceURL(); fo.ProviderURL == "" {
+			configPath, _ := t.f.ConfigPath()
+			return nil, cli.UsageError("%s: provider.listen %s listens on every interface; set provider.url to the address the security server calls", configPath, p.Listen)
+		}
+		fo.Provided = p.Serves
+	}
+	d, err := register.FromCatalog(c, fo)
 	if err != nil {
 		return nil, err
 	}
@@ -122,12 +160,17 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 	return &Target{Config: cfg, Section: sec, Catalog: c, Desired: d, Client: client}, nil
 }
 
-// CompleteServices completes the services of the catalog in *dir as
-// SUBSYSTEM/CODE[/VERSION], the reference `catalog openapi|wsdl` take.
-// A catalog that does not load offers nothing.
-func CompleteServices(dir *string) cli.CompletionFunc {
+// CompleteServices completes the services of the catalog d names (the DIR
+// argument is second, so --dir or catalog.dir) as SUBSYSTEM/CODE[/VERSION],
+// the reference `catalog openapi|wsdl` take. A catalog that does not load
+// offers nothing.
+func CompleteServices(d *Dir) cli.CompletionFunc {
 	return cli.FirstArg(func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		c, err := catalog.Load(*dir)
+		dir, err := d.Resolve("", "catalog")
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, err := catalog.Load(dir)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -157,6 +200,6 @@ func LoadValid(io cli.IOStreams, dir string) (*catalog.Catalog, error) {
 	for _, p := range ps {
 		fmt.Fprintln(io.ErrOut, p)
 	}
-	fmt.Fprintln(io.ErrOut, "the catalog is invalid; fix it first (tunduk catalog validate)")
+	fmt.Fprintf(io.ErrOut, "%s: the catalog is invalid; fix it first (tunduk catalog validate %[1]s)\n", dir)
 	return nil, cli.Invalid()
 }

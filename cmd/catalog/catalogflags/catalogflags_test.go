@@ -38,7 +38,8 @@ func TestOpenRefuses(t *testing.T) {
 		"    apiKeyEnv: NOPE\n    pinnedCertSHA256: "+strings.Repeat("ab", 32)+"\n")
 	f, s := clitest.New()
 	f.ConfigFlag = cfg
-	if _, err := (&Flags{f: f}).Open(f.IO, false); cli.CodeOf(err) != cli.ExitInvalid || !strings.Contains(s.ErrOut.String(), "organisation.yaml") {
+	if _, err := (&Flags{f: f}).Open(f.IO, false); cli.CodeOf(err) != cli.ExitInvalid || !strings.Contains(s.ErrOut.String(), "organisation.yaml") ||
+		!strings.Contains(s.ErrOut.String(), "tunduk catalog validate "+catDir) {
 		t.Errorf("Open with an invalid catalog = %v\n%s", err, s.ErrOut.String())
 	}
 }

@@ -27,7 +27,7 @@ type DiffOptions struct {
 func NewCmdDiff(f *cli.Factory, runF func(*DiffOptions) error) *cobra.Command {
 	opts := &DiffOptions{IO: f.IO, Context: f.Context}
 	cmd := &cobra.Command{
-		Use:   "diff [--config FILE] [--dir DIR] [--output table|json]",
+		Use:   "diff [DIR] [--config FILE] [--output table|json]",
 		Short: "Report drift between the catalog and the security server",
 		Long: `Compare the catalog with the security server both ways:
   ss-only       what the SS has that the catalog does not describe (services,
@@ -39,7 +39,6 @@ Exits 0 when there is no drift, 1 when there is.
 
 With --output json the result is an array of {direction, critical, kind,
 subject, detail}.`,
-		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)

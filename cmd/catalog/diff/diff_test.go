@@ -17,7 +17,7 @@ func TestFlags(t *testing.T) {
 		{nil, "", DiffOptions{Output: "table"}, false},
 		{[]string{"--config", "c.yaml", "--dir", "d", "--json"}, "c.yaml", DiffOptions{Target: catalogflags.Flags{Dir: "d"}, Output: "json"}, false},
 		{[]string{"--dir", "d", "-o", "json"}, "", DiffOptions{Target: catalogflags.Flags{Dir: "d"}, Output: "json"}, false},
-		{[]string{"extra"}, "", DiffOptions{}, true},
+		{[]string{"a", "b"}, "", DiffOptions{}, true},
 	} {
 		var got *DiffOptions
 		f, _ := clitest.New()

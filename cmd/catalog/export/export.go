@@ -4,7 +4,9 @@
 package export
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,33 +18,51 @@ import (
 // ExportOptions are the verb's inputs.
 type ExportOptions struct {
 	IO cli.IOStreams
-	// Dir is the catalog directory.
-	Dir string
+	// Dir is the catalog directory (the DIR argument, else catalog.dir).
+	Dir  string
+	dirs catalogflags.Dir
 	// Out is where catalog.json and index.html are written.
 	Out string
+	// Force overwrites an output directory changed since the last export.
+	Force bool
 }
 
 // NewCmdExport returns the export verb; runF nil runs it for real.
 func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "export --out DIR",
-		Short: "Write the public catalog as catalog.json and index.html",
+		Use:   "export [DIR] --out OUT [--force]",
+		Short: "Write the public catalog: catalog.json and the page in ky, ru and en",
 		Long: `Write the public catalog: the organisation, its information systems, services
 and classifiers, WITHOUT authorised persons, personal-data fields, backend
-addresses or database kinds. The gateway serves the same at /catalog.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+addresses or database kinds. The gateway serves the same at /catalog.
+DIR is the catalog directory (default: catalog.dir of the configuration).
+
+OUT keeps a list of what was written (` + export.ManifestName + `); an OUT
+changed since (a file edited or added by hand, or any files without that
+list) is not overwritten unless --force is given.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
 			if opts.Out == "" {
-				return cli.UsageError("--out is required")
+				return cli.UsageError("--out is required: the directory to write the public catalog into")
 			}
+			var arg string
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			dir, err := opts.dirs.Resolve(arg, "catalog export --out "+opts.Out)
+			if err != nil {
+				return err
+			}
+			opts.Dir = dir
 			if runF != nil {
 				return runF(opts)
 			}
 			return exportRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
+	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an output directory changed since the last export")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "output directory")
 	return cmd
 }
@@ -56,9 +76,14 @@ func exportRun(opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := pub.Write(opts.Out); err != nil {
+	var changed *export.ChangedError
+	if err := pub.Write(opts.Out, export.WriteOptions{Force: opts.Force}); errors.As(err, &changed) {
+		return cli.UsageError("%s changed since the last export: %s\npass --force to overwrite it, or export to a new directory",
+			opts.Out, strings.Join(changed.Files, ", "))
+	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s/catalog.json and %s/index.html: %d service(s)\n", opts.Out, opts.Out, len(pub.Services))
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s: catalog.json and the page in Kyrgyz (index.html), Russian (ru/) and English (en/): %d service(s)\n",
+		opts.Out, len(pub.Services))
 	return nil
 }

@@ -5,6 +5,7 @@ package openapi
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/openapi"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
@@ -13,8 +14,9 @@ import (
 // OpenapiOptions are the verb's inputs.
 type OpenapiOptions struct {
 	IO cli.IOStreams
-	// Dir is the catalog directory.
-	Dir string
+	// Dir is the catalog directory (the DIR argument, else catalog.dir).
+	Dir  string
+	dirs catalogflags.Dir
 	// Service names the service: code, code/version, subsystem/code/version or its X-Road id.
 	Service string
 	// Server overrides servers[0].url (default: the backend URL).
@@ -27,23 +29,33 @@ type OpenapiOptions struct {
 func NewCmdOpenapi(f *cli.Factory, runF func(*OpenapiOptions) error) *cobra.Command {
 	opts := &OpenapiOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "openapi SERVICE",
+		Use:   "openapi SERVICE [DIR]",
 		Short: "Print the OpenAPI 3.0 description of a REST service of the catalog",
 		Long: `Print the OpenAPI 3.0.3 description of a REST service, as the security
 server's OPENAPI3 service description takes it. SERVICE is its code,
-code/version, subsystem/code/version or X-Road id. servers[0].url is the
+code/version, subsystem/code/version or X-Road id. DIR is the catalog
+directory (default: catalog.dir of the configuration). servers[0].url is the
 service's backend URL unless --server is given.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Service = args[0]
+			var arg string
+			if len(args) == 2 {
+				arg = args[1]
+			}
+			dir, err := opts.dirs.Resolve(arg, "catalog openapi "+args[0])
+			if err != nil {
+				return err
+			}
+			opts.Dir = dir
 			if runF != nil {
 				return runF(opts)
 			}
 			return openapiRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
-	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.Dir)
+	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
+	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.dirs)
 	cmd.Flags().StringVar(&opts.Server, "server", "", "servers[0].url to write (default: the backend URL)")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON instead of YAML")
 	return cmd
@@ -54,9 +66,12 @@ func openapiRun(opts *OpenapiOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.FindService(opts.Service)
+	s, err := catalogflags.FindService(c, opts.Service)
 	if err != nil {
-		return cli.UsageError("%v", err)
+		return err
+	}
+	if s.Protocol != catalog.REST {
+		return cli.UsageError("%s is a %s service, described by WSDL, not OpenAPI: tunduk catalog wsdl %s %s", opts.Service, s.Protocol, opts.Service, opts.Dir)
 	}
 	b, err := openapi.Generate(s, openapi.Options{ServerURL: opts.Server, JSON: opts.JSON})
 	if err != nil {

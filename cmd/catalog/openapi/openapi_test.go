@@ -2,9 +2,11 @@ package openapi
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
@@ -17,18 +19,21 @@ func TestFlags(t *testing.T) {
 		want    OpenapiOptions
 		wantErr bool
 	}{
-		{[]string{"unreliableSupplier"}, OpenapiOptions{Dir: "configs/catalog", Service: "unreliableSupplier"}, false},
+		{[]string{"unreliableSupplier", "c"}, OpenapiOptions{Dir: "c", Service: "unreliableSupplier"}, false},
+		{[]string{"unreliableSupplier"}, OpenapiOptions{}, true}, // no DIR, no configuration
+		{[]string{"a", "b", "c"}, OpenapiOptions{}, true},
 		{[]string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, OpenapiOptions{Dir: "d", Service: "x", Server: "https://s/r1", JSON: true}, false},
 		{nil, OpenapiOptions{}, true},
 	} {
 		var got *OpenapiOptions
+		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
 		f, _ := clitest.New()
 		err := clitest.Run(f, NewCmdOpenapi(f, func(o *OpenapiOptions) error { got = o; return nil }), tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
 		if err == nil {
-			got.IO = cli.IOStreams{}
+			got.IO, got.dirs = cli.IOStreams{}, catalogflags.Dir{}
 			if *got != tc.want {
 				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
 			}
@@ -64,5 +69,25 @@ func TestRun(t *testing.T) {
 	}
 	if _, code := run("--dir", dir, "getSupplierInfo"); code != cli.ExitUsage {
 		t.Errorf("SOAP service: exit %d, want %d", code, cli.ExitUsage)
+	}
+}
+
+// Mistakes get the whole command to run instead: the DIR argument works
+// like --dir, a SOAP service points at `tunduk catalog wsdl`, an unknown
+// service lists the known ones.
+func TestForgiving(t *testing.T) {
+	f, _ := clitest.New()
+	if r := clitest.Run(f, NewCmdOpenapi(f, nil), "unreliableSupplier", dir); r.Code != cli.ExitOK || !strings.HasPrefix(r.Out, "openapi: 3.0.3") {
+		t.Errorf("DIR argument: %s", r)
+	}
+	f, _ = clitest.New()
+	r := clitest.Run(f, NewCmdOpenapi(f, nil), "getSupplierInfo", dir)
+	if want := "tunduk catalog wsdl getSupplierInfo " + dir; r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), want) {
+		t.Errorf("SOAP service: %s; want the suggestion %q", r, want)
+	}
+	f, _ = clitest.New()
+	r = clitest.Run(f, NewCmdOpenapi(f, nil), "nope", dir)
+	if r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), "supplier-registry/unreliableSupplier/v1 (REST)") {
+		t.Errorf("unknown service: %s; want the known services listed", r)
 	}
 }

@@ -25,7 +25,7 @@ type PlanOptions struct {
 func NewCmdPlan(f *cli.Factory, runF func(*PlanOptions) error) *cobra.Command {
 	opts := &PlanOptions{IO: f.IO, Context: f.Context}
 	cmd := &cobra.Command{
-		Use:   "plan [--config FILE] [--dir DIR] [--output table|json]",
+		Use:   "plan [DIR] [--config FILE] [--output table|json]",
 		Short: "Show what apply would change on the security server",
 		Long: `Compare the catalog with the security server (through its Management REST API)
 and list, in the order apply would make them, the changes needed: subsystem
@@ -37,7 +37,6 @@ from the command line; the SS certificate is pinned.
 
 With --output json the result is an array of changes {kind, client, target,
 from, to}, in the order apply would make them.`,
-		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)

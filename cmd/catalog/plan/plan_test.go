@@ -17,7 +17,9 @@ func TestFlags(t *testing.T) {
 		{nil, "", PlanOptions{Output: "table"}, false},
 		{[]string{"--config", "c.yaml", "--dir", "d", "--json"}, "c.yaml", PlanOptions{Target: catalogflags.Flags{Dir: "d"}, Output: "json"}, false},
 		{[]string{"--dir", "d", "-o", "json"}, "", PlanOptions{Target: catalogflags.Flags{Dir: "d"}, Output: "json"}, false},
-		{[]string{"extra"}, "", PlanOptions{}, true},
+		{[]string{"a", "b"}, "", PlanOptions{}, true},
+		{[]string{"cat", "--dir", "d"}, "", PlanOptions{}, true}, // the directory given twice
+		{[]string{"cat"}, "", PlanOptions{Target: catalogflags.Flags{Arg: "cat"}, Output: "table"}, false},
 		{[]string{"--api-key", "k"}, "", PlanOptions{}, true},
 	} {
 		var got *PlanOptions
@@ -27,7 +29,7 @@ func TestFlags(t *testing.T) {
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
-		if err == nil && (f.ConfigFlag != tc.config || got.Target.Dir != tc.want.Target.Dir || got.Output != tc.want.Output) {
+		if err == nil && (f.ConfigFlag != tc.config || got.Target.Dir != tc.want.Target.Dir || got.Target.Arg != tc.want.Target.Arg || got.Output != tc.want.Output) {
 			t.Errorf("%v: got %+v", tc.args, got)
 		}
 	}

@@ -9,17 +9,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
-
-// DefaultDir is where the catalog lives in a checkout.
-const DefaultDir = "configs/catalog"
 
 // ValidateOptions are the verb's inputs.
 type ValidateOptions struct {
 	IO cli.IOStreams
-	// Dir is the catalog directory.
-	Dir string
+	// Dir is the catalog directory (the DIR argument, else catalog.dir).
+	Dir  string
+	dirs catalogflags.Dir
 	// Strict makes warnings fail the check too.
 	Strict bool
 	// Output is table or json.
@@ -30,24 +29,34 @@ type ValidateOptions struct {
 func NewCmdValidate(f *cli.Factory, runF func(*ValidateOptions) error) *cobra.Command {
 	opts := &ValidateOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "validate [--dir DIR]",
+		Use:   "validate [DIR]",
 		Short: "Check the catalog for what the Tunduk operator would refuse",
-		Long: `Check the catalog's completeness and correctness: ky/ru/en titles, legal basis,
+		Long: `Check the catalog in DIR (default: catalog.dir of the configuration) for
+completeness and correctness: ky/ru/en titles, legal basis,
 declared personal data, classifier references, unique service codes, X-Road
 identifiers, SLA numbers, authorised persons. Each problem is printed as
 FILE:LINE: PATH: what to fix. Exits 1 when there are errors.
 
 With --output json the result is one object: {dir, valid, errors, warnings,
 problems: [{file, line, path, severity, message}]}.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var arg string
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			dir, err := opts.dirs.Resolve(arg, "catalog validate")
+			if err != nil {
+				return err
+			}
+			opts.Dir = dir
 			if runF != nil {
 				return runF(opts)
 			}
 			return validateRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", DefaultDir, "catalog directory")
+	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "treat warnings as errors")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd

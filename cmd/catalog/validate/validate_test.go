@@ -18,12 +18,14 @@ func TestFlags(t *testing.T) {
 		strict  bool
 		wantErr bool
 	}{
-		{nil, DefaultDir, false, false},
+		{nil, "", false, true}, // no DIR, no configuration: nothing assumed
+		{[]string{"configs/catalog"}, "configs/catalog", false, false},
 		{[]string{"--dir", "x/y"}, "x/y", false, false},
-		{[]string{"--strict"}, DefaultDir, true, false},
-		{[]string{"extra"}, "", false, true},
+		{[]string{"--strict", "d"}, "d", true, false},
+		{[]string{"a", "b"}, "", false, true},
 	} {
 		var got *ValidateOptions
+		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
 		f, _ := clitest.New()
 		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
 		err := clitest.Run(f, cmd, tc.args...).Err
@@ -94,5 +96,32 @@ func TestRun(t *testing.T) {
 	_, _, code = run(t, "--dir", filepath.Join(dir, "nope"))
 	if code != cli.ExitFailure {
 		t.Errorf("missing dir: exit %d, want %d", code, cli.ExitFailure)
+	}
+}
+
+// `tunduk catalog validate configs/catalog` works, and one run reports
+// every problem of every file (two unknown keys in one file, a syntax
+// error in another).
+func TestEveryProblemOfEveryFile(t *testing.T) {
+	if _, errOut, code := run(t, "../../../configs/catalog"); code != cli.ExitOK {
+		t.Fatalf("DIR argument: exit %d: %s", code, errOut)
+	}
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../../configs/catalog/organisation.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := strings.Replace(strings.Replace(string(b), "\n  memberClass:", "\n  memberClas:", 1), "\n  website:", "\n  websit:", 1)
+	os.WriteFile(filepath.Join(dir, "organisation.yaml"), []byte(org), 0o644)
+	os.WriteFile(filepath.Join(dir, "services.yaml"), []byte("services:\n  - code: [\n"), 0o644)
+	out, _, code := run(t, dir)
+	if code != cli.ExitInvalid {
+		t.Fatalf("exit %d, want %d", code, cli.ExitInvalid)
+	}
+	for _, want := range []string{`organisation.memberClas: unknown key; did you mean "memberClass"?`,
+		`organisation.websit: unknown key; did you mean "website"?`, "services.yaml:2: YAML syntax"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

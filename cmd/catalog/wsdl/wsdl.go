@@ -14,8 +14,9 @@ import (
 // WsdlOptions are the verb's inputs.
 type WsdlOptions struct {
 	IO cli.IOStreams
-	// Dir is the catalog directory.
-	Dir string
+	// Dir is the catalog directory (the DIR argument, else catalog.dir).
+	Dir  string
+	dirs catalogflags.Dir
 	// Service names the service: code, code/version, subsystem/code/version or its X-Road id.
 	Service string
 	// Address overrides soap:address; Public writes the placeholder instead
@@ -28,15 +29,21 @@ type WsdlOptions struct {
 func NewCmdWsdl(f *cli.Factory, runF func(*WsdlOptions) error) *cobra.Command {
 	opts := &WsdlOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "wsdl SERVICE",
+		Use:   "wsdl SERVICE [DIR]",
 		Short: "Print the WSDL of a SOAP service of the catalog",
 		Long: `Print the WSDL 1.1 (document/literal, X-Road headers) of a SOAP service.
 SERVICE is its code, code/version, subsystem/code/version or X-Road id.
+DIR is the catalog directory (default: catalog.dir of the configuration).
 The soap:address is the service's backend URL (what the security server
 calls) unless --address or --public is given.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Service = args[0]
+			dir, err := opts.dirs.Resolve(argAt(args, 1), "catalog wsdl "+args[0])
+			if err != nil {
+				return err
+			}
+			opts.Dir = dir
 			if opts.Public && opts.Address != "" {
 				return cli.UsageError("--public and --address exclude each other")
 			}
@@ -46,8 +53,8 @@ calls) unless --address or --public is given.`,
 			return wsdlRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "configs/catalog", "catalog directory")
-	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.Dir)
+	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
+	cmd.ValidArgsFunction = catalogflags.CompleteServices(&opts.dirs)
 	cmd.Flags().StringVar(&opts.Address, "address", "", "soap:address location to write")
 	cmd.Flags().BoolVar(&opts.Public, "public", false, "write a placeholder address instead of the internal backend URL")
 	return cmd
@@ -58,9 +65,12 @@ func wsdlRun(opts *WsdlOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.FindService(opts.Service)
+	s, err := catalogflags.FindService(c, opts.Service)
 	if err != nil {
-		return cli.UsageError("%v", err)
+		return err
+	}
+	if s.Protocol != catalog.SOAP {
+		return cli.UsageError("%s is a %s service, described by OpenAPI, not WSDL: tunduk catalog openapi %s %s", opts.Service, s.Protocol, opts.Service, opts.Dir)
 	}
 	o := wsdl.Options{Address: opts.Address}
 	if opts.Public {
@@ -72,4 +82,11 @@ func wsdlRun(opts *WsdlOptions) error {
 	}
 	_, err = opts.IO.Out.Write(b)
 	return err
+}
+
+func argAt(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
 }

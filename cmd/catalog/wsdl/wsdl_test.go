@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/catalog/wsdl"
+	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
@@ -19,21 +20,24 @@ func TestFlags(t *testing.T) {
 		want    WsdlOptions
 		wantErr bool
 	}{
-		{[]string{"getSupplierInfo"}, WsdlOptions{Dir: "configs/catalog", Service: "getSupplierInfo"}, false},
+		{[]string{"getSupplierInfo", "c"}, WsdlOptions{Dir: "c", Service: "getSupplierInfo"}, false},
+		{[]string{"getSupplierInfo"}, WsdlOptions{}, true},      // no DIR, no configuration
+		{[]string{"x", "c", "--dir", "d"}, WsdlOptions{}, true}, // given twice
 		{[]string{"--dir", "d", "--public", "x/v1"}, WsdlOptions{Dir: "d", Service: "x/v1", Public: true}, false},
-		{[]string{"--address", "http://a", "x"}, WsdlOptions{Dir: "configs/catalog", Service: "x", Address: "http://a"}, false},
+		{[]string{"--address", "http://a", "x", "c"}, WsdlOptions{Dir: "c", Service: "x", Address: "http://a"}, false},
 		{[]string{"--address", "http://a", "--public", "x"}, WsdlOptions{}, true},
 		{nil, WsdlOptions{}, true},
-		{[]string{"a", "b"}, WsdlOptions{}, true},
+		{[]string{"a", "b", "c"}, WsdlOptions{}, true},
 	} {
 		var got *WsdlOptions
+		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
 		f, _ := clitest.New()
 		err := clitest.Run(f, NewCmdWsdl(f, func(o *WsdlOptions) error { got = o; return nil }), tc.args...).Err
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}
 		if err == nil {
-			got.IO = cli.IOStreams{}
+			got.IO, got.dirs = cli.IOStreams{}, catalogflags.Dir{}
 			if *got != tc.want {
 				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
 			}
@@ -80,5 +84,20 @@ func TestRun(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(bad, "c.yaml"), b, 0o644)
 	if _, errOut, code := run("--dir", bad, "getStatus"); code != cli.ExitInvalid || !strings.Contains(errOut, "legalBasis") {
 		t.Errorf("invalid catalog: exit %d: %s", code, errOut)
+	}
+}
+
+// A REST service points at `tunduk catalog openapi`; an unknown one lists
+// the known services.
+func TestForgiving(t *testing.T) {
+	f, _ := clitest.New()
+	r := clitest.Run(f, NewCmdWsdl(f, nil), "unreliableSupplier", dir)
+	if want := "tunduk catalog openapi unreliableSupplier " + dir; r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), want) {
+		t.Errorf("REST service: %s; want the suggestion %q", r, want)
+	}
+	f, _ = clitest.New()
+	r = clitest.Run(f, NewCmdWsdl(f, nil), "getSuplierInfo", dir)
+	if r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), "supplier-registry/getSupplierInfo/v1 (SOAP)") {
+		t.Errorf("unknown service: %s; want the known services listed", r)
 	}
 }

@@ -1,4 +1,4 @@
-package catalogtest
+package ssapitest
 
 import (
 	"encoding/json"
@@ -653,7 +653,7 @@ func (s *Server) Publish(url string, p Published) {
 func (s *Server) AddClient(id string) {
 	cid, err := ssapi.ParseClientID(id)
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal("ssapitest: AddClient: %v", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -669,7 +669,7 @@ func (s *Server) AddDescription(clientID, typ, url, restCode string, enabled boo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st.client(clientID) == nil {
-		s.t.Fatalf("catalogtest: AddDescription: no client %s", clientID)
+		s.fatal("ssapitest: AddDescription: no client %s", clientID)
 	}
 	d := s.st.newDescription(clientID, typ, url, restCode, s.st.published[url])
 	d.disabled = !enabled
@@ -683,7 +683,7 @@ func (s *Server) Grant(serviceID string, subjects ...string) {
 	defer s.mu.Unlock()
 	_, sv := s.st.service(serviceID)
 	if sv == nil {
-		s.t.Fatalf("catalogtest: Grant: no service %s", serviceID)
+		s.fatal("ssapitest: Grant: no service %s", serviceID)
 	}
 	for _, id := range subjects {
 		sv.rights = append(sv.rights, ssapi.ServiceClient{ID: id, ServiceClientType: subjectType(id), RightsGivenAt: now()})

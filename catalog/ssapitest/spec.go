@@ -1,4 +1,4 @@
-package catalogtest
+package ssapitest
 
 import (
 	"bytes"
@@ -47,7 +47,7 @@ func loadSpec(dir string) (*spec, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(dir, SpecFile))
 	if err != nil {
-		return nil, fmt.Errorf("catalogtest: %w", err)
+		return nil, fmt.Errorf("ssapitest: %w", err)
 	}
 	data = bytes.ReplaceAll(data, []byte(commonRef), []byte(CommonSpecFile))
 	loader := openapi3.NewLoader()
@@ -55,11 +55,11 @@ func loadSpec(dir string) (*spec, error) {
 	loader.Context = context.Background()
 	abs, err := filepath.Abs(filepath.Join(dir, SpecFile))
 	if err != nil {
-		return nil, fmt.Errorf("catalogtest: %w", err)
+		return nil, fmt.Errorf("ssapitest: %w", err)
 	}
 	doc, err := loader.LoadFromDataWithPath(data, &url.URL{Path: filepath.ToSlash(abs)})
 	if err != nil {
-		return nil, fmt.Errorf("catalogtest: loading %s: %w", SpecFile, err)
+		return nil, fmt.Errorf("ssapitest: loading %s: %w", SpecFile, err)
 	}
 	// Paths are matched after the fake strips the /api/v1 base.
 	doc.Servers = nil
@@ -80,7 +80,7 @@ func loadSpec(dir string) (*spec, error) {
 	// status example "IN_USE"); they are documentation, not contract.
 	router, err := legacy.NewRouter(doc, openapi3.DisableExamplesValidation())
 	if err != nil {
-		return nil, fmt.Errorf("catalogtest: router: %w", err)
+		return nil, fmt.Errorf("ssapitest: router: %w", err)
 	}
 	s := &spec{doc: doc, router: router}
 	specCache[dir] = s

@@ -1,12 +1,16 @@
-// Package catalogtest is an in-process fake of the X-Road Security Server
-// Management REST API, for tests of catalog/ssapi and catalog/register, the
-// way net/http/httptest stands in for a real server.
+// Package ssapitest is an in-process emulation of the X-Road Security
+// Server Management REST API, for tests of catalog/ssapi and
+// catalog/register (NewServer), the way net/http/httptest stands in for a
+// real server, and for `tunduk demo` (Start), where an operator tries
+// `tunduk catalog plan|apply|diff` without a security server.
 //
 // The fake listens with TLS on 127.0.0.1 and checks EVERY request against the
 // API's own definition (openapi-definition.yaml from the conformance corpus,
 // made strict: undeclared properties are errors) with kin-openapi's
 // openapi3filter. A request that does not match the spec fails the calling
-// test; every answer the fake gives is validated against the spec as well.
+// test (or, started with Start, is reported through Options.Report and
+// answered 400); every answer the fake gives is validated against the spec
+// as well.
 //
 // It keeps state like a security server: clients and subsystems, service
 // descriptions (WSDL, OPENAPI3, REST) with their services (url, timeout,
@@ -15,7 +19,7 @@
 // warnings, HTTP 429 and failures at the N-th call of an operation.
 //
 // Only tests import this package.
-package catalogtest
+package ssapitest
 
 import (
 	"bytes"
@@ -26,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,15 +48,21 @@ const BasePath = "/api/v1"
 
 // Options configure a fake.
 type Options struct {
-	// APIKey is the key the fake accepts (default "catalogtest-key").
+	// APIKey is the key the fake accepts (default "ssapitest-key").
 	APIKey string
 	// Owner is the security server's owner member, INSTANCE:CLASS:MEMBER
 	// (default DEV:GOV:1234). It is present as a client from the start.
 	Owner string
-	// SpecDir is the directory holding openapi-definition.yaml (default:
-	// the conformance corpus's openapi directory; the test is skipped when
-	// the corpus is absent).
+	// SpecDir is the directory holding openapi-definition.yaml (default
+	// for NewServer: the conformance corpus's openapi directory; the test is
+	// skipped when the corpus is absent). Start requires it.
 	SpecDir string
+	// Listen is the address Start listens on (default 127.0.0.1:0).
+	Listen string
+	// Report receives every request or answer that breaks the spec (Start;
+	// NewServer fails the test). Nil drops them; the request is still
+	// answered 400 spec_violation.
+	Report func(format string, args ...any)
 }
 
 // Request is one request the fake received.
@@ -73,10 +84,11 @@ type Server struct {
 	CertPEM []byte
 	Pin     []byte
 
-	t    testing.TB
-	spec *spec
-	key  string
-	srv  *httptest.Server
+	report func(format string, args ...any)
+	fatal  func(format string, args ...any) // misuse of the seeding methods
+	spec   *spec
+	key    string
+	srv    *httptest.Server
 
 	mu       sync.Mutex
 	st       *state
@@ -85,37 +97,72 @@ type Server struct {
 	reqs     []Request
 }
 
-// NewServer starts a fake and stops it when the test ends.
+// NewServer starts a fake for a test and stops it when the test ends; a
+// request or answer that breaks the spec fails the test.
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
+	if opts.SpecDir == "" {
+		opts.SpecDir = corpus.Dir(t, "openapi")
+	}
+	opts.Report = t.Errorf
+	s, err := start(opts, t.Fatalf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake outside tests (tunduk demo); Close stops it. Misuse
+// of the seeding methods (AddDescription for an unknown client, …)
+// panics.
+func Start(opts Options) (*Server, error) {
+	if opts.SpecDir == "" {
+		return nil, errors.New("ssapitest: Options.SpecDir is required: the directory of X-Road's " + SpecFile)
+	}
+	if opts.Report == nil {
+		opts.Report = func(string, ...any) {}
+	}
+	return start(opts, func(format string, args ...any) { panic(fmt.Sprintf(format, args...)) })
+}
+
+func start(opts Options, fatal func(string, ...any)) (*Server, error) {
 	if opts.APIKey == "" {
-		opts.APIKey = "catalogtest-key"
+		opts.APIKey = "ssapitest-key"
 	}
 	if opts.Owner == "" {
 		opts.Owner = "DEV:GOV:1234"
 	}
-	if opts.SpecDir == "" {
-		opts.SpecDir = corpus.Dir(t, "openapi")
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
 	}
 	sp, err := loadSpec(opts.SpecDir)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	owner, err := ssapi.ParseClientID(opts.Owner)
 	if err != nil || owner.SubsystemCode != "" {
-		t.Fatalf("catalogtest: owner %q: want INSTANCE:CLASS:MEMBER", opts.Owner)
+		return nil, fmt.Errorf("ssapitest: owner %q: want INSTANCE:CLASS:MEMBER", opts.Owner)
 	}
-	s := &Server{t: t, spec: sp, key: opts.APIKey, st: newState(owner), warnings: map[string][][]ssapi.CodeWithDetails{}}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("ssapitest: %w", err)
+	}
+	s := &Server{report: opts.Report, fatal: fatal, spec: sp, key: opts.APIKey, st: newState(owner), warnings: map[string][][]ssapi.CodeWithDetails{}}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Listener.Close()
+	s.srv.Listener = ln
 	s.srv.StartTLS()
-	t.Cleanup(s.srv.Close)
 	cert := s.srv.Certificate()
 	sum := sha256.Sum256(cert.Raw)
 	s.Pin = sum[:]
 	s.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
 	s.URL = s.srv.URL + BasePath
-	return s
+	return s, nil
 }
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
 
 // APIKey returns the key the fake accepts.
 func (s *Server) APIKey() string { return s.key }
@@ -179,7 +226,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	path, ok := strings.CutPrefix(r.URL.Path, BasePath)
 	if !ok {
-		s.t.Errorf("catalogtest: %s %s is outside %s", r.Method, r.URL.Path, BasePath)
+		s.report("ssapitest: %s %s is outside %s", r.Method, r.URL.Path, BasePath)
 		writeError(w, http.StatusNotFound, "not_found")
 		return
 	}
@@ -188,7 +235,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	vr.Body = io.NopCloser(bytes.NewReader(body))
 	route, params, err := s.spec.router.FindRoute(vr)
 	if err != nil {
-		s.t.Errorf("catalogtest: %s %s matches no operation of %s: %v", r.Method, path, SpecFile, err)
+		s.report("ssapitest: %s %s matches no operation of %s: %v", r.Method, path, SpecFile, err)
 		s.record(Request{Method: r.Method, Path: path, Body: body, Status: http.StatusNotFound})
 		writeError(w, http.StatusNotFound, "not_found")
 		return
@@ -214,7 +261,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusUnauthorized, "unauthorized")
 			return
 		}
-		s.t.Errorf("catalogtest: %s %s (%s) does not match %s: %v\nbody: %s", r.Method, path, op, SpecFile, err, body)
+		s.report("ssapitest: %s %s (%s) does not match %s: %v\nbody: %s", r.Method, path, op, SpecFile, err, body)
 		s.record(Request{Method: r.Method, Path: path, Op: op, Body: body, Status: http.StatusBadRequest})
 		writeError(w, http.StatusBadRequest, "spec_violation")
 		return
@@ -233,7 +280,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			Options:                &openapi3filter.Options{IncludeResponseStatus: true},
 		}
 		if err := openapi3filter.ValidateResponse(context.Background(), rin); err != nil {
-			s.t.Errorf("catalogtest: the fake's answer to %s %s (%s) does not match %s: %v\nbody: %s",
+			s.report("ssapitest: the fake's answer to %s %s (%s) does not match %s: %v\nbody: %s",
 				r.Method, path, op, SpecFile, err, rec.Body.Bytes())
 		}
 	}
@@ -244,7 +291,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-var errAuth = errors.New("catalogtest: wrong or missing API key")
+var errAuth = errors.New("ssapitest: wrong or missing API key")
 
 func (s *Server) record(r Request) {
 	s.mu.Lock()
@@ -286,7 +333,7 @@ func (s *Server) handle(w *httptest.ResponseRecorder, op string, params map[stri
 	}
 	h, ok := handlers[op]
 	if !ok {
-		s.t.Errorf("catalogtest: operation %s is in the spec but the fake does not implement it", op)
+		s.report("ssapitest: operation %s is in the spec but the fake does not implement it", op)
 		writeError(w, http.StatusNotImplemented, "not_implemented")
 		return true
 	}
@@ -298,7 +345,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
-		panic(fmt.Sprintf("catalogtest: encoding answer: %v", err))
+		panic(fmt.Sprintf("ssapitest: encoding answer: %v", err))
 	}
 }
 
