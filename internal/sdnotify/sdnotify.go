@@ -57,7 +57,9 @@ func (n *Notifier) Ready(status string) {
 }
 
 // Stopping tells systemd a graceful shutdown has begun.
-func (n *Notifier) Stopping() { n.notify(daemon.SdNotifyStopping + "\nSTATUS=shutting down: finishing in-flight checks") }
+func (n *Notifier) Stopping() {
+	n.notify(daemon.SdNotifyStopping + "\nSTATUS=shutting down: finishing in-flight checks")
+}
 
 // Watchdog pings systemd's watchdog (WATCHDOG=1) at half of WatchdogSec
 // until ctx ends, as long as alive reports no error; when alive fails the
