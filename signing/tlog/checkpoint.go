@@ -77,7 +77,19 @@ func ParseCheckpoint(signed []byte, origin string, pub crypto.PublicKey) (*Check
 		}
 		return nil, fmt.Errorf("%w: %v", ErrCheckpointFormat, err)
 	}
-	return parseText(n.Text)
+	for _, sig := range n.Sigs {
+		if _, err := base64.StdEncoding.Strict().DecodeString(sig.Base64); err != nil {
+			return nil, fmt.Errorf("%w: signature of %s is not canonical base64", ErrCheckpointFormat, sig.Name)
+		}
+	}
+	c, err := parseText(n.Text)
+	if err != nil {
+		return nil, err
+	}
+	if c.Text() != n.Text {
+		return nil, fmt.Errorf("%w: text is not in canonical form", ErrCheckpointFormat)
+	}
+	return c, nil
 }
 
 func parseText(text string) (*Checkpoint, error) {
