@@ -9,6 +9,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	configcmd "github.com/tunduk-kg/tunduk/cmd/config/check"
 	democmd "github.com/tunduk-kg/tunduk/cmd/demo"
+	evidencecmd "github.com/tunduk-kg/tunduk/cmd/evidence"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
 	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
@@ -22,6 +23,7 @@ func init() {
 	commands = append(commands, catalogcmd.NewCmdCatalog)
 	commands = append(commands, keyscmd.NewCmdKeys)
 	commands = append(commands, archivecmd.NewCmdArchive)
+	commands = append(commands, evidencecmd.NewCmdEvidence)
 	commands = append(commands, soapcmd.NewCmdSoap)
 	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)
