@@ -87,6 +87,7 @@ func Open(opts Options) (*Log, error) {
 	}
 	l := &Log{opts: opts, index: map[uint64]int64{}}
 	l.hub = newPusher(opts.Witnesses, opts.Logger)
+	l.hub.log = l
 	tr, err := tlog.Open(tlog.Options{Dir: filepath.Join(opts.Dir, "tlog"), Origin: opts.Origin,
 		Signer: opts.Signer, TSA: opts.TSA, OnCheckpoint: l.hub.push})
 	if err != nil {
@@ -271,8 +272,9 @@ func readLine(f *os.File, off int64, ln *line) error {
 // grouping).
 func (l *Log) Checkpoint(group string) []byte { return l.tree.Checkpoint(group) }
 
-// Close closes the files; it does not wait for witness pushes in flight.
+// Close waits for witness pushes in flight and closes the files.
 func (l *Log) Close() error {
+	l.Flush()
 	var err error
 	if l.f != nil {
 		err = l.f.Close()
