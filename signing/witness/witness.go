@@ -231,7 +231,9 @@ func (s *Server) add(w http.ResponseWriter, r *http.Request) {
 // size; Size is what it holds.
 type ErrConflict struct{ Size uint64 }
 
-func (e *ErrConflict) Error() string { return fmt.Sprintf("witness: holds a checkpoint of size %d", e.Size) }
+func (e *ErrConflict) Error() string {
+	return fmt.Sprintf("witness: holds a checkpoint of size %d", e.Size)
+}
 
 // ErrRefused is returned by Client.Add when the witness refuses the
 // checkpoint (status and its message).
@@ -272,4 +274,3 @@ func (c *Client) Add(req *Request) error {
 	}
 	return &ErrRefused{Status: resp.StatusCode, Msg: strings.TrimSpace(string(b))}
 }
-
