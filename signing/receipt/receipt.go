@@ -15,16 +15,17 @@
 //	 "consistency": [{"size1": m, "size2": n, "proof": […]}]}
 //
 // The statement signature is ECDSA (ASN.1) or RSASSA-PKCS1-v1_5 over the
-// SHA-256 of the prefix and the statement's compact JSON form (as
-// encoding/json.Compact gives it, so indentation does not matter but every
-// other byte does).
+// SHA-256 of StatementPrefix and the statement's JSON with its keys in the
+// order of Statement's fields, no spaces (as encoding/json marshals it).
+// A verifier accepts a receipt whose keys were reordered or re-indented
+// (a portal may store it as a parsed object) but nothing else: key names,
+// base64 and number spellings must be exactly the canonical ones.
 //
 // Non-goals: the package does not read archives; a verifier that holds the
 // record's message.xml and attachments checks them with Options.Record.
 package receipt
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -119,12 +120,16 @@ type Receipt struct {
 // Sealed says whether the receipt carries an inclusion proof.
 func (r *Receipt) Sealed() bool { return r.Inclusion != nil }
 
-func signedBytes(statement []byte) ([]byte, error) {
-	b := bytes.NewBufferString(StatementPrefix)
-	if err := json.Compact(b, statement); err != nil {
+// signedBytes is what a statement's signature covers: the prefix and the
+// statement as encoding/json marshals the Statement struct (fields in
+// declaration order), so a receipt stays verifiable after a JSON round
+// trip through a store that reorders keys or re-indents.
+func signedBytes(st *Statement) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return append([]byte(StatementPrefix), b...), nil
 }
 
 // NewPromise signs st with the log key and returns the receipt without
@@ -134,7 +139,7 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	msg, err := signedBytes(raw)
+	msg, err := signedBytes(st)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -132,7 +133,7 @@ func Verify(data []byte, opts Options) (*Result, error) {
 		}
 		pub = c.PublicKey
 	}
-	msg, err := signedBytes(r.Statement)
+	msg, err := signedBytes(&st)
 	if err != nil {
 		return nil, fail(ReasonMalformed, "statement: %v", err)
 	}
@@ -217,16 +218,29 @@ func consistent(a, b *tlog.Checkpoint, proofs []Consistency) error {
 }
 
 func canonical(data []byte, v any) error {
-	var c bytes.Buffer
-	if err := json.Compact(&c, data); err != nil {
-		return fail(ReasonMalformed, "%v", err)
-	}
 	again, err := json.Marshal(v)
 	if err != nil {
 		return fail(ReasonMalformed, "%v", err)
 	}
-	if !bytes.Equal(again, c.Bytes()) {
-		return fail(ReasonMalformed, "not in canonical form (keys, base64 or numbers differ from what tunduk writes)")
+	a, err := generic(data)
+	if err != nil {
+		return fail(ReasonMalformed, "%v", err)
+	}
+	b, err := generic(again)
+	if err != nil {
+		return fail(ReasonMalformed, "%v", err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		return fail(ReasonMalformed, "not in canonical form (a key, base64 value or number differs from what tunduk writes)")
 	}
 	return nil
+}
+
+// generic decodes JSON keeping key names and number spellings exactly.
+func generic(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	err := d.Decode(&v)
+	return v, err
 }
