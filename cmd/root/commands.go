@@ -14,6 +14,7 @@ import (
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
 	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
+	witnesscmd "github.com/tunduk-kg/tunduk/cmd/witness"
 )
 
 // The top-level nouns, one line each. Each noun lives in cmd/<noun>/ with
@@ -24,6 +25,7 @@ func init() {
 	commands = append(commands, keyscmd.NewCmdKeys)
 	commands = append(commands, archivecmd.NewCmdArchive)
 	commands = append(commands, evidencecmd.NewCmdEvidence)
+	commands = append(commands, func(f *cli.Factory) *cobra.Command { return witnesscmd.NewCmdWitness(f, nil) })
 	commands = append(commands, soapcmd.NewCmdSoap)
 	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)
