@@ -12,6 +12,7 @@ import (
 	evidencecmd "github.com/tunduk-kg/tunduk/cmd/evidence"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
+	msglogcmd "github.com/tunduk-kg/tunduk/cmd/msglog"
 	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
 	witnesscmd "github.com/tunduk-kg/tunduk/cmd/witness"
@@ -29,6 +30,7 @@ func init() {
 	commands = append(commands, soapcmd.NewCmdSoap)
 	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)
+	commands = append(commands, msglogcmd.NewCmdMsglog)
 	commands = append(commands, configcmd.NewCmdConfig)
 	commands = append(commands, func(f *cli.Factory) *cobra.Command { return callcmd.NewCmdCall(f, nil) })
 }
