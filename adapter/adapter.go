@@ -13,6 +13,7 @@
 package adapter
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -82,4 +83,9 @@ type Evidence struct {
 	// traceparent, also kept in the journal/signed record.
 	RequestID   string `json:"requestId,omitempty"`
 	TraceParent string `json:"traceparent,omitempty"`
+	// Receipt is the record's receipt (signing/receipt) when the signed
+	// message log keeps one: verifiable offline with
+	// `tunduk evidence verify`; GET /v1/evidence/{recordId} returns it
+	// again with the inclusion proof once the record is sealed.
+	Receipt json.RawMessage `json:"receipt,omitempty"`
 }

@@ -44,8 +44,10 @@ type RunnerOptions struct {
 	// JournalTimeout bounds one journal write (default 10 s). The write is
 	// not cancelled when the portal goes away: the exchange happened.
 	JournalTimeout time.Duration
-	Metrics        *observe.Metrics
-	Logger         *zap.Logger
+	// Receipts, when set, supplies each result's evidence.receipt.
+	Receipts Receipts
+	Metrics  *observe.Metrics
+	Logger   *zap.Logger
 }
 
 // Runner runs checks through Tunduk. It is safe for concurrent use.
@@ -282,6 +284,13 @@ func (r *Runner) finish(ctx context.Context, req Request, x *journal.Exchange, a
 		RequestID: x.RequestID, TraceParent: x.TraceParent}
 	if a != nil {
 		ev.ProviderCode = a.Code
+	}
+	if r.o.Receipts != nil {
+		if rc, _, err := r.o.Receipts.Receipt(id, 0); err == nil {
+			ev.Receipt = rc
+		} else {
+			r.log.Warn("no receipt for the record", zap.String("recordId", id), zap.Error(err))
+		}
 	}
 	if ce != nil {
 		ce.Evidence = ev

@@ -56,7 +56,9 @@ type stackOptions struct {
 	timeout time.Duration // per-check timeout written into every mapping
 	// gateway adjusts the gateway's options (limits, callers).
 	gateway func(*gateway.Options)
-	logger  *zap.Logger
+	// runner adjusts the runner's options (journal, receipts).
+	runner func(*adapter.RunnerOptions)
+	logger *zap.Logger
 }
 
 func newStack(t testing.TB, so stackOptions) *stack {
@@ -92,8 +94,12 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: j, Client: fixtures.PortalClient,
-		UserIDPrefix: "KG", SecurityServerURL: ss.URL, Metrics: metrics, Logger: so.logger})
+	ro := adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: j, Client: fixtures.PortalClient,
+		UserIDPrefix: "KG", SecurityServerURL: ss.URL, Metrics: metrics, Logger: so.logger}
+	if so.runner != nil {
+		so.runner(&ro)
+	}
+	r, err := adapter.NewRunner(ro)
 	if err != nil {
 		t.Fatal(err)
 	}

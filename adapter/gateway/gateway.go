@@ -86,6 +86,8 @@ type Options struct {
 	Logger  *zap.Logger
 	// Ops, when set, is mounted for /metrics, /healthz and /readyz.
 	Ops http.Handler
+	// Receipts, when set, serves GET /v1/evidence/{recordId}.
+	Receipts adapter.Receipts
 }
 
 // Gateway is the portal API handler.
@@ -145,6 +147,9 @@ func New(o Options) (*Gateway, error) {
 	}
 	g.mux.Handle("POST /v1/supplier-checks", g.api(g.post(g.batch)))
 	g.mux.Handle("POST /v1/tender-checks", g.api(g.post(g.tender)))
+	if o.Receipts != nil {
+		g.mux.Handle("GET /v1/evidence/{recordId}", g.api(g.evidence))
+	}
 	g.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(portalapi.JSON)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/signing/evidence"
 )
 
 // ConfigEnv names the configuration file when --config is not given.
@@ -42,6 +43,8 @@ type Factory struct {
 	cfgOnce sync.Once
 	cfg     *config.Config
 	cfgErr  error
+
+	evidence *evidence.Log // opened by MessageLog
 }
 
 // New returns a factory writing to io.

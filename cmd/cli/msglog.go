@@ -13,6 +13,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/signing/evidence"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/access"
@@ -125,12 +126,41 @@ func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log
 				return nil, fmt.Errorf("message log: %w", err)
 			}
 		}
-		if l, err = msglog.Open(opts); err != nil {
+		eo := cfg.MessageLog.EvidenceOptions(cert, log.Named("evidence"))
+		eo.Signer = inst
+		if opts.TSA != nil {
+			eo.TSA = opts.TSA.Timestamp
+		}
+		ev, err := evidence.Open(eo)
+		if err != nil {
 			return nil, fmt.Errorf("message log: %w", err)
 		}
-		return l, nil
+		opts.Evidence = ev
+		if l, err = msglog.Open(opts); err != nil {
+			ev.Close()
+			return nil, fmt.Errorf("message log: %w", err)
+		}
+		f.evidence = ev
+		return closers{l, ev}, nil
 	})
 	return l, close, err
+}
+
+// Evidence is the receipts and checkpoints of the message log opened by
+// MessageLog (nil before, or when the signed log is off).
+func (f *Factory) Evidence() *evidence.Log { return f.evidence }
+
+// closers closes in order, returning the first error.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var err error
+	for _, c := range cs {
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // keyCertificates reads the configured keys' certificates at each scrape,

@@ -84,6 +84,8 @@ type MessageLog struct {
 	Access Access `yaml:"access"`
 	// Collect copies the security server's own archives to long-term storage.
 	Collect Collect `yaml:"collect"`
+	// Evidence configures receipts, checkpoints and witnesses.
+	Evidence Evidence `yaml:"evidence"`
 }
 
 // MessageLogBatch configures batch signing.
@@ -243,6 +245,7 @@ func (c *MessageLog) Validate(is *Issues) {
 	if c.Collect.Interval <= 0 {
 		is.Addf(p+"collect.interval", "%v: must be positive", c.Collect.Interval)
 	}
+	c.Evidence.validate(is)
 }
 
 // ValidateKeys checks that the signing key is defined under keys:. Config

@@ -9,11 +9,13 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	configcmd "github.com/tunduk-kg/tunduk/cmd/config/check"
 	democmd "github.com/tunduk-kg/tunduk/cmd/demo"
+	evidencecmd "github.com/tunduk-kg/tunduk/cmd/evidence"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
 	msglogcmd "github.com/tunduk-kg/tunduk/cmd/msglog"
 	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
+	witnesscmd "github.com/tunduk-kg/tunduk/cmd/witness"
 )
 
 // The top-level nouns, one line each. Each noun lives in cmd/<noun>/ with
@@ -23,6 +25,8 @@ func init() {
 	commands = append(commands, catalogcmd.NewCmdCatalog)
 	commands = append(commands, keyscmd.NewCmdKeys)
 	commands = append(commands, archivecmd.NewCmdArchive)
+	commands = append(commands, evidencecmd.NewCmdEvidence)
+	commands = append(commands, func(f *cli.Factory) *cobra.Command { return witnesscmd.NewCmdWitness(f, nil) })
 	commands = append(commands, soapcmd.NewCmdSoap)
 	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/adapter"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/adapter/recorder"
@@ -19,6 +20,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
+	"github.com/tunduk-kg/tunduk/signing/evidence"
 	"github.com/tunduk-kg/tunduk/signing/msglog"
 )
 
@@ -31,6 +33,8 @@ type ServeOptions struct {
 	Config     func() (*config.Config, error)
 	ConfigPath func() (string, bool)
 	MessageLog func(context.Context, prometheus.Registerer, *zap.Logger) (*msglog.Log, func() error, error)
+	// Evidence is the receipts of the log MessageLog opened.
+	Evidence func() *evidence.Log
 	// Check reports every problem of the configuration (tunduk config
 	// check) and exits instead of serving.
 	Check bool
@@ -66,7 +70,7 @@ else $TUNDUK_CONFIG, else /etc/tunduk/tunduk.yaml.`,
 }
 
 func newServeOptions(f *cli.Factory) *ServeOptions {
-	return &ServeOptions{IO: f.IO, Context: f.Context, Config: f.Config, ConfigPath: f.ConfigPath, MessageLog: f.MessageLog}
+	return &ServeOptions{IO: f.IO, Context: f.Context, Config: f.Config, ConfigPath: f.ConfigPath, MessageLog: f.MessageLog, Evidence: f.Evidence}
 }
 
 func serveRun(ctx context.Context, o *ServeOptions) error {
@@ -104,13 +108,17 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	var gwRec, provRec journal.Recorder
+	var receipts adapter.Receipts
 	evidence := "journal " + cfg.Gateway.Journal
 	if signed != nil {
 		defer closeLog()
 		gwRec = &recorder.Recorder{Log: signed, Member: cfg.SecurityServer.Client, Direction: "consumer"}
 		provRec = &recorder.Recorder{Log: signed, Member: cfg.Provider.ID, Direction: "provider"}
 		evidence = "signed message log " + cfg.MessageLog.Dir
+		if o.Evidence != nil {
+			receipts = stack.Receipts(o.Evidence())
+		}
 	}
 	return stack.Serve(ctx, stack.ServeOptions{Config: cfg, BaseDir: filepath.Dir(path), Gateway: gwRec, Provider: provRec,
-		Evidence: evidence, Registry: reg, Logger: log, Reload: func() (*config.Config, error) { return config.Load(path) }})
+		Evidence: evidence, Receipts: receipts, Registry: reg, Logger: log, Reload: func() (*config.Config, error) { return config.Load(path) }})
 }

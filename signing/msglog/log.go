@@ -129,6 +129,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger (default zap.NewNop()).
 	Logger *zap.Logger
+	// Evidence, when set, is told of every record and every sealed batch
+	// (see Evidence).
+	Evidence Evidence
 }
 
 func (o *Options) defaults() error {
@@ -341,6 +344,9 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 		return 0, fmt.Errorf("msglog: append: %w", err)
 	}
 	l.metrics.appended.Inc()
+	if l.opts.Evidence != nil {
+		l.evidenceAppended(seq, &rec, xmlDoc, atts)
+	}
 	return seq, nil
 }
 
@@ -422,6 +428,12 @@ func (l *Log) Seal(ctx context.Context) error {
 		if err != nil {
 			l.metrics.sealErrs.Inc()
 			return err
+		}
+		if l.opts.Evidence != nil {
+			if err := l.evidenceSealed(ctx, batch); err != nil {
+				l.metrics.sealErrs.Inc()
+				return fmt.Errorf("msglog: evidence: %w", err)
+			}
 		}
 		if _, err := l.store.Append(ctx, payload); err != nil {
 			l.metrics.sealErrs.Inc()

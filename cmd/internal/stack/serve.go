@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tunduk-kg/tunduk/adapter"
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/cmd/config"
@@ -25,6 +26,8 @@ type ServeOptions struct {
 	Gateway, Provider journal.Recorder
 	// Evidence says where exchanges are kept, for the start-up line.
 	Evidence string
+	// Receipts, when set, gives results their receipts (see BuildOptions).
+	Receipts adapter.Receipts
 	Registry *prometheus.Registry
 	Logger   *zap.Logger
 	// Reload, when set, re-reads the configuration on SIGHUP: its callers
@@ -39,7 +42,7 @@ type ServeOptions struct {
 func Serve(ctx context.Context, o ServeOptions) error {
 	cfg, log := o.Config, o.Logger
 	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: o.BaseDir,
-		Recorder: o.Gateway, Registry: o.Registry, Logger: log})
+		Recorder: o.Gateway, Receipts: o.Receipts, Registry: o.Registry, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -43,6 +43,9 @@ type BuildOptions struct {
 	// Recorder, when set, records exchanges instead of the JSON-lines
 	// journal at gateway.journal (serve passes the signed message log).
 	Recorder journal.Recorder
+	// Receipts, when set, gives each result its receipt and serves
+	// GET /v1/evidence/{recordId} (serve passes the message log's evidence).
+	Receipts adapter.Receipts
 	// Registry, when set, receives the metrics (serve shares it with the
 	// message log); otherwise Build makes its own.
 	Registry *prometheus.Registry
@@ -160,7 +163,7 @@ func Build(o BuildOptions) (*Stack, error) {
 	st.rec = rec
 	fail := func(err error) (*Stack, error) { st.Close(); return nil, err }
 	st.Runner, err = adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: sc, Journal: rec, Client: sso.Client,
-		UserIDPrefix: o.SecurityServer.UserIDPrefix, SecurityServerURL: sso.URL, Metrics: metrics, Logger: log.Named("runner")})
+		UserIDPrefix: o.SecurityServer.UserIDPrefix, SecurityServerURL: sso.URL, Metrics: metrics, Logger: log.Named("runner"), Receipts: o.Receipts})
 	if err != nil {
 		return fail(err)
 	}
@@ -172,7 +175,7 @@ func Build(o BuildOptions) (*Stack, error) {
 	st.Ops = ops
 	gopts := gateway.Options{Checker: st.Runner, Callers: callers, MaxInFlight: g.MaxInFlight, MaxBodyBytes: g.MaxBodyBytes,
 		MaxSuppliers: g.MaxSuppliers, TenderConcurrency: g.TenderConcurrency, IdempotencyWindow: g.IdempotencyWindow,
-		Metrics: metrics, Logger: log.Named("gateway")}
+		Metrics: metrics, Logger: log.Named("gateway"), Receipts: o.Receipts}
 	if g.OpsListen == "" {
 		gopts.Ops = ops
 	}

@@ -1,0 +1,147 @@
+package verify_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
+	"github.com/tunduk-kg/tunduk/cmd/evidence/verify"
+	"github.com/tunduk-kg/tunduk/signing/evidence"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+)
+
+func TestVerifyFlags(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode cli.ExitCode
+		want     verify.VerifyOptions
+	}{
+		{[]string{"r.json"}, cli.ExitOK, verify.VerifyOptions{Receipt: "r.json", Output: "table"}},
+		{[]string{"--cert", "c.pem", "--checkpoint", "cp", "-o", "json", "-"}, cli.ExitOK,
+			verify.VerifyOptions{Receipt: "-", Cert: "c.pem", Checkpoint: "cp", Output: "json"}},
+		{[]string{}, cli.ExitUsage, verify.VerifyOptions{}},
+		{[]string{"-o", "yaml", "r.json"}, cli.ExitUsage, verify.VerifyOptions{}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var got *verify.VerifyOptions
+			f, _ := clitest.New()
+			r := clitest.Run(f, verify.NewCmdVerify(f, func(o *verify.VerifyOptions) error { got = o; return nil }), tt.args...)
+			if r.Code != tt.wantCode {
+				t.Fatalf("code %d, want %d: %s", r.Code, tt.wantCode, r)
+			}
+			if tt.wantCode != cli.ExitOK {
+				return
+			}
+			if got.Receipt != tt.want.Receipt || got.Cert != tt.want.Cert || got.Checkpoint != tt.want.Checkpoint || got.Output != tt.want.Output {
+				t.Errorf("options %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// files writes a sealed receipt, the log's certificate, its latest
+// checkpoint and another certificate into dir.
+func files(t *testing.T) (dir, rcpt, cert, cp, other string) {
+	t.Helper()
+	dir = t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkcert := func(k *ecdsa.PrivateKey) *x509.Certificate {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x509.ParseCertificate(der)
+		return c
+	}
+	c := mkcert(key)
+	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: key, Certificate: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"),
+		Signer: key, Certificate: c, BatchInterval: time.Hour, RotateInterval: time.Hour, Evidence: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq uint64
+	for i := 0; i < 3; i++ {
+		seq, err = l.Append(context.Background(), &msglog.Record{Type: msglog.TypeExchange, Exchange: &msglog.Exchange{
+			Check: "tax-debt", MessageID: "msg-1", UserID: "officer-1", Issue: "tender-7", RequestID: "req-1",
+			Request: msglog.Message{Body: []byte("<q/>")}, Response: msglog.Message{Body: []byte("<a/>")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ev.Receipt(seq, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return dir, write("receipt.json", b), write("mlog.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})),
+		write("checkpoint", ev.Checkpoint("")), write("other.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: mkcert(k2).Raw}))
+}
+
+func TestVerifyRun(t *testing.T) {
+	dir, rcpt, cert, cp, other := files(t)
+	data, _ := os.ReadFile(rcpt)
+	tampered := filepath.Join(dir, "tampered.json")
+	os.WriteFile(tampered, []byte(strings.Replace(string(data), `"index": 2`, `"index": 1`, 1)), 0o600)
+	newCmd := func(f *cli.Factory) *cobra.Command { return verify.NewCmdVerify(f, nil) }
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode cli.ExitCode
+		want     []string
+	}{
+		{"valid pinned", []string{"--cert", cert, "--checkpoint", cp, rcpt}, cli.ExitOK,
+			[]string{"VALID", "mlog:3", "checkpoint of size 3", "pinned by --cert", "consistent with your checkpoint of size 3"}},
+		{"valid unpinned", []string{rcpt}, cli.ExitOK, []string{"NOT pinned"}},
+		{"json", []string{"--cert", cert, "-o", "json", rcpt}, cli.ExitOK, []string{`"valid": true`, `"check": "tax-debt"`, `"checkpointSize": 3`}},
+		{"other cert", []string{"--cert", other, rcpt}, cli.ExitInvalid, []string{"INVALID", "key"}},
+		{"tampered index", []string{"--cert", cert, tampered}, cli.ExitInvalid, []string{"INVALID", "inclusion-proof"}},
+		{"tampered json", []string{"--cert", cert, "-o", "json", tampered}, cli.ExitInvalid, []string{`"valid": false`, `"reason": "inclusion-proof"`}},
+		{"missing file", []string{filepath.Join(dir, "nope.json")}, cli.ExitFailure, []string{"nope.json"}},
+		{"missing cert", []string{"--cert", filepath.Join(dir, "nope.crt"), rcpt}, cli.ExitFailure, []string{"--cert"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := clitest.Exec(newCmd, tt.args...)
+			if r.Code != tt.wantCode || !clitest.Contains(r.String(), tt.want...) {
+				t.Errorf("code %d (want %d), output:\n%s\nwant %q", r.Code, tt.wantCode, r, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,44 @@
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tunduk-kg/tunduk/adapter"
+	"github.com/tunduk-kg/tunduk/signing/evidence"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
+)
+
+// Receipts adapts the message log's evidence to the gateway (nil when ev
+// is nil: the signed log is off and results carry no receipt).
+func Receipts(ev *evidence.Log) adapter.Receipts {
+	if ev == nil {
+		return nil
+	}
+	return receipts{ev}
+}
+
+type receipts struct{ ev *evidence.Log }
+
+func (r receipts) Receipt(recordID string, from uint64) (json.RawMessage, string, error) {
+	seq, err := msglog.ParseID(recordID)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
+	}
+	rc, err := r.ev.Receipt(seq, from)
+	if errors.Is(err, evidence.ErrUnknownRecord) {
+		return nil, "", fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	var st struct {
+		Check string `json:"check"`
+	}
+	if err := json.Unmarshal(rc.Statement, &st); err != nil {
+		return nil, "", fmt.Errorf("stack: receipt statement: %w", err)
+	}
+	b, err := json.Marshal(rc)
+	return b, st.Check, err
+}

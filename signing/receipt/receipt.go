@@ -1,0 +1,163 @@
+// Package receipt is the portable proof of one message-log record: a signed
+// statement of the record (the promise, given as soon as the record is
+// durable) and, once the record's batch is sealed, its inclusion proof to a
+// signed checkpoint of the log's Merkle tree (signing/tlog). Verify checks a
+// receipt offline, with the log's certificate and, optionally, a later
+// checkpoint the verifier holds (from a witness or an earlier answer).
+//
+// A receipt is JSON:
+//
+//	{"version": 1,
+//	 "statement": {…},              // Statement, signed
+//	 "signature": "<base64>",       // over StatementPrefix || compact JSON of statement
+//	 "certificate": "<base64 DER>", // the log's certificate (not trusted unless pinned)
+//	 "inclusion": {"checkpoint": "<signed note>", "index": n, "proof": ["<base64>", …]},
+//	 "consistency": [{"size1": m, "size2": n, "proof": […]}]}
+//
+// The statement signature is ECDSA (ASN.1) or RSASSA-PKCS1-v1_5 over the
+// SHA-256 of StatementPrefix and the statement's JSON with its keys in the
+// order of Statement's fields, no spaces (as encoding/json marshals it).
+// A verifier accepts a receipt whose keys were reordered or re-indented
+// (a portal may store it as a parsed object) but nothing else: key names,
+// base64 and number spellings must be exactly the canonical ones.
+//
+// Non-goals: the package does not read archives; a verifier that holds the
+// record's message.xml and attachments checks them with Options.Record.
+package receipt
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/signing/tlog"
+)
+
+// Version is the receipt format version.
+const Version = 1
+
+// StatementPrefix domain-separates statement signatures from any other use
+// of the log key.
+const StatementPrefix = "tunduk/receipt/statement/v1\x00"
+
+// MaxSize bounds a receipt read from outside.
+const MaxSize = 1 << 20
+
+// Statement is what the log promises about one record. The leaf fields let
+// anyone holding the record recompute its leaf hash.
+type Statement struct {
+	// Origin is the checkpoint origin of the record's tree.
+	Origin   string    `json:"origin"`
+	RecordID string    `json:"recordId"`
+	Seq      uint64    `json:"seq"`
+	Time     time.Time `json:"time"`
+	// Check, Subjects … are the exchange the record holds (empty for
+	// administrative records).
+	Check        string   `json:"check,omitempty"`
+	Subjects     []string `json:"subjects,omitempty"`
+	AnswerDigest string   `json:"answerDigest,omitempty"`
+	MessageID    string   `json:"messageId,omitempty"`
+	RequestHash  string   `json:"requestHash,omitempty"`
+	UserID       string   `json:"userId,omitempty"`
+	Issue        string   `json:"issue,omitempty"`
+	RequestID    string   `json:"requestId,omitempty"`
+	// MessageDigest and AttachmentDigests are the SHA-256 digests of the
+	// record's message.xml and attachments (tlog leaf data); LeafHash is
+	// the RFC 6962 leaf hash.
+	MessageDigest     []byte   `json:"messageDigest"`
+	AttachmentDigests [][]byte `json:"attachmentDigests,omitempty"`
+	LeafHash          []byte   `json:"leafHash"`
+}
+
+// Leaf is the statement's tlog leaf.
+func (s *Statement) Leaf() (tlog.Leaf, error) {
+	l := tlog.Leaf{Seq: s.Seq}
+	if len(s.MessageDigest) != 32 {
+		return l, fmt.Errorf("messageDigest has %d bytes, want 32", len(s.MessageDigest))
+	}
+	copy(l.MessageDigest[:], s.MessageDigest)
+	if len(s.AttachmentDigests) > 255 {
+		return l, fmt.Errorf("%d attachment digests, at most 255", len(s.AttachmentDigests))
+	}
+	for _, d := range s.AttachmentDigests {
+		if len(d) != 32 {
+			return l, fmt.Errorf("attachment digest has %d bytes, want 32", len(d))
+		}
+		l.AttachmentDigests = append(l.AttachmentDigests, [32]byte(d))
+	}
+	return l, nil
+}
+
+// Inclusion proves the record's leaf is in a checkpoint.
+type Inclusion struct {
+	Checkpoint string   `json:"checkpoint"`
+	Index      uint64   `json:"index"`
+	Proof      [][]byte `json:"proof"`
+}
+
+// Consistency proves the tree of Size2 leaves extends that of Size1.
+type Consistency struct {
+	Size1 uint64   `json:"size1"`
+	Size2 uint64   `json:"size2"`
+	Proof [][]byte `json:"proof"`
+}
+
+// Receipt is one record's evidence.
+type Receipt struct {
+	Version     int             `json:"version"`
+	Statement   json.RawMessage `json:"statement"`
+	Signature   []byte          `json:"signature"`
+	Certificate []byte          `json:"certificate,omitempty"`
+	Inclusion   *Inclusion      `json:"inclusion,omitempty"`
+	Consistency []Consistency   `json:"consistency,omitempty"`
+}
+
+// Sealed says whether the receipt carries an inclusion proof.
+func (r *Receipt) Sealed() bool { return r.Inclusion != nil }
+
+// signedBytes is what a statement's signature covers: the prefix and the
+// statement as encoding/json marshals the Statement struct (fields in
+// declaration order), so a receipt stays verifiable after a JSON round
+// trip through a store that reorders keys or re-indents.
+func signedBytes(st *Statement) ([]byte, error) {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(StatementPrefix), b...), nil
+}
+
+// NewPromise signs st with the log key and returns the receipt without
+// inclusion (the promise).
+func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, error) {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	msg, err := signedBytes(st)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	d := sha256.Sum256(msg)
+	sig, err := signer.Sign(rand.Reader, d[:], crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: sign statement: %w", err)
+	}
+	return &Receipt{Version: Version, Statement: raw, Signature: sig, Certificate: certDER}, nil
+}
+
+func verifySig(pub crypto.PublicKey, msg, sig []byte) bool {
+	d := sha256.Sum256(msg)
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return ecdsa.VerifyASN1(k, d[:], sig)
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, d[:], sig) == nil
+	}
+	return false
+}

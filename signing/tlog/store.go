@@ -1,0 +1,315 @@
+package tlog
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
+)
+
+// ErrUnknownRecord is returned for a sequence number no tree holds.
+var ErrUnknownRecord = errors.New("tlog: record not in any tree")
+
+// Timestamper obtains an RFC 3161 token over data (signing/tsa's
+// Client.TimestampData fits).
+type Timestamper func(ctx context.Context, data []byte) ([]byte, error)
+
+// Options configure a Store.
+type Options struct {
+	// Dir holds one sub-directory per group: leaves (seq and leaf hash per
+	// record, appended and fsynced), checkpoint (the latest signed note,
+	// replaced atomically) and checkpoint.tsr (its RFC 3161 token).
+	Dir string
+	// Origin is the log's identity; a group's origin is Origin, or
+	// Origin + "/" + group when grouping.
+	Origin string
+	// Signer signs checkpoints (the message-log key).
+	Signer crypto.Signer
+	// TSA, when set, time-stamps every checkpoint.
+	TSA Timestamper
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// OnCheckpoint, when set, is called with each new signed checkpoint
+	// (e.g. to push it to witnesses); errors are the caller's to log.
+	OnCheckpoint func(group string, signed []byte)
+}
+
+// Store keeps the per-group trees and their checkpoints on disk. It is safe
+// for concurrent use.
+type Store struct {
+	opts   Options
+	mu     sync.Mutex
+	groups map[string]*group
+	bySeq  map[uint64]position
+}
+
+type position struct {
+	group string
+	index uint64
+}
+
+type group struct {
+	dir        string
+	tree       *Tree
+	lastSeq    uint64
+	leaves     *os.File
+	checkpoint []byte // latest signed
+	cp         *Checkpoint
+}
+
+// Entry is one record handed to Store.Add.
+type Entry struct {
+	Group string
+	Leaf  Leaf
+}
+
+const leafRecord = 8 + 32
+
+// Open loads every group found under Dir.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" || opts.Origin == "" || opts.Signer == nil {
+		return nil, errors.New("tlog: Options.Dir, Origin and Signer are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("tlog: %w", err)
+	}
+	s := &Store{opts: opts, groups: map[string]*group{}, bySeq: map[uint64]position{}}
+	ents, err := os.ReadDir(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: %w", err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		name, err := hex.DecodeString(e.Name())
+		if e.Name() == "_" {
+			name, err = nil, nil
+		}
+		if err != nil {
+			continue
+		}
+		if _, err := s.load(string(name)); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// groupDirName hex-encodes the group (X-Road ids contain slashes).
+func groupDirName(g string) string {
+	if g == "" {
+		return "_"
+	}
+	return hex.EncodeToString([]byte(g))
+}
+
+func (s *Store) load(name string) (*group, error) {
+	dir := filepath.Join(s.opts.Dir, groupDirName(name))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("tlog: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "leaves"), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("tlog: %w", err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tlog: read leaves: %w", err)
+	}
+	// A torn last record (crash mid-write) is dropped: it was never
+	// covered by a checkpoint, and the record is re-added at the next seal.
+	whole := len(b) - len(b)%leafRecord
+	if whole != len(b) {
+		if err := f.Truncate(int64(whole)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("tlog: truncate torn leaf: %w", err)
+		}
+	}
+	if _, err := f.Seek(int64(whole), io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tlog: %w", err)
+	}
+	g := &group{dir: dir, tree: NewTree(), leaves: f}
+	for off := 0; off < whole; off += leafRecord {
+		seq := binary.BigEndian.Uint64(b[off:])
+		if err := g.tree.Append(b[off+8 : off+leafRecord]); err != nil {
+			f.Close()
+			return nil, err
+		}
+		s.bySeq[seq] = position{group: name, index: g.tree.Size() - 1}
+		g.lastSeq = seq
+	}
+	if cp, err := os.ReadFile(filepath.Join(dir, "checkpoint")); err == nil {
+		c, err := ParseCheckpoint(cp, s.Origin(name), s.opts.Signer.Public())
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("tlog: group %q: stored checkpoint: %w", name, err)
+		}
+		g.checkpoint, g.cp = cp, c
+	}
+	s.groups[name] = g
+	return g, nil
+}
+
+// Origin is the checkpoint origin of group.
+func (s *Store) Origin(group string) string {
+	if group == "" {
+		return s.opts.Origin
+	}
+	return s.opts.Origin + "/" + group
+}
+
+// Add appends the entries' leaves (records already added, by sequence
+// number, are skipped, so a seal retried after a crash adds nothing twice),
+// fsyncs them and signs a new checkpoint for every group that grew.
+func (s *Store) Add(ctx context.Context, entries []Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	grew := map[string]*group{}
+	for _, e := range entries {
+		g := s.groups[e.Group]
+		if g == nil {
+			var err error
+			if g, err = s.load(e.Group); err != nil {
+				return err
+			}
+		}
+		if _, ok := s.bySeq[e.Leaf.Seq]; ok || (g.tree.Size() > 0 && e.Leaf.Seq <= g.lastSeq) {
+			continue
+		}
+		h := e.Leaf.Hash()
+		rec := binary.BigEndian.AppendUint64(make([]byte, 0, leafRecord), e.Leaf.Seq)
+		if _, err := g.leaves.Write(append(rec, h...)); err != nil {
+			return fmt.Errorf("tlog: append leaf: %w", err)
+		}
+		if err := g.tree.Append(h); err != nil {
+			return err
+		}
+		s.bySeq[e.Leaf.Seq] = position{group: e.Group, index: g.tree.Size() - 1}
+		g.lastSeq = e.Leaf.Seq
+		grew[e.Group] = g
+	}
+	for name, g := range grew {
+		if err := g.leaves.Sync(); err != nil {
+			return fmt.Errorf("tlog: fsync leaves: %w", err)
+		}
+		if err := s.checkpoint(ctx, name, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
+	root, err := g.tree.Root(g.tree.Size())
+	if err != nil {
+		return err
+	}
+	c := Checkpoint{Origin: s.Origin(name), Size: g.tree.Size(), Root: root, Time: s.opts.Now().UTC()}
+	signed, err := c.Sign(c.Origin, s.opts.Signer)
+	if err != nil {
+		return err
+	}
+	if s.opts.TSA != nil {
+		tok, err := s.opts.TSA(ctx, signed)
+		if err != nil {
+			return fmt.Errorf("tlog: time-stamp checkpoint: %w", err)
+		}
+		if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint.tsr"), tok, 0o640); err != nil {
+			return fmt.Errorf("tlog: %w", err)
+		}
+	}
+	if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint"), signed, 0o640); err != nil {
+		return fmt.Errorf("tlog: %w", err)
+	}
+	g.checkpoint, g.cp = signed, &c
+	if s.opts.OnCheckpoint != nil {
+		s.opts.OnCheckpoint(name, bytes.Clone(signed))
+	}
+	return nil
+}
+
+// Checkpoint returns the latest signed checkpoint of group (nil before the
+// group's first seal).
+func (s *Store) Checkpoint(group string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.groups[group]; g != nil {
+		return bytes.Clone(g.checkpoint)
+	}
+	return nil
+}
+
+// Inclusion is where a record sits in its tree and the proof to the
+// latest checkpoint.
+type Inclusion struct {
+	Group      string
+	Index      uint64
+	LeafHash   []byte
+	Checkpoint []byte // signed note
+	Size       uint64
+	Proof      [][]byte
+}
+
+// Prove returns the inclusion of the record seq in the group's latest
+// checkpoint. ok is false when the record has leaves but no checkpoint yet
+// covers it (it is between Add and the checkpoint), or is unknown.
+func (s *Store) Prove(seq uint64) (*Inclusion, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pos, ok := s.bySeq[seq]
+	if !ok {
+		return nil, fmt.Errorf("%w: seq %d", ErrUnknownRecord, seq)
+	}
+	g := s.groups[pos.group]
+	if g.cp == nil || pos.index >= g.cp.Size {
+		return nil, fmt.Errorf("%w: seq %d has no checkpoint yet", ErrUnknownRecord, seq)
+	}
+	p, err := g.tree.InclusionProof(pos.index, g.cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	leaf := g.tree.levels[0][pos.index]
+	return &Inclusion{Group: pos.group, Index: pos.index, LeafHash: bytes.Clone(leaf),
+		Checkpoint: bytes.Clone(g.checkpoint), Size: g.cp.Size, Proof: p}, nil
+}
+
+// Consistency proves the group's tree at size2 extends the one at size1.
+func (s *Store) Consistency(group string, size1, size2 uint64) ([][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[group]
+	if g == nil {
+		return nil, fmt.Errorf("tlog: no group %q: %w", group, ErrSize)
+	}
+	return g.tree.ConsistencyProof(size1, size2)
+}
+
+// Close closes the leaf files.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for _, g := range s.groups {
+		if cerr := g.leaves.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}

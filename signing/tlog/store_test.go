@@ -1,0 +1,143 @@
+package tlog
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+)
+
+func ecKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestCheckpointSignParse signs checkpoints with ECDSA and RSA keys and
+// checks that a changed byte, another key or another origin is refused
+// with the named error.
+func TestCheckpointSignParse(t *testing.T) {
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]crypto.Signer{"ecdsa": ecKey(t), "rsa": rk} {
+		t.Run(name, func(t *testing.T) {
+			c := Checkpoint{Origin: "tunduk.example/mlog", Size: 42, Root: bytes.Repeat([]byte{7}, 32), Time: time.Date(2026, 12, 4, 19, 0, 0, 0, time.UTC)}
+			signed, err := c.Sign(c.Origin, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseCheckpoint(signed, c.Origin, k.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Size != 42 || !bytes.Equal(got.Root, c.Root) || !got.Time.Equal(c.Time) {
+				t.Errorf("parsed %+v", got)
+			}
+			if _, err := ParseCheckpoint(signed, "other.example/log", k.Public()); !errors.Is(err, ErrCheckpointOrigin) {
+				t.Errorf("other origin: %v", err)
+			}
+			if _, err := ParseCheckpoint(signed, c.Origin, ecKey(t).Public()); !errors.Is(err, ErrCheckpointSignature) {
+				t.Errorf("other key: %v", err)
+			}
+			// Change the size line: 42 → 43.
+			bad := bytes.Replace(signed, []byte("\n42\n"), []byte("\n43\n"), 1)
+			if _, err := ParseCheckpoint(bad, c.Origin, k.Public()); !errors.Is(err, ErrCheckpointSignature) {
+				t.Errorf("changed size: %v", err)
+			}
+			if _, err := ParseCheckpoint(signed[:len(signed)-20], c.Origin, k.Public()); err == nil {
+				t.Error("truncated note accepted")
+			}
+		})
+	}
+}
+
+// TestStoreProvesAcrossReopen adds records in two seals, reopens the store
+// and checks inclusion and consistency proofs against the signed
+// checkpoints, and that a retried seal adds nothing twice.
+func TestStoreProvesAcrossReopen(t *testing.T) {
+	dir := t.TempDir()
+	k := ecKey(t)
+	var pushed [][]byte
+	opts := Options{Dir: dir, Origin: "tunduk.example/mlog", Signer: k,
+		OnCheckpoint: func(_ string, cp []byte) { pushed = append(pushed, cp) }}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []Entry
+	for seq := uint64(1); seq <= 5; seq++ {
+		es = append(es, Entry{Group: "KG/GOV/1", Leaf: NewLeaf(seq, []byte("<record/>"), []byte{byte(seq)})})
+	}
+	if err := s.Add(context.Background(), es[:3]); err != nil {
+		t.Fatal(err)
+	}
+	first := s.Checkpoint("KG/GOV/1")
+	if err := s.Add(context.Background(), es); err != nil { // 1..3 again: skipped
+		t.Fatal(err)
+	}
+	s.Close()
+	if len(pushed) != 2 {
+		t.Fatalf("%d checkpoints pushed, want 2", len(pushed))
+	}
+	s, err = Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inc, err := s.Prove(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCheckpoint(inc.Checkpoint, "tunduk.example/mlog/KG/GOV/1", k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Size != 5 || inc.Index != 3 || !bytes.Equal(inc.LeafHash, es[3].Leaf.Hash()) {
+		t.Fatalf("size %d index %d", c.Size, inc.Index)
+	}
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, inc.Index, c.Size, es[3].Leaf.Hash(), inc.Proof, c.Root); err != nil {
+		t.Fatal(err)
+	}
+	c1, err := ParseCheckpoint(first, "", k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := s.Consistency("KG/GOV/1", c1.Size, c.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, c1.Size, c.Size, cp, c1.Root, c.Root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prove(99); !errors.Is(err, ErrUnknownRecord) {
+		t.Errorf("unknown record: %v", err)
+	}
+	// A torn leaf record at the end is dropped on open.
+	s.Close()
+	lf := filepath.Join(dir, groupDirName("KG/GOV/1"), "leaves")
+	f, _ := os.OpenFile(lf, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte{1, 2, 3})
+	f.Close()
+	s, err = Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prove(5); err != nil {
+		t.Errorf("after torn write: %v", err)
+	}
+}
