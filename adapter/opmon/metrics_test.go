@@ -164,4 +164,3 @@ func mustCounter(reg *prometheus.Registry, name string, labels []string) (float6
 }
 
 var mustGauge = mustCounter
-
