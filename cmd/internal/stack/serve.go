@@ -10,6 +10,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/adapter/opmon"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 )
 
@@ -32,8 +33,12 @@ type ServeOptions struct {
 // are journalled before it returns.
 func Serve(ctx context.Context, o ServeOptions) error {
 	cfg, log := o.Config, o.Logger
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: o.BaseDir,
-		Recorder: o.Gateway, Registry: o.Registry, Logger: log})
+		Recorder: o.Gateway, Registry: reg, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -44,6 +49,13 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer comp.Close()
+	var mon *opmon.Collector
+	if cfg.Monitoring.Enabled {
+		if mon, err = BuildMonitor(MonitorOptions{Monitoring: cfg.Monitoring, CatalogDir: cfg.Catalog.Dir, BaseDir: o.BaseDir,
+			SS: st.ss, Registry: reg, Logger: log}); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
 		zap.String("evidence", o.Evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
 	sopts := st.ServerOptions(cfg.Gateway, log)
@@ -53,6 +65,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return gateway.Serve(gctx, sopts) })
+	if mon != nil {
+		g.Go(func() error { return mon.Run(gctx) })
+	}
 	if comp.Provider != nil {
 		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })
 	}
