@@ -69,6 +69,10 @@ func (s *Stack) Close() error {
 	return s.Journal.Close()
 }
 
+// SecurityServer is the stack's security-server client (for companions
+// such as the monitoring collector that reach the same SS).
+func (s *Stack) SecurityServer() *ssclient.Client { return s.ss }
+
 // ServerOptions returns gateway.Serve's options for the stack.
 func (s *Stack) ServerOptions(g config.Gateway, log *zap.Logger) gateway.ServerOptions {
 	return gateway.ServerOptions{Handler: s.Gateway, Listen: g.Listen, TLSConfig: s.TLS, Ops: s.Ops, OpsListen: g.OpsListen,
