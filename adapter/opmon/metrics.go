@@ -62,6 +62,7 @@ type Metrics struct {
 	roundErrors                  *prometheus.CounterVec
 	mu                           sync.Mutex
 	values                       []string // scratch, under mu
+	ids                          idCache  // under mu
 }
 
 // NewMetrics registers the metrics.
@@ -146,9 +147,9 @@ func (m *Metrics) Observe(r *Record) {
 			typ = m.limit.value(l, r.SecurityServerType)
 			v = typ
 		case LabelClient:
-			v = m.limit.value(l, r.Client())
+			v = m.limit.value(l, m.ids.client(r))
 		case LabelService:
-			svc = m.limit.value(l, r.Service())
+			svc = m.limit.value(l, m.ids.service(r, false))
 			v = svc
 		case LabelOutcome:
 			v = outcome(r.Succeeded)

@@ -96,6 +96,7 @@ type SLA struct {
 	order   []string
 	maxWin  time.Duration
 	metrics *slaMetrics
+	ids     idCache // under mu
 }
 
 // NewSLA makes a tracker.
@@ -168,10 +169,9 @@ func (s *SLA) Observe(r *Record) {
 	if at == 0 {
 		at = r.MonitoringDataTs * 1000
 	}
-	svc := r.Service()
-	key := r.SecurityServerType + " " + svc
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	key := s.ids.service(r, true)
 	t := s.tracks[key]
 	if t == nil {
 		if len(s.tracks) >= s.o.MaxServices {
@@ -180,7 +180,7 @@ func (s *SLA) Observe(r *Record) {
 			}
 			return
 		}
-		t = &track{service: svc, typ: r.SecurityServerType, breached: map[time.Duration]bool{}}
+		t = &track{service: r.Service(), typ: r.SecurityServerType, breached: map[time.Duration]bool{}}
 		s.tracks[key] = t
 		s.order = append(s.order, key)
 	}
