@@ -326,9 +326,25 @@ type Service struct {
 	// In "path".
 	Method string `yaml:"method"`
 	Path   string `yaml:"path"`
-	// Input and Output are the request and response fields.
+	// ElementFormDefault is "qualified" (the default: every element of the
+	// body, not only the wrapper, is in Namespace) or "unqualified" (child
+	// elements carry no namespace, as many legacy services write them).
+	// SOAP only. It drives both the generated WSDL and the provider's
+	// encoder, so answers validate against the WSDL.
+	ElementFormDefault string `yaml:"elementFormDefault"`
+	// Input and Output are the request and response fields, in the order
+	// they appear in the XML body.
 	Input  []*Field `yaml:"input"`
 	Output []*Field `yaml:"output"`
+	// Errors are the business errors the service may answer in its body
+	// (PR-MESS Annex C/D.2: <fault><faultCode/><faultString/></fault>);
+	// BAD_REQUEST and, unless NotFound says otherwise, NOT_FOUND are always
+	// declared. Technical errors are SOAP faults and are not listed.
+	Errors []*BusinessError `yaml:"errors"`
+	// NotFound says how "no record matches the request" is answered: by
+	// the output values listed (e.g. found: false) or, when nil or when
+	// Error is set, by a business error (NOT_FOUND by default).
+	NotFound *NotFound `yaml:"notFound"`
 	// LegalBasis is the law under which the data is provided; required.
 	LegalBasis []*LegalAct `yaml:"legalBasis"`
 	// SLA is what the provider promises.
@@ -353,6 +369,78 @@ func (s *Service) ID(o *Organisation) string {
 		id += "/" + s.Version
 	}
 	return id
+}
+
+// Element forms of a SOAP service's body.
+const (
+	FormQualified   = "qualified"
+	FormUnqualified = "unqualified"
+)
+
+// Qualified reports whether the body's child elements are in the service
+// namespace (elementFormDefault="qualified", the default).
+func (s *Service) Qualified() bool { return s.ElementFormDefault != FormUnqualified }
+
+// Business error codes every described service may answer with.
+const (
+	ErrorBadRequest = "BAD_REQUEST" // the request failed the input checks or the backend refused it
+	ErrorNotFound   = "NOT_FOUND"   // no record matches (unless NotFound sets output values)
+)
+
+// BusinessError is a business error code a service declares.
+type BusinessError struct {
+	Pos Pos `yaml:"-" json:"-"`
+
+	// Code is the faultCode, upper snake case, e.g. SUPPLIER_BLOCKED.
+	Code string `yaml:"code"`
+	// Title says what it means, in ky/ru/en.
+	Title Text `yaml:"title"`
+}
+
+// NotFound is how a service answers when no record matches.
+type NotFound struct {
+	Pos Pos `yaml:"-" json:"-"`
+
+	// Output lists top-level scalar output values that make up the
+	// answer, e.g. {found: "false"}; every required output must be set.
+	Output map[string]string `yaml:"output"`
+	// Error is the business error code to answer with instead.
+	Error string `yaml:"error"`
+}
+
+// NotFoundError returns the business error code that answers "not
+// found", or "" when NotFound answers with output values.
+func (s *Service) NotFoundError() string {
+	switch {
+	case s.NotFound == nil:
+		return ErrorNotFound
+	case s.NotFound.Error != "":
+		return s.NotFound.Error
+	case len(s.NotFound.Output) > 0:
+		return ""
+	}
+	return ErrorNotFound
+}
+
+// ErrorCodes returns every business error code the service may answer
+// with, in a stable order: BAD_REQUEST, the not-found code, then Errors.
+func (s *Service) ErrorCodes() []string {
+	out := []string{ErrorBadRequest}
+	add := func(c string) {
+		for _, x := range out {
+			if x == c {
+				return
+			}
+		}
+		out = append(out, c)
+	}
+	if c := s.NotFoundError(); c != "" {
+		add(c)
+	}
+	for _, e := range s.Errors {
+		add(e.Code)
+	}
+	return out
 }
 
 // FullCode is "code.version" (or "code"), the way the security server
@@ -389,10 +477,15 @@ const (
 	TypeDate     FieldType = "date"     // ISO 8601 date
 	TypeDateTime FieldType = "dateTime" // ISO 8601 date and time
 	TypeObject   FieldType = "object"   // has Fields
+	// TypeINN is an organisation's or entrepreneur's 14-digit taxpayer
+	// number; TypePIN a person's 14-digit personal number. Both are strings
+	// of 14 digits in the WSDL; the provider checks their structure too.
+	TypeINN FieldType = "inn"
+	TypePIN FieldType = "pin"
 )
 
 // KnownFieldTypes lists every valid FieldType.
-var KnownFieldTypes = []FieldType{TypeString, TypeInteger, TypeDecimal, TypeBoolean, TypeDate, TypeDateTime, TypeObject}
+var KnownFieldTypes = []FieldType{TypeString, TypeInteger, TypeDecimal, TypeBoolean, TypeDate, TypeDateTime, TypeObject, TypeINN, TypePIN}
 
 // Field is one input or output element of a service.
 type Field struct {
@@ -410,6 +503,8 @@ type Field struct {
 	Repeated bool `yaml:"repeated"`
 	// Pattern is a regular expression the value matches, e.g. "[0-9]{14}".
 	Pattern string `yaml:"pattern"`
+	// Enum lists the only values allowed (xs:enumeration / JSON enum).
+	Enum []string `yaml:"enum"`
 	// PersonalData marks data about an identifiable person (a PIN, a
 	// name, a birth date…). Such fields are never exported.
 	PersonalData bool `yaml:"personalData"`

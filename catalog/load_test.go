@@ -74,7 +74,7 @@ func TestLoadRefuses(t *testing.T) {
 		"anchors":             {map[string]string{"a.yaml": "organisation: &o\n  memberClass: GOV\n"}, "anchors (&) and aliases (*) are not allowed", 1},
 		"two documents":       {map[string]string{"a.yaml": org + "---\n" + org}, "a second YAML document", 4},
 		"unknown key":         {map[string]string{"a.yaml": "organisation:\n  memberClas: GOV\n"}, `organisation.memberClas: unknown key; did you mean "memberClass"?`, 2},
-		"wrong type":          {map[string]string{"a.yaml": "services:\n  - code: x\n    sla: {availability: high}\n"}, `services[0].sla.availability: the text "high" is not a number; write a number here`, 3},
+		"wrong type":          {map[string]string{"a.yaml": "services:\n  - code: x\n    sla: {availability: high}\n"}, `services[0].sla.availability: the text "high" is not a number; write a number such as 0.5`, 3},
 		"bad duration":        {map[string]string{"a.yaml": "services:\n  - backend: {timeout: soon}\n"}, "duration", 2},
 		"syntax":              {map[string]string{"a.yaml": "services:\n  - code: [\n"}, "", 0},
 	} {

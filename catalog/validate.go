@@ -399,6 +399,7 @@ func (v *validator) services() {
 		if len(s.Output) == 0 {
 			v.errorf(p, "output", path+".output", "no output fields; describe what the service returns")
 		}
+		v.answers(s, path)
 		v.legalBasis(s.LegalBasis, p, path)
 		v.sla(s, path)
 		v.consumers(s, path)
@@ -454,6 +455,58 @@ func (v *validator) protocol(s *Service, path string) {
 	}
 }
 
+var errorCodeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+
+// answers checks the element form, the business errors and the not-found
+// answer: what the WSDL declares and the provider writes.
+func (v *validator) answers(s *Service, path string) {
+	p := s.Pos
+	switch s.ElementFormDefault {
+	case "", FormQualified, FormUnqualified:
+		if s.ElementFormDefault != "" && s.Protocol == REST {
+			v.errorf(p, "elementFormDefault", path+".elementFormDefault", "elementFormDefault is for SOAP services; remove it")
+		}
+	default:
+		v.errorf(p, "elementFormDefault", path+".elementFormDefault", "elementFormDefault %q: use qualified (default) or unqualified", s.ElementFormDefault)
+	}
+	codes := map[string]bool{ErrorBadRequest: true, ErrorNotFound: true}
+	for i, e := range s.Errors {
+		ep := fmt.Sprintf("%s.errors[%d]", path, i)
+		if !errorCodeRE.MatchString(e.Code) {
+			v.errorf(e.Pos, "code", ep+".code", "error code %q: use upper snake case like SUPPLIER_BLOCKED", e.Code)
+		}
+		if e.Title.IsZero() {
+			v.errorf(e.Pos, "title", ep+".title", "say what the error means (title.ky/ru/en)")
+		}
+		codes[e.Code] = true
+	}
+	nf := s.NotFound
+	if nf == nil {
+		return
+	}
+	np := path + ".notFound"
+	switch {
+	case nf.Error != "" && len(nf.Output) > 0:
+		v.errorf(nf.Pos, "error", np, "set either output values or an error code, not both")
+	case nf.Error != "" && !codes[nf.Error]:
+		v.errorf(nf.Pos, "error", np+".error", "error code %q is not declared; add it under errors:", nf.Error)
+	case nf.Error == "" && len(nf.Output) == 0:
+		v.errorf(nf.Pos, "output", np, "set output values (e.g. found: false) or an error code")
+	}
+	for name := range nf.Output {
+		if f := findField(s.Output, name); f == nil || f.Type == TypeObject || f.Repeated {
+			v.errorf(nf.Pos, "output", np+".output."+name, "%q is not a top-level single-valued scalar output field", name)
+		}
+	}
+	if len(nf.Output) > 0 {
+		for _, f := range s.Output {
+			if _, ok := nf.Output[f.Name]; f.Required && !ok {
+				v.errorf(nf.Pos, "output", np+".output", "required output %q has no value; the not-found answer must validate against the WSDL", f.Name)
+			}
+		}
+	}
+}
+
 func findField(fs []*Field, name string) *Field {
 	for _, f := range fs {
 		if f.Name == name {
@@ -499,7 +552,13 @@ func (v *validator) fields(s *Service, fs []*Field, parent Pos, key, path string
 				v.errorf(p, "pattern", fp+".pattern", "pattern %q is not a valid regular expression: %v", f.Pattern, err)
 			}
 		}
-		if !f.PersonalData && personalNameRE.MatchString(f.Name) {
+		for _, e := range f.Enum {
+			if strings.TrimSpace(e) == "" || f.Type == TypeObject || f.Type == TypeBoolean {
+				v.errorf(p, "enum", fp+".enum", "enum values must be non-empty and the field a string, number or date")
+				break
+			}
+		}
+		if !f.PersonalData && (personalNameRE.MatchString(f.Name) || f.Type == TypePIN) {
 			v.errorf(p, "name", fp, "field %q looks like personal data but is not declared; set personalData: true (or rename it if it is not about a person)", f.Name)
 		}
 		v.classifierRef(f.Classifier, p, fp)

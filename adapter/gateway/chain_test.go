@@ -388,7 +388,11 @@ func TestSecurityServerFailures(t *testing.T) {
 }
 
 func TestBreakerOpensAndRecovers(t *testing.T) {
-	s := newStack(t, stackOptions{breaker: ssclient.BreakerOptions{FailureThreshold: 2, OpenFor: 300 * time.Millisecond}})
+	// The breaker runs on a clock the test moves: no sleeping through OpenFor.
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := newStack(t, stackOptions{breaker: ssclient.BreakerOptions{FailureThreshold: 2, OpenFor: 30 * time.Second, Now: clock}})
 	s.ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 2, FaultCode: "Server.ServerProxy.ServiceFailed.NetworkError"})
 	const path = "/v1/suppliers/01503201010234/tax-debt"
 	for i := range 2 {
@@ -408,7 +412,12 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	if a := s.get(t, "/v1/suppliers/01503201010234/social-fund-debt"); a.status != 200 {
 		t.Errorf("other service: %d", a.status)
 	}
-	time.Sleep(350 * time.Millisecond)
+	if a := s.get(t, path); a.status != 503 || a.header.Get("Retry-After") != "30" {
+		t.Fatalf("still open at the same instant: %d Retry-After %q", a.status, a.header.Get("Retry-After"))
+	}
+	mu.Lock()
+	now = now.Add(30 * time.Second)
+	mu.Unlock()
 	if a := s.get(t, path); a.status != 200 {
 		t.Fatalf("after recovery: %d %s", a.status, a.raw)
 	}

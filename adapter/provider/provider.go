@@ -11,9 +11,21 @@
 // body as a non-technical fault (PR-MESS Annex D.2), as X-Road expects.
 // Every exchange is journalled before the security server gets its answer.
 //
+// A service with a catalog Description is answered exactly as its WSDL
+// (catalog/wsdl, generated from the same description) declares: inputs are
+// checked by type before the backend is called, and the answer, the
+// not-found answer and business errors are written by catalog/codec. Backend
+// URL placeholders are escaped by position (path segment or query value)
+// and refused at load where ambiguous.
+//
+// Backends: an HTTP/JSON API (Backend with {placeholders}), a PostgreSQL
+// query (Postgres), or an existing SOAP service whose answers are repaired
+// for X-Road (SOAPBackend, legacy.go). REST (PR-REST) services are served
+// at /r1/<service id>[/path] (rest.go). Guard admits only the security
+// server.
+//
 // Non-goals: WSDL serving (catalog/wsdl generates descriptions), MTOM
-// attachments to the backend, and REST providers (the security server
-// forwards PR-REST requests to a REST backend unchanged).
+// packaging and attachments to JSON or PostgreSQL backends.
 //
 // Requests are read by package soap within Options.Limits (size, depth,
 // attributes per element, names and text; linear in the input), so the
@@ -30,13 +42,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
+	"github.com/tunduk-kg/tunduk/adapter/kgid"
+	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/catalog/codec"
 	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/rest"
 )
 
 // Service maps one X-Road service onto one backend endpoint.
@@ -65,6 +82,37 @@ type Service struct {
 	EchoRequest bool
 	// Timeout bounds the backend call; default 30 s.
 	Timeout time.Duration
+	// Description is the service's catalog description. When set it is the
+	// single source of the answer's shape, the same one catalog/wsdl turns
+	// into the WSDL: inputs are read and checked by their declared types
+	// before the backend is called (a bad one is a BAD_REQUEST business
+	// error), the backend's JSON becomes the declared elements in declared
+	// order and namespace form, "not found" and business errors take their
+	// declared shape, and an answer the description cannot express is a
+	// technical fault rather than an invalid message. Namespace, Params,
+	// Required and EchoRequest are then taken from the description.
+	Description *catalog.Service
+	// Postgres, when set, answers from a PostgreSQL query instead of an
+	// HTTP backend (Backend is then unused).
+	Postgres *Postgres
+	// REST makes this a PR-REST service: requests to
+	// /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/CODE[/path] go to Backend (a base
+	// URL without placeholders) + path + query, and the backend's answer
+	// comes back as it wrote it. A REST Description checks the method, the
+	// path and the query parameters by type first.
+	REST bool
+	// SOAPBackend makes Backend an existing SOAP service (WCF, JAX-WS,
+	// ASMX…) that gets the request as it came and whose answer is repaired
+	// for X-Road (see passThrough). Backend then has no placeholders.
+	SOAPBackend bool
+	// StripHeader sends a SOAPBackend the request without its X-Road
+	// SOAP Header, for backends that refuse unknown headers.
+	StripHeader bool
+	// RenameWrapper renames a SOAPBackend's answer wrapper to
+	// <serviceCode>Response, as X-Road requires.
+	RenameWrapper bool
+
+	tmpl *backendTemplate
 }
 
 // Options configures a Handler.
@@ -118,6 +166,14 @@ func New(opts Options) (*Handler, error) {
 		if s.Method == "" {
 			s.Method = http.MethodGet
 		}
+		if d := s.Description; d != nil && !s.REST {
+			s.Namespace, s.EchoRequest, s.Required = d.Namespace, false, nil
+			s.Params = nil
+			for _, f := range d.Input {
+				s.Params = append(s.Params, f.Name)
+			}
+		}
+		s.tmpl, _ = parseBackend(s.Backend)
 		if s.Timeout <= 0 {
 			s.Timeout = 30 * time.Second
 		}
@@ -131,9 +187,47 @@ func (s Service) check() error {
 	if err := id.Validate(); err != nil {
 		return err
 	}
-	u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(s.Backend))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("backend %q is not an http(s) URL", s.Backend)
+	if s.Postgres != nil {
+		if s.REST || s.SOAPBackend || s.Backend != "" {
+			return errors.New("a PostgreSQL service has no backend URL and is neither REST nor a SOAP backend")
+		}
+		if err := s.Postgres.check(); err != nil {
+			return err
+		}
+	} else if _, err := parseBackend(s.Backend); err != nil {
+		return err
+	}
+	if s.SOAPBackend && (strings.Contains(s.Backend, "{") || s.Description != nil) {
+		return fmt.Errorf("a SOAP backend gets the request as it is: no {placeholders} in %q and no description", s.Backend)
+	}
+	if (s.StripHeader || s.RenameWrapper) && !s.SOAPBackend {
+		return errors.New("stripHeader and renameWrapper are for SOAP backends (soapBackend: true)")
+	}
+	if s.REST {
+		if s.SOAPBackend || strings.Contains(s.Backend, "{") {
+			return fmt.Errorf("REST service: backend %q is a base URL (no {placeholders}; the request path is appended)", s.Backend)
+		}
+		if d := s.Description; d != nil && (d.Protocol != catalog.REST || d.Code != s.Code) {
+			return fmt.Errorf("description %s (%s) does not describe REST service %s", d.FullCode(), d.Protocol, s.Code)
+		}
+		if s.Description != nil {
+			return codec.Precompile(s.Description)
+		}
+		return nil
+	}
+	if d := s.Description; d != nil {
+		if d.Protocol != catalog.SOAP || d.Code != s.Code || (s.Version != "" && d.Version != s.Version) {
+			return fmt.Errorf("description %s (%s) does not describe SOAP service %s %s", d.FullCode(), d.Protocol, s.Code, s.Version)
+		}
+		if err := codec.CheckInputs(d); err != nil {
+			return err
+		}
+		if err := codec.Precompile(d); err != nil {
+			return err
+		}
+		if _, err := codec.EncodeNotFound(d); err != nil {
+			return err
+		}
 	}
 	switch strings.ToUpper(s.Method) {
 	case "", http.MethodGet, http.MethodPost:
@@ -156,8 +250,15 @@ type exchange struct {
 
 // ServeHTTP answers one X-Road request from the security server.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, rest.ProtocolPrefix) {
+		h.serveREST(w, r)
+		return
+	}
 	x := &exchange{started: time.Now()}
 	resp, err := h.handle(r, x)
+	if resp != nil {
+		defer resp.Close() // attachments' temporary files, if any
+	}
 	if err != nil {
 		// Faults that could not even echo a header (unparseable request).
 		x.status, x.respType = http.StatusInternalServerError, "text/xml; charset=UTF-8"
@@ -212,6 +313,12 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	if !ok {
 		return h.fault(req, x, "Server.ServerProxy.UnknownService", "unknown service "+hdr.Service.String())
 	}
+	if svc.SOAPBackend {
+		return h.passThrough(r.Context(), r, req, svc, x)
+	}
+	if svc.Description != nil {
+		return h.described(r.Context(), req, svc, x)
+	}
 	in, err := readParams(req.BodyElement())
 	if err != nil {
 		return h.fault(req, x, soap.CodeInvalidBody.Client(), err.Error())
@@ -221,16 +328,17 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 			return h.business(req, svc, x, in, "BAD_REQUEST", fmt.Sprintf("required parameter %s is missing", name))
 		}
 	}
-	out, err := h.callBackend(r.Context(), svc, hdr, in)
+	raw, err := h.fetch(r.Context(), svc, hdr, in.select_(svc.Params))
+	var out []byte
+	if err == nil {
+		out, err = jsonToXML(raw)
+	}
 	var be *backendError
 	switch {
 	case errors.As(err, &be) && be.business:
 		return h.business(req, svc, x, in, be.code, be.msg)
-	case errors.Is(err, context.DeadlineExceeded):
-		return h.fault(req, x, "Server.ServiceFailed.Timeout", "the backend did not answer in time")
 	case err != nil:
-		h.opts.Logger.Warn("backend call failed", zap.String("service", svc.Code), zap.String("messageId", hdr.ID), zap.Error(err))
-		return h.fault(req, x, "Server.ServiceFailed", "the backend failed")
+		return h.backendFault(req, svc, x, err)
 	}
 	var body bytes.Buffer
 	if svc.EchoRequest {
@@ -243,9 +351,66 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 	return soap.NewResponseFrom(req, soap.Response{BodyNamespace: svc.Namespace, Body: body.Bytes()})
 }
 
+// described answers a request of a service with a catalog description:
+// everything it writes is what the description (and so the WSDL) declares.
+func (h *Handler) described(ctx context.Context, req *soap.Message, svc Service, x *exchange) (*soap.Message, error) {
+	d, hdr := svc.Description, req.Header()
+	answer := func(body []byte, outcome, code string) (*soap.Message, error) {
+		x.outcome, x.fault = outcome, code
+		return soap.NewResponseFrom(req, soap.Response{BodyNamespace: d.Namespace, Body: body})
+	}
+	in, err := codec.DecodeRequest(d, req.BodyElement())
+	if err != nil {
+		return answer(codec.EncodeFault(d, catalog.ErrorBadRequest, err.Error()), "business-error", catalog.ErrorBadRequest)
+	}
+	sent := map[string]string{}
+	for k, v := range in {
+		sent[k] = v[0]
+	}
+	raw, err := h.fetch(ctx, svc, hdr, sent)
+	var be *backendError
+	switch {
+	case errors.As(err, &be) && be.business && be.code == catalog.ErrorNotFound:
+		body, err := codec.EncodeNotFound(d)
+		if err != nil {
+			return h.backendFault(req, svc, x, err)
+		}
+		return answer(body, "not-found", "")
+	case errors.As(err, &be) && be.business:
+		code := be.code
+		if !slices.Contains(d.ErrorCodes(), code) {
+			code = catalog.ErrorBadRequest
+		}
+		return answer(codec.EncodeFault(d, code, be.msg), "business-error", code)
+	case err != nil:
+		return h.backendFault(req, svc, x, err)
+	}
+	body, err := codec.EncodeOutput(d, raw)
+	if err != nil {
+		return h.backendFault(req, svc, x, err)
+	}
+	return answer(body, "ok", "")
+}
+
+// backendFault answers a failed backend call with a technical SOAP fault;
+// the detail is logged, never sent.
+func (h *Handler) backendFault(req *soap.Message, svc Service, x *exchange, err error) (*soap.Message, error) {
+	var ae *codec.AnswerError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return h.fault(req, x, "Server.ServiceFailed.Timeout", "the backend did not answer in time")
+	case errors.As(err, &ae):
+		h.opts.Logger.Warn("backend answer does not match the service description", zap.String("service", svc.Code),
+			zap.String("messageId", req.Header().ID), zap.String("path", ae.Path), zap.String("reason", ae.Reason))
+		return h.fault(req, x, "Server.ServiceFailed.InvalidBackendAnswer", "the backend's answer does not match the service description")
+	}
+	h.opts.Logger.Warn("backend call failed", zap.String("service", svc.Code), zap.String("messageId", req.Header().ID), maskedErr(err))
+	return h.fault(req, x, "Server.ServiceFailed", "the backend failed")
+}
+
 func (h *Handler) lookup(code, version string) (Service, bool) {
 	for _, s := range h.services[code] {
-		if s.Version == "" || s.Version == version {
+		if !s.REST && (s.Version == "" || s.Version == version) {
 			return s, true
 		}
 	}
@@ -333,17 +498,23 @@ type backendError struct {
 
 func (e *backendError) Error() string { return "provider: backend: " + e.code + ": " + e.msg }
 
-// callBackend calls the backend and returns its JSON answer as XML elements.
-func (h *Handler) callBackend(ctx context.Context, svc Service, hdr *soap.Header, in params) ([]byte, error) {
+// fetch gets the service's answer as JSON from its backend: a PostgreSQL
+// query or an HTTP call.
+func (h *Handler) fetch(ctx context.Context, svc Service, hdr *soap.Header, in map[string]string) ([]byte, error) {
+	if svc.Postgres != nil {
+		return h.queryPostgres(ctx, svc, in)
+	}
+	return h.callBackend(ctx, svc, hdr, in)
+}
+
+// callBackend calls the backend with the request's values and returns its
+// JSON answer.
+func (h *Handler) callBackend(ctx context.Context, svc Service, hdr *soap.Header, sent map[string]string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, svc.Timeout)
 	defer cancel()
-	sent := in.select_(svc.Params)
-	target := svc.Backend
-	for name, v := range sent {
-		if ph := "{" + name + "}"; strings.Contains(target, ph) {
-			target = strings.ReplaceAll(target, ph, url.PathEscape(v))
-			delete(sent, name)
-		}
+	target, err := svc.tmpl.expand(sent)
+	if err != nil {
+		return nil, &backendError{business: true, code: "BAD_REQUEST", msg: err.Error()}
 	}
 	var body io.Reader
 	if strings.EqualFold(svc.Method, http.MethodPost) {
@@ -403,11 +574,23 @@ func (h *Handler) callBackend(ctx context.Context, svc Service, hdr *soap.Header
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNoContent:
 		return nil, &backendError{business: true, code: "NOT_FOUND", msg: "no record matches the request"}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
-		return nil, &backendError{business: true, code: "BAD_REQUEST", msg: backendMessage(raw, resp.Status)}
+		return nil, &backendError{business: true, code: backendCode(raw), msg: backendMessage(raw, resp.Status)}
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("backend answered %s", resp.Status)
 	}
-	return jsonToXML(raw)
+	return raw, nil
+}
+
+// backendCode takes a JSON {"code": …} from a 4xx answer: a business error
+// code the description may declare; BAD_REQUEST otherwise.
+func backendCode(raw []byte) string {
+	var m struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(raw, &m) == nil && m.Code != "" && m.Code != "NOT_FOUND" {
+		return m.Code
+	}
+	return "BAD_REQUEST"
 }
 
 // backendMessage takes a JSON {"message": …} or {"error": …} from a 4xx
@@ -422,4 +605,10 @@ func backendMessage(raw []byte, status string) string {
 		}
 	}
 	return "backend refused the request: " + status
+}
+
+// maskedErr logs an error with PIN/INN-shaped numbers masked: backend
+// errors carry the backend URL, whose path holds the request's identifiers.
+func maskedErr(err error) zap.Field {
+	return zap.String("error", kgid.MaskText(err.Error()))
 }

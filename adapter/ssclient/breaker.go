@@ -41,6 +41,9 @@ type BreakerOptions struct {
 	// OnStateChange, when set, is called on every transition (outside the
 	// breaker's lock), e.g. to log or count.
 	OnStateChange func(service string, from, to BreakerState)
+	// Now is the breakers' clock; nil means time.Now. Tests pass a clock
+	// they move by hand instead of sleeping through OpenFor.
+	Now func() time.Time
 }
 
 func (o *BreakerOptions) defaults() {

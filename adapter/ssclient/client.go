@@ -302,7 +302,11 @@ func (c *Client) breaker(service string) *breaker {
 	defer c.mu.Unlock()
 	b, ok := c.breakers[service]
 	if !ok {
-		b = &breaker{service: service, opts: &c.opts.Breaker, now: c.now}
+		now := c.now
+		if c.opts.Breaker.Now != nil {
+			now = c.opts.Breaker.Now
+		}
+		b = &breaker{service: service, opts: &c.opts.Breaker, now: now}
 		c.breakers[service] = b
 	}
 	return b

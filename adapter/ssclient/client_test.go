@@ -181,15 +181,14 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	var mu sync.Mutex
 	var transitions []string
 	const openFor = 30 * time.Second
+	clock := &fakeClock{now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
 	c := newClient(t, ss, func(o *ssclient.Options) {
-		o.Breaker = ssclient.BreakerOptions{FailureThreshold: 3, OpenFor: openFor, OnStateChange: func(_ string, from, to ssclient.BreakerState) {
+		o.Breaker = ssclient.BreakerOptions{FailureThreshold: 3, OpenFor: openFor, Now: clock.Now, OnStateChange: func(_ string, from, to ssclient.BreakerState) {
 			mu.Lock()
 			transitions = append(transitions, from.String()+"→"+to.String())
 			mu.Unlock()
 		}}
 	})
-	clock := &fakeClock{now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
-	ssclient.SetClock(c, clock.Now)
 	key := fixtures.TaxDebtService.String()
 	inn := fixtures.Default().INNClean()
 	ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 4, FaultCode: "Server.ServerProxy.ServiceFailed.HttpError"})

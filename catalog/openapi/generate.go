@@ -225,10 +225,22 @@ func schema(f *catalog.Field, withArray bool) *yaml.Node {
 		n = mapping("type", str("string"), "format", str("date"))
 	case catalog.TypeDateTime:
 		n = mapping("type", str("string"), "format", str("date-time"))
+	case catalog.TypeINN, catalog.TypePIN:
+		n = mapping("type", str("string"), "pattern", str("^[0-9]{14}$"))
 	default:
 		n = mapping("type", str("string"))
 	}
-	if f.Pattern != "" {
+	if len(f.Enum) > 0 {
+		var vals []*yaml.Node
+		for _, e := range f.Enum {
+			vals = append(vals, str(e))
+		}
+		n.Content = append(n.Content, str("enum"), seq(vals...))
+	}
+	if f.Pattern != "" && (f.Type == catalog.TypeINN || f.Type == catalog.TypePIN) {
+		// One pattern per schema: both must hold.
+		n = mapping("allOf", seq(n, mapping("pattern", str("^(?:"+f.Pattern+")$"))))
+	} else if f.Pattern != "" {
 		n.Content = append(n.Content, str("pattern"), str("^(?:"+f.Pattern+")$"))
 	}
 	extra := mapping(

@@ -30,6 +30,8 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/rest"
 )
 
 // Desired is what the security server should have for one owner member.
@@ -83,6 +85,16 @@ type FromCatalogOptions struct {
 	// at BASE/SUBSYSTEM/FULLCODE.wsdl (SOAP) or BASE/SUBSYSTEM/CODE.openapi.yaml
 	// (REST).
 	DescriptionBaseURL string
+	// ProviderURL, when set, is the tunduk provider listener the security
+	// server must call instead of the catalog's backend URL, for each
+	// service Provided says it serves: SOAP services at ProviderURL, REST
+	// services at ProviderURL/r1/<service id> (the SS appends the path
+	// below the service). Then every exchange passes through the provider,
+	// which journals and signs it; the SS cannot bypass it.
+	ProviderURL string
+	// Provided reports whether the provider serves a service; nil means
+	// every service of the catalog.
+	Provided func(*catalog.Service) bool
 }
 
 // DescriptionURL returns where a catalog service's description is published.
@@ -109,7 +121,7 @@ func FromCatalog(c *catalog.Catalog, opts FromCatalogOptions) (*Desired, error) 
 		sub := Subsystem{ID: d.Owner}
 		sub.ID.SubsystemCode = sys.Code
 		for _, s := range svcs {
-			ds, err := fromService(s, opts)
+			ds, err := fromService(s, o, opts)
 			if err != nil {
 				return nil, err
 			}
@@ -122,7 +134,7 @@ func FromCatalog(c *catalog.Catalog, opts FromCatalogOptions) (*Desired, error) 
 
 var pathParam = regexp.MustCompile(`\{[^}/]*\}`)
 
-func fromService(s *catalog.Service, opts FromCatalogOptions) (Description, error) {
+func fromService(s *catalog.Service, o *catalog.Organisation, opts FromCatalogOptions) (Description, error) {
 	where := s.Pos.String() + ": service " + s.FullCode()
 	timeout := int((s.Backend.Timeout.Duration + 999_999_999) / 1_000_000_000) // whole seconds, rounded up
 	if s.Backend.Timeout.Duration == 0 {
@@ -135,6 +147,14 @@ func fromService(s *catalog.Service, opts FromCatalogOptions) (Description, erro
 		return Description{}, fmt.Errorf("register: %s: no backend URL", where)
 	}
 	svc := Service{FullCode: s.FullCode(), URL: s.Backend.URL, Timeout: timeout, SSLAuth: s.Backend.VerifyTLS}
+	if opts.ProviderURL != "" && (opts.Provided == nil || opts.Provided(s)) {
+		base := strings.TrimRight(opts.ProviderURL, "/")
+		svc.URL, svc.SSLAuth = base+"/", strings.HasPrefix(base, "https:")
+		if s.Protocol == catalog.REST {
+			// REST services are addressed by code, without a version.
+			svc.URL = base + rest.Path(soap.ServiceID{ClientID: o.SubsystemID(s.Subsystem), ServiceCode: s.Code}, "")
+		}
+	}
 	consumers, err := s.Consumers()
 	if err != nil {
 		return Description{}, fmt.Errorf("register: %s: %w", where, err)

@@ -494,3 +494,39 @@ func TestURLChangeAndDisable(t *testing.T) {
 		t.Error("not converged")
 	}
 }
+
+// Services the tunduk provider serves are registered at the provider
+// listener, not the backend, so the security server cannot bypass it.
+func TestFromCatalogRegistersProviderListener(t *testing.T) {
+	c, err := catalog.Load(filepath.Join("..", "..", "configs", "catalog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := register.FromCatalog(c, register.FromCatalogOptions{
+		DescriptionBaseURL: "http://adapter.internal:8080/descriptions/",
+		ProviderURL:        "https://127.0.0.1:8081/",
+		Provided:           func(s *catalog.Service) bool { return s.Code != "notServed" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]register.Service{}
+	for _, sub := range d.Subsystems {
+		for _, ds := range sub.Descriptions {
+			for _, s := range ds.Services {
+				got[s.FullCode] = s
+			}
+		}
+	}
+	if s := got["getSupplierInfo.v1"]; s.URL != "https://127.0.0.1:8081/" || !s.SSLAuth {
+		t.Errorf("SOAP service address %+v, want the provider listener", s)
+	}
+	if s := got["unreliableSupplier"]; s.URL != "https://127.0.0.1:8081/r1/central-server/GOV/70000041/supplier-registry/unreliableSupplier" {
+		t.Errorf("REST service address %+v, want the provider listener's /r1/ path", s)
+	}
+	d, _ = register.FromCatalog(c, register.FromCatalogOptions{DescriptionBaseURL: "http://a/d", ProviderURL: "http://p:1",
+		Provided: func(*catalog.Service) bool { return false }})
+	if s := d.Subsystems[0].Descriptions[0].Services[0]; strings.HasPrefix(s.URL, "http://p:1") {
+		t.Errorf("a service the provider does not serve was registered at it: %+v", s)
+	}
+}

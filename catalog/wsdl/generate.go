@@ -74,6 +74,8 @@ func Generate(services []*catalog.Service, opts Options) ([]byte, error) {
 			return nil, fmt.Errorf("wsdl: services %s and %s have different namespaces", first.FullCode(), s.FullCode())
 		case s.Namespace == "":
 			return nil, fmt.Errorf("wsdl: service %s has no namespace", s.FullCode())
+		case s.Qualified() != first.Qualified():
+			return nil, fmt.Errorf("wsdl: services %s and %s differ in elementFormDefault; one schema has one", first.FullCode(), s.FullCode())
 		}
 	}
 	addr := opts.Address
@@ -93,11 +95,15 @@ func Generate(services []*catalog.Service, opts Options) ([]byte, error) {
 	w.line(8, `xmlns:xs="`+NSXS+`"`)
 	w.line(8, `xmlns:tns=%s>`, attr(first.Namespace))
 	w.line(4, `<wsdl:types>`)
-	w.line(8, `<xs:schema targetNamespace=%s elementFormDefault="qualified">`, attr(first.Namespace))
+	form := catalog.FormQualified
+	if !first.Qualified() {
+		form = catalog.FormUnqualified
+	}
+	w.line(8, `<xs:schema targetNamespace=%s elementFormDefault="%s">`, attr(first.Namespace), form)
 	w.line(12, `<xs:import namespace="`+NSXRoad+`" schemaLocation="http://x-road.eu/xsd/xroad.xsd"/>`)
 	for _, s := range services {
 		w.element(12, s.Code, s.Input)
-		w.element(12, s.Code+"Response", s.Output)
+		w.response(12, s)
 	}
 	w.line(8, `</xs:schema>`)
 	w.line(4, `</wsdl:types>`)
@@ -176,6 +182,52 @@ func (w *writer) element(indent int, name string, fields []*catalog.Field) {
 	w.line(indent, `</xs:element>`)
 }
 
+// response writes <code>Response as PR-MESS Annex C shapes it: the output
+// fields, then an optional business-error <fault> (faultCode restricted to
+// the service's declared error codes, faultString). The provider's encoder
+// (catalog/codec) writes either the outputs or the fault, never both.
+//
+// Top-level outputs are declared minOccurs="0" even when required, since a
+// fault answer carries none of them; the encoder still always writes
+// required ones in a data answer. An xs:choice between the two would say
+// this more exactly, but python3-zeep (4.2) drops a choice branch whose
+// values are all false or zero, so a "found: false" answer would reach
+// zeep clients empty.
+func (w *writer) response(indent int, s *catalog.Service) {
+	w.line(indent, `<xs:element name=%s>`, attr(s.Code+"Response"))
+	w.line(indent+4, `<xs:complexType>`)
+	w.line(indent+8, `<xs:sequence>`)
+	for _, f := range s.Output {
+		opt := *f
+		opt.Required = false
+		w.field(indent+12, &opt)
+	}
+	w.line(indent+12, `<xs:element name="fault" minOccurs="0">`)
+	w.line(indent+16, `<xs:annotation>`)
+	w.line(indent+20, `<xs:appinfo>`)
+	w.line(indent+24, `<xrd:title xml:lang="en">Business error: the request was understood but is answered without data</xrd:title>`)
+	w.line(indent+20, `</xs:appinfo>`)
+	w.line(indent+16, `</xs:annotation>`)
+	w.line(indent+16, `<xs:complexType>`)
+	w.line(indent+20, `<xs:sequence>`)
+	w.line(indent+24, `<xs:element name="faultCode">`)
+	w.line(indent+28, `<xs:simpleType>`)
+	w.line(indent+32, `<xs:restriction base="xs:string">`)
+	for _, c := range s.ErrorCodes() {
+		w.line(indent+36, `<xs:enumeration value=%s/>`, attr(c))
+	}
+	w.line(indent+32, `</xs:restriction>`)
+	w.line(indent+28, `</xs:simpleType>`)
+	w.line(indent+24, `</xs:element>`)
+	w.line(indent+24, `<xs:element name="faultString" type="xs:string"/>`)
+	w.line(indent+20, `</xs:sequence>`)
+	w.line(indent+16, `</xs:complexType>`)
+	w.line(indent+12, `</xs:element>`)
+	w.line(indent+8, `</xs:sequence>`)
+	w.line(indent+4, `</xs:complexType>`)
+	w.line(indent, `</xs:element>`)
+}
+
 func (w *writer) sequence(indent int, fields []*catalog.Field) {
 	if len(fields) == 0 {
 		w.line(indent, `<xs:complexType><xs:sequence/></xs:complexType>`)
@@ -198,8 +250,18 @@ func (w *writer) field(indent int, f *catalog.Field) {
 	if f.Repeated {
 		occurs += ` maxOccurs="unbounded"`
 	}
+	var facets []string
+	if f.Type == catalog.TypeINN || f.Type == catalog.TypePIN {
+		facets = append(facets, `<xs:pattern value="[0-9]{14}"/>`)
+	}
+	if f.Pattern != "" {
+		facets = append(facets, `<xs:pattern value=`+attr(f.Pattern)+`/>`)
+	}
+	for _, e := range f.Enum {
+		facets = append(facets, `<xs:enumeration value=`+attr(e)+`/>`)
+	}
 	typ := ""
-	if f.Type != catalog.TypeObject && f.Pattern == "" {
+	if f.Type != catalog.TypeObject && len(facets) == 0 {
 		typ = " type=" + attr(xsType(f.Type))
 	}
 	w.line(indent, `<xs:element name=%s%s%s>`, attr(f.Name), typ, occurs)
@@ -213,10 +275,21 @@ func (w *writer) field(indent int, f *catalog.Field) {
 	switch {
 	case f.Type == catalog.TypeObject:
 		w.sequence(indent+4, f.Fields)
-	case f.Pattern != "":
+	case len(facets) > 0:
 		w.line(indent+4, `<xs:simpleType>`)
-		w.line(indent+8, `<xs:restriction base=%s>`, attr(xsType(f.Type)))
-		w.line(indent+12, `<xs:pattern value=%s/>`, attr(f.Pattern))
+		if len(facets) > 1 && f.Pattern != "" && (f.Type == catalog.TypeINN || f.Type == catalog.TypePIN) {
+			// Two patterns in one restriction are ORed; nest them so both hold.
+			w.line(indent+8, `<xs:restriction>`)
+			w.line(indent+12, `<xs:simpleType>`)
+			w.line(indent+16, `<xs:restriction base="xs:string">%s</xs:restriction>`, facets[0])
+			w.line(indent+12, `</xs:simpleType>`)
+			facets = facets[1:]
+		} else {
+			w.line(indent+8, `<xs:restriction base=%s>`, attr(xsType(f.Type)))
+		}
+		for _, fc := range facets {
+			w.line(indent+12, "%s", fc)
+		}
 		w.line(indent+8, `</xs:restriction>`)
 		w.line(indent+4, `</xs:simpleType>`)
 	}

@@ -132,7 +132,11 @@ func (n *node) walk(fn func(*node)) {
 	}
 }
 
-// parseTree reads a whole document, refusing DTDs, oversize and deep input.
+// maxAttrs bounds the attributes of one element (a WSDL has a handful).
+const maxAttrs = 256
+
+// parseTree reads a whole document, refusing DTDs, oversize and deep input
+// and elements with more than maxAttrs attributes.
 func parseTree(b []byte) (*node, error) {
 	if len(b) > MaxSize {
 		return nil, &ParseError{Reason: fmt.Sprintf("larger than %d bytes", MaxSize)}
@@ -156,6 +160,9 @@ func parseTree(b []byte) (*node, error) {
 		case xml.StartElement:
 			if len(stack) >= MaxDepth {
 				return nil, &ParseError{Reason: fmt.Sprintf("nested deeper than %d elements", MaxDepth)}
+			}
+			if len(t.Attr) > maxAttrs {
+				return nil, &ParseError{Reason: fmt.Sprintf("element <%s> has more than %d attributes", t.Name.Local, maxAttrs)}
 			}
 			n := &node{name: t.Name, attrs: t.Attr}
 			if len(stack) == 0 {

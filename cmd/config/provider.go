@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/adapter/provider"
+	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -19,12 +21,24 @@ import (
 //	  listen: 127.0.0.1:8081
 //	  id: central-server/GOV/70000001/zakupki-registry
 //	  journal: /var/lib/tunduk/provider-journal.jsonl
+//	  allowFrom: [127.0.0.1]              # only the security server
 //	  services:
-//	    - code: getSupplierStatus
+//	    - code: getSupplierStatus         # described in the catalog: typed inputs, answers as its WSDL
 //	      version: v1
 //	      backend: https://registry.internal/api/suppliers/{inn}
 //	      required: [inn]
 //	      timeout: 10s
+//	    - code: GetCertificate            # an existing WCF service, repaired for X-Road
+//	      version: v1
+//	      backend: http://legacy.internal/Service.svc
+//	      soapBackend: true
+//	      renameWrapper: true
+//	    - code: unreliableSupplier        # PR-REST: /r1/<service id>/unreliable-suppliers/{inn}
+//	      rest: true
+//	      backend: https://registry.internal/api/v1
+//	    - code: getSupplierInfo           # from PostgreSQL
+//	      version: v1
+//	      postgres: {dsnFile: /etc/tunduk/keys/registry.dsn, query: "SELECT …  WHERE inn = $1", args: [inn]}
 type Provider struct {
 	// Listen is the host:port the security server posts to; "" disables
 	// the provider.
@@ -39,6 +53,50 @@ type Provider struct {
 	Journal string `yaml:"journal"`
 	// Services are the X-Road services offered.
 	Services []ProviderService `yaml:"services"`
+	// URL is the address the security server calls, which `tunduk catalog
+	// apply` registers as each provided service's address; default
+	// http(s)://LISTEN when listen names a host.
+	URL string `yaml:"url"`
+	// AllowFrom lists the addresses (IPs or CIDRs) the security server
+	// connects from; anything else gets 403 and a log line.
+	AllowFrom []string `yaml:"allowFrom"`
+	// SecurityServerCertFile pins the security server's internal TLS
+	// certificate (PEM, exported from its UI): requests must present it as
+	// their client certificate. Needs tls.certFile.
+	SecurityServerCertFile string `yaml:"securityServerCertFile"`
+}
+
+// Serves reports whether the provider serves a catalog service: same
+// subsystem as provider.id, same code (and version, for SOAP).
+func (c *Provider) Serves(s *catalog.Service) bool {
+	id, err := soap.ParseClientID(c.ID)
+	if err != nil || id.SubsystemCode != s.Subsystem {
+		return false
+	}
+	for _, ps := range c.Services {
+		if ps.Code == s.Code && (ps.REST || ps.Version == "" || ps.Version == s.Version) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServiceURL returns the address the security server must call for the
+// provider (URL, or one derived from Listen and TLS), "" when none can be
+// derived (listen on all interfaces without url).
+func (c *Provider) ServiceURL() string {
+	if c.URL != "" {
+		return strings.TrimRight(c.URL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		return ""
+	}
+	scheme := "http"
+	if c.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // ProviderService maps one X-Road service onto a backend endpoint.
@@ -52,6 +110,33 @@ type ProviderService struct {
 	Required    []string      `yaml:"required"`
 	EchoRequest bool          `yaml:"echoRequest"`
 	Timeout     time.Duration `yaml:"timeout"`
+	// SOAPBackend: backend is an existing SOAP service that gets the
+	// request as it came; its answer is repaired for X-Road (header echo,
+	// wrapper name). StripHeader removes the X-Road header from what it
+	// gets; RenameWrapper renames its answer's wrapper to <code>Response.
+	// REST serves a PR-REST service: backend is a base URL to which the
+	// request's path below the service id is appended.
+	REST        bool `yaml:"rest"`
+	SOAPBackend bool `yaml:"soapBackend"`
+	// Postgres answers from a parameterised PostgreSQL query instead of
+	// an HTTP backend (leave backend empty).
+	Postgres      *ProviderPostgres `yaml:"postgres"`
+	StripHeader   bool              `yaml:"stripHeader"`
+	RenameWrapper bool              `yaml:"renameWrapper"`
+}
+
+// ProviderPostgres is a PostgreSQL backend: the DSN (with its password)
+// in a file, never inline, and one parameterised query whose row
+// (row_to_json) is the answer. Connect with a read-only role.
+//
+//	postgres:
+//	  dsnFile: /etc/tunduk/keys/registry-db.dsn   # postgres://reader:…@db:5432/registry
+//	  query: SELECT true AS found, json_build_object('inn', inn, 'name', name) AS supplier FROM suppliers WHERE inn = $1
+//	  args: [inn]
+type ProviderPostgres struct {
+	DSNFile string   `yaml:"dsnFile"`
+	Query   string   `yaml:"query"`
+	Args    []string `yaml:"args"`
 }
 
 // DefaultProvider returns the section's defaults (no provider).
@@ -78,6 +163,17 @@ func (c *Provider) Validate(is *Issues) {
 	if len(c.Services) == 0 {
 		is.Addf("provider.services", "no services: list at least one or remove provider.listen")
 	}
+	if c.SecurityServerCertFile != "" && c.TLS.CertFile == "" {
+		is.Addf("provider.securityServerCertFile", "a pinned client certificate needs TLS: set provider.tls.certFile and keyFile")
+	}
+	if _, err := provider.ParseAllowFrom(c.AllowFrom); err != nil {
+		is.Addf("provider.allowFrom", "%v", err)
+	}
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			is.Addf("provider.url", "%q is not an http(s) URL", c.URL)
+		}
+	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		is.Addf("provider.tls", "set both certFile and keyFile, or neither")
 	}
@@ -92,9 +188,20 @@ func (c *Provider) Validate(is *Issues) {
 			is.Addf(p+".code", "service %s %s is listed twice", s.Code, s.Version)
 		}
 		seen[s.Code+"/"+s.Version] = true
-		u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(s.Backend))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			is.Addf(p+".backend", "%q is not an http(s) URL", s.Backend)
+		if s.Postgres != nil {
+			if s.Backend != "" || s.REST || s.SOAPBackend {
+				is.Addf(p+".postgres", "a PostgreSQL service has no backend URL and is neither rest nor soapBackend")
+			}
+			if s.Postgres.DSNFile == "" || strings.TrimSpace(s.Postgres.Query) == "" {
+				is.Addf(p+".postgres", "set dsnFile (the connection string in a file) and query")
+			}
+		} else if err := provider.CheckBackend(s.Backend); err != nil {
+			is.Addf(p+".backend", "%v", err)
+		} else if (s.SOAPBackend || s.REST) && strings.Contains(s.Backend, "{") {
+			is.Addf(p+".backend", "a SOAP or REST backend gets the request's own path and body; remove the {placeholders}")
+		}
+		if (s.StripHeader || s.RenameWrapper) && !s.SOAPBackend {
+			is.Addf(p+".soapBackend", "stripHeader and renameWrapper need soapBackend: true")
 		}
 		switch strings.ToUpper(s.Method) {
 		case "", "GET", "POST":

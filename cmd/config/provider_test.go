@@ -41,3 +41,51 @@ func TestProviderDisabledByDefault(t *testing.T) {
 		t.Errorf("provider enabled by default: %+v", cfg.Provider)
 	}
 }
+
+func TestProviderBackendKindsAndGuardChecked(t *testing.T) {
+	yaml := `provider:
+  listen: 0.0.0.0:8081
+  id: central-server/GOV/70000001/registry
+  allowFrom: [10.0.0.1, not-an-ip]
+  securityServerCertFile: /etc/tunduk/tls/ss.crt
+  services:
+    - code: a
+      backend: https://{host}/x
+    - code: b
+      backend: http://legacy/{inn}
+      soapBackend: true
+    - code: c
+      backend: http://x/
+      stripHeader: true
+    - code: d
+      backend: http://x/
+      postgres: {dsnFile: /k, query: SELECT 1}
+    - code: e
+      backend: http://x/y?{k}=1
+`
+	_, err := Parse("p.yaml", []byte(yaml))
+	if err == nil {
+		t.Fatal("Parse accepted an invalid provider section")
+	}
+	for _, want := range []string{
+		"provider.allowFrom:",
+		"provider.securityServerCertFile:",
+		"provider.services[0].backend:",
+		"provider.services[1].backend:",
+		"provider.services[2].soapBackend:",
+		"provider.services[3].postgres:",
+		"provider.services[4].backend:",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	p := Provider{Listen: "0.0.0.0:8081"}
+	if p.ServiceURL() != "" {
+		t.Error("a URL was derived from a listen address on every interface")
+	}
+	p = Provider{Listen: "127.0.0.1:8081", TLS: GatewayTLS{CertFile: "c", KeyFile: "k"}}
+	if got := p.ServiceURL(); got != "https://127.0.0.1:8081" {
+		t.Errorf("ServiceURL = %q", got)
+	}
+}

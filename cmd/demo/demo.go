@@ -81,8 +81,6 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return cli.UsageError("%v", err)
 	}
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
 	dir := o.JournalDir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "tunduk-demo-"); err != nil {
@@ -93,13 +91,19 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	sec, gw := settings(ss.URL, o.Listen, dir)
 	reg := prometheus.NewRegistry()
 	mlog, err := openDemoLog(dir, reg, log)
 	if err != nil {
 		return err
 	}
 	defer closeDemoLog(mlog, log)
+	// The founders check runs the whole chain a participant runs: portal →
+	// gateway → emulated SS → tunduk's provider (its exchanges signed in
+	// the same log) → fixture backend.
+	ss := fixtures.NewDemo(fixtures.DemoOptions{ViaProvider: true,
+		ProviderRecorder: &recorder.Recorder{Log: mlog, Member: fixtures.FoundersService.Provider().String(), Direction: "provider"}})
+	defer ss.Close()
+	sec, gw := settings(ss.URL, o.Listen, dir)
 	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
 	st, err := stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
 	if err != nil {

@@ -46,7 +46,7 @@ func TestServeRunsProviderAndCatalog(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"inn":%q,"status":"active"}`, strings.TrimPrefix(r.URL.Path, "/suppliers/"))
+		fmt.Fprintf(w, `{"found":true,"supplier":{"inn":%q,"name":"ОсОО Ала-Тоо","status":"active"}}`, strings.TrimPrefix(r.URL.Path, "/suppliers/"))
 	}))
 	defer backend.Close()
 	dir := t.TempDir()
@@ -113,7 +113,9 @@ provider:
 	if err := soap.Echoes(req, resp); err != nil {
 		t.Errorf("provider echo: %v", err)
 	}
-	if !strings.Contains(string(resp.BodyElement()), "<status>active</status>") {
+	// The catalog's description shapes the answer (qualified elements in the
+	// catalog's namespace, as the served WSDL declares).
+	if b := string(resp.BodyElement()); !strings.Contains(b, "<tns:status>active</tns:status>") || !strings.Contains(b, `xmlns:tns="http://supplier-registry.zakupki.gov.kg/producer"`) {
 		t.Errorf("provider body: %s", resp.BodyElement())
 	}
 	cancel()

@@ -73,7 +73,12 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	// The same checks as tunduk config check, every problem at once
 	// instead of one per restart.
 	path, _ := o.ConfigPath()
-	rep := config.Check(ctx, path, config.CheckOptions{Account: secretfile.Current(), OpenKeys: o.Check})
+	co := config.CheckOptions{Account: secretfile.Current()} // the account serving
+	if o.Check {
+		// Like tunduk config check: for the tunduk user, keys opened.
+		co = config.CheckOptions{OpenKeys: true}
+	}
+	rep := config.Check(ctx, path, co)
 	if o.Check || !rep.OK() {
 		rep.Fprint(o.IO.ErrOut)
 		if !rep.OK() {

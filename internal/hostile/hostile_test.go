@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
@@ -524,9 +526,11 @@ func generate(name string) ([]byte, error) {
 		n := num("soap-deep-")
 		return envelope(strings.Repeat("<d>", n) + strings.Repeat("</d>", n)), nil
 	case name == "archive-bomb":
-		return archive(bombContainer(480 << 20)), nil
+		// two 250 MiB entries in 500 KB: each under the old 256 MiB entry
+		// limit, together under the old 512 MiB container limit
+		return archive(bombContainer(250<<20, "message.xml", "attachment1")), nil
 	case name == "archive-ratio":
-		return archive(bombContainer(4 << 20)), nil
+		return archive(bombContainer(4<<20, "message.xml")), nil
 	}
 	return nil, fmt.Errorf("unknown generator %q", name)
 }
@@ -557,19 +561,20 @@ func providerRequest(inner, extra string) []byte {
 	return out.Bytes()
 }
 
-// bombContainer is an ASiC-E container whose message.xml is size bytes of
-// spaces, deflated.
-func bombContainer(size int) []byte {
+// bombContainer is an ASiC-E container whose named entries are each size
+// bytes of spaces, deflated.
+func bombContainer(size int, names ...string) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, e := range [][2]string{{"mimetype", "application/vnd.etsi.asic-e+zip"}, {"META-INF/signatures.xml", "<s/>"}} {
 		w, _ := zw.Create(e[0])
 		_, _ = w.Write([]byte(e[1]))
 	}
-	w, _ := zw.Create("message.xml")
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	for range size >> 20 {
-		_, _ = w.Write(chunk)
+	raw, crc := deflateBomb(size)
+	for _, n := range names {
+		w, _ := zw.CreateRaw(&zip.FileHeader{Name: n, Method: zip.Deflate, CRC32: crc,
+			CompressedSize64: uint64(len(raw)), UncompressedSize64: uint64(size)})
+		_, _ = w.Write(raw)
 	}
 	_ = zw.Close()
 	return buf.Bytes()
@@ -586,4 +591,24 @@ func archive(container []byte) []byte {
 	_, _ = w.Write([]byte("- - SHA-512\n" + strings.Repeat("00", 64) + " mlog-1.asice\n"))
 	_ = zw.Close()
 	return buf.Bytes()
+}
+
+// deflateBomb returns a raw DEFLATE stream of size bytes of spaces (a
+// multiple of 1 MiB) and their CRC-32, built from one compressed MiB
+// repeated, so a 480 MiB bomb costs milliseconds to make, even under the
+// race detector.
+func deflateBomb(size int) ([]byte, uint32) {
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	var blk bytes.Buffer
+	fw, _ := flate.NewWriter(&blk, flate.BestCompression)
+	_, _ = fw.Write(chunk)
+	_ = fw.Flush() // ends with a sync flush: non-final blocks, byte aligned
+	var out bytes.Buffer
+	var crc uint32
+	for range size >> 20 {
+		out.Write(blk.Bytes())
+		crc = crc32.Update(crc, crc32.IEEETable, chunk)
+	}
+	out.Write([]byte{0x03, 0x00}) // an empty final fixed-Huffman block
+	return out.Bytes(), crc
 }

@@ -3,6 +3,7 @@ package yamlpos
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,7 +139,8 @@ func (c *checker) entries(n *yaml.Node, path string, f func(k, val *yaml.Node, k
 }
 
 func (c *checker) wrongType(n *yaml.Node, t reflect.Type, path string) {
-	c.add(n.Line, path, "%s is not %s; write %s here", describeNode(n), describeType(t), describeType(t))
+	what, how := describeType(t)
+	c.add(n.Line, path, "%s is not %s; %s", describeNode(n), what, how)
 }
 
 type fieldSet struct {
@@ -229,30 +231,31 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-// describeType names what a Go type accepts, in the operator's words.
-func describeType(t reflect.Type) string {
+// describeType names what a Go type accepts and how to write it, in the
+// operator's words.
+func describeType(t reflect.Type) (what, how string) {
 	if t == durationType {
-		return "a duration such as 30s, 5m or 1h30m"
+		return "a duration", "write one such as 30s, 5m or 1h30m"
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return describeType(t.Elem())
 	case reflect.String:
-		return "text"
+		return "text", "write text here"
 	case reflect.Bool:
-		return "true or false"
+		return "true or false", "write true or false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "a whole number"
+		return "a whole number", "write a whole number such as 64"
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number, 0 or more"
+		return "a whole number of 0 or more", "write a whole number such as 64"
 	case reflect.Float32, reflect.Float64:
-		return "a number"
+		return "a number", "write a number such as 0.5"
 	case reflect.Slice, reflect.Array:
-		return "a list (- item lines, or [a, b])"
+		return "a list", "write [a, b] or one \"- item\" line per item"
 	case reflect.Map, reflect.Struct:
-		return "a mapping (key: value lines, indented below)"
+		return "a mapping", "write \"key: value\" lines indented below it"
 	}
-	return "a value of another kind"
+	return "a value of this kind", "see the documented example"
 }
 
 // describeNode names what the file holds, in the operator's words.
@@ -294,6 +297,10 @@ func plainError(err error) string {
 	return strings.Join(msgs, "; ")
 }
 
+// unmarshalRE matches yaml.v3's "cannot unmarshal !!str `x` into T",
+// whose tag and Go type name mean nothing to an operator.
+var unmarshalRE = regexp.MustCompile("^cannot unmarshal !!\\w+ `([^`]*)` into ")
+
 // decodeProblems converts a yaml.v3 decoding error the checks missed.
 func decodeProblems(file string, err error) Problems {
 	msgs := []string{err.Error()}
@@ -306,6 +313,9 @@ func decodeProblems(file string, err error) Problems {
 		if sm := lineRE.FindStringSubmatch(m); sm != nil {
 			p.Line, _ = strconv.Atoi(sm[1])
 			p.Msg = sm[2]
+		}
+		if um := unmarshalRE.FindStringSubmatch(p.Msg); um != nil {
+			p.Msg = fmt.Sprintf("the value %q is not of the kind wanted here; see the documented example", um[1])
 		}
 		ps = append(ps, p)
 	}

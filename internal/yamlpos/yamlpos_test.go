@@ -73,10 +73,10 @@ limits: {a: 1, b: x}
 		`tunduk.yaml:3: gateway.mappingDir: unknown key; did you mean "mappingsDir"?`,
 		`tunduk.yaml:5: gateway.tls.certfile: unknown key; did you mean "certFile"?`,
 		`tunduk.yaml:6: gateway.tls.colour: unknown key; remove it, or use one of: certFile, keyFile`,
-		`tunduk.yaml:9: gateway.callers[0].checks: the text "founders" is not a list`,
-		`tunduk.yaml:12: gateway.maxInFlight: the text "many" is not a whole number; write a whole number here`,
-		`tunduk.yaml:13: gateway.timeout: the number 30 is not a duration such as 30s`,
-		`tunduk.yaml:14: gateway.public: the text "maybe" is not true or false`,
+		`tunduk.yaml:9: gateway.callers[0].checks: the text "founders" is not a list; write [a, b] or one "- item" line per item`,
+		`tunduk.yaml:12: gateway.maxInFlight: the text "many" is not a whole number; write a whole number such as 64`,
+		`tunduk.yaml:13: gateway.timeout: the number 30 is not a duration; write one such as 30s, 5m or 1h30m`,
+		`tunduk.yaml:14: gateway.public: the text "maybe" is not true or false; write true or false`,
 		`tunduk.yaml:15: level: level "loud": use debug or info`,
 		`tunduk.yaml:16: limits.b: the text "x" is not a whole number`,
 	}
@@ -216,4 +216,13 @@ func FuzzParseDecode(f *testing.F) {
 		}
 		_ = d.Line("gateway.callers[0].name")
 	})
+}
+
+func TestDecodeProblemsHideGoTypes(t *testing.T) {
+	var n int
+	err := yaml.Unmarshal([]byte("a"), &n)
+	ps := decodeProblems("f.yaml", err)
+	if len(ps) != 1 || ps[0].Line != 1 || strings.Contains(ps[0].Msg, "int") || strings.Contains(ps[0].Msg, "!!") || !strings.Contains(ps[0].Msg, `"a"`) {
+		t.Errorf("decodeProblems = %v", ps)
+	}
 }

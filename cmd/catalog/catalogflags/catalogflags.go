@@ -104,7 +104,17 @@ func (t *Flags) Open(io cli.IOStreams, acceptWarnings bool) (*Target, error) {
 	} else {
 		return nil, err
 	}
-	d, err := register.FromCatalog(c, register.FromCatalogOptions{DescriptionBaseURL: sec.DescriptionBaseURL})
+	fo := register.FromCatalogOptions{DescriptionBaseURL: sec.DescriptionBaseURL}
+	if p := cfg.Provider; p.Listen != "" {
+		// Services the provider serves are registered at its listener, so
+		// the security server cannot bypass it.
+		if fo.ProviderURL = p.ServiceURL(); fo.ProviderURL == "" {
+			configPath, _ := t.f.ConfigPath()
+			return nil, cli.UsageError("%s: provider.listen %s listens on every interface; set provider.url to the address the security server calls", configPath, p.Listen)
+		}
+		fo.Provided = p.Serves
+	}
+	d, err := register.FromCatalog(c, fo)
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/journal"
@@ -33,6 +35,8 @@ type Companions struct {
 	ProviderJourn  *journal.File
 	Catalog        http.Handler // public; nil when there is no catalog
 	Descriptions   http.Handler // internal; nil when there is no catalog
+
+	pools []*pgxpool.Pool // PostgreSQL backends
 }
 
 // CompanionOptions are the sections Companions are built from.
@@ -59,9 +63,11 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 		return filepath.Join(o.BaseDir, p)
 	}
 	c := &Companions{}
+	var cat *catalog.Catalog
 	if dir := rel(o.Catalog.Dir); dir != "" {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			cat, _, err := catalog.LoadValid(dir)
+			var err error
+			cat, _, err = catalog.LoadValid(dir)
 			if err != nil {
 				return nil, fmt.Errorf("catalog %s (run tunduk catalog validate --dir %s): %w", dir, dir, err)
 			}
@@ -91,7 +97,39 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	services := make([]provider.Service, len(p.Services))
 	for i, s := range p.Services {
 		services[i] = provider.Service{Code: s.Code, Version: s.Version, Namespace: s.Namespace, Backend: s.Backend,
-			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout}
+			Method: s.Method, Params: s.Params, Required: s.Required, EchoRequest: s.EchoRequest, Timeout: s.Timeout,
+			REST: s.REST, SOAPBackend: s.SOAPBackend, StripHeader: s.StripHeader, RenameWrapper: s.RenameWrapper}
+		// The catalog's description, when there is one, drives the answer,
+		// so it always validates against the WSDL served beside it.
+		if cat != nil && cat.Organisation != nil && !s.SOAPBackend && cat.Organisation.ClientID() == (soap.ClientID{Instance: id.Instance, MemberClass: id.MemberClass, MemberCode: id.MemberCode}) {
+			for _, d := range cat.ServicesOf(id.SubsystemCode) {
+				proto := catalog.SOAP
+				if s.REST {
+					proto = catalog.REST
+				}
+				if d.Protocol == proto && d.Code == s.Code && (s.REST || s.Version == "" || d.Version == s.Version) {
+					services[i].Description = d
+				}
+			}
+		}
+		if pg := s.Postgres; pg != nil {
+			dsn, err := os.ReadFile(rel(pg.DSNFile))
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("provider.services[%d].postgres.dsnFile: %w", i, err)
+			}
+			pool, err := pgxpool.New(context.Background(), strings.TrimSpace(string(dsn)))
+			if err != nil { // the DSN is a secret: never in the message
+				c.Close()
+				return nil, fmt.Errorf("provider.services[%d].postgres.dsnFile %s: not a PostgreSQL connection string", i, pg.DSNFile)
+			}
+			c.pools = append(c.pools, pool)
+			services[i].Postgres = &provider.Postgres{Pool: pool, Query: pg.Query, Args: pg.Args}
+		}
+		if services[i].Description == nil && !s.SOAPBackend {
+			log.Warn("provider service has no catalog description: answers are untyped and no WSDL describes them",
+				zap.String("service", s.Code), zap.String("version", s.Version))
+		}
 	}
 	rec := o.Recorder
 	if rec == nil {
@@ -117,17 +155,38 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 		// The security server must present its internal TLS certificate.
 		c.ProviderTLS.ClientAuth = tls.RequireAndVerifyClientCert
 	}
+	guard := provider.GuardOptions{Logger: log.Named("provider")}
+	if guard.AllowFrom, err = provider.ParseAllowFrom(p.AllowFrom); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if p.SecurityServerCertFile != "" {
+		if guard.PinnedCerts, err = provider.PinCertFile(rel(p.SecurityServerCertFile)); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if c.ProviderTLS == nil {
+			c.Close()
+			return nil, errors.New("provider.securityServerCertFile needs provider.tls")
+		}
+		if c.ProviderTLS.ClientAuth != tls.RequireAndVerifyClientCert {
+			c.ProviderTLS.ClientAuth = tls.RequireAnyClientCert // checked against the pin by the guard
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	if c.Descriptions != nil {
 		mux.Handle("GET /descriptions/", c.Descriptions)
 	}
-	c.Provider, c.ProviderListen = mux, p.Listen
+	c.Provider, c.ProviderListen = provider.Guard(mux, guard), p.Listen
 	return c, nil
 }
 
-// Close closes the provider journal.
+// Close closes the provider journal and the PostgreSQL pools.
 func (c *Companions) Close() error {
+	for _, p := range c.pools {
+		p.Close()
+	}
 	if c.ProviderJourn != nil {
 		return c.ProviderJourn.Close()
 	}

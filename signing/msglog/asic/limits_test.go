@@ -3,7 +3,10 @@ package asic_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
+	"hash/crc32"
+	"io"
 	"runtime"
 	"strconv"
 	"testing"
@@ -117,6 +120,28 @@ func TestZipBombs(t *testing.T) {
 // 1000:1 are refused before inflating, allocating next to nothing; an
 // entry that compresses like real XML is read.
 func TestInflateRatio(t *testing.T) {
+	// The bomb maker makes real DEFLATE: 2 MiB of it inflates, CRC and all.
+	zr, err := zip.NewReader(bytes.NewReader(bombEntry(t, "message.xml", 2<<20)), int64(len(bombEntry(t, "message.xml", 2<<20))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		if f.Name != "message.xml" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || n != 2<<20 {
+			t.Fatalf("bomb maker: inflated %d bytes, %v", n, err)
+		}
+	}
+	if n := len(bombEntry(t, "message.xml", 480<<20)); n > 600<<10 {
+		t.Fatalf("480 MiB bomb is %d bytes, want about 500 KB", n)
+	}
 	for _, c := range []struct {
 		name string
 		zip  []byte
@@ -161,7 +186,7 @@ func TestInflateRatio(t *testing.T) {
 }
 
 // bombEntry is a container whose entry name holds size bytes of one
-// repeated character, deflated at best compression.
+// repeated character, deflated.
 func bombEntry(t *testing.T, name string, size int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -173,16 +198,35 @@ func bombEntry(t *testing.T, name string, size int) []byte {
 		w, _ := zw.Create(e.n)
 		w.Write(e.d)
 	}
-	w, err := zw.Create(name)
+	raw, crc := deflateBomb(size)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc,
+		CompressedSize64: uint64(len(raw)), UncompressedSize64: uint64(size)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	for range size >> 20 {
-		w.Write(chunk)
-	}
+	w.Write(raw)
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// deflateBomb returns a raw DEFLATE stream of size bytes of spaces (a
+// multiple of 1 MiB) and their CRC-32, built from one compressed MiB
+// repeated, so a 480 MiB bomb costs milliseconds to make, even under the
+// race detector.
+func deflateBomb(size int) ([]byte, uint32) {
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	var blk bytes.Buffer
+	fw, _ := flate.NewWriter(&blk, flate.BestCompression)
+	_, _ = fw.Write(chunk)
+	_ = fw.Flush() // ends with a sync flush: non-final blocks, byte aligned
+	var out bytes.Buffer
+	var crc uint32
+	for range size >> 20 {
+		out.Write(blk.Bytes())
+		crc = crc32.Update(crc, crc32.IEEETable, chunk)
+	}
+	out.Write([]byte{0x03, 0x00}) // an empty final fixed-Huffman block
+	return out.Bytes(), crc
 }

@@ -1,0 +1,46 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+)
+
+// serve runs tunduk config check's checks at start and reports every
+// problem at once, each at its line, instead of one per restart; --check
+// does the same and exits.
+func TestServeReportsEveryProblemAtStart(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "tunduk.yaml")
+	os.WriteFile(cfgPath, []byte(`gateway:
+  listen: 127.0.0.1:0
+  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
+  mappingsDir: mappings
+  maxInFlight: lots
+`), 0o600)
+	for _, check := range []bool{false, true} {
+		var errOut bytes.Buffer
+		o := testOptions(cfgPath, &errOut)
+		o.Check = check
+		err := serveRun(context.Background(), o)
+		var ee *cli.ExitError
+		if !errors.As(err, &ee) || ee.Code != cli.ExitInvalid || !strings.Contains(ee.Msg, "3 problems") {
+			t.Fatalf("check=%v: serveRun = %v, want exit 1 naming 3 problems", check, err)
+		}
+		for _, w := range []string{
+			cfgPath + `:3: gateway.callers[0].apiKeyFile: file ` + filepath.Join(dir, "portal.key") + ` does not exist`,
+			cfgPath + `:4: gateway.mappingsDir: directory ` + filepath.Join(dir, "mappings") + ` does not exist`,
+			cfgPath + `:5: gateway.maxInFlight: the text "lots" is not a whole number`,
+		} {
+			if !strings.Contains(errOut.String(), w) {
+				t.Errorf("check=%v: stderr:\n%s\nwant %q", check, errOut.String(), w)
+			}
+		}
+	}
+}
