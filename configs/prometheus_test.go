@@ -1,9 +1,16 @@
 package configs_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"math/big"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +21,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tunduk-kg/tunduk/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/signing/msglog"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
@@ -36,8 +45,9 @@ func TestPrometheusRules(t *testing.T) {
 var metricName = regexp.MustCompile(`\btunduk_[a-z_]+`)
 
 // TestMonitoringNamesExist: every tunduk_* name the alert rules and the
-// Grafana dashboard use is a metric adapter/opmon exports, so a rename
-// there cannot silently empty a panel or an alert.
+// Grafana dashboard use is a metric adapter/opmon, signing/certs or
+// signing/msglog exports, so a rename there cannot silently empty a panel
+// or an alert.
 func TestMonitoringNamesExist(t *testing.T) {
 	exported := opmonMetricNames(t)
 	var rules struct {
@@ -103,7 +113,7 @@ func TestMonitoringNamesExist(t *testing.T) {
 		for _, name := range metricName.FindAllString(e, -1) {
 			used++
 			if !slices.Contains(exported, name) {
-				t.Errorf("%q uses %s, which adapter/opmon does not export", e, name)
+				t.Errorf("%q uses %s, which no package exports", e, name)
 			}
 		}
 	}
@@ -112,7 +122,7 @@ func TestMonitoringNamesExist(t *testing.T) {
 	}
 }
 
-// opmonMetricNames registers opmon's metrics, feeds them one failed record,
+// opmonMetricNames registers opmon's metrics (and the companion's), feeds them one failed record,
 // health data and a round, and lists the series names (histograms with
 // their _bucket, _sum and _count).
 func opmonMetricNames(t *testing.T) []string {
@@ -136,6 +146,25 @@ func opmonMetricNames(t *testing.T) []string {
 	sla.ObserveHealth(h)
 	m.ObserveRound(opmon.Round{}, nil)
 	m.ObserveRound(opmon.Round{}, os.ErrClosed)
+	// The companion's own metrics: signing certificates and the message log.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"}, NotBefore: now, NotAfter: now.Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	reg.MustRegister(certs.NewExpiryCollector(func() []certs.KeyCert { return []certs.KeyCert{{Key: "mlog", Certificate: cert}} }))
+	dir := t.TempDir()
+	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"), Signer: key, Certificate: cert,
+		Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
