@@ -27,6 +27,9 @@ const (
 	NSOpmon = "http://x-road.eu/xsd/op-monitoring.xsd"
 	// opmonStatisticsPeriod is the health data's "last period".
 	opmonStatisticsPeriod = 600
+	// opmonMaxRecords bounds the records kept (the oldest go first), so a
+	// long demo run does not grow without limit.
+	opmonMaxRecords = 100_000
 )
 
 type opmonLog struct {
@@ -105,6 +108,9 @@ func (s *SecurityServer) opmonRecord(e Exchange) {
 		s.opmon.started = start
 	}
 	s.opmon.records = append(s.opmon.records, r)
+	if len(s.opmon.records) > opmonMaxRecords {
+		s.opmon.records = append(s.opmon.records[:0:0], s.opmon.records[len(s.opmon.records)-opmonMaxRecords/2:]...)
+	}
 	s.opmon.mu.Unlock()
 }
 

@@ -21,6 +21,9 @@
 //   - it answers the metaservices listClients, listMethods, allowedMethods,
 //     getWsdl (WSDL as a MIME attachment) and, for REST, listMethods,
 //     allowedMethods and getOpenAPI (PR-META, PR-MREST);
+//   - it answers the monitoring metaservices getSecurityServerOperationalData
+//     and getSecurityServerHealthData (PR-OPMON) from its own SOAP traffic
+//     (opmon.go);
 //   - REST (PR-REST) requests carry X-Road-Client; errors come back with
 //     X-Road-Error and the JSON body {type, message, detail}.
 //
