@@ -97,6 +97,7 @@ type SLA struct {
 	maxWin  time.Duration
 	metrics *slaMetrics
 	ids     idCache // under mu
+	last    []Status
 }
 
 // NewSLA makes a tracker.
@@ -217,7 +218,30 @@ func (s *SLA) Evaluate() []Status {
 			out = append(out, st)
 		}
 	}
+	s.last = out
 	return out
+}
+
+// Statuses returns the result of the last Evaluate (for the /monitor
+// page), without evaluating again.
+func (s *SLA) Statuses() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.last)
+}
+
+// AtRisk reports whether a met status is close to breach: less than half
+// of the error budget (1 − availability objective) is left, or the
+// latency is past 80% of its objective.
+func (st Status) AtRisk() bool {
+	if st.Breached || st.Requests < st.Objective.MinRequests {
+		return false
+	}
+	budget := 1 - st.Objective.Availability
+	if budget > 0 && st.Availability < st.Objective.Availability+budget/2 {
+		return true
+	}
+	return st.Objective.MaxLatency > 0 && st.PObjective*5 > st.Objective.MaxLatency*4
 }
 
 // evaluate computes the status of the samples with from < at ≤ to. Samples
