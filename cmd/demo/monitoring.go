@@ -18,7 +18,7 @@ const demoSecurityServer = "central-server/GOV/70000099/demo-ss"
 
 // startMonitor runs the operational-monitoring collector against the
 // emulator every few seconds, so the demo's /metrics shows tunduk_ss_*
-// and SLA gauges for its own traffic. stop ends it and waits.
+// and SLA gauges for its own traffic, and /monitor the page. stop ends it and waits.
 func startMonitor(ctx context.Context, dir string, st *stack.Stack, reg *prometheus.Registry, log *zap.Logger) (stop func(), err error) {
 	m := config.DefaultMonitoring()
 	m.Enabled, m.SecurityServer, m.StateFile = true, demoSecurityServer, filepath.Join(dir, "opmon.json")
@@ -28,8 +28,9 @@ func startMonitor(ctx context.Context, dir string, st *stack.Stack, reg *prometh
 	if err != nil {
 		return nil, err
 	}
+	st.HandleOps("GET /monitor", mon.Page)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); _ = mon.Run(ctx) }()
+	go func() { defer close(done); _ = mon.Collector.Run(ctx) }()
 	return func() { cancel(); <-done }, nil
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // The demo runs the monitoring collector against its emulator: /metrics
-// shows a successful collection round and the health gauges.
+// shows a successful collection round and the health gauges, /monitor the
+// page.
 func TestDemoMonitoring(t *testing.T) {
 	out, errOut := &syncBuf{}, &syncBuf{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -42,9 +43,18 @@ func TestDemoMonitoring(t *testing.T) {
 			break
 		}
 	}
+	r, err := http.Get(base + "/monitor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(r.Body)
+	r.Body.Close()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo: %v", err)
+	}
+	if r.StatusCode != http.StatusOK || !strings.Contains(string(page), "Tunduk local monitoring") {
+		t.Errorf("demo /monitor: %d %s", r.StatusCode, page)
 	}
 	for _, want := range []string{`tunduk_ss_opmon_rounds_total{result="ok"}`, "tunduk_ss_health_statistics_period_seconds 600"} {
 		if !strings.Contains(metrics, want) {

@@ -79,9 +79,13 @@ monitoring:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	page := getPage(t, "http://"+addr+"/monitor")
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(page, "Tunduk local monitoring") || !strings.Contains(page, "gns-service") {
+		t.Errorf("/monitor page lacks the title or the tax service:\n%s", page)
 	}
 	for _, want := range []string{`tunduk_ss_requests_total{`, `gns-service`, `tunduk_ss_sla_availability_ratio{`, `tunduk_ss_opmon_rounds_total{result="ok"}`,
 		`tunduk_ss_health_requests{`} {
@@ -92,6 +96,20 @@ monitoring:
 	if b, err := os.ReadFile(filepath.Join(dir, "state", "opmon.json")); err != nil || !strings.Contains(string(b), "recordsFrom") {
 		t.Errorf("state file: %q %v", b, err)
 	}
+}
+
+func getPage(t *testing.T, url string) string {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, r.StatusCode, b)
+	}
+	return string(b)
 }
 
 func grepLines(s, sub string) string {

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -9,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/adapter/opmon/page"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/config"
@@ -27,10 +29,17 @@ type MonitorOptions struct {
 	Logger     *zap.Logger
 }
 
+// Monitor is the assembled local monitoring centre: run Collector.Run,
+// serve Page at /monitor.
+type Monitor struct {
+	Collector *opmon.Collector
+	Page      http.Handler
+}
+
 // BuildMonitor wires the operational-monitoring collector with its
-// Prometheus metrics and SLA tracker (package adapter/opmon). Run it with
-// Collector.Run.
-func BuildMonitor(o MonitorOptions) (*opmon.Collector, error) {
+// Prometheus metrics, SLA tracker and fault history (package adapter/opmon)
+// and the /monitor page.
+func BuildMonitor(o MonitorOptions) (*Monitor, error) {
 	m := o.Monitoring
 	rel := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
@@ -73,7 +82,12 @@ func BuildMonitor(o MonitorOptions) (*opmon.Collector, error) {
 	if err := os.MkdirAll(filepath.Dir(state), 0o750); err != nil {
 		return nil, fmt.Errorf("monitoring.stateFile directory: %w", err)
 	}
-	return opmon.New(opmon.Options{Querier: &opmon.Querier{SS: o.SS, Server: server}, StateFile: state, Interval: m.Interval,
-		RecordsToOffset: m.RecordsToOffset, Lookback: m.Lookback, Observers: []opmon.Observer{metrics, sla}, Logger: log,
+	faults := opmon.NewFaultHistory(0, 0, 0)
+	c, err := opmon.New(opmon.Options{Querier: &opmon.Querier{SS: o.SS, Server: server}, StateFile: state, Interval: m.Interval,
+		RecordsToOffset: m.RecordsToOffset, Lookback: m.Lookback, Observers: []opmon.Observer{metrics, sla, faults}, Logger: log,
 		OnRound: metrics.ObserveRound})
+	if err != nil {
+		return nil, err
+	}
+	return &Monitor{Collector: c, Page: page.Handler(page.Options{SLA: sla, Faults: faults, Position: c.Position})}, nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tunduk-kg/tunduk/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/adapter/journal"
-	"github.com/tunduk-kg/tunduk/adapter/opmon"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 )
 
@@ -49,12 +48,13 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer comp.Close()
-	var mon *opmon.Collector
+	var mon *Monitor
 	if cfg.Monitoring.Enabled {
 		if mon, err = BuildMonitor(MonitorOptions{Monitoring: cfg.Monitoring, CatalogDir: cfg.Catalog.Dir, BaseDir: o.BaseDir,
 			SS: st.ss, Registry: reg, Logger: log}); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
+		st.HandleOps("GET /monitor", mon.Page)
 	}
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
 		zap.String("evidence", o.Evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
@@ -66,7 +66,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return gateway.Serve(gctx, sopts) })
 	if mon != nil {
-		g.Go(func() error { return mon.Run(gctx) })
+		g.Go(func() error { return mon.Collector.Run(gctx) })
 	}
 	if comp.Provider != nil {
 		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })
