@@ -101,8 +101,11 @@ func (m *Monitoring) Validate(is *Issues) {
 		}
 	}
 	check := func(path string, s MonitoringSLA) {
-		if s.Availability < 0 || s.Availability > 100 {
+		switch {
+		case s.Availability < 0 || s.Availability > 100:
 			is.Addf(path+".availability", "%v is not a percentage; write 99.5 for 99.5%%", s.Availability)
+		case s.Availability > 0 && s.Availability < 1:
+			is.Addf(path+".availability", "%v looks like a ratio, but availability is in percent: write %v", s.Availability, s.Availability*100)
 		}
 		if s.ResponseTime < 0 {
 			is.Addf(path+".responseTime", "must not be negative")
