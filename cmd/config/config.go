@@ -32,6 +32,8 @@ type Config struct {
 	Keys Keys `yaml:"keys"`
 	// Monitoring reads the security server's operational monitoring.
 	Monitoring Monitoring `yaml:"monitoring"`
+	// Notices configures `tunduk notice` channels.
+	Notices Notices `yaml:"notices"`
 }
 
 // Log configures the zap logger.
@@ -148,6 +150,7 @@ func Default() *Config {
 		Keys:           DefaultKeys(),
 		Provider:       DefaultProvider(),
 		Monitoring:     DefaultMonitoring(),
+		Notices:        DefaultNotices(),
 	}
 }
 
@@ -163,7 +166,7 @@ func (c *Config) Validate(is *Issues) {
 	default:
 		is.Addf("log.format", "unknown format %q; use json or console", c.Log.Format)
 	}
-	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys, &c.Provider, &c.Monitoring} {
+	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys, &c.Provider, &c.Monitoring, &c.Notices} {
 		v.Validate(is)
 	}
 	c.MessageLog.ValidateKeys(c.Keys, is)
