@@ -1,6 +1,7 @@
 // Package page serves the local monitoring centre's /monitor page: the SLA
 // of each counterpart service (met, at risk, breached) and the fault codes
-// over time, from adapter/opmon's SLA tracker and FaultHistory. It is
+// over time, from adapter/opmon's SLA tracker and FaultHistory, and the
+// recent outage and maintenance notices (adapter/notice). It is
 // server-rendered HTML with inline SVG, no scripts, readable on a phone.
 //
 // Non-goals: history beyond what the trackers keep in memory (Prometheus
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/adapter/opmon"
 )
 
@@ -24,7 +26,10 @@ type Options struct {
 	Faults *opmon.FaultHistory
 	// Position, when set, is the collector's position (Unix seconds).
 	Position func() int64
-	Now      func() time.Time
+	// Notices, when set, lists the notices issued (tunduk notice), oldest
+	// first; the page shows the latest ten.
+	Notices func() ([]notice.Entry, error)
+	Now     func() time.Time
 }
 
 // Handler renders the page.
@@ -73,6 +78,12 @@ type view struct {
 	Legend              []legend
 	MaxFaults           int
 	Axis                []axisLabel
+	Notices             []noticeRow
+	NoticesErr          string
+}
+
+type noticeRow struct {
+	Kind, Period, Services, Text, Delivered string
 }
 
 type axisLabel struct {
@@ -152,6 +163,27 @@ func build(o Options) view {
 			}
 		}
 	}
+	if o.Notices != nil {
+		entries, err := o.Notices()
+		if err != nil {
+			v.NoticesErr = "cannot read the notices: " + err.Error()
+		}
+		for i := len(entries) - 1; i >= 0 && len(v.Notices) < 10; i-- {
+			e := entries[i]
+			period := e.Notice.From.UTC().Format("2006-01-02 15:04")
+			if !e.Notice.To.IsZero() {
+				period += " – " + e.Notice.To.UTC().Format("2006-01-02 15:04")
+			}
+			ok := 0
+			for _, d := range e.Deliveries {
+				if d.Error == "" {
+					ok++
+				}
+			}
+			v.Notices = append(v.Notices, noticeRow{Kind: string(e.Notice.Kind), Period: period + " UTC", Services: strings.Join(e.Notice.Services, ", "),
+				Text: e.Notice.Text, Delivered: fmt.Sprintf("%d/%d channels", ok, len(e.Deliveries))})
+		}
+	}
 	return v
 }
 
@@ -225,6 +257,12 @@ svg{width:100%;height:auto;background:#fff;border:1px solid #ddd;border-radius:.
 </svg>
 <p class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Code}}</span>{{end}}</p>
 {{else}}<p>No failed requests in the period shown.</p>{{end}}
+
+<h2>Recent notices</h2>
+{{if .NoticesErr}}<p class="reason">{{.NoticesErr}}</p>{{end}}
+{{if .Notices}}<div class="cards">{{range .Notices}}<div class="card"><span class="state at-risk">{{.Kind}}</span>
+<div>{{.Period}}</div><div class="svc">{{.Services}}</div><p>{{.Text}}</p><div class="meta">delivered to {{.Delivered}}</div></div>
+{{end}}</div>{{else}}<p>No notices issued.</p>{{end}}
 </body>
 </html>
 `))

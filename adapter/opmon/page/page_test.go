@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/adapter/opmon"
 	"github.com/tunduk-kg/tunduk/adapter/opmon/page"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
@@ -63,7 +64,11 @@ func monitorServer(t *testing.T) *httptest.Server {
 		add(record(courtSvc, i*60, 100, ""))
 	}
 	sla.Evaluate()
-	return httptest.NewServer(page.Handler(page.Options{SLA: sla, Faults: faults, Position: func() int64 { return now - 60 }, Now: clock}))
+	notices := func() ([]notice.Entry, error) {
+		return []notice.Entry{{Notice: notice.Notice{Kind: notice.Maintenance, Services: []string{taxSvc}, From: time.Unix(now+3600, 0),
+			To: time.Unix(now+7200, 0), Text: "Плановые работы на сервере ГНС"}, Deliveries: []notice.DeliveryEntry{{Channel: "smtp x"}, {Channel: "webhook y", Error: "404"}}}}, nil
+	}
+	return httptest.NewServer(page.Handler(page.Options{SLA: sla, Faults: faults, Position: func() int64 { return now - 60 }, Notices: notices, Now: clock}))
 }
 
 // TestMonitorPageInChromium loads the page in headless Chromium, asserts on
@@ -87,7 +92,8 @@ func TestMonitorPageInChromium(t *testing.T) {
 	dom := string(run("--dump-dom", srv.URL+"/monitor"))
 	for _, want := range []string{"Tunduk local monitoring", "breached: 1", "at risk: 1", "met: 1", taxSvc, socialSvc, courtSvc,
 		"availability 0.7000 below 0.9000 (3 of 10 requests failed)", "Server.ServerProxy.ServiceFailed.NetworkError",
-		"Server.ClientProxy.SslAuthenticationFailed", "<svg", "<rect", "2027-01-15 08:00:00 UTC", "collected up to 2027-01-15 07:59:00 UTC"} {
+		"Server.ClientProxy.SslAuthenticationFailed", "<svg", "<rect", "2027-01-15 08:00:00 UTC", "collected up to 2027-01-15 07:59:00 UTC",
+		"Recent notices", "Плановые работы на сервере ГНС", "2027-01-15 09:00 – 2027-01-15 10:00 UTC", "delivered to 1/2 channels"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered page lacks %q", want)
 		}

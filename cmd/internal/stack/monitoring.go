@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/adapter/opmon"
 	"github.com/tunduk-kg/tunduk/adapter/opmon/page"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
@@ -24,9 +25,11 @@ type MonitorOptions struct {
 	// it declares (they win over monitoring.sla and monitoring.services).
 	CatalogDir string
 	BaseDir    string
-	SS         *ssclient.Client
-	Registry   prometheus.Registerer
-	Logger     *zap.Logger
+	// NoticesJournal, when set, is shown on the page (recent notices).
+	NoticesJournal string
+	SS             *ssclient.Client
+	Registry       prometheus.Registerer
+	Logger         *zap.Logger
 }
 
 // Monitor is the assembled local monitoring centre: run Collector.Run,
@@ -89,5 +92,9 @@ func BuildMonitor(o MonitorOptions) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Monitor{Collector: c, Page: page.Handler(page.Options{SLA: sla, Faults: faults, Position: c.Position})}, nil
+	po := page.Options{SLA: sla, Faults: faults, Position: c.Position}
+	if o.NoticesJournal != "" {
+		po.Notices = notice.Journal{Path: rel(o.NoticesJournal)}.List
+	}
+	return &Monitor{Collector: c, Page: page.Handler(po)}, nil
 }

@@ -51,7 +51,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	var mon *Monitor
 	if cfg.Monitoring.Enabled {
 		if mon, err = BuildMonitor(MonitorOptions{Monitoring: cfg.Monitoring, CatalogDir: cfg.Catalog.Dir, BaseDir: o.BaseDir,
-			SS: st.ss, Registry: reg, Logger: log}); err != nil {
+			NoticesJournal: cfg.Notices.Journal, SS: st.ss, Registry: reg, Logger: log}); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 		st.HandleOps("GET /monitor", mon.Page)
