@@ -11,6 +11,7 @@ import (
 	democmd "github.com/tunduk-kg/tunduk/cmd/demo"
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
+	msglogcmd "github.com/tunduk-kg/tunduk/cmd/msglog"
 	noticecmd "github.com/tunduk-kg/tunduk/cmd/notice"
 	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
@@ -26,6 +27,7 @@ func init() {
 	commands = append(commands, soapcmd.NewCmdSoap)
 	commands = append(commands, servecmd.NewCmdServe, democmd.NewCmdDemo)
 	commands = append(commands, metacmd.NewCmdMeta)
+	commands = append(commands, msglogcmd.NewCmdMsglog)
 	commands = append(commands, configcmd.NewCmdConfig)
 	commands = append(commands, noticecmd.NewCmdNotice)
 	commands = append(commands, func(f *cli.Factory) *cobra.Command { return callcmd.NewCmdCall(f, nil) })

@@ -100,7 +100,8 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 func signedLogSetup(t *testing.T, ssURL, messageLog string) (dir, cfgPath, api, apiKey string) {
 	t.Helper()
 	dir = t.TempDir()
-	keyPath, certPath := clitest.FileKey(t, dir, "mlog")
+	// The log signs as the portal's member (its certificate names it).
+	keyPath, certPath := clitest.FileKeyFor(t, dir, "mlog", fixtures.PortalClient.MemberCode)
 	apiKey = strings.Repeat("k", 40)
 	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
 	mappings, _ := filepath.Abs("../../configs/mappings")

@@ -44,7 +44,7 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 		}
 		out = w.enc
 	}
-	w.aw, err = asic.NewArchiveWriter(out, asic.ArchiveOptions{PrevDigest: prev.LastDigest, PrevName: prev.LastArchive, Time: now.UTC()})
+	w.aw, err = asic.NewArchiveWriter(out, asic.ArchiveOptions{PrevDigest: prev.LastDigest, PrevName: prev.LastArchive, Time: now.UTC(), Comment: archiveComment})
 	if err != nil {
 		w.abort()
 		return nil, fmt.Errorf("msglog: %w", err)
@@ -99,8 +99,8 @@ func (w *archiveWriter) abort() {
 }
 
 // buildContainer writes one record's ASiC-E container.
-func buildContainer(messageXML []byte, attachments [][]byte, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: messageXML, Attachments: attachments, Signature: signature, Time: t.UTC()}
+func buildContainer(sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC(), Stored: true}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}

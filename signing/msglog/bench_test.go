@@ -1,11 +1,16 @@
 package msglog_test
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha512"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -138,4 +143,80 @@ func BenchmarkRotate1KB(b *testing.B) {
 	b.ReportMetric(float64(b.N)/el, "records/s")
 	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6, "cpu_µs/record")
 	b.ReportMetric(float64(b.N)*1024/el/shaRate, "frac_sha512")
+}
+
+// BenchmarkSustained measures the log's sustained archiving rate with the
+// shipped defaults: records appended by concurrent callers, sealed in
+// batches and rotated into archives (append + seal + rotate, all of it),
+// next to a plain archive/zip write (deflate, one entry per body) of the
+// same bodies in the same run. ratio_zip = log rate / zip rate.
+func BenchmarkSustained(b *testing.B) {
+	for _, size := range []int{1 << 10, 4 << 10} {
+		b.Run(fmt.Sprintf("msg=%dKiB", size>>10), func(b *testing.B) { benchSustained(b, size) })
+	}
+}
+
+func benchSustained(b *testing.B, size int) {
+	const n = 20000
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = "<>abcdefghijklmnopqrstuvwxyz0123456789 "[i*7%38]
+	}
+	// Baseline: archive/zip of the same bodies.
+	zdir := b.TempDir()
+	zstart := time.Now()
+	f, _ := os.Create(filepath.Join(zdir, "plain.zip"))
+	zw := zip.NewWriter(bufio.NewWriterSize(f, 1<<20))
+	for i := 0; i < n; i++ {
+		for _, name := range []string{"req", "resp"} {
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("%d-%s", i, name), Method: zip.Deflate})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w.Write(body)
+		}
+	}
+	zw.Close()
+	f.Sync()
+	f.Close()
+	zipRate := float64(n) / time.Since(zstart).Seconds()
+
+	dir := b.TempDir()
+	l := openLog(b, dir, nil)
+	rec := func(i int) *msglog.Record {
+		return &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal",
+			Exchange: &msglog.Exchange{Protocol: "soap", MessageID: strconv.Itoa(i), Outcome: "ok",
+				Request:  msglog.Message{ContentType: "text/xml", Body: body},
+				Response: msglog.Message{ContentType: "text/xml", Status: 200, Body: body}}}
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += 64 {
+				if _, err := l.Append(ctx, rec(i)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := l.Rotate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	el := time.Since(start).Seconds()
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	l.Close()
+	rate := float64(n) / el
+	b.ReportMetric(rate, "records/s")
+	b.ReportMetric(zipRate, "zip_records/s")
+	b.ReportMetric(rate/zipRate, "ratio_zip")
+	b.ReportMetric(cpu.Seconds()/n*1e6, "cpu_µs/record")
 }

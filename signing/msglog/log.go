@@ -95,6 +95,10 @@ type Options struct {
 	Chain       []*x509.Certificate
 	// TSA, when set, time-stamps every batch signature.
 	TSA Timestamper
+	// OCSP, when set, returns the signing certificate's OCSP response
+	// (DER), embedded in every batch signature as X-Road does; see
+	// seal.OCSPClient.
+	OCSP func(cert *x509.Certificate) ([]byte, error)
 	// BatchSize is the most records under one signature (default 10000).
 	BatchSize int
 	// BatchInterval is how often pending records are sealed (default 1s).

@@ -176,7 +176,7 @@ func TestAppendSealRotate(t *testing.T) {
 	}
 	prev0, last0, n0 := linkinginfoChain(t, archives[0].Path)
 	prev1, _, n1 := linkinginfoChain(t, archives[1].Path)
-	if prev0 != "-" || prev1 != last0 || n0+n1 != 60 {
+	if prev0 != "-" || prev1 != last0 || n0+n1 != 120 { // format 2: a request and a response container per exchange
 		t.Fatalf("chain: first prev %q, second prev %q, first last %q, entries %d+%d", prev0, prev1, last0, n0, n1)
 	}
 	if !strings.Contains(archives[0].Name, "-"+last0[:16]+".zip") {

@@ -68,7 +68,7 @@ func TestRetentionLeavesSignedTombstones(t *testing.T) {
 		t.Fatal(err)
 	}
 	prev2, _, _ := linkinginfoChain(t, live[0].Path)
-	if ts.Archive != before[1].Name || ts.LastDigest != last1 || prev2 != ts.LastDigest || ts.Containers != 3 {
+	if ts.Archive != before[1].Name || ts.LastDigest != last1 || prev2 != ts.LastDigest || ts.Containers != 6 {
 		t.Fatalf("tombstone %+v does not bridge to %s (prev %s)", ts, live[0].Name, prev2)
 	}
 	if !strings.HasSuffix(tombs[1].Name, tombstone.Suffix) {

@@ -1,7 +1,6 @@
 package msglog
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -90,6 +89,8 @@ func (l *Log) rotateLocked() error {
 			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: cp})
 			return nil
 		case kindSeal:
+		case kindVoid:
+			return nil // a quarantined record's number, not archived
 		default:
 			return fmt.Errorf("msglog: journal record %d: unknown kind %d", seq, kind)
 		}
@@ -110,7 +111,7 @@ func (l *Log) rotateLocked() error {
 			}
 			return fmt.Errorf("msglog: journal seal %d covers %d..%d (%d records) but the unsealed records from %d are %v", seq, bs.First, bs.UpTo, bs.Count, st.ScanFrom, have)
 		}
-		chains, err := batchChains(queue[:bs.Count], bs)
+		specs, chains, err := batchChains(queue[:bs.Count], bs)
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
@@ -133,12 +134,15 @@ func (l *Log) rotateLocked() error {
 				}
 				writers[group] = w
 			}
-			ctr, err := buildContainer(withSeq(rec.parts[1], rec.seq), rec.parts[2:], bs.signature, bs.result, chains[i], time.Unix(0, ns))
-			if err != nil {
-				return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
-			}
-			if err := w.add(entryName(rec.seq, rec.parts[1]), ctr, rec.seq, time.Unix(0, ns)); err != nil {
-				return err
+			for j := range specs[i] {
+				sp := &specs[i][j]
+				ctr, err := buildContainer(sp, bs.signature, bs.result, chains[i][j], time.Unix(0, ns))
+				if err != nil {
+					return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
+				}
+				if err := w.add(fmt.Sprintf("%020d-%s.asice", rec.seq, sp.suffix), ctr, rec.seq, time.Unix(0, ns)); err != nil {
+					return err
+				}
 			}
 			count++
 			archivedBytes += int64(rec.size)
@@ -194,19 +198,6 @@ func (l *Log) rotateLocked() error {
 	}
 	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
 	return nil
-}
-
-// entryName names a record's container inside an archive:
-// <seq, 20 digits>-<type>.asice, so entries sort in log order.
-func entryName(seq uint64, messageXML []byte) string {
-	typ := "record"
-	if i := bytes.Index(messageXML, []byte(` type="`)); i >= 0 {
-		rest := messageXML[i+7:]
-		if j := bytes.IndexByte(rest, '"'); j > 0 && j < 40 {
-			typ = string(rest[:j])
-		}
-	}
-	return fmt.Sprintf("%020d-%s.asice", seq, typ)
 }
 
 // SeqOfEntry returns the record seq an archive entry name starts with.

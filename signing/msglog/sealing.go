@@ -24,6 +24,9 @@ type sealMeta struct {
 	UpTo    uint64 `json:"upTo"`
 	Count   int    `json:"count"`
 	Stamped bool   `json:"stamped,omitempty"`
+	// Format is the container format the batch was signed in (0 is 1:
+	// seals written before format 2 existed).
+	Format int `json:"format,omitempty"`
 }
 
 // batchSeal is a decoded stored seal.
@@ -74,26 +77,51 @@ func withSeq(messageXML []byte, seq uint64) []byte {
 	return append(out, messageXML[i:]...)
 }
 
+// batchSpecs returns the containers each record of a batch is archived as.
+func batchSpecs(batch []pendingRecord, format int) ([][]containerSpec, error) {
+	out := make([][]containerSpec, len(batch))
+	for i, p := range batch {
+		specs, err := containersOf(p.seq, p.parts, format)
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", p.seq, err)
+		}
+		out[i] = specs
+	}
+	return out, nil
+}
+
 // batchTree builds X-Road's Merkle hash chain over a batch: one input per
-// record, its message.xml (with seq) followed by its attachments, hashed
-// with SHA-512, exactly as seal.SignBatch does. It returns nil for a batch
-// of one record without attachments, which is signed directly.
-func batchTree(batch []pendingRecord) (*hashchain.Tree, error) {
-	if len(batch) == 1 && len(batch[0].parts) <= 2 {
+// container, its message.xml followed by its further parts (attachments,
+// exchange metadata), hashed with SHA-512, exactly as seal.SignBatch does.
+// It returns nil for a batch of one container with no further parts,
+// which is signed directly.
+func batchTree(specs [][]containerSpec) (*hashchain.Tree, error) {
+	n := 0
+	var only *containerSpec
+	for _, s := range specs {
+		n += len(s)
+		if len(s) > 0 {
+			only = &s[0]
+		}
+	}
+	if n == 1 && len(only.parts()) == 0 {
 		return nil, nil
 	}
 	b, err := hashchain.NewBuilder(crypto.SHA512)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range batch {
-		m := sha512.Sum512(withSeq(p.parts[1], p.seq))
-		atts := make([][]byte, 0, len(p.parts)-2)
-		for _, a := range p.parts[2:] {
-			d := sha512.Sum512(a)
-			atts = append(atts, d[:])
+	for _, s := range specs {
+		for i := range s {
+			m := sha512.Sum512(s[i].message)
+			parts := s[i].parts()
+			atts := make([][]byte, 0, len(parts))
+			for _, a := range parts {
+				d := sha512.Sum512(a)
+				atts = append(atts, d[:])
+			}
+			b.Add(m[:], atts...)
 		}
-		b.Add(m[:], atts...)
 	}
 	return b.Finish()
 }
@@ -104,14 +132,18 @@ func batchTree(batch []pendingRecord) (*hashchain.Tree, error) {
 // does, but leaves the per-record chains to rotation so that sealing costs
 // one tree and one signature, not one chain document per record.
 func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, error) {
-	tree, err := batchTree(batch)
+	specs, err := batchSpecs(batch, FormatVersion)
+	if err != nil {
+		return nil, fmt.Errorf("msglog: containers: %w", err)
+	}
+	tree, err := batchTree(specs)
 	if err != nil {
 		return nil, fmt.Errorf("msglog: hash chain: %w", err)
 	}
-	opts := &seal.Options{Hash: crypto.SHA512, Now: l.opts.Now}
+	opts := &seal.Options{Hash: crypto.SHA512, Now: l.opts.Now, OCSP: l.opts.OCSP}
 	var sig, result []byte
 	if tree == nil {
-		d := sha512.Sum512(withSeq(batch[0].parts[1], batch[0].seq))
+		d := sha512.Sum512(specs[0][0].message)
 		sig, err = seal.Sign(l.opts.Signer, l.opts.Certificate, seal.URIMessage, d[:], opts)
 	} else {
 		result = tree.Result(seal.URISigHashChain)
@@ -130,29 +162,42 @@ func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, err
 		}
 		sig = stamped[0]
 	}
-	meta, _ := json.Marshal(sealMeta{First: batch[0].seq, UpTo: batch[len(batch)-1].seq, Count: len(batch), Stamped: l.opts.TSA != nil})
+	meta, _ := json.Marshal(sealMeta{First: batch[0].seq, UpTo: batch[len(batch)-1].seq, Count: len(batch), Stamped: l.opts.TSA != nil, Format: FormatVersion})
 	return encodeParts(kindSeal, meta, sig, result), nil
 }
 
-// batchChains rebuilds the per-record sig-hashchain.xml files of a sealed
-// batch and checks the rebuilt result against the signed one.
-func batchChains(batch []pendingRecord, bs *batchSeal) ([][]byte, error) {
-	tree, err := batchTree(batch)
+// batchChains rebuilds the containers of a sealed batch with their
+// sig-hashchain.xml files (nil for a directly signed container) and checks
+// the rebuilt result against the signed one.
+func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, [][][]byte, error) {
+	format := max(bs.Format, FormatRecord)
+	specs, err := batchSpecs(batch, format)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	chains := make([][]byte, len(batch))
+	tree, err := batchTree(specs)
+	if err != nil {
+		return nil, nil, err
+	}
+	chains := make([][][]byte, len(batch))
+	for i := range specs {
+		chains[i] = make([][]byte, len(specs[i]))
+	}
 	if tree == nil {
 		if len(bs.result) != 0 {
-			return nil, errors.New("stored seal has a hash chain result but the batch is signed directly")
+			return nil, nil, errors.New("stored seal has a hash chain result but the batch is signed directly")
 		}
-		return chains, nil
+		return specs, chains, nil
 	}
 	if !bytes.Equal(tree.Result(seal.URISigHashChain), bs.result) {
-		return nil, errors.New("rebuilt hash chain result differs from the signed one")
+		return nil, nil, errors.New("rebuilt hash chain result differs from the signed one")
 	}
-	for i := range batch {
-		chains[i] = tree.Chain(i, seal.URIMessage)
+	k := 0
+	for i := range specs {
+		for j := range specs[i] {
+			chains[i][j] = tree.ChainURIs(k, specs[i][j].uris())
+			k++
+		}
 	}
-	return chains, nil
+	return specs, chains, nil
 }

@@ -69,7 +69,7 @@ func TestBatchTimestamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Valid() || rep.Containers != 20 {
+	if !rep.Valid() || rep.Containers != 40 { // format 2: request and response containers
 		var b bytes.Buffer
 		rep.WriteText(&b)
 		t.Fatalf("stamped archive: %s", b.String())
@@ -130,7 +130,7 @@ func TestSealLandsAfterLaterRecords(t *testing.T) {
 		t.Fatalf("second rotation: %v", err)
 	}
 	rep, err := verify.New(verify.Options{}).Paths([]string{filepath.Join(dir, "archive")}, verify.ChainOptions{First: true})
-	if err != nil || !rep.Valid() || rep.Containers != 5 {
+	if err != nil || !rep.Valid() || rep.Containers != 10 {
 		t.Fatalf("valid=%v containers=%d err=%v", rep.Valid(), rep.Containers, err)
 	}
 }

@@ -26,6 +26,8 @@ type CollectOptions struct {
 	VerificationConf string
 	Interval         time.Duration
 	Once             bool
+	// GPGKey opens the security server's encrypted archives (*.zip.gpg).
+	GPGKey string
 	// Context and Config come from the Factory.
 	Context func() context.Context
 	Config  func() (*config.Config, error)
@@ -60,6 +62,7 @@ an invalid archive.`,
 	fs.StringVar(&opts.VerificationConf, "verificationconf", "", "X-Road global configuration directory for certificate checks")
 	fs.DurationVar(&opts.Interval, "interval", 0, "scan interval (messageLog.collect.interval)")
 	fs.BoolVar(&opts.Once, "once", false, "scan once and exit")
+	fs.StringVar(&opts.GPGKey, "gpg-key", "", "OpenPGP private key for encrypted archives (*.zip.gpg); without it they are copied unverified")
 	return cmd
 }
 
@@ -74,6 +77,13 @@ func collectRun(opts *CollectOptions) error {
 			return err
 		}
 		vo.Trust = trust
+	}
+	if opts.GPGKey != "" {
+		keys, err := verify.ReadKeyRing(opts.GPGKey)
+		if err != nil {
+			return err
+		}
+		vo.Decrypt = keys
 	}
 	log, _ := zap.NewProduction()
 	c, err := collect.New(collect.Options{SourceDir: opts.Source, TargetDir: opts.Target, Verify: vo, Logger: log})

@@ -30,6 +30,9 @@ type VerifyOptions struct {
 	Output string
 	// Progress shows progress on stderr.
 	Progress bool
+	// GPGKey is a file with the OpenPGP private key that opens the security
+	// server's encrypted archives (*.zip.gpg).
+	GPGKey string
 }
 
 var hexDigest = regexp.MustCompile(`^[0-9a-fA-F]{64,128}$`)
@@ -75,6 +78,7 @@ message}], warnings}], containers, bytes, problems}.`,
 	cmd.Flags().BoolVarP(&opts.First, "first", "f", false, "the first archive starts a new chain")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.Progress, "progress", false, "show progress on stderr (default when stderr is a terminal)")
+	cmd.Flags().StringVar(&opts.GPGKey, "gpg-key", "", "OpenPGP private key (gpg --export-secret-keys) for encrypted archives (*.zip.gpg)")
 	return cmd
 }
 
@@ -86,6 +90,13 @@ func verifyRun(opts *VerifyOptions) error {
 			return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 		}
 		vo.Trust = t
+	}
+	if opts.GPGKey != "" {
+		keys, err := verify.ReadKeyRing(opts.GPGKey)
+		if err != nil {
+			return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
+		}
+		vo.Decrypt = keys
 	}
 	if opts.Progress {
 		vo.Progress = progress(opts.IO.ErrOut)

@@ -114,6 +114,15 @@ func (r Result) Streams() (out, errOut string, code cli.ExitCode) {
 // would, and returns their paths.
 func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 	t.Helper()
+	return FileKeyFor(t, dir, name, "70000001")
+}
+
+// FileKeyFor is FileKey with a certificate for the member with the given
+// code (subject CN), as the message-log verifier checks the signer's
+// certificate against the member in each message (X-Road's
+// verifySignerName).
+func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +131,7 @@ func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: memberCode},
 		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
 	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {

@@ -59,6 +59,12 @@ type ArchiveOptions struct {
 	Hash crypto.Hash
 	// Time is the entries' modification time; zero means now.
 	Time time.Time
+	// Comment is the archive's zip comment (tunduk states its container
+	// format there); X-Road's tools ignore it.
+	Comment string
+	// Store writes every container STORED, without trying deflate: the
+	// fastest archiving, for logs whose disk is cheaper than their CPU.
+	Store bool
 }
 
 // ArchiveWriter writes an mlog archive: containers as *.asice entries in
@@ -71,6 +77,7 @@ type ArchiveWriter struct {
 	info  bytes.Buffer
 	last  string
 	names map[string]bool
+	store bool
 	n     int
 	comp  bytes.Buffer  // a container deflated, before choosing
 	fw    *flate.Writer // reused for every container
@@ -89,9 +96,14 @@ func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) 
 	if strings.ContainsAny(opts.PrevName, " \r\n") || strings.ContainsAny(opts.PrevDigest, " \r\n") {
 		return nil, errors.New("asic: previous archive name and digest must not contain spaces or newlines")
 	}
-	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, last: strings.ToLower(opts.PrevDigest), names: map[string]bool{}}
+	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, last: strings.ToLower(opts.PrevDigest), names: map[string]bool{}, store: opts.Store}
 	if a.t.IsZero() {
 		a.t = time.Now()
+	}
+	if opts.Comment != "" {
+		if err := a.zw.SetComment(opts.Comment); err != nil {
+			return nil, fmt.Errorf("asic: archive comment: %w", err)
+		}
 	}
 	field := func(s string) string {
 		if s == "" {
@@ -126,9 +138,14 @@ func (a *ArchiveWriter) Add(name string, container []byte) (string, error) {
 // it (large messages), and DEFLATED otherwise (small ones, where the
 // headers weigh), as X-Road's zlib falls back to stored blocks.
 func (a *ArchiveWriter) put(name string, container []byte) error {
+	if a.store {
+		return putRaw(a.zw, name, zip.Store, container, crc32.ChecksumIEEE(container), len(container), a.t, true)
+	}
 	a.comp.Reset()
 	if a.fw == nil {
-		a.fw, _ = flate.NewWriter(&a.comp, flate.DefaultCompression)
+		// BestSpeed: several times faster than the default level for a
+		// few per cent of size; each container is compressed once.
+		a.fw, _ = flate.NewWriter(&a.comp, flate.BestSpeed)
 	} else {
 		a.fw.Reset(&a.comp)
 	}

@@ -52,7 +52,15 @@ const (
 	EntryASiCManifest      = "META-INF/ASiCManifest.xml"
 	EntryTimestamp         = "META-INF/timestamp.tst"
 	EntryLinkingInfo       = "linkinginfo"
-	attachmentPrefix       = "attachment"
+	// EntryExchange is tunduk's exchange metadata (portal caller, officer,
+	// request id, outcome, timing, subjects) beside an X-Road message.xml:
+	// a name X-Road's AsicContainer does not know and so ignores, covered
+	// by the container's hash chain as an extra part of the message
+	// (container format 2).
+	EntryExchange = "tunduk-exchange.xml"
+	// URIExchange is how the hash chain references EntryExchange.
+	URIExchange      = "/" + EntryExchange
+	attachmentPrefix = "attachment"
 )
 
 // Error codes, as X-Road names them (CamelCase form). The InvalidLogArchive

@@ -20,6 +20,8 @@ import (
 type ContainerInput struct {
 	Message     []byte   // message.xml
 	Attachments [][]byte // attachment1, attachment2, …
+	// Exchange is tunduk's exchange metadata (EntryExchange), or nil.
+	Exchange []byte
 	// Signature, HashChainResult and HashChain come from seal.SignBatch
 	// (seal.Seal); the hash chain pair is nil for a directly signed record.
 	Signature       []byte
@@ -32,6 +34,11 @@ type ContainerInput struct {
 	// Time is the record's creation time, used as the entries' modification
 	// time; zero means now.
 	Time time.Time
+	// Stored writes every entry STORED: for containers that go into an
+	// archive, which compresses each container once as a whole
+	// (ArchiveWriter), instead of deflating each entry and then the
+	// container again.
+	Stored bool
 }
 
 // Build returns the ASiC-E container for in as zip bytes.
@@ -82,6 +89,7 @@ func Write(w io.Writer, in ContainerInput) error {
 		{EntrySignature, in.Signature},
 		{EntrySigHashChainRes, in.HashChainResult},
 		{EntrySigHashChain, in.HashChain},
+		{EntryExchange, in.Exchange},
 	}
 	if ts := in.Timestamp; ts != nil {
 		if len(ts.Token) == 0 || len(ts.HashChainResult) == 0 || len(ts.HashChain) == 0 {
@@ -106,6 +114,9 @@ func Write(w io.Writer, in ContainerInput) error {
 	// mimetype: first, STORED, no data descriptor (ETSI TS 102 918 §A.1).
 	if err := putStored(zw, entries[0].name, entries[0].data, t); err != nil {
 		return err
+	}
+	if in.Stored {
+		put = func(name string, data []byte, _ uint16) error { return putStored(zw, name, data, t) }
 	}
 	for _, e := range entries[1:] {
 		if e.data == nil {
@@ -163,6 +174,8 @@ type Container struct {
 	ASiCManifest       []byte
 	// Attachments maps attachment entry names ("attachment1") to bytes.
 	Attachments map[string][]byte
+	// Exchange is tunduk's exchange metadata (format 2), or nil.
+	Exchange []byte
 	// Names lists every entry in zip order.
 	Names []string
 }
@@ -172,6 +185,7 @@ var known = map[string]bool{
 	EntrySigHashChainRes: true, EntrySigHashChain: true,
 	EntryTSHashChainResult: true, EntryTSHashChain: true,
 	EntryManifest: true, EntryASiCManifest: true, EntryTimestamp: true,
+	EntryExchange: true,
 }
 
 // Read parses container zip bytes and checks that the parts X-Road
@@ -236,6 +250,8 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 			c.Manifest = b
 		case EntryASiCManifest:
 			c.ASiCManifest = b
+		case EntryExchange:
+			c.Exchange = b
 		default:
 			c.Attachments[f.Name] = b
 		}
@@ -369,6 +385,8 @@ func (c *Container) Entry(uri string) ([]byte, bool) {
 		b = c.ASiCManifest
 	case EntryTimestamp:
 		b = c.Timestamp
+	case EntryExchange:
+		b = c.Exchange
 	default:
 		b = c.Attachments[name]
 	}

@@ -16,8 +16,9 @@
 // State (the last linking digest and the names copied) is in
 // target/collect-state.json, replaced atomically after each copy.
 //
-// Non-goals: decrypting .zip.gpg archives (they are copied as they are and
-// reported as unverified) and deleting anything from the source.
+// Encrypted archives (.zip.gpg) are verified when Verify.Decrypt holds the
+// key, and otherwise copied as they are and reported as unverified.
+// Non-goal: deleting anything from the source.
 package collect
 
 import (
@@ -166,7 +167,7 @@ func (c *Collector) collect(name string) (*Outcome, error) {
 	}
 	o := &Outcome{Name: name}
 	dstDir := c.opts.TargetDir
-	if strings.HasSuffix(name, ".gpg") {
+	if strings.HasSuffix(name, ".gpg") && len(c.opts.Verify.Decrypt) == 0 {
 		o.Unverified = true
 		c.metrics.unverified.Inc()
 		c.log.Warn("msglog collect: encrypted archive copied without verification", zap.String("archive", name))
@@ -174,7 +175,12 @@ func (c *Collector) collect(name string) (*Outcome, error) {
 		v := verify.New(c.opts.Verify)
 		// Verify against the archive's own claimed link, then judge the
 		// link separately so a gap does not hide other problems.
-		fr := v.Archive(src, data, verify.ChainOptions{})
+		var fr *verify.FileReport
+		if strings.HasSuffix(name, ".gpg") {
+			fr = v.ArchiveFile(src, verify.ChainOptions{})
+		} else {
+			fr = v.Archive(src, data, verify.ChainOptions{})
+		}
 		o.LastDigest = fr.LastDigest
 		o.Problems = fr.Problems
 		if c.state.LastDigest != "" && !strings.EqualFold(fr.PrevDigest, c.state.LastDigest) {

@@ -2,13 +2,16 @@ package collect_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog/collect"
+	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
@@ -101,5 +104,58 @@ func TestCollectSecurityServerArchives(t *testing.T) {
 	}
 	if out, _ := c2.Scan(ctx); len(out) != 0 {
 		t.Fatalf("after restart collected again: %+v", out)
+	}
+}
+
+// TestCollectEncryptedArchives: with the OpenPGP key, the security
+// server's encrypted archives (encrypted here by gpg) are verified and
+// chained like plain ones; without it they are copied as unverified.
+func TestCollectEncryptedArchives(t *testing.T) {
+	gpg := corpus.RequireTool(t, "gpg", "apt-get install gnupg")
+	cdir := corpus.Dir(t, "archive")
+	home := t.TempDir()
+	os.Chmod(home, 0o700)
+	run := func(args ...string) []byte {
+		t.Helper()
+		out, err := exec.Command(gpg, append([]string{"--batch", "--homedir", home, "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("gpg %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	run("--quick-gen-key", "SS archives <ss@example.test>", "default", "default", "never")
+	keyFile := filepath.Join(t.TempDir(), "key.asc")
+	os.WriteFile(keyFile, run("--armor", "--export-secret-keys", "ss@example.test"), 0o600)
+	keys, err := verify.ReadKeyRing(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, dst := t.TempDir(), t.TempDir()
+	names := []string{"mlog-20231023121255-20231023121255-9011ab557706b505.zip", "mlog-20231023121600-20231023121655-1bdf9efbf998d9c1.zip"}
+	for i, n := range names {
+		run("--trust-model", "always", "--recipient", "ss@example.test", "--output", filepath.Join(src, n+".gpg"),
+			"--encrypt", filepath.Join(cdir, fmt.Sprintf("message-archive-%d.zip", i)))
+	}
+	c, err := collect.New(collect.Options{SourceDir: src, TargetDir: dst, Verify: verify.Options{Decrypt: keys}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Scan(context.Background())
+	if err != nil || len(out) != 2 {
+		t.Fatalf("scan: %+v %v", out, err)
+	}
+	for _, o := range out {
+		if o.Unverified || o.Invalid || o.Gap || o.LastDigest == "" {
+			t.Errorf("%s: %+v", o.Name, o)
+		}
+	}
+	if out[1].LastDigest[:16] != "1bdf9efbf998d9c1" {
+		t.Errorf("last digest %s", out[1].LastDigest)
+	}
+	// Without the key: copied, reported unverified.
+	c2, _ := collect.New(collect.Options{SourceDir: src, TargetDir: t.TempDir()})
+	out, _ = c2.Scan(context.Background())
+	if len(out) != 2 || !out[0].Unverified {
+		t.Fatalf("without key: %+v", out)
 	}
 }

@@ -118,6 +118,15 @@ func (t *Tree) Result(chainURI string) []byte {
 // referenced as dataURI (e.g. "/message.xml"; attachments are
 // "/attachment1", …).
 func (t *Tree) Chain(i int, dataURI string) []byte {
+	return t.ChainURIs(i, []string{dataURI})
+}
+
+// ChainURIs is Chain with the URIs of input i's parts given: uris[0] is
+// the message, uris[k] the k-th further part; a missing or empty uris[k]
+// is "/attachmentK". tunduk's containers name their exchange metadata
+// this way.
+func (t *Tree) ChainURIs(i int, uris []string) []byte {
+	dataURI := uris[0]
 	var w bytes.Buffer
 	w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")
 	w.WriteString(`<ns2:HashChain xmlns="` + NSDsig + `" xmlns:ns2="` + NS + `">` + "\n")
@@ -156,6 +165,9 @@ func (t *Tree) Chain(i int, dataURI string) []byte {
 			uri := dataURI
 			if k > 0 {
 				uri = "/attachment" + strconv.Itoa(k)
+				if k < len(uris) && uris[k] != "" {
+					uri = uris[k]
+				}
 			}
 			w.WriteString(dataRef(uri, p))
 		}

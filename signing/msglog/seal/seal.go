@@ -24,6 +24,7 @@ package seal
 
 import (
 	"crypto"
+	"crypto/x509"
 	"fmt"
 	"time"
 )
@@ -93,4 +94,9 @@ type Options struct {
 	Hash crypto.Hash
 	// Now returns the signing time; default time.Now.
 	Now func() time.Time
+	// OCSP, if set, returns the DER OCSP response for the signing
+	// certificate, embedded as XAdES RevocationValues (as X-Road's
+	// security server embeds it) so that verifiers can check the
+	// certificate's status at signing time without the responder.
+	OCSP func(cert *x509.Certificate) ([]byte, error)
 }

@@ -117,10 +117,20 @@ func Sign(signer crypto.Signer, cert *x509.Certificate, uri string, digest []byt
 	head := `<?xml version="1.0" encoding="UTF-8" standalone="no"?>` +
 		`<asic:XAdESSignatures xmlns:asic="` + NSAsic + `" xmlns:ds="` + NSDsig + `" xmlns:xades="` + NSXades + `">` +
 		`<ds:Signature Id="signature">` + "\n"
+	unsigned := ""
+	if o.OCSP != nil {
+		der, err := o.OCSP(cert)
+		if err != nil {
+			return nil, fmt.Errorf("seal: OCSP response for the signing certificate: %w", err)
+		}
+		unsigned = `<xades:UnsignedProperties><xades:UnsignedSignatureProperties><xades:RevocationValues><xades:OCSPValues>` +
+			`<xades:EncapsulatedOCSPValue>` + b64(der) + `</xades:EncapsulatedOCSPValue>` +
+			`</xades:OCSPValues></xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
+	}
 	tail := `<ds:KeyInfo>` + "\n" + `<ds:X509Data>` + "\n" + `<ds:X509Certificate>` + "\n" + wrap76(b64(cert.Raw)) + `</ds:X509Certificate>` + "\n" +
 		`</ds:X509Data>` + "\n" + `</ds:KeyInfo>` + "\n" +
 		`<ds:Object><xades:QualifyingProperties Target="#signature">` + signedProps +
-		`</xades:QualifyingProperties></ds:Object>` + "\n" + `</ds:Signature></asic:XAdESSignatures>`
+		unsigned + `</xades:QualifyingProperties></ds:Object>` + "\n" + `</ds:Signature></asic:XAdESSignatures>`
 
 	// Digest the SignedProperties in context (inclusive C14N sees the
 	// namespaces declared on the wrapper).

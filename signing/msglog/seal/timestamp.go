@@ -84,7 +84,14 @@ func EmbedTimestamp(signatureXML, token []byte) ([]byte, error) {
 		`</xades:SignatureTimeStamp></xades:UnsignedSignatureProperties></xades:UnsignedProperties>`
 	end := []byte(`</xades:QualifyingProperties>`)
 	i := bytes.LastIndex(signatureXML, end)
-	if i < 0 || bytes.Contains(signatureXML, []byte("<xades:UnsignedProperties")) {
+	if usp := []byte("<xades:UnsignedSignatureProperties>"); i >= 0 && bytes.Count(signatureXML, usp) == 1 &&
+		!bytes.Contains(signatureXML, []byte("<xades:SignatureTimeStamp")) {
+		// Unsigned properties already hold the OCSP response: the
+		// time-stamp goes first among them.
+		ts = `<xades:SignatureTimeStamp><xades:EncapsulatedTimeStamp>` + base64.StdEncoding.EncodeToString(token) +
+			`</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp>`
+		i = bytes.Index(signatureXML, usp) + len(usp)
+	} else if i < 0 || bytes.Contains(signatureXML, []byte("<xades:UnsignedProperties")) {
 		return nil, errf(CodeMalformedSignature, nil, "cannot embed time-stamp: no QualifyingProperties or already has unsigned properties")
 	}
 	out := make([]byte, 0, len(signatureXML)+len(ts))

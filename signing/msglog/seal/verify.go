@@ -41,6 +41,9 @@ type Signature struct {
 	SigningTime     time.Time // xades:SigningTime; zero if absent
 	// Timestamp is the embedded xades:SignatureTimeStamp token (DER), if any.
 	Timestamp []byte
+	// OCSP holds the embedded OCSP responses (DER), from
+	// xades:RevocationValues/OCSPValues, as X-Road embeds them.
+	OCSP [][]byte
 
 	doc      *etree.Document
 	sig      *etree.Element
@@ -181,6 +184,16 @@ func Parse(data []byte) (*Signature, error) {
 			s.Timestamp = tok
 		}
 		break
+	}
+	for _, el := range sigEl.FindElements(".//EncapsulatedOCSPValue") {
+		if el.NamespaceURI() != NSXades {
+			continue
+		}
+		der, err := decodeB64(el.Text())
+		if err != nil {
+			return nil, errf(CodeMalformedSignature, err, "EncapsulatedOCSPValue")
+		}
+		s.OCSP = append(s.OCSP, der)
 	}
 	return s, nil
 }

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"archive/zip"
 	"bytes"
+	"crypto/sha512"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/signing/msglog/tombstone"
 )
 
 // Codes the chain checks add to X-Road's.
@@ -20,6 +23,22 @@ const (
 	CodeGap      = "InvalidLogArchive.Gap"  // an archive links to one that is not there
 	CodeFork     = "InvalidLogArchive.Fork" // two archives link to the same predecessor
 	CodeReadFile = "InputError"             // a file cannot be read or is of an unknown kind
+	// CodeDuplicate: the same archive (the same bytes) was given twice,
+	// under one name or two: a replayed archive.
+	CodeDuplicate = "InvalidLogArchive.Duplicate"
+	// CodeOverlap: a container is in two archives (their ranges overlap).
+	CodeOverlap = "InvalidLogArchive.Overlap"
+	// CodeSecondStart: a second archive in one group starts a chain
+	// (linkinginfo prev "-"): the log was restarted, or archives of
+	// another chain are mixed in. -f admits exactly one start per group.
+	CodeSecondStart = "InvalidLogArchive.SecondStart"
+	// CodeUnanchored: the first archive of a chain is not anchored: not a
+	// start admitted by -f, not linked to --prev, not to a verified
+	// retention tombstone.
+	CodeUnanchored = "InvalidLogArchive.Unanchored"
+	// CodeTruncated: an archive is cut short (no zip central directory):
+	// typically the last one, copied while it was written.
+	CodeTruncated = "InvalidLogArchive.Truncated"
 )
 
 // ChainOptions anchor the start of an archive chain, like the arguments of
@@ -43,6 +62,9 @@ type FileReport struct {
 	Problems   []*Problem     `json:"problems,omitempty"`
 	Warnings   []string       `json:"warnings,omitempty"`
 	Container  *ContainerInfo `json:"container,omitempty"` // for a single container
+	// Signers are the subjects of the signing certificates, in container
+	// order, each change listed once.
+	Signers []string `json:"signers,omitempty"`
 }
 
 // Report is the outcome of a run.
@@ -76,7 +98,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			if err != nil {
 				return err
 			}
-			if !d.IsDir() && (strings.HasSuffix(path, ".zip") || strings.HasSuffix(path, ".asice")) {
+			if !d.IsDir() && (strings.HasSuffix(path, ".zip") || strings.HasSuffix(path, ".asice") || strings.HasSuffix(path, EncryptedSuffix)) {
 				files = append(files, path)
 			}
 			return nil
@@ -87,13 +109,13 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 	}
 	rep := &Report{}
 	var total, done int64
-	type arch struct {
-		path string
-		data []byte
-		a    *asic.Archive
-		rep  *FileReport
-	}
 	var archives []*arch
+	var temps []string
+	defer func() {
+		for _, t := range temps {
+			os.Remove(t)
+		}
+	}()
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err == nil {
@@ -106,15 +128,69 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			v.opts.Progress(done, total)
 		}
 	}
+	// anchors[group][digest] names what vouches for a chain start that
+	// links to digest: a verified tombstone of a removed archive.
+	anchors := map[string]map[string]string{}
+	seenArchive := map[string]string{} // prev|last → path
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		fr := &FileReport{Path: f, Bytes: int64(len(data))}
+		fr := &FileReport{Path: f}
 		rep.Files = append(rep.Files, fr)
+		group := filepath.Dir(f)
+		st, err := os.Stat(f)
 		if err != nil {
 			fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
 			continue
 		}
-		if strings.HasSuffix(f, ".asice") || !isZipWithLinkingInfo(data) && !strings.HasSuffix(f, ".zip") {
+		var data []byte
+		readFrom := f
+		if strings.HasSuffix(f, EncryptedSuffix) {
+			tmp, err := v.decrypt(f)
+			if err != nil {
+				fr.Kind = "archive"
+				fr.Bytes = st.Size()
+				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+				continue
+			}
+			temps = append(temps, tmp)
+			readFrom = tmp
+			if st, err = os.Stat(tmp); err != nil {
+				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+				continue
+			}
+		} else if !strings.HasSuffix(f, ".zip") || strings.HasSuffix(f, tombstone.Suffix) {
+			// Single containers and tombstones are small: read whole.
+			if data, err = os.ReadFile(f); err != nil {
+				fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeReadFile, Message: err.Error(), Err: err})
+				continue
+			}
+			fr.Bytes = int64(len(data))
+			if isZipWithLinkingInfo(data) && !strings.HasSuffix(f, ".asice") {
+				data = nil // an archive under another name: streamed below
+			}
+		}
+		if strings.HasSuffix(f, tombstone.Suffix) {
+			fr.Kind = "tombstone"
+			fr.Containers = 1
+			info, err := v.Container(data)
+			var ts *tombstone.Tombstone
+			if err == nil {
+				ts, err = tombstone.Parse(data)
+			}
+			if err != nil {
+				fr.Problems = append(fr.Problems, problem(f, "", err))
+			} else {
+				fr.Container = info
+				fr.Warnings = info.Warnings
+				if anchors[group] == nil {
+					anchors[group] = map[string]string{}
+				}
+				anchors[group][strings.ToLower(ts.LastDigest)] = "tombstone of " + ts.Archive
+				fr.LastDigest = ts.LastDigest
+			}
+			progress(int64(len(data)))
+			continue
+		}
+		if data != nil {
 			fr.Kind = "container"
 			fr.Containers = 1
 			info, err := v.Container(data)
@@ -128,99 +204,135 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			continue
 		}
 		fr.Kind = "archive"
-		a, err := asic.OpenArchive(bytes.NewReader(data), int64(len(data)), v.opts.Limits)
+		fr.Bytes = st.Size()
+		x, err := v.scanArchive(f, readFrom, group, fr)
 		if err != nil {
-			fr.Problems = append(fr.Problems, problem(f, "", err))
-			progress(int64(len(data)))
+			fr.Problems = append(fr.Problems, err.(*Problem))
+			progress(fr.Bytes)
 			continue
 		}
-		fr.PrevDigest = a.Linking.PrevDigest
-		archives = append(archives, &arch{path: f, data: data, a: a, rep: fr})
+		key := x.prev + "|" + x.last
+		if other, ok := seenArchive[key]; ok {
+			fr.Problems = append(fr.Problems, &Problem{File: f, Code: CodeDuplicate,
+				Message: fmt.Sprintf("the same archive as %s (same linkinginfo): a replayed or copied archive is not a second one", other)})
+			progress(fr.Bytes)
+			continue
+		}
+		seenArchive[key] = f
+		archives = append(archives, x)
 	}
 
-	// Order archives by their links: each archive's claimed last digest
-	// (linkinginfo's last line) is what its successor names as prev.
-	claimedLast := func(x *arch) string {
-		e := x.a.Linking.Entries
-		if len(e) == 0 {
-			return ""
-		}
-		return strings.ToLower(e[len(e)-1].Digest)
-	}
-	byPrev := map[string][]*arch{}
-	lasts := map[string]bool{}
+	// Order each group's archives by their links: each archive's claimed
+	// last digest (linkinginfo's last line) is what its successor names as
+	// prev.
+	claimedLast := func(x *arch) string { return x.last }
+	groups := map[string][]*arch{}
+	var groupNames []string
 	for _, x := range archives {
-		byPrev[strings.ToLower(x.a.Linking.PrevDigest)] = append(byPrev[strings.ToLower(x.a.Linking.PrevDigest)], x)
-		lasts[claimedLast(x)] = true
-	}
-	var roots []*arch
-	for _, x := range archives {
-		p := strings.ToLower(x.a.Linking.PrevDigest)
-		if p == "" || !lasts[p] {
-			roots = append(roots, x)
+		if groups[x.group] == nil {
+			groupNames = append(groupNames, x.group)
 		}
+		groups[x.group] = append(groups[x.group], x)
 	}
-	sort.SliceStable(roots, func(i, j int) bool { return roots[i].path < roots[j].path })
+	sort.Strings(groupNames)
+	seenContainer := newOverlapWindow(overlapWindowArchives)
 	visited := map[*arch]bool{}
-	// One chain start may be unanchored (the files begin mid-history); a
-	// further one, or one beside a genuine start, means a missing archive.
-	unanchored := 0
-	for _, r := range roots {
-		if r.a.Linking.PrevDigest == "" {
-			unanchored = 1
+	for _, g := range groupNames {
+		archs := groups[g]
+		byPrev := map[string][]*arch{}
+		lasts := map[string]bool{}
+		for _, x := range archs {
+			byPrev[strings.ToLower(x.prev)] = append(byPrev[strings.ToLower(x.prev)], x)
+			lasts[claimedLast(x)] = true
 		}
-	}
-	var walk func(x *arch, prev string, first bool)
-	walk = func(x *arch, prev string, first bool) {
-		if visited[x] {
-			return
+		var roots []*arch
+		hasStart := false
+		for _, x := range archs {
+			p := strings.ToLower(x.prev)
+			if p == "" || !lasts[p] {
+				roots = append(roots, x)
+			}
+			hasStart = hasStart || p == ""
 		}
-		visited[x] = true
-		last := v.archive(x.path, x.a, x.rep, prev, first, progress)
-		next := byPrev[claimedLast(x)]
-		if len(next) > 1 {
+		sort.SliceStable(roots, func(i, j int) bool { return roots[i].path < roots[j].path })
+		var order []*arch
+		var walk func(x *arch, prev string, first bool)
+		walk = func(x *arch, prev string, first bool) {
+			if visited[x] {
+				return
+			}
+			visited[x] = true
+			order = append(order, x)
+			last := v.archiveFile(x, prev, first, progress, seenContainer)
+			next := byPrev[claimedLast(x)]
+			if len(next) > 1 {
+				for _, n := range next {
+					n.rep.Problems = append(n.rep.Problems, &Problem{File: n.path, Code: CodeFork,
+						Message: fmt.Sprintf("%d archives link to the end of %s", len(next), filepath.Base(x.path))})
+				}
+			}
 			for _, n := range next {
-				n.rep.Problems = append(n.rep.Problems, &Problem{File: n.path, Code: CodeFork,
-					Message: fmt.Sprintf("%d archives link to the end of %s", len(next), filepath.Base(x.path))})
+				if last == "" { // x failed: check n against its claimed link only
+					walk(n, "", false)
+				} else {
+					walk(n, last, false)
+				}
 			}
 		}
-		for _, n := range next {
-			if last == "" { // x failed: check n against its claimed link only
-				walk(n, "", false)
-			} else {
-				walk(n, last, false)
+		starts, unanchored := 0, 0
+		for _, r := range roots {
+			p := strings.ToLower(r.prev)
+			switch {
+			case p == "":
+				starts++
+				switch {
+				case starts > 1:
+					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeSecondStart,
+						Message: "a second chain start in " + g + ": the log was restarted or an archive of another chain is mixed in (-f admits one start per group)"})
+				case !co.First:
+					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeUnanchored,
+						Message: "archive starts a chain but -f was not given: give -f if it begins the log, else the archives before it are missing"})
+				}
+				walk(r, "", true)
+			case co.Prev != "" && strings.EqualFold(co.Prev, p):
+				walk(r, p, false)
+			case anchors[g][p] != "":
+				r.rep.Warnings = append(r.rep.Warnings, "chain anchored by the "+anchors[g][p])
+				walk(r, p, false)
+			case co.First:
+				walk(r, "", true) // the linker reports the missing start
+			case co.Prev != "":
+				r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: asic.CodePrevDigestMismatch,
+					Message: fmt.Sprintf("archive links to %s…, not to the given previous digest %s…", trunc(p), trunc(co.Prev))})
+				walk(r, "", false)
+			default:
+				unanchored++
+				if unanchored == 1 && !hasStart {
+					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeUnanchored,
+						Message: fmt.Sprintf("chain start not anchored: links to %s…, which no given archive, --prev or retention tombstone accounts for (give --prev or -f)", trunc(p))})
+				} else {
+					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeGap,
+						Message: fmt.Sprintf("gap: links to %s…, which no given archive ends with; an archive is missing", trunc(p))})
+				}
+				walk(r, "", false)
 			}
 		}
-	}
-	for _, r := range roots {
-		p := r.a.Linking.PrevDigest
-		switch {
-		case co.First:
-			walk(r, "", true)
-		case co.Prev != "" && strings.EqualFold(co.Prev, p):
-			walk(r, co.Prev, false)
-		case p == "":
-			walk(r, "", false)
-		case co.Prev != "":
-			r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: asic.CodePrevDigestMismatch,
-				Message: fmt.Sprintf("archive links to %s…, not to the given previous digest %s…", trunc(p), trunc(co.Prev))})
-			walk(r, "", false)
-		default:
-			unanchored++
-			if unanchored == 1 && co.Prev == "" {
-				r.rep.Warnings = append(r.rep.Warnings, fmt.Sprintf("chain start not anchored: links to %s… (give --prev or -f to check it)", trunc(p)))
-			} else {
-				r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeGap,
-					Message: fmt.Sprintf("gap: links to %s…, which no given archive ends with; an archive is missing", trunc(p))})
+		// Archives in a cycle have no root; verify them anyway.
+		for _, x := range archs {
+			if !visited[x] {
+				x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeFork, Message: "archive is part of a linking cycle"})
+				walk(x, "", false)
 			}
-			walk(r, "", false)
 		}
-	}
-	// Archives in a cycle have no root; verify them anyway.
-	for _, x := range archives {
-		if !visited[x] {
-			x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeFork, Message: "archive is part of a linking cycle"})
-			walk(x, "", false)
+		// A change of signing certificate along the chain is reported.
+		prevSigner := ""
+		for _, x := range order {
+			for _, s := range x.rep.Signers {
+				if prevSigner != "" && s != prevSigner {
+					x.rep.Warnings = append(x.rep.Warnings, fmt.Sprintf("signing certificate changed from %q to %q", prevSigner, s))
+				}
+				prevSigner = s
+			}
 		}
 	}
 	for _, fr := range rep.Files {
@@ -248,13 +360,16 @@ func (v *Verifier) Archive(path string, data []byte, co ChainOptions) *FileRepor
 		return fr
 	}
 	fr.PrevDigest = a.Linking.PrevDigest
-	v.archive(path, a, fr, co.Prev, co.First, func(int64) {})
+	v.archive(path, a, fr, co.Prev, co.First, func(int64) {}, nil)
 	return fr
 }
 
 // archive verifies a and returns its last linking digest ("" if the chain
 // is broken).
-func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64)) string {
+//
+// seen, when not nil, maps (a prefix of) the SHA-512 of every container
+// verified so far to its archive: a container met again is an overlap.
+func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64), seen *overlapWindow) string {
 	fr.Containers = len(a.Containers)
 	l, err := a.NewLinker(prev, first)
 	if err != nil {
@@ -278,6 +393,7 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 	}
 	results := make([]result, len(a.Containers))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	overlap := false
 	var wg sync.WaitGroup
 	for i, f := range a.Containers {
 		data, err := a.ReadContainer(f)
@@ -286,10 +402,24 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 			broken = true
 			continue
 		}
-		if l != nil && !broken {
-			h := l.Hash().New()
+		var digest []byte
+		if l != nil && !broken || seen != nil {
+			h := sha512.New()
+			if l != nil {
+				h = l.Hash().New()
+			}
 			h.Write(data)
-			if err := l.Next(f.Name, h.Sum(nil)); err != nil {
+			digest = h.Sum(nil)
+		}
+		if seen != nil {
+			if other, ok := seen.add(digest, path); ok && !overlap {
+				overlap = true
+				fr.Problems = append(fr.Problems, &Problem{File: path, Container: f.Name, Code: CodeOverlap,
+					Message: fmt.Sprintf("container is also in %s: the archives overlap", filepath.Base(other))})
+			}
+		}
+		if l != nil && !broken {
+			if err := l.Next(f.Name, digest); err != nil {
 				fr.Problems = append(fr.Problems, problem(path, f.Name, err))
 				broken = true
 			}
@@ -309,6 +439,9 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 		if r.err != nil {
 			fr.Problems = append(fr.Problems, problem(path, r.name, r.err))
 			continue
+		}
+		if n := len(fr.Signers); r.info.SignerID != "" && (n == 0 || fr.Signers[n-1] != r.info.SignerID) {
+			fr.Signers = append(fr.Signers, r.info.SignerID)
 		}
 		for _, w := range r.info.Warnings {
 			if !warned[w] {
@@ -335,4 +468,91 @@ func problem(file, container string, err error) *Problem {
 // isZipWithLinkingInfo reports whether data is a zip holding linkinginfo.
 func isZipWithLinkingInfo(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("PK")) && bytes.Contains(data, []byte(asic.EntryLinkingInfo))
+}
+
+// arch is an archive found by Paths: what chain ordering needs, without
+// its contents (they are read again, streamed, when it is verified).
+type arch struct {
+	path, group string
+	file        string // what to read: path, or its decryption
+	prev, last  string // linkinginfo's prev digest and last line's digest, lower case
+	rep         *FileReport
+}
+
+// scanArchive opens an archive file to read its linkinginfo ends.
+func (v *Verifier) scanArchive(path, file, group string, fr *FileReport) (*arch, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, &Problem{File: path, Code: CodeReadFile, Message: err.Error(), Err: err}
+	}
+	defer f.Close()
+	a, err := asic.OpenArchive(f, fr.Bytes, v.opts.Limits)
+	if err != nil {
+		pr := problem(path, "", err)
+		var head [4]byte
+		if _, rerr := f.ReadAt(head[:], 0); rerr == nil && string(head[:]) == "PK\x03\x04" && strings.Contains(err.Error(), zip.ErrFormat.Error()) {
+			pr = &Problem{File: path, Code: CodeTruncated, Err: err,
+				Message: "archive is cut short (no zip central directory): copied while it was written, or damaged; take it again from the security server"}
+		}
+		return nil, pr
+	}
+	x := &arch{path: path, file: file, group: group, prev: strings.ToLower(a.Linking.PrevDigest), rep: fr}
+	if e := a.Linking.Entries; len(e) > 0 {
+		x.last = strings.ToLower(e[len(e)-1].Digest)
+	}
+	fr.PrevDigest = a.Linking.PrevDigest
+	return x, nil
+}
+
+// archiveFile verifies one archive, streamed from its file.
+func (v *Verifier) archiveFile(x *arch, prev string, first bool, progress func(int64), seen *overlapWindow) string {
+	f, err := os.Open(x.file)
+	if err != nil {
+		x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeReadFile, Message: err.Error(), Err: err})
+		return ""
+	}
+	defer f.Close()
+	a, err := asic.OpenArchive(f, x.rep.Bytes, v.opts.Limits)
+	if err != nil {
+		x.rep.Problems = append(x.rep.Problems, problem(x.path, "", err))
+		return ""
+	}
+	return v.archive(x.path, a, x.rep, prev, first, progress, seen)
+}
+
+// overlapWindowArchives is how many preceding archives of a chain a
+// container is looked for in: re-archived (overlapping) containers sit in
+// neighbouring archives, and a window keeps memory bounded whatever the
+// number of archives.
+const overlapWindowArchives = 8
+
+// overlapWindow remembers the container digests of the last few archives.
+type overlapWindow struct {
+	n       int
+	archs   []string
+	digests []map[[16]byte]struct{}
+}
+
+func newOverlapWindow(n int) *overlapWindow { return &overlapWindow{n: n} }
+
+// add records digest for archive path and reports another archive in the
+// window holding the same container.
+func (w *overlapWindow) add(digest []byte, path string) (string, bool) {
+	var k [16]byte
+	copy(k[:], digest)
+	if len(w.archs) == 0 || w.archs[len(w.archs)-1] != path {
+		if len(w.archs) == w.n {
+			w.archs, w.digests = w.archs[1:], w.digests[1:]
+		}
+		w.archs = append(w.archs, path)
+		w.digests = append(w.digests, map[[16]byte]struct{}{})
+	}
+	var other string
+	for i := range w.archs[:len(w.archs)-1] {
+		if _, ok := w.digests[i][k]; ok {
+			other = w.archs[i]
+		}
+	}
+	w.digests[len(w.digests)-1][k] = struct{}{}
+	return other, other != ""
 }

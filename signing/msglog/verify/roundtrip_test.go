@@ -34,7 +34,7 @@ func writeBatch(t testing.TB, p *testPKI, msgs []seal.Message, stamp bool) [][]b
 	out := make([][]byte, len(msgs))
 	for i, s := range seals {
 		in := asic.ContainerInput{Message: msgs[i].Body, Attachments: msgs[i].Attachments, Signature: sigs[i],
-			HashChainResult: s.HashChainResult, HashChain: s.HashChain, Time: p.now}
+			HashChainResult: s.HashChainResult, HashChain: s.HashChain, Time: p.now, Stored: true}
 		if tss != nil {
 			in.Timestamp = tss[i]
 		}

@@ -5,19 +5,28 @@
 // the X-Road instance (see [LoadTrust]); it never touches the running
 // service or its store.
 //
-// For a container it checks, in X-Road's order (AsicContainerVerifier):
-// the structure, the time-stamp (batch hash chain and imprint, TSA
-// signature), the batch-signature hash chain, every signature reference,
-// the signature value against the embedded certificate and, with trust
-// material, the certificate chain at the time-stamp's (or else the signing)
-// time. For an archive it checks linkinginfo (every container's linking
-// digest, the link to the previous archive) and every container. For a set
-// of archives it orders them by their links and reports gaps and forks.
+// For a container it checks, in X-Road's order (AsicContainerVerifier,
+// SignatureVerifier): the structure (AsicContainer.read), that the
+// signature references message.xml or the batch hash chain result, the
+// time-stamp (batch hash chain and imprint, TSA signature), the
+// batch-signature hash chain, that the signing certificate belongs to the
+// member who signs message.xml (verifySignerName: a SOAP request's client,
+// a response's service provider, the REST forms likewise), every signature
+// reference and the signature value and, with trust material, the
+// certificate chain and the embedded OCSP response of the signing
+// certificate at the time-stamp's (or else the signing) time
+// (CertChainVerifier). For an archive it checks linkinginfo (every
+// container's linking digest, the link to the previous archive) and every
+// container. For a set of archives it orders each group (directory) by
+// their links and reports duplicates, overlaps, gaps, forks, a second
+// chain start, an unanchored start (anchors: -f, --prev, a verified
+// retention tombstone), a truncated archive and a change of signing
+// certificate.
 //
 // Failures carry X-Road's error codes (InvalidSignatureValue,
 // MalformedSignature.InvalidHashChainRef, AsicMessageNotFound, …) and name
-// the file and the container. Non-goals: OCSP response checking (X-Road
-// embeds them; we report their presence only), decrypting .zip.gpg.
+// the file and the container. Non-goals: fetching OCSP responses or CRLs
+// (only embedded responses are checked), decrypting .zip.gpg.
 //
 // XML input limits: every document read into a tree here is first checked
 // by internal/xmlguard in one linear pass — at most 16 MiB, nesting 128,
@@ -39,6 +48,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/beevik/etree"
 
 	"github.com/tunduk-kg/tunduk/internal/xmlguard"
@@ -60,6 +70,9 @@ type Options struct {
 	// Progress, if set, is called after each container or file with the
 	// bytes done and the total bytes of the run.
 	Progress func(done, total int64)
+	// Decrypt holds the OpenPGP private keys that open a security
+	// server's encrypted archives (*.zip.gpg); see ReadKeyRing.
+	Decrypt openpgp.EntityList
 }
 
 // Problem is one verification failure.
@@ -97,11 +110,15 @@ func CodeOf(err error) string {
 
 // ContainerInfo describes a verified container.
 type ContainerInfo struct {
-	Signer      string    `json:"signer,omitempty"` // subject of the signing certificate
+	Signer string `json:"signer,omitempty"` // subject of the signing certificate
+	// SignerID identifies the signing certificate: its subject and the
+	// start of its SHA-256 fingerprint.
+	SignerID    string    `json:"signerId,omitempty"`
 	SigningTime time.Time `json:"signingTime,omitzero"`
 	Timestamp   time.Time `json:"timestamp,omitzero"` // genTime, if time-stamped
 	Batch       bool      `json:"batchSignature,omitempty"`
 	BatchTS     bool      `json:"batchTimestamp,omitempty"`
+	OCSP        bool      `json:"ocspChecked,omitempty"` // the embedded OCSP response was checked
 	Warnings    []string  `json:"warnings,omitempty"`
 }
 
@@ -122,6 +139,8 @@ type cached struct {
 	sig  *seal.Signature
 	refs *[]manifestRef
 	res  *hashchain.Result
+	// issuer is the signing certificate's issuer found by chain.
+	issuer *x509.Certificate
 }
 
 // New returns a Verifier.
@@ -177,6 +196,8 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 		return nil, err
 	}
 	info.Signer = sig.Certificate.Subject.String()
+	fp := sha256.Sum256(sig.Certificate.Raw)
+	info.SignerID = fmt.Sprintf("%s [SHA-256 %x…]", info.Signer, fp[:8])
 	info.SigningTime = sig.SigningTime
 	if !sig.Referenced(seal.URIMessage) && !sig.Referenced(seal.URISigHashChainRes) {
 		return nil, &seal.Error{Code: seal.CodeMalformedSignature,
@@ -211,6 +232,13 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 			return nil, &seal.Error{Code: seal.CodeMalformedSignature + "." + CodeOf(err), Detail: "batch signature hash chain", Err: err}
 		}
 	}
+	// SignatureVerifier.verifySignerName: the certificate belongs to the
+	// member who signs message.xml.
+	if w, _, err := checkSigner(c, sig.Certificate); err != nil {
+		return nil, err
+	} else if w != "" {
+		info.Warnings = append(info.Warnings, w)
+	}
 	if err := v.signature(c, sig); err != nil {
 		return nil, err
 	}
@@ -218,9 +246,19 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 		if atDate.IsZero() {
 			atDate = sig.Certificate.NotBefore
 		}
-		err := v.chain(sig, atDate)
+		issuer, err := v.chain(sig, atDate)
 		if err != nil {
 			return nil, &seal.Error{Code: seal.CodeCertValidation, Detail: "signing certificate is not from an approved CA at " + atDate.UTC().Format(time.RFC3339), Err: err}
+		}
+		// CertChainVerifier.verify(ocspResponses, atDate): the signing
+		// certificate's OCSP response, embedded in the signature, says it
+		// was good at atDate.
+		if len(sig.OCSP) == 0 {
+			info.Warnings = append(info.Warnings, "no OCSP response embedded for the signing certificate (X-Road's asicverifier requires one)")
+		} else if err := v.ocsp(sig, issuer, atDate); err != nil {
+			return nil, err
+		} else {
+			info.OCSP = true
 		}
 	} else {
 		info.Warnings = append(info.Warnings, "certificate chain not checked (give --verificationconf)")
@@ -230,19 +268,47 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 
 // chain checks the signer certificate against the trust material at
 // atDate; a batch shares one result.
-func (v *Verifier) chain(sig *seal.Signature, atDate time.Time) error {
+func (v *Verifier) chain(sig *seal.Signature, atDate time.Time) (*x509.Certificate, error) {
 	t := v.opts.Trust
 	at, _ := atDate.MarshalBinary()
 	k := key([]byte("chain"), sig.Certificate.Raw, at)
-	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil {
-		return r.err
+	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil && r.res == nil && r.refs == nil {
+		return r.issuer, r.err
 	}
 	inter := t.Inter.Clone()
 	for _, x := range sig.ExtraCerts {
 		inter.AddCert(x)
 	}
-	_, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
+	chains, err := sig.Certificate.Verify(x509.VerifyOptions{Roots: t.Roots, Intermediates: inter, CurrentTime: atDate,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	var issuer *x509.Certificate
+	if err == nil && len(chains) > 0 && len(chains[0]) > 1 {
+		issuer = chains[0][1]
+	}
+	v.remember(k, cached{err: err, issuer: issuer})
+	return issuer, err
+}
+
+// ocsp checks the signing certificate's embedded OCSP responses: one must
+// be about it, signed by its issuer or the issuer's delegated responder,
+// and say it was good at atDate. A batch shares one result.
+func (v *Verifier) ocsp(sig *seal.Signature, issuer *x509.Certificate, atDate time.Time) error {
+	if issuer == nil {
+		return &seal.Error{Code: seal.CodeCertValidation, Detail: "issuer of the signing certificate not found for its OCSP response"}
+	}
+	at, _ := atDate.MarshalBinary()
+	parts := [][]byte{[]byte("ocsp"), sig.Certificate.Raw, at}
+	parts = append(parts, sig.OCSP...)
+	k := key(parts...)
+	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil && r.res == nil && r.refs == nil {
+		return r.err
+	}
+	var err error
+	for _, der := range sig.OCSP {
+		if _, err = seal.CheckOCSP(der, sig.Certificate, issuer, atDate); err == nil {
+			break
+		}
+	}
 	v.remember(k, cached{err: err})
 	return err
 }
