@@ -30,6 +30,10 @@ type Config struct {
 	Provider Provider `yaml:"provider"`
 	// Keys names the signing keys and certificates.
 	Keys Keys `yaml:"keys"`
+	// Monitoring reads the security server's operational monitoring.
+	Monitoring Monitoring `yaml:"monitoring"`
+	// Notices configures `tunduk notice` channels.
+	Notices Notices `yaml:"notices"`
 }
 
 // Log configures the zap logger.
@@ -145,6 +149,8 @@ func Default() *Config {
 		Catalog:        DefaultCatalog(),
 		Keys:           DefaultKeys(),
 		Provider:       DefaultProvider(),
+		Monitoring:     DefaultMonitoring(),
+		Notices:        DefaultNotices(),
 	}
 }
 
@@ -160,7 +166,7 @@ func (c *Config) Validate(is *Issues) {
 	default:
 		is.Addf("log.format", "unknown format %q; use json or console", c.Log.Format)
 	}
-	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys, &c.Provider} {
+	for _, v := range []Validator{&c.SecurityServer, &c.Gateway, &c.MessageLog, &c.Catalog, &c.Keys, &c.Provider, &c.Monitoring, &c.Notices} {
 		v.Validate(is)
 	}
 	c.MessageLog.ValidateKeys(c.Keys, is)

@@ -130,6 +130,11 @@ func Run(ctx context.Context, o *DemoOptions) error {
 		return err
 	}
 	defer st.Close()
+	stopMonitor, err := startMonitor(ctx, dir, st, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
 	so := st.ServerOptions(gw, log)
 	so.OnListening = func(api, _ net.Addr) {
 		base := "http://" + api.String()

@@ -13,6 +13,7 @@ import (
 	keyscmd "github.com/tunduk-kg/tunduk/cmd/keys"
 	metacmd "github.com/tunduk-kg/tunduk/cmd/meta"
 	msglogcmd "github.com/tunduk-kg/tunduk/cmd/msglog"
+	noticecmd "github.com/tunduk-kg/tunduk/cmd/notice"
 	servecmd "github.com/tunduk-kg/tunduk/cmd/serve"
 	soapcmd "github.com/tunduk-kg/tunduk/cmd/soap"
 	witnesscmd "github.com/tunduk-kg/tunduk/cmd/witness"
@@ -32,5 +33,6 @@ func init() {
 	commands = append(commands, metacmd.NewCmdMeta)
 	commands = append(commands, msglogcmd.NewCmdMsglog)
 	commands = append(commands, configcmd.NewCmdConfig)
+	commands = append(commands, noticecmd.NewCmdNotice)
 	commands = append(commands, func(f *cli.Factory) *cobra.Command { return callcmd.NewCmdCall(f, nil) })
 }

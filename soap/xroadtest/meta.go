@@ -22,7 +22,7 @@ const (
 
 func isMeta(code string) bool {
 	switch code {
-	case MetaListMethods, MetaAllowedMethods, MetaGetWSDL:
+	case MetaListMethods, MetaAllowedMethods, MetaGetWSDL, MetaOperationalData, MetaHealthData:
 		return true
 	}
 	return false
@@ -52,6 +52,9 @@ func (s *SecurityServer) serveMetaSOAP(w http.ResponseWriter, req *soap.Message,
 		attachments []soap.AttachmentData
 	)
 	switch h.Service.ServiceCode {
+	case MetaOperationalData, MetaHealthData:
+		s.serveOpmon(w, req, x)
+		return
 	case MetaListMethods, MetaAllowedMethods:
 		var client *soap.ClientID
 		if h.Service.ServiceCode == MetaAllowedMethods {

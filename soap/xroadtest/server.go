@@ -21,6 +21,9 @@
 //   - it answers the metaservices listClients, listMethods, allowedMethods,
 //     getWsdl (WSDL as a MIME attachment) and, for REST, listMethods,
 //     allowedMethods and getOpenAPI (PR-META, PR-MREST);
+//   - it answers the monitoring metaservices getSecurityServerOperationalData
+//     and getSecurityServerHealthData (PR-OPMON) from its own SOAP traffic
+//     (opmon.go);
 //   - REST (PR-REST) requests carry X-Road-Client; errors come back with
 //     X-Road-Error and the JSON body {type, message, detail}.
 //
@@ -42,6 +45,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/soap"
 )
@@ -67,6 +71,12 @@ type Options struct {
 	// OnExchange, when set, is called after each SOAP or REST request with
 	// what the emulator received and sent.
 	OnExchange func(Exchange)
+	// OpmonPageSize is how many records one getSecurityServerOperationalData
+	// answer holds at most (default 10,000, X-Road's default).
+	OpmonPageSize int
+	// Now is the emulator's clock for operational monitoring records
+	// (default time.Now).
+	Now func() time.Time
 }
 
 // Member is an entry of listClients: a member or a subsystem with its names.
@@ -83,6 +93,11 @@ type Exchange struct {
 	Request   []byte // the request body as received (SOAP: the whole HTTP body)
 	Response  []byte // what the emulator sent back
 	FaultCode string // the X-Road fault code the emulator answered with, or "" (provider faults pass through and are not set here)
+	// Started is when the request arrived (SOAP; by Options.Now).
+	Started time.Time
+
+	client soap.ClientID
+	id     string
 }
 
 // Service registers a provider's service.
@@ -128,6 +143,8 @@ type SecurityServer struct {
 	received  map[string]int
 	providers map[string]int // by serviceKey: calls that reached the provider
 	tlsClient *http.Client
+
+	opmon opmonLog // operational monitoring records of SOAP traffic (opmon.go)
 }
 
 type registered struct {
@@ -340,6 +357,7 @@ func (s *SecurityServer) isLocalClient(client soap.ClientID) bool {
 }
 
 func (s *SecurityServer) exchange(e Exchange) {
+	s.opmonRecord(e)
 	if s.opts.OnExchange != nil {
 		s.opts.OnExchange(e)
 	}

@@ -95,7 +95,7 @@ func newID() string {
 }
 
 func (s *SecurityServer) serveSOAP(w http.ResponseWriter, r *http.Request) {
-	x := Exchange{}
+	x := Exchange{Started: s.now()}
 	fail := func(code, msg string) {
 		x.FaultCode = code
 		x.Response = writeFault(w, code, msg)
@@ -127,6 +127,7 @@ func (s *SecurityServer) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := req.Header()
 	x.Service = *h.Service
+	x.client, x.id = h.Client, h.ID
 	if !s.isLocalClient(h.Client) {
 		fail(CodeUnknownMember, "Client "+h.Client.Typed()+" is not registered on this security server")
 		return

@@ -41,8 +41,12 @@ type ServeOptions struct {
 // are journalled before it returns.
 func Serve(ctx context.Context, o ServeOptions) error {
 	cfg, log := o.Config, o.Logger
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: o.BaseDir,
-		Recorder: o.Gateway, Receipts: o.Receipts, Registry: o.Registry, Logger: log})
+		Recorder: o.Gateway, Receipts: o.Receipts, Registry: reg, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -53,6 +57,14 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer comp.Close()
+	var mon *Monitor
+	if cfg.Monitoring.Enabled {
+		if mon, err = BuildMonitor(MonitorOptions{Monitoring: cfg.Monitoring, CatalogDir: cfg.Catalog.Dir, BaseDir: o.BaseDir,
+			NoticesJournal: cfg.Notices.Journal, SS: st.ss, Registry: reg, Logger: log}); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		st.HandleOps("GET /monitor", mon.Page)
+	}
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
 		zap.String("evidence", o.Evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
 	sopts := st.ServerOptions(cfg.Gateway, log)
@@ -69,6 +81,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	g.Go(func() error { return sd.Watchdog(gctx, nil) })
 	if o.Reload != nil {
 		g.Go(func() error { return sd.HandleReload(gctx, reloadInto(o.Reload, st, api)) })
+	}
+	if mon != nil {
+		g.Go(func() error { return mon.Collector.Run(gctx) })
 	}
 	if comp.Provider != nil {
 		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })

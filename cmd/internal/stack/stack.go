@@ -67,6 +67,8 @@ type Stack struct {
 	rec     journal.Recorder
 	metrics *observe.Metrics
 	client  soap.ClientID
+	opsMux  *http.ServeMux
+	extra   map[string]http.Handler // HandleOps patterns, for the gateway's listener when there is no ops listener
 }
 
 // Close releases the journal and the security-server connections.
@@ -78,9 +80,32 @@ func (s *Stack) Close() error {
 	return s.Journal.Close()
 }
 
+// SecurityServer is the stack's security-server client (for companions
+// such as the monitoring collector that reach the same SS).
+func (s *Stack) SecurityServer() *ssclient.Client { return s.ss }
+
+// HandleOps adds a handler beside the ops endpoints (/metrics, /healthz,
+// /readyz), wherever they are served; call it before ServerOptions.
+func (s *Stack) HandleOps(pattern string, h http.Handler) {
+	s.opsMux.Handle(pattern, h)
+	if s.extra == nil {
+		s.extra = map[string]http.Handler{}
+	}
+	s.extra[pattern] = h
+}
+
 // ServerOptions returns gateway.Serve's options for the stack.
 func (s *Stack) ServerOptions(g config.Gateway, log *zap.Logger) gateway.ServerOptions {
-	return gateway.ServerOptions{Handler: s.Gateway, Listen: g.Listen, TLSConfig: s.TLS, Ops: s.Ops, OpsListen: g.OpsListen,
+	var handler http.Handler = s.Gateway
+	if g.OpsListen == "" && len(s.extra) > 0 { // the gateway mounts only /metrics, /healthz, /readyz
+		mux := http.NewServeMux()
+		for p, h := range s.extra {
+			mux.Handle(p, h)
+		}
+		mux.Handle("/", s.Gateway)
+		handler = mux
+	}
+	return gateway.ServerOptions{Handler: handler, Listen: g.Listen, TLSConfig: s.TLS, Ops: s.Ops, OpsListen: g.OpsListen,
 		Ready: s.Ready, ShutdownTimeout: g.ShutdownTimeout, Logger: log}
 }
 
@@ -172,7 +197,7 @@ func Build(o BuildOptions) (*Stack, error) {
 	ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ops.Handle("GET /healthz", observe.Healthz())
 	ops.Handle("GET /readyz", st.Ready)
-	st.Ops = ops
+	st.Ops, st.opsMux = ops, ops
 	gopts := gateway.Options{Checker: st.Runner, Callers: callers, MaxInFlight: g.MaxInFlight, MaxBodyBytes: g.MaxBodyBytes,
 		MaxSuppliers: g.MaxSuppliers, TenderConcurrency: g.TenderConcurrency, IdempotencyWindow: g.IdempotencyWindow,
 		Metrics: metrics, Logger: log.Named("gateway"), Receipts: o.Receipts}

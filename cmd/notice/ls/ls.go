@@ -1,0 +1,96 @@
+// Package ls is `tunduk notice ls`: the notices issued, newest first.
+package ls
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunduk-kg/tunduk/adapter/notice"
+	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/config"
+)
+
+// LsOptions are the verb's inputs.
+type LsOptions struct {
+	IO     cli.IOStreams
+	Output string
+	// Config and ConfigDir come from the Factory.
+	Config    func() (*config.Config, error)
+	ConfigDir func() string
+}
+
+// NewCmdLs returns the ls verb; runF nil runs it for real.
+func NewCmdLs(f *cli.Factory, runF func(*LsOptions) error) *cobra.Command {
+	opts := &LsOptions{IO: f.IO, Config: f.Config, ConfigDir: f.ConfigDir}
+	cmd := &cobra.Command{
+		Use:   "ls [--config FILE] [--output table|json]",
+		Short: "List the notices issued, newest first",
+		Long: `List the notices of notices.journal, newest first: id, kind, period, services,
+where each is in the signed log and whether every channel was reached.
+
+With --output json the result is an array of {notice: {id, kind, services,
+from, to, text, author, created}, signedSeq, deliveries: [{channel, attempts,
+error}]}.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return lsRun(opts)
+		},
+	}
+	f.AddConfigFlag(cmd.Flags())
+	cli.AddOutputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func lsRun(opts *LsOptions) error {
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	p := cfg.Notices.Journal
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(opts.ConfigDir(), p)
+	}
+	entries, err := notice.Journal{Path: p}.List()
+	if err != nil {
+		return err
+	}
+	slices.Reverse(entries)
+	if opts.Output == "json" {
+		if entries == nil {
+			entries = []notice.Entry{}
+		}
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	}
+	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tKIND\tFROM\tTO\tSERVICES\tSIGNED\tDELIVERED")
+	for _, e := range entries {
+		n := e.Notice
+		to, signed := "-", "no"
+		if !n.To.IsZero() {
+			to = n.To.UTC().Format(time.RFC3339)
+		}
+		if e.SignedSeq > 0 {
+			signed = fmt.Sprintf("mlog:%d", e.SignedSeq)
+		}
+		ok := 0
+		for _, d := range e.Deliveries {
+			if d.Error == "" {
+				ok++
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", n.ID, n.Kind, n.From.UTC().Format(time.RFC3339), to, strings.Join(n.Services, ","), signed, ok, len(e.Deliveries))
+	}
+	return w.Flush()
+}
