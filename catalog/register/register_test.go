@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/catalog"
-	"github.com/tunduk-kg/tunduk/catalog/catalogtest"
 	"github.com/tunduk-kg/tunduk/catalog/register"
 	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 )
 
 const (
@@ -50,7 +50,7 @@ func desired() *register.Desired {
 }
 
 type env struct {
-	fake *catalogtest.Server
+	fake *ssapitest.Server
 	c    *ssapi.Client
 	rec  *register.JSONLRecorder
 	sl   *sleeper
@@ -70,10 +70,10 @@ func (s *sleeper) sleep(_ context.Context, d time.Duration) error {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	fake := catalogtest.NewServer(t, catalogtest.Options{})
-	fake.Publish(wsdlURL, catalogtest.Published{Services: []catalogtest.PublishedService{{Code: "getPerson", Version: "v1"}},
+	fake := ssapitest.NewServer(t, ssapitest.Options{})
+	fake.Publish(wsdlURL, ssapitest.Published{Services: []ssapitest.PublishedService{{Code: "getPerson", Version: "v1"}},
 		ServiceURL: "http://localhost/soap"})
-	fake.Publish(oasURL, catalogtest.Published{Operations: []catalogtest.Operation{{Method: "GET", Path: "/persons/*"}},
+	fake.Publish(oasURL, ssapitest.Published{Operations: []ssapitest.Operation{{Method: "GET", Path: "/persons/*"}},
 		ServiceURL: "http://localhost/api"})
 	e := &env{fake: fake, rec: &register.JSONLRecorder{Path: filepath.Join(t.TempDir(), "applies.jsonl")}, sl: &sleeper{}}
 	e.c = e.client(t, false)
@@ -215,7 +215,7 @@ func readRecords(t *testing.T, path string) []register.ApplyRecord {
 
 func TestWarningsShownThenAccepted(t *testing.T) {
 	e := newEnv(t)
-	e.fake.Publish(wsdlURL, catalogtest.Published{Services: []catalogtest.PublishedService{{Code: "getPerson", Version: "v1"}},
+	e.fake.Publish(wsdlURL, ssapitest.Published{Services: []ssapitest.PublishedService{{Code: "getPerson", Version: "v1"}},
 		Warnings: []ssapi.CodeWithDetails{{Code: "wsdl_validation_warnings", Metadata: []string{"WSDL-I0002: missing documentation"}}}})
 	d := desired()
 	rep, err := e.apply(t, e.c, d)
@@ -254,7 +254,7 @@ func TestFailureMidwayReportedExactly(t *testing.T) {
 	e := newEnv(t)
 	d := desired()
 	// The second grant (for persons) fails with a server error.
-	e.fake.Inject(catalogtest.Fault{Op: "addServiceServiceClients", Skip: 1, Status: http.StatusInternalServerError})
+	e.fake.Inject(ssapitest.Fault{Op: "addServiceServiceClients", Skip: 1, Status: http.StatusInternalServerError})
 	p := e.plan(t, e.c, d)
 	rep, err := register.Apply(context.Background(), e.c, p, register.ApplyOptions{Actor: actor, Recorder: e.rec})
 	var ae *ssapi.APIError
@@ -334,7 +334,7 @@ func TestConflictsAreAlreadyPresent(t *testing.T) {
 
 func TestRateLimitedApply(t *testing.T) {
 	e := newEnv(t)
-	e.fake.Inject(catalogtest.Fault{Op: "updateService", Status: http.StatusTooManyRequests, RetryAfter: "2", Times: 2})
+	e.fake.Inject(ssapitest.Fault{Op: "updateService", Status: http.StatusTooManyRequests, RetryAfter: "2", Times: 2})
 	rep, err := e.apply(t, e.c, desired())
 	if err != nil {
 		t.Fatalf("apply = %v", err)
