@@ -10,11 +10,14 @@
 // line and what to fix. Catalog data is public except personal data and
 // internal addresses: fields flagged PersonalData, authorised persons'
 // contact details and every Backend are for the participant and its
-// security server only (see package catalog/export for the public view).
+// security server only (see package internal/catalog/export for the public view).
 //
 // Non-goals: this package does no I/O beyond reading the catalog directory,
 // and knows nothing of the security server's management API (that is
-// catalog/register) or of WSDL/OpenAPI (catalog/wsdl, catalog/openapi).
+// internal/catalog/register) or of WSDL/OpenAPI (catalog/wsdl, catalog/openapi).
+//
+// Public API: other programs may import this package to read and validate a participant's service catalog. Everything under internal/ is tunduk's own and may change
+// without notice.
 package catalog
 
 import (

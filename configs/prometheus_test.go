@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
-	"github.com/tunduk-kg/tunduk/adapter/opmon"
-	"github.com/tunduk-kg/tunduk/signing/certs"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
@@ -45,8 +45,8 @@ func TestPrometheusRules(t *testing.T) {
 var metricName = regexp.MustCompile(`\btunduk_[a-z_]+`)
 
 // TestMonitoringNamesExist: every tunduk_* name the alert rules and the
-// Grafana dashboard use is a metric adapter/opmon, signing/certs or
-// signing/msglog exports, so a rename there cannot silently empty a panel
+// Grafana dashboard use is a metric internal/adapter/opmon, internal/signing/certs or
+// internal/signing/msglog exports, so a rename there cannot silently empty a panel
 // or an alert.
 func TestMonitoringNamesExist(t *testing.T) {
 	exported := opmonMetricNames(t)

@@ -28,4 +28,7 @@
 //
 // Non-goals: signatures and the security server's own checks (access rights,
 // member registration), SOAP 1.2, and mapping bodies to Go types.
+//
+// Public API: other Go programs may import this package to read, build and check X-Road SOAP 4.0 messages without the rest of tunduk. Everything under internal/ is tunduk's own and may change
+// without notice.
 package soap

@@ -8,7 +8,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/tunduk-kg/tunduk/adapter/checks"
+	"github.com/tunduk-kg/tunduk/internal/adapter/checks"
 )
 
 func TestDocumentIsValidAndCoversEveryCheck(t *testing.T) {

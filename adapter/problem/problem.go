@@ -7,6 +7,9 @@
 // for the caller's Accept-Language (ky, ru or en) just before it is
 // written; the type, title, status and extension fields never change with
 // the language, only detail does.
+//
+// Public API: portal clients written in Go may import this package to decode the gateway's RFC 9457 problems by type. Everything under internal/ is tunduk's own and may change
+// without notice.
 package problem
 
 import (

@@ -13,8 +13,11 @@
 // HTTPS with a client certificate (the X-Road 7.4 default) is configured
 // with Options.TLSConfig.
 //
-// Non-goals: signing, message logging (see signing/msglog), mapping bodies
-// to business results (see adapter/mapping).
+// Non-goals: signing, message logging (see internal/signing/msglog), mapping bodies
+// to business results (see internal/adapter/mapping).
+//
+// Public API: other Go programs may import this package as a client of a participant's security server (SOAP and REST, TLS with client certificates). Everything under internal/ is tunduk's own and may change
+// without notice.
 package ssclient
 
 import (

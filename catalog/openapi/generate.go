@@ -16,6 +16,9 @@
 // ignore_warnings.
 //
 // Non-goals: $ref resolution, OpenAPI 3.1 generation, Swagger 2.0.
+//
+// Public API: other programs may import this package to generate and check the OpenAPI description of a catalogued REST service. Everything under internal/ is tunduk's own and may change
+// without notice.
 package openapi
 
 import (

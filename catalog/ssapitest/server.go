@@ -1,6 +1,6 @@
 // Package ssapitest is an in-process emulation of the X-Road Security
-// Server Management REST API, for tests of catalog/ssapi and
-// catalog/register (NewServer), the way net/http/httptest stands in for a
+// Server Management REST API, for tests of internal/catalog/ssapi and
+// internal/catalog/register (NewServer), the way net/http/httptest stands in for a
 // real server, and for `tunduk demo` (Start), where an operator tries
 // `tunduk catalog plan|apply|diff` without a security server.
 //
@@ -19,6 +19,9 @@
 // warnings, HTTP 429 and failures at the N-th call of an operation.
 //
 // Only tests import this package.
+//
+// Public API: tests of security-server management clients may import this package as a test double of the Security Server Management REST API. Everything under internal/ is tunduk's own and may change
+// without notice.
 package ssapitest
 
 import (
@@ -39,7 +42,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
 )
 
 // Published is what a service description URL serves, as the security

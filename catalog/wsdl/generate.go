@@ -17,6 +17,9 @@
 // (Apache CXF's WSDL11Validator) that matter for registration.
 //
 // Non-goals: SOAP encoding/rpc style, WSDL 2.0, attachments (swaRef/MTOM).
+//
+// Public API: other programs may import this package to generate the WSDL of a catalogued SOAP service. Everything under internal/ is tunduk's own and may change
+// without notice.
 package wsdl
 
 import (
@@ -185,7 +188,7 @@ func (w *writer) element(indent int, name string, fields []*catalog.Field) {
 // response writes <code>Response as PR-MESS Annex C shapes it: the output
 // fields, then an optional business-error <fault> (faultCode restricted to
 // the service's declared error codes, faultString). The provider's encoder
-// (catalog/codec) writes either the outputs or the fault, never both.
+// (internal/catalog/codec) writes either the outputs or the fault, never both.
 //
 // Top-level outputs are declared minOccurs="0" even when required, since a
 // fault answer carries none of them; the encoder still always writes

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 )
 
 // CompletionFunc is what cobra calls to complete an argument or a flag.

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 )
 
 // ConfigEnv names the configuration file when --config is not given.

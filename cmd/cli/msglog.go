@@ -12,11 +12,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/certs"
-	"github.com/tunduk-kg/tunduk/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 	"github.com/tunduk-kg/tunduk/signing/kms"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/access"
 
 	// The key backends named by kms URIs. This file is the only place
 	// under cmd/ that links them in: every key is opened through the

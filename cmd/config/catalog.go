@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
 )
 
 // Catalog is the service catalog and its registration on the security
@@ -120,7 +120,7 @@ func (c *Catalog) Validate(is *Issues) {
 	}
 }
 
-// ClientOptions turns the section into catalog/ssapi options, reading the
+// ClientOptions turns the section into internal/catalog/ssapi options, reading the
 // API key and the pinned certificate. acceptWarnings comes from the
 // command line.
 func (c *Catalog) ClientOptions(acceptWarnings bool) (ssapi.Options, error) {

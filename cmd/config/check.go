@@ -16,11 +16,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/internal/yamlpos"
-	"github.com/tunduk-kg/tunduk/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 )
 

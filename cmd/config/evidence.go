@@ -10,11 +10,11 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 )
 
 // Evidence configures receipts, checkpoints and witnesses of the signed
-// message log (package signing/evidence), under messageLog.evidence:
+// message log (package internal/signing/evidence), under messageLog.evidence:
 //
 //	evidence:
 //	  origin: tunduk.example.kg/mlog     # the log's name in checkpoints

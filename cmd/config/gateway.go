@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/adapter/checks"
+	"github.com/tunduk-kg/tunduk/internal/adapter/checks"
 )
 
 // Gateway is the portal-facing supplier-check gateway run by `tunduk serve`:

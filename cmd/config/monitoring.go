@@ -4,11 +4,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
-// Monitoring is the local monitoring centre (package adapter/opmon): tunduk
+// Monitoring is the local monitoring centre (package internal/adapter/opmon): tunduk
 // reads the security server's operational monitoring through the client
 // subsystem of securityServer.client, exports tunduk_ss_* metrics on the
 // ops listener and tracks each counterpart service's SLA. Off by default.
@@ -71,7 +71,7 @@ func DefaultMonitoring() Monitoring {
 		Windows: []time.Duration{time.Hour, 24 * time.Hour}, SLA: MonitoringSLA{Availability: 99}}
 }
 
-// Objective is the SLA as adapter/opmon takes it.
+// Objective is the SLA as internal/adapter/opmon takes it.
 func (s MonitoringSLA) Objective() opmon.Objective {
 	return opmon.Objective{Availability: s.Availability / 100, Quantile: 0.95, MaxLatency: s.ResponseTime, MinRequests: s.MinRequests}
 }

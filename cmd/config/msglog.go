@@ -16,16 +16,16 @@ import (
 	"go.uber.org/zap"
 	"gopkg.in/yaml.v3"
 
-	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/atrest"
+	"github.com/tunduk-kg/tunduk/internal/signing/tsa"
 	"github.com/tunduk-kg/tunduk/signing/kms"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/access"
-	"github.com/tunduk-kg/tunduk/signing/msglog/atrest"
-	"github.com/tunduk-kg/tunduk/signing/tsa"
 )
 
 // MessageLog is the signed exchange log and its archives (package
-// signing/msglog), who may read them and how long they are kept.
+// internal/signing/msglog), who may read them and how long they are kept.
 //
 //	messageLog:
 //	  dir: /var/lib/tunduk/msglog          # journal and state; fsynced

@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/adapter/notice"
+	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 )
 
 // Notices are where `tunduk notice` sends outage and maintenance notices
-// (package adapter/notice). Each notice is also recorded in the signed
+// (package internal/adapter/notice). Each notice is also recorded in the signed
 // administrative log when messageLog.signingKey is set.
 //
 //	notices:

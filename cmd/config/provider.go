@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/adapter/provider"
 	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
 // Provider serves the participant's own backend as a Tunduk provider: the
 // security server calls Listen with X-Road requests, and each service maps
-// onto a backend JSON endpoint (package adapter/provider). Leave Listen empty
+// onto a backend JSON endpoint (package internal/adapter/provider). Leave Listen empty
 // to run no provider.
 //
 //	provider:

@@ -11,10 +11,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/catalog"
-	"github.com/tunduk-kg/tunduk/catalog/register"
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 	"github.com/tunduk-kg/tunduk/configs"
+	"github.com/tunduk-kg/tunduk/internal/catalog/register"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 

@@ -18,14 +18,14 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/adapter/mapping"
-	"github.com/tunduk-kg/tunduk/adapter/observe"
-	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/configs"
+	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
+	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
+	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 

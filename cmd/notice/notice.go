@@ -1,15 +1,15 @@
 // Package notice is the `tunduk notice` noun: outage and maintenance
 // notices to the Tunduk operator, recorded in the signed administrative log
-// and sent to the configured channels (package adapter/notice).
+// and sent to the configured channels (package internal/adapter/notice).
 package notice
 
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	issuecmd "github.com/tunduk-kg/tunduk/cmd/notice/issue"
 	lscmd "github.com/tunduk-kg/tunduk/cmd/notice/ls"
+	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 )
 
 // NewCmdNotice returns the notice command group.

@@ -9,10 +9,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	noticecmd "github.com/tunduk-kg/tunduk/cmd/notice"
+	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 )
 
 const svc = "central-server/GOV/70000002/gns-service/tpDataByINNforBusinessActivity/v1"

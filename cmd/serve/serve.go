@@ -12,16 +12,16 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter"
-	"github.com/tunduk-kg/tunduk/adapter/journal"
-	"github.com/tunduk-kg/tunduk/adapter/observe"
-	"github.com/tunduk-kg/tunduk/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
+	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
-	"github.com/tunduk-kg/tunduk/signing/evidence"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // ServeOptions are the flags of tunduk serve.

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )

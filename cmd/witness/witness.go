@@ -1,5 +1,5 @@
 // Package witness is `tunduk witness`: a minimal checkpoint witness (see
-// signing/witness) that a portal or an auditor runs to hold tunduk's
+// internal/signing/witness) that a portal or an auditor runs to hold tunduk's
 // checkpoints and refuse a rewritten log.
 package witness
 
@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/certs"
-	"github.com/tunduk-kg/tunduk/signing/witness"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/witness"
 )
 
 // WitnessOptions are the command's inputs.

@@ -23,8 +23,8 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	witnesscmd "github.com/tunduk-kg/tunduk/cmd/witness"
+	"github.com/tunduk-kg/tunduk/internal/signing/witness"
 	"github.com/tunduk-kg/tunduk/signing/tlog"
-	"github.com/tunduk-kg/tunduk/signing/witness"
 )
 
 func TestWitnessFlags(t *testing.T) {

@@ -15,6 +15,9 @@
 // kms. Only cmd/ builds a KeyManager and wires its signers in.
 //
 // Non-goals: key wrapping/export, symmetric keys, decryption.
+//
+// Public API: other programs may import this package for the one signer contract every key backend meets. Everything under internal/ is tunduk's own and may change
+// without notice.
 package kms
 
 import (
@@ -225,7 +228,7 @@ type LoadCertificateRequest struct {
 }
 
 // StoreCertificateRequest stores a certificate for a key. The backend does
-// not check that it matches the key; callers do (see signing/certs).
+// not check that it matches the key; callers do (see internal/signing/certs).
 type StoreCertificateRequest struct {
 	Name        string // key URI
 	Certificate *x509.Certificate

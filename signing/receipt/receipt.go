@@ -23,6 +23,9 @@
 //
 // Non-goals: the package does not read archives; a verifier that holds the
 // record's message.xml and attachments checks them with Options.Record.
+//
+// Public API: the portal and auditors may import this package to verify a check's receipt without the host that made it. Everything under internal/ is tunduk's own and may change
+// without notice.
 package receipt
 
 import (

@@ -20,7 +20,7 @@ import (
 // ErrUnknownRecord is returned for a sequence number no tree holds.
 var ErrUnknownRecord = errors.New("tlog: record not in any tree")
 
-// Timestamper obtains an RFC 3161 token over data (signing/tsa's
+// Timestamper obtains an RFC 3161 token over data (internal/signing/tsa's
 // Client.TimestampData fits).
 type Timestamper func(ctx context.Context, data []byte) ([]byte, error)
 

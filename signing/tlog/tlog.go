@@ -39,4 +39,7 @@
 // Non-goals: tlog does not serve tiles or entries (the archives hold the
 // records), and it does not decide the trust in a key (the verifier is
 // given the certificate).
+//
+// Public API: witnesses and auditors may import this package for the signed checkpoints and proofs of the transparency log. Everything under internal/ is tunduk's own and may change
+// without notice.
 package tlog

@@ -3,6 +3,9 @@
 // the JSON error body a security server returns.
 //
 // Non-goals: proxying, OpenAPI handling (see catalog).
+//
+// Public API: other Go programs may import this package for X-Road's REST message form (PR-REST headers and paths). Everything under internal/ is tunduk's own and may change
+// without notice.
 package rest
 
 import (

@@ -34,6 +34,9 @@
 // Non-goals: signatures, timestamps, the message log, global configuration,
 // and everything else between two real security servers. It is a test
 // double, never part of a production configuration.
+//
+// Public API: tests of any X-Road client may import this package as a security-server test double, as net/http/httptest serves HTTP tests. Everything under internal/ is tunduk's own and may change
+// without notice.
 package xroadtest
 
 import (

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 )
 
 // Access is who reads and why: checked against messageLog.access.roles

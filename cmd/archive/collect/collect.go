@@ -14,7 +14,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog/collect"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/collect"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 

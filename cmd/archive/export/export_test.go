@@ -14,7 +14,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/archive/export"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 

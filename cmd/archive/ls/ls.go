@@ -14,7 +14,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 )
 
 // LsOptions are the verb's inputs.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 )
 
 // PolicyOptions are the verb's inputs.

@@ -14,8 +14,8 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 )
 
 // SearchOptions are the verb's inputs.

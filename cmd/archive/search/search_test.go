@@ -16,7 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // setup writes a configuration with a file key, fills the exchange log

@@ -9,11 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog/register"
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/catalog/register"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // ApplyOptions are the verb's inputs.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/apply"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
@@ -16,6 +15,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/catalog/plan"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
 )
 
 const (

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/tunduk-kg/tunduk/catalog/register"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/catalog/register"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // signedRecorder records applies in the signed administrative log (the

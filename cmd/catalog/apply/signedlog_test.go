@@ -9,7 +9,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // With the message log's key configured, applies are recorded in the

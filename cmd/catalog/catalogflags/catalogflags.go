@@ -13,10 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/catalog"
-	"github.com/tunduk-kg/tunduk/catalog/register"
-	"github.com/tunduk-kg/tunduk/catalog/ssapi"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/catalog/register"
+	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
 )
 
 // Flags are the target flags; Open reads them.

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog/register"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/internal/catalog/register"
 )
 
 // DiffOptions are the verb's inputs.

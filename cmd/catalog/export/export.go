@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/catalog/export"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/internal/catalog/export"
 )
 
 // ExportOptions are the verb's inputs.

@@ -27,7 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // Streams are the buffers behind a test factory's IO.

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
 )
 

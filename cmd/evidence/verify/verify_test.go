@@ -21,8 +21,8 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/evidence/verify"
-	"github.com/tunduk-kg/tunduk/signing/evidence"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 func TestVerifyFlags(t *testing.T) {

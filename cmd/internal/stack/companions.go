@@ -15,11 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter/journal"
-	"github.com/tunduk-kg/tunduk/adapter/provider"
 	"github.com/tunduk-kg/tunduk/catalog"
-	"github.com/tunduk-kg/tunduk/catalog/export"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
+	"github.com/tunduk-kg/tunduk/internal/catalog/export"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 

@@ -9,12 +9,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter/notice"
-	"github.com/tunduk-kg/tunduk/adapter/opmon"
-	"github.com/tunduk-kg/tunduk/adapter/opmon/page"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/page"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -40,7 +40,7 @@ type Monitor struct {
 }
 
 // BuildMonitor wires the operational-monitoring collector with its
-// Prometheus metrics, SLA tracker and fault history (package adapter/opmon)
+// Prometheus metrics, SLA tracker and fault history (package internal/adapter/opmon)
 // and the /monitor page.
 func BuildMonitor(o MonitorOptions) (*Monitor, error) {
 	m := o.Monitoring

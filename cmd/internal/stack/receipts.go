@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tunduk-kg/tunduk/adapter"
-	"github.com/tunduk-kg/tunduk/signing/evidence"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // Receipts adapts the message log's evidence to the gateway (nil when ev

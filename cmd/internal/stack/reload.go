@@ -6,10 +6,10 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter"
-	"github.com/tunduk-kg/tunduk/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 )
 
 // Reload builds a new gateway from g's mappings and callers (API keys

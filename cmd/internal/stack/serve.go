@@ -9,10 +9,10 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/tunduk-kg/tunduk/adapter"
-	"github.com/tunduk-kg/tunduk/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/adapter/journal"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/sdnotify"
 )
 

@@ -20,13 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/adapter"
-	"github.com/tunduk-kg/tunduk/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/adapter/journal"
-	"github.com/tunduk-kg/tunduk/adapter/mapping"
-	"github.com/tunduk-kg/tunduk/adapter/observe"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/config"
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
+	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
-	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 )
 

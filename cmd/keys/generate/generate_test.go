@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
-	"github.com/tunduk-kg/tunduk/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 	_ "github.com/tunduk-kg/tunduk/signing/kms/softkms"
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
-	"github.com/tunduk-kg/tunduk/signing/certs/install"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/install"
 )
 
 // ImportOptions are the verb's inputs.

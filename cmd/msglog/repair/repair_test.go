@@ -20,7 +20,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/msglog/repair"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 func run(args ...string) (string, error) {

@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // IssueOptions are the verb's inputs.

@@ -3,9 +3,9 @@ package issue
 import (
 	"testing"
 
-	"github.com/tunduk-kg/tunduk/adapter/notice"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
+	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 )
 
 func TestFlags(t *testing.T) {

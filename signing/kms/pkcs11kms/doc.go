@@ -26,4 +26,7 @@
 //
 // Non-goals: token initialisation and PIN management (use softhsm2-util or
 // the vendor's tools), secret keys, decryption.
+//
+// Public API: other programs may import this key backend (PKCS #11 tokens and HSMs) of the signing/kms contract. Everything under internal/ is tunduk's own and may change
+// without notice.
 package pkcs11kms

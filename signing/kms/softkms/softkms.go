@@ -12,6 +12,9 @@
 //
 // Files are the development and test backend; production signing keys stay
 // on a PKCS#11 token (see pkcs11kms). Encrypted PEM is not supported.
+//
+// Public API: other programs may import this key backend (keys in files) of the signing/kms contract. Everything under internal/ is tunduk's own and may change
+// without notice.
 package softkms
 
 import (

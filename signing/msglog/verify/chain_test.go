@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
-	"github.com/tunduk-kg/tunduk/signing/msglog/tombstone"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/tombstone"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 

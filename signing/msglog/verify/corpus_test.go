@@ -10,8 +10,8 @@ import (
 
 	"github.com/digitorus/timestamp"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/hashchain"
-	"github.com/tunduk-kg/tunduk/signing/msglog/seal"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/hashchain"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )

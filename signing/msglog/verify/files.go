@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
-	"github.com/tunduk-kg/tunduk/signing/msglog/tombstone"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/tombstone"
 )
 
 // Codes the chain checks add to X-Road's.

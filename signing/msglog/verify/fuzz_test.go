@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )

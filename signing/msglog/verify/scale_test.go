@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/seal"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
-	"github.com/tunduk-kg/tunduk/signing/msglog/seal"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 

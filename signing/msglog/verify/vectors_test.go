@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 

@@ -34,6 +34,9 @@
 // last one silently, X-Road's parser refuses it), no DTD.
 // Containers are read within asic.Limits (entry, container and inflate
 // ratio bounds), the message inside within soap.Limits.
+//
+// Public API: auditors' tools may import this package: it is the independent verifier of tunduk's and X-Road's message-log archives. Everything under internal/ is tunduk's own and may change
+// without notice.
 package verify
 
 import (
@@ -54,9 +57,9 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/xmlguard"
 	"go.uber.org/zap"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
-	"github.com/tunduk-kg/tunduk/signing/msglog/hashchain"
-	"github.com/tunduk-kg/tunduk/signing/msglog/seal"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/hashchain"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 )
 
 // Options configure verification. The zero value verifies without trust

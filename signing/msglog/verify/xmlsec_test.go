@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 

@@ -26,9 +26,9 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
-	"github.com/tunduk-kg/tunduk/signing/msglog"
-	"github.com/tunduk-kg/tunduk/signing/msglog/asic"
-	"github.com/tunduk-kg/tunduk/signing/msglog/seal"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )

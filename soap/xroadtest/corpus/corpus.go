@@ -4,6 +4,9 @@
 // The corpus is read in place, never copied into this repository. It is
 // looked up in $TUNDUK_CONFORMANCE_DIR, else in ../shared/conformance/xroad
 // relative to the repository root.
+//
+// Public API: tests may import this package to locate X-Road's conformance corpus. Everything under internal/ is tunduk's own and may change
+// without notice.
 package corpus
 
 import (

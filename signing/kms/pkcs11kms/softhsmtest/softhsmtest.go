@@ -5,6 +5,9 @@
 // TUNDUK_REQUIRE_TOOLS=1 (CI installs softhsm2, see .ci/run).
 //
 // Only tests import it.
+//
+// Public API: tests of PKCS #11 code may import this package to set up a SoftHSM2 token. Everything under internal/ is tunduk's own and may change
+// without notice.
 package softhsmtest
 
 import (

@@ -1,0 +1,223 @@
+package adapter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/adapter/problem"
+	"github.com/tunduk-kg/tunduk/internal/adapter/kgid"
+)
+
+// Kind classifies why a check produced no result.
+type Kind string
+
+// Kinds of check failure, each with its HTTP status (see HTTPError).
+const (
+	KindNotFound        Kind = "not_found"                   // 404: the producer does not know the subject
+	KindRejected        Kind = "provider_rejected"           // 502: the producer refused our request (BAD_REQUEST)
+	KindProviderError   Kind = "provider_error"              // 502: the producer failed (INTERNAL_ERROR)
+	KindFault           Kind = "xroad_fault"                 // 502: SOAP fault / X-Road-Error
+	KindInvalidResponse Kind = "invalid_response"            // 502: echo, requestHash or body did not check out
+	KindUnreachable     Kind = "security_server_unreachable" // 502: the SS could not be reached or the connection broke
+	KindTimeout         Kind = "timeout"                     // 504
+	KindUnavailable     Kind = "service_unavailable"         // 503 + Retry-After: breaker open
+	KindOverloaded      Kind = "overloaded"                  // 503 + Retry-After: too many checks in flight
+	KindJournal         Kind = "journal_unavailable"         // 503: the exchange could not be made durable
+	KindNotConfigured   Kind = "check_not_configured"        // 501
+	KindInternal        Kind = "internal"                    // 500
+)
+
+// CheckError is why a check produced no result. Its fields are safe to
+// show the portal; Err (the cause) is only logged.
+type CheckError struct {
+	Check string
+	Kind  Kind
+	// Code is the X-Road fault code, the producer's business code, or the
+	// validation code (InconsistentResponse, InvalidRequestHash).
+	Code string
+	// RetryAfter is set for KindUnavailable / KindOverloaded.
+	RetryAfter time.Duration
+	// Evidence is set when an exchange took place (and was journalled).
+	Evidence *Evidence
+	Err      error
+}
+
+func (e *CheckError) Error() string {
+	s := fmt.Sprintf("adapter: %s: %s", e.Check, e.Kind)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// RequestError is a problem with the portal's request (400, 401, 403,
+// 404, 405, 413, 415, 422, 429). Message is shown as is (English detail).
+type RequestError struct {
+	Status  int
+	Code    string
+	Message string
+	// Field names the offending input (inn, representativePin, X-User-Id…).
+	Field string
+	// Type is the problem type; zero means the type of Status
+	// (400 invalid-input, 401, 403, 404 no-route, 405, 413, 415, 422, 429).
+	Type problem.Type
+	// Args fill the localized detail's template after Field ({1}, {2}…).
+	Args []string
+	// RetryAfter is set for 429.
+	RetryAfter time.Duration
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("adapter: request: %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// With adds localization arguments to e and returns it.
+func (e *RequestError) With(args ...string) *RequestError {
+	e.Args = append(e.Args, args...)
+	return e
+}
+
+// BadRequest is a 400 RequestError.
+func BadRequest(code, field, format string, args ...any) *RequestError {
+	return &RequestError{Status: http.StatusBadRequest, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidID turns a kgid validation error for an input field into a 400.
+func InvalidID(field string, err error) *RequestError {
+	var ie *kgid.InvalidError
+	if errors.As(err, &ie) {
+		return BadRequest("invalid_"+lower(string(ie.Kind)), field, "%s is not a valid %s: %s", field, ie.Kind, ie.Reason)
+	}
+	return BadRequest("invalid_input", field, "%s is not valid", field)
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// Problem decides the RFC 9457 problem (type, status, English detail and
+// extension fields) for err. It never puts err.Error() of an unexpected
+// error into the answer. The evidence, when an exchange took place, is
+// the problem's evidence member.
+func Problem(err error) problem.Problem {
+	var re *RequestError
+	if errors.As(err, &re) {
+		t := re.Type
+		if t == "" {
+			t = requestType(re.Status)
+		}
+		p := problem.New(t, re.Code, re.Message, append([]string{re.Field}, re.Args...)...)
+		p.Field = re.Field
+		if re.RetryAfter > 0 {
+			p.RetryAfterSeconds = retrySeconds(re.RetryAfter)
+		}
+		return p
+	}
+	var ce *CheckError
+	if !errors.As(err, &ce) {
+		return problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
+	}
+	var p problem.Problem
+	switch ce.Kind {
+	case KindNotFound:
+		p = problem.New(problem.SubjectNotFound, string(ce.Kind), "the producer has no record of this subject")
+		p.ProviderCode = ce.Code
+	case KindRejected:
+		p = problem.New(problem.ProviderError, string(ce.Kind), "the producer rejected the request")
+		p.ProviderCode = ce.Code
+	case KindProviderError:
+		p = problem.New(problem.ProviderError, string(ce.Kind), "the producer reported an internal error")
+		p.ProviderCode = ce.Code
+	case KindFault:
+		p = problem.New(problem.XRoadFault, string(ce.Kind), "the security server or producer answered with a fault")
+		p.FaultCode = ce.Code
+	case KindInvalidResponse:
+		p = problem.New(problem.InvalidResponse, string(ce.Kind), "the answer failed the gateway's checks (header echo, requestHash or body)")
+		p.FaultCode = ce.Code
+	case KindUnreachable:
+		p = problem.New(problem.Unreachable, string(ce.Kind), "the security server could not be reached")
+		p.FaultCode = ce.Code
+	case KindTimeout:
+		p = problem.New(problem.Timeout, string(ce.Kind), "the security server did not answer in time")
+	case KindUnavailable:
+		p = problem.New(problem.BreakerOpen, string(ce.Kind), "the service is failing; calls are paused (circuit breaker open)")
+	case KindOverloaded:
+		p = problem.New(problem.Overloaded, string(ce.Kind), "too many checks in flight; retry later")
+	case KindJournal:
+		p = problem.New(problem.JournalUnavailable, string(ce.Kind), "the exchange could not be journalled; no result is given without evidence")
+	case KindNotConfigured:
+		p = problem.New(problem.NotConfigured, string(ce.Kind), "this check has no service mapping configured")
+	default:
+		p = problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
+	}
+	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded {
+		ra := ce.RetryAfter
+		if ra <= 0 {
+			ra = time.Second
+		}
+		p.RetryAfterSeconds = retrySeconds(ra)
+	}
+	p.Check = ce.Check
+	if ce.Evidence != nil {
+		p.Evidence = ce.Evidence
+	}
+	return p
+}
+
+func requestType(status int) problem.Type {
+	switch status {
+	case http.StatusUnauthorized:
+		return problem.Unauthenticated
+	case http.StatusForbidden:
+		return problem.Forbidden
+	case http.StatusNotFound:
+		return problem.NoRoute
+	case http.StatusMethodNotAllowed:
+		return problem.MethodNotAllowed
+	case http.StatusRequestEntityTooLarge:
+		return problem.BodyTooLarge
+	case http.StatusUnsupportedMediaType:
+		return problem.UnsupportedMedia
+	case http.StatusUnprocessableEntity:
+		return problem.IdempotencyKeyReused
+	case http.StatusTooManyRequests:
+		return problem.RateLimited
+	}
+	return problem.InvalidInput
+}
+
+func retrySeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// WriteError writes err as an application/problem+json answer with detail
+// in lang (problem.Negotiate) and the request id; it returns the status.
+func WriteError(w http.ResponseWriter, err error, lang, requestID string) int {
+	p := Problem(err)
+	p.RequestID = requestID
+	return problem.Write(w, p, lang)
+}
+
+// WriteJSON writes v as a JSON answer.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) //nolint:errcheck // the client went away
+}

@@ -1,0 +1,715 @@
+package gateway_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tunduk-kg/tunduk/adapter/ssclient"
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
+	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
+	"github.com/tunduk-kg/tunduk/soap"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
+)
+
+// BenchmarkGatewayVsReverseProxy drives the same chain (load generator →
+// X → emulated security server → fixture provider) with X = the gateway
+// (JSON in, SOAP built, answer checked and parsed, exchange fsynced to the
+// journal, JSON log line, JSON out) and X = a bare httputil.ReverseProxy
+// forwarding a prebuilt SOAP request. X runs in its own process (this test
+// binary re-executed, see TestMain) so that its CPU time and resident set
+// are its own, not the emulator's, the providers' or the load generator's.
+// The gateway child is wired like `tunduk serve` with the default
+// configuration (ssclient maxConcurrent 64, retries, breaker, Prometheus
+// metrics, info-level JSON logs to a file). Reported:
+//
+//   - ratio: gateway throughput / proxy throughput (closed loop, 32
+//     clients, rounds interleaved so that the shared machine's load
+//     affects both alike); ratio-tmpfs: the same with the journal on
+//     tmpfs (so the disk's fsync latency, which bounds a closed loop's
+//     throughput, is left out); cpu-ratio: CPU time per request of the gateway
+//     process / of the proxy process, with gateway-cpu-us/req and
+//     proxy-cpu-us/req (the machine-independent cost);
+//   - p99-added-ms: gateway p99 − proxy p99 under the same open-loop load
+//     (constant arrival rate; latency counted from each request's scheduled
+//     send time, so a stalled server is not hidden by a stalled generator),
+//     rounds interleaved. The rate is 500 req/s when both chains carry it
+//     in the closed loop, otherwise half of what the slower chain carries
+//     (rate-is-500 says which; open-loop-req/s is the rate);
+//     p50-added-ms likewise; p99-added-median-round-ms is the median over
+//     rounds of the per-round difference, which one stall of the shared
+//     machine moves less. The journal is on disk (t.TempDir, fsynced:
+//     the figure that counts); p99-added-tmpfs-ms is the same gateway with
+//     its journal on /dev/shm, which separates the disk's fsync latency;
+//     the *-at-50-* figures are the same at 50 req/s, where queueing on a
+//     busy machine adds little;
+//   - records-per-fsync (closed loop), -open-loop, -at-50: the journal's
+//     mean group-commit batch, i.e. how many requests share one fsync;
+//   - own-p99-ms, own-p50-ms (and -tmpfs, -at-50): the gateway process's
+//     own time per request, measured inside it (handler time less the wait
+//     for the security server; see timed), which the emulator's side of the
+//     shared machine does not inflate;
+//   - gateway-rss-peak-MB: VmHWM of the gateway process after 1000
+//     concurrent requests, next to proxy-rss-peak-MB after the same burst.
+//
+// Set TUNDUK_BENCH_PROFILE_DIR to have the gateway process write
+// cpu.pprof, allocs.pprof, block.pprof and mutex.pprof there.
+func BenchmarkGatewayVsReverseProxy(b *testing.B) {
+	ss := fixtures.NewDemo(fixtures.DemoOptions{})
+	defer ss.Close()
+	msg, err := soap.NewRequest(soap.Request{Client: fixtures.PortalClient, Service: fixtures.TaxDebtService, UserID: "KG" + officer,
+		BodyNamespace: fixtures.TaxNamespace, Body: []byte(`<request><INN>02207200800561</INN><RepresentativePIN/></request>`)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, ctype := msg.Bytes(), msg.ContentType()
+	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2048}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	px := startChild(b, "proxy", ss.URL, b.TempDir())
+	gw := startChild(b, "gateway", ss.URL, b.TempDir())
+	chains := []*chain{
+		{name: "proxy", c: px, do: func() error {
+			req, _ := http.NewRequest("POST", px.url, bytes.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
+			return send(client, req)
+		}},
+		{name: "gateway", c: gw, do: gatewayRequest(client, gw.url)},
+	}
+	if dir, ok := tmpfsDir(b); ok {
+		gt := startChild(b, "gateway", ss.URL, dir)
+		chains = append(chains, &chain{name: "gateway-tmpfs", c: gt, do: gatewayRequest(client, gt.url)})
+	}
+	pxc, gwc := chains[0], chains[1]
+
+	for b.Loop() {
+		for _, c := range chains { // connections, caches, first GC cycles
+			closedLoop(b, c.do, 8, 300*time.Millisecond)
+		}
+		for range 3 {
+			for _, c := range chains {
+				c.throughputRound(b, 32, time.Second)
+			}
+		}
+		b.ReportMetric(gwc.rps(), "gateway-req/s")
+		b.ReportMetric(pxc.rps(), "proxy-req/s")
+		b.ReportMetric(gwc.rps()/pxc.rps(), "ratio")
+		b.ReportMetric(gwc.cpuPerRequest(), "gateway-cpu-us/req")
+		b.ReportMetric(pxc.cpuPerRequest(), "proxy-cpu-us/req")
+		b.ReportMetric(gwc.cpuPerRequest()/pxc.cpuPerRequest(), "cpu-ratio")
+		if len(chains) > 2 {
+			b.ReportMetric(chains[2].rps()/pxc.rps(), "ratio-tmpfs")
+		}
+
+		// 500 req/s when both chains carry it; otherwise half of what the
+		// slower one carries, so both are measured below saturation.
+		rate, at500 := 500, 1.0
+		if slowest := min(gwc.rps(), pxc.rps()); slowest < 500 {
+			rate, at500 = max(10, int(slowest/2)), 0
+		}
+		b.ReportMetric(float64(rate), "open-loop-req/s")
+		b.ReportMetric(at500, "rate-is-500")
+		for _, r := range []int{rate, lowRate} {
+			for range 4 {
+				for _, c := range chains {
+					c.latencyRound(b, r, 1200*time.Millisecond)
+				}
+			}
+		}
+		b.ReportMetric(ms(gwc.pct(rate, 99)), "gateway-p99-ms")
+		b.ReportMetric(ms(pxc.pct(rate, 99)), "proxy-p99-ms")
+		b.ReportMetric(ms(gwc.pct(rate, 99)-pxc.pct(rate, 99)), "p99-added-ms")
+		b.ReportMetric(ms(gwc.medianAddedP99(pxc, rate)), "p99-added-median-round-ms")
+		b.ReportMetric(ms(gwc.pct(rate, 50)-pxc.pct(rate, 50)), "p50-added-ms")
+		b.ReportMetric(ms(gwc.pct(lowRate, 99)-pxc.pct(lowRate, 99)), "p99-added-at-50-ms")
+		b.ReportMetric(ms(gwc.pct(lowRate, 50)-pxc.pct(lowRate, 50)), "p50-added-at-50-ms")
+		b.ReportMetric(gwc.recordsPerFsync(0), "records-per-fsync")
+		b.ReportMetric(gwc.recordsPerFsync(rate), "records-per-fsync-open-loop")
+		b.ReportMetric(gwc.recordsPerFsync(lowRate), "records-per-fsync-at-50")
+		b.ReportMetric(ms(gwc.ownPct(rate, 99)), "own-p99-ms")
+		b.ReportMetric(ms(gwc.ownPct(rate, 50)), "own-p50-ms")
+		b.ReportMetric(ms(gwc.ownPct(lowRate, 99)), "own-p99-at-50-ms")
+		if len(chains) > 2 {
+			gt := chains[2]
+			b.ReportMetric(ms(gt.ownPct(rate, 99)), "own-p99-tmpfs-ms")
+			b.ReportMetric(ms(gt.ownPct(lowRate, 99)), "own-p99-at-50-tmpfs-ms")
+			b.ReportMetric(ms(gt.pct(rate, 99)-pxc.pct(rate, 99)), "p99-added-tmpfs-ms")
+			b.ReportMetric(ms(gt.pct(lowRate, 99)-pxc.pct(lowRate, 99)), "p99-added-at-50-tmpfs-ms")
+		}
+
+		b.ReportMetric(procMB(gw.pid, "VmRSS:"), "gateway-rss-before-burst-MB")
+		burst(b, gwc.do, 1000)
+		burst(b, pxc.do, 1000)
+		b.ReportMetric(procMB(gw.pid, "VmHWM:"), "gateway-rss-peak-MB")
+		b.ReportMetric(procMB(px.pid, "VmHWM:"), "proxy-rss-peak-MB")
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func gatewayRequest(c *http.Client, base string) func() error {
+	return func() error {
+		req, _ := http.NewRequest("GET", base+"/v1/suppliers/02207200800561/tax-debt", nil)
+		req.Header.Set("Authorization", "Bearer "+portalKey)
+		req.Header.Set("X-User-Id", officer)
+		return send(c, req)
+	}
+}
+
+// tmpfsDir returns a fresh directory on /dev/shm when that is a tmpfs.
+func tmpfsDir(b *testing.B) (string, bool) {
+	mounts, err := os.ReadFile("/proc/mounts")
+	if err != nil || !bytes.Contains(mounts, []byte(" /dev/shm tmpfs ")) {
+		return "", false
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "tunduk-bench-")
+	if err != nil {
+		return "", false
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir, true
+}
+
+// chain is one X of the benchmark with what was measured through it.
+type chain struct {
+	name string
+	c    *child
+	do   func() error
+
+	requests int64
+	elapsed  time.Duration
+	cpu      time.Duration
+	lat      map[int][]time.Duration // by offered rate
+	roundP99 map[int][]time.Duration
+	own      map[int][]time.Duration // gateway only: its own time per request
+	batches  map[int][2]uint64       // gateway only: journal records, commits; by rate, 0 = closed loop
+}
+
+// lowRate is the second open-loop rate: light load, where queueing adds
+// little and the difference is closer to the gateway's own work.
+const lowRate = 50
+
+func (c *chain) throughputRound(b *testing.B, clients int, d time.Duration) {
+	j0 := c.c.journalStats(b)
+	cpu0 := procCPU(c.c.pid)
+	n, el := closedLoop(b, c.do, clients, d)
+	c.cpu += procCPU(c.c.pid) - cpu0
+	c.addBatches(0, j0, c.c.journalStats(b))
+	c.requests += n
+	c.elapsed += el
+}
+
+func (c *chain) rps() float64 { return float64(c.requests) / c.elapsed.Seconds() }
+
+func (c *chain) cpuPerRequest() float64 { return float64(c.cpu.Microseconds()) / float64(c.requests) }
+
+func (c *chain) latencyRound(b *testing.B, rate int, d time.Duration) {
+	c.c.ownTimes(b) // drop what earlier phases left
+	j0 := c.c.journalStats(b)
+	lat, errs := openLoop(c.do, rate, d)
+	c.addBatches(rate, j0, c.c.journalStats(b))
+	if errs > 0 {
+		b.Fatalf("%s: %d of %d open-loop requests failed", c.name, errs, len(lat))
+	}
+	if c.lat == nil {
+		c.lat, c.roundP99 = map[int][]time.Duration{}, map[int][]time.Duration{}
+	}
+	c.lat[rate] = append(c.lat[rate], lat...)
+	if c.own == nil {
+		c.own = map[int][]time.Duration{}
+	}
+	c.own[rate] = append(c.own[rate], c.c.ownTimes(b)...)
+	slices.Sort(lat)
+	c.roundP99[rate] = append(c.roundP99[rate], lat[(len(lat)-1)*99/100])
+}
+
+func (c *chain) addBatches(rate int, before, after [2]uint64) {
+	if c.batches == nil {
+		c.batches = map[int][2]uint64{}
+	}
+	x := c.batches[rate]
+	c.batches[rate] = [2]uint64{x[0] + after[0] - before[0], x[1] + after[1] - before[1]}
+}
+
+// recordsPerFsync is the mean group-commit batch at rate (0: closed loop).
+func (c *chain) recordsPerFsync(rate int) float64 {
+	x := c.batches[rate]
+	if x[1] == 0 {
+		return 0
+	}
+	return float64(x[0]) / float64(x[1])
+}
+
+// medianAddedP99 is the median over rounds of c's p99 − base's p99 in the
+// same round: one scheduling stall of the shared machine moves it less
+// than the pooled p99.
+func (c *chain) medianAddedP99(base *chain, rate int) time.Duration {
+	d := make([]time.Duration, len(c.roundP99[rate]))
+	for i := range d {
+		d[i] = c.roundP99[rate][i] - base.roundP99[rate][i]
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// pct returns the p-th percentile of the open-loop latencies at rate.
+func (c *chain) pct(rate, p int) time.Duration { return percentile(c.lat[rate], p) }
+
+// ownPct returns the p-th percentile of the gateway's own time per request
+// at rate.
+func (c *chain) ownPct(rate, p int) time.Duration { return percentile(c.own[rate], p) }
+
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[(len(d)-1)*p/100]
+}
+
+func send(c *http.Client, req *http.Request) error {
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return &statusErr{resp.StatusCode}
+	}
+	return nil
+}
+
+type statusErr struct{ code int }
+
+func (e *statusErr) Error() string { return "status " + strconv.Itoa(e.code) }
+
+// closedLoop runs n clients back to back for d and returns the number of
+// requests and the time taken.
+func closedLoop(b *testing.B, do func() error, n int, d time.Duration) (int64, time.Duration) {
+	var count, errs atomic.Int64
+	var last atomic.Value
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if err := do(); err != nil {
+					errs.Add(1)
+					last.Store(err)
+				}
+				count.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if errs.Load() > 0 {
+		b.Fatalf("%d of %d requests failed, last: %v", errs.Load(), count.Load(), last.Load())
+	}
+	return count.Load(), time.Since(start)
+}
+
+// openLoop starts a request every 1/rate s for d whatever the answers, and
+// returns each request's latency counted from its scheduled start.
+func openLoop(do func() error, rate int, d time.Duration) ([]time.Duration, int64) {
+	interval := time.Second / time.Duration(rate)
+	n := int(d / interval)
+	lat := make([]time.Duration, n)
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		at := start.Add(time.Duration(i) * interval)
+		if w := time.Until(at); w > 0 {
+			time.Sleep(w)
+		}
+		wg.Go(func() {
+			if do() != nil {
+				errs.Add(1)
+			}
+			lat[i] = time.Since(at)
+		})
+	}
+	wg.Wait()
+	return lat, errs.Load()
+}
+
+// burst sends n requests at once and waits for every answer.
+func burst(b *testing.B, do func() error, n int) {
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	gate := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-gate
+			if do() != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	close(gate)
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Errorf("%d of %d concurrent requests failed", failed.Load(), n)
+	}
+}
+
+// procMB reads VmRSS (current) or VmHWM (peak resident set) of a process.
+func procMB(pid int, field string) float64 {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(st)) {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// procCPU reads the user+system CPU time of a process (all threads).
+func procCPU(pid int) time.Duration {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after "(comm)": state is field 3, utime 14, stime 15.
+	i := bytes.LastIndexByte(st, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(st[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(ut+stime) * time.Second / clkTck
+}
+
+// Child processes: the test binary re-executed with benchChildEnv set runs
+// one X of the benchmark (see runChild) instead of the tests.
+const (
+	benchChildEnv   = "TUNDUK_BENCH_CHILD" // "gateway" or "proxy"
+	benchSSEnv      = "TUNDUK_BENCH_SS"    // emulator URL
+	benchDirEnv     = "TUNDUK_BENCH_DIR"   // journal and log directory
+	benchProfileEnv = "TUNDUK_BENCH_PROFILE_DIR"
+)
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(benchChildEnv); mode != "" {
+		if err := runChild(mode); err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type child struct {
+	mode  string
+	url   string
+	pid   int
+	stdin io.Closer
+	cmd   *exec.Cmd
+}
+
+// startChild re-executes the test binary as mode and waits until it
+// listens; the child ends (gracefully) when its stdin is closed.
+func startChild(b *testing.B, mode, ssURL, dir string) *child {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchChildEnv+"="+mode, benchSSEnv+"="+ssURL, benchDirEnv+"="+dir)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	c := &child{mode: mode, pid: cmd.Process.Pid, stdin: stdin, cmd: cmd}
+	b.Cleanup(func() {
+		c.stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Errorf("%s child: %v\n%s", mode, err, stderr.String())
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			b.Errorf("%s child did not stop\n%s", mode, stderr.String())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if !ok {
+		b.Fatalf("%s child did not start (%q, %v)\n%s", mode, line, err, stderr.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	c.url = "http://" + addr
+	return c
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// runChild serves one X until stdin is closed.
+func runChild(mode string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	ssURL, dir := os.Getenv(benchSSEnv), os.Getenv(benchDirEnv)
+	announce := func(api, _ net.Addr) { fmt.Printf("listening %s\n", api) }
+	switch mode {
+	case "proxy":
+		u, err := url.Parse(ssURL)
+		if err != nil {
+			return err
+		}
+		rp := &httputil.ReverseProxy{
+			Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(u) },
+			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second},
+		}
+		return gateway.Serve(ctx, gateway.ServerOptions{Handler: rp, Listen: "127.0.0.1:0", OnListening: announce})
+	case "gateway":
+		if pd := os.Getenv(benchProfileEnv); pd != "" {
+			stop, err := profile(pd)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		h, j, closeAll, err := childGateway(ssURL, dir)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		return gateway.Serve(ctx, gateway.ServerOptions{Handler: timed(h, j), Listen: "127.0.0.1:0", OnListening: announce})
+	}
+	return fmt.Errorf("unknown mode %q", mode)
+}
+
+// childGateway wires the gateway as cmd/serve does with the default
+// configuration.
+func childGateway(ssURL, dir string) (http.Handler, *journal.File, func(), error) {
+	logf, err := os.Create(filepath.Join(dir, "gateway.log"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, err := observe.NewLogger(observe.LogOptions{Out: logf})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sc, err := ssclient.New(ssclient.Options{URL: ssURL, Client: fixtures.PortalClient, Logger: log.Named("ssclient")})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ms, err := mapping.LoadDir("../../../configs/mappings")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	j, err := journal.Open(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: timedTransport{sc}, Journal: j, Client: fixtures.PortalClient,
+		UserIDPrefix: "KG", SecurityServerURL: ssURL, Metrics: metrics, Logger: log.Named("runner")})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	g, err := gateway.New(gateway.Options{Checker: r, Metrics: metrics, Logger: log.Named("gateway"),
+		Callers: []gateway.Caller{{Name: "portal", APIKey: portalKey, Checks: []string{"*"}}}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return g, j, func() { j.Close(); sc.Close(); log.Sync(); logf.Close() }, nil
+}
+
+// The gateway's own time per request: from the handler's start to its end,
+// less the time the security-server client waited for the answer (the
+// emulator, the provider and the loopback hops). It leaves out what any
+// proxy costs too (accepting the request, writing the answer), so it is a
+// lower bound of what the gateway adds, and it does not depend on how
+// busy the emulator's side of the shared machine is.
+type ssTimeKey struct{}
+
+type timedTransport struct{ adapter.Transport }
+
+func (t timedTransport) Do(ctx context.Context, req *soap.Message, o ssclient.CallOptions) (*ssclient.Exchange, error) {
+	defer addSSTime(ctx, time.Now())
+	return t.Transport.Do(ctx, req, o)
+}
+
+func (t timedTransport) DoREST(ctx context.Context, r ssclient.RESTRequest, o ssclient.CallOptions) (*ssclient.RESTExchange, error) {
+	defer addSSTime(ctx, time.Now())
+	return t.Transport.DoREST(ctx, r, o)
+}
+
+func addSSTime(ctx context.Context, t0 time.Time) {
+	if p, ok := ctx.Value(ssTimeKey{}).(*atomic.Int64); ok {
+		p.Add(int64(time.Since(t0)))
+	}
+}
+
+// timed wraps the gateway; GET /_bench/own returns (and forgets) the own
+// times recorded so far, one nanosecond count a line; GET /_bench/journal
+// returns the journal's records and commits so far.
+func timed(h http.Handler, j *journal.File) http.Handler {
+	var mu sync.Mutex
+	var own []time.Duration
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_bench/journal" {
+			st := j.Stats()
+			fmt.Fprintf(w, "%d %d\n", st.Records, st.Commits)
+			return
+		}
+		if r.URL.Path == "/_bench/own" {
+			mu.Lock()
+			d := own
+			own = nil
+			mu.Unlock()
+			var b bytes.Buffer
+			for _, x := range d {
+				fmt.Fprintln(&b, int64(x))
+			}
+			w.Write(b.Bytes())
+			return
+		}
+		var ss atomic.Int64
+		t0 := time.Now()
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ssTimeKey{}, &ss)))
+		d := time.Since(t0) - time.Duration(ss.Load())
+		mu.Lock()
+		own = append(own, d)
+		mu.Unlock()
+	})
+}
+
+// ownTimes fetches and resets a gateway child's own times (none for the
+// proxy).
+func (c *child) ownTimes(b *testing.B) []time.Duration {
+	if c.mode != "gateway" {
+		return nil
+	}
+	resp, err := http.Get(c.url + "/_bench/own")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []time.Duration
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		n, err := strconv.ParseInt(sc.Text(), 10, 64)
+		if err != nil {
+			b.Fatalf("own times: %v", err)
+		}
+		out = append(out, time.Duration(n))
+	}
+	return out
+}
+
+// journalStats returns a gateway child's journal records and commits so
+// far (zero for the proxy).
+func (c *child) journalStats(b *testing.B) [2]uint64 {
+	if c.mode != "gateway" {
+		return [2]uint64{}
+	}
+	resp, err := http.Get(c.url + "/_bench/journal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st [2]uint64
+	if _, err := fmt.Fscan(resp.Body, &st[0], &st[1]); err != nil {
+		b.Fatalf("journal stats: %v", err)
+	}
+	return st
+}
+
+// profile starts CPU, block and mutex profiling into dir; stop writes them
+// and the allocation profile.
+func profile(dir string) (stop func(), err error) {
+	cpu, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		return nil, err
+	}
+	runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+	runtime.SetMutexProfileFraction(5)
+	return func() {
+		pprof.StopCPUProfile()
+		cpu.Close()
+		for _, p := range []string{"allocs", "block", "mutex"} {
+			f, err := os.Create(filepath.Join(dir, p+".pprof"))
+			if err != nil {
+				continue
+			}
+			err = pprof.Lookup(p).WriteTo(f, 0)
+			f.Close()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "profile:", err)
+			}
+		}
+	}, nil
+}

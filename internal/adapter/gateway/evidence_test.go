@@ -1,0 +1,137 @@
+package gateway_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/signing/receipt"
+)
+
+// receipts is what cmd/internal/stack wires in serve: the evidence log
+// seen through adapter.Receipts.
+type receipts struct{ ev *evidence.Log }
+
+func (r receipts) Receipt(id string, from uint64) (json.RawMessage, string, error) {
+	seq, err := msglog.ParseID(id)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
+	}
+	rc, err := r.ev.Receipt(seq, from)
+	if errors.Is(err, evidence.ErrUnknownRecord) {
+		return nil, "", adapter.ErrNoReceipt
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	var st receipt.Statement
+	json.Unmarshal(rc.Statement, &st)
+	b, err := json.Marshal(rc)
+	return b, st.Check, err
+}
+
+func signedLog(t *testing.T) (*msglog.Log, *evidence.Log, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	dir := t.TempDir()
+	var signer crypto.Signer = key
+	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: signer, Certificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"),
+		Signer: signer, Certificate: cert, BatchInterval: time.Hour, RotateInterval: time.Hour, Evidence: ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(); ev.Close() })
+	return l, ev, cert
+}
+
+// TestEvidenceReceipts: a check result carries a receipt (the promise),
+// GET /v1/evidence/{recordId} returns it with the inclusion proof once
+// sealed, both verify offline, and only callers allowed the record's check
+// get it. Every exchange is validated against openapi.json.
+func TestEvidenceReceipts(t *testing.T) {
+	l, ev, cert := signedLog(t)
+	s := newStack(t, stackOptions{
+		runner: func(o *adapter.RunnerOptions) {
+			o.Journal = &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}
+			o.Receipts = receipts{ev}
+		},
+		gateway: func(o *gateway.Options) { o.Receipts = receipts{ev} },
+	})
+	a := s.get(t, "/v1/suppliers/01503201010234/tax-debt")
+	if a.status != 200 {
+		t.Fatalf("check: %d %s", a.status, a.raw)
+	}
+	conforms(t, "Result", a)
+	rc, _ := json.Marshal(field(a.body, "evidence", "receipt"))
+	res, err := receipt.Verify(rc, receipt.Options{Certificate: cert})
+	if err != nil {
+		t.Fatalf("the result's receipt does not verify: %v\n%s", err, rc)
+	}
+	id, _ := field(a.body, "evidence", "recordId").(string)
+	if res.Sealed || res.Statement.RecordID != id || res.Statement.Check != "tax-debt" ||
+		res.Statement.MessageID != field(a.body, "evidence", "messageId") || res.Statement.UserID != field(a.body, "evidence", "userId") ||
+		res.Statement.Issue != "tender-2026-117/lot-3" || len(res.Statement.Subjects) == 0 || res.Statement.AnswerDigest == "" {
+		t.Errorf("promise does not name the exchange: %+v (evidence %v)", res.Statement, a.body["evidence"])
+	}
+
+	if err := l.Seal(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a = s.get(t, "/v1/evidence/"+id)
+	if a.status != 200 {
+		t.Fatalf("GET evidence: %d %s", a.status, a.raw)
+	}
+	conforms(t, "Receipt", a)
+	res, err = receipt.Verify(a.raw, receipt.Options{Certificate: cert, Checkpoint: ev.Checkpoint("central-server/GOV/70000001")})
+	if err != nil || !res.Sealed {
+		t.Fatalf("sealed receipt: %+v %v\n%s", res, err, a.raw)
+	}
+
+	auditor := s.do(t, "GET", "/v1/evidence/"+id, auditorKey, hdr("X-User-Id", officer), "")
+	if auditor.status != 403 {
+		t.Errorf("auditor (founders only) got %d for a tax-debt record", auditor.status)
+	}
+	for path, want := range map[string]int{
+		"/v1/evidence/mlog:99999":         404,
+		"/v1/evidence/journal:1":          404,
+		"/v1/evidence/" + id + "?from=x":  400,
+		"/v1/evidence/" + id + "?from=1":  200,
+		"/v1/evidence/" + id + "?from=99": 200,
+	} {
+		if a := s.get(t, path); a.status != want {
+			t.Errorf("GET %s: %d, want %d: %s", path, a.status, want, a.raw)
+		}
+	}
+	if a := s.do(t, "GET", "/v1/evidence/"+id, "", hdr("X-User-Id", officer), ""); a.status != 401 {
+		t.Errorf("no credentials: %d", a.status)
+	}
+}

@@ -1,0 +1,288 @@
+// Package evidence joins the signed message log to its transparency log: it
+// is the msglog.Evidence hook that signs a receipt's statement (the
+// promise) for every record as it becomes durable, adds the records' leaves
+// to the per-group Merkle trees (signing/tlog) at every seal, signs a
+// checkpoint and pushes it to the configured witnesses, and hands out the
+// current receipt of a record (signing/receipt) with its inclusion proof.
+//
+// Statements are kept in Dir/statements.jsonl (one JSON line per record,
+// fsynced at each seal before the leaves), so receipts survive restarts.
+//
+// Non-goals: verification (signing/receipt), serving HTTP (the gateway and
+// the witness do), choosing the key (cmd/ wires the message-log signer).
+package evidence
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/signing/receipt"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
+)
+
+// ErrUnknownRecord is returned by Receipt for a record the log never
+// promised.
+var ErrUnknownRecord = errors.New("evidence: no receipt for this record")
+
+// Options configure a Log.
+type Options struct {
+	// Dir holds statements.jsonl and the trees (Dir/tlog).
+	Dir string
+	// Origin is the log's identity in checkpoints (e.g. "tunduk.example.kg/mlog").
+	Origin string
+	// Signer and Certificate are the message-log key and its certificate.
+	Signer      crypto.Signer
+	Certificate *x509.Certificate
+	// TSA, when set, time-stamps every checkpoint.
+	TSA tlog.Timestamper
+	// Witnesses receive every new checkpoint (see Push).
+	Witnesses []string
+	// Logger (default zap.NewNop()).
+	Logger *zap.Logger
+}
+
+// Log implements msglog.Evidence.
+type Log struct {
+	opts  Options
+	tree  *tlog.Store
+	mu    sync.Mutex
+	f     *os.File
+	index map[uint64]int64 // seq → offset of its line in statements.jsonl
+	size  int64
+	hub   *pusher
+}
+
+var _ msglog.Evidence = (*Log)(nil)
+
+// line is one line of statements.jsonl.
+type line struct {
+	Seq       uint64          `json:"seq"`
+	Statement json.RawMessage `json:"statement"`
+	Signature []byte          `json:"signature"`
+}
+
+// maxLine bounds one statement line.
+const maxLine = 64 << 10
+
+// Open opens (or creates) the evidence log.
+func Open(opts Options) (*Log, error) {
+	if opts.Dir == "" || opts.Origin == "" || opts.Signer == nil || opts.Certificate == nil {
+		return nil, errors.New("evidence: Options.Dir, Origin, Signer and Certificate are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	l := &Log{opts: opts, index: map[uint64]int64{}}
+	l.hub = newPusher(opts.Witnesses, opts.Logger)
+	l.hub.log = l
+	tr, err := tlog.Open(tlog.Options{Dir: filepath.Join(opts.Dir, "tlog"), Origin: opts.Origin,
+		Signer: opts.Signer, TSA: opts.TSA, OnCheckpoint: l.hub.push})
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	l.tree = tr
+	f, err := os.OpenFile(filepath.Join(opts.Dir, "statements.jsonl"), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		tr.Close()
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	l.f = f
+	if err := l.load(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// load indexes statements.jsonl; a torn last line (crash) is cut off.
+func (l *Log) load() error {
+	r := bufio.NewReaderSize(l.f, maxLine)
+	var off int64
+	for {
+		b, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return fmt.Errorf("evidence: statements.jsonl: line at %d longer than 64 KiB", off)
+		}
+		if err == io.EOF {
+			break // a partial last line is dropped below
+		}
+		if err != nil {
+			return fmt.Errorf("evidence: read statements: %w", err)
+		}
+		var ln struct {
+			Seq uint64 `json:"seq"`
+		}
+		if err := json.Unmarshal(b, &ln); err != nil {
+			return fmt.Errorf("evidence: statements.jsonl at %d: %w", off, err)
+		}
+		l.index[ln.Seq] = off
+		off += int64(len(b))
+	}
+	l.size = off
+	if err := l.f.Truncate(off); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	_, err := l.f.Seek(off, io.SeekStart)
+	return err
+}
+
+// Appended signs the record's statement (the promise) and stores it.
+// Failures are logged: the record itself is durable, and a record without
+// a promise still gets its leaf and inclusion proof at the seal.
+func (l *Log) Appended(rec msglog.EvidenceRecord) {
+	if err := l.promise(rec); err != nil {
+		l.opts.Logger.Error("evidence: promise failed", zap.Uint64("seq", rec.Seq), zap.Error(err))
+	}
+}
+
+func (l *Log) promise(rec msglog.EvidenceRecord) error {
+	st := Statement(l.tree.Origin(rec.Group), rec)
+	p, err := receipt.NewPromise(st, l.opts.Signer, nil)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(line{Seq: rec.Seq, Statement: p.Statement, Signature: p.Signature})
+	if err != nil {
+		return err
+	}
+	if len(b) >= maxLine {
+		return fmt.Errorf("statement of %d bytes", len(b))
+	}
+	b = append(b, '\n')
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.f.Write(b); err != nil {
+		return fmt.Errorf("write statement: %w", err)
+	}
+	l.index[rec.Seq] = l.size
+	l.size += int64(len(b))
+	return nil
+}
+
+// Statement builds the statement of a record (see receipt.Statement).
+func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
+	leaf := tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
+		MessageDigest: leaf.MessageDigest[:], LeafHash: leaf.Hash()}
+	for _, d := range leaf.AttachmentDigests {
+		st.AttachmentDigests = append(st.AttachmentDigests, d[:])
+	}
+	if r := rec.Record; r != nil {
+		st.Time = r.Time
+		if ex := r.Exchange; ex != nil {
+			st.Check, st.Subjects, st.AnswerDigest = ex.Check, ex.Subjects, ex.Response.Digest
+			st.MessageID, st.RequestHash, st.UserID = ex.MessageID, ex.RequestHash, ex.UserID
+			st.Issue, st.RequestID = ex.Issue, ex.RequestID
+		}
+	}
+	return st
+}
+
+// Sealed adds the batch's leaves to the trees and signs the checkpoints.
+func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
+	l.mu.Lock()
+	err := l.f.Sync()
+	l.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("evidence: fsync statements: %w", err)
+	}
+	entries := make([]tlog.Entry, len(batch))
+	for i, r := range batch {
+		entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+	}
+	if err := l.tree.Add(ctx, entries); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	return nil
+}
+
+// Receipt returns the record's current receipt: the promise, and the
+// inclusion proof once the record is sealed. When from is non-zero and
+// smaller than the checkpoint's size, a consistency proof from a tree of
+// that size is added (for a verifier holding an older checkpoint).
+func (l *Log) Receipt(seq, from uint64) (*receipt.Receipt, error) {
+	l.mu.Lock()
+	off, ok := l.index[seq]
+	var ln line
+	var err error
+	if ok {
+		err = readLine(l.f, off, &ln)
+	}
+	l.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRecord, msglog.ID(seq))
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &receipt.Receipt{Version: receipt.Version, Statement: ln.Statement, Signature: ln.Signature,
+		Certificate: l.opts.Certificate.Raw}
+	inc, err := l.tree.Prove(seq)
+	if errors.Is(err, tlog.ErrUnknownRecord) {
+		return r, nil // not sealed yet: the promise alone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	r.Inclusion = &receipt.Inclusion{Checkpoint: string(inc.Checkpoint), Index: inc.Index, Proof: inc.Proof}
+	if from > 0 && from < inc.Size {
+		p, err := l.tree.Consistency(inc.Group, from, inc.Size)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+		r.Consistency = []receipt.Consistency{{Size1: from, Size2: inc.Size, Proof: p}}
+	}
+	return r, nil
+}
+
+func readLine(f *os.File, off int64, ln *line) error {
+	buf := make([]byte, 4096)
+	var b []byte
+	for {
+		n, err := f.ReadAt(buf, off+int64(len(b)))
+		b = append(b, buf[:n]...)
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[:i]
+			break
+		}
+		if err != nil || len(b) > maxLine {
+			return fmt.Errorf("evidence: read statement at %d: %v", off, err)
+		}
+	}
+	if err := json.Unmarshal(b, ln); err != nil {
+		return fmt.Errorf("evidence: statement at %d: %w", off, err)
+	}
+	return nil
+}
+
+// Checkpoint is the latest signed checkpoint of a group ("" without
+// grouping).
+func (l *Log) Checkpoint(group string) []byte { return l.tree.Checkpoint(group) }
+
+// Close waits for witness pushes in flight and closes the files.
+func (l *Log) Close() error {
+	l.Flush()
+	var err error
+	if l.f != nil {
+		err = l.f.Close()
+	}
+	if l.tree != nil {
+		if cerr := l.tree.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}

@@ -1,0 +1,48 @@
+package msglog
+
+import (
+	"context"
+	"strings"
+)
+
+// Evidence is told of every record, so that a transparency log (see
+// internal/signing/evidence) can keep a Merkle tree over the records and hand out
+// receipts. It is optional (Options.Evidence) and sees the exact bytes the
+// log seals.
+type Evidence interface {
+	// Appended is called once a record is durable, before Append returns.
+	Appended(rec EvidenceRecord)
+	// Sealed is called with each batch after it is signed and before its
+	// seal is stored; an error fails the seal, which is retried, so
+	// Sealed may see a record again and must skip it.
+	Sealed(ctx context.Context, batch []EvidenceRecord) error
+}
+
+// EvidenceRecord is one record as the Evidence hook sees it.
+type EvidenceRecord struct {
+	Seq   uint64
+	Group string // the archive group (see GroupBy)
+	// Record is the record as appended (Appended only; nil in Sealed).
+	Record *Record
+	// MessageXML is message.xml as signed (with seq); Attachments are the
+	// container's attachments in order.
+	MessageXML  []byte
+	Attachments [][]byte
+}
+
+func (l *Log) evidenceAppended(seq uint64, rec *Record, messageXML []byte, atts [][]byte) {
+	r := *rec
+	r.Seq = seq
+	l.opts.Evidence.Appended(EvidenceRecord{Seq: seq, Group: l.groupOf(rec.Member), Record: &r,
+		MessageXML: withSeq(messageXML, seq), Attachments: atts})
+}
+
+func (l *Log) evidenceSealed(ctx context.Context, batch []pendingRecord) error {
+	recs := make([]EvidenceRecord, len(batch))
+	for i, p := range batch {
+		_, member, _ := strings.Cut(string(p.parts[0]), "|")
+		recs[i] = EvidenceRecord{Seq: p.seq, Group: l.groupOf(member),
+			MessageXML: withSeq(p.parts[1], p.seq), Attachments: p.parts[2:]}
+	}
+	return l.opts.Evidence.Sealed(ctx, recs)
+}

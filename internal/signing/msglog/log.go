@@ -1,0 +1,476 @@
+// Package msglog is tunduk's signed message log: every exchange through the
+// gateway and the provider, and every administrative event (archive reads,
+// catalog applies, key operations, retention), becomes a record that is
+// durable before Append returns, is signed in batches in X-Road's format and
+// is archived into X-Road-format mlog-*.zip archives.
+//
+// The pieces follow the split of transparency logs (tessera, rekor):
+//
+//   - store: durable append with group commit (many Appends, one fsync).
+//   - hashchain and seal: one Merkle hash chain and one XAdES signature per
+//     batch (signatures.xml, sig-hashchain*.xml, as the X-Road security
+//     server writes them), optionally an RFC 3161 time-stamp per batch.
+//   - asic: each record becomes an ASiC-E container; containers are rotated
+//     into mlog-<first>-<last>-<16hex>.zip archives whose linkinginfo chains
+//     every container and the previous archive.
+//   - verify: the independent verifier; it never imports this package or
+//     the store, so an auditor needs only the archives and certificates.
+//
+// A record's container holds message.xml (the record's metadata, namespace
+// Namespace), attachment1 (the request body as sent) and attachment2 (the
+// response body as received). In metadata-only mode the bodies are left out
+// and message.xml keeps their SHA-512 digests and sizes.
+//
+// Crash safety: records and batch seals live in the store until an archive
+// holding them has been committed (state.json written, then the .part files
+// renamed); after a crash the Log resumes from the store, so an acknowledged
+// record is never lost and every archive's linkinginfo continues the chain.
+//
+// Non-goals: the Log does not serve reads (see the access package), does not
+// verify (see verify), and does not build keys (cmd/ wires a crypto.Signer).
+package msglog
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
+)
+
+// ErrBackpressure is returned (wrapped) by Append when the store's queue is
+// full; callers answer 503 with Retry-After.
+var ErrBackpressure = store.ErrBackpressure
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("msglog: closed")
+
+// Timestamper obtains an RFC 3161 time-stamp token (DER ContentInfo) over
+// data (it hashes data itself for the request's imprint).
+type Timestamper interface {
+	Timestamp(ctx context.Context, data []byte) ([]byte, error)
+}
+
+// TimestamperFunc adapts a function, e.g. one wrapping internal/signing/tsa's
+// Client.TimestampData, to Timestamper.
+type TimestamperFunc func(ctx context.Context, data []byte) ([]byte, error)
+
+// Timestamp calls f.
+func (f TimestamperFunc) Timestamp(ctx context.Context, data []byte) ([]byte, error) {
+	return f(ctx, data)
+}
+
+// GroupBy says how archives are grouped.
+type GroupBy string
+
+// Grouping modes: one chain for everything, one per member, one per
+// member subsystem.
+const (
+	GroupNone      GroupBy = ""
+	GroupMember    GroupBy = "member"
+	GroupSubsystem GroupBy = "subsystem"
+)
+
+// Options configure a Log. Dir, ArchiveDir, Signer and Certificate are
+// required; the rest have defaults.
+type Options struct {
+	// Dir holds the journal (the store) and state.json.
+	Dir string
+	// ArchiveDir receives the mlog-*.zip archives (one sub-directory per
+	// group when grouping).
+	ArchiveDir string
+	// Signer signs each batch; Certificate is its certificate, embedded in
+	// signatures.xml. Chain holds any intermediates.
+	Signer      crypto.Signer
+	Certificate *x509.Certificate
+	Chain       []*x509.Certificate
+	// TSA, when set, time-stamps every batch signature.
+	TSA Timestamper
+	// OCSP, when set, returns the signing certificate's OCSP response
+	// (DER), embedded in every batch signature as X-Road does; see
+	// seal.OCSPClient.
+	OCSP func(cert *x509.Certificate) ([]byte, error)
+	// BatchSize is the most records under one signature (default 10000).
+	BatchSize int
+	// BatchInterval is how often pending records are sealed (default 1s).
+	BatchInterval time.Duration
+	// RotateSize starts a new archive once this many bytes of sealed
+	// records wait (default 100 MiB).
+	RotateSize int64
+	// RotateInterval starts a new archive at least this often when records
+	// wait (default 24h).
+	RotateInterval time.Duration
+	// GroupBy groups archives by member or subsystem.
+	GroupBy GroupBy
+	// MetadataOnly replaces bodies by their digests.
+	MetadataOnly bool
+	// EncryptionKey, when 32 bytes, encrypts archives at rest with
+	// AES-256-GCM (see atrest); archive names then end in .zip.enc.
+	EncryptionKey []byte
+	// Retention, when set, is applied hourly by the background loop (see
+	// ApplyRetention).
+	Retention *Retention
+	// QueueSize bounds appends waiting for fsync (default 65536).
+	QueueSize int
+	// SegmentSize is the store's segment size (default 64 MiB).
+	SegmentSize int64
+	// Registerer, when set, receives the tunduk_msglog_* metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger (default zap.NewNop()).
+	Logger *zap.Logger
+	// Evidence, when set, is told of every record and every sealed batch
+	// (see Evidence).
+	Evidence Evidence
+}
+
+func (o *Options) defaults() error {
+	switch {
+	case o.Dir == "":
+		return errors.New("msglog: Options.Dir is empty")
+	case o.ArchiveDir == "":
+		return errors.New("msglog: Options.ArchiveDir is empty")
+	case o.Signer == nil || o.Certificate == nil:
+		return errors.New("msglog: Options.Signer and Options.Certificate are required")
+	case len(o.EncryptionKey) != 0 && len(o.EncryptionKey) != 32:
+		return errors.New("msglog: Options.EncryptionKey must be 32 bytes (AES-256)")
+	}
+	switch o.GroupBy {
+	case GroupNone, GroupMember, GroupSubsystem:
+	default:
+		return fmt.Errorf("msglog: unknown GroupBy %q", o.GroupBy)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 10000
+	}
+	if o.BatchInterval <= 0 {
+		o.BatchInterval = time.Second
+	}
+	if o.RotateSize <= 0 {
+		o.RotateSize = 100 << 20
+	}
+	if o.RotateInterval <= 0 {
+		o.RotateInterval = 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	return nil
+}
+
+// Log is an open message log. Its methods are safe for concurrent use.
+type Log struct {
+	opts  Options
+	store *store.Store
+
+	mu          sync.Mutex
+	pending     []pendingRecord // durable, not yet sealed, in seq order
+	sealedBytes int64           // bytes sealed since the last rotation
+	lastRotate  time.Time
+
+	metrics *metrics
+
+	sealMu    sync.Mutex // one Seal at a time
+	rotateMu  sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
+	state     *state
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{} // run has returned
+	maintDone chan struct{} // maintain has returned
+}
+
+type pendingRecord struct {
+	seq   uint64
+	size  int      // stored payload bytes
+	parts [][]byte // "<unix nanos>|<member>", message.xml (without seq), attachments…
+}
+
+// Open opens the log, recovering the store and any interrupted rotation,
+// and starts background sealing and rotation.
+func Open(opts Options) (*Log, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{})}
+	st, err := loadState(opts.Dir, opts.ArchiveDir)
+	if err != nil {
+		return nil, err
+	}
+	l.state = st
+	if st.LastRotate.IsZero() {
+		// Start the rotation clock now and remember it, so a log opened
+		// briefly and often (the CLI's access log) still rotates on time.
+		st.LastRotate = opts.Now()
+		if err := st.save(opts.Dir); err != nil {
+			return nil, err
+		}
+	}
+	l.lastRotate = st.LastRotate
+	s, err := store.Open(store.Options{
+		Dir:         filepath.Join(opts.Dir, "journal"),
+		SegmentSize: opts.SegmentSize,
+		QueueSize:   opts.QueueSize,
+		Logger:      opts.Logger,
+		OnDurable:   l.onDurable,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("msglog: %w", err)
+	}
+	l.store = s
+	if l.metrics, err = newMetrics(l, opts.Registerer); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("msglog: metrics: %w", err)
+	}
+	// Reload what is durable but not yet sealed.
+	if err := l.recoverPending(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// A short-lived process (the CLI's access log) may never live through
+	// a rotation interval: rotate now if one is overdue.
+	if l.sealedBytes > 0 && opts.Now().Sub(l.lastRotate) >= opts.RotateInterval {
+		l.rotateMu.Lock()
+		err := l.rotateLocked()
+		l.rotateMu.Unlock()
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	go l.run()
+	go l.maintain()
+	return l, nil
+}
+
+// onDurable is the store's hook: records enter pending in seq order.
+func (l *Log) onDurable(first uint64, payloads [][]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, p := range payloads {
+		kind, parts, err := decodeParts(p)
+		if err != nil || kind != kindRecord {
+			continue
+		}
+		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts})
+	}
+}
+
+// recoverPending scans the store from the archive watermark: records after
+// the last seal go back to pending; sealed bytes are counted for rotation.
+func (l *Log) recoverPending() error {
+	var unsealed []pendingRecord
+	var sealed int64
+	err := l.store.Scan(l.state.ScanFrom, func(seq uint64, payload []byte) error {
+		kind, parts, err := decodeParts(payload)
+		if err != nil {
+			return fmt.Errorf("msglog: journal record %d: %w", seq, err)
+		}
+		switch kind {
+		case kindRecord:
+			cp := make([][]byte, len(parts))
+			for i, p := range parts {
+				cp[i] = append([]byte(nil), p...)
+			}
+			unsealed = append(unsealed, pendingRecord{seq: seq, size: len(payload), parts: cp})
+			sealed += int64(len(payload))
+		case kindSeal:
+			m, err := parseSealMeta(parts)
+			if err != nil {
+				return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
+			}
+			for len(unsealed) > 0 && unsealed[0].seq <= m.UpTo {
+				unsealed = unsealed[1:]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, u := range unsealed {
+		sealed -= int64(u.size)
+	}
+	l.mu.Lock()
+	l.pending = append(unsealed, l.pending...)
+	l.sealedBytes = sealed
+	l.mu.Unlock()
+	return nil
+}
+
+// Append stores a record and returns its sequence number once the record is
+// durable (fsynced). It does not wait for the batch signature; the record
+// is sealed within BatchInterval. Errors wrap ErrBackpressure when the
+// queue is full.
+func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
+	rec := *r
+	if rec.Exchange != nil {
+		ex := *rec.Exchange
+		rec.Exchange = &ex
+	}
+	rec.Seq = 0
+	if rec.Time.IsZero() {
+		rec.Time = l.opts.Now()
+	}
+	rec.Time = rec.Time.UTC()
+	atts, err := rec.prepare(l.opts.MetadataOnly)
+	if err != nil {
+		return 0, err
+	}
+	xmlDoc, err := MarshalRecord(&rec)
+	if err != nil {
+		return 0, err
+	}
+	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
+	parts := append([][]byte{head, xmlDoc}, atts...)
+	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
+	if err != nil {
+		l.metrics.appendFailed(err)
+		if errors.Is(err, store.ErrClosed) {
+			return 0, ErrClosed
+		}
+		return 0, fmt.Errorf("msglog: append: %w", err)
+	}
+	l.metrics.appended.Inc()
+	if l.opts.Evidence != nil {
+		l.evidenceAppended(seq, &rec, xmlDoc, atts)
+	}
+	return seq, nil
+}
+
+// run seals every BatchInterval (or sooner when a batch is full).
+func (l *Log) run() {
+	defer close(l.done)
+	tick := time.NewTicker(l.opts.BatchInterval / 4)
+	defer tick.Stop()
+	lastSeal := l.opts.Now()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		l.mu.Lock()
+		n := len(l.pending)
+		l.mu.Unlock()
+		now := l.opts.Now()
+		if n >= l.opts.BatchSize || (n > 0 && now.Sub(lastSeal) >= l.opts.BatchInterval) {
+			if err := l.Seal(context.Background()); err != nil {
+				l.opts.Logger.Error("msglog: sealing failed; will retry", zap.Error(err))
+			}
+			lastSeal = now
+		}
+	}
+}
+
+// maintain rotates when RotateSize or RotateInterval is reached and
+// applies retention hourly. It runs beside run so that a long rotation
+// never delays batch signatures.
+func (l *Log) maintain() {
+	defer close(l.maintDone)
+	tick := time.NewTicker(max(l.opts.BatchInterval, 100*time.Millisecond))
+	defer tick.Stop()
+	var lastRetention time.Time
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		now := l.opts.Now()
+		l.mu.Lock()
+		due := l.sealedBytes >= l.opts.RotateSize || (l.sealedBytes > 0 && now.Sub(l.lastRotate) >= l.opts.RotateInterval)
+		l.mu.Unlock()
+		if due {
+			l.rotateMu.Lock()
+			err := l.rotateLocked()
+			l.rotateMu.Unlock()
+			if err != nil {
+				l.opts.Logger.Error("msglog: rotation failed; will retry", zap.Error(err))
+			}
+		}
+		if l.opts.Retention != nil && now.Sub(lastRetention) >= time.Hour {
+			lastRetention = now
+			if _, err := l.ApplyRetention(context.Background(), *l.opts.Retention); err != nil {
+				l.opts.Logger.Error("msglog: retention failed; will retry", zap.Error(err))
+			}
+		}
+	}
+}
+
+// Seal signs every pending record now, in batches of at most BatchSize,
+// and stores each batch's seal durably.
+func (l *Log) Seal(ctx context.Context) error {
+	l.sealMu.Lock()
+	defer l.sealMu.Unlock()
+	for {
+		l.mu.Lock()
+		n := min(len(l.pending), l.opts.BatchSize)
+		batch := l.pending[:n:n]
+		l.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		start := time.Now()
+		payload, err := l.sealBatch(ctx, batch)
+		if err != nil {
+			l.metrics.sealErrs.Inc()
+			return err
+		}
+		if l.opts.Evidence != nil {
+			if err := l.evidenceSealed(ctx, batch); err != nil {
+				l.metrics.sealErrs.Inc()
+				return fmt.Errorf("msglog: evidence: %w", err)
+			}
+		}
+		if _, err := l.store.Append(ctx, payload); err != nil {
+			l.metrics.sealErrs.Inc()
+			return fmt.Errorf("msglog: store seal: %w", err)
+		}
+		l.metrics.sealSeconds.Observe(time.Since(start).Seconds())
+		l.metrics.sealed.Add(float64(n))
+		var size int64
+		for _, p := range batch {
+			size += int64(p.size)
+		}
+		l.mu.Lock()
+		l.pending = l.pending[n:]
+		l.sealedBytes += size
+		l.mu.Unlock()
+		l.opts.Logger.Debug("msglog: sealed batch", zap.Int("records", n),
+			zap.Uint64("upTo", batch[n-1].seq), zap.Duration("took", time.Since(start)))
+	}
+}
+
+// Stats reports the journal's fsync groups and records written since Open;
+// records/groups is how many appends shared each fsync.
+func (l *Log) Stats() (groups, records uint64) { return l.store.Stats() }
+
+// LastSeq is the highest durable sequence number.
+func (l *Log) LastSeq() uint64 { return l.store.LastSeq() }
+
+// Close seals what is pending, stops the background work and closes the
+// store. It does not rotate: records wait in the journal for the next
+// rotation (after the next Open) unless the caller calls Rotate first.
+func (l *Log) Close() error {
+	l.stopOnce.Do(func() { close(l.stop) })
+	<-l.done
+	<-l.maintDone
+	err := l.Seal(context.Background())
+	if cerr := l.store.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("msglog: %w", cerr)
+	}
+	return err
+}
