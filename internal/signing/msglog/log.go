@@ -121,6 +121,12 @@ type Options struct {
 	Retention *Retention
 	// QueueSize bounds appends waiting for fsync (default 65536).
 	QueueSize int
+	// QueueWait is how long an Append waits for room in a full queue
+	// before failing with ErrBackpressure (default 2s); see store.Options.
+	QueueWait time.Duration
+	// GroupWindow is the store's group-commit window (default 1ms, negative
+	// off); see store.Options.
+	GroupWindow time.Duration
 	// SegmentSize is the store's segment size (default 64 MiB).
 	SegmentSize int64
 	// Registerer, when set, receives the tunduk_msglog_* metrics.
@@ -223,6 +229,8 @@ func Open(opts Options) (*Log, error) {
 		Dir:         filepath.Join(opts.Dir, "journal"),
 		SegmentSize: opts.SegmentSize,
 		QueueSize:   opts.QueueSize,
+		QueueWait:   opts.QueueWait,
+		GroupWindow: opts.GroupWindow,
 		Logger:      opts.Logger,
 		OnDurable:   l.onDurable,
 	})
@@ -313,7 +321,7 @@ func (l *Log) recoverPending() error {
 // Append stores a record and returns its sequence number once the record is
 // durable (fsynced). It does not wait for the batch signature; the record
 // is sealed within BatchInterval. Errors wrap ErrBackpressure when the
-// queue is full.
+// queue stayed full for QueueWait (or until ctx ended).
 func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	rec := *r
 	if rec.Exchange != nil {
