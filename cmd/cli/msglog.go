@@ -99,8 +99,8 @@ func (f *Factory) AdminLog(ctx context.Context) (l *msglog.Log, close func() err
 // MessageLog opens the signed message log of a running gateway with the key
 // named by messageLog.signingKey, registering its metrics, the signer's and
 // the keys' certificate expiry in reg. It returns nil, nil, nil when
-// messageLog.signingKey is not set — exchanges are then kept in the
-// JSON-lines journals only, which is logged as a warning.
+// messageLog.signingKey is not set (serve then refuses to run a gateway or
+// provider: the signed log is where exchanges are recorded).
 func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log *zap.Logger) (l *msglog.Log, close func() error, err error) {
 	cfg, err := f.Config()
 	if err != nil {
@@ -109,8 +109,6 @@ func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log
 	reg.MustRegister(certs.NewExpiryCollector(keyCertificates(cfg.Keys, log)))
 	name := cfg.MessageLog.SigningKey
 	if name == "" {
-		log.Warn("signed message log disabled (messageLog.signingKey is not set): " +
-			"exchanges are kept in the unsigned JSON-lines journals only")
 		return nil, nil, nil
 	}
 	close, err = f.WithLogKey(ctx, log.Named("keys"), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {

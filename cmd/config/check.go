@@ -109,6 +109,7 @@ func Check(ctx context.Context, path string, o CheckOptions) *Report {
 	c.messageLog(&cfg.MessageLog)
 	c.catalog(&cfg.Catalog)
 	c.provider(&cfg.Provider)
+	c.signedLog(cfg)
 	r.Errors.Sort()
 	r.Warnings.Sort()
 	return r
@@ -357,7 +358,31 @@ func (c *checker) gateway(g *Gateway) {
 	} else if err != nil {
 		c.errorf("gateway.mappingsDir", "%v", err)
 	}
-	c.stateDir("gateway.journal", filepath.Dir(c.rel(g.Journal)))
+	c.deprecatedJournal("gateway.journal", g.Journal)
+}
+
+// deprecatedJournal warns where a JSON-lines journal is still configured,
+// and says what replaced it.
+func (c *checker) deprecatedJournal(at, path string) {
+	if path != "" {
+		c.warnf(at, "no longer used and ignored: every exchange is recorded in the signed message log (messageLog.dir, signed with messageLog.signingKey); remove this key (%s is not written; tunduk archive verify checks the log's archives)", path)
+	}
+}
+
+// signedLog reports a gateway or provider without the signed message log,
+// the one place their exchanges are recorded.
+func (c *checker) signedLog(cfg *Config) {
+	var sides []string
+	if cfg.Gateway.Configured() {
+		sides = append(sides, "gateway")
+	}
+	if cfg.Provider.Listen != "" {
+		sides = append(sides, "provider")
+	}
+	if len(sides) > 0 && cfg.MessageLog.SigningKey == "" {
+		c.errorf("messageLog.signingKey", "empty, but the %s records every exchange in the signed message log and answers only once the record is durable; "+
+			"set messageLog.dir, messageLog.archiveDir and messageLog.signingKey (a key under keys:), see configs/tunduk.yaml", strings.Join(sides, " and "))
+	}
 }
 
 func (c *checker) keys(ctx context.Context, keys Keys) {
@@ -495,5 +520,5 @@ func (c *checker) provider(p *Provider) {
 	if p.TLS.ClientCAFile != "" {
 		c.certificates("provider.tls.clientCAFile", c.rel(p.TLS.ClientCAFile))
 	}
-	c.stateDir("provider.journal", filepath.Dir(c.rel(p.Journal)))
+	c.deprecatedJournal("provider.journal", p.Journal)
 }

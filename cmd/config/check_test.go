@@ -180,6 +180,12 @@ catalog:
 			t.Errorf("errors:\n%s\nwant a line containing %q", got, w)
 		}
 	}
+	if !strings.Contains(got, "messageLog.signingKey: empty, but the gateway records every exchange in the signed message log") {
+		t.Errorf("errors:\n%s\nwant the missing signed log named", got)
+	}
+	if w := r.Warnings.Error(); !strings.Contains(w, "tunduk.yaml:19: gateway.journal: no longer used and ignored: every exchange is recorded in the signed message log") {
+		t.Errorf("warnings:\n%s\nwant gateway.journal named as replaced by the signed log", w)
+	}
 	if strings.Contains(got, "keys.mlog") {
 		t.Errorf("the good key was refused:\n%s", got)
 	}
@@ -201,7 +207,6 @@ func TestCheckPassesACompleteConfiguration(t *testing.T) {
 	cfg := `gateway:
   callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
   mappingsDir: ` + mappings + `
-  journal: state/journal.jsonl
 keys:
   mlog: {uri: "file:` + mlogKey + `", certificate: ` + mlogCert + `}
 messageLog: {signingKey: mlog, dir: ` + dir + `/msglog, archiveDir: ` + dir + `/archive}

@@ -36,7 +36,6 @@ gateway:
   callers:
     - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
   mappingsDir: %s
-  journal: state/journal.jsonl
 monitoring:
   enabled: true
   securityServer: central-server/GOV/70000099/ss1
@@ -45,7 +44,7 @@ monitoring:
   recordsToOffset: 1s
   windows: [1h]
   sla: {availability: 99.5, responseTime: 2s}
-`, ss.URL, fixtures.PortalClient, addr, mappings)
+`, ss.URL, fixtures.PortalClient, addr, mappings) + signedLogYAML(t, dir)
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 

@@ -123,8 +123,7 @@ gateway:
   callers:
     - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
   mappingsDir: %s
-  journal: state/journal.jsonl
-`, ss.URL, fixtures.PortalClient, addr, mappings)
+`, ss.URL, fixtures.PortalClient, addr, mappings) + signedLogYAML(t, dir)
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
@@ -164,8 +163,8 @@ gateway:
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v\n%s", err, errOut.String())
 	}
-	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err != nil {
-		t.Errorf("journal not at the path relative to the config: %v", err)
+	if n := logBytes(t, dir); n == 0 {
+		t.Errorf("nothing recorded in the signed message log")
 	}
 	logs := errOut.String()
 	if !strings.Contains(logs, "/v1/suppliers/**********0561/tax-debt") {

@@ -165,7 +165,7 @@ func Problem(err error) problem.Problem {
 	default:
 		p = problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
 	}
-	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded {
+	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded || ce.Kind == KindJournal {
 		ra := ce.RetryAfter
 		if ra <= 0 {
 			ra = time.Second
