@@ -189,6 +189,11 @@ type Log struct {
 
 	metrics *metrics
 
+	// appending maps an Append's stored payload (its first byte) to the
+	// record it encodes, from Append until the store's OnDurable hook
+	// takes it into pending.
+	appending sync.Map
+
 	sealMu    sync.Mutex // one Seal at a time
 	rotateMu  sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
 	state     *state
@@ -202,6 +207,10 @@ type pendingRecord struct {
 	seq   uint64
 	size  int      // stored payload bytes
 	parts [][]byte // "<unix nanos>|<member>", message.xml (without seq), attachments…
+	// rec is the record as appended by this process (bodies pointing into
+	// parts), so sealing need not parse message.xml again; nil for records
+	// recovered from the store.
+	rec *Record
 }
 
 // Open opens the log, recovering the store and any interrupted rotation,
@@ -272,7 +281,14 @@ func (l *Log) onDurable(first uint64, payloads [][]byte) {
 		if err != nil || kind != kindRecord {
 			continue
 		}
-		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts})
+		var rec *Record
+		if len(p) > 0 {
+			if v, ok := l.appending.LoadAndDelete(&p[0]); ok {
+				rec = v.(*Record)
+				rec.useStoredBodies(parts[2:])
+			}
+		}
+		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts, rec: rec})
 	}
 }
 
@@ -343,8 +359,16 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
 	parts := append([][]byte{head, xmlDoc}, atts...)
-	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
+	payload := encodeParts(kindRecord, parts...)
+	cached := rec // sealing's copy; its bodies are pointed at the stored parts
+	if cached.Exchange != nil {
+		ex := *cached.Exchange
+		cached.Exchange = &ex
+	}
+	l.appending.Store(&payload[0], &cached)
+	seq, err := l.store.Append(ctx, payload)
 	if err != nil {
+		l.appending.Delete(&payload[0])
 		l.metrics.appendFailed(err)
 		if errors.Is(err, store.ErrClosed) {
 			return 0, ErrClosed

@@ -81,7 +81,7 @@ func withSeq(messageXML []byte, seq uint64) []byte {
 func batchSpecs(batch []pendingRecord, format int) ([][]containerSpec, error) {
 	out := make([][]containerSpec, len(batch))
 	for i, p := range batch {
-		specs, err := containersOf(p.seq, p.parts, format)
+		specs, err := containersOf(p.seq, p.parts, format, p.rec)
 		if err != nil {
 			return nil, fmt.Errorf("record %d: %w", p.seq, err)
 		}

@@ -72,7 +72,11 @@ const URIMessageXML = "/" + asic.EntryMessage
 // record XML without seq, attachments) is archived as in format. It is a
 // pure function of its input: sealing and rotation both call it and must
 // agree byte for byte.
-func containersOf(seq uint64, parts [][]byte, format int) ([]containerSpec, error) {
+//
+// rec, when set, is the record parts encode, as appended by this process:
+// it spares parsing message.xml again (TestContainersOfParsedAgrees checks
+// both ways give the same containers).
+func containersOf(seq uint64, parts [][]byte, format int, rec *Record) ([]containerSpec, error) {
 	if len(parts) < 2 {
 		return nil, errors.New("too few parts")
 	}
@@ -81,13 +85,16 @@ func containersOf(seq uint64, parts [][]byte, format int) ([]containerSpec, erro
 	if format < FormatXRoad || typ != string(TypeExchange) {
 		return []containerSpec{{suffix: typ, message: doc, attachments: parts[2:]}}, nil
 	}
-	atts := map[string][]byte{}
-	for i, a := range parts[2:] {
-		atts["attachment"+strconv.Itoa(i+1)] = a
-	}
-	r, err := UnmarshalRecord(parts[1], atts)
-	if err != nil {
-		return nil, err
+	r := rec
+	if r == nil || r.Exchange == nil {
+		atts := map[string][]byte{}
+		for i, a := range parts[2:] {
+			atts["attachment"+strconv.Itoa(i+1)] = a
+		}
+		var err error
+		if r, err = UnmarshalRecord(parts[1], atts); err != nil {
+			return nil, err
+		}
 	}
 	ex := r.Exchange
 	if ex == nil {

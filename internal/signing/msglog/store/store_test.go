@@ -194,7 +194,7 @@ func TestBackpressure(t *testing.T) {
 	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), QueueSize: 1, QueueWait: 20 * time.Millisecond, GroupWindow: -1},
 		func(*os.File) error {
 			if slow.Load() {
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(200 * time.Millisecond)
 			}
 			return nil
 		}))
@@ -202,6 +202,20 @@ func TestBackpressure(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var pressured, ok int
+	// One append first, so the writer is in its 50ms fsync when the
+	// others arrive: one of them fits the queue, the rest wait 20ms in vain.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := s.Append(context.Background(), payload(100)); err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		ok++
+		mu.Unlock()
+	}()
+	time.Sleep(30 * time.Millisecond)
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func() {
@@ -221,7 +235,7 @@ func TestBackpressure(t *testing.T) {
 	}
 	wg.Wait()
 	if pressured == 0 || ok == 0 {
-		t.Fatalf("with a queue of 1, 50ms fsyncs and 20ms of patience want both successes and backpressure; ok=%d pressured=%d", ok, pressured)
+		t.Fatalf("with a queue of 1, 200ms fsyncs and 20ms of patience want both successes and backpressure; ok=%d pressured=%d", ok, pressured)
 	}
 	if s.LastSeq() != uint64(ok) {
 		t.Fatalf("LastSeq %d but %d appends acknowledged", s.LastSeq(), ok)
