@@ -367,8 +367,10 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	l.appending.Store(&payload[0], &cached)
 	seq, err := l.store.Append(ctx, payload)
+	// The store's OnDurable hook took the entry if it saw the record; a
+	// store that does not call it back (or an error) leaves it: drop it.
+	l.appending.Delete(&payload[0])
 	if err != nil {
-		l.appending.Delete(&payload[0])
 		l.metrics.appendFailed(err)
 		if errors.Is(err, store.ErrClosed) {
 			return 0, ErrClosed
