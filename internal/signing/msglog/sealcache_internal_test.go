@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -53,6 +54,9 @@ func TestContainersOfParsedAgrees(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if got, want := withFormatSeq(parts[1], FormatXRoad, 7), withFormat(withSeq(parts[1], 7), FormatXRoad); !bytes.Equal(got, want) {
+					t.Fatalf("withFormatSeq = %q, want %q", got, want)
+				}
 				cached := rec
 				cx := *rec.Exchange
 				cached.Exchange = &cx
@@ -84,4 +88,18 @@ func TestContainersOfParsedAgrees(t *testing.T) {
 			})
 		}
 	}
+}
+
+// withFormat is what withFormatSeq did in two copies (after withSeq).
+func withFormat(doc []byte, format int) []byte {
+	i := bytes.Index(doc, seqPrefix)
+	if i < 0 {
+		return doc
+	}
+	i += len(seqPrefix)
+	attr := ` format="` + strconv.Itoa(format) + `"`
+	out := make([]byte, 0, len(doc)+len(attr))
+	out = append(out, doc[:i]...)
+	out = append(out, attr...)
+	return append(out, doc[i:]...)
 }

@@ -80,10 +80,9 @@ func containersOf(seq uint64, parts [][]byte, format int, rec *Record) ([]contai
 	if len(parts) < 2 {
 		return nil, errors.New("too few parts")
 	}
-	doc := withSeq(parts[1], seq)
 	typ := recordType(parts[1])
 	if format < FormatXRoad || typ != string(TypeExchange) {
-		return []containerSpec{{suffix: typ, message: doc, attachments: parts[2:]}}, nil
+		return []containerSpec{{suffix: typ, message: withSeq(parts[1], seq), attachments: parts[2:]}}, nil
 	}
 	r := rec
 	if r == nil || r.Exchange == nil {
@@ -100,7 +99,7 @@ func containersOf(seq uint64, parts [][]byte, format int, rec *Record) ([]contai
 	if ex == nil {
 		return nil, errors.New("exchange record without exchange")
 	}
-	meta := withFormat(doc, FormatXRoad)
+	meta := withFormatSeq(parts[1], FormatXRoad, seq)
 	rest := ex.Protocol == "rest"
 	req, err := xroadMessage(&ex.Request, rest, true)
 	if err != nil {
@@ -129,16 +128,18 @@ func recordType(doc []byte) string {
 	return "record"
 }
 
-func withFormat(doc []byte, format int) []byte {
+// withFormatSeq puts format and seq into a record document (one copy;
+// the archive's metadata form).
+func withFormatSeq(doc []byte, format int, seq uint64) []byte {
 	i := bytes.Index(doc, seqPrefix)
 	if i < 0 {
 		return doc
 	}
 	i += len(seqPrefix)
-	attr := ` format="` + strconv.Itoa(format) + `"`
-	out := make([]byte, 0, len(doc)+len(attr))
+	attrs := ` format="` + strconv.Itoa(format) + `" seq="` + strconv.FormatUint(seq, 10) + `"`
+	out := make([]byte, 0, len(doc)+len(attrs))
 	out = append(out, doc[:i]...)
-	out = append(out, attr...)
+	out = append(out, attrs...)
 	return append(out, doc[i:]...)
 }
 
