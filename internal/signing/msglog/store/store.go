@@ -512,6 +512,9 @@ func (s *Store) writer() {
 			}
 		}
 		buf = s.writeGroup(buf[:0], group)
+		if cap(buf) > 1<<20 {
+			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)
+		}
 		if s.opts.OnDurable != nil && group[0].err == nil {
 			payloads = payloads[:0]
 			for _, r := range group {
@@ -522,6 +525,10 @@ func (s *Store) writer() {
 		for _, r := range group {
 			close(r.done)
 		}
+		// The slices are reused: drop their references, or a burst's
+		// records stay reachable until as many come again.
+		clear(group)
+		clear(payloads)
 	}
 }
 
