@@ -67,6 +67,9 @@ type Options struct {
 	Archives []ArchiveRoot
 	TSAs     []TSA
 	Certs    []Cert
+	// KeyCerts, when set, lists the signing keys' certificates: shown in
+	// the snapshot beside Certs (their metrics are certs.ExpiryCollector's).
+	KeyCerts func() []certs.KeyCert
 	// Interval between archive and certificate refreshes (default 1m).
 	Interval time.Duration
 	// ProbeInterval between TSA probes (default 5m); ProbeTimeout bounds
@@ -401,6 +404,13 @@ func (h *Health) readCerts() []CertHealth {
 			h.metric.certExpiry.WithLabelValues(c.Use).Set(float64(cert.NotAfter.Unix()))
 		}
 		out = append(out, ch)
+	}
+	if h.o.KeyCerts != nil {
+		for _, kc := range h.o.KeyCerts() {
+			if kc.Certificate != nil {
+				out = append(out, CertHealth{Use: "signing key " + kc.Key, Subject: kc.Certificate.Subject.String(), NotAfter: kc.Certificate.NotAfter})
+			}
+		}
 	}
 	return out
 }
