@@ -366,6 +366,7 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 		cached.Exchange = &ex
 	}
 	l.appending.Store(&payload[0], &cached)
+	start := time.Now()
 	seq, err := l.store.Append(ctx, payload)
 	// The store's OnDurable hook took the entry if it saw the record; a
 	// store that does not call it back (or an error) leaves it: drop it.
@@ -378,6 +379,7 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 		return 0, fmt.Errorf("msglog: append: %w", err)
 	}
 	l.metrics.appended.Inc()
+	l.metrics.appendSeconds.Observe(time.Since(start).Seconds())
 	if l.opts.Evidence != nil {
 		l.evidenceAppended(seq, &rec, xmlDoc, atts)
 	}
