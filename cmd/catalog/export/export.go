@@ -46,19 +46,10 @@ list) is not overwritten unless --force is given.`,
 			if opts.Out == "" {
 				return cli.UsageError("--out is required: the directory to write the public catalog into")
 			}
-			var arg string
-			if len(args) == 1 {
-				arg = args[0]
-			}
-			dir, err := opts.dirs.Resolve(arg, "catalog export --out "+opts.Out)
-			if err != nil {
+			if err := opts.dirs.ResolveArg(&opts.Dir, args, 0, "catalog export --out "+opts.Out); err != nil {
 				return err
 			}
-			opts.Dir = dir
-			if runF != nil {
-				return runF(opts)
-			}
-			return exportRun(opts)
+			return cli.Run(opts, runF, exportRun)
 		},
 	}
 	catalogflags.AddDirFlags(f, cmd, &opts.dirs)

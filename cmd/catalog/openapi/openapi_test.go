@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,31 +13,13 @@ import (
 const dir = "../../../configs/catalog"
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args    []string
-		want    OpenapiOptions
-		wantErr bool
-	}{
-		{[]string{"unreliableSupplier", "c"}, OpenapiOptions{Dir: "c", Service: "unreliableSupplier"}, false},
-		{[]string{"unreliableSupplier"}, OpenapiOptions{}, true}, // no DIR, no configuration
-		{[]string{"a", "b", "c"}, OpenapiOptions{}, true},
-		{[]string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, OpenapiOptions{Dir: "d", Service: "x", Server: "https://s/r1", JSON: true}, false},
-		{nil, OpenapiOptions{}, true},
-	} {
-		var got *OpenapiOptions
-		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
-		f, _ := clitest.New()
-		err := clitest.Run(f, NewCmdOpenapi(f, func(o *OpenapiOptions) error { got = o; return nil }), tc.args...).Err
-		if (err != nil) != tc.wantErr {
-			t.Fatalf("%v: err = %v", tc.args, err)
-		}
-		if err == nil {
-			got.IO, got.dirs = cli.IOStreams{}, catalogflags.Dir{}
-			if *got != tc.want {
-				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
-			}
-		}
-	}
+	clitest.CheckFlags(t, NewCmdOpenapi, func(o *OpenapiOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[OpenapiOptions]{
+		{Args: []string{"unreliableSupplier", "c"}, Want: OpenapiOptions{Dir: "c", Service: "unreliableSupplier"}},
+		{Args: []string{"unreliableSupplier"}, WantErr: true}, // no DIR, no configuration
+		{Args: []string{"a", "b", "c"}, WantErr: true},
+		{Args: []string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, Want: OpenapiOptions{Dir: "d", Service: "x", Server: "https://s/r1", JSON: true}},
+		{Args: nil, WantErr: true},
+	})
 }
 
 func run(args ...string) (string, cli.ExitCode) {

@@ -88,6 +88,51 @@ func Exec(newCmd func(*cli.Factory) *cobra.Command, args ...string) Result {
 	return Run(f, newCmd(f), args...)
 }
 
+// Parse runs the verb built by newCmd, given a runF that keeps what it is
+// handed, with args as the root would, and returns the parsed options (nil
+// when the verb failed before running), the factory and the error.
+func Parse[O any](newCmd func(*cli.Factory, func(*O) error) *cobra.Command, args ...string) (*O, *cli.Factory, error) {
+	f, _ := New()
+	var got *O
+	err := Run(f, newCmd(f, func(o *O) error { got = o; return nil }), args...).Err
+	return got, f, err
+}
+
+// NoConfig makes the configuration lookup find nothing for the rest of t:
+// $TUNDUK_CONFIG names a file that does not exist.
+func NoConfig(t testing.TB) {
+	t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
+}
+
+// FlagCase is one row of a verb's flag table: the arguments and the
+// options they parse to, or that the verb refuses them.
+type FlagCase[O any] struct {
+	Args    []string
+	Want    O
+	WantErr bool
+}
+
+// CheckFlags runs each case with a fresh factory and no configuration (see
+// NoConfig) and compares the parsed options, after clean has zeroed what is
+// not compared (the streams, unexported helpers), with Want.
+func CheckFlags[O comparable](t *testing.T, newCmd func(*cli.Factory, func(*O) error) *cobra.Command, clean func(*O), cases []FlagCase[O]) {
+	t.Helper()
+	for _, tc := range cases {
+		NoConfig(t)
+		got, _, err := Parse(newCmd, tc.Args...)
+		if (err != nil) != tc.WantErr {
+			t.Fatalf("%v: err = %v", tc.Args, err)
+		}
+		if err != nil {
+			continue
+		}
+		clean(got)
+		if *got != tc.Want {
+			t.Errorf("%v: got %+v, want %+v", tc.Args, *got, tc.Want)
+		}
+	}
+}
+
 // Contains reports whether every want is in s.
 func Contains(s string, want ...string) bool {
 	for _, w := range want {
