@@ -256,7 +256,7 @@ func TestWrite(t *testing.T) {
 		}
 		return nil
 	})
-	want := []string{export.ManifestName, "catalog.json", "en/index.html", "index.html", "ru/index.html"}
+	want := []string{export.ManifestName, "catalog.json", "en/index.html", "index.html", "ru/index.html", export.StylePath}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("files in %s: %v, want %v (no temp files left)", dir, names, want)
 	}
@@ -356,6 +356,15 @@ func TestHandler(t *testing.T) {
 			}
 		}
 		htmlBody = b
+	}
+	// The pages' one stylesheet is served beside them, and the pages link
+	// it: no inline style, so the policy allows only the site's own.
+	if resp, b := get("GET", "/catalog/style.css", nil); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") ||
+		!bytes.Contains(b, []byte("nav.langs")) || strings.Contains(resp.Header.Get("Content-Security-Policy"), "unsafe-inline") {
+		t.Errorf("GET /catalog/style.css: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+	}
+	if !bytes.Contains(htmlBody, []byte(`<link rel="stylesheet" href="/catalog/style.css">`)) || bytes.Contains(htmlBody, []byte("<style>")) {
+		t.Error("the page does not link the served stylesheet, or has an inline one")
 	}
 	if !bytes.Contains(htmlBody, []byte(`href="/catalog/catalog.json"`)) {
 		t.Error("the page does not link to /catalog/catalog.json")
