@@ -55,6 +55,42 @@ func Dir(tb testing.TB, sub string) string {
 	return d
 }
 
+// Files returns the contents of the corpus files matching pattern (a
+// filepath.Match pattern below the corpus root, e.g. "soap/*.query"), by
+// path below the root, for seeding fuzzers and table tests. Without the
+// corpus it returns none and the caller goes on with its own inputs,
+// except under TUNDUK_REQUIRE_TOOLS=1 (CI), where it fails the test; a
+// pattern that matches nothing in a present corpus fails too, so that a
+// moved directory cannot quietly empty a suite.
+func Files(tb testing.TB, pattern string) map[string][]byte {
+	tb.Helper()
+	root := Root()
+	if root == "" {
+		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
+			tb.Fatalf("X-Road conformance corpus not found (set %s): %s cannot be read", EnvVar, pattern)
+		}
+		tb.Logf("X-Road conformance corpus not found (set %s): going on without %s", EnvVar, pattern)
+		return nil
+	}
+	paths, err := filepath.Glob(filepath.Join(root, pattern))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("conformance corpus at %s has no %s (%v)", root, pattern, err)
+	}
+	out := make(map[string][]byte, len(paths))
+	for _, p := range paths {
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[filepath.ToSlash(rel)] = b
+	}
+	return out
+}
+
 // RequireTool skips (or, with TUNDUK_REQUIRE_TOOLS=1, fails) a test when an
 // external program such as xmlsec1 or softhsm2-util is not installed, and
 // returns its path otherwise.
