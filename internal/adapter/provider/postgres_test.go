@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
@@ -57,10 +57,7 @@ func TestPostgresBackendAnswersFromTheDescription(t *testing.T) {
 	}
 	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
 
-	cat, _, err := catalog.LoadValid("../../../configs/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := testkit.ExampleCatalog(t)
 	d, _ := cat.FindService("getSupplierInfo")
 	prov := cat.Organisation.SubsystemID(d.Subsystem)
 	query := `SELECT true AS found, json_build_object('inn', inn, 'name', name, 'registrationDate', registered, 'status', status) AS supplier

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/rest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
@@ -26,10 +26,7 @@ import (
 // backend, are checked against the shipped description first, and are
 // journalled like SOAP exchanges.
 func TestRESTProviderThroughSecurityServer(t *testing.T) {
-	cat, _, err := catalog.LoadValid("../../../configs/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := testkit.ExampleCatalog(t)
 	d, err := cat.FindService("unreliableSupplier")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"html/template"
 	"io"
 	"io/fs"
@@ -18,42 +17,17 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/internal/catalog/export"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/catalog/golden")
 
 func example(t *testing.T) (*catalog.Catalog, *export.Catalog) {
 	t.Helper()
-	c, err := catalog.Load("../../../configs/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if errs := c.Validate().Errors(); len(errs) > 0 {
-		t.Fatalf("example catalog invalid: %v", errs)
-	}
+	c := testkit.ExampleCatalog(t)
 	p, err := export.Build(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, p
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("../../../testdata/catalog/golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./catalog/export -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if intended, rerun with -update", name)
-	}
 }
 
 // secrets lists what must never be public: everything about authorised
@@ -212,7 +186,7 @@ func TestExportGoldenAndPublic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "catalog.json", j)
+	testkit.Golden(t, "catalog/golden/catalog.json", j)
 	files, err := p.Files()
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +194,7 @@ func TestExportGoldenAndPublic(t *testing.T) {
 	// One golden page per language: index.html (ky), ru/index.html, en/index.html.
 	for _, lang := range export.Langs {
 		h := files[export.PagePath(lang)]
-		golden(t, export.PagePath(lang), h)
+		testkit.Golden(t, "catalog/golden/"+export.PagePath(lang), h)
 		assertPublic(t, c, j, h)
 		assertPage(t, c, lang, h)
 	}
