@@ -1,9 +1,7 @@
 package serve
 
 import (
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,24 +18,8 @@ import (
 func TestServeMonitoring(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
-	dir := t.TempDir()
-	key := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	cfgText := fmt.Sprintf(`log: {level: info}
-securityServer:
-  url: %s
-  client: %s
-gateway:
-  listen: %s
-  callers:
-    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
-  mappingsDir: %s
-  journal: state/journal.jsonl
-monitoring:
+	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string {
+		return `monitoring:
   enabled: true
   securityServer: central-server/GOV/70000099/ss1
   stateFile: state/opmon.json
@@ -45,25 +27,10 @@ monitoring:
   recordsToOffset: 1s
   windows: [1h]
   sla: {availability: 99.5, responseTime: 2s}
-`, ss.URL, fixtures.PortalClient, addr, mappings)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
-
+`
+	})
 	cancel, done, errOut := startServe(cfgPath)
-	for i := 0; ; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
-		req.Header.Set("X-API-Key", key)
-		req.Header.Set("X-User-Id", "21504197800123")
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("serve did not come up: %v", err)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+	taxDebtWhenUp(t, addr, key).Body.Close()
 	var metrics string
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,43 +105,10 @@ func TestInvalidExamples(t *testing.T) {
 func TestServeRunsFromConfig(t *testing.T) {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{})
 	defer ss.Close()
-	dir := t.TempDir()
-	key := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	cfgText := fmt.Sprintf(`log: {level: info}
-securityServer:
-  url: %s
-  client: %s
-  userIdPrefix: KG
-gateway:
-  listen: %s
-  callers:
-    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
-  mappingsDir: %s
-  journal: state/journal.jsonl
-`, ss.URL, fixtures.PortalClient, addr, mappings)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string { return "" })
 
 	cancel, done, errOut := startServe(cfgPath)
-	var resp *http.Response
-	for i := 0; ; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
-		req.Header.Set("X-API-Key", key)
-		req.Header.Set("X-User-Id", "21504197800123")
-		var err error
-		if resp, err = http.DefaultClient.Do(req); err == nil {
-			break
-		}
-		if i > 100 {
-			t.Fatalf("serve did not come up: %v", err)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+	resp := taxDebtWhenUp(t, addr, key)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"hasDebt":true`) {
@@ -173,6 +139,57 @@ gateway:
 	}
 	if strings.Contains(logs, "02207200800561") || strings.Contains(logs, "21504197800123") || strings.Contains(logs, key) {
 		t.Errorf("identifier or key in logs:\n%s", logs)
+	}
+}
+
+// gatewayConfig writes dir/tunduk.yaml for a gateway on a free loopback
+// address in front of the security server at ssURL, its one caller
+// authenticated by the returned API key, with the shipped mappings and a
+// journal below dir; more(dir) is appended as further top-level sections.
+func gatewayConfig(t *testing.T, ssURL string, more func(dir string) string) (dir, cfgPath, addr, key string) {
+	t.Helper()
+	dir = t.TempDir()
+	key = strings.Repeat("k", 40)
+	if err := os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	addr = freeAddr(t)
+	cfgText := fmt.Sprintf(`log: {level: info}
+securityServer:
+  url: %s
+  client: %s
+  userIdPrefix: KG
+gateway:
+  listen: %s
+  callers:
+    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
+  mappingsDir: %s
+  journal: state/journal.jsonl
+%s`, ssURL, fixtures.PortalClient, addr, mappings, more(dir))
+	cfgPath = filepath.Join(dir, "tunduk.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfgPath, addr, key
+}
+
+// taxDebtWhenUp asks the gateway at addr for a tax-debt check until serve
+// is up, and returns the answer (the caller closes its body).
+func taxDebtWhenUp(t *testing.T, addr, key string) *http.Response {
+	t.Helper()
+	for i := 0; ; i++ {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
+		req.Header.Set("X-API-Key", key)
+		req.Header.Set("X-User-Id", "21504197800123")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			return resp
+		}
+		if i > 100 {
+			t.Fatalf("serve did not come up: %v", err)
+		}
+		time.Sleep(30 * time.Millisecond)
 	}
 }
 
