@@ -43,8 +43,7 @@ func waitUp(t *testing.T, url string) {
 // One tunduk serve runs the gateway, the provider for the participant's
 // backend, the public catalog and the internal service descriptions.
 func TestServeRunsProviderAndCatalog(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"found":true,"supplier":{"inn":%q,"name":"ОсОО Ала-Тоо","status":"active"}}`, strings.TrimPrefix(r.URL.Path, "/suppliers/"))
 	}))

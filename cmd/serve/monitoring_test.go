@@ -16,8 +16,7 @@ import (
 // operational data: a check's exchange shows up in tunduk_ss_* metrics
 // and the SLA gauges, and the position is kept in the state file.
 func TestServeMonitoring(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string {
 		return `monitoring:
   enabled: true

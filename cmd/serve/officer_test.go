@@ -16,8 +16,7 @@ import (
 // them by either form (SOAP and REST checks alike), and not by another
 // officer's PIN.
 func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	_, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, `  access:
     roles:
       - {name: auditor, actions: [ls, search, export], purposes: [audit]}

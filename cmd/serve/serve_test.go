@@ -103,8 +103,7 @@ func TestInvalidExamples(t *testing.T) {
 // tunduk serve with a real configuration file against the emulator, over
 // loopback, then a graceful stop.
 func TestServeRunsFromConfig(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string { return "" })
 
 	cancel, done, errOut := startServe(cfgPath)

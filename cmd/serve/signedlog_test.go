@@ -21,8 +21,7 @@ import (
 // message log: the evidence names an mlog record, and the archive the log
 // produces verifies independently.
 func TestServeRecordsInTheSignedLog(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	dir, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, "")
 
 	cancel, done, errOut := startServe(cfgPath)
