@@ -8,15 +8,11 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
@@ -168,17 +165,9 @@ func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 // verifySignerName).
 func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := certstest.SelfSigned(t, &x509.Certificate{Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: memberCode},
+		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment})
 	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: memberCode},
-		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
-	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +175,7 @@ func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath s
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644); err != nil {
+	if err := os.WriteFile(certPath, certstest.PEM(cert), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return keyPath, certPath
