@@ -51,10 +51,7 @@ issued certificate with 'tunduk keys import-cert'.`,
 			if opts.Logger == nil {
 				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return csrRun(opts)
+			return cli.Run(opts, runF, csrRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)

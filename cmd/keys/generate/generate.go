@@ -73,10 +73,7 @@ subject says so (OU), security servers and auditors do not trust it, and
 					return cli.UsageError("--self-signed: %v", err)
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return generateRun(opts)
+			return cli.Run(opts, runF, generateRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)

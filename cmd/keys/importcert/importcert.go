@@ -51,10 +51,7 @@ not for this key or has expired.`,
 			if opts.Logger == nil {
 				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return importRun(opts)
+			return cli.Run(opts, runF, importRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)

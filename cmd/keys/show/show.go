@@ -49,10 +49,7 @@ notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 			if opts.Logger == nil {
 				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return showRun(opts)
+			return cli.Run(opts, runF, showRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)
