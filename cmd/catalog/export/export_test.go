@@ -49,8 +49,7 @@ func TestRun(t *testing.T) {
 func TestRefusesChangedDir(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "public")
 	exp := func(args ...string) clitest.Result {
-		f, _ := clitest.New()
-		return clitest.Run(f, NewCmdExport(f, nil), append([]string{"../../../configs/catalog", "--out", out}, args...)...)
+		return clitest.Verb(NewCmdExport, "", append([]string{"../../../configs/catalog", "--out", out}, args...)...)
 	}
 	if r := exp(); r.Code != cli.ExitOK {
 		t.Fatalf("first export: %s", r)

@@ -23,8 +23,7 @@ func TestFlags(t *testing.T) {
 }
 
 func run(args ...string) (string, cli.ExitCode) {
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdOpenapi(f, nil), args...)
+	r := clitest.Verb(NewCmdOpenapi, "", args...)
 	return r.Out, r.Code
 }
 
@@ -57,17 +56,14 @@ func TestRun(t *testing.T) {
 // like --dir, a SOAP service points at `tunduk catalog wsdl`, an unknown
 // service lists the known ones.
 func TestForgiving(t *testing.T) {
-	f, _ := clitest.New()
-	if r := clitest.Run(f, NewCmdOpenapi(f, nil), "unreliableSupplier", dir); r.Code != cli.ExitOK || !strings.HasPrefix(r.Out, "openapi: 3.0.3") {
+	if r := clitest.Verb(NewCmdOpenapi, "", "unreliableSupplier", dir); r.Code != cli.ExitOK || !strings.HasPrefix(r.Out, "openapi: 3.0.3") {
 		t.Errorf("DIR argument: %s", r)
 	}
-	f, _ = clitest.New()
-	r := clitest.Run(f, NewCmdOpenapi(f, nil), "getSupplierInfo", dir)
+	r := clitest.Verb(NewCmdOpenapi, "", "getSupplierInfo", dir)
 	if want := "tunduk catalog wsdl getSupplierInfo " + dir; r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), want) {
 		t.Errorf("SOAP service: %s; want the suggestion %q", r, want)
 	}
-	f, _ = clitest.New()
-	r = clitest.Run(f, NewCmdOpenapi(f, nil), "nope", dir)
+	r = clitest.Verb(NewCmdOpenapi, "", "nope", dir)
 	if r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), "supplier-registry/unreliableSupplier/v1 (REST)") {
 		t.Errorf("unknown service: %s; want the known services listed", r)
 	}

@@ -28,8 +28,7 @@ func TestFlags(t *testing.T) {
 }
 
 func run(args ...string) (string, string, cli.ExitCode) {
-	f, _ := clitest.New()
-	return clitest.Run(f, NewCmdWsdl(f, nil), args...).Streams()
+	return clitest.Verb(NewCmdWsdl, "", args...).Streams()
 }
 
 func TestRun(t *testing.T) {
@@ -72,13 +71,11 @@ func TestRun(t *testing.T) {
 // A REST service points at `tunduk catalog openapi`; an unknown one lists
 // the known services.
 func TestForgiving(t *testing.T) {
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdWsdl(f, nil), "unreliableSupplier", dir)
+	r := clitest.Verb(NewCmdWsdl, "", "unreliableSupplier", dir)
 	if want := "tunduk catalog openapi unreliableSupplier " + dir; r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), want) {
 		t.Errorf("REST service: %s; want the suggestion %q", r, want)
 	}
-	f, _ = clitest.New()
-	r = clitest.Run(f, NewCmdWsdl(f, nil), "getSuplierInfo", dir)
+	r = clitest.Verb(NewCmdWsdl, "", "getSuplierInfo", dir)
 	if r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), "supplier-registry/getSupplierInfo/v1 (SOAP)") {
 		t.Errorf("unknown service: %s; want the known services listed", r)
 	}

@@ -130,6 +130,14 @@ func CheckFlags[O comparable](t *testing.T, newCmd func(*cli.Factory, func(*O) e
 	}
 }
 
+// Verb is Exec for a verb's constructor (the form that takes a runF),
+// run for real, with stdin as its standard input.
+func Verb[O any](newCmd func(*cli.Factory, func(*O) error) *cobra.Command, stdin string, args ...string) Result {
+	f, s := New()
+	s.In.WriteString(stdin)
+	return Run(f, newCmd(f, nil), args...)
+}
+
 // Contains reports whether every want is in s.
 func Contains(s string, want ...string) bool {
 	for _, w := range want {

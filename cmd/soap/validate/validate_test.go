@@ -16,8 +16,7 @@ import (
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	r := clitest.Verb(NewCmdValidate, "", args...)
 	return r.Out, r.ErrOut, r.Code
 }
 
