@@ -67,11 +67,7 @@ issued certificate with 'tunduk keys import-cert'.`,
 }
 
 func csrRun(opts *CSROptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}

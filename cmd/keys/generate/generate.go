@@ -87,11 +87,7 @@ subject says so (OU), security servers and auditors do not trust it, and
 }
 
 func generateRun(opts *GenerateOptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}

@@ -59,11 +59,7 @@ notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 }
 
 func showRun(opts *ShowOptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}
