@@ -32,10 +32,7 @@ func TestFlags(t *testing.T) {
 		{args: []string{"--role", "both", "a"}, wantErr: true},
 		{args: []string{}, wantErr: true},
 	} {
-		var got *ValidateOptions
-		f, _ := clitest.New()
-		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdValidate, tc.args...)
 		if tc.wantErr {
 			if err == nil {
 				t.Errorf("%v: accepted", tc.args)
