@@ -73,7 +73,7 @@ provider:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	waitUp(t, "http://"+prov+"/descriptions/")
 
@@ -117,10 +117,7 @@ provider:
 	if b := string(resp.BodyElement()); !strings.Contains(b, "<tns:status>active</tns:status>") || !strings.Contains(b, `xmlns:tns="http://supplier-registry.zakupki.gov.kg/producer"`) {
 		t.Errorf("provider body: %s", resp.BodyElement())
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if st, err := os.Stat(filepath.Join(dir, "state", "provider.jsonl")); err != nil || st.Size() == 0 {
 		t.Errorf("provider journal not written: %v", err)
 	}

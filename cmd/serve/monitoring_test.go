@@ -28,7 +28,7 @@ func TestServeMonitoring(t *testing.T) {
   sla: {availability: 99.5, responseTime: 2s}
 `
 	})
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	taxDebtWhenUp(t, addr, key).Body.Close()
 	var metrics string
 	deadline := time.Now().Add(10 * time.Second)
@@ -46,10 +46,7 @@ func TestServeMonitoring(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	page := getPage(t, "http://"+addr+"/monitor")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if !strings.Contains(page, "Tunduk local monitoring") || !strings.Contains(page, "gns-service") {
 		t.Errorf("/monitor page lacks the title or the tax service:\n%s", page)
 	}

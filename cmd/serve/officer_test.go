@@ -22,7 +22,7 @@ func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
       - {name: auditor, actions: [ls, search, export], purposes: [audit]}
 `)
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	const officer, other = "21504197800123", "10309198500457"
 	ids := map[string]string{} // officer → message ids
@@ -48,10 +48,7 @@ func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
 		}
 		ids[c.officer] += res.Evidence.MessageID + " "
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	clitest.Archive(t, cfgPath) // rotate what serve recorded into an archive
 
 	for _, q := range []string{officer, "KG" + officer} {

@@ -68,13 +68,8 @@ gateway:
 	signal.Notify(guard, syscall.SIGHUP)
 	defer signal.Stop(guard)
 
-	cancel, done, errOut := startServe(cfgPath)
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errOut.String())
-		}
-	}()
+	stop, errOut := startServe(t, cfgPath)
+	defer stop()
 	// Released on every path, before serve's shutdown waits for the held check.
 	var once sync.Once
 	releaseHeld := func() { once.Do(func() { close(release) }) }

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,7 +104,7 @@ func TestServeRunsFromConfig(t *testing.T) {
 	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string { return "" })
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, errOut := startServe(t, cfgPath)
 	resp := taxDebtWhenUp(t, addr, key)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -125,10 +123,7 @@ func TestServeRunsFromConfig(t *testing.T) {
 			t.Errorf("metrics lack the check counter")
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err != nil {
 		t.Errorf("journal not at the path relative to the config: %v", err)
 	}
@@ -200,30 +195,19 @@ func testOptions(cfgPath string, errOut io.Writer) *ServeOptions {
 	return newServeOptions(f)
 }
 
-// startServe runs serve on cfgPath in the background; cancel stops it
-// (as SIGINT/SIGTERM would), done yields its result, errOut its log.
-func startServe(cfgPath string) (cancel func(), done <-chan error, errOut *syncBuffer) {
+// startServe runs serve on cfgPath in the background; stop ends it (as
+// SIGINT/SIGTERM would) and fails the test unless it stopped cleanly;
+// errOut is its log.
+func startServe(t *testing.T, cfgPath string) (stop func(), errOut *clitest.SyncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan error, 1)
-	errOut = &syncBuffer{}
-	go func() { ch <- serveRun(ctx, testOptions(cfgPath, errOut)) }()
-	return cancel, ch, errOut
-}
-
-// syncBuffer is a bytes.Buffer safe for serve's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	done := make(chan error, 1)
+	errOut = &clitest.SyncBuffer{}
+	go func() { done <- serveRun(ctx, testOptions(cfgPath, errOut)) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\n%s", err, errOut.String())
+		}
+	}, errOut
 }

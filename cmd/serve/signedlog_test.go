@@ -24,7 +24,7 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	dir, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, "")
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	req, _ := http.NewRequest("GET", "http://"+api+"/v1/suppliers/02207200800561/tax-debt", nil)
 	req.Header.Set("X-API-Key", apiKey)
@@ -52,10 +52,7 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err == nil {
 		t.Error("the unsigned journal was written although the signed log is configured")
 	}
