@@ -276,8 +276,10 @@ func TestWriteRefusesChangedDir(t *testing.T) {
 	}
 }
 
-func TestHandler(t *testing.T) {
-	c, p := example(t)
+// serveCatalog serves p at /catalog as the gateway mounts it, until the
+// test ends.
+func serveCatalog(t *testing.T, p *export.Catalog) *httptest.Server {
+	t.Helper()
 	h, err := export.Handler(p, export.HandlerOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +288,13 @@ func TestHandler(t *testing.T) {
 	mux.Handle("/catalog", h)
 	mux.Handle("/catalog/", h)
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestHandler(t *testing.T) {
+	c, p := example(t)
+	srv := serveCatalog(t, p)
 
 	get := func(method, path string, hdr map[string]string) (*http.Response, []byte) {
 		t.Helper()

@@ -10,9 +10,11 @@
 package corpus
 
 import (
+	"bufio"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -120,4 +122,41 @@ func Missing(tb testing.TB, msg string) {
 		tb.Fatal(msg)
 	}
 	tb.Skip(msg)
+}
+
+// Expectation is one row of the corpus's soap/expectations.tsv: what
+// X-Road's proxy suite expects of one message file.
+type Expectation struct {
+	Line                                          int // in the file, for messages
+	File, Role, ContentType, HTTPExtras, CTSource string
+	Outcome, FaultCodeOld, FaultCodeNew           string
+	TestClass, Scope, Cause, Verdict, Detect      string
+	Notes                                         string
+}
+
+// Expectations reads expectations.tsv of the corpus's soap directory dir
+// (see Dir): a header, then rows of 14 tab-separated columns.
+func Expectations(tb testing.TB, dir string) []Expectation {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(dir, "expectations.tsv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var rows []Expectation
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if n == 1 {
+			continue
+		}
+		c := strings.Split(sc.Text(), "\t")
+		if len(c) != 14 {
+			tb.Fatalf("expectations.tsv:%d: %d columns, want 14", n, len(c))
+		}
+		rows = append(rows, Expectation{n, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return rows
 }
