@@ -802,6 +802,25 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		}
 		return nil
 	}
+	// exactly: the identifier has the parts named, and no other.
+	exactly := func(code FaultCode, names ...string) error {
+		if err := need(code, names...); err != nil {
+			return err
+		}
+		return only(code, names...)
+	}
+	// exactParts: exactly the parts named in kv (name, value pairs), with
+	// valid values.
+	exactParts := func(code FaultCode, kv ...string) error {
+		names := make([]string, 0, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			names = append(names, kv[i])
+		}
+		if err := exactly(code, names...); err != nil {
+			return err
+		}
+		return checkParts(code, kv...)
+	}
 	switch ot {
 	case TypeMember, TypeSubsystem:
 		c := ClientID{Instance: p.instance, MemberClass: p.class, MemberCode: p.member, SubsystemCode: p.subsystem}
@@ -809,10 +828,7 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		if ot == TypeSubsystem {
 			names = append(names, "subsystemCode")
 		}
-		if err := need(CodeInvalidClientIdentifier, names...); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidClientIdentifier, names...); err != nil {
+		if err := exactly(CodeInvalidClientIdentifier, names...); err != nil {
 			return nil, err
 		}
 		if err := c.Validate(); err != nil {
@@ -835,47 +851,22 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		}
 		return s, nil
 	case TypeCentralService:
-		if err := need(CodeInvalidServiceIdentifier, "xRoadInstance", "serviceCode"); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidServiceIdentifier, "xRoadInstance", "serviceCode"); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidServiceIdentifier, "xRoadInstance", p.instance, "serviceCode", p.service); err != nil {
+		if err := exactParts(CodeInvalidServiceIdentifier, "xRoadInstance", p.instance, "serviceCode", p.service); err != nil {
 			return nil, err
 		}
 		return CentralServiceID{p.instance, p.service}, nil
 	case TypeServer:
-		names := []string{"xRoadInstance", "memberClass", "memberCode", "serverCode"}
-		if err := need(CodeInvalidXML, names...); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidXML, names...); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidXML, "xRoadInstance", p.instance, "memberClass", p.class, "memberCode", p.member, "serverCode", p.server); err != nil {
+		if err := exactParts(CodeInvalidXML, "xRoadInstance", p.instance, "memberClass", p.class, "memberCode", p.member, "serverCode", p.server); err != nil {
 			return nil, err
 		}
 		return SecurityServerID{p.instance, p.class, p.member, p.server}, nil
 	case TypeGlobalGroup:
-		if err := need(CodeInvalidXML, "xRoadInstance", "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidXML, "xRoadInstance", "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidXML, "xRoadInstance", p.instance, "groupCode", p.group); err != nil {
+		if err := exactParts(CodeInvalidXML, "xRoadInstance", p.instance, "groupCode", p.group); err != nil {
 			return nil, err
 		}
 		return GlobalGroupID{p.instance, p.group}, nil
 	case TypeLocalGroup:
-		if err := need(CodeInvalidXML, "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidXML, "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidXML, "groupCode", p.group); err != nil {
+		if err := exactParts(CodeInvalidXML, "groupCode", p.group); err != nil {
 			return nil, err
 		}
 		return LocalGroupID{p.group}, nil
