@@ -752,6 +752,10 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		has                                                                 map[string]bool
 	}
 	p.has = map[string]bool{}
+	// fields are where each id: part goes.
+	fields := map[string]*string{"xRoadInstance": &p.instance, "memberClass": &p.class, "memberCode": &p.member,
+		"subsystemCode": &p.subsystem, "serviceCode": &p.service, "serviceVersion": &p.version, "serverCode": &p.server,
+		"groupCode": &p.group}
 	for _, k := range kids {
 		if k.name.Space != NSIdentifiers {
 			return nil, &ValidationError{Code: CodeInvalidXML, Detail: fmt.Sprintf("%s: unexpected element {%s}%s", elem, k.name.Space, k.name.Local)}
@@ -761,26 +765,11 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		}
 		p.has[k.name.Local] = true
 		v := string(bytes.TrimSpace(k.text))
-		switch k.name.Local {
-		case "xRoadInstance":
-			p.instance = v
-		case "memberClass":
-			p.class = v
-		case "memberCode":
-			p.member = v
-		case "subsystemCode":
-			p.subsystem = v
-		case "serviceCode":
-			p.service = v
-		case "serviceVersion":
-			p.version = v
-		case "serverCode":
-			p.server = v
-		case "groupCode":
-			p.group = v
-		default:
+		dst, ok := fields[k.name.Local]
+		if !ok {
 			return nil, &ValidationError{Code: CodeInvalidXML, Detail: fmt.Sprintf("%s: unknown identifier part id:%s", elem, k.name.Local)}
 		}
+		*dst = v
 	}
 	need := func(code FaultCode, names ...string) error {
 		for _, n := range names {
