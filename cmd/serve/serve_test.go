@@ -84,6 +84,9 @@ func TestInvalidExamples(t *testing.T) {
 		})
 	}
 	maps, _ := filepath.Glob("../../configs/testdata/mappings/invalid-*.yaml")
+	if len(maps) == 0 {
+		t.Fatal("no invalid mapping examples in configs/testdata/mappings")
+	}
 	for _, f := range maps {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			check(t, f, func(p string) error {
