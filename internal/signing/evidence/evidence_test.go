@@ -233,6 +233,29 @@ func TestReceiptAnyByteChanged(t *testing.T) {
 		_, err := receipt.Verify(data, o)
 		check("message.xml", i, err)
 	}
+	attBytes := 0
+	for k, att := range rec.Attachments {
+		for i := range att {
+			o := opts()
+			o.Record.Attachments = make([][]byte, len(rec.Attachments))
+			copy(o.Record.Attachments, rec.Attachments)
+			o.Record.Attachments[k] = append([]byte(nil), att...)
+			o.Record.Attachments[k][i] ^= 0x01
+			_, err := receipt.Verify(data, o)
+			check(fmt.Sprintf("attachment %d", k+1), i, err)
+			attBytes++
+		}
+	}
+	if attBytes == 0 {
+		t.Fatal("the record has no attachment bytes to change")
+	}
+	// A body dropped or added is a changed record too.
+	for _, atts := range [][][]byte{rec.Attachments[:len(rec.Attachments)-1], append(append([][]byte(nil), rec.Attachments...), nil)} {
+		o := opts()
+		o.Record.Attachments = atts
+		_, err := receipt.Verify(data, o)
+		check("attachment list", len(atts), err)
+	}
 	for i := range cp {
 		o := opts()
 		o.Checkpoint = append([]byte(nil), cp...)
@@ -240,11 +263,85 @@ func TestReceiptAnyByteChanged(t *testing.T) {
 		_, err := receipt.Verify(data, o)
 		check("checkpoint", i, err)
 	}
-	t.Logf("reasons over %d mutations: %v", len(data)+len(rec.MessageXML)+len(cp), reasons)
+	t.Logf("reasons over %d mutations: %v", len(data)+len(rec.MessageXML)+attBytes+2+len(cp), reasons)
 	for _, want := range []receipt.Reason{receipt.ReasonMalformed, receipt.ReasonStatementSignature, receipt.ReasonRecord,
 		receipt.ReasonCheckpointSignature, receipt.ReasonInclusion} {
 		if reasons[want] == 0 {
 			t.Errorf("no mutation failed with %s", want)
 		}
+	}
+}
+
+// TestReceiptFormsAnyByteChanged flips every byte of the other forms a
+// receipt takes: a promise (not sealed yet) and a sealed receipt carrying
+// a consistency proof to an older checkpoint the verifier holds. Each
+// change fails with a named reason; a changed consistency proof with
+// consistency-proof.
+func TestReceiptFormsAnyByteChanged(t *testing.T) {
+	signer, cert := testKey(t)
+	f := open(t, t.TempDir(), signer, cert)
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		if _, err := f.log.Append(ctx, exchange(i, "KG/GOV/70000001")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.log.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	older := f.ev.Checkpoint("KG/GOV/70000001")
+	var last uint64
+	for i := 4; i <= 6; i++ {
+		s, err := f.log.Append(ctx, exchange(i, "KG/GOV/70000001"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = s
+	}
+	if err := f.log.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	withProof, err := f.ev.Receipt(last, 3)
+	if err != nil || len(withProof.Consistency) != 1 {
+		t.Fatalf("receipt with consistency proof: %+v %v", withProof, err)
+	}
+	s, err := f.log.Append(ctx, exchange(7, "KG/GOV/70000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	promise, err := f.ev.Receipt(s, 0)
+	if err != nil || promise.Inclusion != nil {
+		t.Fatalf("promise: %+v %v", promise, err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		opts receipt.Options
+		want receipt.Reason
+	}{
+		{"promise", marshal(t, promise), receipt.Options{Certificate: cert}, receipt.ReasonStatementSignature},
+		{"consistency", marshal(t, withProof), receipt.Options{Certificate: cert, Checkpoint: older}, receipt.ReasonConsistency},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := receipt.Verify(c.data, c.opts); err != nil {
+				t.Fatalf("unchanged: %v", err)
+			}
+			reasons := map[receipt.Reason]int{}
+			for i := range c.data {
+				bad := append([]byte(nil), c.data...)
+				bad[i] ^= 0x01
+				_, err := receipt.Verify(bad, c.opts)
+				var re *receipt.Error
+				if !errors.As(err, &re) {
+					t.Errorf("byte %d (%q) changed: %v", i, c.data[i], err)
+					continue
+				}
+				reasons[re.Reason]++
+			}
+			t.Logf("%d mutations: %v", len(c.data), reasons)
+			if reasons[c.want] == 0 {
+				t.Errorf("no mutation failed with %s", c.want)
+			}
+		})
 	}
 }
