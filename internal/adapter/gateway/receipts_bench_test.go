@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -33,7 +34,7 @@ import (
 // or off: on, the log has its evidence hook (a statement signed per
 // record, leaves and a checkpoint per seal) and every result carries its
 // receipt; off, neither.
-func receiptStack(b *testing.B, on bool) *stack {
+func receiptStack(b *testing.B, on bool) *receiptSide {
 	b.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -49,8 +50,9 @@ func receiptStack(b *testing.B, on bool) *stack {
 	dir := b.TempDir()
 	lo := msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"), Signer: key, Certificate: cert}
 	var ev *evidence.Log
+	side := &receiptSide{on: on, signer: &countSigner{Signer: key}}
 	if on {
-		if ev, err = evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: key, Certificate: cert}); err != nil {
+		if ev, err = evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: side.signer, Certificate: cert}); err != nil {
 			b.Fatal(err)
 		}
 		lo.Evidence = ev
@@ -65,7 +67,7 @@ func receiptStack(b *testing.B, on bool) *stack {
 			ev.Close()
 		}
 	})
-	return newStack(b, stackOptions{
+	st := newStack(b, stackOptions{
 		runner: func(o *adapter.RunnerOptions) {
 			o.Journal = &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}
 			if on {
@@ -78,12 +80,36 @@ func receiptStack(b *testing.B, on bool) *stack {
 			}
 		},
 	})
+	side.stack, side.log = st, l
+	return side
+}
+
+// receiptSide is one side of the comparison: its stack and its log.
+type receiptSide struct {
+	*stack
+	log    *msglog.Log
+	on     bool
+	served atomic.Int64
+	signer *countSigner // counts the evidence's signatures (promise batches and checkpoints)
+}
+
+type countSigner struct {
+	crypto.Signer
+	n atomic.Int64
+}
+
+func (c *countSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	c.n.Add(1)
+	return c.Signer.Sign(r, d, o)
 }
 
 // closedLoop runs clients concurrent GET checks for d and returns the
 // requests completed per second; every answer must be 200 and, with
 // receipts on, carry one.
-func receiptLoop(b *testing.B, s *stack, client *http.Client, clients int, d time.Duration, wantReceipt bool) (rate, cpuPerReq float64) {
+// Each round ends with a seal of the side's records, counted in its time
+// and CPU, so that no background seal runs in the other side's round.
+func receiptLoop(b *testing.B, s *receiptSide, client *http.Client, clients int, d time.Duration) (rate, cpuPerReq float64) {
+	wantReceipt := s.on
 	var done, bad atomic.Int64
 	cpu0 := processCPU()
 	stop := time.Now().Add(d)
@@ -110,12 +136,16 @@ func receiptLoop(b *testing.B, s *stack, client *http.Client, clients int, d tim
 					continue
 				}
 				done.Add(1)
+				s.served.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	if n := bad.Load(); n > 0 {
 		b.Fatalf("%d bad answers (receipts %v)", n, wantReceipt)
+	}
+	if err := s.log.Seal(b.Context()); err != nil {
+		b.Fatal(err)
 	}
 	n := float64(done.Load())
 	return n / time.Since(start).Seconds(), float64(processCPU()-cpu0) / n
@@ -158,19 +188,30 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	on, off := receiptStack(b, true), receiptStack(b, false)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * clients}}
 	// Warm both (connections, caches, the first seal).
-	receiptLoop(b, on, client, clients, round/2, true)
-	receiptLoop(b, off, client, clients, round/2, false)
+	receiptLoop(b, on, client, clients, round/2)
+	receiptLoop(b, off, client, clients, round/2)
 	b.ResetTimer()
+	// TUNDUK_BENCH_SIDE=on (or off) runs one side only, for profiling
+	// one against the other (go test -cpuprofile, pprof -diff_base).
+	if side := os.Getenv("TUNDUK_BENCH_SIDE"); side != "" {
+		s := map[bool]*receiptSide{true: on, false: off}[side == "on"]
+		for b.Loop() {
+			r, c := receiptLoop(b, s, client, clients, time.Duration(rounds)*round)
+			b.ReportMetric(r, side+"-req/s")
+			b.ReportMetric(c/1e3, side+"-cpu-µs/req")
+		}
+		return
+	}
 	for b.Loop() {
 		var ratios, cpuRatios, onRates, offRates, onCPU, offCPU []float64
 		for i := range rounds {
 			var r1, r0, c1, c0 float64
 			if i%2 == 0 {
-				r1, c1 = receiptLoop(b, on, client, clients, round, true)
-				r0, c0 = receiptLoop(b, off, client, clients, round, false)
+				r1, c1 = receiptLoop(b, on, client, clients, round)
+				r0, c0 = receiptLoop(b, off, client, clients, round)
 			} else {
-				r0, c0 = receiptLoop(b, off, client, clients, round, false)
-				r1, c1 = receiptLoop(b, on, client, clients, round, true)
+				r0, c0 = receiptLoop(b, off, client, clients, round)
+				r1, c1 = receiptLoop(b, on, client, clients, round)
 			}
 			b.Logf("round %d: on %.0f req/s %.0f µs CPU/req, off %.0f req/s %.0f µs CPU/req", i, r1, c1/1e3, r0, c0/1e3)
 			ratios, cpuRatios = append(ratios, r1/r0), append(cpuRatios, c1/c0)
@@ -182,6 +223,7 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 		b.ReportMetric(receiptMedian(offRates), "off-req/s")
 		b.ReportMetric(receiptMedian(onCPU)/1e3, "on-cpu-µs/req")
 		b.ReportMetric(receiptMedian(offCPU)/1e3, "off-cpu-µs/req")
+		b.ReportMetric(float64(on.served.Load())/float64(max(on.signer.n.Load(), 1)), "records/signature")
 	}
 }
 
