@@ -147,7 +147,7 @@ func TestCheckpointAnyByteChanged(t *testing.T) {
 	case testing.Short():
 		step = 17
 	case raceEnabled:
-		step = 13
+		step = 29
 	}
 	start := mrand.IntN(step)
 	t.Logf("archive bytes flipped: every %d from %d", step, start)
