@@ -44,7 +44,7 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 		}
 		out = w.enc
 	}
-	w.aw, err = asic.NewArchiveWriter(out, asic.ArchiveOptions{PrevDigest: prev.LastDigest, PrevName: prev.LastArchive, Time: now.UTC(), Comment: archiveComment})
+	w.aw, err = asic.NewArchiveWriter(out, asic.ArchiveOptions{PrevDigest: prev.LastDigest, PrevName: prev.LastArchive, Time: now.UTC(), Comment: archiveComment, Store: true})
 	if err != nil {
 		w.abort()
 		return nil, fmt.Errorf("msglog: %w", err)
@@ -98,13 +98,16 @@ func (w *archiveWriter) abort() {
 	os.Remove(w.part)
 }
 
-// buildContainer writes one record's ASiC-E container.
-func buildContainer(sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC(), Stored: true}
+// buildContainer writes one record's ASiC-E container with p: each entry
+// compressed once where that pays, the batch's shared entries once per
+// batch. The archive stores the container as it is. The bytes are valid
+// until p's next Build.
+func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC()}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}
-	return asic.Build(in)
+	return p.Build(in)
 }
 
 // EncryptedSuffix ends the name of an archive encrypted at rest.

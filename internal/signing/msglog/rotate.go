@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 )
 
 // Rotate seals what is pending and moves every record sealed by then from
@@ -74,6 +75,7 @@ func (l *Log) rotateLocked() error {
 	var lastSeq uint64
 	var archivedBytes int64
 	count := 0
+	packer := asic.NewPacker()
 	err := l.store.Scan(st.ScanFrom, func(seq uint64, payload []byte) error {
 		lastSeq = seq
 		kind, parts, err := decodeParts(payload)
@@ -136,7 +138,7 @@ func (l *Log) rotateLocked() error {
 			}
 			for j := range specs[i] {
 				sp := &specs[i][j]
-				ctr, err := buildContainer(sp, bs.signature, bs.result, chains[i][j], time.Unix(0, ns))
+				ctr, err := buildContainer(packer, sp, bs.signature, bs.result, chains[i][j], time.Unix(0, ns))
 				if err != nil {
 					return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
 				}
