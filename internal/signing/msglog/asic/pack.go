@@ -2,9 +2,9 @@ package asic
 
 import (
 	"bytes"
-	"github.com/klauspost/compress/flate"
 	"encoding/binary"
 	"errors"
+	"github.com/klauspost/compress/flate"
 	"hash/crc32"
 	"strconv"
 	"time"
