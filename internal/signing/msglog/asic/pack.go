@@ -12,9 +12,9 @@ import (
 )
 
 // Packer builds the containers of an archive, compressing every byte at
-// most once: each entry is deflated on its own (with one reused
-// compressor) and kept DEFLATED only where that saves at least an eighth
-// of it, else STORED; the entries the containers of a batch share byte for
+// most once: each entry of 1 KiB or more is deflated on its own (with one
+// reused compressor) and kept DEFLATED only where that saves at least an
+// eighth of it, else STORED, as are smaller entries; the entries the containers of a batch share byte for
 // byte (signatures.xml, the hash chain results, the manifests, a record's
 // exchange metadata shared by its request and response) are compressed
 // once per batch and their compressed bytes reused. The archive then
@@ -60,9 +60,15 @@ type memoKey struct {
 // NewPacker returns a Packer.
 func NewPacker() *Packer { return &Packer{memo: map[memoKey]packed{}} }
 
-// minDeflate is the smallest entry worth trying to deflate: below it the
-// deflate block header and the zip bookkeeping eat what it saves.
-const minDeflate = 256
+// Deflating an entry costs a fixed ~10 µs (building its Huffman tables)
+// whatever its size. minDeflate is the smallest entry of one container
+// worth that: below 1 KiB deflate saves a few hundred bytes at most, so
+// such entries are STORED. A batch's shared entries, compressed once for
+// all its containers, are deflated from minDeflateShared.
+const (
+	minDeflate       = 1024
+	minDeflateShared = 256
+)
 
 // maxMemo bounds the bytes of shared entries a Packer remembers.
 const maxMemo = 8 << 20
@@ -70,7 +76,7 @@ const maxMemo = 8 << 20
 // entryPack returns data as an entry: deflated when that saves an eighth,
 // else stored. With share the result is remembered by data's memory for
 // the next containers of the batch.
-func (p *Packer) entryPack(data []byte, share bool) (packed, error) {
+func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error) {
 	var key memoKey
 	if share && len(data) > 0 {
 		key = memoKey{unsafe.SliceData(data), len(data)}
@@ -79,7 +85,7 @@ func (p *Packer) entryPack(data []byte, share bool) (packed, error) {
 		}
 	}
 	e := packed{src: data, method: 0, raw: data, crc: crc32.ChecksumIEEE(data)}
-	if len(data) >= minDeflate {
+	if len(data) >= minSize {
 		p.comp.Reset()
 		if p.fw == nil {
 			// BestSpeed: several times faster than the default level
@@ -143,7 +149,11 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		if data == nil {
 			return nil
 		}
-		e, err := p.entryPack(data, share)
+		minSize := minDeflate
+		if share && name != EntryExchange {
+			minSize = minDeflateShared // once per batch
+		}
+		e, err := p.entryPack(data, share, minSize)
 		if err != nil {
 			return err
 		}
