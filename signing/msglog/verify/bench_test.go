@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,7 +9,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +66,16 @@ func benchVerify(b *testing.B, size int) {
 		c0 := cpuTime()
 		for b.Loop() {
 			sha512.Sum512(data)
+		}
+		reportCPU(b, len(data), cpuTime()-c0)
+	})
+	b.Run("zip-write-baseline", func(b *testing.B) {
+		// archive/zip writing the same container bytes (deflate), the
+		// cost of merely packing them.
+		b.SetBytes(int64(len(data)))
+		c0 := cpuTime()
+		for b.Loop() {
+			zipWrite(b, containers)
 		}
 		reportCPU(b, len(data), cpuTime()-c0)
 	})
@@ -120,9 +134,103 @@ func logBatch(b *testing.B, p *testPKI, msgs []seal.Message) [][]byte {
 
 // writeLogArchive writes containers as the log does: STORED entries.
 func writeLogArchive(b *testing.B, dir string, containers [][]byte, first time.Time) (string, string) {
+	return writeLogArchiveLinked(b, dir, containers, "", first)
+}
+
+// zipWrite writes parts as DEFLATED entries of an in-memory archive/zip.
+func zipWrite(b *testing.B, parts [][]byte) int {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i, p := range parts {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.Itoa(i), Method: zip.Deflate})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Write(p)
+	}
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Len()
+}
+
+// BenchmarkVerifyRSS verifies a chain of N archives (N = 1, 10, 100; 250
+// messages of ~4 KiB each, as the log writes them) in a child process, as
+// TestVerifyManyArchivesInBoundedMemory does, and reports its peak RSS and
+// CPU next to SHA-512 and an archive/zip write of the same bytes in this
+// process:
+//
+//	rss_MB             the child's peak RSS (getrusage ru_maxrss)
+//	archives_MB        bytes verified
+//	verify_MB/cpu-s    archive bytes per CPU-second of the child (all cores)
+//	sha512_MB/cpu-s    SHA-512 of the same files
+//	zip_MB/cpu-s       archive/zip (deflate) write of the same bytes
+func BenchmarkVerifyRSS(b *testing.B) {
+	p := newPKI(b, false)
+	dir := b.TempDir()
+	prev := ""
+	var paths []string
+	made := 0
+	for _, n := range []int{1, 10, 100} {
+		for ; made < n; made++ {
+			c := logBatch(b, p, incompressible(250, 4096, strconv.Itoa(made)))
+			path, last := writeLogArchiveLinked(b, dir, c, prev, p.now.Add(time.Duration(made)*time.Minute))
+			paths, prev = append(paths, path), last
+		}
+		// Verify the first n: a chain of its own in a directory of links.
+		sub := filepath.Join(dir, fmt.Sprintf("n%d", n))
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			b.Fatal(err)
+		}
+		var total int64
+		for _, path := range paths[:n] {
+			if err := os.Link(path, filepath.Join(sub, filepath.Base(path))); err != nil {
+				b.Fatal(err)
+			}
+			st, _ := os.Stat(path)
+			total += st.Size()
+		}
+		b.Run(fmt.Sprintf("archives=%d", n), func(b *testing.B) {
+			var peak int64
+			var cpu time.Duration
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestVerifyManyArchivesInBoundedMemory$")
+				cmd.Env = append(os.Environ(), "TUNDUK_VERIFY_SCALE_DIR="+sub)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("child: %v\n%s", err, out)
+				}
+				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				peak = max(peak, ru.Maxrss*1024)
+				cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			}
+			b.ReportMetric(float64(peak)/1e6, "rss_MB")
+			b.ReportMetric(float64(total)/1e6, "archives_MB")
+			b.ReportMetric(float64(total)*float64(b.N)/cpu.Seconds()/1e6, "verify_MB/cpu-s")
+			// Baselines over the same bytes, one file at a time.
+			c0 := cpuTime()
+			for _, path := range paths[:n] {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sha512.Sum512(data)
+			}
+			b.ReportMetric(float64(total)/(cpuTime()-c0).Seconds()/1e6, "sha512_MB/cpu-s")
+			c0 = cpuTime()
+			for _, path := range paths[:n] {
+				data, _ := os.ReadFile(path)
+				zipWrite(b, [][]byte{data})
+			}
+			b.ReportMetric(float64(total)/(cpuTime()-c0).Seconds()/1e6, "zip_MB/cpu-s")
+		})
+	}
+}
+
+// writeLogArchiveLinked is writeLogArchive linking to prev.
+func writeLogArchiveLinked(b *testing.B, dir string, containers [][]byte, prev string, first time.Time) (string, string) {
 	b.Helper()
 	var buf bytes.Buffer
-	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{Time: first, Store: true})
+	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{PrevDigest: prev, Time: first, Store: true})
 	if err != nil {
 		b.Fatal(err)
 	}
