@@ -29,7 +29,7 @@ package hashchain
 import (
 	"crypto"
 	_ "crypto/sha256" // register SHA-256
-	"crypto/sha512" // registers SHA-384, SHA-512
+	"crypto/sha512"   // registers SHA-384, SHA-512
 	"fmt"
 )
 
