@@ -61,6 +61,15 @@ func (c *containerSpec) uris() []string {
 	return u
 }
 
+// size is the container's message and attachment bytes.
+func (c *containerSpec) size() int {
+	n := len(c.message) + len(c.exchange)
+	for _, a := range c.attachments {
+		n += len(a)
+	}
+	return n
+}
+
 // parts returns the bytes of the hash-chain parts after message.xml.
 func (c *containerSpec) parts() [][]byte {
 	if c.exchange == nil {
