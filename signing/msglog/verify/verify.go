@@ -137,6 +137,8 @@ type Verifier struct {
 	// idents remembers the SHA-256 of shared parts by address (partDigest).
 	idents     map[ident]identDigest
 	identBytes int
+	// signers caches signerNames by parsed signature.
+	signers map[*seal.Signature][2]string
 	// entries inflates the entries a batch's containers share once.
 	entries *asic.Cache
 }
@@ -157,7 +159,7 @@ func New(opts Options) *Verifier {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}, idents: map[ident]identDigest{}, entries: asic.NewCache(0)}
+	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}, idents: map[ident]identDigest{}, signers: map[*seal.Signature][2]string{}, entries: asic.NewCache(0)}
 }
 
 func (v *Verifier) lookup(k [32]byte) (cached, bool) {
@@ -227,6 +229,28 @@ func (v *Verifier) partDigest(p []byte) [32]byte {
 	return d
 }
 
+// signerNames returns the signer's subject and its identification with
+// the certificate's fingerprint, once per parsed signature (a batch's
+// containers share one).
+func (v *Verifier) signerNames(sig *seal.Signature) (string, string) {
+	v.mu.Lock()
+	n, ok := v.signers[sig]
+	v.mu.Unlock()
+	if ok {
+		return n[0], n[1]
+	}
+	subject := sig.Certificate.Subject.String()
+	fp := sha256.Sum256(sig.Certificate.Raw)
+	n = [2]string{subject, fmt.Sprintf("%s [SHA-256 %x…]", subject, fp[:8])}
+	v.mu.Lock()
+	if len(v.signers) >= 1024 {
+		clear(v.signers)
+	}
+	v.signers[sig] = n
+	v.mu.Unlock()
+	return n[0], n[1]
+}
+
 // maxIdentBytes bounds the bytes partDigest's memo keeps alive.
 const maxIdentBytes = 8 << 20
 
@@ -256,9 +280,7 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info.Signer = sig.Certificate.Subject.String()
-	fp := sha256.Sum256(sig.Certificate.Raw)
-	info.SignerID = fmt.Sprintf("%s [SHA-256 %x…]", info.Signer, fp[:8])
+	info.Signer, info.SignerID = v.signerNames(sig)
 	info.SigningTime = sig.SigningTime
 	if !sig.Referenced(seal.URIMessage) && !sig.Referenced(seal.URISigHashChainRes) {
 		return nil, &seal.Error{Code: seal.CodeMalformedSignature,
