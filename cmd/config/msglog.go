@@ -20,6 +20,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/atrest"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 	"github.com/tunduk-kg/tunduk/internal/signing/tsa"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 )
@@ -32,6 +33,8 @@ import (
 //	  archiveDir: /var/lib/tunduk/archive  # mlog-*.zip, one sub-directory per group
 //	  signingKey: mlog                     # a name under keys:
 //	  tsaUrl: http://tsa.example.kg/tsa    # optional RFC 3161 time-stamping
+//	  ocspUrl: http://ocsp.example.kg/     # optional: embed the signing certificate's OCSP response
+//	  ocspIssuer: /etc/tunduk/tls/mlog-ca.crt   # its issuer (PEM); required with ocspUrl
 //	  batch: {size: 10000, interval: 1s}
 //	  rotation: {size: 100MiB, interval: 24h}
 //	  groupBy: subsystem                   # none | member | subsystem
@@ -66,6 +69,16 @@ type MessageLog struct {
 	// TSACertificate is the PEM file with the TSA's certificate (or its CA),
 	// which replies are verified against; required with tsaUrl.
 	TSACertificate string `yaml:"tsaCertificate"`
+	// OCSPURL is the signing certificate's OCSP responder: when set, every
+	// batch signature embeds the certificate's OCSP response (XAdES
+	// revocation values) as a security server's do, which X-Road's
+	// asicverifier requires. The response is fetched once per validity
+	// period; sealing waits (fails closed) while the responder cannot give
+	// a good one. Empty embeds none.
+	OCSPURL string `yaml:"ocspUrl"`
+	// OCSPIssuer is the PEM file with the signing certificate's issuer,
+	// which signs the responses or delegates that; required with ocspUrl.
+	OCSPIssuer string `yaml:"ocspIssuer"`
 	// Batch bounds how many records one signature covers and how long a
 	// record waits for it.
 	Batch MessageLogBatch `yaml:"batch"`
@@ -183,6 +196,12 @@ func (c *MessageLog) Validate(is *Issues) {
 	}
 	if c.TSAURL != "" && c.TSACertificate == "" {
 		is.Addf(p+"tsaCertificate", "empty; tsaUrl needs the TSA's certificate (PEM) to verify its replies")
+	}
+	if c.OCSPURL != "" && !strings.HasPrefix(c.OCSPURL, "http://") && !strings.HasPrefix(c.OCSPURL, "https://") {
+		is.Addf(p+"ocspUrl", "%q: want an http:// or https:// URL", c.OCSPURL)
+	}
+	if c.OCSPURL != "" && c.OCSPIssuer == "" {
+		is.Addf(p+"ocspIssuer", "empty; ocspUrl needs the signing certificate's issuer (PEM) to check the responses")
 	}
 	if c.Batch.Size < 1 || c.Batch.Size > 1_000_000 {
 		is.Addf(p+"batch.size", "%d: want 1 to 1000000 records per signature", c.Batch.Size)
@@ -389,6 +408,21 @@ func (c *MessageLog) LogOptions(signer crypto.Signer, cert *x509.Certificate, lo
 	}
 	r := c.RetentionPolicy()
 	o.Retention = &r
+	if c.OCSPURL != "" {
+		data, err := os.ReadFile(c.OCSPIssuer)
+		if err != nil {
+			return o, fmt.Errorf("config: messageLog.ocspIssuer: %w", err)
+		}
+		cs, err := certs.ParseCertificates(data)
+		if err != nil || len(cs) == 0 {
+			return o, fmt.Errorf("config: messageLog.ocspIssuer: no certificate in %s: %v", c.OCSPIssuer, err)
+		}
+		if cert != nil && cert.CheckSignatureFrom(cs[0]) != nil {
+			return o, fmt.Errorf("config: messageLog.ocspIssuer: %s did not issue the signing certificate %s; give its issuer", c.OCSPIssuer, cert.Subject)
+		}
+		client := &seal.OCSPClient{URL: c.OCSPURL, Issuer: cs[0]}
+		o.OCSP = client.Response
+	}
 	if c.TSAURL != "" {
 		client, err := c.TSAClient(log)
 		if err != nil {

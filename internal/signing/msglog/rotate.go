@@ -1,9 +1,11 @@
 package msglog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 )
 
 // Rotate seals what is pending and moves every record sealed by then from
@@ -74,6 +77,7 @@ func (l *Log) rotateLocked() error {
 	var lastSeq uint64
 	var archivedBytes int64
 	count := 0
+	builder := newContainerBuilder(runtime.GOMAXPROCS(0))
 	err := l.store.Scan(st.ScanFrom, func(seq uint64, payload []byte) error {
 		lastSeq = seq
 		kind, parts, err := decodeParts(payload)
@@ -82,11 +86,9 @@ func (l *Log) rotateLocked() error {
 		}
 		switch kind {
 		case kindRecord:
-			cp := make([][]byte, len(parts))
-			for i, p := range parts {
-				cp[i] = append([]byte(nil), p...)
-			}
-			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: cp})
+			// The scan reuses payload's memory: keep one copy of it.
+			_, own, _ := decodeParts(bytes.Clone(payload))
+			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: own})
 			return nil
 		case kindSeal:
 		case kindVoid:
@@ -115,7 +117,11 @@ func (l *Log) rotateLocked() error {
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
-		for i, rec := range queue[:bs.Count] {
+		// Writers and the batch's containers in order; the containers are
+		// then built on all cores and written in that order.
+		jobs := make([]containerJob, 0, 2*bs.Count)
+		for i := range queue[:bs.Count] {
+			rec := &queue[i]
 			if len(rec.parts) < 2 {
 				return fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
 			}
@@ -135,17 +141,26 @@ func (l *Log) rotateLocked() error {
 				writers[group] = w
 			}
 			for j := range specs[i] {
-				sp := &specs[i][j]
-				ctr, err := buildContainer(sp, bs.signature, bs.result, chains[i][j], time.Unix(0, ns))
-				if err != nil {
-					return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
-				}
-				if err := w.add(fmt.Sprintf("%020d-%s.asice", rec.seq, sp.suffix), ctr, rec.seq, time.Unix(0, ns)); err != nil {
-					return err
-				}
+				jobs = append(jobs, containerJob{w: w, rec: rec, spec: &specs[i][j], chain: chains[i][j], t: time.Unix(0, ns)})
 			}
 			count++
 			archivedBytes += int64(rec.size)
+		}
+		err = builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
+			func(p *asic.Packer, k int) ([]byte, error) {
+				j := &jobs[k]
+				c, err := buildContainer(p, j.spec, bs.signature, bs.result, j.chain, j.t)
+				if err != nil {
+					return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
+				}
+				return c, nil
+			},
+			func(k int, ctr, digest []byte) error {
+				j := &jobs[k]
+				return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, j.rec.seq, j.t)
+			})
+		if err != nil {
+			return err
 		}
 		queue = queue[bs.Count:]
 		return nil
@@ -198,6 +213,15 @@ func (l *Log) rotateLocked() error {
 	}
 	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
 	return nil
+}
+
+// entryName is a container's entry name: the record's seq, zero-padded
+// to 20 digits, and its suffix ("%020d-%s.asice").
+func entryName(seq uint64, suffix string) string {
+	var b [20]byte
+	d := strconv.AppendUint(b[:0], seq, 10)
+	pad := "00000000000000000000"[:20-len(d)]
+	return pad + string(d) + "-" + suffix + ".asice"
 }
 
 // SeqOfEntry returns the record seq an archive entry name starts with.

@@ -111,13 +111,28 @@ func batchTree(specs [][]containerSpec) (*hashchain.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A record's request and response share its exchange metadata (one
+	// slice): it is hashed once.
+	var lastEx []byte
+	var exDigest [sha512.Size]byte
 	for _, s := range specs {
 		for i := range s {
-			m := sha512.Sum512(s[i].message)
-			parts := s[i].parts()
-			atts := make([][]byte, 0, len(parts))
-			for _, a := range parts {
+			var m [sha512.Size]byte
+			if len(s[i].digest) == sha512.Size {
+				copy(m[:], s[i].digest) // hashed once, at Append
+			} else {
+				m = sha512.Sum512(s[i].message)
+			}
+			atts := make([][]byte, 0, len(s[i].attachments)+1)
+			for _, a := range s[i].attachments {
 				d := sha512.Sum512(a)
+				atts = append(atts, d[:])
+			}
+			if ex := s[i].exchange; ex != nil {
+				if len(ex) == 0 || len(lastEx) != len(ex) || &lastEx[0] != &ex[0] {
+					exDigest, lastEx = sha512.Sum512(ex), ex
+				}
+				d := exDigest
 				atts = append(atts, d[:])
 			}
 			b.Add(m[:], atts...)

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto"
-	"crypto/sha512"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -387,61 +386,72 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 		}
 	}
 	broken := l == nil
-	// Containers are read and linked in order; their own checks run on
-	// all cores, and results are reported in zip order.
+	// Each container is read, hashed for the linking chain and verified
+	// on all cores, at most GOMAXPROCS at a time (memory stays bounded by
+	// that many containers); the chain, which is sequential, is then
+	// checked from the digests in zip order, and results are reported in
+	// zip order.
 	type result struct {
-		name string
-		info *ContainerInfo
-		err  error
-		leaf leafPart
+		name    string
+		info    *ContainerInfo
+		err     error
+		readErr bool
+		digest  []byte
+		leaf    leafPart
 	}
 	results := make([]result, len(a.Containers))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	overlap := false
 	var wg sync.WaitGroup
+	linkHash := crypto.SHA512
+	if l != nil {
+		linkHash = l.Hash()
+	}
+	needDigest := l != nil || seen != nil
 	for i, f := range a.Containers {
-		data, err := a.ReadContainer(f)
-		if err != nil {
-			results[i] = result{name: f.Name, err: err, leaf: leafPart{err: err}}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, f *zip.File) {
+			defer func() { <-sem; wg.Done() }()
+			data, err := a.ReadContainer(f)
+			if err != nil {
+				results[i] = result{name: f.Name, err: err, readErr: true, leaf: leafPart{err: err}}
+				return
+			}
+			r := result{name: f.Name}
+			if needDigest {
+				h := linkHash.New()
+				h.Write(data)
+				r.digest = h.Sum(nil)
+			}
+			r.info, r.err = v.Container(data)
+			if acc != nil {
+				r.leaf = v.leafOf(f.Name, data)
+			}
+			results[i] = r
+		}(i, f)
+		progress(int64(f.CompressedSize64))
+	}
+	wg.Wait()
+	overlap := false
+	for _, r := range results {
+		if r.readErr {
 			broken = true
 			continue
 		}
-		var digest []byte
-		if l != nil && !broken || seen != nil {
-			h := sha512.New()
-			if l != nil {
-				h = l.Hash().New()
-			}
-			h.Write(data)
-			digest = h.Sum(nil)
-		}
 		if seen != nil {
-			if other, ok := seen.add(digest, path); ok && !overlap {
+			if other, ok := seen.add(r.digest, path); ok && !overlap {
 				overlap = true
-				fr.Problems = append(fr.Problems, &Problem{File: path, Container: f.Name, Code: CodeOverlap,
+				fr.Problems = append(fr.Problems, &Problem{File: path, Container: r.name, Code: CodeOverlap,
 					Message: fmt.Sprintf("container is also in %s: the archives overlap", filepath.Base(other))})
 			}
 		}
 		if l != nil && !broken {
-			if err := l.Next(f.Name, digest); err != nil {
-				fr.Problems = append(fr.Problems, problem(path, f.Name, err))
+			if err := l.Next(r.name, r.digest); err != nil {
+				fr.Problems = append(fr.Problems, problem(path, r.name, err))
 				broken = true
 			}
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int, name string, data []byte) {
-			defer func() { <-sem; wg.Done() }()
-			info, err := v.Container(data)
-			var leaf leafPart
-			if acc != nil {
-				leaf = v.leafOf(name, data)
-			}
-			results[i] = result{name: name, info: info, err: err, leaf: leaf}
-		}(i, f.Name, data)
-		progress(int64(f.CompressedSize64))
 	}
-	wg.Wait()
 	warned := map[string]bool{}
 	for _, r := range results {
 		if acc != nil {
