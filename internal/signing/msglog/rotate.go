@@ -62,6 +62,9 @@ func GroupDir(archiveDir, group string) string {
 }
 
 func (l *Log) rotateLocked() error {
+	if !l.leading() {
+		return nil
+	}
 	start := time.Now()
 	st := l.state
 	writers := map[string]*archiveWriter{}
@@ -128,7 +131,7 @@ func (l *Log) rotateLocked() error {
 				if gs == nil {
 					gs = &groupState{}
 				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), partPrefix(l.opts.Dir), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
+				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
 				if err != nil {
 					return err
 				}
@@ -175,7 +178,7 @@ func (l *Log) rotateLocked() error {
 	}
 	// Commit point: once state.json names the new archives they exist,
 	// even if the renames below are interrupted (Open finishes them).
-	if err := next.save(l.opts.Dir); err != nil {
+	if err := l.saveState(next); err != nil {
 		abort()
 		return err
 	}
