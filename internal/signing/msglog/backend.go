@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -104,6 +105,12 @@ func (l *Log) lead(ctx context.Context) bool {
 	if l.lease != nil {
 		return true
 	}
+	// Each try is a connection: at most one a second.
+	now := time.Now()
+	if now.Before(l.nextLeadTry) {
+		return false
+	}
+	l.nextLeadTry = now.Add(time.Second)
 	lease, err := l.opts.Shared.Lead(ctx)
 	if err != nil {
 		l.opts.Logger.Warn("msglog: could not try the sealer lease; will retry", zap.Error(err))

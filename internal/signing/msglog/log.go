@@ -186,8 +186,9 @@ type Log struct {
 	opts  Options
 	store Store
 
-	lease    Lease  // with Shared: held while this Log seals and rotates
-	tailFrom uint64 // with Shared: the next seq tail reads
+	lease       Lease     // with Shared: held while this Log seals and rotates
+	tailFrom    uint64    // with Shared: the next seq tail reads
+	nextLeadTry time.Time // with Shared: when lead may try for the lease again
 
 	mu          sync.Mutex
 	pending     []pendingRecord // durable, not yet sealed, in seq order
