@@ -472,6 +472,15 @@ func (c *MessageLog) AccessOptions(signer crypto.Signer, cert *x509.Certificate,
 	j.Dir = filepath.Join(c.Dir, AccessDir)
 	j.ArchiveDir = filepath.Join(c.ArchiveDir, AccessDir)
 	j.GroupBy, j.MetadataOnly, j.Retention, j.TSA = msglog.GroupNone, false, nil, nil
+	if c.Backend == "postgres" {
+		// The archive directory is shared by every gateway; each host's
+		// access log is a chain of its own, so it gets a directory of its own.
+		host, err := os.Hostname()
+		if err != nil {
+			return access.Options{}, fmt.Errorf("config: messageLog: the host name names this host's access-log archives: %w", err)
+		}
+		j.ArchiveDir = filepath.Join(j.ArchiveDir, host)
+	}
 	return access.Options{Policy: c.AccessPolicy(), ArchiveDir: c.ArchiveDir, Key: lo.EncryptionKey, Journal: j}, nil
 }
 
