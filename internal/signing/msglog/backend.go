@@ -135,6 +135,7 @@ func (l *Log) stepDown() {
 		_ = l.lease.Release()
 	}
 	l.lease, l.state = nil, nil
+	l.sealer.Store(false)
 	l.mu.Lock()
 	l.pending, l.sealedBytes = nil, 0
 	l.mu.Unlock()
@@ -170,6 +171,7 @@ func (l *Log) takeOver(ctx context.Context, lease Lease) error {
 		return err
 	}
 	l.tailFrom = max(last+1, st.ScanFrom)
+	l.sealer.Store(true)
 	return nil
 }
 

@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -186,9 +187,10 @@ type Log struct {
 	opts  Options
 	store Store
 
-	lease       Lease     // with Shared: held while this Log seals and rotates
-	tailFrom    uint64    // with Shared: the next seq tail reads
-	nextLeadTry time.Time // with Shared: when lead may try for the lease again
+	lease       Lease       // with Shared: held while this Log seals and rotates
+	tailFrom    uint64      // with Shared: the next seq tail reads
+	nextLeadTry time.Time   // with Shared: when lead may try for the lease again
+	sealer      atomic.Bool // with Shared: holds the lease (tunduk_msglog_sealer)
 
 	mu          sync.Mutex
 	pending     []pendingRecord // durable, not yet sealed, in seq order
@@ -280,6 +282,20 @@ func (l *Log) openShared() (*Log, error) {
 	if l.metrics, err = newMetrics(l, l.opts.Registerer); err != nil {
 		l.store.Close()
 		return nil, fmt.Errorf("msglog: metrics: %w", err)
+	}
+	if reg := l.opts.Registerer; reg != nil {
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: fq("sealer"),
+			Help: "1 while this instance holds the shared log's sealer lease (it signs batches and rotates archives), else 0."},
+			func() float64 {
+				if l.sealer.Load() {
+					return 1
+				}
+				return 0
+			})
+		if err := reg.Register(g); err != nil {
+			l.store.Close()
+			return nil, fmt.Errorf("msglog: metrics: %w", err)
+		}
 	}
 	l.lead(context.Background())
 	go l.run()

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
@@ -215,13 +216,16 @@ func TestPostgresLogsShareOneChain(t *testing.T) {
 	url := pgtest.NewDatabase(t, pgtest.ServerURL(t))
 	archive := t.TempDir()
 	signer, cert := testKey(t)
+	regs := map[*msglog.Log]*prometheus.Registry{}
 	openLog := func(name string) *msglog.Log {
 		s, err := pgstore.Open(context.Background(), pgstore.Options{URL: url, Instance: name})
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := msglog.Open(msglog.Options{Shared: s, ArchiveDir: archive, Signer: signer, Certificate: cert,
+		reg := prometheus.NewRegistry()
+		l, err := msglog.Open(msglog.Options{Shared: s, ArchiveDir: archive, Signer: signer, Certificate: cert, Registerer: reg,
 			BatchInterval: 20 * time.Millisecond, BatchSize: 50, RotateInterval: time.Hour, GroupBy: msglog.GroupMember})
+		regs[l] = reg
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,6 +233,9 @@ func TestPostgresLogsShareOneChain(t *testing.T) {
 	}
 	members := []string{"central-server/GOV/70000001/portal", "central-server/COM/70000009/shop"}
 	logs := []*msglog.Log{openLog("a"), openLog("b")}
+	if a, b := sealerGauge(t, regs[logs[0]]), sealerGauge(t, regs[logs[1]]); a != 1 || b != 0 {
+		t.Errorf("tunduk_msglog_sealer: first log %v, second %v; want 1 and 0", a, b)
+	}
 	acked := map[uint64]bool{}
 	var mu sync.Mutex
 	ctx := context.Background()
@@ -305,6 +312,21 @@ func TestPostgresLogsShareOneChain(t *testing.T) {
 		}
 	}
 	checkChains(t, archive, len(members))
+}
+
+func sealerGauge(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "tunduk_msglog_sealer" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no tunduk_msglog_sealer")
+	return 0
 }
 
 // archivedSeqs counts the containers of each record seq in every archive
