@@ -26,6 +26,11 @@
 // renamed); after a crash the Log resumes from the store, so an acknowledged
 // record is never lost and every archive's linkinginfo continues the chain.
 //
+// Several gateways: with Options.Shared (package pgstore) every process
+// appends to one store, and only the holder of the store's lease seals,
+// rotates and applies retention, keeping the sealing state in the store;
+// see SharedStore and Lease.
+//
 // Non-goals: the Log does not serve reads (see the access package), does not
 // verify (see verify), and does not build keys (cmd/ wires a crypto.Signer).
 package msglog

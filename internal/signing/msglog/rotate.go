@@ -17,6 +17,8 @@ import (
 // the journal into archives, one per group, each linking to the group's
 // previous archive. It is called by the background loop when RotateSize or
 // RotateInterval is reached; callers may call it directly (tests, shutdown).
+// With a shared store only the sealer (the lease holder) seals and rotates;
+// elsewhere Rotate does nothing.
 func (l *Log) Rotate(ctx context.Context) error {
 	if err := l.Seal(ctx); err != nil {
 		return err
