@@ -1,12 +1,14 @@
 package configs_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"math/big"
 	"os"
 	"os/exec"
@@ -21,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/companion"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
@@ -46,7 +49,7 @@ var metricName = regexp.MustCompile(`\btunduk_[a-z_]+`)
 
 // TestMonitoringNamesExist: every tunduk_* name the alert rules and the
 // Grafana dashboard use is a metric internal/adapter/opmon, internal/signing/certs or
-// internal/signing/msglog exports, so a rename there cannot silently empty a panel
+// internal/signing/msglog or internal/adapter/opmon/companion exports, so a rename there cannot silently empty a panel
 // or an alert.
 func TestMonitoringNamesExist(t *testing.T) {
 	exported := opmonMetricNames(t)
@@ -165,6 +168,36 @@ func opmonMetricNames(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	// The companion's health: an archive (one record, rotated), a TSA
+	// probe, a TLS certificate.
+	rec := &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001", Exchange: &msglog.Exchange{Direction: "consumer",
+		Protocol: "soap", MessageID: "m1", Client: "central-server/GOV/70000001/portal", Service: "central-server/GOV/70000002/gns-service/x/v1",
+		Outcome: "ok", Request: msglog.Message{ContentType: "text/xml", Body: []byte("<a/>")}, Response: msglog.Message{ContentType: "text/xml", Body: []byte("<b/>")}}}
+	if _, err := l.Append(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	certFile := filepath.Join(dir, "tls.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	probes := 0 // the first probe fails, the second succeeds
+	ch, err := companion.New(companion.Options{Registerer: reg, Archives: []companion.ArchiveRoot{{Name: "messageLog", Dir: filepath.Join(dir, "archive")}},
+		Certs: []companion.Cert{{Use: "gateway", File: certFile}},
+		TSAs: []companion.TSA{{Name: "tsa", Stamp: func(context.Context, []byte) ([]byte, error) {
+			if probes++; probes == 1 {
+				return nil, os.ErrDeadlineExceeded
+			}
+			return []byte{1}, nil
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Refresh()
+	ch.ProbeTSAs(context.Background())
+	ch.ProbeTSAs(context.Background())
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

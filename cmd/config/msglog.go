@@ -433,17 +433,9 @@ func (c *MessageLog) LogOptions(signer crypto.Signer, cert *x509.Certificate, lo
 	r := c.RetentionPolicy()
 	o.Retention = &r
 	if c.TSAURL != "" {
-		data, err := os.ReadFile(c.TSACertificate)
+		client, err := c.TSAClient(log)
 		if err != nil {
-			return o, fmt.Errorf("config: messageLog.tsaCertificate: %w", err)
-		}
-		cs, err := certs.ParseCertificates(data)
-		if err != nil {
-			return o, fmt.Errorf("config: messageLog.tsaCertificate: %w", err)
-		}
-		client, err := tsa.New(tsa.Options{URL: c.TSAURL, Hash: crypto.SHA512, Certificates: cs, Logger: log})
-		if err != nil {
-			return o, fmt.Errorf("config: messageLog.tsaUrl: %w", err)
+			return o, err
 		}
 		o.TSA = msglog.TimestamperFunc(func(ctx context.Context, data []byte) ([]byte, error) {
 			tok, err := client.TimestampData(ctx, data)
@@ -454,6 +446,28 @@ func (c *MessageLog) LogOptions(signer crypto.Signer, cert *x509.Certificate, lo
 		})
 	}
 	return o, nil
+}
+
+// TSAClient is the RFC 3161 client of tsaUrl, trusting tsaCertificate
+// (nil, nil when tsaUrl is empty): the log's stamps and the monitoring
+// centre's TSA probes use the same.
+func (c *MessageLog) TSAClient(log *zap.Logger) (*tsa.Client, error) {
+	if c.TSAURL == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(c.TSACertificate)
+	if err != nil {
+		return nil, fmt.Errorf("config: messageLog.tsaCertificate: %w", err)
+	}
+	cs, err := certs.ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("config: messageLog.tsaCertificate: %w", err)
+	}
+	client, err := tsa.New(tsa.Options{URL: c.TSAURL, Hash: crypto.SHA512, Certificates: cs, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("config: messageLog.tsaUrl: %w", err)
+	}
+	return client, nil
 }
 
 // AccessDir is the sub-directory (of dir and of archiveDir) holding the

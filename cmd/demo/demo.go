@@ -112,7 +112,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 		catalogCmds = cd.Commands()
 	}
 	reg := prometheus.NewRegistry()
-	mlog, err := openDemoLog(dir, reg, log)
+	mlog, mcert, err := openDemoLog(dir, reg, log)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 		return err
 	}
 	defer st.Close()
-	stopMonitor, err := startMonitor(ctx, dir, st, reg, log)
+	stopMonitor, err := startMonitor(ctx, dir, st, mcert, reg, log)
 	if err != nil {
 		return err
 	}

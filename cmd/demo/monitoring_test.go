@@ -56,6 +56,14 @@ func TestDemoMonitoring(t *testing.T) {
 	if r.StatusCode != http.StatusOK || !strings.Contains(string(page), "Tunduk local monitoring") {
 		t.Errorf("demo /monitor: %d %s", r.StatusCode, page)
 	}
+	// The demo's own health: its signing certificate (made afresh, 90 days),
+	// its archives (none until Ctrl-C) and no TSA.
+	for _, want := range []string{"Certificate expiry", "signing key demo", `<span class="state met">89d 23h left</span>`, "Archive health",
+		"No archives yet.", "No TSA configured"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("demo /monitor lacks %q", want)
+		}
+	}
 	for _, want := range []string{`tunduk_ss_opmon_rounds_total{result="ok"}`, "tunduk_ss_health_statistics_period_seconds 600"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("demo /metrics lacks %s", want)

@@ -21,32 +21,32 @@ import (
 // openDemoLog opens a signed message log under dir with a throwaway key
 // and a self-signed certificate: the demo shows signed evidence without a
 // token or a CA. Production keys come from the keys section (tunduk serve).
-func openDemoLog(dir string, reg prometheus.Registerer, log *zap.Logger) (*msglog.Log, error) {
+func openDemoLog(dir string, reg prometheus.Registerer, log *zap.Logger) (*msglog.Log, *x509.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
 		Subject:      pkix.Name{Country: []string{"KG"}, Organization: []string{"tunduk demo (not a real signing certificate)"}, CommonName: "70000099"},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour), // made afresh at each run
 		KeyUsage: x509.KeyUsageContentCommitment | x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "mlog"), ArchiveDir: archiveDir(dir), Signer: key, Certificate: cert,
 		Registerer: reg, Logger: log.Named("msglog")})
 	if err != nil {
-		return nil, fmt.Errorf("demo message log: %w", err)
+		return nil, nil, fmt.Errorf("demo message log: %w", err)
 	}
-	return l, nil
+	return l, cert, nil
 }
 
 func archiveDir(dir string) string { return filepath.Join(dir, "archive") }

@@ -135,6 +135,12 @@ func (s *SecurityServer) serveSOAP(w http.ResponseWriter, r *http.Request) {
 	svc, ok := s.lookup(*h.Service)
 	if !ok || svc.SOAP == nil {
 		if isMeta(h.Service.ServiceCode) {
+			// Injected faults apply to metaservices too (e.g. the
+			// monitoring queries of a security server that refuses them).
+			if inj, _ := s.take(*h.Service); inj.FaultCode != "" {
+				fail(inj.FaultCode, orDefault(inj.FaultString, "injected fault"))
+				return
+			}
 			s.serveMetaSOAP(w, req, &x)
 			return
 		}

@@ -1,8 +1,10 @@
 package stack
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -14,7 +16,9 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/companion"
 	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/page"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/soap"
 )
 
@@ -27,16 +31,89 @@ type MonitorOptions struct {
 	BaseDir    string
 	// NoticesJournal, when set, is shown on the page (recent notices).
 	NoticesJournal string
-	SS             *ssclient.Client
-	Registry       prometheus.Registerer
-	Logger         *zap.Logger
+	// Health, when set, watches tunduk's own health (HealthOptions builds
+	// it from the configuration): certificates, archives, TSAs.
+	Health   *companion.Options
+	SS       *ssclient.Client
+	Registry prometheus.Registerer
+	Logger   *zap.Logger
 }
 
 // Monitor is the assembled local monitoring centre: run Collector.Run,
 // serve Page at /monitor.
 type Monitor struct {
 	Collector *opmon.Collector
+	Health    *companion.Health // nil without MonitorOptions.Health
 	Page      http.Handler
+}
+
+// Run collects and refreshes the companion's health until ctx ends.
+func (m *Monitor) Run(ctx context.Context) error {
+	if m.Health == nil {
+		return m.Collector.Run(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = m.Health.Run(ctx) }()
+	err := m.Collector.Run(ctx)
+	cancel()
+	<-done
+	return err
+}
+
+// HealthOptions are the companion health checks of the configuration: the
+// signed log's archives (when it is on) and collect's target, the
+// messageLog TSA, the gateway's, provider's and security-server client's
+// TLS certificates, and the keys' certificates.
+func HealthOptions(cfg *config.Config, baseDir string, log *zap.Logger) (*companion.Options, error) {
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(baseDir, p)
+	}
+	o := &companion.Options{}
+	ml := cfg.MessageLog
+	if ml.SigningKey != "" && ml.ArchiveDir != "" {
+		o.Archives = append(o.Archives, companion.ArchiveRoot{Name: "messageLog", Dir: rel(ml.ArchiveDir)})
+	}
+	if d := ml.Collect.TargetDir; d != "" {
+		o.Archives = append(o.Archives, companion.ArchiveRoot{Name: "collect", Dir: rel(d)})
+	}
+	if ml.TSAURL != "" {
+		ml.TSACertificate = rel(ml.TSACertificate)
+		client, err := ml.TSAClient(log.Named("tsa"))
+		if err != nil {
+			return nil, err
+		}
+		name := ml.TSAURL
+		if u, err := url.Parse(ml.TSAURL); err == nil {
+			name = u.Redacted()
+		}
+		o.TSAs = append(o.TSAs, companion.TSA{Name: name, Stamp: client.Timestamp})
+	}
+	for _, c := range []companion.Cert{{Use: "gateway", File: cfg.Gateway.TLS.CertFile}, {Use: "provider", File: cfg.Provider.TLS.CertFile},
+		{Use: "securityServerClient", File: cfg.SecurityServer.TLS.CertFile}} {
+		if c.File != "" {
+			c.File = rel(c.File)
+			o.Certs = append(o.Certs, c)
+		}
+	}
+	keys := cfg.Keys
+	o.KeyCerts = func() []certs.KeyCert {
+		var out []certs.KeyCert
+		for _, name := range keys.Names() {
+			if f := keys[name].Certificate; f != "" {
+				if b, err := os.ReadFile(rel(f)); err == nil {
+					if cs, err := certs.ParseCertificates(b); err == nil && len(cs) > 0 {
+						out = append(out, certs.KeyCert{Key: name, Certificate: cs[0]})
+					}
+				}
+			}
+		}
+		return out
+	}
+	return o, nil
 }
 
 // BuildMonitor wires the operational-monitoring collector with its
@@ -93,8 +170,17 @@ func BuildMonitor(o MonitorOptions) (*Monitor, error) {
 		return nil, err
 	}
 	po := page.Options{SLA: sla, Faults: faults, Position: c.Position}
+	var health *companion.Health
+	if o.Health != nil {
+		ho := *o.Health
+		ho.Registerer, ho.Logger = o.Registry, o.Logger.Named("companion")
+		if health, err = companion.New(ho); err != nil {
+			return nil, err
+		}
+		po.Companion = health.Snapshot
+	}
 	if o.NoticesJournal != "" {
 		po.Notices = notice.Journal{Path: rel(o.NoticesJournal)}.List
 	}
-	return &Monitor{Collector: c, Page: page.Handler(po)}, nil
+	return &Monitor{Collector: c, Health: health, Page: page.Handler(po)}, nil
 }

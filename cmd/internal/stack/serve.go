@@ -59,8 +59,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	defer comp.Close()
 	var mon *Monitor
 	if cfg.Monitoring.Enabled {
+		health, err := HealthOptions(cfg, o.BaseDir, log)
+		if err != nil {
+			return fmt.Errorf("serve: monitoring: %w", err)
+		}
 		if mon, err = BuildMonitor(MonitorOptions{Monitoring: cfg.Monitoring, CatalogDir: cfg.Catalog.Dir, BaseDir: o.BaseDir,
-			NoticesJournal: cfg.Notices.Journal, SS: st.ss, Registry: reg, Logger: log}); err != nil {
+			NoticesJournal: cfg.Notices.Journal, Health: health, SS: st.ss, Registry: reg, Logger: log}); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 		st.HandleOps("GET /monitor", mon.Page)
@@ -83,7 +87,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		g.Go(func() error { return sd.HandleReload(gctx, reloadInto(o.Reload, st, api)) })
 	}
 	if mon != nil {
-		g.Go(func() error { return mon.Collector.Run(gctx) })
+		g.Go(func() error { return mon.Run(gctx) })
 	}
 	if comp.Provider != nil {
 		g.Go(func() error { return comp.ServeProvider(gctx, cfg.Gateway.ShutdownTimeout, log, nil) })

@@ -2,7 +2,9 @@ package opmon_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,5 +185,79 @@ func TestCollectorLoopRestart(t *testing.T) {
 	}
 	if echo == nil || echo.Stats.Successful != len(l.sent)-faults || echo.Stats.Unsuccessful != faults || echo.LastSuccessful == 0 || echo.LastFailed == 0 {
 		t.Fatalf("health of echo = %+v, want %d ok / %d failed", echo, len(l.sent)-faults, faults)
+	}
+}
+
+// TestCollectorLoopSSFaults: the security server refuses the monitoring
+// queries over loopback, in both fault-code styles. A refused round keeps
+// its position (nothing skipped), names the code in its error and in
+// tunduk_ss_opmon_errors_total; a refused health query after the pages
+// were read keeps their position (nothing read twice); once the SS
+// answers again every record is seen exactly once.
+func TestCollectorLoopSSFaults(t *testing.T) {
+	l := newLoop(t, 5)
+	state := filepath.Join(t.TempDir(), "opmon.json")
+	seen := newCollected()
+	m, reg := newMetrics(t, opmon.MetricsOptions{})
+	c, err := opmon.New(opmon.Options{Querier: &opmon.Querier{SS: l.cl, Server: serverID}, StateFile: state, RecordsToOffset: time.Second,
+		Lookback: time.Hour, Observers: []opmon.Observer{seen, m}, Now: l.clk.Now, OnRound: m.ObserveRound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := soap.ClientID{Instance: serverID.Instance, MemberClass: serverID.MemberClass, MemberCode: serverID.MemberCode}
+	opData := soap.ServiceID{ClientID: owner, ServiceCode: xroadtest.MetaOperationalData}
+	health := soap.ServiceID{ClientID: owner, ServiceCode: xroadtest.MetaHealthData}
+	l.traffic(20, 4, 0)
+	start := c.Position()
+
+	// Both styles are one code in errors and metrics (ssclient normalises
+	// them); the raw code is kept.
+	const canonical = "Server.ServerProxy.AccessDenied"
+	for i, code := range []string{canonical, "server.serverproxy.access_denied"} {
+		l.ss.Inject(opData, xroadtest.Injection{Times: 1, FaultCode: code, FaultString: "Request is not allowed: monitoring"})
+		r, err := c.Collect(context.Background())
+		var qe *opmon.QueryError
+		var fe *ssclient.FaultError
+		if !errors.As(err, &qe) || !errors.As(err, &fe) || fe.Code != canonical || fe.RawCode != code || !strings.Contains(err.Error(), "Code: "+canonical) ||
+			!strings.Contains(err.Error(), "Request is not allowed: monitoring") {
+			t.Fatalf("refused round (%s): err = %v", code, err)
+		}
+		if r.Records != 0 || c.Position() != start {
+			t.Fatalf("refused round (%s) moved: %+v, position %d, want %d", code, r, c.Position(), start)
+		}
+		if v, _ := mustCounter(reg, "tunduk_ss_opmon_errors_total", []string{canonical}); v != float64(i+1) {
+			t.Errorf("tunduk_ss_opmon_errors_total{fault_code=%q} = %v, want %d", canonical, v, i+1)
+		}
+	}
+	if len(seen.byID) != 0 {
+		t.Fatalf("records observed from refused rounds: %d", len(seen.byID))
+	}
+
+	// The pages are read, then the health query is refused: the round
+	// fails, but the pages' position is kept.
+	l.ss.Inject(health, xroadtest.Injection{Times: 1, FaultCode: "Server.ServerProxy.ServiceFailed.NetworkError"})
+	r, err := c.Collect(context.Background())
+	if err == nil || r.Records == 0 || c.Position() <= start {
+		t.Fatalf("health refused after the pages: %+v, err %v, position %d", r, err, c.Position())
+	}
+	afterPages := c.Position()
+	// Restart from the state file, more traffic, collect: nothing twice.
+	l.traffic(10, 5, 0)
+	c2, err := opmon.New(opmon.Options{Querier: &opmon.Querier{SS: l.cl, Server: serverID}, StateFile: state, RecordsToOffset: time.Second,
+		Lookback: time.Hour, Observers: []opmon.Observer{seen}, Now: l.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Position() != afterPages {
+		t.Fatalf("restart at %d, want %d", c2.Position(), afterPages)
+	}
+	l.clk.Advance(2) // past RecordsToOffset: the last second's records are due
+	if _, err := c2.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range l.sent {
+		if seen.byID[id] != 1 {
+			t.Errorf("call %s: record seen %d times, want 1", id, seen.byID[id])
+		}
 	}
 }

@@ -130,3 +130,81 @@ func TestSLABreachSignals(t *testing.T) {
 		t.Fatalf("availability 99.5 accepted: %v", err)
 	}
 }
+
+// TestSLASidesAndRisk: a service we consume (Client) and the same service
+// as we provide it (Producer) are judged apart; met, at risk and breached
+// against hand-computed windows.
+func TestSLASidesAndRisk(t *testing.T) {
+	side := func(r opmon.Record, typ string) opmon.Record { r.SecurityServerType = typ; return r }
+	for _, tc := range []struct {
+		name                 string
+		obj                  opmon.Objective
+		client, producer     []opmon.Record
+		wantClient, wantProd string // met, at risk, breached
+		clientAv, prodAv     float64
+	}{
+		// Objective 90%: the budget is 10%, at risk below 95%.
+		// Client 20 requests, 1 failed ⇒ 0.95: met (not below 95%).
+		// Producer 20 requests, 2 failed ⇒ 0.90: at risk (met, below 95%).
+		{"availability", opmon.Objective{Availability: 0.9}, recsOf(20, 1, 100), recsOf(20, 2, 100), "met", "at risk", 0.95, 0.9},
+		// Producer 10 requests, 2 failed ⇒ 0.8 < 0.9: breached; the client
+		// side, all fine, is met.
+		{"provided breached", opmon.Objective{Availability: 0.9}, recsOf(10, 0, 100), recsOf(10, 2, 100), "met", "breached", 1, 0.8},
+		// Latency 2s at p95, at risk past 80% of it (1.6s): client p95
+		// 1.5s is met, producer p95 1.7s at risk; 2.1s is breached.
+		{"latency at risk", opmon.Objective{MaxLatency: 2 * time.Second}, recsOf(10, 0, 1500), recsOf(10, 0, 1700), "met", "at risk", 1, 1},
+		{"latency breached", opmon.Objective{MaxLatency: 2 * time.Second}, recsOf(10, 0, 2100), recsOf(10, 0, 100), "breached", "met", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sla, err := opmon.NewSLA(opmon.SLAOptions{Windows: []time.Duration{time.Hour}, Default: tc.obj, Now: func() time.Time { return time.Unix(slaNow, 0) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range tc.client {
+				r := side(r, "Client")
+				sla.Observe(&r)
+			}
+			for _, r := range tc.producer {
+				r := side(r, "Producer")
+				sla.Observe(&r)
+			}
+			got := map[string]opmon.Status{}
+			for _, st := range sla.Evaluate() {
+				got[st.Type] = st
+			}
+			if len(got) != 2 {
+				t.Fatalf("statuses %v, want one per side", got)
+			}
+			verdict := func(st opmon.Status) string {
+				switch {
+				case st.Breached:
+					return "breached"
+				case st.AtRisk():
+					return "at risk"
+				}
+				return "met"
+			}
+			for typ, want := range map[string]struct {
+				verdict string
+				av      float64
+				n       int
+			}{"Client": {tc.wantClient, tc.clientAv, len(tc.client)}, "Producer": {tc.wantProd, tc.prodAv, len(tc.producer)}} {
+				st := got[typ]
+				if verdict(st) != want.verdict || st.Availability != want.av || st.Requests != want.n || st.Service != taxService {
+					t.Errorf("%s: %s, availability %v, %d requests (%+v); want %s, %v, %d", typ, verdict(st), st.Availability, st.Requests, st,
+						want.verdict, want.av, want.n)
+				}
+			}
+		})
+	}
+}
+
+// recsOf is n records of the tax service in the last hour, the first
+// first `failed` of them failed, each durMs long.
+func recsOf(n, failed int, durMs int64) []opmon.Record {
+	var out []opmon.Record
+	for i := range n {
+		out = append(out, rec(int64(i+1)*60, durMs, i >= failed))
+	}
+	return out
+}

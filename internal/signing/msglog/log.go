@@ -397,6 +397,7 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
 	parts := append([][]byte{head, xmlDoc}, atts...)
+	start := time.Now()
 	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
 	if err != nil {
 		l.metrics.appendFailed(err)
@@ -406,6 +407,7 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 		return 0, fmt.Errorf("msglog: append: %w", err)
 	}
 	l.metrics.appended.Inc()
+	l.metrics.appendSeconds.Observe(time.Since(start).Seconds())
 	if l.opts.Evidence != nil {
 		l.evidenceAppended(seq, &rec, xmlDoc, atts)
 	}

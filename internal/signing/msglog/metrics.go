@@ -11,21 +11,26 @@ import (
 // metrics are the log's Prometheus metrics (tunduk_msglog_*), registered
 // when Options.Registerer is set.
 type metrics struct {
-	appended    prometheus.Counter
-	appendErrs  *prometheus.CounterVec
-	sealed      prometheus.Counter
-	sealErrs    prometheus.Counter
-	sealSeconds prometheus.Histogram
-	archives    prometheus.Counter
-	removed     prometheus.Counter
+	appended   prometheus.Counter
+	appendErrs *prometheus.CounterVec
+	// appendSeconds is append-to-durable: from handing the record to the
+	// journal to its fsync (group commit included).
+	appendSeconds prometheus.Histogram
+	sealed        prometheus.Counter
+	sealErrs      prometheus.Counter
+	sealSeconds   prometheus.Histogram
+	archives      prometheus.Counter
+	removed       prometheus.Counter
 }
 
 func fq(name string) string { return prometheus.BuildFQName("tunduk", "msglog", name) }
 
 func newMetrics(l *Log, reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		appended:    prometheus.NewCounter(prometheus.CounterOpts{Name: fq("records_total"), Help: "Records made durable by Append."}),
-		appendErrs:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: fq("append_errors_total"), Help: "Appends that failed, by reason (backpressure, closed, other)."}, []string{"reason"}),
+		appended:   prometheus.NewCounter(prometheus.CounterOpts{Name: fq("records_total"), Help: "Records made durable by Append."}),
+		appendErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: fq("append_errors_total"), Help: "Appends that failed, by reason (backpressure, closed, other)."}, []string{"reason"}),
+		appendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: fq("append_duration_seconds"),
+			Help: "Time from Append to the record being durable (journal write and fsync, group commit included).", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 		sealed:      prometheus.NewCounter(prometheus.CounterOpts{Name: fq("sealed_records_total"), Help: "Records covered by a batch signature."}),
 		sealErrs:    prometheus.NewCounter(prometheus.CounterOpts{Name: fq("seal_failures_total"), Help: "Batch signatures or time-stamps that failed (retried)."}),
 		sealSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: fq("batch_seal_duration_seconds"), Help: "Time to hash, sign (and time-stamp) one batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
@@ -44,7 +49,7 @@ func newMetrics(l *Log, reg prometheus.Registerer) (*metrics, error) {
 		g, _ := l.store.Stats()
 		return float64(g)
 	})
-	for _, c := range []prometheus.Collector{m.appended, m.appendErrs, m.sealed, m.sealErrs, m.sealSeconds, m.archives, m.removed, pending, fsyncs} {
+	for _, c := range []prometheus.Collector{m.appended, m.appendErrs, m.appendSeconds, m.sealed, m.sealErrs, m.sealSeconds, m.archives, m.removed, pending, fsyncs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

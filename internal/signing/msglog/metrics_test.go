@@ -54,12 +54,16 @@ func TestBackpressureAndMetrics(t *testing.T) {
 				got[mf.GetName()] += m.GetCounter().GetValue()
 			case m.GetGauge() != nil:
 				got[mf.GetName()] = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				got[mf.GetName()+"_count"] += float64(m.GetHistogram().GetSampleCount())
 			}
 		}
 	}
 	if got["tunduk_msglog_records_total"] != float64(ok) || got["tunduk_msglog_append_errors_total"] != float64(pressured) ||
 		got["tunduk_msglog_sealed_records_total"] != float64(ok) || got["tunduk_msglog_archives_total"] != 1 ||
-		got["tunduk_msglog_fsyncs_total"] < 1 || got["tunduk_msglog_pending_records"] != 0 {
+		got["tunduk_msglog_fsyncs_total"] < 1 || got["tunduk_msglog_pending_records"] != 0 ||
+		got["tunduk_msglog_append_duration_seconds_count"] != float64(ok) { // one append-to-durable latency per durable record
+
 		t.Fatalf("metrics %v (ok=%d, backpressure=%d)", got, ok, pressured)
 	}
 }

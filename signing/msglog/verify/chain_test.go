@@ -127,6 +127,42 @@ func TestChainIntegrity(t *testing.T) {
 			t.Fatalf("gap not found:\n%s", dump(rep))
 		}
 	})
+	t.Run("ChainProblems agrees with Paths from linkinginfo alone", func(t *testing.T) {
+		dir := t.TempDir()
+		paths, _ := mkChain(dir, 4, "")
+		os.Remove(paths[1])
+		var links []verify.Link
+		for _, p := range []string{paths[3], paths[0], paths[2]} { // any order
+			l, err := verify.ReadLink(p, asic.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			links = append(links, l)
+		}
+		probs := verify.ChainProblems(dir, links, verify.ChainOptions{}, nil)
+		var gaps []string
+		for _, pr := range probs {
+			if pr.Code == verify.CodeGap {
+				gaps = append(gaps, pr.File)
+			}
+		}
+		if len(gaps) != 1 || gaps[0] != paths[2] {
+			t.Fatalf("gaps %v, want just %s; problems %v", gaps, paths[2], probs)
+		}
+		rep, _ := v.Paths([]string{dir}, verify.ChainOptions{})
+		if !has(rep, paths[2], verify.CodeGap) || has(rep, paths[3], verify.CodeGap) {
+			t.Fatalf("Paths disagrees:\n%s", dump(rep))
+		}
+		// Put back the missing archive: no gap.
+		l, err := verify.ReadLink(paths[0], asic.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		links = append(links, verify.Link{Path: paths[1], Prev: l.Last, Last: links[2].Prev})
+		for _, pr := range verify.ChainProblems(dir, links, verify.ChainOptions{First: true}, nil) {
+			t.Errorf("complete chain: %v", pr)
+		}
+	})
 	t.Run("truncated last archive", func(t *testing.T) {
 		dir := t.TempDir()
 		paths, _ := mkChain(dir, 2, "")

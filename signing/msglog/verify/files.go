@@ -240,21 +240,13 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 	for _, g := range groupNames {
 		archs := groups[g]
 		byPrev := map[string][]*arch{}
-		lasts := map[string]bool{}
 		for _, x := range archs {
 			byPrev[strings.ToLower(x.prev)] = append(byPrev[strings.ToLower(x.prev)], x)
-			lasts[claimedLast(x)] = true
 		}
-		var roots []*arch
-		hasStart := false
-		for _, x := range archs {
-			p := strings.ToLower(x.prev)
-			if p == "" || !lasts[p] {
-				roots = append(roots, x)
-			}
-			hasStart = hasStart || p == ""
+		links := make([]Link, len(archs))
+		for i, x := range archs {
+			links[i] = Link{Path: x.path, Prev: x.prev, Last: claimedLast(x)}
 		}
-		sort.SliceStable(roots, func(i, j int) bool { return roots[i].path < roots[j].path })
 		var order []*arch
 		var walk func(x *arch, prev string, first bool)
 		walk = func(x *arch, prev string, first bool) {
@@ -279,43 +271,15 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 				}
 			}
 		}
-		starts, unanchored := 0, 0
-		for _, r := range roots {
-			p := strings.ToLower(r.prev)
-			switch {
-			case p == "":
-				starts++
-				switch {
-				case starts > 1:
-					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeSecondStart,
-						Message: "a second chain start in " + g + ": the log was restarted or an archive of another chain is mixed in (-f admits one start per group)"})
-				case !co.First:
-					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeUnanchored,
-						Message: "archive starts a chain but -f was not given: give -f if it begins the log, else the archives before it are missing"})
-				}
-				walk(r, "", true)
-			case co.Prev != "" && strings.EqualFold(co.Prev, p):
-				walk(r, p, false)
-			case anchors[g][p] != "":
-				r.rep.Warnings = append(r.rep.Warnings, "chain anchored by the "+anchors[g][p])
-				walk(r, p, false)
-			case co.First:
-				walk(r, "", true) // the linker reports the missing start
-			case co.Prev != "":
-				r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: asic.CodePrevDigestMismatch,
-					Message: fmt.Sprintf("archive links to %s…, not to the given previous digest %s…", trunc(p), trunc(co.Prev))})
-				walk(r, "", false)
-			default:
-				unanchored++
-				if unanchored == 1 && !hasStart {
-					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeUnanchored,
-						Message: fmt.Sprintf("chain start not anchored: links to %s…, which no given archive, --prev or retention tombstone accounts for (give --prev or -f)", trunc(p))})
-				} else {
-					r.rep.Problems = append(r.rep.Problems, &Problem{File: r.path, Code: CodeGap,
-						Message: fmt.Sprintf("gap: links to %s…, which no given archive ends with; an archive is missing", trunc(p))})
-				}
-				walk(r, "", false)
+		for _, r := range chainRoots(g, links, co, anchors[g]) {
+			x := archs[r.index]
+			if r.problem != nil {
+				x.rep.Problems = append(x.rep.Problems, r.problem)
 			}
+			if r.warning != "" {
+				x.rep.Warnings = append(x.rep.Warnings, r.warning)
+			}
+			walk(x, r.prev, r.first)
 		}
 		// Archives in a cycle have no root; verify them anyway.
 		for _, x := range archs {

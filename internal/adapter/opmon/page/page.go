@@ -1,8 +1,11 @@
 // Package page serves the local monitoring centre's /monitor page: the SLA
 // of each counterpart service (met, at risk, breached) and the fault codes
-// over time, from internal/adapter/opmon's SLA tracker and FaultHistory, and the
-// recent outage and maintenance notices (internal/adapter/notice). It is
-// server-rendered HTML with inline SVG, no scripts, readable on a phone.
+// over time, from internal/adapter/opmon's SLA tracker and FaultHistory,
+// tunduk's own health from internal/adapter/opmon/companion (certificate
+// expiry; archive health: the newest archive's age and gaps in the chain;
+// TSA reachability), and the recent outage and maintenance notices
+// (internal/adapter/notice). It is server-rendered HTML with inline SVG, no
+// scripts, readable on a phone.
 //
 // Non-goals: history beyond what the trackers keep in memory (Prometheus
 // and the Grafana dashboard in configs/prometheus do that).
@@ -18,6 +21,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/companion"
 )
 
 // Options are the page's sources.
@@ -29,7 +33,10 @@ type Options struct {
 	// Notices, when set, lists the notices issued (tunduk notice), oldest
 	// first; the page shows the latest ten.
 	Notices func() ([]notice.Entry, error)
-	Now     func() time.Time
+	// Companion, when set, is tunduk's own health: certificate expiry,
+	// archive health (newest archive's age, chain gaps) and TSA probes.
+	Companion func() companion.Snapshot
+	Now       func() time.Time
 }
 
 // Handler renders the page.
@@ -80,6 +87,28 @@ type view struct {
 	Axis                []axisLabel
 	Notices             []noticeRow
 	NoticesErr          string
+	Companion           bool
+	Certs               []certRow
+	Archives            []archiveRow
+	ArchiveErr          string
+	TSAs                []tsaRow
+}
+
+type certRow struct {
+	Use, Subject, Expires, Left, State, Error string
+}
+
+type archiveRow struct {
+	Root, Group, Newest, Age, State, Label string
+	Archives, Unchecked                    int
+	Gaps                                   []gapRow
+}
+
+type gapRow struct{ After, Archive, Range string }
+
+type tsaRow struct {
+	Name, State, LastSuccess, Latency, Error string
+	Failures                                 int
 }
 
 type noticeRow struct {
@@ -163,6 +192,9 @@ func build(o Options) view {
 			}
 		}
 	}
+	if o.Companion != nil {
+		companionRows(&v, o.Companion(), now)
+	}
 	if o.Notices != nil {
 		entries, err := o.Notices()
 		if err != nil {
@@ -185,6 +217,94 @@ func build(o Options) view {
 		}
 	}
 	return v
+}
+
+// staleArchive is when the page calls an archive group stale: two default
+// rotation intervals (the TundukArchiveStale alert's threshold).
+const staleArchive = 48 * time.Hour
+
+func companionRows(v *view, s companion.Snapshot, now time.Time) {
+	v.Companion = true
+	const day = 24 * time.Hour
+	for _, c := range s.Certs {
+		r := certRow{Use: c.Use, Subject: c.Subject, Error: c.Error, State: "no data"}
+		if c.Error == "" {
+			left := c.NotAfter.Sub(now)
+			r.Expires = c.NotAfter.UTC().Format("2006-01-02 15:04 UTC")
+			switch {
+			case left <= 0:
+				r.State, r.Left = "breached", "expired"
+			case left < 7*day:
+				r.State = "breached"
+			case left < 30*day:
+				r.State = "at risk"
+			default:
+				r.State = "met"
+			}
+			if left > 0 {
+				r.Left = ago(left) + " left"
+			}
+		}
+		v.Certs = append(v.Certs, r)
+	}
+	sort.SliceStable(v.Certs, func(i, j int) bool { return v.Certs[i].Expires < v.Certs[j].Expires })
+	v.ArchiveErr = s.ArchiveErr
+	for _, g := range s.Groups {
+		r := archiveRow{Root: g.Root, Group: g.Group, Archives: g.Archives, Unchecked: g.Unchecked, State: "met", Label: "chain complete", Newest: g.Newest}
+		if r.Group == "" {
+			r.Group = "(all)"
+		}
+		if !g.NewestTime.IsZero() {
+			age := now.Sub(g.NewestTime)
+			r.Age = ago(age) + " ago"
+			if age > staleArchive {
+				r.State, r.Label = "at risk", "stale"
+			}
+		}
+		if g.Unchecked > 0 && r.State == "met" {
+			r.State, r.Label = "at risk", fmt.Sprintf("%d unchecked", g.Unchecked)
+		}
+		for _, gp := range g.Gaps {
+			r.State, r.Label = "breached", fmt.Sprintf("%d gap(s)", len(g.Gaps))
+			gr := gapRow{After: gp.After, Archive: gp.Archive}
+			if !gp.From.IsZero() && !gp.To.IsZero() {
+				gr.Range = gp.From.Format("2006-01-02 15:04:05") + " – " + gp.To.Format("2006-01-02 15:04:05")
+			}
+			r.Gaps = append(r.Gaps, gr)
+		}
+		v.Archives = append(v.Archives, r)
+	}
+	for _, t := range s.TSAs {
+		r := tsaRow{Name: t.Name, Failures: t.Failures, Error: t.LastError, State: "no data"}
+		if t.Probed {
+			r.State, r.Latency = "up", t.Latency.Round(time.Millisecond).String()
+			if !t.Up {
+				r.State = "down"
+			}
+		}
+		if !t.LastSuccess.IsZero() {
+			r.LastSuccess = t.LastSuccess.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + ago(now.Sub(t.LastSuccess)) + " ago)"
+		} else if t.Probed {
+			r.LastSuccess = "never"
+		}
+		v.TSAs = append(v.TSAs, r)
+	}
+}
+
+// ago is a rounded duration for people: 3d 4h, 5h 10m, 42s.
+func ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		d = 0
+		fallthrough
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
 func pct(r float64) string { return trimFloat(r * 100) }
@@ -229,6 +349,8 @@ h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 .reason{font-size:.8rem;color:#900;margin-top:.3rem}
 svg{width:100%;height:auto;background:#fff;border:1px solid #ddd;border-radius:.4rem}
 .legend span{display:inline-block;margin:.3rem .8rem 0 0;font-size:.8rem;font-family:ui-monospace,monospace}
+.up{background:#dfd;color:#060}.down{background:#fdd;color:#900}
+.gaps{margin:.3rem 0 0;padding-left:1.1rem;font-size:.8rem;color:#900;overflow-wrap:anywhere}
 .legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
 </style>
 </head>
@@ -257,6 +379,33 @@ svg{width:100%;height:auto;background:#fff;border:1px solid #ddd;border-radius:.
 </svg>
 <p class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Code}}</span>{{end}}</p>
 {{else}}<p>No failed requests in the period shown.</p>{{end}}
+
+{{if .Companion}}<h2>Certificate expiry</h2>
+{{if .Certs}}<div class="cards">{{range .Certs}}<div class="card"><span class="state {{class .State}}">{{if .Error}}unreadable{{else}}{{.Left}}{{end}}</span>
+<div class="svc">{{.Use}}</div>
+{{if .Error}}<div class="reason">{{.Error}}</div>{{else}}<dl><dt>subject</dt><dd>{{.Subject}}</dd><dt>expires</dt><dd>{{.Expires}}</dd></dl>{{end}}
+</div>
+{{end}}</div>{{else}}<p>No certificates configured.</p>{{end}}
+
+<h2>Archive health</h2>
+{{if .ArchiveErr}}<p class="reason">{{.ArchiveErr}}</p>{{end}}
+{{if .Archives}}<div class="cards">{{range .Archives}}<div class="card"><span class="state {{class .State}}">{{.Label}}</span>
+<div class="svc">{{.Root}} · {{.Group}}</div>
+<dl><dt>archives</dt><dd>{{.Archives}}{{if .Unchecked}} ({{.Unchecked}} unchecked){{end}}</dd>
+<dt>newest</dt><dd>{{if .Newest}}{{.Newest}} ({{.Age}}){{else}}none{{end}}</dd></dl>
+{{if .Gaps}}<ul class="gaps">{{range .Gaps}}<li>missing before {{.Archive}}{{if .After}}, after {{.After}}{{end}}{{if .Range}} (records {{.Range}}){{end}}</li>{{end}}</ul>{{end}}
+</div>
+{{end}}</div>{{else}}<p>No archives yet.</p>{{end}}
+
+<h2>Time-stamping authorities</h2>
+{{if .TSAs}}<div class="cards">{{range .TSAs}}<div class="card"><span class="state {{class .State}}">{{.State}}</span>
+<div class="svc">{{.Name}}</div>
+<dl><dt>last success</dt><dd>{{if .LastSuccess}}{{.LastSuccess}}{{else}}not probed yet{{end}}</dd>
+{{if .Latency}}<dt>latency</dt><dd>{{.Latency}}</dd>{{end}}<dt>failures</dt><dd>{{.Failures}}</dd></dl>
+{{if .Error}}<div class="reason">{{.Error}}</div>{{end}}
+</div>
+{{end}}</div>{{else}}<p>No TSA configured (batches are not time-stamped).</p>{{end}}
+{{end}}
 
 <h2>Recent notices</h2>
 {{if .NoticesErr}}<p class="reason">{{.NoticesErr}}</p>{{end}}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
 	"github.com/tunduk-kg/tunduk/internal/adapter/opmon"
+	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/companion"
 	"github.com/tunduk-kg/tunduk/internal/adapter/opmon/page"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
@@ -29,9 +30,11 @@ func record(service string, agoSec, durMs int64, fault string) *opmon.Record {
 }
 
 const (
-	taxSvc    = "central-server/GOV/70000002/gns-service/tpDataByINNforBusinessActivity/v1"
-	socialSvc = "central-server/GOV/70000003/settlements-service/GetWorkPeriodInfoWithSum/v1"
-	courtSvc  = "central-server/GOV/70000024/minjust-inn-services/founders/v1"
+	gapArchive = "mlog-20270115050000-20270115060000-bbbbbbbbbbbbbbbb.zip"
+	gapAfter   = "mlog-20270115030000-20270115040000-aaaaaaaaaaaaaaaa.zip"
+	taxSvc     = "central-server/GOV/70000002/gns-service/tpDataByINNforBusinessActivity/v1"
+	socialSvc  = "central-server/GOV/70000003/settlements-service/GetWorkPeriodInfoWithSum/v1"
+	courtSvc   = "central-server/GOV/70000024/minjust-inn-services/founders/v1"
 )
 
 // monitorServer serves the page over traffic where the tax service
@@ -68,7 +71,28 @@ func monitorServer(t *testing.T) *httptest.Server {
 		return []notice.Entry{{Notice: notice.Notice{Kind: notice.Maintenance, Services: []string{taxSvc}, From: time.Unix(now+3600, 0),
 			To: time.Unix(now+7200, 0), Text: "Плановые работы на сервере ГНС"}, Deliveries: []notice.DeliveryEntry{{Channel: "smtp x"}, {Channel: "webhook y", Error: "404"}}}}, nil
 	}
-	return httptest.NewServer(page.Handler(page.Options{SLA: sla, Faults: faults, Position: func() int64 { return now - 60 }, Notices: notices, Now: clock}))
+	t0 := time.Unix(now, 0)
+	health := func() companion.Snapshot {
+		return companion.Snapshot{
+			Certs: []companion.CertHealth{
+				{Use: "signing key mlog", Subject: "CN=70000001,O=Tunduk,C=KG", NotAfter: t0.Add(90 * 24 * time.Hour)},
+				{Use: "gateway", Subject: "CN=gateway.example.kg", NotAfter: t0.Add(5 * 24 * time.Hour)},
+				{Use: "securityServerClient", File: "/etc/tunduk/ss-client.pem", Error: "open /etc/tunduk/ss-client.pem: no such file or directory"},
+			},
+			Groups: []companion.GroupHealth{
+				{Root: "messageLog", Group: "central-server_GOV_70000001", Archives: 5, NewestTime: t0.Add(-2 * time.Hour), Newest: "2027-01-15 06:00:00 UTC",
+					Gaps: []companion.Gap{{Archive: gapArchive, After: gapAfter, From: time.Date(2027, 1, 15, 4, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 15, 5, 0, 0, 0, time.UTC)}}},
+				{Root: "collect", Archives: 12, NewestTime: t0.Add(-72 * time.Hour), Newest: "2027-01-12 08:00:00 UTC"},
+			},
+			TSAs: []companion.TSAHealth{
+				{Name: "http://tsa.example.kg/tsa", Probed: true, LastSuccess: t0.Add(-20 * time.Minute), Latency: 30 * time.Second, Failures: 4,
+					LastError: "tsa: dial tcp 10.0.0.9:80: connection refused"},
+				{Name: "http://tsa2.example.kg/tsa", Probed: true, Up: true, LastSuccess: t0.Add(-time.Minute), Latency: 120 * time.Millisecond},
+			},
+		}
+	}
+	return httptest.NewServer(page.Handler(page.Options{SLA: sla, Faults: faults, Position: func() int64 { return now - 60 }, Notices: notices,
+		Companion: health, Now: clock}))
 }
 
 // TestMonitorPageInChromium loads the page in headless Chromium, asserts on
@@ -82,7 +106,7 @@ func TestMonitorPageInChromium(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 		base := []string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-			"--user-data-dir=" + t.TempDir(), "--window-size=412,1400"}
+			"--user-data-dir=" + t.TempDir(), "--window-size=412,2700"}
 		out, err := exec.CommandContext(ctx, chromium, append(base, args...)...).Output()
 		if err != nil {
 			t.Fatalf("chromium %v: %v", args, err)
@@ -93,7 +117,17 @@ func TestMonitorPageInChromium(t *testing.T) {
 	for _, want := range []string{"Tunduk local monitoring", "breached: 1", "at risk: 1", "met: 1", taxSvc, socialSvc, courtSvc,
 		"availability 0.7000 below 0.9000 (3 of 10 requests failed)", "Server.ServerProxy.ServiceFailed.NetworkError",
 		"Server.ClientProxy.SslAuthenticationFailed", "<svg", "<rect", "2027-01-15 08:00:00 UTC", "collected up to 2027-01-15 07:59:00 UTC",
-		"Recent notices", "Плановые работы на сервере ГНС", "2027-01-15 09:00 – 2027-01-15 10:00 UTC", "delivered to 1/2 channels"} {
+		"Recent notices", "Плановые работы на сервере ГНС", "2027-01-15 09:00 – 2027-01-15 10:00 UTC", "delivered to 1/2 channels",
+		// certificate expiry: 5 days left is breached, 90 met, an unreadable file said so
+		"Certificate expiry", `<span class="state breached">5d 0h left</span>`, "CN=gateway.example.kg", "2027-01-20 08:00 UTC",
+		`<span class="state met">90d 0h left</span>`, "unreadable", "open /etc/tunduk/ss-client.pem: no such file or directory",
+		// archive health: the gap with the archives around it and the missing records' times; a stale collect
+		"Archive health", `<span class="state breached">1 gap(s)</span>`, `<span class="state at-risk">stale</span>`, "messageLog · central-server_GOV_70000001",
+		"missing before " + gapArchive + ", after " + gapAfter + " (records 2027-01-15 04:00:00 – 2027-01-15 05:00:00)",
+		"2027-01-15 06:00:00 UTC (2h 0m ago)", "collect · (all)", "2027-01-12 08:00:00 UTC (3d 0h ago)",
+		// TSA reachability
+		"Time-stamping authorities", `<span class="state down">down</span>`, "2027-01-15 07:40:00 UTC (20m ago)", "connection refused",
+		`<span class="state up">up</span>`, "120ms"} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("rendered page lacks %q", want)
 		}

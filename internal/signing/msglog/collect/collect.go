@@ -183,7 +183,10 @@ func (c *Collector) collect(name string) (*Outcome, error) {
 		}
 		o.LastDigest = fr.LastDigest
 		o.Problems = fr.Problems
-		if c.state.LastDigest != "" && !strings.EqualFold(fr.PrevDigest, c.state.LastDigest) {
+		// The link to the last archive collected is judged by the
+		// verifier's chain checks, anchored there as --prev anchors them.
+		if c.state.LastDigest != "" && len(verify.ChainProblems(c.opts.SourceDir,
+			[]verify.Link{{Path: src, Prev: fr.PrevDigest, Last: fr.LastDigest}}, verify.ChainOptions{Prev: c.state.LastDigest}, nil)) > 0 {
 			o.Gap = true
 			c.metrics.gaps.Inc()
 			c.log.Error("msglog collect: GAP in the security server's archive chain: an archive is missing",
