@@ -485,6 +485,12 @@ func (l *Log) Seal(ctx context.Context) error {
 	if !l.leading() {
 		return nil
 	}
+	if l.opts.Shared != nil {
+		// Everything appended so far, by any instance, is sealed now.
+		if err := l.tail(); err != nil {
+			return err
+		}
+	}
 	for {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.BatchSize)
@@ -507,6 +513,12 @@ func (l *Log) Seal(ctx context.Context) error {
 		}
 		if _, err := l.appendSeal(ctx, payload); err != nil {
 			l.metrics.sealErrs.Inc()
+			if l.opts.Shared != nil {
+				// The seal may have committed with its answer lost: give
+				// the lease up, so the next sealer (maybe this one again)
+				// starts from what the store holds and never seals twice.
+				_ = l.lease.Release()
+			}
 			return fmt.Errorf("msglog: store seal: %w", err)
 		}
 		l.metrics.sealSeconds.Observe(time.Since(start).Seconds())

@@ -181,6 +181,13 @@ func (l *Log) rotateLocked() error {
 	// Commit point: once state.json names the new archives they exist,
 	// even if the renames below are interrupted (Open finishes them).
 	if err := l.saveState(next); err != nil {
+		if l.opts.Shared != nil {
+			// The commit may have happened with its answer lost. Give
+			// the lease up and leave the parts: the next sealer reads the
+			// state and renames them if it names them, else removes them.
+			_ = l.lease.Release()
+			return err
+		}
 		abort()
 		return err
 	}
