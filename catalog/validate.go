@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -205,11 +206,11 @@ func (v *validator) persons(o *Organisation) {
 			v.errorf(p, "basis", pp+".basis", "the basis of authority (order or power of attorney, number and date) is missing")
 		}
 		if len(pr.Roles) == 0 {
-			v.errorf(p, "roles", pp+".roles", "no roles; give the person at least one of %s", rolesList())
+			v.errorf(p, "roles", pp+".roles", "no roles; give the person at least one of %s", list(KnownRoles))
 		}
 		for j, r := range pr.Roles {
-			if !knownRole(r) {
-				v.itemf(Error, p.File, p.AtItem("roles", j), pp+".roles", "unknown role %q; use %s", r, rolesList())
+			if !slices.Contains(KnownRoles, r) {
+				v.itemf(Error, p.File, p.AtItem("roles", j), pp+".roles", "unknown role %q; use %s", r, list(KnownRoles))
 			}
 		}
 		head = head || pr.Has(RoleHead)
@@ -223,23 +224,6 @@ func (v *validator) persons(o *Organisation) {
 	}
 }
 
-func knownRole(r Role) bool {
-	for _, k := range KnownRoles {
-		if k == r {
-			return true
-		}
-	}
-	return false
-}
-
-func rolesList() string {
-	var s []string
-	for _, r := range KnownRoles {
-		s = append(s, string(r))
-	}
-	return strings.Join(s, ", ")
-}
-
 func (v *validator) systems() {
 	if len(v.c.Systems) == 0 {
 		pos := Pos{File: v.c.Dir}
@@ -250,17 +234,9 @@ func (v *validator) systems() {
 	}
 	seen := map[string]Pos{}
 	for i, s := range v.c.Systems {
-		path := fmt.Sprintf("informationSystems[%d]", i)
-		if s.Code != "" {
-			path = fmt.Sprintf("informationSystems[%s]", s.Code)
-		}
+		path := itemPath("informationSystems", i, s.Code, s.Code)
 		p := s.Pos
-		if v.idPart(s.Code, p, "code", path, "the subsystem code") {
-			if prev, dup := seen[s.Code]; dup {
-				v.errorf(p, "code", path+".code", "subsystem %q is already declared at %s", s.Code, prev)
-			}
-			seen[s.Code] = p
-		}
+		v.uniqueCode(seen, s.Code, p, path, "subsystem")
 		v.text(s.Name, p, "name", path, "the system's name")
 		v.text(s.Description, p, "description", path, "the system's description")
 		v.inventory(&s.Inventory, s.Pos, path+".inventory")
@@ -365,10 +341,7 @@ func (v *validator) services() {
 	type key struct{ sub, code, version string }
 	seen := map[key]Pos{}
 	for i, s := range v.c.Services {
-		path := fmt.Sprintf("services[%d]", i)
-		if s.Code != "" {
-			path = fmt.Sprintf("services[%s]", s.FullCode())
-		}
+		path := itemPath("services", i, s.Code, s.FullCode())
 		p := s.Pos
 		if s.Subsystem == "" {
 			v.errorf(p, "subsystem", path+".subsystem", "subsystem is missing; name the information system (its code) that provides the service")
@@ -534,9 +507,9 @@ func (v *validator) fields(s *Service, fs []*Field, parent Pos, key, path string
 		}
 		switch {
 		case f.Type == "":
-			v.errorf(p, "type", fp+".type", "type is missing; use one of %s", typesList())
-		case !knownType(f.Type):
-			v.errorf(p, "type", fp+".type", "unknown type %q; use one of %s", f.Type, typesList())
+			v.errorf(p, "type", fp+".type", "type is missing; use one of %s", list(KnownFieldTypes))
+		case !slices.Contains(KnownFieldTypes, f.Type):
+			v.errorf(p, "type", fp+".type", "unknown type %q; use one of %s", f.Type, list(KnownFieldTypes))
 		case f.Type == TypeObject && len(f.Fields) == 0:
 			v.errorf(p, "fields", fp+".fields", "an object needs fields")
 		case f.Type != TypeObject && len(f.Fields) > 0:
@@ -576,23 +549,6 @@ func (v *validator) fields(s *Service, fs []*Field, parent Pos, key, path string
 		}
 		v.fields(s, f.Fields, p, "fields", fp, false)
 	}
-}
-
-func knownType(t FieldType) bool {
-	for _, k := range KnownFieldTypes {
-		if k == t {
-			return true
-		}
-	}
-	return false
-}
-
-func typesList() string {
-	var s []string
-	for _, t := range KnownFieldTypes {
-		s = append(s, string(t))
-	}
-	return strings.Join(s, ", ")
 }
 
 func (v *validator) classifierRef(code string, p Pos, path string) {
@@ -698,20 +654,33 @@ func (v *validator) backend(s *Service, path string) {
 	}
 }
 
+// itemPath names item i of a section: by name when its code is set
+// (informationSystems[supplier-registry]), else by index.
+func itemPath(section string, i int, code, name string) string {
+	if code != "" {
+		return fmt.Sprintf("%s[%s]", section, name)
+	}
+	return fmt.Sprintf("%s[%d]", section, i)
+}
+
+// uniqueCode checks the code of an item of kind (subsystem, classifier) as
+// an identifier part and that no earlier item in seen declared it.
+func (v *validator) uniqueCode(seen map[string]Pos, code string, p Pos, path, kind string) {
+	if !v.idPart(code, p, "code", path, "the "+kind+" code") {
+		return
+	}
+	if prev, dup := seen[code]; dup {
+		v.errorf(p, "code", path+".code", "%s %q is already declared at %s", kind, code, prev)
+	}
+	seen[code] = p
+}
+
 func (v *validator) classifiers() {
 	seen := map[string]Pos{}
 	for i, cl := range v.c.Classifiers {
-		path := fmt.Sprintf("classifiers[%d]", i)
-		if cl.Code != "" {
-			path = fmt.Sprintf("classifiers[%s]", cl.Code)
-		}
+		path := itemPath("classifiers", i, cl.Code, cl.Code)
 		p := cl.Pos
-		if v.idPart(cl.Code, p, "code", path, "the classifier code") {
-			if prev, dup := seen[cl.Code]; dup {
-				v.errorf(p, "code", path+".code", "classifier %q is already declared at %s", cl.Code, prev)
-			}
-			seen[cl.Code] = p
-		}
+		v.uniqueCode(seen, cl.Code, p, path, "classifier")
 		v.text(cl.Name, p, "name", path, "the classifier's name")
 		if strings.TrimSpace(cl.Owner) == "" {
 			v.errorf(p, "owner", path+".owner", "owner is missing; name who maintains the classifier (member id or organisation)")
@@ -741,4 +710,13 @@ func (v *validator) classifiers() {
 			v.warnf(cl.Pos, "code", "classifiers["+cl.Code+"]", "classifier %q is not used by any field or data element", cl.Code)
 		}
 	}
+}
+
+// list is the known values of an enumeration, for messages.
+func list[T ~string](known []T) string {
+	s := make([]string, len(known))
+	for i, k := range known {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
 }

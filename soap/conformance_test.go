@@ -1,7 +1,6 @@
 package soap_test
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"os"
@@ -15,55 +14,23 @@ import (
 )
 
 // row is one line of the corpus's soap/expectations.tsv.
-type row struct {
-	line                                                   int
-	file, role, contentType, httpExtras, ctSource, outcome string
-	faultOld, faultNew, testClass, scope, cause, verdict   string
-	detect, notes                                          string
-}
-
-func readExpectations(t *testing.T, dir string) []row {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "expectations.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		if n == 1 {
-			continue
-		}
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) != 14 {
-			t.Fatalf("expectations.tsv:%d: %d columns, want 14", n, len(c))
-		}
-		rows = append(rows, row{n, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
+type row = corpus.Expectation
 
 // outOfScope says why a row is not checked here, or "" when it is.
 func outOfScope(r row, dir string) string {
 	switch {
-	case r.role == "?":
+	case r.Role == "?":
 		return "no X-Road test uses the file (unreferenced)"
-	case r.role == "n/a":
+	case r.Role == "n/a":
 		return "not a message (an XAdES signature the proxy encoder unit test embeds)"
-	case strings.Contains(r.scope, "dummy-serverproxy"):
+	case strings.Contains(r.Scope, "dummy-serverproxy"):
 		return "security-server internal protocol (fake server proxy answers the client proxy)"
-	case r.detect == "no":
-		return "only a security server can decide (" + r.cause + ")"
-	case strings.Contains(r.httpExtras, "generated"):
+	case r.Detect == "no":
+		return "only a security server can decide (" + r.Cause + ")"
+	case strings.Contains(r.HTTPExtras, "generated"):
 		return "the X-Road test generates the body and boundary at run time"
 	}
-	if _, err := os.Stat(filepath.Join(dir, r.file)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, r.File)); err != nil {
 		return "file absent from the corpus (missing upstream blob)"
 	}
 	return ""
@@ -73,21 +40,21 @@ func outOfScope(r row, dir string) string {
 // illustrative transport-header lines; "UTF-8 BOM prepended" rows get one.
 func load(t *testing.T, dir string, r row) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, r.file))
+	b, err := os.ReadFile(filepath.Join(dir, r.File))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.HasSuffix(r.file, ".txt") {
+	if strings.HasSuffix(r.File, ".txt") {
 		if i := bytes.Index(b, []byte("\n\n")); i >= 0 {
 			b = b[i+2:]
 		}
 	}
-	if strings.HasPrefix(r.scope, "proxy-suite") {
+	if strings.HasPrefix(r.Scope, "proxy-suite") {
 		// MessageTestCase.changeQueryId: the harness gives every message a
 		// fresh id before sending it.
 		b = queryID.ReplaceAll(b, []byte("<xroad:id>0123456789abcdef0123456789abcdef</xroad:id>"))
 	}
-	if strings.Contains(r.httpExtras, "BOM prepended") {
+	if strings.Contains(r.HTTPExtras, "BOM prepended") {
 		b = append([]byte{0xEF, 0xBB, 0xBF}, b...)
 	}
 	return b
@@ -96,7 +63,7 @@ func load(t *testing.T, dir string, r row) []byte {
 var queryID = regexp.MustCompile(`<xroad:id>(.?)+</xroad:id>`)
 
 func roleOf(r row) soap.Role {
-	if r.role == "response" {
+	if r.Role == "response" {
 		return soap.RoleResponse
 	}
 	return soap.RoleRequest
@@ -119,7 +86,7 @@ func parseFile(t *testing.T, dir, name, ct string) *soap.Message {
 // every adapter-level row is checked, the rest are listed as out of scope.
 func TestConformanceExpectations(t *testing.T) {
 	dir := corpus.Dir(t, "soap")
-	rows := readExpectations(t, dir)
+	rows := corpus.Expectations(t, dir)
 	if len(rows) != 211 {
 		t.Errorf("expectations.tsv has %d rows, the corpus README says 211", len(rows))
 	}
@@ -128,11 +95,11 @@ func TestConformanceExpectations(t *testing.T) {
 	for _, r := range rows {
 		if why := outOfScope(r, dir); why != "" {
 			outScope++
-			reasons[why] = append(reasons[why], r.file+"("+r.testClass+")")
+			reasons[why] = append(reasons[why], r.File+"("+r.TestClass+")")
 			continue
 		}
 		checked++
-		name := strings.Join([]string{r.file, r.role, r.testClass, strings.ReplaceAll(r.httpExtras, "/", "_")}, "|")
+		name := strings.Join([]string{r.File, r.Role, r.TestClass, strings.ReplaceAll(r.HTTPExtras, "/", "_")}, "|")
 		t.Run(name, func(t *testing.T) { checkRow(t, dir, r) })
 	}
 	t.Logf("expectations.tsv: %d rows checked, %d out of scope", checked, outScope)
@@ -150,16 +117,16 @@ func checkRow(t *testing.T, dir string, r row) {
 
 	// HTTP-level expectations.
 	switch {
-	case r.httpExtras == "HTTP GET":
+	case r.HTTPExtras == "HTTP GET":
 		assertFault(t, r, soap.CheckHTTP("GET", nil), role)
 		return
-	case strings.HasPrefix(r.httpExtras, "HTTP header SOAPAction"):
+	case strings.HasPrefix(r.HTTPExtras, "HTTP header SOAPAction"):
 		action := ""
-		if i := strings.Index(r.httpExtras, ": "); i >= 0 {
-			action = r.httpExtras[i+2:]
+		if i := strings.Index(r.HTTPExtras, ": "); i >= 0 {
+			action = r.HTTPExtras[i+2:]
 		}
 		err := soap.CheckHTTP("POST", &action)
-		if r.verdict == "reject" {
+		if r.Verdict == "reject" {
 			assertFault(t, r, err, role)
 			return
 		}
@@ -168,12 +135,12 @@ func checkRow(t *testing.T, dir string, r row) {
 		}
 	}
 
-	m, err := soap.ParseBytes(body, r.contentType, soap.Limits{})
+	m, err := soap.ParseBytes(body, r.ContentType, soap.Limits{})
 	if err == nil {
 		defer m.Close()
 	}
 	switch {
-	case r.verdict == "reject" && strings.HasPrefix(r.cause, "file (response headers do not match"):
+	case r.Verdict == "reject" && strings.HasPrefix(r.Cause, "file (response headers do not match"):
 		// getstate.query returned for xml.query: the client side must see
 		// the response does not belong to the request.
 		if err != nil {
@@ -185,7 +152,7 @@ func checkRow(t *testing.T, dir string, r row) {
 			t.Error("CheckConsistency accepted a response to another request")
 		}
 		return
-	case r.verdict == "reject":
+	case r.Verdict == "reject":
 		if err == nil {
 			err = m.Validate(role)
 		}
@@ -208,28 +175,28 @@ func checkRow(t *testing.T, dir string, r row) {
 		t.Error("Bytes() differs from the input")
 	}
 	switch {
-	case r.cause == "service fault (passed through)":
+	case r.Cause == "service fault (passed through)":
 		f, ok := m.Fault()
 		if !ok {
 			t.Fatal("a SOAP fault was not recognised")
 		}
-		if r.faultOld != "?" && f.Code != r.faultOld {
-			t.Errorf("fault code %q, want %q verbatim", f.Code, r.faultOld)
+		if r.FaultCodeOld != "?" && f.Code != r.FaultCodeOld {
+			t.Errorf("fault code %q, want %q verbatim", f.Code, r.FaultCodeOld)
 		}
-		if strings.Contains(r.notes, "Unable to create payload") && !strings.Contains(f.Detail, "<error>Unable to create payload, try increasing the size</error>") {
+		if strings.Contains(r.Notes, "Unable to create payload") && !strings.Contains(f.Detail, "<error>Unable to create payload, try increasing the size</error>") {
 			t.Errorf("fault detail lacks the error element: %q", f.Detail)
 		}
 		if err := m.Validate(soap.RoleResponse); err != nil {
 			t.Errorf("a service fault must pass as a response: %v", err)
 		}
 		return
-	case strings.HasPrefix(r.cause, "pair-mismatch"):
+	case strings.HasPrefix(r.Cause, "pair-mismatch"):
 		req := parseFile(t, dir, "simple.query", "text/xml; charset=UTF-8")
 		resp := parseFile(t, dir, "getstate.answer", "text/xml; charset=UTF-8")
 		assertFault(t, r, soap.CheckConsistency(req, resp), role)
 		return
 	}
-	if r.file == "pr-mess-annex-d2-nontechnical-fault.xml" {
+	if r.File == "pr-mess-annex-d2-nontechnical-fault.xml" {
 		// The spec example's header names serviceCode "test" while its
 		// body is exampleServiceResponse (a copy slip in PR-MESS): X-Road's
 		// startsWith rule, applied to every parsed message, rejects it. The
@@ -258,7 +225,7 @@ func checkRow(t *testing.T, dir string, r row) {
 // checkNotes asserts the values some rows' notes state.
 func checkNotes(t *testing.T, r row, m *soap.Message) {
 	h := m.Header()
-	if strings.HasPrefix(r.notes, "simpleRequest:") {
+	if strings.HasPrefix(r.Notes, "simpleRequest:") {
 		if got := h.Client.Typed(); got != "MEMBER:EE/BUSINESS/consumer" {
 			t.Errorf("client %s", got)
 		}
@@ -269,13 +236,13 @@ func checkNotes(t *testing.T, r row, m *soap.Message) {
 			t.Errorf("userId %q id %q", h.UserID, h.ID)
 		}
 	}
-	if r.file == "response-with-requestId.answer" && !strings.Contains(h.Client.SubsystemCode+h.Service.SubsystemCode, " ") {
+	if r.File == "response-with-requestId.answer" && !strings.Contains(h.Client.SubsystemCode+h.Service.SubsystemCode, " ") {
 		t.Errorf("subsystem code with spaces not kept: %+v", h)
 	}
-	if r.file == "requesthash.answer" && h.RequestHash != "foo" {
+	if r.File == "requesthash.answer" && h.RequestHash != "foo" {
 		t.Errorf("requestHash %q, want the bogus foo", h.RequestHash)
 	}
-	if r.file == "simple-representedparty.query" && (h.RepresentedParty == nil || *h.RepresentedParty != (soap.RepresentedParty{PartyClass: "COM", PartyCode: "MEMBER3"})) {
+	if r.File == "simple-representedparty.query" && (h.RepresentedParty == nil || *h.RepresentedParty != (soap.RepresentedParty{PartyClass: "COM", PartyCode: "MEMBER3"})) {
 		t.Errorf("representedParty %+v", h.RepresentedParty)
 	}
 }
@@ -286,16 +253,16 @@ func checkNotes(t *testing.T, r row, m *soap.Message) {
 func assertFault(t *testing.T, r row, err error, role soap.Role) {
 	t.Helper()
 	if err == nil {
-		t.Fatalf("accepted; want %s", r.faultOld)
+		t.Fatalf("accepted; want %s", r.FaultCodeOld)
 	}
 	var ve *soap.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("error %v is not a *soap.ValidationError", err)
 	}
-	want := strings.TrimSuffix(r.faultOld, "*")
+	want := strings.TrimSuffix(r.FaultCodeOld, "*")
 	var got string
 	switch {
-	case strings.HasSuffix(r.scope, "-unit"):
+	case strings.HasSuffix(r.Scope, "-unit"):
 		got = string(ve.Code)
 	case strings.HasPrefix(want, "Server.ClientProxy.ServiceFailed."):
 		got = "Server.ClientProxy.ServiceFailed." + string(ve.Code)
@@ -305,7 +272,7 @@ func assertFault(t *testing.T, r row, err error, role soap.Role) {
 	if got != want {
 		t.Errorf("fault %s (%v), want %s", got, err, want)
 	}
-	if n := soap.NormalizeFaultCode(r.faultNew); r.faultNew != "?" && n != want && !strings.EqualFold(n, want) {
-		t.Errorf("NormalizeFaultCode(%q) = %q, want %q", r.faultNew, n, want)
+	if n := soap.NormalizeFaultCode(r.FaultCodeNew); r.FaultCodeNew != "?" && n != want && !strings.EqualFold(n, want) {
+		t.Errorf("NormalizeFaultCode(%q) = %q, want %q", r.FaultCodeNew, n, want)
 	}
 }

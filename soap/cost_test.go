@@ -68,12 +68,9 @@ func checkCost(in []byte, lim Limits) error {
 // the bounds above: it looks for the next quadratic case in the scanner,
 // the namespace stack and the header decoding.
 func FuzzParseCost(f *testing.F) {
-	if root := corpus.Root(); root != "" {
-		paths, _ := filepath.Glob(filepath.Join(root, "soap", "*.query"))
-		for _, p := range paths {
-			if b, err := os.ReadFile(p); err == nil && !bytes.HasPrefix(b, []byte("--")) {
-				f.Add(b)
-			}
+	for _, b := range corpus.Files(f, "soap/*.query") {
+		if !bytes.HasPrefix(b, []byte("--")) {
+			f.Add(b)
 		}
 	}
 	f.Add(envelopeWithAttrs(64, false))

@@ -2,8 +2,6 @@ package soap_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,21 +9,13 @@ import (
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
-// corpusFiles returns the X-Road corpus messages (empty without the
-// corpus; the fuzzers then start from the inline seeds).
+// corpusFiles returns the X-Road corpus messages (none without the
+// corpus: the fuzzers then start from the inline seeds).
 func corpusFiles(f *testing.F) map[string][]byte {
-	out := map[string][]byte{}
-	root := corpus.Root()
-	if root == "" {
-		return out
-	}
-	paths, _ := filepath.Glob(filepath.Join(root, "soap", "*"))
-	for _, p := range paths {
-		if strings.HasSuffix(p, ".tsv") || strings.HasSuffix(p, ".md") || strings.HasSuffix(p, ".ocsp") {
-			continue
-		}
-		if b, err := os.ReadFile(p); err == nil {
-			out[filepath.Base(p)] = b
+	out := corpus.Files(f, "soap/*")
+	for name := range out {
+		if strings.HasSuffix(name, ".tsv") || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".ocsp") {
+			delete(out, name)
 		}
 	}
 	return out
@@ -135,13 +125,8 @@ func FuzzParseID(f *testing.F) {
 		"MEMBER:EE/COMPANY/FOOBAR", "SERVICE:EE/BUSINESS/JODA/getState", "SERVER:EE/BUSINESS/123456789/bambi", "a/b/c/d/e", "::/", "%/;/\\"} {
 		f.Add(s)
 	}
-	if root := corpus.Root(); root != "" {
-		paths, _ := filepath.Glob(filepath.Join(root, "identifiers", "*.xml"))
-		for _, p := range paths {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(string(b))
-			}
-		}
+	for _, b := range corpus.Files(f, "identifiers/*.xml") {
+		f.Add(string(b))
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if c, err := soap.ParseClientID(s); err == nil {

@@ -52,31 +52,22 @@ const (
 	DefaultMaxParts           = 256
 )
 
+// positiveOr sets *v to def unless it is positive.
+func positiveOr[T int | int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 func (l Limits) withDefaults() Limits {
-	if l.MaxBytes <= 0 {
-		l.MaxBytes = DefaultMaxBytes
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
-	}
-	if l.MaxMemory <= 0 {
-		l.MaxMemory = DefaultMaxMemory
-	}
-	if l.MaxAttachmentBytes <= 0 {
-		l.MaxAttachmentBytes = DefaultMaxAttachmentBytes
-	}
-	if l.MaxParts <= 0 {
-		l.MaxParts = DefaultMaxParts
-	}
-	if l.MaxAttrs <= 0 {
-		l.MaxAttrs = DefaultMaxAttrs
-	}
-	if l.MaxNameBytes <= 0 {
-		l.MaxNameBytes = DefaultMaxNameBytes
-	}
-	if l.MaxTextBytes <= 0 {
-		l.MaxTextBytes = int(min(l.MaxBytes, 1<<30))
-	}
+	positiveOr(&l.MaxBytes, DefaultMaxBytes)
+	positiveOr(&l.MaxDepth, DefaultMaxDepth)
+	positiveOr(&l.MaxMemory, DefaultMaxMemory)
+	positiveOr(&l.MaxAttachmentBytes, DefaultMaxAttachmentBytes)
+	positiveOr(&l.MaxParts, DefaultMaxParts)
+	positiveOr(&l.MaxAttrs, DefaultMaxAttrs)
+	positiveOr(&l.MaxNameBytes, DefaultMaxNameBytes)
+	positiveOr(&l.MaxTextBytes, int(min(l.MaxBytes, 1<<30)))
 	return l
 }
 

@@ -752,6 +752,10 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		has                                                                 map[string]bool
 	}
 	p.has = map[string]bool{}
+	// fields are where each id: part goes.
+	fields := map[string]*string{"xRoadInstance": &p.instance, "memberClass": &p.class, "memberCode": &p.member,
+		"subsystemCode": &p.subsystem, "serviceCode": &p.service, "serviceVersion": &p.version, "serverCode": &p.server,
+		"groupCode": &p.group}
 	for _, k := range kids {
 		if k.name.Space != NSIdentifiers {
 			return nil, &ValidationError{Code: CodeInvalidXML, Detail: fmt.Sprintf("%s: unexpected element {%s}%s", elem, k.name.Space, k.name.Local)}
@@ -761,26 +765,11 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		}
 		p.has[k.name.Local] = true
 		v := string(bytes.TrimSpace(k.text))
-		switch k.name.Local {
-		case "xRoadInstance":
-			p.instance = v
-		case "memberClass":
-			p.class = v
-		case "memberCode":
-			p.member = v
-		case "subsystemCode":
-			p.subsystem = v
-		case "serviceCode":
-			p.service = v
-		case "serviceVersion":
-			p.version = v
-		case "serverCode":
-			p.server = v
-		case "groupCode":
-			p.group = v
-		default:
+		dst, ok := fields[k.name.Local]
+		if !ok {
 			return nil, &ValidationError{Code: CodeInvalidXML, Detail: fmt.Sprintf("%s: unknown identifier part id:%s", elem, k.name.Local)}
 		}
+		*dst = v
 	}
 	need := func(code FaultCode, names ...string) error {
 		for _, n := range names {
@@ -802,6 +791,25 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		}
 		return nil
 	}
+	// exactly: the identifier has the parts named, and no other.
+	exactly := func(code FaultCode, names ...string) error {
+		if err := need(code, names...); err != nil {
+			return err
+		}
+		return only(code, names...)
+	}
+	// exactParts: exactly the parts named in kv (name, value pairs), with
+	// valid values.
+	exactParts := func(code FaultCode, kv ...string) error {
+		names := make([]string, 0, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			names = append(names, kv[i])
+		}
+		if err := exactly(code, names...); err != nil {
+			return err
+		}
+		return checkParts(code, kv...)
+	}
 	switch ot {
 	case TypeMember, TypeSubsystem:
 		c := ClientID{Instance: p.instance, MemberClass: p.class, MemberCode: p.member, SubsystemCode: p.subsystem}
@@ -809,10 +817,7 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		if ot == TypeSubsystem {
 			names = append(names, "subsystemCode")
 		}
-		if err := need(CodeInvalidClientIdentifier, names...); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidClientIdentifier, names...); err != nil {
+		if err := exactly(CodeInvalidClientIdentifier, names...); err != nil {
 			return nil, err
 		}
 		if err := c.Validate(); err != nil {
@@ -835,47 +840,22 @@ func identifierFrom(elem string, attrs []xml.Attr, kids []kidText) (Identifier, 
 		}
 		return s, nil
 	case TypeCentralService:
-		if err := need(CodeInvalidServiceIdentifier, "xRoadInstance", "serviceCode"); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidServiceIdentifier, "xRoadInstance", "serviceCode"); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidServiceIdentifier, "xRoadInstance", p.instance, "serviceCode", p.service); err != nil {
+		if err := exactParts(CodeInvalidServiceIdentifier, "xRoadInstance", p.instance, "serviceCode", p.service); err != nil {
 			return nil, err
 		}
 		return CentralServiceID{p.instance, p.service}, nil
 	case TypeServer:
-		names := []string{"xRoadInstance", "memberClass", "memberCode", "serverCode"}
-		if err := need(CodeInvalidXML, names...); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidXML, names...); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidXML, "xRoadInstance", p.instance, "memberClass", p.class, "memberCode", p.member, "serverCode", p.server); err != nil {
+		if err := exactParts(CodeInvalidXML, "xRoadInstance", p.instance, "memberClass", p.class, "memberCode", p.member, "serverCode", p.server); err != nil {
 			return nil, err
 		}
 		return SecurityServerID{p.instance, p.class, p.member, p.server}, nil
 	case TypeGlobalGroup:
-		if err := need(CodeInvalidXML, "xRoadInstance", "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidXML, "xRoadInstance", "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidXML, "xRoadInstance", p.instance, "groupCode", p.group); err != nil {
+		if err := exactParts(CodeInvalidXML, "xRoadInstance", p.instance, "groupCode", p.group); err != nil {
 			return nil, err
 		}
 		return GlobalGroupID{p.instance, p.group}, nil
 	case TypeLocalGroup:
-		if err := need(CodeInvalidXML, "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := only(CodeInvalidXML, "groupCode"); err != nil {
-			return nil, err
-		}
-		if err := checkParts(CodeInvalidXML, "groupCode", p.group); err != nil {
+		if err := exactParts(CodeInvalidXML, "groupCode", p.group); err != nil {
 			return nil, err
 		}
 		return LocalGroupID{p.group}, nil

@@ -77,15 +77,9 @@ const (
 )
 
 func (l scanLimits) withDefaults() scanLimits {
-	if l.attrs <= 0 {
-		l.attrs = DefaultMaxAttrs
-	}
-	if l.name <= 0 {
-		l.name = DefaultMaxNameBytes
-	}
-	if l.text <= 0 {
-		l.text = DefaultMaxBytes
-	}
+	positiveOr(&l.attrs, DefaultMaxAttrs)
+	positiveOr(&l.name, DefaultMaxNameBytes)
+	positiveOr(&l.text, DefaultMaxBytes)
 	return l
 }
 

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
@@ -15,12 +13,9 @@ import (
 // encoding/xml's strict RawToken must read as the same tokens with the
 // same offsets.
 func FuzzXMLScanner(f *testing.F) {
-	if root := corpus.Root(); root != "" {
-		paths, _ := filepath.Glob(filepath.Join(root, "soap", "*.query"))
-		for _, p := range paths {
-			if b, err := os.ReadFile(p); err == nil && !bytes.HasPrefix(b, []byte("--")) {
-				f.Add(b)
-			}
+	for _, b := range corpus.Files(f, "soap/*.query") {
+		if !bytes.HasPrefix(b, []byte("--")) {
+			f.Add(b)
 		}
 	}
 	for _, s := range []string{`<a x="1&amp;2" y='&#x41;'>t&lt;<![CDATA[c]]>x</a>`, "<a>\r\n\r</a>", `<?xml version="1.0"?><!-- c --><a/>`,

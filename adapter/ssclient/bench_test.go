@@ -18,8 +18,7 @@ import (
 // to the tax-debt fixture, alternating in the same run. It reports the
 // ratio of the mean latencies as "x-bare" (1.0 = no overhead).
 func BenchmarkDoVsBareHTTP(b *testing.B) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(b, fixtures.DemoOptions{})
 	c, err := ssclient.New(ssclient.Options{URL: ss.URL, Client: fixtures.PortalClient})
 	if err != nil {
 		b.Fatal(err)

@@ -44,8 +44,7 @@ func taxRequest(t *testing.T, inn string) *soap.Message {
 
 func TestDoHappyPath(t *testing.T) {
 	for _, tlsOn := range []bool{false, true} {
-		ss := fixtures.NewDemo(fixtures.DemoOptions{TLS: tlsOn})
-		defer ss.Close()
+		ss := fixtures.StartDemo(t, fixtures.DemoOptions{TLS: tlsOn})
 		c := newClient(t, ss, nil)
 		d := fixtures.Default()
 		req := taxRequest(t, d.INNWithTaxDebt())
@@ -66,8 +65,7 @@ func TestDoHappyPath(t *testing.T) {
 }
 
 func TestFaultsBothCodeStyles(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	c := newClient(t, ss, func(o *ssclient.Options) { o.Breaker.Disabled = true })
 	for _, raw := range []string{"Server.ServerProxy.ServiceFailed.NetworkError", "server.serverproxy.service_failed.unknown_host"} {
 		ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 1, FaultCode: raw, FaultString: "provider unreachable"})
@@ -94,8 +92,7 @@ func TestFaultsBothCodeStyles(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	c := newClient(t, ss, nil)
 	ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 1, Delay: 2 * time.Second})
 	start := time.Now()
@@ -112,8 +109,7 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestProtocolViolations(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	c := newClient(t, ss, nil)
 	tests := []struct {
 		name string
@@ -176,8 +172,7 @@ func (f *fakeClock) Advance(d time.Duration) {
 }
 
 func TestBreakerOpensAndRecovers(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	var mu sync.Mutex
 	var transitions []string
 	const openFor = 30 * time.Second
@@ -276,8 +271,7 @@ func TestRetryOnlyWhenSafe(t *testing.T) {
 		}
 	})
 	t.Run("dropped after sending is not retried", func(t *testing.T) {
-		ss := fixtures.NewDemo(fixtures.DemoOptions{})
-		defer ss.Close()
+		ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 		c := newClient(t, ss, nil)
 		ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 1, DropConnection: true})
 		ex, err := c.Do(context.Background(), taxRequest(t, fixtures.Default().INNClean()), ssclient.CallOptions{})
@@ -310,8 +304,7 @@ func TestRetryOnlyWhenSafe(t *testing.T) {
 }
 
 func TestTLSWithoutClientCertificateIsRefused(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{TLS: true})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{TLS: true})
 	c := newClient(t, ss, func(o *ssclient.Options) {
 		cfg := ss.ClientTLSConfig()
 		cfg.Certificates = nil
@@ -340,8 +333,7 @@ func TestTLSWithoutClientCertificateIsRefused(t *testing.T) {
 }
 
 func TestConcurrencyIsBounded(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	var cur, peak atomic.Int32
 	ss.HandleFunc(fixtures.TaxDebtService, func(ctx context.Context, req *soap.Message) (*soap.Message, error) {
 		n := cur.Add(1)

@@ -22,8 +22,7 @@ import (
 // call's limit fails with *AnswerTooLargeError (matching soap.ErrTooLarge)
 // without being read, and the error says which limit to raise.
 func TestAnswerLimitDeclared(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	c := newClient(t, ss, nil)
 	big := append([]byte("<x>"), bytes.Repeat([]byte("a"), 2<<20)...)
 	ss.Inject(fixtures.TaxDebtService, xroadtest.Injection{Times: 1, Malformed: true, MalformedBody: big, MalformedContentType: "text/xml"})
@@ -131,8 +130,7 @@ func TestInFlightBytesBounded(t *testing.T) {
 // parse (150,000 attributes within a raised limit) ends at the call's
 // timeout as ErrTimeout, rather than being parsed past it.
 func TestParseStopsAtCallTimeout(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	c := newClient(t, ss, func(o *ssclient.Options) { o.Limits = soap.Limits{MaxAttrs: 1 << 20} })
 	var b bytes.Buffer
 	b.WriteString(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><r`)

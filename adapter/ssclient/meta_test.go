@@ -15,8 +15,7 @@ import (
 )
 
 func TestDoREST(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{TLS: true})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{TLS: true})
 	c := newClient(t, ss, nil)
 	d := fixtures.Default()
 	inn := d.INNClean()
@@ -69,8 +68,7 @@ func TestDoREST(t *testing.T) {
 }
 
 func TestMetaservices(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	c := newClient(t, ss, nil)
 	ctx := context.Background()
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,43 +13,17 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/openapi"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/catalog/golden")
-
 func service(t *testing.T, ref string) *catalog.Service {
 	t.Helper()
-	c, err := catalog.Load("../../configs/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if errs := c.Validate().Errors(); len(errs) > 0 {
-		t.Fatalf("example catalog invalid: %v", errs)
-	}
-	s, err := c.FindService(ref)
+	s, err := testkit.ExampleCatalog(t).FindService(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("../../testdata/catalog/golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./catalog/openapi -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if intended, rerun with -update\ngot:\n%s", name, got)
-	}
 }
 
 func TestGenerateGolden(t *testing.T) {
@@ -59,12 +32,12 @@ func TestGenerateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "unreliableSupplier.openapi.yaml", y)
+	testkit.Golden(t, "catalog/golden/unreliableSupplier.openapi.yaml", y)
 	j, err := openapi.Generate(s, openapi.Options{JSON: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "unreliableSupplier.openapi.json", j)
+	testkit.Golden(t, "catalog/golden/unreliableSupplier.openapi.json", j)
 }
 
 // The generated description is valid OpenAPI 3.0 (kin-openapi) and passes

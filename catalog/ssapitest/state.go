@@ -202,9 +202,8 @@ func findClients(st *state, w http.ResponseWriter, _ map[string]string, _ []byte
 }
 
 func getClient(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	c := st.client(p["id"])
+	c := st.foundClient(w, p["id"])
 	if c == nil {
-		writeError(w, http.StatusNotFound, "client_not_found")
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -219,8 +218,7 @@ func addClient(st *state, w http.ResponseWriter, _ map[string]string, body []byt
 			ConnectionType string `json:"connection_type"`
 		} `json:"client"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
+	if !decodeBody(w, body, &in) {
 		return
 	}
 	id := ssapi.ClientID{Instance: st.owner.Instance, MemberClass: in.Client.MemberClass,
@@ -238,8 +236,7 @@ func addClient(st *state, w http.ResponseWriter, _ map[string]string, body []byt
 }
 
 func getClientServiceDescriptions(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	if st.client(p["id"]) == nil {
-		writeError(w, http.StatusNotFound, "client_not_found")
+	if st.foundClient(w, p["id"]) == nil {
 		return
 	}
 	out := []ssapi.ServiceDescription{}
@@ -258,13 +255,11 @@ func addClientServiceDescription(st *state, w http.ResponseWriter, p map[string]
 		IgnoreWarnings  bool   `json:"ignore_warnings"`
 		Type            string `json:"type"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
+	if !decodeBody(w, body, &in) {
 		return
 	}
 	clientID := p["id"]
-	if st.client(clientID) == nil {
-		writeError(w, http.StatusNotFound, "client_not_found")
+	if st.foundClient(w, clientID) == nil {
 		return
 	}
 	if in.Type != ssapi.TypeWSDL && in.RestServiceCode == "" {
@@ -307,9 +302,8 @@ func addClientServiceDescription(st *state, w http.ResponseWriter, p map[string]
 }
 
 func getServiceDescription(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	d := st.desc(p["id"])
+	d := st.foundDesc(w, p["id"])
 	if d == nil {
-		writeError(w, http.StatusNotFound, "service_description_not_found")
 		return
 	}
 	writeJSON(w, http.StatusOK, st.view(d))
@@ -323,13 +317,11 @@ func updateServiceDescription(st *state, w http.ResponseWriter, p map[string]str
 		IgnoreWarnings     bool   `json:"ignore_warnings"`
 		Type               string `json:"type"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
+	if !decodeBody(w, body, &in) {
 		return
 	}
-	d := st.desc(p["id"])
+	d := st.foundDesc(w, p["id"])
 	if d == nil {
-		writeError(w, http.StatusNotFound, "service_description_not_found")
 		return
 	}
 	if in.Type != d.typ {
@@ -404,9 +396,8 @@ func deleteServiceDescription(st *state, w http.ResponseWriter, p map[string]str
 
 func setDescriptionEnabled(enabled bool) handler {
 	return func(st *state, w http.ResponseWriter, p map[string]string, body []byte) {
-		d := st.desc(p["id"])
+		d := st.foundDesc(w, p["id"])
 		if d == nil {
-			writeError(w, http.StatusNotFound, "service_description_not_found")
 			return
 		}
 		d.disabled = !enabled
@@ -422,18 +413,16 @@ func setDescriptionEnabled(enabled bool) handler {
 }
 
 func getServiceDescriptionServices(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	d := st.desc(p["id"])
+	d := st.foundDesc(w, p["id"])
 	if d == nil {
-		writeError(w, http.StatusNotFound, "service_description_not_found")
 		return
 	}
 	writeJSON(w, http.StatusOK, st.view(d).Services)
 }
 
 func getService(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	d, sv := st.service(p["id"])
+	d, sv := st.foundService(w, p["id"])
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "service_not_found")
 		return
 	}
 	writeJSON(w, http.StatusOK, viewService(d, sv))
@@ -448,13 +437,8 @@ func updateService(st *state, w http.ResponseWriter, p map[string]string, body [
 		TimeoutAll bool   `json:"timeout_all"`
 		SSLAuthAll bool   `json:"ssl_auth_all"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
-		return
-	}
-	d, sv := st.service(p["id"])
+	d, sv := st.changeService(w, p["id"], body, &in)
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "service_not_found")
 		return
 	}
 	if in.SSLAuth && !strings.HasPrefix(in.URL, "https:") {
@@ -481,13 +465,8 @@ func addEndpoint(st *state, w http.ResponseWriter, p map[string]string, body []b
 		Method      string `json:"method"`
 		Path        string `json:"path"`
 	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
-		return
-	}
-	d, sv := st.service(p["id"])
+	d, sv := st.changeService(w, p["id"], body, &in)
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "service_not_found")
 		return
 	}
 	if d.typ == ssapi.TypeWSDL {
@@ -505,6 +484,60 @@ func addEndpoint(st *state, w http.ResponseWriter, p map[string]string, body []b
 	writeJSON(w, http.StatusCreated, e)
 }
 
+// decodeBody reads the JSON request body into in; a body that is not JSON
+// is answered 400 invalid_json, and decodeBody returns false.
+func decodeBody(w http.ResponseWriter, body []byte, in any) bool {
+	if err := json.Unmarshal(body, in); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_json")
+		return false
+	}
+	return true
+}
+
+// The found* lookups answer 404 with the security server's error code when
+// id names nothing, and return nil.
+
+func (st *state) foundClient(w http.ResponseWriter, id string) *ssapi.ClientInfo {
+	c := st.client(id)
+	if c == nil {
+		writeError(w, http.StatusNotFound, "client_not_found")
+	}
+	return c
+}
+
+func (st *state) foundDesc(w http.ResponseWriter, id string) *desc {
+	d := st.desc(id)
+	if d == nil {
+		writeError(w, http.StatusNotFound, "service_description_not_found")
+	}
+	return d
+}
+
+func (st *state) foundService(w http.ResponseWriter, id string) (*desc, *service) {
+	d, sv := st.service(id)
+	if sv == nil {
+		writeError(w, http.StatusNotFound, "service_not_found")
+	}
+	return d, sv
+}
+
+// changeService is what the handlers that change a service start with:
+// decodeBody, then foundService.
+func (st *state) changeService(w http.ResponseWriter, id string, body []byte, in any) (*desc, *service) {
+	if !decodeBody(w, body, in) {
+		return nil, nil
+	}
+	return st.foundService(w, id)
+}
+
+func (st *state) foundEndpoint(w http.ResponseWriter, id string) (*service, int) {
+	sv, i := findEndpoint(st, id)
+	if sv == nil {
+		writeError(w, http.StatusNotFound, "endpoint_not_found")
+	}
+	return sv, i
+}
+
 func findEndpoint(st *state, id string) (*service, int) {
 	for _, d := range st.descs {
 		for _, sv := range d.services {
@@ -519,18 +552,16 @@ func findEndpoint(st *state, id string) (*service, int) {
 }
 
 func getEndpoint(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	sv, i := findEndpoint(st, p["id"])
+	sv, i := st.foundEndpoint(w, p["id"])
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "endpoint_not_found")
 		return
 	}
 	writeJSON(w, http.StatusOK, sv.endpoints[i])
 }
 
 func deleteEndpoint(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	sv, i := findEndpoint(st, p["id"])
+	sv, i := st.foundEndpoint(w, p["id"])
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "endpoint_not_found")
 		return
 	}
 	if sv.endpoints[i].Generated {
@@ -542,9 +573,8 @@ func deleteEndpoint(st *state, w http.ResponseWriter, p map[string]string, _ []b
 }
 
 func getServiceServiceClients(st *state, w http.ResponseWriter, p map[string]string, _ []byte) {
-	_, sv := st.service(p["id"])
+	_, sv := st.foundService(w, p["id"])
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "service_not_found")
 		return
 	}
 	writeJSON(w, http.StatusOK, append([]ssapi.ServiceClient{}, sv.rights...))
@@ -574,13 +604,8 @@ func subjectType(id string) string {
 
 func addServiceServiceClients(st *state, w http.ResponseWriter, p map[string]string, body []byte) {
 	var in idsIn
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
-		return
-	}
-	_, sv := st.service(p["id"])
+	_, sv := st.changeService(w, p["id"], body, &in)
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "service_not_found")
 		return
 	}
 	var added []ssapi.ServiceClient
@@ -602,13 +627,8 @@ func addServiceServiceClients(st *state, w http.ResponseWriter, p map[string]str
 
 func deleteServiceServiceClients(st *state, w http.ResponseWriter, p map[string]string, body []byte) {
 	var in idsIn
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_json")
-		return
-	}
-	_, sv := st.service(p["id"])
+	_, sv := st.changeService(w, p["id"], body, &in)
 	if sv == nil {
-		writeError(w, http.StatusNotFound, "service_not_found")
 		return
 	}
 	for _, it := range in.Items {

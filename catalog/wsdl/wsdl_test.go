@@ -3,7 +3,6 @@ package wsdl_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,43 +12,12 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/wsdl"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden WSDLs in testdata/catalog/golden")
-
-func exampleCatalog(t *testing.T) *catalog.Catalog {
-	t.Helper()
-	c, err := catalog.Load("../../configs/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if errs := c.Validate().Errors(); len(errs) > 0 {
-		t.Fatalf("example catalog invalid: %v", errs)
-	}
-	return c
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("../../testdata/catalog/golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./catalog/wsdl -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if intended, rerun with -update\ngot:\n%s", name, got)
-	}
-}
-
 func TestGenerateGolden(t *testing.T) {
-	c := exampleCatalog(t)
+	c := testkit.ExampleCatalog(t)
 	s, err := c.FindService("getSupplierInfo")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +26,7 @@ func TestGenerateGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "getSupplierInfo.wsdl", b)
+	testkit.Golden(t, "catalog/golden/getSupplierInfo.wsdl", b)
 
 	pub, err := wsdl.Generate([]*catalog.Service{s}, wsdl.Options{Address: wsdl.PlaceholderAddress})
 	if err != nil {
@@ -73,7 +41,7 @@ func TestGenerateGolden(t *testing.T) {
 // exactly the catalog's service with its version and address, and the
 // wsdlvalidator checks report neither errors nor warnings.
 func TestGeneratedPassesXRoadRules(t *testing.T) {
-	c := exampleCatalog(t)
+	c := testkit.ExampleCatalog(t)
 	s, _ := c.FindService("getSupplierInfo")
 	b, err := wsdl.Generate([]*catalog.Service{s}, wsdl.Options{})
 	if err != nil {
@@ -98,7 +66,7 @@ func TestGeneratedPassesXRoadRules(t *testing.T) {
 // Several services of one subsystem share a WSDL; mixing subsystems,
 // protocols or namespaces is refused.
 func TestGenerateSeveral(t *testing.T) {
-	c := exampleCatalog(t)
+	c := testkit.ExampleCatalog(t)
 	s, _ := c.FindService("getSupplierInfo")
 	s2 := *s
 	s2.Code, s2.Version = "getSupplierHistory", "v2"
@@ -139,7 +107,7 @@ func TestHeaderMatchesAnnexC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := exampleCatalog(t)
+	c := testkit.ExampleCatalog(t)
 	s, _ := c.FindService("getSupplierInfo")
 	gen, _ := wsdl.Generate([]*catalog.Service{s}, wsdl.Options{})
 	partsOf := func(b []byte) []string {
@@ -274,13 +242,8 @@ func TestWSDLValidatorCorpus(t *testing.T) {
 
 // Parse never panics and never resolves anything, whatever the input.
 func FuzzParse(f *testing.F) {
-	if dir := corpus.Root(); dir != "" {
-		files, _ := filepath.Glob(filepath.Join(dir, "wsdl", "admin-service", "*"))
-		for _, name := range files {
-			if b, err := os.ReadFile(name); err == nil {
-				f.Add(b)
-			}
-		}
+	for _, b := range corpus.Files(f, "wsdl/admin-service/*") {
+		f.Add(b)
 	}
 	f.Add([]byte(`<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"/>`))
 	f.Fuzz(func(t *testing.T, b []byte) {

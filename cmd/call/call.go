@@ -62,10 +62,7 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
 			if !opts.REST && (opts.Path != "" || opts.Method != "GET") {
 				return cli.UsageError("--path and --method are for --rest calls")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return callRun(opts)
+			return cli.Run(opts, runF, callRun)
 		},
 	}
 	f.AddSSConn(cmd.Flags(), &opts.Conn)

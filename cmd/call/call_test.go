@@ -53,8 +53,7 @@ func TestCallFlags(t *testing.T) {
 }
 
 func TestCallAgainstTheEmulator(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	d := fixtures.Default()
 	conn := []string{"--url", ss.URL, "--client", fixtures.PortalClient.String()}
 	body := filepath.Join(t.TempDir(), "req.xml")

@@ -66,3 +66,12 @@ func CodeOf(err error) ExitCode {
 	}
 	return ExitFailure
 }
+
+// Run is the tail of every verb's RunE: runF, a test's stand-in that sees
+// the parsed options, when set, else the verb's own run.
+func Run[O any](opts O, runF, run func(O) error) error {
+	if runF != nil {
+		return runF(opts)
+	}
+	return run(opts)
+}

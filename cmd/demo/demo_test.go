@@ -7,22 +7,38 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// startDemo runs the demo with its journal and archives in dir; base is
+// its URL once it has started, out its banner, and stop cancels it and
+// returns Run's result.
+func startDemo(t *testing.T, dir string) (base string, out *clitest.SyncBuffer, stop func() error) {
+	t.Helper()
+	out, errOut := &clitest.SyncBuffer{}, &clitest.SyncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, &DemoOptions{IO: cli.IOStreams{Out: out, ErrOut: errOut}, Listen: "127.0.0.1:0", JournalDir: dir, LogLevel: "warn",
+			started: func(base string) { started <- base }})
+	}()
+	select {
+	case base = <-started:
+	case err := <-done:
+		t.Fatalf("demo ended: %v\n%s", err, errOut.String())
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("demo did not start")
+	}
+	return base, out, func() error { cancel(); return <-done }
 }
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestDemoFlags(t *testing.T) {
 	var got *DemoOptions
@@ -37,30 +53,13 @@ func TestDemoFlags(t *testing.T) {
 
 // The demo starts, its printed curl command works, and it stops on cancel.
 func TestDemoServesThePrintedCurl(t *testing.T) {
-	out, errOut := &syncBuf{}, &syncBuf{}
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
 	dir := t.TempDir()
-	go func() {
-		done <- Run(ctx, &DemoOptions{IO: cli.IOStreams{Out: out, ErrOut: errOut}, Listen: "127.0.0.1:0", JournalDir: dir, LogLevel: "warn",
-			started: func(base string) { started <- base }})
-	}()
-	var base string
-	select {
-	case base = <-started:
-	case err := <-done:
-		t.Fatalf("demo ended: %v\n%s", err, errOut.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("demo did not start")
-	}
+	base, out, stop := startDemo(t, dir)
 	curl := CurlCommand(base)
 	if !strings.Contains(out.String(), curl) {
 		t.Fatalf("banner lacks the curl command:\n%s", out.String())
 	}
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed; the banner was checked, not the command")
-	}
+	corpus.RequireTool(t, "curl", "apt-get install curl (the banner was checked, not the command)")
 	raw, err := exec.Command("sh", "-c", curl).Output()
 	if err != nil {
 		t.Fatalf("curl: %v", err)
@@ -83,8 +82,7 @@ func TestDemoServesThePrintedCurl(t *testing.T) {
 	if resp.Results[0].Data["hasDebt"] != true {
 		t.Errorf("tax debt of the demo supplier: %v", resp.Results[0].Data)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	// What the banner says to run works: the archives verify on their own.

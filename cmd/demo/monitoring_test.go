@@ -1,36 +1,18 @@
 package demo
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tunduk-kg/tunduk/cmd/cli"
 )
 
 // The demo runs the monitoring collector against its emulator: /metrics
 // shows a successful collection round and the health gauges, /monitor the
 // page.
 func TestDemoMonitoring(t *testing.T) {
-	out, errOut := &syncBuf{}, &syncBuf{}
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, &DemoOptions{IO: cli.IOStreams{Out: out, ErrOut: errOut}, Listen: "127.0.0.1:0", JournalDir: t.TempDir(), LogLevel: "warn",
-			started: func(base string) { started <- base }})
-	}()
-	var base string
-	select {
-	case base = <-started:
-	case err := <-done:
-		t.Fatalf("demo ended: %v\n%s", err, errOut.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("demo did not start")
-	}
+	base, _, stop := startDemo(t, t.TempDir())
 	var metrics string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		r, err := http.Get(base + "/metrics")
@@ -49,8 +31,7 @@ func TestDemoMonitoring(t *testing.T) {
 	}
 	page, _ := io.ReadAll(r.Body)
 	r.Body.Close()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	if r.StatusCode != http.StatusOK || !strings.Contains(string(page), "Tunduk local monitoring") {

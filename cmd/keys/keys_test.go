@@ -2,14 +2,10 @@ package keys_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +15,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/keys"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/signing/kms/pkcs11kms/softhsmtest"
 )
 
@@ -31,23 +28,9 @@ func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 }
 
 // testCA issues certificates for CSRs, as the Tunduk CA would.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
+type testCA struct{ *certstest.CA }
 
-func newCA(t *testing.T) *testCA {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, CommonName: "Test Tunduk CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &testCA{c, k}
-}
+func newCA(t *testing.T) *testCA { return &testCA{certstest.NewCA(t, "Test Tunduk CA")} }
 
 // issue signs the CSR in csrFile for days days and writes leaf+CA as PEM.
 func (ca *testCA) issue(t *testing.T, csrFile, out string, days int) *x509.Certificate {
@@ -64,18 +47,11 @@ func (ca *testCA) issue(t *testing.T, csrFile, out string, days int) *x509.Certi
 	if err != nil || csr.CheckSignature() != nil {
 		t.Fatalf("CSR: %v", err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: csr.Subject,
-		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Duration(days)*24*time.Hour + time.Hour),
-		KeyUsage: x509.KeyUsageContentCommitment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, csr.PublicKey, ca.key)
-	if err != nil {
+	c := ca.Issue(t, &x509.Certificate{Subject: csr.Subject, NotBefore: time.Now().Add(-time.Minute),
+		NotAfter: time.Now().Add(time.Duration(days)*24*time.Hour + time.Hour), KeyUsage: x509.KeyUsageContentCommitment}, csr.PublicKey)
+	if err := os.WriteFile(out, certstest.PEM(ca.Cert, c), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pemData := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	if err := os.WriteFile(out, pemData, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
 	return c
 }
 
@@ -196,11 +172,9 @@ func TestWorldReadableKeyRefused(t *testing.T) {
 
 func TestExpiredListExitsInvalid(t *testing.T) {
 	dir := t.TempDir()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(5), Subject: pkix.Name{CommonName: "70000041"},
-		NotBefore: time.Now().AddDate(-2, 0, 0), NotAfter: time.Now().AddDate(0, 0, -3)}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
-	os.WriteFile(filepath.Join(dir, "old.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	_, old := certstest.SelfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "70000041"},
+		NotBefore: time.Now().AddDate(-2, 0, 0), NotAfter: time.Now().AddDate(0, 0, -3)})
+	os.WriteFile(filepath.Join(dir, "old.crt"), certstest.PEM(old), 0o644)
 	cfg := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cfg, []byte("keys:\n  old:\n    uri: file:/nonexistent.pem\n    certificate: "+filepath.Join(dir, "old.crt")+"\n"), 0o600)
 	out, _, code := run(t, "list", "--config", cfg)

@@ -21,8 +21,7 @@ func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 }
 
 func TestMetaAgainstTheEmulatorOverTLS(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{TLS: true})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{TLS: true})
 	dir := t.TempDir()
 	files, err := xroadtest.WriteTLSFiles(dir)
 	if err != nil {
@@ -76,8 +75,7 @@ func TestMetaAgainstTheEmulatorOverTLS(t *testing.T) {
 }
 
 func TestMetaUsageAndFailures(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	conn := []string{"--url", ss.URL, "--client", fixtures.PortalClient.String()}
 	tests := []struct {
 		args []string

@@ -43,8 +43,7 @@ func waitUp(t *testing.T, url string) {
 // One tunduk serve runs the gateway, the provider for the participant's
 // backend, the public catalog and the internal service descriptions.
 func TestServeRunsProviderAndCatalog(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"found":true,"supplier":{"inn":%q,"name":"ОсОО Ала-Тоо","status":"active"}}`, strings.TrimPrefix(r.URL.Path, "/suppliers/"))
 	}))
@@ -74,7 +73,7 @@ provider:
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	waitUp(t, "http://"+prov+"/descriptions/")
 
@@ -118,10 +117,7 @@ provider:
 	if b := string(resp.BodyElement()); !strings.Contains(b, "<tns:status>active</tns:status>") || !strings.Contains(b, `xmlns:tns="http://supplier-registry.zakupki.gov.kg/producer"`) {
 		t.Errorf("provider body: %s", resp.BodyElement())
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if st, err := os.Stat(filepath.Join(dir, "state", "provider.jsonl")); err != nil || st.Size() == 0 {
 		t.Errorf("provider journal not written: %v", err)
 	}

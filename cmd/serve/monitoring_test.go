@@ -2,16 +2,10 @@ package serve
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/tsa/tsatest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -32,34 +27,18 @@ import (
 // TSA (the loopback test TSA, probed with a real RFC 3161 request) and
 // collect's target, whose chain misses an archive.
 func TestServeMonitoring(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
-	dir := t.TempDir()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	tsaSrv := tsatest.NewServer()
 	defer tsaSrv.Close()
-	tsaPEM := filepath.Join(dir, "tsa.pem")
-	os.WriteFile(tsaPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tsaSrv.Certificate.Raw}), 0o600)
-	collected := filepath.Join(dir, "collected")
-	archives := writeArchives(t, collected, 3)
-	os.Remove(archives[1])
-	os.MkdirAll(filepath.Join(dir, "ss-archive"), 0o750)
-	key := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	cfgText := fmt.Sprintf(`log: {level: info}
-securityServer:
-  url: %s
-  client: %s
-gateway:
-  listen: %s
-  callers:
-    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
-  mappingsDir: %s
-  journal: state/journal.jsonl
-monitoring:
+	var archives []string
+	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(dir string) string {
+		tsaPEM := filepath.Join(dir, "tsa.pem")
+		os.WriteFile(tsaPEM, certstest.PEM(tsaSrv.Certificate), 0o600)
+		collected := filepath.Join(dir, "collected")
+		archives = writeArchives(t, collected, 3)
+		os.Remove(archives[1])
+		os.MkdirAll(filepath.Join(dir, "ss-archive"), 0o750)
+		return fmt.Sprintf(`monitoring:
   enabled: true
   securityServer: central-server/GOV/70000099/ss1
   stateFile: state/opmon.json
@@ -71,25 +50,10 @@ messageLog:
   tsaUrl: %s
   tsaCertificate: %s
   collect: {sourceDir: %s, targetDir: %s}
-`, ss.URL, fixtures.PortalClient, addr, mappings, tsaSrv.URL, tsaPEM, filepath.Join(dir, "ss-archive"), collected)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
-
-	cancel, done, errOut := startServe(cfgPath)
-	for i := 0; ; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
-		req.Header.Set("X-API-Key", key)
-		req.Header.Set("X-User-Id", "21504197800123")
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("serve did not come up: %v", err)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+`, tsaSrv.URL, tsaPEM, filepath.Join(dir, "ss-archive"), collected)
+	})
+	stop, _ := startServe(t, cfgPath)
+	taxDebtWhenUp(t, addr, key).Body.Close()
 	var metrics string
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -106,10 +70,7 @@ messageLog:
 		time.Sleep(100 * time.Millisecond)
 	}
 	page := getPage(t, "http://"+addr+"/monitor")
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if !strings.Contains(page, "Tunduk local monitoring") || !strings.Contains(page, "gns-service") {
 		t.Errorf("/monitor page lacks the title or the tax service:\n%s", page)
 	}
@@ -139,14 +100,8 @@ messageLog:
 // with a record in between: n archives in one chain, in time order.
 func writeArchives(t *testing.T, dir string, n int) []string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "70000001"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	cert, _ := x509.ParseCertificate(der)
+	key, cert := certstest.SelfSigned(t, &x509.Certificate{Subject: pkix.Name{CommonName: "70000001"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment})
 	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(t.TempDir(), "log"), ArchiveDir: dir, Signer: key, Certificate: cert,
 		BatchInterval: 20 * time.Millisecond, RotateInterval: time.Hour})
 	if err != nil {

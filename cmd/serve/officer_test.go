@@ -16,14 +16,13 @@ import (
 // them by either form (SOAP and REST checks alike), and not by another
 // officer's PIN.
 func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	_, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, `  access:
     roles:
       - {name: auditor, actions: [ls, search, export], purposes: [audit]}
 `)
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	const officer, other = "21504197800123", "10309198500457"
 	ids := map[string]string{} // officer → message ids
@@ -49,10 +48,7 @@ func TestArchiveSearchFindsTheOfficerByPINOrUserID(t *testing.T) {
 		}
 		ids[c.officer] += res.Evidence.MessageID + " "
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	clitest.Archive(t, cfgPath) // rotate what serve recorded into an archive
 
 	for _, q := range []string{officer, "KG" + officer} {

@@ -25,13 +25,12 @@ import (
 func TestServeReloadsOnSIGHUP(t *testing.T) {
 	var held atomic.Bool
 	started, release := make(chan struct{}), make(chan struct{})
-	ss := fixtures.NewDemo(fixtures.DemoOptions{Server: xroadtest.Options{OnExchange: func(xroadtest.Exchange) {
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{Server: xroadtest.Options{OnExchange: func(xroadtest.Exchange) {
 		if held.CompareAndSwap(false, true) { // hold the first exchange only
 			close(started)
 			<-release
 		}
 	}}})
-	defer ss.Close()
 	dir := t.TempDir()
 	mdir := filepath.Join(dir, "mappings")
 	os.MkdirAll(mdir, 0o755)
@@ -69,13 +68,8 @@ gateway:
 	signal.Notify(guard, syscall.SIGHUP)
 	defer signal.Stop(guard)
 
-	cancel, done, errOut := startServe(cfgPath)
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errOut.String())
-		}
-	}()
+	stop, errOut := startServe(t, cfgPath)
+	defer stop()
 	// Released on every path, before serve's shutdown waits for the held check.
 	var once sync.Once
 	releaseHeld := func() { once.Do(func() { close(release) }) }

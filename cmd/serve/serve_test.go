@@ -1,17 +1,14 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -87,6 +84,9 @@ func TestInvalidExamples(t *testing.T) {
 		})
 	}
 	maps, _ := filepath.Glob("../../configs/testdata/mappings/invalid-*.yaml")
+	if len(maps) == 0 {
+		t.Fatal("no invalid mapping examples in configs/testdata/mappings")
+	}
 	for _, f := range maps {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			check(t, f, func(p string) error {
@@ -104,45 +104,11 @@ func TestInvalidExamples(t *testing.T) {
 // tunduk serve with a real configuration file against the emulator, over
 // loopback, then a graceful stop.
 func TestServeRunsFromConfig(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
-	dir := t.TempDir()
-	key := strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	cfgText := fmt.Sprintf(`log: {level: info}
-securityServer:
-  url: %s
-  client: %s
-  userIdPrefix: KG
-gateway:
-  listen: %s
-  callers:
-    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
-  mappingsDir: %s
-  journal: state/journal.jsonl
-`, ss.URL, fixtures.PortalClient, addr, mappings)
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
+	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string { return "" })
 
-	cancel, done, errOut := startServe(cfgPath)
-	var resp *http.Response
-	for i := 0; ; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
-		req.Header.Set("X-API-Key", key)
-		req.Header.Set("X-User-Id", "21504197800123")
-		var err error
-		if resp, err = http.DefaultClient.Do(req); err == nil {
-			break
-		}
-		if i > 100 {
-			t.Fatalf("serve did not come up: %v", err)
-		}
-		time.Sleep(30 * time.Millisecond)
-	}
+	stop, errOut := startServe(t, cfgPath)
+	resp := taxDebtWhenUp(t, addr, key)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"hasDebt":true`) {
@@ -160,10 +126,7 @@ gateway:
 			t.Errorf("metrics lack the check counter")
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err != nil {
 		t.Errorf("journal not at the path relative to the config: %v", err)
 	}
@@ -176,6 +139,57 @@ gateway:
 	}
 }
 
+// gatewayConfig writes dir/tunduk.yaml for a gateway on a free loopback
+// address in front of the security server at ssURL, its one caller
+// authenticated by the returned API key, with the shipped mappings and a
+// journal below dir; more(dir) is appended as further top-level sections.
+func gatewayConfig(t *testing.T, ssURL string, more func(dir string) string) (dir, cfgPath, addr, key string) {
+	t.Helper()
+	dir = t.TempDir()
+	key = strings.Repeat("k", 40)
+	if err := os.WriteFile(filepath.Join(dir, "portal.key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	addr = freeAddr(t)
+	cfgText := fmt.Sprintf(`log: {level: info}
+securityServer:
+  url: %s
+  client: %s
+  userIdPrefix: KG
+gateway:
+  listen: %s
+  callers:
+    - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
+  mappingsDir: %s
+  journal: state/journal.jsonl
+%s`, ssURL, fixtures.PortalClient, addr, mappings, more(dir))
+	cfgPath = filepath.Join(dir, "tunduk.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfgPath, addr, key
+}
+
+// taxDebtWhenUp asks the gateway at addr for a tax-debt check until serve
+// is up, and returns the answer (the caller closes its body).
+func taxDebtWhenUp(t *testing.T, addr, key string) *http.Response {
+	t.Helper()
+	for i := 0; ; i++ {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/suppliers/02207200800561/tax-debt", nil)
+		req.Header.Set("X-API-Key", key)
+		req.Header.Set("X-User-Id", "21504197800123")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			return resp
+		}
+		if i > 100 {
+			t.Fatalf("serve did not come up: %v", err)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
 // testOptions are serve's options on a test factory reading cfgPath and
 // logging to errOut.
 func testOptions(cfgPath string, errOut io.Writer) *ServeOptions {
@@ -184,30 +198,19 @@ func testOptions(cfgPath string, errOut io.Writer) *ServeOptions {
 	return newServeOptions(f)
 }
 
-// startServe runs serve on cfgPath in the background; cancel stops it
-// (as SIGINT/SIGTERM would), done yields its result, errOut its log.
-func startServe(cfgPath string) (cancel func(), done <-chan error, errOut *syncBuffer) {
+// startServe runs serve on cfgPath in the background; stop ends it (as
+// SIGINT/SIGTERM would) and fails the test unless it stopped cleanly;
+// errOut is its log.
+func startServe(t *testing.T, cfgPath string) (stop func(), errOut *clitest.SyncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan error, 1)
-	errOut = &syncBuffer{}
-	go func() { ch <- serveRun(ctx, testOptions(cfgPath, errOut)) }()
-	return cancel, ch, errOut
-}
-
-// syncBuffer is a bytes.Buffer safe for serve's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	done := make(chan error, 1)
+	errOut = &clitest.SyncBuffer{}
+	go func() { done <- serveRun(ctx, testOptions(cfgPath, errOut)) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v\n%s", err, errOut.String())
+		}
+	}, errOut
 }

@@ -21,11 +21,10 @@ import (
 // message log: the evidence names an mlog record, and the archive the log
 // produces verifies independently.
 func TestServeRecordsInTheSignedLog(t *testing.T) {
-	ss := fixtures.NewDemo(fixtures.DemoOptions{})
-	defer ss.Close()
+	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
 	dir, cfgPath, api, apiKey := signedLogSetup(t, ss.URL, "")
 
-	cancel, done, errOut := startServe(cfgPath)
+	stop, _ := startServe(t, cfgPath)
 	waitUp(t, "http://"+api+"/healthz")
 	req, _ := http.NewRequest("GET", "http://"+api+"/v1/suppliers/02207200800561/tax-debt", nil)
 	req.Header.Set("X-API-Key", apiKey)
@@ -53,10 +52,7 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v\n%s", err, errOut.String())
-	}
+	stop()
 	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err == nil {
 		t.Error("the unsigned journal was written although the signed log is configured")
 	}
@@ -99,29 +95,15 @@ func TestServeRecordsInTheSignedLog(t *testing.T) {
 // the API key.
 func signedLogSetup(t *testing.T, ssURL, messageLog string) (dir, cfgPath, api, apiKey string) {
 	t.Helper()
-	dir = t.TempDir()
-	// The log signs as the portal's member (its certificate names it).
-	keyPath, certPath := clitest.FileKeyFor(t, dir, "mlog", fixtures.PortalClient.MemberCode)
-	apiKey = strings.Repeat("k", 40)
-	os.WriteFile(filepath.Join(dir, "portal.key"), []byte(apiKey), 0o600)
-	mappings, _ := filepath.Abs("../../configs/mappings")
-	api = freeAddr(t)
-	cfgText := fmt.Sprintf(`securityServer: {url: %s, client: %s, userIdPrefix: KG}
-gateway:
-  listen: %s
-  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
-  mappingsDir: %s
-  journal: state/journal.jsonl
-keys:
+	return gatewayConfig(t, ssURL, func(dir string) string {
+		// The log signs as the portal's member (its certificate names it).
+		keyPath, certPath := clitest.FileKeyFor(t, dir, "mlog", fixtures.PortalClient.MemberCode)
+		return fmt.Sprintf(`keys:
   mlog: {uri: "file:%s", certificate: %s}
 messageLog:
   dir: %s/mlog
   archiveDir: %s/archive
   signingKey: mlog
-%s`, ssURL, fixtures.PortalClient, api, mappings, keyPath, certPath, dir, dir, messageLog)
-	cfgPath = filepath.Join(dir, "tunduk.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return dir, cfgPath, api, apiKey
+%s`, keyPath, certPath, dir, dir, messageLog)
+	})
 }

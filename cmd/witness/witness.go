@@ -59,10 +59,7 @@ Configure tunduk to push to it under messageLog.evidence.witnesses.`,
 					return cli.UsageError("--log %q: want ORIGIN=CERTFILE", l)
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return Run(opts)
+			return cli.Run(opts, runF, Run)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:8490", "address to serve on")

@@ -133,38 +133,16 @@ func Problem(err error) problem.Problem {
 	if !errors.As(err, &ce) {
 		return problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
 	}
-	var p problem.Problem
-	switch ce.Kind {
-	case KindNotFound:
-		p = problem.New(problem.SubjectNotFound, string(ce.Kind), "the producer has no record of this subject")
+	p := problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
+	k, ok := kindProblems[ce.Kind]
+	if ok {
+		p = problem.New(k.typ, string(ce.Kind), k.detail)
+	}
+	switch k.code {
+	case providerCode:
 		p.ProviderCode = ce.Code
-	case KindRejected:
-		p = problem.New(problem.ProviderError, string(ce.Kind), "the producer rejected the request")
-		p.ProviderCode = ce.Code
-	case KindProviderError:
-		p = problem.New(problem.ProviderError, string(ce.Kind), "the producer reported an internal error")
-		p.ProviderCode = ce.Code
-	case KindFault:
-		p = problem.New(problem.XRoadFault, string(ce.Kind), "the security server or producer answered with a fault")
+	case faultCode:
 		p.FaultCode = ce.Code
-	case KindInvalidResponse:
-		p = problem.New(problem.InvalidResponse, string(ce.Kind), "the answer failed the gateway's checks (header echo, requestHash or body)")
-		p.FaultCode = ce.Code
-	case KindUnreachable:
-		p = problem.New(problem.Unreachable, string(ce.Kind), "the security server could not be reached")
-		p.FaultCode = ce.Code
-	case KindTimeout:
-		p = problem.New(problem.Timeout, string(ce.Kind), "the security server did not answer in time")
-	case KindUnavailable:
-		p = problem.New(problem.BreakerOpen, string(ce.Kind), "the service is failing; calls are paused (circuit breaker open)")
-	case KindOverloaded:
-		p = problem.New(problem.Overloaded, string(ce.Kind), "too many checks in flight; retry later")
-	case KindJournal:
-		p = problem.New(problem.JournalUnavailable, string(ce.Kind), "the exchange could not be journalled; no result is given without evidence")
-	case KindNotConfigured:
-		p = problem.New(problem.NotConfigured, string(ce.Kind), "this check has no service mapping configured")
-	default:
-		p = problem.New(problem.Internal, string(KindInternal), "internal error; the gateway log has the details")
 	}
 	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded || ce.Kind == KindJournal {
 		ra := ce.RetryAfter
@@ -178,6 +156,36 @@ func Problem(err error) problem.Problem {
 		p.Evidence = ce.Evidence
 	}
 	return p
+}
+
+// codeField is where a CheckError's Code goes in the problem.
+type codeField int
+
+const (
+	noCode       codeField = iota
+	providerCode           // the producer's own error code
+	faultCode              // the SOAP fault or X-Road-Error code
+)
+
+// kindProblems is how each Kind is told to the portal: the problem type,
+// the detail and where the error's code goes. A Kind not listed is an
+// internal error.
+var kindProblems = map[Kind]struct {
+	typ    problem.Type
+	detail string
+	code   codeField
+}{
+	KindNotFound:        {problem.SubjectNotFound, "the producer has no record of this subject", providerCode},
+	KindRejected:        {problem.ProviderError, "the producer rejected the request", providerCode},
+	KindProviderError:   {problem.ProviderError, "the producer reported an internal error", providerCode},
+	KindFault:           {problem.XRoadFault, "the security server or producer answered with a fault", faultCode},
+	KindInvalidResponse: {problem.InvalidResponse, "the answer failed the gateway's checks (header echo, requestHash or body)", faultCode},
+	KindUnreachable:     {problem.Unreachable, "the security server could not be reached", faultCode},
+	KindTimeout:         {problem.Timeout, "the security server did not answer in time", noCode},
+	KindUnavailable:     {problem.BreakerOpen, "the service is failing; calls are paused (circuit breaker open)", noCode},
+	KindOverloaded:      {problem.Overloaded, "too many checks in flight; retry later", noCode},
+	KindJournal:         {problem.JournalUnavailable, "the exchange could not be journalled; no result is given without evidence", noCode},
+	KindNotConfigured:   {problem.NotConfigured, "this check has no service mapping configured", noCode},
 }
 
 func requestType(status int) problem.Type {

@@ -4,11 +4,9 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
@@ -32,6 +30,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
+	"github.com/tunduk-kg/tunduk/internal/testkit/zipbomb"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -570,7 +569,7 @@ func bombContainer(size int, names ...string) []byte {
 		w, _ := zw.Create(e[0])
 		_, _ = w.Write([]byte(e[1]))
 	}
-	raw, crc := deflateBomb(size)
+	raw, crc := zipbomb.Deflate(size)
 	for _, n := range names {
 		w, _ := zw.CreateRaw(&zip.FileHeader{Name: n, Method: zip.Deflate, CRC32: crc,
 			CompressedSize64: uint64(len(raw)), UncompressedSize64: uint64(size)})
@@ -591,24 +590,4 @@ func archive(container []byte) []byte {
 	_, _ = w.Write([]byte("- - SHA-512\n" + strings.Repeat("00", 64) + " mlog-1.asice\n"))
 	_ = zw.Close()
 	return buf.Bytes()
-}
-
-// deflateBomb returns a raw DEFLATE stream of size bytes of spaces (a
-// multiple of 1 MiB) and their CRC-32, built from one compressed MiB
-// repeated, so a 480 MiB bomb costs milliseconds to make, even under the
-// race detector.
-func deflateBomb(size int) ([]byte, uint32) {
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	var blk bytes.Buffer
-	fw, _ := flate.NewWriter(&blk, flate.BestCompression)
-	_, _ = fw.Write(chunk)
-	_ = fw.Flush() // ends with a sync flush: non-final blocks, byte aligned
-	var out bytes.Buffer
-	var crc uint32
-	for range size >> 20 {
-		out.Write(blk.Bytes())
-		crc = crc32.Update(crc, crc32.IEEETable, chunk)
-	}
-	out.Write([]byte{0x03, 0x00}) // an empty final fixed-Huffman block
-	return out.Bytes(), crc
 }

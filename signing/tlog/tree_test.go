@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 
@@ -75,16 +76,9 @@ func TestTreeMerkleVectors(t *testing.T) {
 	for _, c := range v.Inclusion {
 		got, err := tr.InclusionProof(c.Leaf-1, c.Size)
 		want := hxs(t, c.Proof)
-		if err != nil || len(got) != len(want) {
-			t.Errorf("inclusion %d/%d: %d hashes, %v; want %d", c.Leaf, c.Size, len(got), err, len(want))
-			failed++
+		n, ok := sameHashes(t, fmt.Sprintf("inclusion %d/%d", c.Leaf, c.Size), got, err, want)
+		if failed += n; !ok {
 			continue
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Errorf("inclusion %d/%d hash %d = %x, want %x", c.Leaf, c.Size, i, got[i], want[i])
-				failed++
-			}
 		}
 		leaf := rfc6962.DefaultHasher.HashLeaf(hx(t, v.Leaves[c.Leaf-1]))
 		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, c.Leaf-1, c.Size, leaf, got, hx(t, v.Roots[c.Size-1])); err != nil {
@@ -95,16 +89,9 @@ func TestTreeMerkleVectors(t *testing.T) {
 	for _, c := range v.Consistency {
 		got, err := tr.ConsistencyProof(c.Size1, c.Size2)
 		want := hxs(t, c.Proof)
-		if err != nil || len(got) != len(want) {
-			t.Errorf("consistency %d→%d: %d hashes, %v; want %d", c.Size1, c.Size2, len(got), err, len(want))
-			failed++
+		n, ok := sameHashes(t, fmt.Sprintf("consistency %d→%d", c.Size1, c.Size2), got, err, want)
+		if failed += n; !ok {
 			continue
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Errorf("consistency %d→%d hash %d = %x, want %x", c.Size1, c.Size2, i, got[i], want[i])
-				failed++
-			}
 		}
 		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, c.Size1, c.Size2, got, hx(t, v.Roots[c.Size1-1]), hx(t, v.Roots[c.Size2-1])); err != nil {
 			t.Errorf("consistency %d→%d does not verify: %v", c.Size1, c.Size2, err)
@@ -142,4 +129,22 @@ func TestTreeMerkleVectors(t *testing.T) {
 	if _, err := tr.InclusionProof(8, 8); err == nil {
 		t.Error("inclusion of a leaf beyond the tree: no error")
 	}
+}
+
+// sameHashes reports (as test errors, returning how many) where a proof
+// differs from the expected one; ok is false when it has another length
+// or an error came instead.
+func sameHashes(t *testing.T, what string, got [][]byte, err error, want [][]byte) (n int, ok bool) {
+	t.Helper()
+	if err != nil || len(got) != len(want) {
+		t.Errorf("%s: %d hashes, %v; want %d", what, len(got), err, len(want))
+		return 1, false
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("%s hash %d = %x, want %x", what, i, got[i], want[i])
+			n++
+		}
+	}
+	return n, true
 }

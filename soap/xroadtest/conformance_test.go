@@ -1,43 +1,16 @@
 package xroadtest_test
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
-
-// expectation is a row of the corpus's soap/expectations.tsv.
-type expectation struct {
-	file, role, contentType, extras, outcome, code, scope, verdict, detect string
-}
-
-func expectations(t *testing.T, dir string) []expectation {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "expectations.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []expectation
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		if len(c) < 14 {
-			t.Fatalf("short row %q", sc.Text())
-		}
-		out = append(out, expectation{file: c[0], role: c[1], contentType: c[2], extras: c[3], outcome: c[5], code: c[6], scope: c[9], verdict: c[11], detect: c[12]})
-	}
-	return out
-}
 
 // TestCorpusRequestsRejected sends every request the X-Road proxy suite
 // expects a security server to reject (and an adapter to detect) and checks
@@ -47,24 +20,24 @@ func TestCorpusRequestsRejected(t *testing.T) {
 	ss := xroadtest.NewSecurityServer(xroadtest.Options{})
 	defer ss.Close()
 	n := 0
-	for _, e := range expectations(t, dir) {
-		if e.role != "request" || e.scope != "proxy-suite" || e.verdict != "reject" || e.detect != "yes" || e.outcome != "fault" {
+	for _, e := range corpus.Expectations(t, dir) {
+		if e.Role != "request" || e.Scope != "proxy-suite" || e.Verdict != "reject" || e.Detect != "yes" || e.Outcome != "fault" {
 			continue
 		}
 		n++
-		t.Run(e.file+" "+e.contentType+" "+e.extras, func(t *testing.T) {
-			body := readFile(t, dir, e.file)
+		t.Run(e.File+" "+e.ContentType+" "+e.HTTPExtras, func(t *testing.T) {
+			body := readFile(t, dir, e.File)
 			method := http.MethodPost
 			req, _ := http.NewRequest(method, ss.URL, bytes.NewReader(body))
 			switch {
-			case e.extras == "HTTP GET":
+			case e.HTTPExtras == "HTTP GET":
 				req.Method = http.MethodGet
-			case strings.HasPrefix(e.extras, "HTTP header SOAPAction: "):
-				req.Header.Set("SOAPAction", strings.TrimPrefix(e.extras, "HTTP header SOAPAction: "))
-			case e.extras != "-":
-				t.Skipf("harness extra %q not reproduced", e.extras)
+			case strings.HasPrefix(e.HTTPExtras, "HTTP header SOAPAction: "):
+				req.Header.Set("SOAPAction", strings.TrimPrefix(e.HTTPExtras, "HTTP header SOAPAction: "))
+			case e.HTTPExtras != "-":
+				t.Skipf("harness extra %q not reproduced", e.HTTPExtras)
 			}
-			req.Header.Set("Content-Type", e.contentType)
+			req.Header.Set("Content-Type", e.ContentType)
 			resp, err := ss.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -76,8 +49,8 @@ func TestCorpusRequestsRejected(t *testing.T) {
 				t.Fatalf("answer is not SOAP: %v", err)
 			}
 			f, ok := m.Fault()
-			if !ok || f.Code != e.code {
-				t.Errorf("got %+v, want fault %s", f, e.code)
+			if !ok || f.Code != e.FaultCodeOld {
+				t.Errorf("got %+v, want fault %s", f, e.FaultCodeOld)
 			}
 		})
 	}
@@ -94,23 +67,23 @@ func TestCorpusServiceAnswersChecked(t *testing.T) {
 	request := readFile(t, dir, "xml.query")
 	svc := soap.ServiceID{ClientID: soap.ClientID{Instance: "EE", MemberClass: "BUSINESS", MemberCode: "producer"}, ServiceCode: "test"}
 	n := 0
-	for _, e := range expectations(t, dir) {
-		if e.role != "response" || e.scope != "proxy-suite" || e.detect != "yes" || e.outcome != "fault" || e.code == "?" {
+	for _, e := range corpus.Expectations(t, dir) {
+		if e.Role != "response" || e.Scope != "proxy-suite" || e.Detect != "yes" || e.Outcome != "fault" || e.FaultCodeOld == "?" {
 			continue
 		}
 		n++
-		t.Run(e.file+" "+e.contentType, func(t *testing.T) {
-			answer := readFile(t, dir, e.file)
+		t.Run(e.File+" "+e.ContentType, func(t *testing.T) {
+			answer := readFile(t, dir, e.File)
 			status := http.StatusOK
-			if e.extras == "HTTP 500" {
+			if e.HTTPExtras == "HTTP 500" {
 				status = http.StatusInternalServerError
-			} else if e.extras != "-" {
-				t.Skipf("harness extra %q not reproduced", e.extras)
+			} else if e.HTTPExtras != "-" {
+				t.Skipf("harness extra %q not reproduced", e.HTTPExtras)
 			}
 			ss := xroadtest.NewSecurityServer(xroadtest.Options{})
 			defer ss.Close()
 			ss.Handle(svc, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", e.contentType)
+				w.Header().Set("Content-Type", e.ContentType)
 				w.WriteHeader(status)
 				w.Write(answer)
 			}))
@@ -125,8 +98,8 @@ func TestCorpusServiceAnswersChecked(t *testing.T) {
 				t.Fatalf("answer is not SOAP: %v\n%s", err, b)
 			}
 			f, ok := m.Fault()
-			if !ok || f.Code != e.code {
-				t.Errorf("got %+v, want fault %s", f, e.code)
+			if !ok || f.Code != e.FaultCodeOld {
+				t.Errorf("got %+v, want fault %s", f, e.FaultCodeOld)
 			}
 		})
 	}

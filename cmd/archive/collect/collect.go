@@ -49,10 +49,7 @@ an invalid archive.`,
 		Example: `  tunduk archive collect --once --source /var/lib/xroad --target /srv/tunduk/ss-archive`,
 		Args:    cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return collectRun(opts)
+			return cli.Run(opts, runF, collectRun)
 		},
 	}
 	fs := cmd.Flags()

@@ -50,10 +50,7 @@ func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Comman
 				return err
 			}
 			opts.Query = q
-			if runF != nil {
-				return runF(opts)
-			}
-			return exportRun(opts)
+			return cli.Run(opts, runF, exportRun)
 		},
 	}
 	archiveflags.AddAccess(f, cmd, &opts.Access)

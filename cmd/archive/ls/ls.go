@@ -44,10 +44,7 @@ modified, kind} objects, kind being "archive" or "tombstone".`,
 			if err := opts.Access.Check(); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return lsRun(opts)
+			return cli.Run(opts, runF, lsRun)
 		},
 	}
 	archiveflags.AddAccess(f, cmd, &opts.Access)

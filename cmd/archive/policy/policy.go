@@ -31,10 +31,7 @@ generated from the messageLog section, so it always matches what runs.`,
 		Example: `  tunduk archive policy --config /etc/tunduk/tunduk.yaml > archiving-procedure.md`,
 		Args:    cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return policyRun(opts)
+			return cli.Run(opts, runF, policyRun)
 		},
 	}
 	f.AddConfigFlag(cmd.Flags())

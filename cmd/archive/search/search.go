@@ -54,10 +54,7 @@ record being the signed log record with camelCase keys.`,
 				return err
 			}
 			opts.Query = q
-			if runF != nil {
-				return runF(opts)
-			}
-			return searchRun(opts)
+			return cli.Run(opts, runF, searchRun)
 		},
 	}
 	archiveflags.AddAccess(f, cmd, &opts.Access)

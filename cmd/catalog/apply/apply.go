@@ -50,10 +50,7 @@ which changes were applied and which were not; run apply again to finish.
 registrar role. Every apply is recorded (who, what, when) in catalog.applyLog.
 Nothing is ever removed from the SS; see tunduk catalog diff for drift.`,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return applyRun(opts)
+			return cli.Run(opts, runF, applyRun)
 		},
 	}
 	catalogflags.AddTargetFlags(f, cmd, &opts.Target)

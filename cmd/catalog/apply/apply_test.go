@@ -173,10 +173,7 @@ func TestFlags(t *testing.T) {
 			"c.yaml", apply.ApplyOptions{Target: catalogflags.Flags{Dir: "d"}, As: "n.osmonov", AcceptWarnings: true}, false},
 		{[]string{"a", "b"}, "", apply.ApplyOptions{}, true},
 	} {
-		var got *apply.ApplyOptions
-		f, _ := clitest.New()
-		cmd := apply.NewCmdApply(f, func(o *apply.ApplyOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, f, err := clitest.Parse(apply.NewCmdApply, tc.args...)
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("%v: err = %v", tc.args, err)
 		}

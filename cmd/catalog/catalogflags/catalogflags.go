@@ -5,6 +5,7 @@
 package catalogflags
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -51,6 +52,42 @@ func AddTargetFlags(f *cli.Factory, cmd *cobra.Command, t *Flags) {
 	cmd.Flags().StringVar(&t.Dir, "dir", "", "catalog directory (same as the DIR argument)")
 	_ = cmd.Flags().MarkHidden("dir")
 	cmd.Args = t.Args
+}
+
+// Compare are the inputs of the verbs that compare the catalog with the
+// security server and print the result (plan, diff).
+type Compare struct {
+	IO     cli.IOStreams
+	Target Flags
+	Output string // table or json
+	// Context comes from the Factory.
+	Context func() context.Context
+}
+
+// NewCompareCmd completes cmd (its Use and help) as such a verb: the target
+// flags, --output (and the older --json), and a RunE that calls runF when
+// set, else run.
+func NewCompareCmd(f *cli.Factory, cmd *cobra.Command, runF, run func(*Compare) error) *cobra.Command {
+	opts := &Compare{IO: f.IO, Context: f.Context}
+	cmd.RunE = func(*cobra.Command, []string) error { return cli.Run(opts, runF, run) }
+	AddTargetFlags(f, cmd, &opts.Target)
+	cli.AddOutputFlag(cmd, &opts.Output)
+	AddJSONAlias(cmd, &opts.Output)
+	return cmd
+}
+
+// Observe opens the target (see Flags.Open) and reads what the security
+// server has.
+func (o *Compare) Observe() (*Target, *register.Observed, error) {
+	t, err := o.Target.Open(o.IO, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	obs, err := register.Observe(o.Context(), t.Client, t.Desired)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, obs, nil
 }
 
 // AddJSONAlias keeps --json, the older spelling of --output json, working
@@ -202,4 +239,31 @@ func LoadValid(io cli.IOStreams, dir string) (*catalog.Catalog, error) {
 	}
 	fmt.Fprintf(io.ErrOut, "%s: the catalog is invalid; fix it first (tunduk catalog validate %[1]s)\n", dir)
 	return nil, cli.Invalid()
+}
+
+// describers are the verb and the kind of description for each protocol.
+var describers = map[catalog.Protocol]struct{ verb, kind string }{
+	catalog.SOAP: {"wsdl", "WSDL"},
+	catalog.REST: {"openapi", "OpenAPI"},
+}
+
+// LoadService is what the describing verbs (wsdl, openapi) start with:
+// the valid catalog in dir (see LoadValid) and its service ref (see
+// FindService), which must speak proto; a service of the other protocol is
+// a usage error naming the verb that describes it.
+func LoadService(io cli.IOStreams, dir, ref string, proto catalog.Protocol) (*catalog.Service, error) {
+	c, err := LoadValid(io, dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := FindService(c, ref)
+	if err != nil {
+		return nil, err
+	}
+	if s.Protocol != proto {
+		other := describers[s.Protocol]
+		return nil, cli.UsageError("%s is a %s service, described by %s, not %s: tunduk catalog %s %s %s",
+			ref, s.Protocol, other.kind, describers[proto].kind, other.verb, ref, dir)
+	}
+	return s, nil
 }

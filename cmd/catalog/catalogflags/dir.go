@@ -48,6 +48,18 @@ func (d *Dir) Resolve(arg, verb string) (string, error) {
 	return ConfigDir(d.f, verb)
 }
 
+// ResolveArg is Resolve with arg the optional DIR argument args[i] (none
+// when args is shorter), storing the directory in *path.
+func (d *Dir) ResolveArg(path *string, args []string, i int, verb string) error {
+	var arg string
+	if i < len(args) {
+		arg = args[i]
+	}
+	dir, err := d.Resolve(arg, verb)
+	*path = dir
+	return err
+}
+
 // ConfigDir is catalog.dir of the configuration, resolved against the
 // configuration file's directory. Without a configuration (none named, and
 // none at the default path) or without catalog.dir it is a usage error

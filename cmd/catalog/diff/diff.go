@@ -4,7 +4,6 @@
 package diff
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -15,18 +14,11 @@ import (
 )
 
 // DiffOptions are the verb's inputs.
-type DiffOptions struct {
-	IO     cli.IOStreams
-	Target catalogflags.Flags
-	Output string // table or json
-	// Context comes from the Factory.
-	Context func() context.Context
-}
+type DiffOptions = catalogflags.Compare
 
 // NewCmdDiff returns the diff verb; runF nil runs it for real.
 func NewCmdDiff(f *cli.Factory, runF func(*DiffOptions) error) *cobra.Command {
-	opts := &DiffOptions{IO: f.IO, Context: f.Context}
-	cmd := &cobra.Command{
+	return catalogflags.NewCompareCmd(f, &cobra.Command{
 		Use:   "diff [DIR] [--config FILE] [--output table|json]",
 		Short: "Report drift between the catalog and the security server",
 		Long: `Compare the catalog with the security server both ways:
@@ -39,25 +31,11 @@ Exits 0 when there is no drift, 1 when there is.
 
 With --output json the result is an array of {direction, critical, kind,
 subject, detail}.`,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return diffRun(opts)
-		},
-	}
-	catalogflags.AddTargetFlags(f, cmd, &opts.Target)
-	cli.AddOutputFlag(cmd, &opts.Output)
-	catalogflags.AddJSONAlias(cmd, &opts.Output)
-	return cmd
+	}, runF, diffRun)
 }
 
 func diffRun(opts *DiffOptions) error {
-	t, err := opts.Target.Open(opts.IO, false)
-	if err != nil {
-		return err
-	}
-	o, err := register.Observe(opts.Context(), t.Client, t.Desired)
+	t, o, err := opts.Observe()
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
 // Package export is `tunduk catalog export --out DIR`: write the public
-// catalog (catalog.json and index.html) without personal data or internal
+// catalog (catalog.json, index.html and its stylesheet) without personal data or internal
 // addresses.
 package export
 
@@ -21,7 +21,7 @@ type ExportOptions struct {
 	// Dir is the catalog directory (the DIR argument, else catalog.dir).
 	Dir  string
 	dirs catalogflags.Dir
-	// Out is where catalog.json and index.html are written.
+	// Out is where catalog.json, the pages and style.css are written.
 	Out string
 	// Force overwrites an output directory changed since the last export.
 	Force bool
@@ -46,19 +46,10 @@ list) is not overwritten unless --force is given.`,
 			if opts.Out == "" {
 				return cli.UsageError("--out is required: the directory to write the public catalog into")
 			}
-			var arg string
-			if len(args) == 1 {
-				arg = args[0]
-			}
-			dir, err := opts.dirs.Resolve(arg, "catalog export --out "+opts.Out)
-			if err != nil {
+			if err := opts.dirs.ResolveArg(&opts.Dir, args, 0, "catalog export --out "+opts.Out); err != nil {
 				return err
 			}
-			opts.Dir = dir
-			if runF != nil {
-				return runF(opts)
-			}
-			return exportRun(opts)
+			return cli.Run(opts, runF, exportRun)
 		},
 	}
 	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
@@ -83,7 +74,7 @@ func exportRun(opts *ExportOptions) error {
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s: catalog.json and the page in Kyrgyz (index.html), Russian (ru/) and English (en/): %d service(s)\n",
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s: catalog.json and the page in Kyrgyz (index.html), Russian (ru/) and English (en/) with style.css: %d service(s)\n",
 		opts.Out, len(pub.Services))
 	return nil
 }

@@ -13,32 +13,14 @@ import (
 )
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args    []string
-		want    ExportOptions
-		wantErr bool
-	}{
-		{[]string{"--out", "o", "c"}, ExportOptions{Dir: "c", Out: "o"}, false},
-		{[]string{"--out", "o", "--force", "c"}, ExportOptions{Dir: "c", Out: "o", Force: true}, false},
-		{[]string{"--out", "o"}, ExportOptions{}, true}, // no DIR, no configuration
-		{[]string{"--out", "o", "--dir", "d"}, ExportOptions{Dir: "d", Out: "o"}, false},
-		{nil, ExportOptions{}, true},
-		{[]string{"--out", "o", "c", "extra"}, ExportOptions{}, true},
-	} {
-		var got *ExportOptions
-		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
-		f, _ := clitest.New()
-		err := clitest.Run(f, NewCmdExport(f, func(o *ExportOptions) error { got = o; return nil }), tc.args...).Err
-		if (err != nil) != tc.wantErr {
-			t.Fatalf("%v: err = %v", tc.args, err)
-		}
-		if err == nil {
-			got.IO, got.dirs = cli.IOStreams{}, catalogflags.Dir{}
-			if *got != tc.want {
-				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
-			}
-		}
-	}
+	clitest.CheckFlags(t, NewCmdExport, func(o *ExportOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[ExportOptions]{
+		{Args: []string{"--out", "o", "c"}, Want: ExportOptions{Dir: "c", Out: "o"}},
+		{Args: []string{"--out", "o", "--force", "c"}, Want: ExportOptions{Dir: "c", Out: "o", Force: true}},
+		{Args: []string{"--out", "o"}, WantErr: true}, // no DIR, no configuration
+		{Args: []string{"--out", "o", "--dir", "d"}, Want: ExportOptions{Dir: "d", Out: "o"}},
+		{Args: nil, WantErr: true},
+		{Args: []string{"--out", "o", "c", "extra"}, WantErr: true},
+	})
 }
 
 func TestRun(t *testing.T) {
@@ -67,8 +49,7 @@ func TestRun(t *testing.T) {
 func TestRefusesChangedDir(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "public")
 	exp := func(args ...string) clitest.Result {
-		f, _ := clitest.New()
-		return clitest.Run(f, NewCmdExport(f, nil), append([]string{"../../../configs/catalog", "--out", out}, args...)...)
+		return clitest.Verb(NewCmdExport, "", append([]string{"../../../configs/catalog", "--out", out}, args...)...)
 	}
 	if r := exp(); r.Code != cli.ExitOK {
 		t.Fatalf("first export: %s", r)

@@ -39,19 +39,10 @@ service's backend URL unless --server is given.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Service = args[0]
-			var arg string
-			if len(args) == 2 {
-				arg = args[1]
-			}
-			dir, err := opts.dirs.Resolve(arg, "catalog openapi "+args[0])
-			if err != nil {
+			if err := opts.dirs.ResolveArg(&opts.Dir, args, 1, "catalog openapi "+args[0]); err != nil {
 				return err
 			}
-			opts.Dir = dir
-			if runF != nil {
-				return runF(opts)
-			}
-			return openapiRun(opts)
+			return cli.Run(opts, runF, openapiRun)
 		},
 	}
 	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
@@ -62,16 +53,9 @@ service's backend URL unless --server is given.`,
 }
 
 func openapiRun(opts *OpenapiOptions) error {
-	c, err := catalogflags.LoadValid(opts.IO, opts.Dir)
+	s, err := catalogflags.LoadService(opts.IO, opts.Dir, opts.Service, catalog.REST)
 	if err != nil {
 		return err
-	}
-	s, err := catalogflags.FindService(c, opts.Service)
-	if err != nil {
-		return err
-	}
-	if s.Protocol != catalog.REST {
-		return cli.UsageError("%s is a %s service, described by WSDL, not OpenAPI: tunduk catalog wsdl %s %s", opts.Service, s.Protocol, opts.Service, opts.Dir)
 	}
 	b, err := openapi.Generate(s, openapi.Options{ServerURL: opts.Server, JSON: opts.JSON})
 	if err != nil {

@@ -2,7 +2,6 @@ package openapi
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,36 +13,17 @@ import (
 const dir = "../../../configs/catalog"
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args    []string
-		want    OpenapiOptions
-		wantErr bool
-	}{
-		{[]string{"unreliableSupplier", "c"}, OpenapiOptions{Dir: "c", Service: "unreliableSupplier"}, false},
-		{[]string{"unreliableSupplier"}, OpenapiOptions{}, true}, // no DIR, no configuration
-		{[]string{"a", "b", "c"}, OpenapiOptions{}, true},
-		{[]string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, OpenapiOptions{Dir: "d", Service: "x", Server: "https://s/r1", JSON: true}, false},
-		{nil, OpenapiOptions{}, true},
-	} {
-		var got *OpenapiOptions
-		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
-		f, _ := clitest.New()
-		err := clitest.Run(f, NewCmdOpenapi(f, func(o *OpenapiOptions) error { got = o; return nil }), tc.args...).Err
-		if (err != nil) != tc.wantErr {
-			t.Fatalf("%v: err = %v", tc.args, err)
-		}
-		if err == nil {
-			got.IO, got.dirs = cli.IOStreams{}, catalogflags.Dir{}
-			if *got != tc.want {
-				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
-			}
-		}
-	}
+	clitest.CheckFlags(t, NewCmdOpenapi, func(o *OpenapiOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[OpenapiOptions]{
+		{Args: []string{"unreliableSupplier", "c"}, Want: OpenapiOptions{Dir: "c", Service: "unreliableSupplier"}},
+		{Args: []string{"unreliableSupplier"}, WantErr: true}, // no DIR, no configuration
+		{Args: []string{"a", "b", "c"}, WantErr: true},
+		{Args: []string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, Want: OpenapiOptions{Dir: "d", Service: "x", Server: "https://s/r1", JSON: true}},
+		{Args: nil, WantErr: true},
+	})
 }
 
 func run(args ...string) (string, cli.ExitCode) {
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdOpenapi(f, nil), args...)
+	r := clitest.Verb(NewCmdOpenapi, "", args...)
 	return r.Out, r.Code
 }
 
@@ -76,17 +56,14 @@ func TestRun(t *testing.T) {
 // like --dir, a SOAP service points at `tunduk catalog wsdl`, an unknown
 // service lists the known ones.
 func TestForgiving(t *testing.T) {
-	f, _ := clitest.New()
-	if r := clitest.Run(f, NewCmdOpenapi(f, nil), "unreliableSupplier", dir); r.Code != cli.ExitOK || !strings.HasPrefix(r.Out, "openapi: 3.0.3") {
+	if r := clitest.Verb(NewCmdOpenapi, "", "unreliableSupplier", dir); r.Code != cli.ExitOK || !strings.HasPrefix(r.Out, "openapi: 3.0.3") {
 		t.Errorf("DIR argument: %s", r)
 	}
-	f, _ = clitest.New()
-	r := clitest.Run(f, NewCmdOpenapi(f, nil), "getSupplierInfo", dir)
+	r := clitest.Verb(NewCmdOpenapi, "", "getSupplierInfo", dir)
 	if want := "tunduk catalog wsdl getSupplierInfo " + dir; r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), want) {
 		t.Errorf("SOAP service: %s; want the suggestion %q", r, want)
 	}
-	f, _ = clitest.New()
-	r = clitest.Run(f, NewCmdOpenapi(f, nil), "nope", dir)
+	r = clitest.Verb(NewCmdOpenapi, "", "nope", dir)
 	if r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), "supplier-registry/unreliableSupplier/v1 (REST)") {
 		t.Errorf("unknown service: %s; want the known services listed", r)
 	}

@@ -3,8 +3,6 @@
 package plan
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
@@ -13,18 +11,11 @@ import (
 )
 
 // PlanOptions are the verb's inputs.
-type PlanOptions struct {
-	IO     cli.IOStreams
-	Target catalogflags.Flags
-	Output string // table or json
-	// Context comes from the Factory.
-	Context func() context.Context
-}
+type PlanOptions = catalogflags.Compare
 
 // NewCmdPlan returns the plan verb; runF nil runs it for real.
 func NewCmdPlan(f *cli.Factory, runF func(*PlanOptions) error) *cobra.Command {
-	opts := &PlanOptions{IO: f.IO, Context: f.Context}
-	cmd := &cobra.Command{
+	return catalogflags.NewCompareCmd(f, &cobra.Command{
 		Use:   "plan [DIR] [--config FILE] [--output table|json]",
 		Short: "Show what apply would change on the security server",
 		Long: `Compare the catalog with the security server (through its Management REST API)
@@ -37,26 +28,11 @@ from the command line; the SS certificate is pinned.
 
 With --output json the result is an array of changes {kind, client, target,
 from, to}, in the order apply would make them.`,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return planRun(opts)
-		},
-	}
-	catalogflags.AddTargetFlags(f, cmd, &opts.Target)
-	cli.AddOutputFlag(cmd, &opts.Output)
-	catalogflags.AddJSONAlias(cmd, &opts.Output)
-	return cmd
+	}, runF, planRun)
 }
 
 func planRun(opts *PlanOptions) error {
-	t, err := opts.Target.Open(opts.IO, false)
-	if err != nil {
-		return err
-	}
-	ctx := opts.Context()
-	o, err := register.Observe(ctx, t.Client, t.Desired)
+	t, o, err := opts.Observe()
 	if err != nil {
 		return err
 	}

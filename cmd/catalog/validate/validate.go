@@ -41,19 +41,10 @@ With --output json the result is one object: {dir, valid, errors, warnings,
 problems: [{file, line, path, severity, message}]}.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			var arg string
-			if len(args) == 1 {
-				arg = args[0]
-			}
-			dir, err := opts.dirs.Resolve(arg, "catalog validate")
-			if err != nil {
+			if err := opts.dirs.ResolveArg(&opts.Dir, args, 0, "catalog validate"); err != nil {
 				return err
 			}
-			opts.Dir = dir
-			if runF != nil {
-				return runF(opts)
-			}
-			return validateRun(opts)
+			return cli.Run(opts, runF, validateRun)
 		},
 	}
 	catalogflags.AddDirFlags(f, cmd, &opts.dirs)

@@ -40,8 +40,7 @@ func TestFlags(t *testing.T) {
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	r := clitest.Verb(NewCmdValidate, "", args...)
 	return r.Out, r.ErrOut, r.Code
 }
 

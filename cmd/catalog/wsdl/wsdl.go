@@ -39,18 +39,13 @@ calls) unless --address or --public is given.`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Service = args[0]
-			dir, err := opts.dirs.Resolve(argAt(args, 1), "catalog wsdl "+args[0])
-			if err != nil {
+			if err := opts.dirs.ResolveArg(&opts.Dir, args, 1, "catalog wsdl "+args[0]); err != nil {
 				return err
 			}
-			opts.Dir = dir
 			if opts.Public && opts.Address != "" {
 				return cli.UsageError("--public and --address exclude each other")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return wsdlRun(opts)
+			return cli.Run(opts, runF, wsdlRun)
 		},
 	}
 	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
@@ -61,16 +56,9 @@ calls) unless --address or --public is given.`,
 }
 
 func wsdlRun(opts *WsdlOptions) error {
-	c, err := catalogflags.LoadValid(opts.IO, opts.Dir)
+	s, err := catalogflags.LoadService(opts.IO, opts.Dir, opts.Service, catalog.SOAP)
 	if err != nil {
 		return err
-	}
-	s, err := catalogflags.FindService(c, opts.Service)
-	if err != nil {
-		return err
-	}
-	if s.Protocol != catalog.SOAP {
-		return cli.UsageError("%s is a %s service, described by OpenAPI, not WSDL: tunduk catalog openapi %s %s", opts.Service, s.Protocol, opts.Service, opts.Dir)
 	}
 	o := wsdl.Options{Address: opts.Address}
 	if opts.Public {
@@ -82,11 +70,4 @@ func wsdlRun(opts *WsdlOptions) error {
 	}
 	_, err = opts.IO.Out.Write(b)
 	return err
-}
-
-func argAt(args []string, i int) string {
-	if i < len(args) {
-		return args[i]
-	}
-	return ""
 }

@@ -15,39 +15,20 @@ import (
 const dir = "../../../configs/catalog"
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args    []string
-		want    WsdlOptions
-		wantErr bool
-	}{
-		{[]string{"getSupplierInfo", "c"}, WsdlOptions{Dir: "c", Service: "getSupplierInfo"}, false},
-		{[]string{"getSupplierInfo"}, WsdlOptions{}, true},      // no DIR, no configuration
-		{[]string{"x", "c", "--dir", "d"}, WsdlOptions{}, true}, // given twice
-		{[]string{"--dir", "d", "--public", "x/v1"}, WsdlOptions{Dir: "d", Service: "x/v1", Public: true}, false},
-		{[]string{"--address", "http://a", "x", "c"}, WsdlOptions{Dir: "c", Service: "x", Address: "http://a"}, false},
-		{[]string{"--address", "http://a", "--public", "x"}, WsdlOptions{}, true},
-		{nil, WsdlOptions{}, true},
-		{[]string{"a", "b", "c"}, WsdlOptions{}, true},
-	} {
-		var got *WsdlOptions
-		t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
-		f, _ := clitest.New()
-		err := clitest.Run(f, NewCmdWsdl(f, func(o *WsdlOptions) error { got = o; return nil }), tc.args...).Err
-		if (err != nil) != tc.wantErr {
-			t.Fatalf("%v: err = %v", tc.args, err)
-		}
-		if err == nil {
-			got.IO, got.dirs = cli.IOStreams{}, catalogflags.Dir{}
-			if *got != tc.want {
-				t.Errorf("%v: got %+v, want %+v", tc.args, *got, tc.want)
-			}
-		}
-	}
+	clitest.CheckFlags(t, NewCmdWsdl, func(o *WsdlOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[WsdlOptions]{
+		{Args: []string{"getSupplierInfo", "c"}, Want: WsdlOptions{Dir: "c", Service: "getSupplierInfo"}},
+		{Args: []string{"getSupplierInfo"}, WantErr: true},      // no DIR, no configuration
+		{Args: []string{"x", "c", "--dir", "d"}, WantErr: true}, // given twice
+		{Args: []string{"--dir", "d", "--public", "x/v1"}, Want: WsdlOptions{Dir: "d", Service: "x/v1", Public: true}},
+		{Args: []string{"--address", "http://a", "x", "c"}, Want: WsdlOptions{Dir: "c", Service: "x", Address: "http://a"}},
+		{Args: []string{"--address", "http://a", "--public", "x"}, WantErr: true},
+		{Args: nil, WantErr: true},
+		{Args: []string{"a", "b", "c"}, WantErr: true},
+	})
 }
 
 func run(args ...string) (string, string, cli.ExitCode) {
-	f, _ := clitest.New()
-	return clitest.Run(f, NewCmdWsdl(f, nil), args...).Streams()
+	return clitest.Verb(NewCmdWsdl, "", args...).Streams()
 }
 
 func TestRun(t *testing.T) {
@@ -90,13 +71,11 @@ func TestRun(t *testing.T) {
 // A REST service points at `tunduk catalog openapi`; an unknown one lists
 // the known services.
 func TestForgiving(t *testing.T) {
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdWsdl(f, nil), "unreliableSupplier", dir)
+	r := clitest.Verb(NewCmdWsdl, "", "unreliableSupplier", dir)
 	if want := "tunduk catalog openapi unreliableSupplier " + dir; r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), want) {
 		t.Errorf("REST service: %s; want the suggestion %q", r, want)
 	}
-	f, _ = clitest.New()
-	r = clitest.Run(f, NewCmdWsdl(f, nil), "getSuplierInfo", dir)
+	r = clitest.Verb(NewCmdWsdl, "", "getSuplierInfo", dir)
 	if r.Code != cli.ExitUsage || !strings.Contains(r.Err.Error(), "supplier-registry/getSupplierInfo/v1 (SOAP)") {
 		t.Errorf("unknown service: %s; want the known services listed", r)
 	}

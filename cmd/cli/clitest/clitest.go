@@ -8,18 +8,15 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
@@ -42,6 +40,25 @@ type Streams struct {
 func New() (*cli.Factory, *Streams) {
 	s := &Streams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 	return cli.New(cli.IOStreams{In: s.In, Out: s.Out, ErrOut: s.ErrOut}), s
+}
+
+// SyncBuffer is a bytes.Buffer that a running command's logger and the
+// test may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // Result is what one command run printed and how it ended.
@@ -88,6 +105,59 @@ func Exec(newCmd func(*cli.Factory) *cobra.Command, args ...string) Result {
 	return Run(f, newCmd(f), args...)
 }
 
+// Parse runs the verb built by newCmd, given a runF that keeps what it is
+// handed, with args as the root would, and returns the parsed options (nil
+// when the verb failed before running), the factory and the error.
+func Parse[O any](newCmd func(*cli.Factory, func(*O) error) *cobra.Command, args ...string) (*O, *cli.Factory, error) {
+	f, _ := New()
+	var got *O
+	err := Run(f, newCmd(f, func(o *O) error { got = o; return nil }), args...).Err
+	return got, f, err
+}
+
+// NoConfig makes the configuration lookup find nothing for the rest of t:
+// $TUNDUK_CONFIG names a file that does not exist.
+func NoConfig(t testing.TB) {
+	t.Setenv(cli.ConfigEnv, filepath.Join(t.TempDir(), "none.yaml"))
+}
+
+// FlagCase is one row of a verb's flag table: the arguments and the
+// options they parse to, or that the verb refuses them.
+type FlagCase[O any] struct {
+	Args    []string
+	Want    O
+	WantErr bool
+}
+
+// CheckFlags runs each case with a fresh factory and no configuration (see
+// NoConfig) and compares the parsed options, after clean has zeroed what is
+// not compared (the streams, unexported helpers), with Want.
+func CheckFlags[O comparable](t *testing.T, newCmd func(*cli.Factory, func(*O) error) *cobra.Command, clean func(*O), cases []FlagCase[O]) {
+	t.Helper()
+	for _, tc := range cases {
+		NoConfig(t)
+		got, _, err := Parse(newCmd, tc.Args...)
+		if (err != nil) != tc.WantErr {
+			t.Fatalf("%v: err = %v", tc.Args, err)
+		}
+		if err != nil {
+			continue
+		}
+		clean(got)
+		if *got != tc.Want {
+			t.Errorf("%v: got %+v, want %+v", tc.Args, *got, tc.Want)
+		}
+	}
+}
+
+// Verb is Exec for a verb's constructor (the form that takes a runF),
+// run for real, with stdin as its standard input.
+func Verb[O any](newCmd func(*cli.Factory, func(*O) error) *cobra.Command, stdin string, args ...string) Result {
+	f, s := New()
+	s.In.WriteString(stdin)
+	return Run(f, newCmd(f, nil), args...)
+}
+
 // Contains reports whether every want is in s.
 func Contains(s string, want ...string) bool {
 	for _, w := range want {
@@ -123,17 +193,9 @@ func FileKey(t testing.TB, dir, name string) (keyPath, certPath string) {
 // verifySignerName).
 func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, cert := certstest.SelfSigned(t, &x509.Certificate{Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: memberCode},
+		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment})
 	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: memberCode},
-		NotBefore: time.Now().Add(-12 * time.Hour), NotAfter: time.Now().Add(12 * time.Hour), KeyUsage: x509.KeyUsageContentCommitment}
-	cder, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +203,7 @@ func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath s
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}), 0o644); err != nil {
+	if err := os.WriteFile(certPath, certstest.PEM(cert), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return keyPath, certPath

@@ -61,10 +61,7 @@ userId, issue, requestId, leafHash, checkpointSize, heldCheckpointSize}.`,
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Receipt = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return verifyRun(opts)
+			return cli.Run(opts, runF, verifyRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Cert, "cert", "", "the message log's certificate (PEM or DER) to pin the key")

@@ -2,14 +2,9 @@ package verify_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/cmd/evidence/verify"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
@@ -60,21 +56,8 @@ func TestVerifyFlags(t *testing.T) {
 func files(t *testing.T) (dir, rcpt, cert, cp, other string) {
 	t.Helper()
 	dir = t.TempDir()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mkcert := func(k *ecdsa.PrivateKey) *x509.Certificate {
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := x509.ParseCertificate(der)
-		return c
-	}
-	c := mkcert(key)
+	mlog := &x509.Certificate{Subject: pkix.Name{CommonName: "mlog"}}
+	key, c := certstest.SelfSigned(t, mlog)
 	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: key, Certificate: c})
 	if err != nil {
 		t.Fatal(err)
@@ -109,9 +92,9 @@ func files(t *testing.T) (dir, rcpt, cert, cp, other string) {
 		}
 		return p
 	}
-	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	return dir, write("receipt.json", b), write("mlog.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})),
-		write("checkpoint", ev.Checkpoint("")), write("other.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: mkcert(k2).Raw}))
+	_, c2 := certstest.SelfSigned(t, mlog)
+	return dir, write("receipt.json", b), write("mlog.crt", certstest.PEM(c)),
+		write("checkpoint", ev.Checkpoint("")), write("other.crt", certstest.PEM(c2))
 }
 
 func TestVerifyRun(t *testing.T) {

@@ -51,10 +51,7 @@ issued certificate with 'tunduk keys import-cert'.`,
 			if opts.Logger == nil {
 				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return csrRun(opts)
+			return cli.Run(opts, runF, csrRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)
@@ -70,11 +67,7 @@ issued certificate with 'tunduk keys import-cert'.`,
 }
 
 func csrRun(opts *CSROptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"--uri", "file:/k.pem", "--org", "O", "--member-code", "70000041", "--member-class", "X", "--out", "x"}, cli.ExitUsage, nil},
 		{[]string{"--org", "O", "--member-code", "70000041", "--out", "x"}, cli.ExitUsage, nil}, // no key
 	} {
-		var got *CSROptions
-		f, _ := clitest.New()
-		cmd := NewCmdCSR(f, func(o *CSROptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdCSR, tc.args...)
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

@@ -73,10 +73,7 @@ subject says so (OU), security servers and auditors do not trust it, and
 					return cli.UsageError("--self-signed: %v", err)
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return generateRun(opts)
+			return cli.Run(opts, runF, generateRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)
@@ -90,11 +87,7 @@ subject says so (OU), security servers and auditors do not trust it, and
 }
 
 func generateRun(opts *GenerateOptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}

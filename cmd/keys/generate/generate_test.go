@@ -30,10 +30,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"--key", "mlog", "--pin-file", "/p"}, cli.ExitUsage, "", ""},
 		{[]string{"--uri", "file:/k.pem", "extra"}, cli.ExitFailure, "", ""}, // cobra's arg error
 	} {
-		var got *GenerateOptions
-		f, _ := clitest.New()
-		cmd := NewCmdGenerate(f, func(o *GenerateOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdGenerate, tc.args...)
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

@@ -51,10 +51,7 @@ not for this key or has expired.`,
 			if opts.Logger == nil {
 				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return importRun(opts)
+			return cli.Run(opts, runF, importRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)
@@ -63,19 +60,15 @@ not for this key or has expired.`,
 }
 
 func importRun(opts *ImportOptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	out := opts.Out
-	if out == "" {
-		out = key.Certificate
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}
 	defer km.Close()
+	out := opts.Out
+	if out == "" {
+		out = key.Certificate
+	}
 	res, err := install.Certificate(install.Request{CertFile: opts.CertFile, KeyManager: km, KeyURI: key.Options.URI, Out: out, Now: opts.Now()})
 	var invalid *install.InvalidError
 	switch {

@@ -18,10 +18,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"--uri", "file:/k.pem"}, cli.ExitFailure, "", ""}, // CERT missing (cobra arg error)
 		{[]string{"c.pem"}, cli.ExitUsage, "", ""},
 	} {
-		var got *ImportOptions
-		f, _ := clitest.New()
-		cmd := NewCmdImportCert(f, func(o *ImportOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdImportCert, tc.args...)
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

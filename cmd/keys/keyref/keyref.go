@@ -112,6 +112,20 @@ func (r *Ref) Resolve(log *zap.Logger) (*Key, error) {
 	return &Key{Name: r.Name, Options: o, Certificate: kc.Certificate, open: r.keyManager}, nil
 }
 
+// Open resolves the reference (see Resolve) and builds the key's
+// KeyManager, which the caller closes: what every key verb starts with.
+func (r *Ref) Open(log *zap.Logger) (*Key, kms.KeyManager, error) {
+	key, err := r.Resolve(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	km, err := key.Open(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, km, nil
+}
+
 // Open builds the key's KeyManager (through the Factory, the one place
 // the key backends are linked in).
 func (k *Key) Open(ctx context.Context) (kms.KeyManager, error) {

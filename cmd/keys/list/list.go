@@ -41,10 +41,7 @@ With --output json the result is an array of {name, backend, uri,
 certificate, subject, notAfter, daysLeft, status, error}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return listRun(opts)
+			return cli.Run(opts, runF, listRun)
 		},
 	}
 	f.AddConfigFlag(cmd.Flags())

@@ -19,10 +19,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"-o", "yaml"}, cli.ExitUsage, "", 0},
 		{[]string{"extra"}, cli.ExitFailure, "", 0},
 	} {
-		var got *ListOptions
-		f, _ := clitest.New()
-		cmd := NewCmdList(f, func(o *ListOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdList, tc.args...)
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

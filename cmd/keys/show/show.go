@@ -49,10 +49,7 @@ notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 			if opts.Logger == nil {
 				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return showRun(opts)
+			return cli.Run(opts, runF, showRun)
 		},
 	}
 	keyref.AddFlags(f, cmd, &opts.Key)
@@ -62,11 +59,7 @@ notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 }
 
 func showRun(opts *ShowOptions) error {
-	key, err := opts.Key.Resolve(opts.Logger)
-	if err != nil {
-		return err
-	}
-	km, err := key.Open(opts.Key.Context())
+	key, km, err := opts.Key.Open(opts.Logger)
 	if err != nil {
 		return err
 	}

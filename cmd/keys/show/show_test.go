@@ -18,10 +18,7 @@ func TestFlags(t *testing.T) {
 		{nil, cli.ExitUsage, ""},
 		{[]string{"--pin", "1234", "--key", "mlog"}, cli.ExitFailure, ""}, // no --pin flag exists
 	} {
-		var got *ShowOptions
-		f, _ := clitest.New()
-		cmd := NewCmdShow(f, func(o *ShowOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdShow, tc.args...)
 		if code := cli.CodeOf(err); code != tc.wantCode {
 			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
 			continue

@@ -32,10 +32,7 @@ subsystemName}.`,
   tunduk meta list-clients --url http://127.0.0.1:8080 --client central-server/GOV/70000099/zakupki -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return listClientsRun(opts)
+			return cli.Run(opts, runF, listClientsRun)
 		},
 	}
 	f.AddSSConn(cmd.Flags(), &opts.Conn)

@@ -74,10 +74,7 @@ the archives: keep the directory for forensic recovery.`,
 			if opts.Actor == "" {
 				return cli.UsageError("cannot tell who runs the repair: give --actor")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return repairRun(opts)
+			return cli.Run(opts, runF, repairRun)
 		},
 	}
 	f.AddConfigFlag(cmd.Flags())

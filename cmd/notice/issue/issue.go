@@ -53,10 +53,7 @@ channel could not be reached after its retries (the notice is still recorded).`,
 			if len(opts.Services) == 0 || opts.Text == "" {
 				return cli.UsageError("--services and --text are required")
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return issueRun(opts)
+			return cli.Run(opts, runF, issueRun)
 		},
 	}
 	f.AddConfigFlag(cmd.Flags())

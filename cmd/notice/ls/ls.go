@@ -40,10 +40,7 @@ from, to, text, author, created}, signedSeq, deliveries: [{channel, attempts,
 error}]}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return lsRun(opts)
+			return cli.Run(opts, runF, lsRun)
 		},
 	}
 	f.AddConfigFlag(cmd.Flags())

@@ -42,10 +42,7 @@ multipart/related with that boundary, anything else as text/xml; UTF-8.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Path = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return inspectRun(opts)
+			return cli.Run(opts, runF, inspectRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.ContentType, "content-type", "", "HTTP Content-Type of the message (needed for multipart boundaries that cannot be detected)")

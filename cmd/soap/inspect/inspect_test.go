@@ -15,9 +15,7 @@ import (
 
 func run(t *testing.T, stdin string, args ...string) (string, cli.ExitCode) {
 	t.Helper()
-	f, s := clitest.New()
-	s.In.WriteString(stdin)
-	r := clitest.Run(f, NewCmdInspect(f, nil), args...)
+	r := clitest.Verb(NewCmdInspect, stdin, args...)
 	return r.Out + r.ErrOut, r.Code
 }
 

@@ -53,10 +53,7 @@ reason, error} object per file.`,
 				return cli.UsageError("--role must be request or response, not %q", role)
 			}
 			opts.Paths = args
-			if runF != nil {
-				return runF(opts)
-			}
-			return validateRun(opts)
+			return cli.Run(opts, runF, validateRun)
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "request", "which side sent the messages: request or response")

@@ -16,8 +16,7 @@ import (
 
 func run(t *testing.T, args ...string) (string, string, cli.ExitCode) {
 	t.Helper()
-	f, _ := clitest.New()
-	r := clitest.Run(f, NewCmdValidate(f, nil), args...)
+	r := clitest.Verb(NewCmdValidate, "", args...)
 	return r.Out, r.ErrOut, r.Code
 }
 
@@ -33,10 +32,7 @@ func TestFlags(t *testing.T) {
 		{args: []string{"--role", "both", "a"}, wantErr: true},
 		{args: []string{}, wantErr: true},
 	} {
-		var got *ValidateOptions
-		f, _ := clitest.New()
-		cmd := NewCmdValidate(f, func(o *ValidateOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
+		got, _, err := clitest.Parse(NewCmdValidate, tc.args...)
 		if tc.wantErr {
 			if err == nil {
 				t.Errorf("%v: accepted", tc.args)

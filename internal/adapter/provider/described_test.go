@@ -55,16 +55,7 @@ func TestDescribedInputsCheckedBeforeBackend(t *testing.T) {
 	ss.Handle(svc, h)
 	call := func(body string) string {
 		t.Helper()
-		req := xroadtest.NewRequest(consumerID, svc.String(), body)
-		resp, err := ss.Client().Post(ss.URL, req.ContentType(), bytes.NewReader(req.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		m, err := soap.Parse(resp.Body, resp.Header.Get("Content-Type"), soap.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, m := legacyCall(t, ss, svc, body)
 		if f, ok := m.Fault(); ok {
 			t.Fatalf("SOAP fault %s: %s", f.Code, f.String)
 		}

@@ -48,6 +48,8 @@ func legacySetup(t *testing.T, svc provider.Service) (*xroadtest.SecurityServer,
 	return ss, id
 }
 
+// legacyCall sends a SOAP request with body to service id through the
+// emulated security server and returns the request and the parsed answer.
 func legacyCall(t *testing.T, ss *xroadtest.SecurityServer, id soap.ServiceID, body string) (*soap.Message, *soap.Message) {
 	t.Helper()
 	req := xroadtest.NewRequest(consumerID, id.String(), body)

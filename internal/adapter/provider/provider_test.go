@@ -100,17 +100,7 @@ func setup(t *testing.T, echo bool) *fixture {
 // the provider's echo and adds requestHash, as a real one does.
 func (f *fixture) call(t *testing.T, body string) (*soap.Message, *soap.Message) {
 	t.Helper()
-	req := xroadtest.NewRequest(consumerID, f.service.String(), body)
-	resp, err := f.ss.Client().Post(f.ss.URL, req.ContentType(), bytes.NewReader(req.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	m, err := soap.Parse(resp.Body, resp.Header.Get("Content-Type"), soap.Limits{})
-	if err != nil {
-		t.Fatalf("response does not parse: %v", err)
-	}
-	return req, m
+	return legacyCall(t, f.ss, f.service, body)
 }
 
 func TestFoundLegacyStyleEchoesRequest(t *testing.T) {

@@ -158,15 +158,7 @@ func TestPageInChromium(t *testing.T) {
 	}
 
 	// As served at /catalog: the switch's absolute links lead to the pages.
-	h, err := export.Handler(p, export.HandlerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/catalog", h)
-	mux.Handle("/catalog/", h)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveCatalog(t, p)
 	dom := chromium(t, bin, srv.URL+"/catalog", 500, "")
 	ru := regexp.MustCompile(`<a href="([^"]+)" hreflang="ru"`).FindStringSubmatch(dom)
 	if ru == nil {

@@ -278,14 +278,15 @@ func (p *Catalog) JSON() ([]byte, error) {
 }
 
 // Files are the exported files by slash path relative to the export
-// directory, with their content: catalog.json and the page in each of
-// Langs (PagePath), linked to each other relatively.
+// directory, with their content: catalog.json, the page in each of Langs
+// (PagePath) and their stylesheet (StylePath), linked to each other
+// relatively.
 func (p *Catalog) Files() (map[string][]byte, error) {
 	j, err := p.JSON()
 	if err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{"catalog.json": j}
+	files := map[string][]byte{"catalog.json": j, StylePath: styleCSS}
 	for _, lang := range Langs {
 		h, err := p.Page(lang, fileLinks(lang))
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"html/template"
 	"io"
 	"io/fs"
@@ -18,42 +17,17 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/internal/catalog/export"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/catalog/golden")
 
 func example(t *testing.T) (*catalog.Catalog, *export.Catalog) {
 	t.Helper()
-	c, err := catalog.Load("../../../configs/catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if errs := c.Validate().Errors(); len(errs) > 0 {
-		t.Fatalf("example catalog invalid: %v", errs)
-	}
+	c := testkit.ExampleCatalog(t)
 	p, err := export.Build(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, p
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("../../../testdata/catalog/golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./catalog/export -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if intended, rerun with -update", name)
-	}
 }
 
 // secrets lists what must never be public: everything about authorised
@@ -212,7 +186,7 @@ func TestExportGoldenAndPublic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "catalog.json", j)
+	testkit.Golden(t, "catalog/golden/catalog.json", j)
 	files, err := p.Files()
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +194,7 @@ func TestExportGoldenAndPublic(t *testing.T) {
 	// One golden page per language: index.html (ky), ru/index.html, en/index.html.
 	for _, lang := range export.Langs {
 		h := files[export.PagePath(lang)]
-		golden(t, export.PagePath(lang), h)
+		testkit.Golden(t, "catalog/golden/"+export.PagePath(lang), h)
 		assertPublic(t, c, j, h)
 		assertPage(t, c, lang, h)
 	}
@@ -256,7 +230,7 @@ func TestWrite(t *testing.T) {
 		}
 		return nil
 	})
-	want := []string{export.ManifestName, "catalog.json", "en/index.html", "index.html", "ru/index.html"}
+	want := []string{export.ManifestName, "catalog.json", "en/index.html", "index.html", "ru/index.html", export.StylePath}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("files in %s: %v, want %v (no temp files left)", dir, names, want)
 	}
@@ -302,8 +276,10 @@ func TestWriteRefusesChangedDir(t *testing.T) {
 	}
 }
 
-func TestHandler(t *testing.T) {
-	c, p := example(t)
+// serveCatalog serves p at /catalog as the gateway mounts it, until the
+// test ends.
+func serveCatalog(t *testing.T, p *export.Catalog) *httptest.Server {
+	t.Helper()
 	h, err := export.Handler(p, export.HandlerOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +288,13 @@ func TestHandler(t *testing.T) {
 	mux.Handle("/catalog", h)
 	mux.Handle("/catalog/", h)
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestHandler(t *testing.T) {
+	c, p := example(t)
+	srv := serveCatalog(t, p)
 
 	get := func(method, path string, hdr map[string]string) (*http.Response, []byte) {
 		t.Helper()
@@ -356,6 +338,15 @@ func TestHandler(t *testing.T) {
 			}
 		}
 		htmlBody = b
+	}
+	// The pages' one stylesheet is served beside them, and the pages link
+	// it: no inline style, so the policy allows only the site's own.
+	if resp, b := get("GET", "/catalog/style.css", nil); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") ||
+		!bytes.Contains(b, []byte("nav.langs")) || strings.Contains(resp.Header.Get("Content-Security-Policy"), "unsafe-inline") {
+		t.Errorf("GET /catalog/style.css: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+	}
+	if !bytes.Contains(htmlBody, []byte(`<link rel="stylesheet" href="/catalog/style.css">`)) || bytes.Contains(htmlBody, []byte("<style>")) {
+		t.Error("the page does not link the served stylesheet, or has an inline one")
 	}
 	if !bytes.Contains(htmlBody, []byte(`href="/catalog/catalog.json"`)) {
 		t.Error("the page does not link to /catalog/catalog.json")

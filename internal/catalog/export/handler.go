@@ -20,7 +20,8 @@ type HandlerOptions struct {
 
 // Handler serves the public catalog: PREFIX, PREFIX/ and PREFIX/index.html
 // (the page in Kyrgyz), PREFIX/ru/ and PREFIX/en/ (also …/index.html, and
-// without the final slash) in Russian and English, and PREFIX/catalog.json. Content is rendered once,
+// without the final slash) in Russian and English, their stylesheet
+// PREFIX/style.css, and PREFIX/catalog.json. Content is rendered once,
 // here; it has ETags (conditional GETs answer 304), a strict
 // Content-Security-Policy, and only GET and HEAD are allowed. Mount it on
 // both PREFIX and PREFIX/:
@@ -37,14 +38,14 @@ func Handler(p *Catalog, opts HandlerOptions) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	links := Links{Page: map[string]string{}, JSON: prefix + "/catalog.json"}
+	links := Links{Page: map[string]string{}, JSON: prefix + "/catalog.json", Style: prefix + "/" + StylePath}
 	for _, lang := range Langs {
 		links.Page[lang] = prefix + "/" + strings.TrimSuffix(PagePath(lang), "index.html")
 	}
 	hd := &handler{
 		prefix:   prefix,
 		modified: opts.Modified,
-		pages:    map[string]*asset{},
+		pages:    map[string]*asset{links.Style: {b: styleCSS, ctype: "text/css; charset=utf-8", etag: etag(styleCSS)}},
 		json:     &asset{b: j, ctype: "application/json; charset=utf-8", etag: etag(j)},
 	}
 	for _, lang := range Langs {
@@ -105,6 +106,6 @@ func serve(w http.ResponseWriter, r *http.Request, a *asset, modified time.Time)
 	hd.Set("ETag", a.etag)
 	hd.Set("Cache-Control", "public, max-age=300")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
 	http.ServeContent(w, r, "", modified, bytes.NewReader(a.b))
 }

@@ -2,8 +2,10 @@ package export
 
 import (
 	"bytes"
+	_ "embed"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 
 	"github.com/tunduk-kg/tunduk/catalog"
@@ -26,9 +28,17 @@ func PagePath(lang string) string {
 // Links are the hrefs a page uses for the language switch and the JSON
 // document: relative file names in an export, absolute paths when served.
 type Links struct {
-	Page map[string]string // by language
-	JSON string
+	Page  map[string]string // by language
+	JSON  string
+	Style string // the stylesheet, StylePath
 }
+
+// StylePath is where the pages' one stylesheet lives in an export
+// directory, and below the handler's prefix.
+const StylePath = "style.css"
+
+//go:embed style.css
+var styleCSS []byte
 
 // fileLinks are the relative links from the page in lang of an export
 // directory, so the pages work from disk (file://) as well as from any
@@ -38,78 +48,75 @@ func fileLinks(lang string) Links {
 	if lang != Langs[0] {
 		up = "../"
 	}
-	l := Links{Page: map[string]string{}, JSON: up + "catalog.json"}
+	l := Links{Page: map[string]string{}, JSON: up + "catalog.json", Style: up + StylePath}
 	for _, o := range Langs {
 		l.Page[o] = up + PagePath(o)
 	}
 	return l
 }
 
-// labels are the page's own words in one language.
-type labels struct {
-	LangName, Title, Intro, Languages                           string
-	Services, Systems, Classifiers                              string
-	LegalBasis, Input, Output, Field, Meaning, Type             string
-	PersonalWithheld, PersonalElementsWithheld, NoPersonal      string
-	Technical, XRoadID, Protocol, Availability, ResponseTime    string
-	RateLimit, SupportHours, AllowedConsumers, Data, Format     string
-	Identification, Logging, Retention, LogAccess, Consumes     string
-	Provides, Purpose, Service, Code, Name, Source, Owner, JSON string
-	Website, INN                                                string
+// words are the page's own words: each label in the languages of Langs,
+// in that order. Retention and the PersonalWithheld labels take a number
+// (%d).
+var words = map[string][]string{
+	"LangName":                 {"Кыргызча", "Русский", "English"},
+	"Title":                    {"Түндүк системасындагы кызматтар каталогу", "Каталог сервисов в системе Түндүк", "Catalog of services in Tunduk"},
+	"Intro":                    {"Бул уюм Түндүк (мамлекеттик маалымат алмашуу системасы) аркылуу берген жана колдонгон кызматтар.", "Сервисы, которые эта организация предоставляет и использует через Түндүк (систему межведомственного электронного взаимодействия).", "The services this organisation provides and uses through Tunduk, the Kyrgyz Republic's data-exchange system."},
+	"Languages":                {"Тил", "Язык", "Language"},
+	"Services":                 {"Кызматтар", "Сервисы", "Services"},
+	"Systems":                  {"Маалыматтык системалар", "Информационные системы", "Information systems"},
+	"Classifiers":              {"Классификаторлор", "Классификаторы", "Classifiers"},
+	"LegalBasis":               {"Укуктук негиз", "Правовое основание", "Legal basis"},
+	"Input":                    {"Суроо-талаптагы маалыматтар", "Данные в запросе", "Data in the request"},
+	"Output":                   {"Жооптогу маалыматтар", "Данные в ответе", "Data in the answer"},
+	"Field":                    {"Талаа", "Поле", "Field"},
+	"Meaning":                  {"Мааниси", "Значение", "Meaning"},
+	"Type":                     {"Түрү", "Тип", "Type"},
+	"PersonalWithheld":         {"Жеке маалыматтар бул бетте көрсөтүлбөйт: %d талаа жашырылган.", "Персональные данные на этой странице не показываются: скрыто полей — %d.", "Personal data is not shown on this page: %d field(s) withheld."},
+	"PersonalElementsWithheld": {"Жеке маалыматтар бул бетте көрсөтүлбөйт: %d маалымат жашырылган.", "Персональные данные на этой странице не показываются: скрыто элементов — %d.", "Personal data is not shown on this page: %d data element(s) withheld."},
+	"NoPersonal":               {"Кызмат жеке маалыматтарды иштетпейт.", "Сервис не обрабатывает персональные данные.", "The service does not process personal data."},
+	"Technical":                {"Техникалык маалымат", "Технические сведения", "Technical details"},
+	"XRoadID":                  {"X-Road идентификатору", "Идентификатор X-Road", "X-Road identifier"},
+	"Protocol":                 {"Протокол", "Протокол", "Protocol"},
+	"Availability":             {"Жеткиликтүүлүк", "Доступность", "Availability"},
+	"ResponseTime":             {"Жооп берүү убактысы", "Время ответа", "Response time"},
+	"RateLimit":                {"Секундасына суроо-талаптар", "Запросов в секунду", "Requests per second"},
+	"SupportHours":             {"Колдоо көрсөтүү убактысы", "Часы поддержки", "Support hours"},
+	"AllowedConsumers":         {"Уруксат берилген керектөөчүлөр", "Разрешённые потребители", "Allowed consumers"},
+	"Data":                     {"Маалыматтар", "Данные", "Data"},
+	"Format":                   {"Формат", "Формат", "Format"},
+	"Identification":           {"Колдонуучуларды аныктоо", "Идентификация пользователей", "How users are identified"},
+	"Logging":                  {"Журналга жазуу", "Журналирование", "Logging"},
+	"Retention":                {"Сакталуу мөөнөтү: %d жыл.", "Срок хранения: %d г.", "Kept for %d year(s)."},
+	"LogAccess":                {"Журналга кирүү", "Доступ к журналу", "Access to the log"},
+	"Consumes":                 {"Колдонгон кызматтар", "Используемые сервисы", "Services it uses"},
+	"Provides":                 {"Берген кызматтар", "Предоставляемые сервисы", "Services it provides"},
+	"Purpose":                  {"Максаты", "Цель", "Purpose"},
+	"Service":                  {"Кызмат", "Сервис", "Service"},
+	"Code":                     {"Коду", "Код", "Code"},
+	"Name":                     {"Аталышы", "Наименование", "Name"},
+	"Source":                   {"Булагы", "Источник", "Source"},
+	"Owner":                    {"Ээси", "Владелец", "Owner"},
+	"JSON":                     {"Машиналар үчүн каталог (JSON)", "Каталог для машин (JSON)", "Catalog for machines (JSON)"},
+	"Website":                  {"Сайт", "Сайт", "Website"},
+	"INN":                      {"ИСН", "ИНН", "INN"},
 }
 
-var words = map[string]labels{
-	"ky": {
-		LangName: "Кыргызча", Title: "Түндүк системасындагы кызматтар каталогу", Languages: "Тил",
-		Intro:    "Бул уюм Түндүк (мамлекеттик маалымат алмашуу системасы) аркылуу берген жана колдонгон кызматтар.",
-		Services: "Кызматтар", Systems: "Маалыматтык системалар", Classifiers: "Классификаторлор",
-		LegalBasis: "Укуктук негиз", Input: "Суроо-талаптагы маалыматтар", Output: "Жооптогу маалыматтар",
-		Field: "Талаа", Meaning: "Мааниси", Type: "Түрү",
-		PersonalWithheld:         "Жеке маалыматтар бул бетте көрсөтүлбөйт: %d талаа жашырылган.",
-		PersonalElementsWithheld: "Жеке маалыматтар бул бетте көрсөтүлбөйт: %d маалымат жашырылган.",
-		NoPersonal:               "Кызмат жеке маалыматтарды иштетпейт.",
-		Technical:                "Техникалык маалымат", XRoadID: "X-Road идентификатору", Protocol: "Протокол",
-		Availability: "Жеткиликтүүлүк", ResponseTime: "Жооп берүү убактысы", RateLimit: "Секундасына суроо-талаптар",
-		SupportHours: "Колдоо көрсөтүү убактысы", AllowedConsumers: "Уруксат берилген керектөөчүлөр",
-		Data: "Маалыматтар", Format: "Формат", Identification: "Колдонуучуларды аныктоо", Logging: "Журналга жазуу",
-		Retention: "Сакталуу мөөнөтү: %d жыл.", LogAccess: "Журналга кирүү", Consumes: "Колдонгон кызматтар",
-		Provides: "Берген кызматтар", Purpose: "Максаты", Service: "Кызмат", Code: "Коду", Name: "Аталышы",
-		Source: "Булагы", Owner: "Ээси", JSON: "Машиналар үчүн каталог (JSON)", Website: "Сайт", INN: "ИСН",
-	},
-	"ru": {
-		LangName: "Русский", Title: "Каталог сервисов в системе Түндүк", Languages: "Язык",
-		Intro:    "Сервисы, которые эта организация предоставляет и использует через Түндүк (систему межведомственного электронного взаимодействия).",
-		Services: "Сервисы", Systems: "Информационные системы", Classifiers: "Классификаторы",
-		LegalBasis: "Правовое основание", Input: "Данные в запросе", Output: "Данные в ответе",
-		Field: "Поле", Meaning: "Значение", Type: "Тип",
-		PersonalWithheld:         "Персональные данные на этой странице не показываются: скрыто полей — %d.",
-		PersonalElementsWithheld: "Персональные данные на этой странице не показываются: скрыто элементов — %d.",
-		NoPersonal:               "Сервис не обрабатывает персональные данные.",
-		Technical:                "Технические сведения", XRoadID: "Идентификатор X-Road", Protocol: "Протокол",
-		Availability: "Доступность", ResponseTime: "Время ответа", RateLimit: "Запросов в секунду",
-		SupportHours: "Часы поддержки", AllowedConsumers: "Разрешённые потребители",
-		Data: "Данные", Format: "Формат", Identification: "Идентификация пользователей", Logging: "Журналирование",
-		Retention: "Срок хранения: %d г.", LogAccess: "Доступ к журналу", Consumes: "Используемые сервисы",
-		Provides: "Предоставляемые сервисы", Purpose: "Цель", Service: "Сервис", Code: "Код", Name: "Наименование",
-		Source: "Источник", Owner: "Владелец", JSON: "Каталог для машин (JSON)", Website: "Сайт", INN: "ИНН",
-	},
-	"en": {
-		LangName: "English", Title: "Catalog of services in Tunduk", Languages: "Language",
-		Intro:    "The services this organisation provides and uses through Tunduk, the Kyrgyz Republic's data-exchange system.",
-		Services: "Services", Systems: "Information systems", Classifiers: "Classifiers",
-		LegalBasis: "Legal basis", Input: "Data in the request", Output: "Data in the answer",
-		Field: "Field", Meaning: "Meaning", Type: "Type",
-		PersonalWithheld:         "Personal data is not shown on this page: %d field(s) withheld.",
-		PersonalElementsWithheld: "Personal data is not shown on this page: %d data element(s) withheld.",
-		NoPersonal:               "The service does not process personal data.",
-		Technical:                "Technical details", XRoadID: "X-Road identifier", Protocol: "Protocol",
-		Availability: "Availability", ResponseTime: "Response time", RateLimit: "Requests per second",
-		SupportHours: "Support hours", AllowedConsumers: "Allowed consumers",
-		Data: "Data", Format: "Format", Identification: "How users are identified", Logging: "Logging",
-		Retention: "Kept for %d year(s).", LogAccess: "Access to the log", Consumes: "Services it uses",
-		Provides: "Services it provides", Purpose: "Purpose", Service: "Service", Code: "Code", Name: "Name",
-		Source: "Source", Owner: "Owner", JSON: "Catalog for machines (JSON)", Website: "Website", INN: "INN",
-	},
+// labels are the page's own words in one language, by label; the template
+// reads them as .W.Label (an unknown label is an error, not an empty text).
+type labels map[string]string
+
+// labelsIn returns the words in lang, false for a language not in Langs.
+func labelsIn(lang string) (labels, bool) {
+	i := slices.Index(Langs, lang)
+	if i < 0 {
+		return nil, false
+	}
+	w := labels{}
+	for k, t := range words {
+		w[k] = t[i]
+	}
+	return w, true
 }
 
 // pick returns t in lang, else in the first language that has it.
@@ -126,7 +133,7 @@ func pick(t catalog.Text, lang string) string {
 	return ""
 }
 
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
+var page = template.Must(template.New("page").Option("missingkey=error").Funcs(template.FuncMap{
 	"f":    func(format string, n int) string { return fmt.Sprintf(format, n) },
 	"args": func(p *pageData, v any) tmplArgs { return tmplArgs{P: p, Items: v} },
 }).Parse(`<!DOCTYPE html>
@@ -136,22 +143,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.W.Title}}: {{.T .Organisation.Name}}</title>
 {{range .Alternates}}<link rel="alternate" hreflang="{{.Lang}}" href="{{.Href}}">
-{{end}}<style>
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:50rem;margin:0 auto;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.5;overflow-wrap:break-word}
-h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0}h2{font-size:1.3rem;margin:2rem 0 .5rem;border-bottom:2px solid #1a5e9a}h3{font-size:1.1rem;margin:0 0 .4rem}h4{font-size:1rem;margin:1rem 0 .3rem}
-a{color:#0b4f8a}code{font-size:.9em;overflow-wrap:anywhere;word-break:break-word}
-nav.langs{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0 0 1rem;padding:.5rem 0;border-bottom:1px solid #ccc}
-nav.langs a,nav.langs strong{display:inline-block;padding:.35rem .75rem;border:1px solid #0b4f8a;border-radius:1rem;text-decoration:none;min-height:2.75rem;line-height:2rem}
-nav.langs strong{background:#0b4f8a;color:#fff}
-.card{border:1px solid #ccc;border-radius:.5rem;padding:1rem;margin:1rem 0}
-.muted{color:#4a4a4a;font-size:.95rem}.pd{background:#fff4e0;border-left:4px solid #b35c00;padding:.5rem .75rem}
-ul{padding-left:1.25rem}li{margin:.3rem 0}
-dl.fields{margin:0}dl.fields dt{font-weight:600;margin-top:.5rem}dl.fields dd{margin:0 0 0 1rem}
-table{border-collapse:collapse;width:100%;table-layout:fixed}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f0f0f0}
-details{margin-top:.75rem}summary{cursor:pointer;color:#0b4f8a}
-</style>
+{{end}}<link rel="stylesheet" href="{{.Links.Style}}">
 </head>
 <body>
 <nav class="langs" aria-label="{{.W.Languages}}">{{range .Switch}}{{if .Current}}<strong lang="{{.Lang}}" aria-current="page">{{.Name}}</strong>{{else}}<a href="{{.Href}}" hreflang="{{.Lang}}" lang="{{.Lang}}">{{.Name}}</a>{{end}}
@@ -244,8 +236,8 @@ type langLink struct {
 // Switch is the language switch: plain links, no script.
 func (d *pageData) Switch() []langLink {
 	var out []langLink
-	for _, l := range Langs {
-		out = append(out, langLink{Lang: l, Name: words[l].LangName, Href: d.Links.Page[l], Current: l == d.Lang})
+	for i, l := range Langs {
+		out = append(out, langLink{Lang: l, Name: words["LangName"][i], Href: d.Links.Page[l], Current: l == d.Lang})
 	}
 	return out
 }
@@ -269,7 +261,7 @@ type tmplArgs struct {
 
 // Page renders the public catalog page in lang (one of Langs) with links.
 func (p *Catalog) Page(lang string, links Links) ([]byte, error) {
-	w, ok := words[lang]
+	w, ok := labelsIn(lang)
 	if !ok {
 		return nil, fmt.Errorf("export: no page language %q (have %s)", lang, strings.Join(Langs, ", "))
 	}

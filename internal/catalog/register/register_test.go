@@ -18,6 +18,7 @@ import (
 	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
 	"github.com/tunduk-kg/tunduk/internal/catalog/register"
 	"github.com/tunduk-kg/tunduk/internal/catalog/ssapi"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 )
 
 const (
@@ -428,10 +429,7 @@ func TestAuthorize(t *testing.T) {
 func TestFromCatalog(t *testing.T) {
 	// The shipped example must load: a broken example fails here, it is
 	// not a reason to skip.
-	c, err := catalog.Load(filepath.Join("..", "..", "..", "configs", "catalog"))
-	if err != nil {
-		t.Fatalf("example catalog configs/catalog does not load: %v", err)
-	}
+	c := testkit.ExampleCatalog(t)
 	d, err := register.FromCatalog(c, register.FromCatalogOptions{DescriptionBaseURL: "http://adapter.internal:8080/descriptions/"})
 	if err != nil {
 		t.Fatal(err)
@@ -498,10 +496,7 @@ func TestURLChangeAndDisable(t *testing.T) {
 // Services the tunduk provider serves are registered at the provider
 // listener, not the backend, so the security server cannot bypass it.
 func TestFromCatalogRegistersProviderListener(t *testing.T) {
-	c, err := catalog.Load(filepath.Join("..", "..", "..", "configs", "catalog"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.ExampleCatalog(t)
 	d, err := register.FromCatalog(c, register.FromCatalogOptions{
 		DescriptionBaseURL: "http://adapter.internal:8080/descriptions/",
 		ProviderURL:        "https://127.0.0.1:8081/",

@@ -38,11 +38,7 @@ func (c *Client) Clients(ctx context.Context, q ClientQuery) ([]ClientInfo, erro
 // GetClient returns one client by its encoded id; errors.Is(err,
 // ErrNotFound) when the SS does not have it.
 func (c *Client) GetClient(ctx context.Context, id string) (*ClientInfo, error) {
-	var out ClientInfo
-	if err := c.do(ctx, http.MethodGet, "/clients/"+id, nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ClientInfo](c, ctx, http.MethodGet, "/clients/"+id, nil)
 }
 
 // clientWrite is the writable part of the Client schema.
@@ -61,14 +57,9 @@ type clientAddBody struct {
 // AddClient adds a client (POST /clients). Adding a subsystem that is not
 // yet registered centrally answers warnings_detected (unregistered_member).
 func (c *Client) AddClient(ctx context.Context, a ClientAdd) (*ClientInfo, []CodeWithDetails, error) {
-	var out ClientInfo
-	w, err := c.doWarn(ctx, http.MethodPost, "/clients", func(ignore bool) any {
+	return callWarn[ClientInfo](c, ctx, http.MethodPost, "/clients", func(ignore bool) any {
 		return clientAddBody{Client: clientWrite(a), IgnoreWarnings: ignore}
-	}, &out)
-	if err != nil {
-		return nil, w, err
-	}
-	return &out, w, nil
+	})
 }
 
 // ServiceDescriptions lists a client's service descriptions with their services.
@@ -88,14 +79,9 @@ type sdAddBody struct {
 // AddServiceDescription adds a WSDL, OPENAPI3 or REST description to a
 // client. The SS adds it disabled.
 func (c *Client) AddServiceDescription(ctx context.Context, clientID string, a ServiceDescriptionAdd) (*ServiceDescription, []CodeWithDetails, error) {
-	var out ServiceDescription
-	w, err := c.doWarn(ctx, http.MethodPost, "/clients/"+clientID+"/service-descriptions", func(ignore bool) any {
+	return callWarn[ServiceDescription](c, ctx, http.MethodPost, "/clients/"+clientID+"/service-descriptions", func(ignore bool) any {
 		return sdAddBody{URL: a.URL, RestServiceCode: a.RestServiceCode, IgnoreWarnings: ignore, Type: a.Type}
-	}, &out)
-	if err != nil {
-		return nil, w, err
-	}
-	return &out, w, nil
+	})
 }
 
 type sdUpdateBody struct {
@@ -108,15 +94,10 @@ type sdUpdateBody struct {
 
 // UpdateServiceDescription changes a description's URL or REST service code.
 func (c *Client) UpdateServiceDescription(ctx context.Context, id string, u ServiceDescriptionUpdate) (*ServiceDescription, []CodeWithDetails, error) {
-	var out ServiceDescription
-	w, err := c.doWarn(ctx, http.MethodPatch, "/service-descriptions/"+id, func(ignore bool) any {
+	return callWarn[ServiceDescription](c, ctx, http.MethodPatch, "/service-descriptions/"+id, func(ignore bool) any {
 		return sdUpdateBody{URL: u.URL, RestServiceCode: u.RestServiceCode, NewRestServiceCode: u.NewRestServiceCode,
 			IgnoreWarnings: ignore, Type: u.Type}
-	}, &out)
-	if err != nil {
-		return nil, w, err
-	}
-	return &out, w, nil
+	})
 }
 
 // EnableServiceDescription makes a description's services available.
@@ -136,11 +117,7 @@ func (c *Client) DisableServiceDescription(ctx context.Context, id, notice strin
 
 // Service returns one service by its encoded id.
 func (c *Client) Service(ctx context.Context, id string) (*Service, error) {
-	var out Service
-	if err := c.do(ctx, http.MethodGet, "/services/"+id, nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Service](c, ctx, http.MethodGet, "/services/"+id, nil)
 }
 
 type serviceUpdateBody struct {
@@ -153,14 +130,9 @@ type serviceUpdateBody struct {
 // UpdateService sets one service's URL, timeout and ssl_auth (only this
 // service: url_all, timeout_all and ssl_auth_all stay false).
 func (c *Client) UpdateService(ctx context.Context, id string, u ServiceUpdate) (*Service, []CodeWithDetails, error) {
-	var out Service
-	w, err := c.doWarn(ctx, http.MethodPatch, "/services/"+id, func(ignore bool) any {
+	return callWarn[Service](c, ctx, http.MethodPatch, "/services/"+id, func(ignore bool) any {
 		return serviceUpdateBody{URL: u.URL, Timeout: u.Timeout, SSLAuth: u.SSLAuth, IgnoreWarnings: ignore}
-	}, &out)
-	if err != nil {
-		return nil, w, err
-	}
-	return &out, w, nil
+	})
 }
 
 type endpointAddBody struct {
@@ -171,13 +143,8 @@ type endpointAddBody struct {
 
 // AddEndpoint adds a REST endpoint (method and path) to a service.
 func (c *Client) AddEndpoint(ctx context.Context, serviceID string, e Endpoint) (*Endpoint, error) {
-	var out Endpoint
-	err := c.do(ctx, http.MethodPost, "/services/"+serviceID+"/endpoints", nil,
-		endpointAddBody{ServiceCode: e.ServiceCode, Method: e.Method, Path: e.Path}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Endpoint](c, ctx, http.MethodPost, "/services/"+serviceID+"/endpoints",
+		endpointAddBody{ServiceCode: e.ServiceCode, Method: e.Method, Path: e.Path})
 }
 
 // ServiceClients lists the subjects that hold access rights to a service.

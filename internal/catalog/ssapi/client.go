@@ -364,6 +364,25 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
+// call is do with the answer decoded into a new T.
+func call[T any](c *Client, ctx context.Context, method, path string, body any) (*T, error) {
+	var out T
+	if err := c.do(ctx, method, path, nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// callWarn is doWarn with the answer decoded into a new T.
+func callWarn[T any](c *Client, ctx context.Context, method, path string, mk func(ignore bool) any) (*T, []CodeWithDetails, error) {
+	var out T
+	w, err := c.doWarn(ctx, method, path, mk, &out)
+	if err != nil {
+		return nil, w, err
+	}
+	return &out, w, nil
+}
+
 // doWarn is do for operations that may answer warnings_detected. body is
 // built by mk(ignoreWarnings). It returns the warnings it accepted.
 func (c *Client) doWarn(ctx context.Context, method, path string, mk func(ignore bool) any, out any) ([]CodeWithDetails, error) {

@@ -18,14 +18,8 @@ import (
 // signatures.xml, hash chains, time-stamp token, ASiCManifest) never
 // panics, and every failure carries an X-Road code.
 func FuzzContainer(f *testing.F) {
-	var paths []string
-	if root := corpus.Root(); root != "" {
-		paths, _ = filepath.Glob(filepath.Join(root, "asic", "*", "*.asice"))
-	}
-	for _, p := range paths {
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
+	for _, b := range corpus.Files(f, "asic/*/*.asice") {
+		f.Add(b)
 	}
 	archives, _ := filepath.Glob(filepath.Join(vectorDir, "*", "*.zip"))
 	for _, p := range archives[:min(len(archives), 3)] {

@@ -10,9 +10,11 @@
 package corpus
 
 import (
+	"bufio"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +57,42 @@ func Dir(tb testing.TB, sub string) string {
 	return d
 }
 
+// Files returns the contents of the corpus files matching pattern (a
+// filepath.Match pattern below the corpus root, e.g. "soap/*.query"), by
+// path below the root, for seeding fuzzers and table tests. Without the
+// corpus it returns none and the caller goes on with its own inputs,
+// except under TUNDUK_REQUIRE_TOOLS=1 (CI), where it fails the test; a
+// pattern that matches nothing in a present corpus fails too, so that a
+// moved directory cannot quietly empty a suite.
+func Files(tb testing.TB, pattern string) map[string][]byte {
+	tb.Helper()
+	root := Root()
+	if root == "" {
+		if os.Getenv("TUNDUK_REQUIRE_TOOLS") == "1" {
+			tb.Fatalf("X-Road conformance corpus not found (set %s): %s cannot be read", EnvVar, pattern)
+		}
+		tb.Logf("X-Road conformance corpus not found (set %s): going on without %s", EnvVar, pattern)
+		return nil
+	}
+	paths, err := filepath.Glob(filepath.Join(root, pattern))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("conformance corpus at %s has no %s (%v)", root, pattern, err)
+	}
+	out := make(map[string][]byte, len(paths))
+	for _, p := range paths {
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		out[filepath.ToSlash(rel)] = b
+	}
+	return out
+}
+
 // RequireTool skips (or, with TUNDUK_REQUIRE_TOOLS=1, fails) a test when an
 // external program such as xmlsec1 or softhsm2-util is not installed, and
 // returns its path otherwise.
@@ -84,4 +122,41 @@ func Missing(tb testing.TB, msg string) {
 		tb.Fatal(msg)
 	}
 	tb.Skip(msg)
+}
+
+// Expectation is one row of the corpus's soap/expectations.tsv: what
+// X-Road's proxy suite expects of one message file.
+type Expectation struct {
+	Line                                          int // in the file, for messages
+	File, Role, ContentType, HTTPExtras, CTSource string
+	Outcome, FaultCodeOld, FaultCodeNew           string
+	TestClass, Scope, Cause, Verdict, Detect      string
+	Notes                                         string
+}
+
+// Expectations reads expectations.tsv of the corpus's soap directory dir
+// (see Dir): a header, then rows of 14 tab-separated columns.
+func Expectations(tb testing.TB, dir string) []Expectation {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(dir, "expectations.tsv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var rows []Expectation
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if n == 1 {
+			continue
+		}
+		c := strings.Split(sc.Text(), "\t")
+		if len(c) != 14 {
+			tb.Fatalf("expectations.tsv:%d: %d columns, want 14", n, len(c))
+		}
+		rows = append(rows, Expectation{n, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return rows
 }

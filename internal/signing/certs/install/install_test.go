@@ -3,20 +3,16 @@ package install_test
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/certs"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/install"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 	_ "github.com/tunduk-kg/tunduk/signing/kms/softkms"
@@ -26,24 +22,12 @@ import (
 // by the CA certificate, and returns the file.
 func issue(t *testing.T, dir, name string, pub crypto.PublicKey, notAfter time.Time) string {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"}, IsCA: true, BasicConstraintsValid: true,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour), KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "70000001", Country: []string{"KG"}},
-		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: notAfter, KeyUsage: x509.KeyUsageContentCommitment}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, pub, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := certstest.NewCA(t, "Test CA")
+	c := ca.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "70000001", Country: []string{"KG"}},
+		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: notAfter, KeyUsage: x509.KeyUsageContentCommitment}, pub)
 	p := filepath.Join(dir, name)
 	// The CA first: install must pick the key's certificate out of a chain.
-	data := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
-	if err := os.WriteFile(p, data, 0o600); err != nil {
+	if err := os.WriteFile(p, certstest.PEM(ca.Cert, c), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -78,7 +62,7 @@ func TestCertificate(t *testing.T) {
 		t.Fatalf("installed file: %d certificates, leaf first for the key: %v", len(cs), err)
 	}
 
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	other := certstest.Key(t)
 	expired := issue(t, dir, "expired.pem", resp.PublicKey, now.Add(-time.Hour))
 	notPEM := filepath.Join(dir, "junk.pem")
 	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)

@@ -3,15 +3,14 @@ package asic_test
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"errors"
-	"hash/crc32"
 	"io"
 	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/testkit/zipbomb"
 )
 
 // bomb returns a container whose attachments are n entries of size zero
@@ -198,7 +197,7 @@ func bombEntry(t *testing.T, name string, size int) []byte {
 		w, _ := zw.Create(e.n)
 		w.Write(e.d)
 	}
-	raw, crc := deflateBomb(size)
+	raw, crc := zipbomb.Deflate(size)
 	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc,
 		CompressedSize64: uint64(len(raw)), UncompressedSize64: uint64(size)})
 	if err != nil {
@@ -209,24 +208,4 @@ func bombEntry(t *testing.T, name string, size int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// deflateBomb returns a raw DEFLATE stream of size bytes of spaces (a
-// multiple of 1 MiB) and their CRC-32, built from one compressed MiB
-// repeated, so a 480 MiB bomb costs milliseconds to make, even under the
-// race detector.
-func deflateBomb(size int) ([]byte, uint32) {
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	var blk bytes.Buffer
-	fw, _ := flate.NewWriter(&blk, flate.BestCompression)
-	_, _ = fw.Write(chunk)
-	_ = fw.Flush() // ends with a sync flush: non-final blocks, byte aligned
-	var out bytes.Buffer
-	var crc uint32
-	for range size >> 20 {
-		out.Write(blk.Bytes())
-		crc = crc32.Update(crc, crc32.IEEETable, chunk)
-	}
-	out.Write([]byte{0x03, 0x00}) // an empty final fixed-Huffman block
-	return out.Bytes(), crc
 }

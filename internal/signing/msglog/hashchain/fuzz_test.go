@@ -3,8 +3,7 @@ package hashchain_test
 import (
 	"crypto"
 	"errors"
-	"os"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,18 +15,12 @@ import (
 // message documents never panics and fails only with X-Road's codes. The
 // chain document answers for every URI but the message's.
 func FuzzVerify(f *testing.F) {
-	if root := corpus.Root(); root != "" {
-		dir := filepath.Join(root, "hashchain")
-		rd := func(n string) []byte { b, _ := os.ReadFile(filepath.Join(dir, n)); return b }
-		for _, n := range []string{"1", "2", "3", "4"} {
-			res, _ := filepath.Glob(filepath.Join(dir, "hc-verifier"+n+"-hashchainresult.xml"))
-			chains, _ := filepath.Glob(filepath.Join(dir, "hc-verifier"+n+"-hashchain*.xml"))
-			for _, r := range res {
-				for _, c := range chains {
-					if !strings.HasSuffix(c, "result.xml") {
-						f.Add(rd(filepath.Base(r)), rd(filepath.Base(c)), rd("hc-verifier"+n+"-message.xml"))
-					}
-				}
+	files := corpus.Files(f, "hashchain/hc-verifier*.xml")
+	for n := 1; n <= 4; n++ {
+		dir := fmt.Sprintf("hashchain/hc-verifier%d-", n)
+		for name, chain := range files {
+			if strings.HasPrefix(name, dir+"hashchain") && !strings.HasSuffix(name, "result.xml") && files[dir+"hashchainresult.xml"] != nil {
+				f.Add(files[dir+"hashchainresult.xml"], chain, files[dir+"message.xml"])
 			}
 		}
 	}

@@ -3,8 +3,6 @@ package hashchain
 import (
 	"crypto"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,7 +100,7 @@ func checkReadXML(t *testing.T, data []byte) bool {
 	return true
 }
 
-func xmlSeeds() [][]byte {
+func xmlSeeds(tb testing.TB) [][]byte {
 	seeds := [][]byte{
 		[]byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" + `<a:b xmlns:a="urn:x" xmlns="urn:d" k='v'><c/>  <d e="1">text</d></a:b>`),
 		[]byte(`<a><!-- c --></a>`),
@@ -114,20 +112,15 @@ func xmlSeeds() [][]byte {
 		[]byte(`<a:b:c/>`),
 		[]byte(`<a></b>`),
 	}
-	if root := corpus.Root(); root != "" {
-		files, _ := filepath.Glob(filepath.Join(root, "hashchain", "*.xml"))
-		for _, f := range files {
-			if b, err := os.ReadFile(f); err == nil {
-				seeds = append(seeds, b)
-			}
-		}
+	for _, b := range corpus.Files(tb, "hashchain/*.xml") {
+		seeds = append(seeds, b)
 	}
 	return seeds
 }
 
 func TestReadXMLAgreesWithEtree(t *testing.T) {
 	accepted := 0
-	for _, s := range xmlSeeds() {
+	for _, s := range xmlSeeds(t) {
 		if checkReadXML(t, s) {
 			accepted++
 		}
@@ -153,7 +146,7 @@ func TestReadXMLAgreesWithEtree(t *testing.T) {
 }
 
 func FuzzReadXML(f *testing.F) {
-	for _, s := range xmlSeeds() {
+	for _, s := range xmlSeeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -1,0 +1,55 @@
+// Package testkit holds what tests across the repository share about the
+// repository itself: paths from its root, the golden files under testdata/
+// (rewritten with -update) and the shipped example catalog, which must be
+// valid (a broken example fails the test; it is no reason to skip).
+package testkit
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// Path is a path below the repository root, e.g. Path("configs", "catalog").
+func Path(elem ...string) string {
+	_, file, _, _ := runtime.Caller(0) // <repo>/internal/testkit/testkit.go
+	return filepath.Join(append([]string{filepath.Dir(file), "..", ".."}, elem...)...)
+}
+
+// Golden compares got with the file testdata/NAME (slash path), or, with
+// -update, rewrites that file.
+func Golden(t testing.TB, name string, got []byte) {
+	t.Helper()
+	path := Path("testdata", filepath.FromSlash(name))
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (rerun the test with -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; if intended, rerun with -update\ngot:\n%s", name, got)
+	}
+}
+
+// ExampleCatalog loads the shipped example catalog, configs/catalog,
+// failing the test when it does not load or has errors.
+func ExampleCatalog(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	c, _, err := catalog.LoadValid(Path("configs", "catalog"))
+	if err != nil {
+		t.Fatalf("the example catalog configs/catalog is invalid: %v", err)
+	}
+	return c
+}
