@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore/pgtest"
@@ -36,12 +37,12 @@ type gatewayProc struct {
 	cfgPath string
 	addr    string
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *clitest.SyncBuffer
 }
 
 func (g *gatewayProc) start() {
 	g.t.Helper()
-	g.out = &syncBuffer{}
+	g.out = &clitest.SyncBuffer{}
 	g.cmd = exec.Command(g.bin, "serve", "--config", g.cfgPath)
 	g.cmd.Env = append(os.Environ(), "TUNDUK_CONFIG=")
 	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
