@@ -23,6 +23,12 @@
 // retention tombstone), a truncated archive and a change of signing
 // certificate.
 //
+// Given checkpoints held by a third party (ChainOptions.Checkpoints), it
+// recomputes each group's transparency-log tree (signing/tlog) from the
+// archived records, streamed in chain order, and checks each checkpoint's
+// signature and that the archives' tree at its size has its root (see
+// tlog.go and CheckpointReport).
+//
 // Failures carry X-Road's error codes (InvalidSignatureValue,
 // MalformedSignature.InvalidHashChainRef, AsicMessageNotFound, …) and name
 // the file and the container. Non-goals: fetching OCSP responses or CRLs
