@@ -49,6 +49,8 @@ func TestMessageLogValidate(t *testing.T) {
 		{"dup role", "messageLog:\n  access:\n    roles:\n      - {name: a, actions: [ls], purposes: [x]}\n      - {name: a, actions: [ls], purposes: [x]}\n", "defined twice"},
 		{"collect half", "messageLog:\n  collect:\n    sourceDir: /var/lib/xroad\n", "sourceDir and targetDir go together"},
 		{"tsa", "messageLog:\n  tsaUrl: tsa.local\n", "messageLog.tsaUrl"},
+		{"ocsp url", "messageLog:\n  ocspUrl: ocsp.local\n  ocspIssuer: /etc/ca.pem\n", "messageLog.ocspUrl: \"ocsp.local\""},
+		{"ocsp issuer", "messageLog:\n  ocspUrl: http://ocsp.local/\n", "messageLog.ocspIssuer: empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

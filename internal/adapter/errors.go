@@ -39,7 +39,8 @@ type CheckError struct {
 	// Code is the X-Road fault code, the producer's business code, or the
 	// validation code (InconsistentResponse, InvalidRequestHash).
 	Code string
-	// RetryAfter is set for KindUnavailable / KindOverloaded.
+	// RetryAfter is set for KindUnavailable / KindOverloaded (KindJournal
+	// answers with 1s: the log is full or its database unreachable).
 	RetryAfter time.Duration
 	// Evidence is set when an exchange took place (and was journalled).
 	Evidence *Evidence

@@ -9,7 +9,9 @@
 //
 //	{"version": 1,
 //	 "statement": {…},              // Statement, signed
-//	 "signature": "<base64>",       // over StatementPrefix || compact JSON of statement
+//	 "signature": "<base64>",       // over StatementPrefix || compact JSON of statement,
+//	                                // or over its batch (BatchPrefix, size, root)
+//	 "batch": {"index": i, "size": n, "proof": ["<base64>", …]},  // when batch-signed
 //	 "certificate": "<base64 DER>", // the log's certificate (not trusted unless pinned)
 //	 "inclusion": {"checkpoint": "<signed note>", "index": n, "proof": ["<base64>", …]},
 //	 "consistency": [{"size1": m, "size2": n, "proof": […]}]}
@@ -17,6 +19,17 @@
 // The statement signature is ECDSA (ASN.1) or RSASSA-PKCS1-v1_5 over the
 // SHA-256 of StatementPrefix and the statement's JSON with its keys in the
 // order of Statement's fields, no spaces (as encoding/json marshals it).
+// Promises made at the same moment (the records of one group commit) are
+// signed together, one signature per batch, as CT and transparency logs
+// batch their signatures: the batch is an RFC 6962 Merkle tree whose
+// leaves are HashLeaf(StatementPrefix || statement JSON) in batch order,
+// one signature covers the batch's size and root hash, and "batch" holds
+// the statement's index, the batch size and its inclusion proof; the
+// signature is over SHA-256(BatchPrefix || size (8 bytes, big-endian) ||
+// root). A batch
+// of one is signed directly, without "batch". Either way the key holder
+// signed exactly this statement.
+//
 // A verifier accepts a receipt whose keys were reordered or re-indented
 // (a portal may store it as a parsed object) but nothing else: key names,
 // base64 and number spellings must be exactly the canonical ones.
@@ -34,9 +47,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
@@ -47,6 +63,9 @@ const Version = 1
 // StatementPrefix domain-separates statement signatures from any other use
 // of the log key.
 const StatementPrefix = "tunduk/receipt/statement/v1\x00"
+
+// BatchPrefix domain-separates the signature over a batch of statements.
+const BatchPrefix = "tunduk/receipt/batch/v1\x00"
 
 // MaxSize bounds a receipt read from outside.
 const MaxSize = 1 << 20
@@ -103,6 +122,13 @@ type Inclusion struct {
 	Proof      [][]byte `json:"proof"`
 }
 
+// Batch places a statement in a batch of promises signed together.
+type Batch struct {
+	Index uint64   `json:"index"`
+	Size  uint64   `json:"size"`
+	Proof [][]byte `json:"proof"`
+}
+
 // Consistency proves the tree of Size2 leaves extends that of Size1.
 type Consistency struct {
 	Size1 uint64   `json:"size1"`
@@ -115,6 +141,7 @@ type Receipt struct {
 	Version     int             `json:"version"`
 	Statement   json.RawMessage `json:"statement"`
 	Signature   []byte          `json:"signature"`
+	Batch       *Batch          `json:"batch,omitempty"`
 	Certificate []byte          `json:"certificate,omitempty"`
 	Inclusion   *Inclusion      `json:"inclusion,omitempty"`
 	Consistency []Consistency   `json:"consistency,omitempty"`
@@ -142,11 +169,12 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	msg, err := signedBytes(st)
-	if err != nil {
-		return nil, fmt.Errorf("receipt: %w", err)
-	}
-	d := sha256.Sum256(msg)
+	// signedBytes(st), without marshalling the statement a second time.
+	h := sha256.New()
+	h.Write([]byte(StatementPrefix))
+	h.Write(raw)
+	var d [32]byte
+	h.Sum(d[:0])
 	sig, err := signer.Sign(rand.Reader, d[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: sign statement: %w", err)
@@ -154,13 +182,73 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	return &Receipt{Version: Version, Statement: raw, Signature: sig, Certificate: certDER}, nil
 }
 
+// NewPromises signs the statements as one batch (one signature; see the
+// package doc) and returns their receipts without inclusion, in order. A
+// single statement is signed directly.
+func NewPromises(sts []*Statement, signer crypto.Signer, certDER []byte) ([]*Receipt, error) {
+	if len(sts) == 1 {
+		r, err := NewPromise(sts[0], signer, certDER)
+		return []*Receipt{r}, err
+	}
+	raws := make([]json.RawMessage, len(sts))
+	t := tlog.NewTree()
+	for i, st := range sts {
+		raw, err := json.Marshal(st)
+		if err != nil {
+			return nil, fmt.Errorf("receipt: %w", err)
+		}
+		raws[i] = raw
+		if err := t.Append(batchLeaf(raw)); err != nil {
+			return nil, fmt.Errorf("receipt: %w", err)
+		}
+	}
+	n := t.Size()
+	root, err := t.Root(n)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	d := batchDigest(n, root)
+	sig, err := signer.Sign(rand.Reader, d[:], crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: sign batch of %d statements: %w", n, err)
+	}
+	out := make([]*Receipt, len(sts))
+	for i := range sts {
+		p, err := t.InclusionProof(uint64(i), n)
+		if err != nil {
+			return nil, fmt.Errorf("receipt: %w", err)
+		}
+		out[i] = &Receipt{Version: Version, Statement: raws[i], Signature: sig, Certificate: certDER,
+			Batch: &Batch{Index: uint64(i), Size: n, Proof: p}}
+	}
+	return out, nil
+}
+
+// batchLeaf is a statement's leaf hash in its batch.
+func batchLeaf(raw []byte) []byte {
+	return rfc6962.DefaultHasher.HashLeaf(append([]byte(StatementPrefix), raw...))
+}
+
+// batchDigest is what a batch signature signs: SHA-256(BatchPrefix ||
+// size as 8 bytes big-endian || root). The size is signed because an
+// RFC 6962 inclusion proof alone does not fix it (a proof of leaf 28 is
+// the same in trees of 48 and 58 leaves).
+func batchDigest(size uint64, root []byte) [32]byte {
+	b := binary.BigEndian.AppendUint64([]byte(BatchPrefix), size)
+	return sha256.Sum256(append(b, root...))
+}
+
 func verifySig(pub crypto.PublicKey, msg, sig []byte) bool {
 	d := sha256.Sum256(msg)
+	return verifyDigest(pub, d[:], sig)
+}
+
+func verifyDigest(pub crypto.PublicKey, d, sig []byte) bool {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
-		return ecdsa.VerifyASN1(k, d[:], sig)
+		return ecdsa.VerifyASN1(k, d, sig)
 	case *rsa.PublicKey:
-		return rsa.VerifyPKCS1v15(k, crypto.SHA256, d[:], sig) == nil
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, d, sig) == nil
 	}
 	return false
 }

@@ -23,6 +23,7 @@ const (
 	ReasonMalformed           Reason = "malformed"
 	ReasonKey                 Reason = "key"
 	ReasonStatementSignature  Reason = "statement-signature"
+	ReasonBatch               Reason = "promise-batch"
 	ReasonLeafHash            Reason = "leaf-hash"
 	ReasonRecord              Reason = "record-mismatch"
 	ReasonCheckpointFormat    Reason = "checkpoint-format"
@@ -137,7 +138,19 @@ func Verify(data []byte, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fail(ReasonMalformed, "statement: %v", err)
 	}
-	if !verifySig(pub, msg, r.Signature) {
+	if b := r.Batch; b != nil {
+		if b.Size < 2 || b.Index >= b.Size {
+			return nil, fail(ReasonBatch, "statement %d of a batch of %d", b.Index, b.Size)
+		}
+		root, err := proof.RootFromInclusionProof(rfc6962.DefaultHasher, b.Index, b.Size, rfc6962.DefaultHasher.HashLeaf(msg), b.Proof)
+		if err != nil {
+			return nil, fail(ReasonBatch, "statement %d of a batch of %d: %v", b.Index, b.Size, err)
+		}
+		d := batchDigest(b.Size, root)
+		if !verifyDigest(pub, d[:], r.Signature) {
+			return nil, fail(ReasonStatementSignature, "the batch signature over the statement's batch does not verify with the log key")
+		}
+	} else if !verifySig(pub, msg, r.Signature) {
 		return nil, fail(ReasonStatementSignature, "the statement's signature does not verify with the log key")
 	}
 	leaf, err := st.Leaf()

@@ -47,7 +47,11 @@ type Options struct {
 // Store keeps the per-group trees and their checkpoints on disk. It is safe
 // for concurrent use.
 type Store struct {
-	opts   Options
+	opts Options
+	// addMu serialises Add; mu guards the maps, the trees and the
+	// checkpoints, and is not held across fsyncs, signing or time-stamping,
+	// so Prove (a receipt per answered check) never waits for a seal.
+	addMu  sync.Mutex
 	mu     sync.Mutex
 	groups map[string]*group
 	bySeq  map[uint64]position
@@ -179,14 +183,17 @@ func (s *Store) Origin(group string) string {
 // number, are skipped, so a seal retried after a crash adds nothing twice),
 // fsyncs them and signs a new checkpoint for every group that grew.
 func (s *Store) Add(ctx context.Context, entries []Entry) error {
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	grew := map[string]*group{}
+	var order []string
 	for _, e := range entries {
 		g := s.groups[e.Group]
 		if g == nil {
 			var err error
 			if g, err = s.load(e.Group); err != nil {
+				s.mu.Unlock()
 				return err
 			}
 		}
@@ -196,16 +203,23 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 		h := e.Leaf.Hash()
 		rec := binary.BigEndian.AppendUint64(make([]byte, 0, leafRecord), e.Leaf.Seq)
 		if _, err := g.leaves.Write(append(rec, h...)); err != nil {
+			s.mu.Unlock()
 			return fmt.Errorf("tlog: append leaf: %w", err)
 		}
 		if err := g.tree.Append(h); err != nil {
+			s.mu.Unlock()
 			return err
 		}
 		s.bySeq[e.Leaf.Seq] = position{group: e.Group, index: g.tree.Size() - 1}
 		g.lastSeq = e.Leaf.Seq
+		if grew[e.Group] == nil {
+			order = append(order, e.Group)
+		}
 		grew[e.Group] = g
 	}
-	for name, g := range grew {
+	s.mu.Unlock()
+	for _, name := range order {
+		g := grew[name]
 		if err := g.leaves.Sync(); err != nil {
 			return fmt.Errorf("tlog: fsync leaves: %w", err)
 		}
@@ -216,12 +230,18 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 	return nil
 }
 
+// checkpoint signs (and time-stamps) the group's tree as it is now and
+// publishes it; only reading the root and publishing take the lock. Add's
+// caller holds addMu, so the tree grows only between checkpoints.
 func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
-	root, err := g.tree.Root(g.tree.Size())
+	s.mu.Lock()
+	size := g.tree.Size()
+	root, err := g.tree.Root(size)
+	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	c := Checkpoint{Origin: s.Origin(name), Size: g.tree.Size(), Root: root, Time: s.opts.Now().UTC()}
+	c := Checkpoint{Origin: s.Origin(name), Size: size, Root: root, Time: s.opts.Now().UTC()}
 	signed, err := c.Sign(c.Origin, s.opts.Signer)
 	if err != nil {
 		return err
@@ -238,7 +258,9 @@ func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
 	if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint"), signed, 0o640); err != nil {
 		return fmt.Errorf("tlog: %w", err)
 	}
+	s.mu.Lock()
 	g.checkpoint, g.cp = signed, &c
+	s.mu.Unlock()
 	if s.opts.OnCheckpoint != nil {
 		s.opts.OnCheckpoint(name, bytes.Clone(signed))
 	}
@@ -303,6 +325,8 @@ func (s *Store) Consistency(group string, size1, size2 uint64) ([][]byte, error)
 
 // Close closes the leaf files.
 func (s *Store) Close() error {
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error

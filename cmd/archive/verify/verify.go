@@ -11,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // VerifyOptions are the verb's inputs.
@@ -33,6 +35,10 @@ type VerifyOptions struct {
 	// GPGKey is a file with the OpenPGP private key that opens the security
 	// server's encrypted archives (*.zip.gpg).
 	GPGKey string
+	// Checkpoints are files of signed checkpoints held by a third party
+	// (a witness, the portal); Cert pins the log key that signs them.
+	Checkpoints []string
+	Cert        string
 }
 
 var hexDigest = regexp.MustCompile(`^[0-9a-fA-F]{64,128}$`)
@@ -54,12 +60,28 @@ Prints each archive's last linking digest (what the next archive links to).
 Exits 0 when everything is valid, 1 otherwise, naming per failure the file, the
 container and X-Road's error code.
 
+With --checkpoint (repeatable) each signed checkpoint held by a third party (a
+witness's GET /checkpoint/{origin}, or one the portal kept from an answer) is
+checked against the archives: the tree of its group is recomputed from the
+archived records, the checkpoint's signature is checked (with --cert, else with
+the certificates that signed the archives, reported as not pinned), and the
+archives' tree at the checkpoint's size must have its root. A history
+rewritten after the checkpoint was taken, even re-signed with the log key,
+fails with Checkpoint.Rewritten; a removed archive with
+Checkpoint.MissingRecords. Other reasons: Checkpoint.Format,
+Checkpoint.Signature, Checkpoint.NoArchives, Checkpoint.Unanchored (the
+group's archives do not begin the log), Checkpoint.Leaf (a record's leaf
+cannot be recomputed). Give the group's directory (or the archive root).
+
 With --output json the report is one object with camelCase keys: {valid,
 files: [{path, kind, containers, lastDigest, problems: [{container, code,
-message}], warnings}], containers, bytes, problems}.`,
+message}], warnings}], containers, bytes, problems, checkpoints: [{file,
+origin, group, size, root, archiveSize, archiveRoot, keyPinned, valid, code,
+message}]}.`,
 		Example: `  tunduk archive verify /var/lib/xroad/
   tunduk archive verify -f mlog-20260101000000-20260101010000-0a1b2c3d4e5f6a7b.zip
-  tunduk archive verify --verificationconf /etc/xroad/globalconf --output json message.asice`,
+  tunduk archive verify --verificationconf /etc/xroad/globalconf --output json message.asice
+  tunduk archive verify -f --cert mlog.crt --checkpoint witnessed.txt /var/lib/tunduk/archive/KG_GOV_70000001`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Paths = args
@@ -78,6 +100,8 @@ message}], warnings}], containers, bytes, problems}.`,
 	cmd.Flags().BoolVarP(&opts.First, "first", "f", false, "the first archive starts a new chain")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.Progress, "progress", false, "show progress on stderr (default when stderr is a terminal)")
+	cmd.Flags().StringArrayVar(&opts.Checkpoints, "checkpoint", nil, "a signed checkpoint held by a third party; the archives must be consistent with it (repeatable)")
+	cmd.Flags().StringVar(&opts.Cert, "cert", "", "the message log's certificate (PEM or DER) to pin the checkpoints' key")
 	cmd.Flags().StringVar(&opts.GPGKey, "gpg-key", "", "OpenPGP private key (gpg --export-secret-keys) for encrypted archives (*.zip.gpg)")
 	return cmd
 }
@@ -101,7 +125,26 @@ func verifyRun(opts *VerifyOptions) error {
 	if opts.Progress {
 		vo.Progress = progress(opts.IO.ErrOut)
 	}
-	rep, err := verify.New(vo).Paths(opts.Paths, verify.ChainOptions{Prev: opts.Prev, First: opts.First})
+	co := verify.ChainOptions{Prev: opts.Prev, First: opts.First}
+	for _, p := range opts.Checkpoints {
+		b, err := readCheckpoint(p)
+		if err != nil {
+			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --checkpoint: %v", err)}
+		}
+		co.Checkpoints = append(co.Checkpoints, verify.HeldCheckpoint{File: p, Signed: b})
+	}
+	if opts.Cert != "" {
+		b, err := os.ReadFile(opts.Cert)
+		if err != nil {
+			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --cert: %v", err)}
+		}
+		cs, err := certs.ParseCertificates(b)
+		if err != nil || len(cs) == 0 {
+			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --cert %s: no certificate (%v)", opts.Cert, err)}
+		}
+		co.CheckpointKey = cs[0].PublicKey
+	}
+	rep, err := verify.New(vo).Paths(opts.Paths, co)
 	if opts.Progress {
 		fmt.Fprintln(opts.IO.ErrOut)
 	}
@@ -120,6 +163,23 @@ func verifyRun(opts *VerifyOptions) error {
 		return cli.Invalid()
 	}
 	return nil
+}
+
+// readCheckpoint reads a checkpoint file, bounded.
+func readCheckpoint(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, tlog.MaxCheckpointSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > tlog.MaxCheckpointSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes: not a checkpoint", path, tlog.MaxCheckpointSize)
+	}
+	return b, nil
 }
 
 // progress shows how far verification is, on one line of w.

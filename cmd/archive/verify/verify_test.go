@@ -24,6 +24,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"-f", "a.zip", "b.zip"}, 0, func(o *VerifyOptions) bool { return o.First && len(o.Paths) == 2 }},
 		{[]string{"--prev", d, "a.zip"}, 0, func(o *VerifyOptions) bool { return o.Prev == d }},
 		{[]string{"--verificationconf", "conf", "-o", "json", "x.asice"}, 0, func(o *VerifyOptions) bool { return o.VerificationConf == "conf" && o.Output == "json" }},
+		{[]string{"--cert", "c.pem", "--checkpoint", "a.txt", "--checkpoint", "b.txt", "d"}, 0, func(o *VerifyOptions) bool {
+			return o.Cert == "c.pem" && len(o.Checkpoints) == 2 && o.Checkpoints[1] == "b.txt"
+		}},
 		{[]string{}, cli.ExitUsage, nil},
 		{[]string{"--prev", "xyz", "a.zip"}, cli.ExitUsage, nil},
 		{[]string{"--prev", d, "-f", "a.zip"}, cli.ExitUsage, nil},

@@ -43,7 +43,7 @@ earlier answer). Without --cert the receipt's own certificate is used and the
 result says the key is not pinned.
 
 Exits 0 when the receipt verifies, 1 when it does not (naming the reason:
-malformed, key, statement-signature, leaf-hash, checkpoint-format,
+malformed, key, statement-signature, promise-batch, leaf-hash, checkpoint-format,
 checkpoint-signature, checkpoint-origin, inclusion-proof, not-sealed,
 consistency-proof, no-consistency-proof), 2 on bad usage, 3 when a file cannot
 be read.

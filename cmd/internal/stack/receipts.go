@@ -26,19 +26,12 @@ func (r receipts) Receipt(recordID string, from uint64) (json.RawMessage, string
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
 	}
-	rc, err := r.ev.Receipt(seq, from)
+	b, check, err := r.ev.ReceiptJSON(seq, from)
 	if errors.Is(err, evidence.ErrUnknownRecord) {
 		return nil, "", fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	var st struct {
-		Check string `json:"check"`
-	}
-	if err := json.Unmarshal(rc.Statement, &st); err != nil {
-		return nil, "", fmt.Errorf("stack: receipt statement: %w", err)
-	}
-	b, err := json.Marshal(rc)
-	return b, st.Check, err
+	return b, check, nil
 }

@@ -18,12 +18,15 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 
 	"go.uber.org/zap"
@@ -63,7 +66,26 @@ type Log struct {
 	index map[uint64]int64 // seq → offset of its line in statements.jsonl
 	size  int64
 	hub   *pusher
+	// pending holds the statements of records promised and not sealed
+	// yet (at most maxPending), so that the receipt a check answers with
+	// right after its Append is not read back from the file.
+	pending map[uint64]*pendingLine
+	certB64 []byte // the certificate, base64, as a receipt carries it
+	// smu guards the queue of records waiting for their promise and
+	// whether a caller is signing (see promise).
+	smu     sync.Mutex
+	queue   []*promiseReq
+	signing bool
 }
+
+type pendingLine struct {
+	line
+	check string
+}
+
+// maxPending bounds Log.pending (a batch is at most 10000 records by
+// default; beyond the bound receipts are read from the file).
+const maxPending = 16384
 
 var _ msglog.Evidence = (*Log)(nil)
 
@@ -72,6 +94,7 @@ type line struct {
 	Seq       uint64          `json:"seq"`
 	Statement json.RawMessage `json:"statement"`
 	Signature []byte          `json:"signature"`
+	Batch     *receipt.Batch  `json:"batch,omitempty"`
 }
 
 // maxLine bounds one statement line.
@@ -85,7 +108,8 @@ func Open(opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	l := &Log{opts: opts, index: map[uint64]int64{}}
+	l := &Log{opts: opts, index: map[uint64]int64{}, pending: map[uint64]*pendingLine{},
+		certB64: base64.StdEncoding.AppendEncode(nil, opts.Certificate.Raw)}
 	l.hub = newPusher(opts.Witnesses, opts.Logger)
 	l.hub.log = l
 	tr, err := tlog.Open(tlog.Options{Dir: filepath.Join(opts.Dir, "tlog"), Origin: opts.Origin,
@@ -148,27 +172,98 @@ func (l *Log) Appended(rec msglog.EvidenceRecord) {
 	}
 }
 
+// promiseReq is one record waiting for its promise to be signed.
+type promiseReq struct {
+	seq  uint64
+	st   *receipt.Statement
+	err  error
+	done chan struct{}
+}
+
+// promise signs the record's statement and stores it. Records appended at
+// the same moment (one group commit of the journal) are signed as one
+// batch (receipt.NewPromises): the first caller signs what is queued, and
+// whatever arrives meanwhile, while the others wait for it — one
+// signature per batch instead of one per record, which is what makes
+// receipts nearly free for the gateway, and what a PKCS#11 key needs.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	st := Statement(l.tree.Origin(rec.Group), rec)
-	p, err := receipt.NewPromise(st, l.opts.Signer, nil)
+	req := &promiseReq{seq: rec.Seq, st: Statement(l.tree.Origin(rec.Group), rec), done: make(chan struct{})}
+	l.smu.Lock()
+	l.queue = append(l.queue, req)
+	if l.signing {
+		l.smu.Unlock()
+		<-req.done
+		return req.err
+	}
+	l.signing = true
+	// The journal's group commit wakes its appenders together: let the
+	// others reach the queue before taking it.
+	l.smu.Unlock()
+	runtime.Gosched()
+	l.smu.Lock()
+	for len(l.queue) > 0 {
+		batch := l.queue
+		l.queue = nil
+		l.smu.Unlock()
+		err := l.signBatch(batch)
+		for _, r := range batch {
+			r.err = err
+			close(r.done)
+		}
+		l.smu.Lock()
+	}
+	l.signing = false
+	l.smu.Unlock()
+	return req.err
+}
+
+// maxPromiseBatch bounds one batch signature's statements.
+const maxPromiseBatch = 4096
+
+func (l *Log) signBatch(reqs []*promiseReq) error {
+	for len(reqs) > maxPromiseBatch {
+		if err := l.signBatch(reqs[:maxPromiseBatch]); err != nil {
+			return err
+		}
+		reqs = reqs[maxPromiseBatch:]
+	}
+	sts := make([]*receipt.Statement, len(reqs))
+	for i, r := range reqs {
+		sts[i] = r.st
+	}
+	ps, err := receipt.NewPromises(sts, l.opts.Signer, nil)
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(line{Seq: rec.Seq, Statement: p.Statement, Signature: p.Signature})
-	if err != nil {
-		return err
+	var out []byte
+	lines := make([]line, len(reqs))
+	lens := make([]int, len(reqs))
+	for i, p := range ps {
+		lines[i] = line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch}
+		b, err := json.Marshal(lines[i])
+		if err != nil {
+			return err
+		}
+		if len(b) >= maxLine {
+			return fmt.Errorf("statement of %d bytes", len(b))
+		}
+		out = append(append(out, b...), '\n')
+		lens[i] = len(b) + 1
 	}
-	if len(b) >= maxLine {
-		return fmt.Errorf("statement of %d bytes", len(b))
-	}
-	b = append(b, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, err := l.f.Write(b); err != nil {
-		return fmt.Errorf("write statement: %w", err)
+	if _, err := l.f.Write(out); err != nil {
+		return fmt.Errorf("write statements: %w", err)
 	}
-	l.index[rec.Seq] = l.size
-	l.size += int64(len(b))
+	off := l.size
+	for i, r := range reqs {
+		l.index[r.seq] = off
+		off += int64(lens[i])
+		if len(l.pending) < maxPending {
+			l.pending[r.seq] = &pendingLine{line: lines[i], check: r.st.Check}
+		}
+	}
+	l.size = off
 	return nil
 }
 
@@ -193,10 +288,12 @@ func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
 
 // Sealed adds the batch's leaves to the trees and signs the checkpoints.
 func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
+	// Not under l.mu: promises go on being written (and answered with)
+	// while the statements written so far reach the disk.
 	l.mu.Lock()
-	err := l.f.Sync()
+	f := l.f
 	l.mu.Unlock()
-	if err != nil {
+	if err := f.Sync(); err != nil {
 		return fmt.Errorf("evidence: fsync statements: %w", err)
 	}
 	entries := make([]tlog.Entry, len(batch))
@@ -206,6 +303,11 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 	if err := l.tree.Add(ctx, entries); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
+	l.mu.Lock()
+	for _, r := range batch {
+		delete(l.pending, r.Seq)
+	}
+	l.mu.Unlock()
 	return nil
 }
 
@@ -214,38 +316,100 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 // smaller than the checkpoint's size, a consistency proof from a tree of
 // that size is added (for a verifier holding an older checkpoint).
 func (l *Log) Receipt(seq, from uint64) (*receipt.Receipt, error) {
+	r, _, err := l.receipt(seq, from)
+	return r, err
+}
+
+// ReceiptJSON is Receipt as JSON (what json.Marshal gives) and the check
+// the record was made for ("" for administrative records). A promise,
+// the receipt a check answers with, is written without reflection.
+func (l *Log) ReceiptJSON(seq, from uint64) ([]byte, string, error) {
+	r, check, err := l.receipt(seq, from)
+	if err != nil {
+		return nil, "", err
+	}
+	if r.Inclusion != nil || r.Consistency != nil {
+		b, err := json.Marshal(r)
+		return b, check, err
+	}
+	b := make([]byte, 0, 64+len(r.Statement)+len(r.Signature)*4/3+len(l.certB64))
+	b = append(b, `{"version":`...)
+	b = strconv.AppendInt(b, int64(r.Version), 10)
+	b = append(b, `,"statement":`...)
+	b = append(b, r.Statement...)
+	b = append(b, `,"signature":"`...)
+	b = base64.StdEncoding.AppendEncode(b, r.Signature)
+	if bt := r.Batch; bt != nil {
+		b = append(b, `","batch":{"index":`...)
+		b = strconv.AppendUint(b, bt.Index, 10)
+		b = append(b, `,"size":`...)
+		b = strconv.AppendUint(b, bt.Size, 10)
+		b = append(b, `,"proof":[`...)
+		for i, h := range bt.Proof {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = base64.StdEncoding.AppendEncode(b, h)
+			b = append(b, '"')
+		}
+		b = append(b, `]},"certificate":"`...)
+	} else {
+		b = append(b, `","certificate":"`...)
+	}
+	b = append(b, l.certB64...)
+	b = append(b, `"}`...)
+	return b, check, nil
+}
+
+func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
 	l.mu.Lock()
-	off, ok := l.index[seq]
 	var ln line
 	var err error
+	check, known := "", false
+	p, ok := l.pending[seq]
 	if ok {
-		err = readLine(l.f, off, &ln)
+		ln, check, known = p.line, p.check, true
+	} else {
+		var off int64
+		if off, ok = l.index[seq]; ok {
+			err = readLine(l.f, off, &ln)
+		}
 	}
 	l.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownRecord, msglog.ID(seq))
+		return nil, "", fmt.Errorf("%w: %s", ErrUnknownRecord, msglog.ID(seq))
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if !known {
+		var st struct {
+			Check string `json:"check"`
+		}
+		if err := json.Unmarshal(ln.Statement, &st); err != nil {
+			return nil, "", fmt.Errorf("evidence: statement of %s: %w", msglog.ID(seq), err)
+		}
+		check = st.Check
 	}
 	r := &receipt.Receipt{Version: receipt.Version, Statement: ln.Statement, Signature: ln.Signature,
-		Certificate: l.opts.Certificate.Raw}
+		Batch: ln.Batch, Certificate: l.opts.Certificate.Raw}
 	inc, err := l.tree.Prove(seq)
 	if errors.Is(err, tlog.ErrUnknownRecord) {
-		return r, nil // not sealed yet: the promise alone
+		return r, check, nil // not sealed yet: the promise alone
 	}
 	if err != nil {
-		return nil, fmt.Errorf("evidence: %w", err)
+		return nil, "", fmt.Errorf("evidence: %w", err)
 	}
 	r.Inclusion = &receipt.Inclusion{Checkpoint: string(inc.Checkpoint), Index: inc.Index, Proof: inc.Proof}
 	if from > 0 && from < inc.Size {
 		p, err := l.tree.Consistency(inc.Group, from, inc.Size)
 		if err != nil {
-			return nil, fmt.Errorf("evidence: %w", err)
+			return nil, "", fmt.Errorf("evidence: %w", err)
 		}
 		r.Consistency = []receipt.Consistency{{Size1: from, Size2: inc.Size, Proof: p}}
 	}
-	return r, nil
+	return r, check, nil
 }
 
 func readLine(f *os.File, off int64, ln *line) error {

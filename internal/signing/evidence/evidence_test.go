@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,6 +235,29 @@ func TestReceiptAnyByteChanged(t *testing.T) {
 		_, err := receipt.Verify(data, o)
 		check("message.xml", i, err)
 	}
+	attBytes := 0
+	for k, att := range rec.Attachments {
+		for i := range att {
+			o := opts()
+			o.Record.Attachments = make([][]byte, len(rec.Attachments))
+			copy(o.Record.Attachments, rec.Attachments)
+			o.Record.Attachments[k] = append([]byte(nil), att...)
+			o.Record.Attachments[k][i] ^= 0x01
+			_, err := receipt.Verify(data, o)
+			check(fmt.Sprintf("attachment %d", k+1), i, err)
+			attBytes++
+		}
+	}
+	if attBytes == 0 {
+		t.Fatal("the record has no attachment bytes to change")
+	}
+	// A body dropped or added is a changed record too.
+	for _, atts := range [][][]byte{rec.Attachments[:len(rec.Attachments)-1], append(append([][]byte(nil), rec.Attachments...), nil)} {
+		o := opts()
+		o.Record.Attachments = atts
+		_, err := receipt.Verify(data, o)
+		check("attachment list", len(atts), err)
+	}
 	for i := range cp {
 		o := opts()
 		o.Checkpoint = append([]byte(nil), cp...)
@@ -240,11 +265,237 @@ func TestReceiptAnyByteChanged(t *testing.T) {
 		_, err := receipt.Verify(data, o)
 		check("checkpoint", i, err)
 	}
-	t.Logf("reasons over %d mutations: %v", len(data)+len(rec.MessageXML)+len(cp), reasons)
+	t.Logf("reasons over %d mutations: %v", len(data)+len(rec.MessageXML)+attBytes+2+len(cp), reasons)
 	for _, want := range []receipt.Reason{receipt.ReasonMalformed, receipt.ReasonStatementSignature, receipt.ReasonRecord,
 		receipt.ReasonCheckpointSignature, receipt.ReasonInclusion} {
 		if reasons[want] == 0 {
 			t.Errorf("no mutation failed with %s", want)
 		}
 	}
+}
+
+// TestReceiptFormsAnyByteChanged flips every byte of the other forms a
+// receipt takes: a promise (not sealed yet) and a sealed receipt carrying
+// a consistency proof to an older checkpoint the verifier holds. Each
+// change fails with a named reason; a changed consistency proof with
+// consistency-proof.
+func TestReceiptFormsAnyByteChanged(t *testing.T) {
+	signer, cert := testKey(t)
+	f := open(t, t.TempDir(), signer, cert)
+	ctx := context.Background()
+	for i := 1; i <= 3; i++ {
+		if _, err := f.log.Append(ctx, exchange(i, "KG/GOV/70000001")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.log.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	older := f.ev.Checkpoint("KG/GOV/70000001")
+	var last uint64
+	for i := 4; i <= 6; i++ {
+		s, err := f.log.Append(ctx, exchange(i, "KG/GOV/70000001"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = s
+	}
+	if err := f.log.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	withProof, err := f.ev.Receipt(last, 3)
+	if err != nil || len(withProof.Consistency) != 1 {
+		t.Fatalf("receipt with consistency proof: %+v %v", withProof, err)
+	}
+	s, err := f.log.Append(ctx, exchange(7, "KG/GOV/70000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	promise, err := f.ev.Receipt(s, 0)
+	if err != nil || promise.Inclusion != nil {
+		t.Fatalf("promise: %+v %v", promise, err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		opts receipt.Options
+		want receipt.Reason
+	}{
+		{"promise", marshal(t, promise), receipt.Options{Certificate: cert}, receipt.ReasonStatementSignature},
+		{"consistency", marshal(t, withProof), receipt.Options{Certificate: cert, Checkpoint: older}, receipt.ReasonConsistency},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := receipt.Verify(c.data, c.opts); err != nil {
+				t.Fatalf("unchanged: %v", err)
+			}
+			reasons := map[receipt.Reason]int{}
+			for i := range c.data {
+				bad := append([]byte(nil), c.data...)
+				bad[i] ^= 0x01
+				_, err := receipt.Verify(bad, c.opts)
+				var re *receipt.Error
+				if !errors.As(err, &re) {
+					t.Errorf("byte %d (%q) changed: %v", i, c.data[i], err)
+					continue
+				}
+				reasons[re.Reason]++
+			}
+			t.Logf("%d mutations: %v", len(c.data), reasons)
+			if reasons[c.want] == 0 {
+				t.Errorf("no mutation failed with %s", c.want)
+			}
+		})
+	}
+}
+
+// TestReceiptJSON: the JSON ReceiptJSON writes without reflection for a
+// promise is json.Marshal's, byte for byte, and names the check; sealed
+// receipts and ones read back from the file after a reopen likewise.
+func TestReceiptJSON(t *testing.T) {
+	signer, cert := testKey(t)
+	dir := t.TempDir()
+	f := open(t, dir, signer, cert)
+	ctx := context.Background()
+	seq, err := f.log.Append(ctx, exchange(1, "KG/GOV/70000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string) {
+		t.Helper()
+		r, err := f.ev.Receipt(seq, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, check, err := f.ev.ReceiptJSON(seq, 0)
+		if err != nil || check != "tax-debt" || string(b) != string(marshal(t, r)) {
+			t.Fatalf("%s: check %q, %v\n%s\nwant\n%s", what, check, err, b, marshal(t, r))
+		}
+		if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	same("promise")
+	if err := f.log.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	same("sealed")
+	f.log.Close()
+	f.ev.Close()
+	f = open(t, dir, signer, cert)
+	same("reopened")
+	if _, _, err := f.ev.ReceiptJSON(999, 0); !errors.Is(err, evidence.ErrUnknownRecord) {
+		t.Errorf("unknown record: %v", err)
+	}
+}
+
+// TestBatchedPromises: records appended at once get promises signed as one
+// batch (fewer signatures than records); each receipt verifies alone, its
+// JSON is json.Marshal's, every byte changed in one fails with a named
+// reason (a changed batch proof with promise-batch or
+// statement-signature), and another statement cannot borrow the batch's
+// signature.
+func TestBatchedPromises(t *testing.T) {
+	signer, cert := testKey(t)
+	counting := &countingSigner{Signer: signer}
+	f := open(t, t.TempDir(), counting, cert)
+	ctx := context.Background()
+	const n = 64
+	seqs := make([]uint64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := f.log.Append(ctx, exchange(i, "KG/GOV/70000001"))
+			if err != nil {
+				t.Error(err)
+			}
+			seqs[i] = s
+		}()
+	}
+	wg.Wait()
+	signs := counting.n.Load()
+	var batched []byte
+	for _, seq := range seqs {
+		r, err := f.ev.Receipt(seq, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := f.ev.ReceiptJSON(seq, 0)
+		if err != nil || string(b) != string(marshal(t, r)) {
+			t.Fatalf("ReceiptJSON of seq %d: %v\n%s\nwant\n%s", seq, err, b, marshal(t, r))
+		}
+		if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
+			t.Fatalf("seq %d: %v", seq, err)
+		}
+		if r.Batch != nil && batched == nil {
+			batched = b
+		}
+	}
+	t.Logf("%d records, %d promise signatures", n, signs)
+	if signs >= n || batched == nil {
+		t.Fatalf("%d signatures for %d concurrent records: not batched", signs, n)
+	}
+	reasons := map[receipt.Reason]int{}
+	for i := range batched {
+		bad := append([]byte(nil), batched...)
+		bad[i] ^= 0x01
+		_, err := receipt.Verify(bad, receipt.Options{Certificate: cert})
+		var re *receipt.Error
+		if !errors.As(err, &re) {
+			t.Fatalf("byte %d (%q) changed: %v\n%s", i, batched[i], err, batched[max(0, i-60):min(len(batched), i+40)])
+		}
+		reasons[re.Reason]++
+	}
+	t.Logf("%d mutations of a batched promise: %v", len(batched), reasons)
+	if reasons[receipt.ReasonStatementSignature] == 0 {
+		t.Errorf("no mutation failed with statement-signature: %v", reasons)
+	}
+	// A batch place that cannot be: promise-batch.
+	var r receipt.Receipt
+	json.Unmarshal(batched, &r)
+	for name, change := range map[string]func(b *receipt.Batch){
+		"index beyond the batch": func(b *receipt.Batch) { b.Index = b.Size },
+		"a batch of one":         func(b *receipt.Batch) { b.Size, b.Index = 1, 0 },
+		"proof cut short":        func(b *receipt.Batch) { b.Proof = b.Proof[1:] },
+	} {
+		c := r
+		bt := *r.Batch
+		change(&bt)
+		c.Batch = &bt
+		if _, err := receipt.Verify(marshal(t, &c), receipt.Options{Certificate: cert}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonBatch}) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Another statement with the batch's signature and proof.
+	var st receipt.Statement
+	json.Unmarshal(r.Statement, &st)
+	st.Check = "founders"
+	r.Statement, _ = json.Marshal(&st)
+	if _, err := receipt.Verify(marshal(t, &r), receipt.Options{Certificate: cert}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonStatementSignature}) {
+		t.Errorf("borrowed batch signature: %v", err)
+	}
+	// Sealed, the batched promises carry their inclusion proofs too.
+	if err := f.log.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range seqs {
+		b, _, err := f.ev.ReceiptJSON(seq, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := receipt.Verify(b, receipt.Options{Certificate: cert, Checkpoint: f.ev.Checkpoint("KG/GOV/70000001")}); err != nil || !res.Sealed {
+			t.Fatalf("sealed seq %d: %v", seq, err)
+		}
+	}
+}
+
+type countingSigner struct {
+	crypto.Signer
+	n atomic.Int64
+}
+
+func (c *countingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	c.n.Add(1)
+	return c.Signer.Sign(r, d, o)
 }

@@ -34,8 +34,8 @@ func newPusher(urls []string, logger *zap.Logger) *pusher {
 	return p
 }
 
-// push is tlog's OnCheckpoint hook; it runs under the tree's lock, so the
-// work happens in a goroutine.
+// push is tlog's OnCheckpoint hook; it runs within the seal, so the work
+// happens in a goroutine.
 func (p *pusher) push(group string, signed []byte) {
 	if len(p.clients) == 0 {
 		return

@@ -2,10 +2,13 @@ package msglog
 
 import (
 	"bufio"
+	"crypto/sha512"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
@@ -44,7 +47,7 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 		}
 		out = w.enc
 	}
-	w.aw, err = asic.NewArchiveWriter(out, asic.ArchiveOptions{PrevDigest: prev.LastDigest, PrevName: prev.LastArchive, Time: now.UTC(), Comment: archiveComment})
+	w.aw, err = asic.NewArchiveWriter(out, asic.ArchiveOptions{PrevDigest: prev.LastDigest, PrevName: prev.LastArchive, Time: now.UTC(), Comment: archiveComment, Store: true})
 	if err != nil {
 		w.abort()
 		return nil, fmt.Errorf("msglog: %w", err)
@@ -52,8 +55,9 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 	return w, nil
 }
 
-func (w *archiveWriter) add(name string, container []byte, seq uint64, t time.Time) error {
-	if _, err := w.aw.Add(name, container); err != nil {
+// add appends a container whose SHA-512 is digest.
+func (w *archiveWriter) add(name string, container, digest []byte, seq uint64, t time.Time) error {
+	if _, err := w.aw.AddDigest(name, container, digest); err != nil {
 		return fmt.Errorf("msglog: archive: %w", err)
 	}
 	w.lastSeq = seq
@@ -98,13 +102,16 @@ func (w *archiveWriter) abort() {
 	os.Remove(w.part)
 }
 
-// buildContainer writes one record's ASiC-E container.
-func buildContainer(sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC(), Stored: true}
+// buildContainer writes one record's ASiC-E container with p: each entry
+// compressed once where that pays, the batch's shared entries once per
+// batch. The archive stores the container as it is. The bytes are valid
+// until p's next Build.
+func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC()}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}
-	return asic.Build(in)
+	return p.Build(in)
 }
 
 // EncryptedSuffix ends the name of an archive encrypted at rest.
@@ -114,3 +121,98 @@ const EncryptedSuffix = atrest.Suffix
 // container standing in for a removed archive
 // (mlog-<first>-<last>-<16hex>.zip.tombstone.asice).
 const TombstoneSuffix = ".tombstone.asice"
+
+// containerJob is one container of a sealed batch to build and write.
+type containerJob struct {
+	w     *archiveWriter
+	rec   *pendingRecord
+	spec  *containerSpec
+	chain []byte
+	t     time.Time
+}
+
+// containerBuilder builds a batch's containers on all cores, each worker
+// with its own asic.Packer, in windows of at most buildWindow containers
+// and buildWindowBytes of message bytes (what bounds rotation's memory),
+// and hands them out in order with their SHA-512 (the linking digest's
+// input, computed beside the build instead of on the writing goroutine).
+type containerBuilder struct {
+	packers []*asic.Packer
+}
+
+const (
+	buildWindow      = 256
+	buildWindowBytes = 32 << 20
+)
+
+func newContainerBuilder(workers int) *containerBuilder {
+	b := &containerBuilder{packers: make([]*asic.Packer, max(workers, 1))}
+	for i := range b.packers {
+		b.packers[i] = asic.NewPacker()
+	}
+	return b
+}
+
+// run builds containers 0..n-1 (size(k) estimates k's bytes) and calls
+// emit for each in order; it stops at the first error.
+func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.Packer, k int) ([]byte, error), emit func(k int, ctr, digest []byte) error) error {
+	if len(b.packers) == 1 || n < 2 {
+		for k := 0; k < n; k++ {
+			c, err := build(b.packers[0], k)
+			if err != nil {
+				return err
+			}
+			d := sha512.Sum512(c)
+			if err := emit(k, c, d[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type built struct {
+		data   []byte
+		digest [sha512.Size]byte
+		err    error
+	}
+	out := make([]built, 0, buildWindow)
+	for start := 0; start < n; {
+		end, bytes := start, 0
+		for end < n && end-start < buildWindow && (end == start || bytes < buildWindowBytes) {
+			bytes += size(end)
+			end++
+		}
+		out = out[:end-start]
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for _, p := range b.packers {
+			wg.Add(1)
+			go func(p *asic.Packer) {
+				defer wg.Done()
+				for {
+					k := int(next.Add(1) - 1)
+					if k >= len(out) {
+						return
+					}
+					c, err := build(p, start+k)
+					if err != nil {
+						out[k] = built{err: err}
+						continue
+					}
+					out[k] = built{data: append([]byte(nil), c...), digest: sha512.Sum512(c)}
+				}
+			}(p)
+		}
+		wg.Wait()
+		for k := range out {
+			if out[k].err != nil {
+				return out[k].err
+			}
+			if err := emit(start+k, out[k].data, out[k].digest[:]); err != nil {
+				return err
+			}
+			out[k] = built{}
+		}
+		start = end
+	}
+	return nil
+}

@@ -206,22 +206,6 @@ func (r *Record) prepare(metadataOnly bool) ([][]byte, error) {
 	return atts, nil
 }
 
-// useStoredBodies points the exchange's bodies at the stored attachments
-// (by BodyRef, as UnmarshalRecord reads them), so a record kept for
-// sealing holds no second copy of them.
-func (r *Record) useStoredBodies(atts [][]byte) {
-	if r.Exchange == nil {
-		return
-	}
-	for _, m := range []*Message{&r.Exchange.Request, &r.Exchange.Response} {
-		n, err := strconv.Atoi(strings.TrimPrefix(m.BodyRef, "/attachment"))
-		if m.BodyRef == "" || err != nil || n < 1 || n > len(atts) {
-			continue
-		}
-		m.Body = atts[n-1]
-	}
-}
-
 // MarshalRecord returns message.xml for a record. It writes the document
 // directly rather than through encoding/xml's reflection (about ten times
 // faster, and this runs once per exchange); UnmarshalRecord reads it back

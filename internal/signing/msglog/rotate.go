@@ -1,9 +1,11 @@
 package msglog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -11,12 +13,15 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 )
 
 // Rotate seals what is pending and moves every record sealed by then from
 // the journal into archives, one per group, each linking to the group's
 // previous archive. It is called by the background loop when RotateSize or
 // RotateInterval is reached; callers may call it directly (tests, shutdown).
+// With a shared store only the sealer (the lease holder) seals and rotates;
+// elsewhere Rotate does nothing.
 func (l *Log) Rotate(ctx context.Context) error {
 	if err := l.Seal(ctx); err != nil {
 		return err
@@ -62,6 +67,9 @@ func GroupDir(archiveDir, group string) string {
 }
 
 func (l *Log) rotateLocked() error {
+	if !l.leading() {
+		return nil
+	}
 	start := time.Now()
 	st := l.state
 	writers := map[string]*archiveWriter{}
@@ -74,6 +82,7 @@ func (l *Log) rotateLocked() error {
 	var lastSeq uint64
 	var archivedBytes int64
 	count := 0
+	builder := newContainerBuilder(runtime.GOMAXPROCS(0))
 	err := l.store.Scan(st.ScanFrom, func(seq uint64, payload []byte) error {
 		lastSeq = seq
 		kind, parts, err := decodeParts(payload)
@@ -82,11 +91,9 @@ func (l *Log) rotateLocked() error {
 		}
 		switch kind {
 		case kindRecord:
-			cp := make([][]byte, len(parts))
-			for i, p := range parts {
-				cp[i] = append([]byte(nil), p...)
-			}
-			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: cp})
+			// The scan reuses payload's memory: keep one copy of it.
+			_, own, _ := decodeParts(bytes.Clone(payload))
+			queue = append(queue, pendingRecord{seq: seq, size: len(payload), parts: own})
 			return nil
 		case kindSeal:
 		case kindVoid:
@@ -115,7 +122,11 @@ func (l *Log) rotateLocked() error {
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
-		for i, rec := range queue[:bs.Count] {
+		// Writers and the batch's containers in order; the containers are
+		// then built on all cores and written in that order.
+		jobs := make([]containerJob, 0, 2*bs.Count)
+		for i := range queue[:bs.Count] {
+			rec := &queue[i]
 			if len(rec.parts) < 2 {
 				return fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
 			}
@@ -128,24 +139,33 @@ func (l *Log) rotateLocked() error {
 				if gs == nil {
 					gs = &groupState{}
 				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), partPrefix(l.opts.Dir), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
+				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
 				if err != nil {
 					return err
 				}
 				writers[group] = w
 			}
 			for j := range specs[i] {
-				sp := &specs[i][j]
-				ctr, err := buildContainer(sp, bs.signature, bs.result, chains[i][j], time.Unix(0, ns))
-				if err != nil {
-					return fmt.Errorf("msglog: container for record %d: %w", rec.seq, err)
-				}
-				if err := w.add(fmt.Sprintf("%020d-%s.asice", rec.seq, sp.suffix), ctr, rec.seq, time.Unix(0, ns)); err != nil {
-					return err
-				}
+				jobs = append(jobs, containerJob{w: w, rec: rec, spec: &specs[i][j], chain: chains[i][j], t: time.Unix(0, ns)})
 			}
 			count++
 			archivedBytes += int64(rec.size)
+		}
+		err = builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
+			func(p *asic.Packer, k int) ([]byte, error) {
+				j := &jobs[k]
+				c, err := buildContainer(p, j.spec, bs.signature, bs.result, j.chain, j.t)
+				if err != nil {
+					return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
+				}
+				return c, nil
+			},
+			func(k int, ctr, digest []byte) error {
+				j := &jobs[k]
+				return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, j.rec.seq, j.t)
+			})
+		if err != nil {
+			return err
 		}
 		queue = queue[bs.Count:]
 		return nil
@@ -175,7 +195,14 @@ func (l *Log) rotateLocked() error {
 	}
 	// Commit point: once state.json names the new archives they exist,
 	// even if the renames below are interrupted (Open finishes them).
-	if err := next.save(l.opts.Dir); err != nil {
+	if err := l.saveState(next); err != nil {
+		if l.opts.Shared != nil {
+			// The commit may have happened with its answer lost. Give
+			// the lease up and leave the parts: the next sealer reads the
+			// state and renames them if it names them, else removes them.
+			_ = l.lease.Release()
+			return err
+		}
 		abort()
 		return err
 	}
@@ -198,6 +225,15 @@ func (l *Log) rotateLocked() error {
 	}
 	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
 	return nil
+}
+
+// entryName is a container's entry name: the record's seq, zero-padded
+// to 20 digits, and its suffix ("%020d-%s.asice").
+func entryName(seq uint64, suffix string) string {
+	var b [20]byte
+	d := strconv.AppendUint(b[:0], seq, 10)
+	pad := "00000000000000000000"[:20-len(d)]
+	return pad + string(d) + "-" + suffix + ".asice"
 }
 
 // SeqOfEntry returns the record seq an archive entry name starts with.

@@ -81,7 +81,7 @@ func withSeq(messageXML []byte, seq uint64) []byte {
 func batchSpecs(batch []pendingRecord, format int) ([][]containerSpec, error) {
 	out := make([][]containerSpec, len(batch))
 	for i, p := range batch {
-		specs, err := containersOf(p.seq, p.parts, format, p.rec)
+		specs, err := containersOf(p.seq, p.parts, format)
 		if err != nil {
 			return nil, fmt.Errorf("record %d: %w", p.seq, err)
 		}
@@ -111,24 +111,29 @@ func batchTree(specs [][]containerSpec) (*hashchain.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A record's request and response containers share one exchange
-	// metadata document (the same bytes, the same slice): hash it once.
-	var last []byte
-	var lastSum [sha512.Size]byte
-	sum := func(p []byte) []byte {
-		if len(p) > 0 && len(p) == len(last) && &p[0] == &last[0] {
-			return lastSum[:]
-		}
-		last, lastSum = p, sha512.Sum512(p)
-		return lastSum[:]
-	}
+	// A record's request and response share its exchange metadata (one
+	// slice): it is hashed once.
+	var lastEx []byte
+	var exDigest [sha512.Size]byte
 	for _, s := range specs {
 		for i := range s {
-			m := sha512.Sum512(s[i].message)
-			parts := s[i].parts()
-			atts := make([][]byte, 0, len(parts))
-			for _, a := range parts {
-				atts = append(atts, append([]byte(nil), sum(a)...))
+			var m [sha512.Size]byte
+			if len(s[i].digest) == sha512.Size {
+				copy(m[:], s[i].digest) // hashed once, at Append
+			} else {
+				m = sha512.Sum512(s[i].message)
+			}
+			atts := make([][]byte, 0, len(s[i].attachments)+1)
+			for _, a := range s[i].attachments {
+				d := sha512.Sum512(a)
+				atts = append(atts, d[:])
+			}
+			if ex := s[i].exchange; ex != nil {
+				if len(ex) == 0 || len(lastEx) != len(ex) || &lastEx[0] != &ex[0] {
+					exDigest, lastEx = sha512.Sum512(ex), ex
+				}
+				d := exDigest
+				atts = append(atts, d[:])
 			}
 			b.Add(m[:], atts...)
 		}

@@ -2,6 +2,8 @@ package msglog
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +45,9 @@ type containerSpec struct {
 	message     []byte
 	attachments [][]byte
 	exchange    []byte // tunduk-exchange.xml, nil in format 1
+	// digest is message's SHA-512 when already known (the record's
+	// digest attribute of the body that message is), else nil.
+	digest []byte
 }
 
 // uris names the hash-chain parts of the container: message, attachments,
@@ -54,6 +59,15 @@ func (c *containerSpec) uris() []string {
 		u = append(u, asic.URIExchange)
 	}
 	return u
+}
+
+// size is the container's message and attachment bytes.
+func (c *containerSpec) size() int {
+	n := len(c.message) + len(c.exchange)
+	for _, a := range c.attachments {
+		n += len(a)
+	}
+	return n
 }
 
 // parts returns the bytes of the hash-chain parts after message.xml.
@@ -72,34 +86,41 @@ const URIMessageXML = "/" + asic.EntryMessage
 // record XML without seq, attachments) is archived as in format. It is a
 // pure function of its input: sealing and rotation both call it and must
 // agree byte for byte.
-//
-// rec, when set, is the record parts encode, as appended by this process:
-// it spares parsing message.xml again (TestContainersOfParsedAgrees checks
-// both ways give the same containers).
-func containersOf(seq uint64, parts [][]byte, format int, rec *Record) ([]containerSpec, error) {
+func containersOf(seq uint64, parts [][]byte, format int) ([]containerSpec, error) {
 	if len(parts) < 2 {
 		return nil, errors.New("too few parts")
 	}
+	doc := withSeq(parts[1], seq)
 	typ := recordType(parts[1])
 	if format < FormatXRoad || typ != string(TypeExchange) {
-		return []containerSpec{{suffix: typ, message: withSeq(parts[1], seq), attachments: parts[2:]}}, nil
+		return []containerSpec{{suffix: typ, message: doc, attachments: parts[2:]}}, nil
 	}
-	r := rec
-	if r == nil || r.Exchange == nil {
-		atts := map[string][]byte{}
-		for i, a := range parts[2:] {
-			atts["attachment"+strconv.Itoa(i+1)] = a
+	meta := withFormat(doc, FormatXRoad)
+	if req, resp, ok := plainSOAP(parts[1], parts[2:]); ok {
+		out := []containerSpec{{suffix: "request", message: req.body, exchange: meta, digest: req.digest}}
+		if resp.body != nil {
+			out = append(out, containerSpec{suffix: "response", message: resp.body, exchange: meta, digest: resp.digest})
 		}
-		var err error
-		if r, err = UnmarshalRecord(parts[1], atts); err != nil {
-			return nil, err
-		}
+		return out, nil
+	}
+	return parsedContainers(parts, meta)
+}
+
+// parsedContainers is containersOf for an exchange record in format 2,
+// from the parsed record; meta is its tunduk-exchange.xml.
+func parsedContainers(parts [][]byte, meta []byte) ([]containerSpec, error) {
+	atts := map[string][]byte{}
+	for i, a := range parts[2:] {
+		atts["attachment"+strconv.Itoa(i+1)] = a
+	}
+	r, err := UnmarshalRecord(parts[1], atts)
+	if err != nil {
+		return nil, err
 	}
 	ex := r.Exchange
 	if ex == nil {
 		return nil, errors.New("exchange record without exchange")
 	}
-	meta := withFormatSeq(parts[1], FormatXRoad, seq)
 	rest := ex.Protocol == "rest"
 	req, err := xroadMessage(&ex.Request, rest, true)
 	if err != nil {
@@ -117,6 +138,117 @@ func containersOf(seq uint64, parts [][]byte, format int, rec *Record) ([]contai
 	return out, nil
 }
 
+// plainSOAP is containersOf's fast path for the common exchange: SOAP,
+// neither side multipart, each side's body non-empty in the attachment its
+// body attribute names (or, for the response, no response at all). Then
+// each side's message.xml is its body as it is, which needs none of the
+// record's other fields, so the record is not parsed: the <request> and
+// <response> start tags that MarshalRecord wrote are read directly. It
+// returns ok=false (parse the record) for anything else, including any
+// attribute it reads holding an escaped character. The result equals the
+// parsed path's (TestPlainSOAPMatchesParsed).
+func plainSOAP(doc []byte, atts [][]byte) (req, resp plainMsg, ok bool) {
+	ex := startTag(doc, "exchange")
+	if ex == nil || bytes.Contains(ex, []byte(` protocol="rest"`)) || bytes.IndexByte(ex, '&') >= 0 {
+		return req, resp, false
+	}
+	rq := startTag(doc, "request")
+	if rq == nil {
+		return req, resp, false
+	}
+	if req, ok = plainBody(rq, atts); !ok {
+		return req, resp, false
+	}
+	i := bytes.Index(doc, []byte("<response "))
+	if i < 0 {
+		return req, resp, false
+	}
+	rs := startTag(doc[i:], "response")
+	if rs == nil {
+		return req, resp, false
+	}
+	size, _ := attrValue(rs, "size")
+	if _, status := attrValue(rs, "status"); !status && string(size) == "0" && bytes.HasPrefix(doc[i+len(rs):], []byte("</response>")) {
+		return req, resp, true // no status, headers, header or body: no response
+	}
+	if resp, ok = plainBody(rs, atts); !ok {
+		return req, resp, false
+	}
+	return req, resp, true
+}
+
+// plainMsg is one side of a plain SOAP exchange: its body and, when the
+// record states it, the body's SHA-512 (Message.Digest, computed once at
+// Append), so that sealing and rotation need not hash the body again.
+type plainMsg struct {
+	body, digest []byte
+}
+
+// startTag returns the first start tag of element name in doc (up to its
+// '>'), or nil. In MarshalRecord's output '<' and '>' occur in no text or
+// attribute value, so the tag ends at the first '>'.
+func startTag(doc []byte, name string) []byte {
+	for off := 0; ; {
+		i := bytes.Index(doc[off:], []byte("<"+name))
+		if i < 0 {
+			return nil
+		}
+		i += off
+		j := i + 1 + len(name)
+		if j < len(doc) && (doc[j] == ' ' || doc[j] == '>') {
+			k := bytes.IndexByte(doc[j:], '>')
+			if k < 0 {
+				return nil
+			}
+			return doc[i : j+k+1]
+		}
+		off = j
+	}
+}
+
+// plainBody returns the body a <request>/<response> start tag refers to
+// when it is a non-empty attachment of a non-multipart message.
+func plainBody(tag []byte, atts [][]byte) (plainMsg, bool) {
+	ref, ok := attrValue(tag, "body")
+	if !ok || !bytes.HasPrefix(ref, []byte("/attachment")) {
+		return plainMsg{}, false
+	}
+	n, err := strconv.Atoi(string(ref[len("/attachment"):]))
+	if err != nil || n < 1 || n > len(atts) || len(atts[n-1]) == 0 || string(ref[len("/attachment"):]) != strconv.Itoa(n) {
+		return plainMsg{}, false
+	}
+	if ct, ok := attrValue(tag, "contentType"); ok {
+		if bytes.IndexByte(ct, '&') >= 0 || strings.HasPrefix(strings.ToLower(strings.TrimSpace(string(ct))), "multipart/") {
+			return plainMsg{}, false
+		}
+	}
+	m := plainMsg{body: atts[n-1]}
+	if d, ok := attrValue(tag, "digest"); ok && bytes.HasPrefix(d, []byte(digestPrefix)) {
+		sum := make([]byte, sha512.Size+2)
+		if k, err := base64.StdEncoding.Decode(sum, d[len(digestPrefix):]); err == nil && k == sha512.Size {
+			m.digest = sum[:k]
+		}
+	}
+	return m, true
+}
+
+// digestPrefix starts Message.Digest (BodyDigest).
+const digestPrefix = "SHA-512:"
+
+// attrValue returns the raw value of attribute name in a start tag.
+func attrValue(tag []byte, name string) ([]byte, bool) {
+	i := bytes.Index(tag, []byte(" "+name+`="`))
+	if i < 0 {
+		return nil, false
+	}
+	v := tag[i+len(name)+3:]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 {
+		return nil, false
+	}
+	return v[:j], true
+}
+
 // recordType reads the type attribute of a <record> document.
 func recordType(doc []byte) string {
 	if i := bytes.Index(doc, []byte(` type="`)); i >= 0 {
@@ -128,18 +260,16 @@ func recordType(doc []byte) string {
 	return "record"
 }
 
-// withFormatSeq puts format and seq into a record document (one copy;
-// the archive's metadata form).
-func withFormatSeq(doc []byte, format int, seq uint64) []byte {
+func withFormat(doc []byte, format int) []byte {
 	i := bytes.Index(doc, seqPrefix)
 	if i < 0 {
 		return doc
 	}
 	i += len(seqPrefix)
-	attrs := ` format="` + strconv.Itoa(format) + `" seq="` + strconv.FormatUint(seq, 10) + `"`
-	out := make([]byte, 0, len(doc)+len(attrs))
+	attr := ` format="` + strconv.Itoa(format) + `"`
+	out := make([]byte, 0, len(doc)+len(attr))
 	out = append(out, doc[:i]...)
-	out = append(out, attrs...)
+	out = append(out, attr...)
 	return append(out, doc[i:]...)
 }
 

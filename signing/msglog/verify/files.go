@@ -3,7 +3,7 @@ package verify
 import (
 	"archive/zip"
 	"bytes"
-	"crypto/sha512"
+	"crypto"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -49,6 +49,13 @@ type ChainOptions struct {
 	Prev string
 	// First requires the first archive to start a chain (-f).
 	First bool
+	// Checkpoints are signed checkpoints held by a third party; each is
+	// checked against its group's tree recomputed from the archives (see
+	// CheckpointReport). The archives of a group must then start the log.
+	Checkpoints []HeldCheckpoint
+	// CheckpointKey is the log's public key for the checkpoints'
+	// signatures; nil uses the certificates that signed the archives.
+	CheckpointKey crypto.PublicKey
 }
 
 // FileReport is the outcome for one file.
@@ -73,6 +80,8 @@ type Report struct {
 	Containers int           `json:"containers"`
 	Bytes      int64         `json:"bytes"`
 	Problems   int           `json:"problems"`
+	// Checkpoints are the outcomes of ChainOptions.Checkpoints.
+	Checkpoints []*CheckpointReport `json:"checkpoints,omitempty"`
 }
 
 // Valid reports whether nothing failed.
@@ -235,6 +244,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 		groups[x.group] = append(groups[x.group], x)
 	}
 	sort.Strings(groupNames)
+	cpReps, accs, cpSigned := checkpointSetup(co.Checkpoints, groupNames)
 	seenContainer := newOverlapWindow(overlapWindowArchives)
 	visited := map[*arch]bool{}
 	for _, g := range groupNames {
@@ -248,6 +258,8 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			links[i] = Link{Path: x.path, Prev: x.prev, Last: claimedLast(x)}
 		}
 		var order []*arch
+		acc := accs[g]
+		var feed *treeAcc // the tree is fed along the chain from its start only
 		var walk func(x *arch, prev string, first bool)
 		walk = func(x *arch, prev string, first bool) {
 			if visited[x] {
@@ -255,7 +267,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			}
 			visited[x] = true
 			order = append(order, x)
-			last := v.archiveFile(x, prev, first, progress, seenContainer)
+			last := v.archiveFile(x, prev, first, progress, seenContainer, feed)
 			next := byPrev[claimedLast(x)]
 			if len(next) > 1 {
 				for _, n := range next {
@@ -271,6 +283,7 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 				}
 			}
 		}
+		starts := 0
 		for _, r := range chainRoots(g, links, co, anchors[g]) {
 			x := archs[r.index]
 			if r.problem != nil {
@@ -279,7 +292,16 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 			if r.warning != "" {
 				x.rep.Warnings = append(x.rep.Warnings, r.warning)
 			}
+			// The tree is fed along the chain from the group's first
+			// start (prev "-") only.
+			if x.prev == "" && acc != nil {
+				starts++
+				if starts == 1 {
+					acc.started, feed = true, acc
+				}
+			}
 			walk(x, r.prev, r.first)
+			feed = nil
 		}
 		// Archives in a cycle have no root; verify them anyway.
 		for _, x := range archs {
@@ -287,6 +309,12 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 				x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeFork, Message: "archive is part of a linking cycle"})
 				walk(x, "", false)
 			}
+		}
+		if acc != nil {
+			if !acc.started {
+				acc.unanchored = "the group's first archive links to an earlier one (removed by retention, or not given)"
+			}
+			acc.finish(cpReps, cpSigned, co.CheckpointKey)
 		}
 		// A change of signing certificate along the chain is reported.
 		prevSigner := ""
@@ -304,6 +332,13 @@ func (v *Verifier) Paths(paths []string, co ChainOptions) (*Report, error) {
 		rep.Bytes += fr.Bytes
 		rep.Problems += len(fr.Problems)
 	}
+	sortCheckpointReports(cpReps)
+	for _, r := range cpReps {
+		if !r.Valid {
+			rep.Problems++
+		}
+	}
+	rep.Checkpoints = cpReps
 	return rep, nil
 }
 
@@ -324,7 +359,7 @@ func (v *Verifier) Archive(path string, data []byte, co ChainOptions) *FileRepor
 		return fr
 	}
 	fr.PrevDigest = a.Linking.PrevDigest
-	v.archive(path, a, fr, co.Prev, co.First, func(int64) {}, nil)
+	v.archive(path, a, fr, co.Prev, co.First, func(int64) {}, nil, nil)
 	return fr
 }
 
@@ -333,7 +368,10 @@ func (v *Verifier) Archive(path string, data []byte, co ChainOptions) *FileRepor
 //
 // seen, when not nil, maps (a prefix of) the SHA-512 of every container
 // verified so far to its archive: a container met again is an overlap.
-func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64), seen *overlapWindow) string {
+//
+// acc, when not nil, is fed every container's part of its record's leaf,
+// in order.
+func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev string, first bool, progress func(int64), seen *overlapWindow, acc *treeAcc) string {
 	fr.Containers = len(a.Containers)
 	l, err := a.NewLinker(prev, first)
 	if err != nil {
@@ -348,58 +386,79 @@ func (v *Verifier) archive(path string, a *asic.Archive, fr *FileReport, prev st
 		}
 	}
 	broken := l == nil
-	// Containers are read and linked in order; their own checks run on
-	// all cores, and results are reported in zip order.
+	// Each container is read, hashed for the linking chain and verified
+	// on all cores, at most GOMAXPROCS at a time (memory stays bounded by
+	// that many containers); the chain, which is sequential, is then
+	// checked from the digests in zip order, and results are reported in
+	// zip order.
 	type result struct {
-		name string
-		info *ContainerInfo
-		err  error
+		name    string
+		info    *ContainerInfo
+		err     error
+		readErr bool
+		digest  []byte
+		leaf    leafPart
 	}
 	results := make([]result, len(a.Containers))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	overlap := false
 	var wg sync.WaitGroup
+	linkHash := crypto.SHA512
+	if l != nil {
+		linkHash = l.Hash()
+	}
+	needDigest := l != nil || seen != nil
 	for i, f := range a.Containers {
-		data, err := a.ReadContainer(f)
-		if err != nil {
-			results[i] = result{name: f.Name, err: err}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, f *zip.File) {
+			defer func() { <-sem; wg.Done() }()
+			data, err := a.ReadContainer(f)
+			if err != nil {
+				results[i] = result{name: f.Name, err: err, readErr: true, leaf: leafPart{err: err}}
+				return
+			}
+			r := result{name: f.Name}
+			if needDigest {
+				h := linkHash.New()
+				h.Write(data)
+				r.digest = h.Sum(nil)
+			}
+			r.info, r.err = v.Container(data)
+			if acc != nil {
+				r.leaf = v.leafOf(f.Name, data)
+			}
+			results[i] = r
+		}(i, f)
+		progress(int64(f.CompressedSize64))
+	}
+	wg.Wait()
+	overlap := false
+	for _, r := range results {
+		if r.readErr {
 			broken = true
 			continue
 		}
-		var digest []byte
-		if l != nil && !broken || seen != nil {
-			h := sha512.New()
-			if l != nil {
-				h = l.Hash().New()
-			}
-			h.Write(data)
-			digest = h.Sum(nil)
-		}
 		if seen != nil {
-			if other, ok := seen.add(digest, path); ok && !overlap {
+			if other, ok := seen.add(r.digest, path); ok && !overlap {
 				overlap = true
-				fr.Problems = append(fr.Problems, &Problem{File: path, Container: f.Name, Code: CodeOverlap,
+				fr.Problems = append(fr.Problems, &Problem{File: path, Container: r.name, Code: CodeOverlap,
 					Message: fmt.Sprintf("container is also in %s: the archives overlap", filepath.Base(other))})
 			}
 		}
 		if l != nil && !broken {
-			if err := l.Next(f.Name, digest); err != nil {
-				fr.Problems = append(fr.Problems, problem(path, f.Name, err))
+			if err := l.Next(r.name, r.digest); err != nil {
+				fr.Problems = append(fr.Problems, problem(path, r.name, err))
 				broken = true
 			}
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int, name string, data []byte) {
-			defer func() { <-sem; wg.Done() }()
-			info, err := v.Container(data)
-			results[i] = result{name: name, info: info, err: err}
-		}(i, f.Name, data)
-		progress(int64(f.CompressedSize64))
 	}
-	wg.Wait()
 	warned := map[string]bool{}
 	for _, r := range results {
+		if acc != nil {
+			if p := acc.add(path, r.name, r.leaf); p != nil {
+				fr.Problems = append(fr.Problems, p)
+			}
+		}
 		if r.err != nil {
 			fr.Problems = append(fr.Problems, problem(path, r.name, r.err))
 			continue
@@ -469,19 +528,26 @@ func (v *Verifier) scanArchive(path, file, group string, fr *FileReport) (*arch,
 }
 
 // archiveFile verifies one archive, streamed from its file.
-func (v *Verifier) archiveFile(x *arch, prev string, first bool, progress func(int64), seen *overlapWindow) string {
+func (v *Verifier) archiveFile(x *arch, prev string, first bool, progress func(int64), seen *overlapWindow, acc *treeAcc) string {
 	f, err := os.Open(x.file)
 	if err != nil {
 		x.rep.Problems = append(x.rep.Problems, &Problem{File: x.path, Code: CodeReadFile, Message: err.Error(), Err: err})
+		if acc != nil {
+			acc.halt(CodeLeaf, x.path+": "+err.Error())
+		}
 		return ""
 	}
 	defer f.Close()
 	a, err := asic.OpenArchive(f, x.rep.Bytes, v.opts.Limits)
 	if err != nil {
 		x.rep.Problems = append(x.rep.Problems, problem(x.path, "", err))
+		if acc != nil {
+			acc.flush()
+			acc.halt(CodeLeaf, x.path+": "+err.Error())
+		}
 		return ""
 	}
-	return v.archive(x.path, a, x.rep, prev, first, progress, seen)
+	return v.archive(x.path, a, x.rep, prev, first, progress, seen, acc)
 }
 
 // overlapWindowArchives is how many preceding archives of a chain a

@@ -117,6 +117,6 @@ func (v *Verifier) ArchiveFile(path string, co ChainOptions) *FileReport {
 		fr.Problems = append(fr.Problems, err.(*Problem))
 		return fr
 	}
-	v.archiveFile(x, co.Prev, co.First, func(int64) {}, nil)
+	v.archiveFile(x, co.Prev, co.First, func(int64) {}, nil, nil)
 	return fr
 }

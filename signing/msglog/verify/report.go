@@ -36,6 +36,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "  warning: %s\n", s)
 		}
 	}
+	for _, c := range r.Checkpoints {
+		if c.Valid {
+			fmt.Fprintf(w, "OK   checkpoint %s: %s, size %d, is the archives' tree at that size (archives: %d records)\n", c.File, c.Origin, c.Size, c.ArchiveSize)
+		} else {
+			fmt.Fprintf(w, "FAIL checkpoint %s: %s: %s\n", c.File, c.Code, c.Message)
+		}
+		if !c.KeyPinned && c.Code != CodeCheckpointFormat && c.Code != CodeCheckpointNoArchives {
+			fmt.Fprintf(w, "  warning: checkpoint signature checked with the archives' own certificates (give --cert to pin the key)\n")
+		}
+	}
 	verdict := "all valid"
 	if !r.Valid() {
 		verdict = fmt.Sprintf("%d problem(s)", r.Problems)

@@ -40,6 +40,16 @@ func TestVerifyManyArchivesInBoundedMemory(t *testing.T) {
 			t.Fatalf("child: valid=%v err=%v", rep != nil && rep.Valid(), err)
 		}
 		fmt.Printf("containers=%d bytes=%d\n", rep.Containers, rep.Bytes)
+		// The peak RSS of this process's own memory: ru_maxrss of a child
+		// also counts its parent's RSS when it was started (Linux keeps the
+		// high-water mark across exec), VmHWM does not.
+		if st, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, line := range strings.Split(string(st), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					fmt.Printf("vmhwm_kb=%s\n", strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+				}
+			}
+		}
 		return
 	}
 	if testing.Short() {

@@ -23,6 +23,12 @@
 // retention tombstone), a truncated archive and a change of signing
 // certificate.
 //
+// Given checkpoints held by a third party (ChainOptions.Checkpoints), it
+// recomputes each group's transparency-log tree (signing/tlog) from the
+// archived records, streamed in chain order, and checks each checkpoint's
+// signature and that the archives' tree at its size has its root (see
+// tlog.go and CheckpointReport).
+//
 // Failures carry X-Road's error codes (InvalidSignatureValue,
 // MalformedSignature.InvalidHashChainRef, AsicMessageNotFound, …) and name
 // the file and the container. Non-goals: fetching OCSP responses or CRLs
@@ -45,11 +51,13 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/beevik/etree"
@@ -132,6 +140,11 @@ type Verifier struct {
 	log   *zap.Logger
 	mu    sync.Mutex
 	cache map[[32]byte]cached
+	// idents remembers the SHA-256 of shared parts by address (partDigest).
+	idents     map[ident]identDigest
+	identBytes int
+	// signers caches signerNames by parsed signature.
+	signers map[*seal.Signature][2]string
 	// entries inflates the entries a batch's containers share once.
 	entries *asic.Cache
 }
@@ -152,7 +165,7 @@ func New(opts Options) *Verifier {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}, entries: asic.NewCache(0)}
+	return &Verifier{opts: opts, log: log, cache: map[[32]byte]cached{}, idents: map[ident]identDigest{}, signers: map[*seal.Signature][2]string{}, entries: asic.NewCache(0)}
 }
 
 func (v *Verifier) lookup(k [32]byte) (cached, bool) {
@@ -171,15 +184,90 @@ func (v *Verifier) remember(k [32]byte, c cached) {
 	v.cache[k] = c
 }
 
-func key(parts ...[]byte) [32]byte {
+// key is the cache key of parts: SHA-256 over each part's length and
+// bytes, or, for a part of 512 bytes or more, its own SHA-256, which is
+// remembered by where the part is (partDigest).
+func (v *Verifier) key(parts ...[]byte) [32]byte {
 	h := sha256.New()
+	var n [9]byte
 	for _, p := range parts {
-		fmt.Fprintf(h, "%d:", len(p))
+		binary.BigEndian.PutUint64(n[1:], uint64(len(p)))
+		if len(p) >= 512 {
+			n[0] = 1
+			d := v.partDigest(p)
+			h.Write(n[:])
+			h.Write(d[:])
+			continue
+		}
+		n[0] = 0
+		h.Write(n[:])
 		h.Write(p)
 	}
 	var k [32]byte
 	h.Sum(k[:0])
 	return k
+}
+
+// partDigest returns SHA-256(p). The containers of a batch share their
+// signature, time-stamp and hash chain result as the same slices (read
+// once through asic.Cache, parsed once), so the digest is remembered by
+// the slice's address and length: a batch's shared parts are hashed once,
+// not once per container and check. The memo holds the slice, so its
+// memory cannot hold other bytes while the entry lives (entries are never
+// modified), and it holds at most maxIdentBytes.
+func (v *Verifier) partDigest(p []byte) [32]byte {
+	k := ident{unsafe.SliceData(p), len(p)}
+	v.mu.Lock()
+	e, ok := v.idents[k]
+	v.mu.Unlock()
+	if ok {
+		return e.d
+	}
+	d := sha256.Sum256(p)
+	v.mu.Lock()
+	if v.identBytes+len(p) > maxIdentBytes {
+		clear(v.idents)
+		v.identBytes = 0
+	}
+	v.idents[k] = identDigest{b: p, d: d}
+	v.identBytes += len(p)
+	v.mu.Unlock()
+	return d
+}
+
+// signerNames returns the signer's subject and its identification with
+// the certificate's fingerprint, once per parsed signature (a batch's
+// containers share one).
+func (v *Verifier) signerNames(sig *seal.Signature) (string, string) {
+	v.mu.Lock()
+	n, ok := v.signers[sig]
+	v.mu.Unlock()
+	if ok {
+		return n[0], n[1]
+	}
+	subject := sig.Certificate.Subject.String()
+	fp := sha256.Sum256(sig.Certificate.Raw)
+	n = [2]string{subject, fmt.Sprintf("%s [SHA-256 %x…]", subject, fp[:8])}
+	v.mu.Lock()
+	if len(v.signers) >= 1024 {
+		clear(v.signers)
+	}
+	v.signers[sig] = n
+	v.mu.Unlock()
+	return n[0], n[1]
+}
+
+// maxIdentBytes bounds the bytes partDigest's memo keeps alive.
+const maxIdentBytes = 8 << 20
+
+type ident struct {
+	p *byte
+	n int
+}
+
+type identDigest struct {
+	b []byte // keeps the memory at p alive
+	d [32]byte
 }
 
 // Container verifies one ASiC-E container given as zip bytes. The error,
@@ -198,9 +286,7 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info.Signer = sig.Certificate.Subject.String()
-	fp := sha256.Sum256(sig.Certificate.Raw)
-	info.SignerID = fmt.Sprintf("%s [SHA-256 %x…]", info.Signer, fp[:8])
+	info.Signer, info.SignerID = v.signerNames(sig)
 	info.SigningTime = sig.SigningTime
 	if !sig.Referenced(seal.URIMessage) && !sig.Referenced(seal.URISigHashChainRes) {
 		return nil, &seal.Error{Code: seal.CodeMalformedSignature,
@@ -274,7 +360,7 @@ func (v *Verifier) verifyContainer(c *asic.Container) (*ContainerInfo, error) {
 func (v *Verifier) chain(sig *seal.Signature, atDate time.Time) (*x509.Certificate, error) {
 	t := v.opts.Trust
 	at, _ := atDate.MarshalBinary()
-	k := key([]byte("chain"), sig.Certificate.Raw, at)
+	k := v.key([]byte("chain"), sig.Certificate.Raw, at)
 	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil && r.res == nil && r.refs == nil {
 		return r.issuer, r.err
 	}
@@ -302,7 +388,7 @@ func (v *Verifier) ocsp(sig *seal.Signature, issuer *x509.Certificate, atDate ti
 	at, _ := atDate.MarshalBinary()
 	parts := [][]byte{[]byte("ocsp"), sig.Certificate.Raw, at}
 	parts = append(parts, sig.OCSP...)
-	k := key(parts...)
+	k := v.key(parts...)
 	if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil && r.res == nil && r.refs == nil {
 		return r.err
 	}
@@ -317,7 +403,7 @@ func (v *Verifier) ocsp(sig *seal.Signature, issuer *x509.Certificate, atDate ti
 }
 
 func (v *Verifier) parseSignature(b []byte) (*seal.Signature, error) {
-	k := key([]byte("sig"), b)
+	k := v.key([]byte("sig"), b)
 	if c, ok := v.lookup(k); ok && c.sig != nil {
 		return c.sig, nil
 	}
@@ -340,7 +426,7 @@ func (v *Verifier) signature(c *asic.Container, sig *seal.Signature) error {
 	}
 	var k [32]byte
 	if shareable {
-		k = key([]byte("sigv"), c.Signature, c.SigHashChainResult)
+		k = v.key([]byte("sigv"), c.Signature, c.SigHashChainResult)
 		if r, ok := v.lookup(k); ok && r.sig == nil && r.info == nil {
 			return r.err
 		}
@@ -390,7 +476,7 @@ func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.Toke
 			return nil, &seal.Error{Code: seal.CodeTSPCertNotFound, Detail: "no TSP service providers are configured"}
 		}
 	}
-	k := key([]byte("ts"), token, data)
+	k := v.key([]byte("ts"), token, data)
 	if r, ok := v.lookup(k); ok && r.sig == nil {
 		return r.info, r.err
 	}
@@ -402,7 +488,7 @@ func (v *Verifier) timestamp(c *asic.Container, sig *seal.Signature) (*seal.Toke
 // hashChainResult parses a HashChainResult document, which a batch's
 // containers share, once.
 func (v *Verifier) hashChainResult(b []byte) (*hashchain.Result, error) {
-	k := key([]byte("hcres"), b)
+	k := v.key([]byte("hcres"), b)
 	if r, ok := v.lookup(k); ok && (r.res != nil || r.err != nil) {
 		return r.res, r.err
 	}
@@ -424,7 +510,7 @@ type manifestRef struct {
 // asicManifest parses ASiCManifest.xml; the batch's containers share it,
 // so the parse is cached by content.
 func (v *Verifier) asicManifest(b []byte) ([]manifestRef, error) {
-	k := key([]byte("asicm"), b)
+	k := v.key([]byte("asicm"), b)
 	if r, ok := v.lookup(k); ok && r.refs != nil {
 		return *r.refs, r.err
 	}

@@ -60,6 +60,8 @@ type Tree struct {
 	multi  map[int][][]byte
 	nodes  [][]byte
 	max    int
+	// b64 caches the base64 of nodes for ChainURIs.
+	b64 [][]byte
 }
 
 // Finish computes the tree.
@@ -124,13 +126,15 @@ func (t *Tree) Chain(i int, dataURI string) []byte {
 // ChainURIs is Chain with the URIs of input i's parts given: uris[0] is
 // the message, uris[k] the k-th further part; a missing or empty uris[k]
 // is "/attachmentK". tunduk's containers name their exchange metadata
-// this way.
+// this way. Chain and ChainURIs are not safe for concurrent use.
 func (t *Tree) ChainURIs(i int, uris []string) []byte {
 	dataURI := uris[0]
-	var w bytes.Buffer
-	w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n")
-	w.WriteString(`<ns2:HashChain xmlns="` + NSDsig + `" xmlns:ns2="` + NS + `">` + "\n")
-	w.WriteString(`    <ns2:DefaultDigestMethod Algorithm="` + t.uri + `"/>` + "\n")
+	w := make([]byte, 0, 256+(ceilLog2(len(t.inputs))+1)*200)
+	w = append(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+"\n"+
+		`<ns2:HashChain xmlns="`+NSDsig+`" xmlns:ns2="`+NS+`">`+"\n"+
+		`    <ns2:DefaultDigestMethod Algorithm="`...)
+	w = append(w, t.uri...)
+	w = append(w, `"/>`+"\n"...)
 	step := 0
 	if len(t.inputs) > 1 {
 		node := 0
@@ -143,24 +147,34 @@ func (t *Tree) ChainURIs(i int, uris []string) []byte {
 				mine = child(mine, 0)
 				level--
 			}
-			var vals [2]string
-			if mine >= len(t.nodes) && t.multi[i] == nil {
-				vals[dir] = dataRef(dataURI, t.get(mine))
-			} else {
-				vals[dir] = `        <ns2:StepRef URI="#STEP` + strconv.Itoa(step+1) + `"/>` + "\n"
+			w = append(w, `    <ns2:HashStep id="STEP`...)
+			w = strconv.AppendInt(w, int64(step), 10)
+			w = append(w, `">`+"\n"...)
+			ref := func(w []byte) []byte {
+				if mine >= len(t.nodes) && t.multi[i] == nil {
+					return appendDataRef(w, dataURI, t.get(mine))
+				}
+				w = append(w, `        <ns2:StepRef URI="#STEP`...)
+				w = strconv.AppendInt(w, int64(step+1), 10)
+				return append(w, `"/>`+"\n"...)
 			}
-			vals[1-dir] = hashValue(t.deep(other))
-			w.WriteString(`    <ns2:HashStep id="STEP` + strconv.Itoa(step) + `">` + "\n")
-			w.WriteString(vals[0])
-			w.WriteString(vals[1])
-			w.WriteString("    </ns2:HashStep>\n")
+			if dir == 0 {
+				w = ref(w)
+				w = t.appendHashValue(w, other)
+			} else {
+				w = t.appendHashValue(w, other)
+				w = ref(w)
+			}
+			w = append(w, "    </ns2:HashStep>\n"...)
 			step++
 			node = mine
 			level--
 		}
 	}
 	if parts := t.multi[i]; parts != nil {
-		w.WriteString(`    <ns2:HashStep id="STEP` + strconv.Itoa(step) + `">` + "\n")
+		w = append(w, `    <ns2:HashStep id="STEP`...)
+		w = strconv.AppendInt(w, int64(step), 10)
+		w = append(w, `">`+"\n"...)
 		for k, p := range parts {
 			uri := dataURI
 			if k > 0 {
@@ -169,24 +183,44 @@ func (t *Tree) ChainURIs(i int, uris []string) []byte {
 					uri = uris[k]
 				}
 			}
-			w.WriteString(dataRef(uri, p))
+			w = appendDataRef(w, uri, p)
 		}
-		w.WriteString("    </ns2:HashStep>\n")
+		w = append(w, "    </ns2:HashStep>\n"...)
 	}
-	w.WriteString(`</ns2:HashChain>`)
-	return w.Bytes()
+	return append(w, `</ns2:HashChain>`...)
 }
 
-func dataRef(uri string, d []byte) string {
-	return `        <ns2:DataRef URI="` + xmlAttr(uri) + `">` + "\n" +
-		`            <DigestValue>` + base64.StdEncoding.EncodeToString(d) + `</DigestValue>` + "\n" +
-		"        </ns2:DataRef>\n"
+// appendHashValue appends the HashValue of node idx (deep: a promoted
+// lone subtree's value). The base64 of the tree's nodes is computed once
+// per node, as every chain of a batch repeats the upper levels.
+func (t *Tree) appendHashValue(w []byte, idx int) []byte {
+	for t.get(idx) == nil && idx < t.max {
+		idx = child(idx, 0)
+	}
+	if t.b64 == nil {
+		t.b64 = make([][]byte, t.max)
+	}
+	var enc []byte
+	if idx < t.max {
+		enc = t.b64[idx]
+		if enc == nil {
+			d := t.get(idx)
+			enc = make([]byte, base64.StdEncoding.EncodedLen(len(d)))
+			base64.StdEncoding.Encode(enc, d)
+			t.b64[idx] = enc
+		}
+	}
+	w = append(w, "        <ns2:HashValue>\n            <DigestValue>"...)
+	w = append(w, enc...)
+	return append(w, "</DigestValue>\n        </ns2:HashValue>\n"...)
 }
 
-func hashValue(d []byte) string {
-	return "        <ns2:HashValue>\n" +
-		`            <DigestValue>` + base64.StdEncoding.EncodeToString(d) + `</DigestValue>` + "\n" +
-		"        </ns2:HashValue>\n"
+func appendDataRef(w []byte, uri string, d []byte) []byte {
+	w = append(w, `        <ns2:DataRef URI="`...)
+	w = append(w, xmlAttr(uri)...)
+	w = append(w, `">`+"\n"+`            <DigestValue>`...)
+	w = base64.StdEncoding.AppendEncode(w, d)
+	return append(w, `</DigestValue>`+"\n"+"        </ns2:DataRef>\n"...)
 }
 
 func xmlAttr(s string) string {
@@ -235,15 +269,6 @@ func (t *Tree) get(idx int) []byte {
 		return t.inputs[idx-len(t.nodes)]
 	}
 	return nil
-}
-
-func (t *Tree) deep(idx int) []byte {
-	v := t.get(idx)
-	for v == nil && idx < t.max {
-		idx = child(idx, 0)
-		v = t.get(idx)
-	}
-	return v
 }
 
 func parent(i int) int   { return (i - 1) / 2 }

@@ -29,7 +29,7 @@ package hashchain
 import (
 	"crypto"
 	_ "crypto/sha256" // register SHA-256
-	_ "crypto/sha512" // register SHA-384, SHA-512
+	"crypto/sha512"   // registers SHA-384, SHA-512
 	"fmt"
 )
 
@@ -103,11 +103,61 @@ func StepDigest(h crypto.Hash, values ...[]byte) []byte {
 	if err != nil {
 		panic(err)
 	}
-	ds := make([]Digest, len(values))
-	for i, v := range values {
-		ds[i] = Digest{Method: uri, Value: v}
+	// DigestList(values labelled uri...) built in one buffer: a Merkle
+	// tree of a batch computes one per node.
+	var stack [512]byte
+	body := 0
+	for _, v := range values {
+		body += tlvLen(tlvLen(len(v)) + tlvLen(len(uri)) + 2)
 	}
-	return sum(h, DigestList(ds...))
+	b := stack[:0]
+	if n := tlvLen(body); n > len(stack) {
+		b = make([]byte, 0, n)
+	}
+	b = appendHeader(b, 0x30, body)
+	for _, v := range values {
+		b = appendHeader(b, 0x30, tlvLen(len(v))+tlvLen(len(uri))+2)
+		b = appendTLV(b, 0x04, v)
+		b = appendHeader(b, 0x0c, len(uri))
+		b = append(b, uri...)
+		b = append(b, 0x30, 0x00) // transforms: empty SEQUENCE
+	}
+	if h == crypto.SHA512 {
+		d := sha512.Sum512(b)
+		return d[:]
+	}
+	return sum(h, b)
+}
+
+// tlvLen is the length of a DER TLV with n bytes of value.
+func tlvLen(n int) int {
+	switch {
+	case n < 0x80:
+		return 2 + n
+	case n < 0x100:
+		return 3 + n
+	case n < 0x10000:
+		return 4 + n
+	case n < 0x1000000:
+		return 5 + n
+	}
+	return 6 + n
+}
+
+// appendHeader appends a DER tag and length.
+func appendHeader(dst []byte, tag byte, n int) []byte {
+	dst = append(dst, tag)
+	switch {
+	case n < 0x80:
+		return append(dst, byte(n))
+	case n < 0x100:
+		return append(dst, 0x81, byte(n))
+	case n < 0x10000:
+		return append(dst, 0x82, byte(n>>8), byte(n))
+	case n < 0x1000000:
+		return append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
 func sum(h crypto.Hash, b []byte) []byte {
@@ -117,19 +167,5 @@ func sum(h crypto.Hash, b []byte) []byte {
 }
 
 func appendTLV(dst []byte, tag byte, v []byte) []byte {
-	dst = append(dst, tag)
-	n := len(v)
-	switch {
-	case n < 0x80:
-		dst = append(dst, byte(n))
-	case n < 0x100:
-		dst = append(dst, 0x81, byte(n))
-	case n < 0x10000:
-		dst = append(dst, 0x82, byte(n>>8), byte(n))
-	case n < 0x1000000:
-		dst = append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(dst, v...)
+	return append(appendHeader(dst, tag, len(v)), v...)
 }

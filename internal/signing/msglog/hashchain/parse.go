@@ -67,7 +67,18 @@ func ParseResult(data []byte) (*Result, error) {
 }
 
 // parseChain parses a HashChain document (structure as in hashchain.xsd).
+// Documents exactly as Tree.ChainURIs writes them (every container of a
+// log archive holds one) are read directly; anything else goes through
+// the XML parser.
 func parseChain(data []byte) (*chain, error) {
+	if c, ok := parseOwnChain(data); ok {
+		return c, nil
+	}
+	return parseChainXML(data)
+}
+
+// parseChainXML parses a HashChain document with the XML parser.
+func parseChainXML(data []byte) (*chain, error) {
 	root, err := parseRoot(data, "HashChain")
 	if err != nil {
 		return nil, err

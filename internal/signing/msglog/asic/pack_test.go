@@ -1,0 +1,124 @@
+package asic_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+)
+
+// TestPackerMatchesWrite: a container built by the Packer reads back with
+// the same entries, in the same order and with the same bytes, as the one
+// Write builds from the same input; mimetype is first and STORED at offset
+// 38; no entry has a data descriptor; large compressible entries are
+// DEFLATED, incompressible and small ones STORED.
+func TestPackerMatchesWrite(t *testing.T) {
+	noise := make([]byte, 8<<10)
+	rand.NewChaCha8([32]byte{2}).Read(noise)
+	sig := bytes.Repeat([]byte("<ds:Signature>abc</ds:Signature>"), 40)
+	in := asic.ContainerInput{
+		Message:         bytes.Repeat([]byte("<Envelope><Body>procurement</Body></Envelope>"), 30),
+		Attachments:     [][]byte{noise, []byte("tiny")},
+		Exchange:        []byte(`<record xmlns="urn:x"/>`),
+		Signature:       sig,
+		HashChainResult: bytes.Repeat([]byte("<result/>"), 50),
+		HashChain:       bytes.Repeat([]byte("<chain/>"), 50),
+		Time:            time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC),
+	}
+	want, err := asic.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := asic.NewPacker()
+	got, err := p.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[30:38], []byte("mimetype")) || !bytes.Equal(got[38:38+len(asic.MimeType)], []byte(asic.MimeType)) ||
+		binary.LittleEndian.Uint16(got[8:]) != zip.Store {
+		t.Fatalf("mimetype is not first, STORED, at offset 38: % x", got[:64])
+	}
+	gz, wz := zipOf(t, got), zipOf(t, want)
+	if len(gz.File) != len(wz.File) {
+		t.Fatalf("%d entries, Write gives %d", len(gz.File), len(wz.File))
+	}
+	methods := map[string]uint16{"message.xml": zip.Deflate, "attachment1": zip.Store, "attachment2": zip.Store,
+		"tunduk-exchange.xml": zip.Store, asic.EntrySignature: zip.Deflate, asic.EntryManifest: zip.Deflate}
+	for i, f := range gz.File {
+		if f.Name != wz.File[i].Name {
+			t.Errorf("entry %d is %s, Write has %s", i, f.Name, wz.File[i].Name)
+		}
+		if f.Flags&0x8 != 0 {
+			t.Errorf("%s has a data descriptor", f.Name)
+		}
+		if m, ok := methods[f.Name]; ok && f.Method != m {
+			t.Errorf("%s: method %d, want %d", f.Name, f.Method, m)
+		}
+		if a, b := readAll(t, f), readAll(t, wz.File[i]); !bytes.Equal(a, b) {
+			t.Errorf("%s: bytes differ from Write's", f.Name)
+		}
+		if !f.Modified.Equal(in.Time) {
+			t.Errorf("%s: modified %v", f.Name, f.Modified)
+		}
+	}
+	if string(gz.Comment) != string(wz.Comment) {
+		t.Errorf("comment %q, want %q", gz.Comment, wz.Comment)
+	}
+	if _, err := asic.Read(got, asic.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPackerSharedEntryBufferReused: the Packer compresses a batch's shared
+// entries once, but a caller that reuses the same buffer for the next
+// batch's signature (as the journal scan does) gets the new bytes, not
+// the remembered ones.
+func TestPackerSharedEntryBufferReused(t *testing.T) {
+	p := asic.NewPacker()
+	buf := bytes.Repeat([]byte("<sig>first batch</sig>"), 30)
+	build := func() []byte {
+		c, err := p.Build(asic.ContainerInput{Message: []byte("<m/>"), Signature: buf, Time: time.Unix(1767225600, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := asic.Read(bytes.Clone(c), asic.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c2.Signature
+	}
+	if got := build(); !bytes.Equal(got, buf) {
+		t.Fatal("first signature differs")
+	}
+	copy(buf, bytes.Repeat([]byte("<sig>other batch</sig>"), 30))
+	if got := build(); !bytes.Equal(got, buf) {
+		t.Fatalf("second batch got a remembered signature: %.40q", got)
+	}
+}
+
+func zipOf(t *testing.T, b []byte) *zip.Reader {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
+}
+
+func readAll(t *testing.T, f *zip.File) []byte {
+	t.Helper()
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(rc); err != nil {
+		t.Fatalf("%s: %v", f.Name, err)
+	}
+	return b.Bytes()
+}
