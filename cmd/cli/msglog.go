@@ -16,6 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 
 	// The key backends named by kms URIs. This file is the only place
@@ -125,6 +126,23 @@ func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log
 			if err := os.MkdirAll(d, 0o750); err != nil {
 				return nil, fmt.Errorf("message log: %w", err)
 			}
+		}
+		if cfg.MessageLog.Backend == "postgres" {
+			po, err := cfg.MessageLog.PostgresOptions(log.Named("msglog"))
+			if err != nil {
+				return nil, err
+			}
+			if opts.Shared, err = pgstore.Open(ctx, po); err != nil {
+				return nil, fmt.Errorf("message log: %w", err)
+			}
+			// Receipts keep a Merkle tree in a local file, which several
+			// gateways cannot share yet: off with the shared log.
+			log.Warn("message log on PostgreSQL: receipts and checkpoints (messageLog.evidence) are off; the signed archives are the evidence")
+			if l, err = msglog.Open(opts); err != nil {
+				opts.Shared.Close()
+				return nil, fmt.Errorf("message log: %w", err)
+			}
+			return l, nil
 		}
 		eo := cfg.MessageLog.EvidenceOptions(cert, log.Named("evidence"))
 		eo.Signer = inst

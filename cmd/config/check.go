@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/catalog"
@@ -433,6 +434,13 @@ func (c *checker) messageLog(m *MessageLog) {
 		if b, ok := c.secret("messageLog.encryptionKeyFile", m.EncryptionKeyFile); ok && len(b) != 32 {
 			if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err != nil || len(k) != 32 {
 				c.errorf("messageLog.encryptionKeyFile", "%s holds neither 32 raw bytes nor 64 hex digits; write one: openssl rand -hex 32 > %s", m.EncryptionKeyFile, m.EncryptionKeyFile)
+			}
+		}
+	}
+	if m.Backend == "postgres" && m.Postgres.DSNFile != "" {
+		if b, ok := c.secret("messageLog.postgres.dsnFile", m.Postgres.DSNFile); ok {
+			if _, err := pgx.ParseConfig(strings.TrimSpace(string(b))); err != nil { // the DSN is a secret: never in the message
+				c.errorf("messageLog.postgres.dsnFile", "%s does not hold a PostgreSQL connection string; write one line: postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full", m.Postgres.DSNFile)
 			}
 		}
 	}
