@@ -26,29 +26,25 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 	t.base += int32(len(src)) + maxDistance + 1
 	lit := 0 // first literal not yet written
 	n := len(src)
+	// After 32 positions without a match the search steps over more
+	// bytes (as snappy does): base64 digests rarely match inside.
+	skip := 32
 	for i := 0; i+4 <= n; {
 		cur := binary.LittleEndian.Uint32(src[i:])
 		h := (cur * 0x1e35a7bd) >> (32 - fixedTableBits)
 		cand := int(t.table[h] - base)
 		t.table[h] = int32(i) + base
 		if cand < 0 || i-cand > maxDistance || binary.LittleEndian.Uint32(src[cand:]) != cur {
-			i++
+			i += skip >> 5
+			skip++
 			continue
 		}
+		skip = 32
 		l := 4
 		for i+l < n && l < maxMatch && src[cand+l] == src[i+l] {
 			l++
 		}
-		for _, c := range src[lit:i] {
-			lc := fixedLit[c]
-			acc |= uint64(lc.code) << nb
-			nb += uint(lc.len)
-			if nb >= 32 {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-				acc >>= 32
-				nb -= 32
-			}
-		}
+		dst, acc, nb = putLiterals(dst, src[lit:i], acc, nb)
 		lc := fixedLength[l-minMatch]
 		dc, dn := distCode(i - cand)
 		acc |= uint64(lc.code) << nb
@@ -68,16 +64,7 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 		i += l
 		lit = i
 	}
-	for _, c := range src[lit:] {
-		lc := fixedLit[c]
-		acc |= uint64(lc.code) << nb
-		nb += uint(lc.len)
-		if nb >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			nb -= 32
-		}
-	}
+	dst, acc, nb = putLiterals(dst, src[lit:], acc, nb)
 	nb += 7 // end of block: symbol 256 is seven zero bits
 	for ; nb >= 8; nb -= 8 {
 		dst = append(dst, byte(acc))
@@ -87,6 +74,44 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 		dst = append(dst, byte(acc))
 	}
 	return dst
+}
+
+// putLiterals writes lits with their fixed codes, four bytes below 144
+// (eight-bit codes: ASCII text and base64) in one 32-bit step.
+func putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, uint64, uint) {
+	for len(lits) >= 4 {
+		a, b, c, d := lits[0], lits[1], lits[2], lits[3]
+		if a|b|c|d < 128 || (a < 144 && b < 144 && c < 144 && d < 144) {
+			acc |= uint64(uint32(fixedLit[a].code)|uint32(fixedLit[b].code)<<8|
+				uint32(fixedLit[c].code)<<16|uint32(fixedLit[d].code)<<24) << nb
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+			acc >>= 32 // nb bits stay pending
+			lits = lits[4:]
+			continue
+		}
+		for _, c := range lits[:4] {
+			lc := fixedLit[c]
+			acc |= uint64(lc.code) << nb
+			nb += uint(lc.len)
+			if nb >= 32 {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+				acc >>= 32
+				nb -= 32
+			}
+		}
+		lits = lits[4:]
+	}
+	for _, c := range lits {
+		lc := fixedLit[c]
+		acc |= uint64(lc.code) << nb
+		nb += uint(lc.len)
+		if nb >= 32 {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+			acc >>= 32
+			nb -= 32
+		}
+	}
+	return dst, acc, nb
 }
 
 const (
