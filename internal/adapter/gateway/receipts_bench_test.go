@@ -179,7 +179,9 @@ func receiptEnv(name string, def int) int {
 // cpu-on/off (the process's CPU time per request, on / off: what receipts
 // cost, less disturbed by the machine's other load than throughput),
 // on-req/s, off-req/s, on-cpu-µs/req and off-cpu-µs/req (medians; CPU is
-// the whole process's, emulator and load generator included). TUNDUK_BENCH_ROUNDS pairs (default 6)
+// the whole process's, emulator and load generator included), and
+// pooled-on/off and pooled-cpu-on/off (the same ratios over all rounds'
+// requests rather than per pair). TUNDUK_BENCH_ROUNDS pairs (default 6)
 // of TUNDUK_BENCH_ROUND_MS (default 1000) each.
 func BenchmarkGatewayReceipts(b *testing.B) {
 	rounds := receiptEnv("TUNDUK_BENCH_ROUNDS", 6)
@@ -204,6 +206,9 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	}
 	for b.Loop() {
 		var ratios, cpuRatios, onRates, offRates, onCPU, offCPU []float64
+		// Pooled over rounds (rounds last alike, so a round's rate weighs
+		// its requests): throughput Σon/Σoff, CPU Σcpu/Σrequests per side.
+		var onSum, offSum, onCPUSum, offCPUSum float64
 		for i := range rounds {
 			var r1, r0, c1, c0 float64
 			if i%2 == 0 {
@@ -216,7 +221,10 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 			b.Logf("round %d: on %.0f req/s %.0f µs CPU/req, off %.0f req/s %.0f µs CPU/req", i, r1, c1/1e3, r0, c0/1e3)
 			ratios, cpuRatios = append(ratios, r1/r0), append(cpuRatios, c1/c0)
 			onRates, offRates, onCPU, offCPU = append(onRates, r1), append(offRates, r0), append(onCPU, c1), append(offCPU, c0)
+			onSum, offSum, onCPUSum, offCPUSum = onSum+r1, offSum+r0, onCPUSum+r1*c1, offCPUSum+r0*c0
 		}
+		b.ReportMetric(onSum/offSum, "pooled-on/off")
+		b.ReportMetric((onCPUSum/onSum)/(offCPUSum/offSum), "pooled-cpu-on/off")
 		b.ReportMetric(receiptMedian(ratios), "on/off")
 		b.ReportMetric(receiptMedian(cpuRatios), "cpu-on/off")
 		b.ReportMetric(receiptMedian(onRates), "on-req/s")
