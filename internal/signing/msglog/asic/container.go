@@ -180,12 +180,16 @@ type Container struct {
 	Names []string
 }
 
-var known = map[string]bool{
-	EntryMimetype: true, EntryMessage: true, EntrySignature: true,
-	EntrySigHashChainRes: true, EntrySigHashChain: true,
-	EntryTSHashChainResult: true, EntryTSHashChain: true,
-	EntryManifest: true, EntryASiCManifest: true, EntryTimestamp: true,
-	EntryExchange: true,
+// slots maps each entry a container may hold by name (attachments aside)
+// to the field it fills; mimetype is not kept in the Container.
+func (c *Container) slots(mimetype *[]byte) map[string]*[]byte {
+	return map[string]*[]byte{
+		EntryMimetype: mimetype, EntryMessage: &c.Message, EntrySignature: &c.Signature,
+		EntrySigHashChainRes: &c.SigHashChainResult, EntrySigHashChain: &c.SigHashChain,
+		EntryTSHashChainResult: &c.TSHashChainResult, EntryTSHashChain: &c.TSHashChain,
+		EntryManifest: &c.Manifest, EntryASiCManifest: &c.ASiCManifest, EntryTimestamp: &c.Timestamp,
+		EntryExchange: &c.Exchange,
+	}
 }
 
 // Read parses container zip bytes and checks that the parts X-Road
@@ -205,20 +209,22 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 		return nil, errf(CodeTooLarge, "", "%d entries", len(zr.File))
 	}
 	c := &Container{Attachments: map[string][]byte{}}
+	var mimetype []byte
+	slots := c.slots(&mimetype)
 	var total uint64
 	for _, f := range zr.File {
-		if known[f.Name] || strings.HasPrefix(f.Name, attachmentPrefix) {
+		if slots[f.Name] != nil || strings.HasPrefix(f.Name, attachmentPrefix) {
 			total += min(f.UncompressedSize64, uint64(lim.entrySize())+1) // no overflow
 		}
 	}
 	if total > uint64(lim.totalSize()) {
 		return nil, errf(CodeTooLarge, "", "entries declare %d bytes, over the limit of %d", total, lim.totalSize())
 	}
-	var mimetype []byte
 	for _, f := range zr.File {
 		c.Names = append(c.Names, f.Name)
 		isAtt := strings.HasPrefix(f.Name, attachmentPrefix)
-		if !known[f.Name] && !isAtt {
+		slot := slots[f.Name]
+		if slot == nil && !isAtt {
 			continue
 		}
 		limit := lim.entrySize()
@@ -229,30 +235,9 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch f.Name {
-		case EntryMimetype:
-			mimetype = b
-		case EntryMessage:
-			c.Message = b
-		case EntrySignature:
-			c.Signature = b
-		case EntrySigHashChainRes:
-			c.SigHashChainResult = b
-		case EntrySigHashChain:
-			c.SigHashChain = b
-		case EntryTSHashChainResult:
-			c.TSHashChainResult = b
-		case EntryTSHashChain:
-			c.TSHashChain = b
-		case EntryTimestamp:
-			c.Timestamp = b
-		case EntryManifest:
-			c.Manifest = b
-		case EntryASiCManifest:
-			c.ASiCManifest = b
-		case EntryExchange:
-			c.Exchange = b
-		default:
+		if slot != nil {
+			*slot = b
+		} else {
 			c.Attachments[f.Name] = b
 		}
 	}
