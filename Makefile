@@ -7,7 +7,7 @@ LDFLAGS   := -X github.com/tunduk-kg/tunduk/cmd/root.Version=$(VERSION)
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-short bench lint fmt fuzz clean deb
+.PHONY: all build run test test-short bench bench-gateway lint fmt fuzz clean deb
 
 all: build
 
@@ -28,8 +28,15 @@ test:
 test-short:
 	$(GO) test -short ./...
 
+# Every benchmark, among them the quality bars of the shipped configuration
+# (BenchmarkGatewayVsReverseProxy: the gateway with the signed log beside a
+# bare reverse proxy, each in its own process; about a minute). bench-gateway
+# runs that one alone; TUNDUK_BENCH_PROFILE_DIR=dir adds pprof profiles.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+bench-gateway:
+	$(GO) test -run '^$$' -bench BenchmarkGatewayVsReverseProxy -benchtime 1x ./internal/adapter/gateway/
 
 lint:
 	$(GO) vet ./...

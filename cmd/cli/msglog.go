@@ -16,6 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
 	"github.com/tunduk-kg/tunduk/signing/kms"
 
 	// The key backends named by kms URIs. This file is the only place
@@ -99,8 +100,8 @@ func (f *Factory) AdminLog(ctx context.Context) (l *msglog.Log, close func() err
 // MessageLog opens the signed message log of a running gateway with the key
 // named by messageLog.signingKey, registering its metrics, the signer's and
 // the keys' certificate expiry in reg. It returns nil, nil, nil when
-// messageLog.signingKey is not set — exchanges are then kept in the
-// JSON-lines journals only, which is logged as a warning.
+// messageLog.signingKey is not set (serve then refuses to run a gateway or
+// provider: the signed log is where exchanges are recorded).
 func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log *zap.Logger) (l *msglog.Log, close func() error, err error) {
 	cfg, err := f.Config()
 	if err != nil {
@@ -109,8 +110,6 @@ func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log
 	reg.MustRegister(certs.NewExpiryCollector(keyCertificates(cfg.Keys, log)))
 	name := cfg.MessageLog.SigningKey
 	if name == "" {
-		log.Warn("signed message log disabled (messageLog.signingKey is not set): " +
-			"exchanges are kept in the unsigned JSON-lines journals only")
 		return nil, nil, nil
 	}
 	close, err = f.WithLogKey(ctx, log.Named("keys"), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
@@ -125,6 +124,23 @@ func (f *Factory) MessageLog(ctx context.Context, reg prometheus.Registerer, log
 			if err := os.MkdirAll(d, 0o750); err != nil {
 				return nil, fmt.Errorf("message log: %w", err)
 			}
+		}
+		if cfg.MessageLog.Backend == "postgres" {
+			po, err := cfg.MessageLog.PostgresOptions(log.Named("msglog"))
+			if err != nil {
+				return nil, err
+			}
+			if opts.Shared, err = pgstore.Open(ctx, po); err != nil {
+				return nil, fmt.Errorf("message log: %w", err)
+			}
+			// Receipts keep a Merkle tree in a local file, which several
+			// gateways cannot share yet: off with the shared log.
+			log.Warn("message log on PostgreSQL: receipts and checkpoints (messageLog.evidence) are off; the signed archives are the evidence")
+			if l, err = msglog.Open(opts); err != nil {
+				opts.Shared.Close()
+				return nil, fmt.Errorf("message log: %w", err)
+			}
+			return l, nil
 		}
 		eo := cfg.MessageLog.EvidenceOptions(cert, log.Named("evidence"))
 		eo.Signer = inst

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/catalog"
@@ -109,6 +110,7 @@ func Check(ctx context.Context, path string, o CheckOptions) *Report {
 	c.messageLog(&cfg.MessageLog)
 	c.catalog(&cfg.Catalog)
 	c.provider(&cfg.Provider)
+	c.signedLog(cfg)
 	r.Errors.Sort()
 	r.Warnings.Sort()
 	return r
@@ -357,7 +359,31 @@ func (c *checker) gateway(g *Gateway) {
 	} else if err != nil {
 		c.errorf("gateway.mappingsDir", "%v", err)
 	}
-	c.stateDir("gateway.journal", filepath.Dir(c.rel(g.Journal)))
+	c.deprecatedJournal("gateway.journal", g.Journal)
+}
+
+// deprecatedJournal warns where a JSON-lines journal is still configured,
+// and says what replaced it.
+func (c *checker) deprecatedJournal(at, path string) {
+	if path != "" {
+		c.warnf(at, "no longer used and ignored: every exchange is recorded in the signed message log (messageLog.dir, signed with messageLog.signingKey); remove this key (%s is not written; tunduk archive verify checks the log's archives)", path)
+	}
+}
+
+// signedLog reports a gateway or provider without the signed message log,
+// the one place their exchanges are recorded.
+func (c *checker) signedLog(cfg *Config) {
+	var sides []string
+	if cfg.Gateway.Configured() {
+		sides = append(sides, "gateway")
+	}
+	if cfg.Provider.Listen != "" {
+		sides = append(sides, "provider")
+	}
+	if len(sides) > 0 && cfg.MessageLog.SigningKey == "" {
+		c.errorf("messageLog.signingKey", "empty, but the %s records every exchange in the signed message log and answers only once the record is durable; "+
+			"set messageLog.dir, messageLog.archiveDir and messageLog.signingKey (a key under keys:), see configs/tunduk.yaml", strings.Join(sides, " and "))
+	}
 }
 
 func (c *checker) keys(ctx context.Context, keys Keys) {
@@ -436,6 +462,13 @@ func (c *checker) messageLog(m *MessageLog) {
 			}
 		}
 	}
+	if m.Backend == "postgres" && m.Postgres.DSNFile != "" {
+		if b, ok := c.secret("messageLog.postgres.dsnFile", m.Postgres.DSNFile); ok {
+			if _, err := pgx.ParseConfig(strings.TrimSpace(string(b))); err != nil { // the DSN is a secret: never in the message
+				c.errorf("messageLog.postgres.dsnFile", "%s does not hold a PostgreSQL connection string; write one line: postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full", m.Postgres.DSNFile)
+			}
+		}
+	}
 	if m.Collect.SourceDir != "" {
 		c.dir("messageLog.collect.sourceDir", m.Collect.SourceDir)
 		c.stateDir("messageLog.collect.targetDir", m.Collect.TargetDir)
@@ -495,5 +528,5 @@ func (c *checker) provider(p *Provider) {
 	if p.TLS.ClientCAFile != "" {
 		c.certificates("provider.tls.clientCAFile", c.rel(p.TLS.ClientCAFile))
 	}
-	c.stateDir("provider.journal", filepath.Dir(c.rel(p.Journal)))
+	c.deprecatedJournal("provider.journal", p.Journal)
 }

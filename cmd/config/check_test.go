@@ -180,6 +180,12 @@ catalog:
 			t.Errorf("errors:\n%s\nwant a line containing %q", got, w)
 		}
 	}
+	if !strings.Contains(got, "messageLog.signingKey: empty, but the gateway records every exchange in the signed message log") {
+		t.Errorf("errors:\n%s\nwant the missing signed log named", got)
+	}
+	if w := r.Warnings.Error(); !strings.Contains(w, "tunduk.yaml:19: gateway.journal: no longer used and ignored: every exchange is recorded in the signed message log") {
+		t.Errorf("warnings:\n%s\nwant gateway.journal named as replaced by the signed log", w)
+	}
 	if strings.Contains(got, "keys.mlog") {
 		t.Errorf("the good key was refused:\n%s", got)
 	}
@@ -201,7 +207,6 @@ func TestCheckPassesACompleteConfiguration(t *testing.T) {
 	cfg := `gateway:
   callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
   mappingsDir: ` + mappings + `
-  journal: state/journal.jsonl
 keys:
   mlog: {uri: "file:` + mlogKey + `", certificate: ` + mlogCert + `}
 messageLog: {signingKey: mlog, dir: ` + dir + `/msglog, archiveDir: ` + dir + `/archive}
@@ -224,5 +229,57 @@ func TestCheckStopsAtSyntax(t *testing.T) {
 	r = Check(context.Background(), filepath.Join(t.TempDir(), "missing.yaml"), CheckOptions{})
 	if r.OK() || !strings.Contains(r.Errors.Error(), "give the path of tunduk's configuration file") {
 		t.Errorf("missing file: %v", r.Errors)
+	}
+}
+
+// messageLog.backend: postgres is checked at start with the file's lines:
+// the backend's name, a missing dsnFile, a DSN file others may read, and
+// one that holds no connection string (named, its secret never repeated).
+func TestCheckMessageLogPostgres(t *testing.T) {
+	dir := t.TempDir()
+	k := pki{dir: dir, t: t}
+	mlogCert, mlogKey := k.cert("mlog", time.Now().Add(365*24*time.Hour))
+	mappings, _ := filepath.Abs("../../configs/mappings")
+	cat, _ := filepath.Abs("../../configs/catalog")
+	k.write(filepath.Join(dir, "portal.key"), []byte(strings.Repeat("k", 40)+"\n"), 0o600)
+	base := `gateway:
+  callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
+  mappingsDir: ` + mappings + `
+  journal: state/journal.jsonl
+keys:
+  mlog: {uri: "file:` + mlogKey + `", certificate: ` + mlogCert + `}
+catalog: {dir: ` + cat + `}
+messageLog:
+  signingKey: mlog
+  dir: ` + dir + `/msglog
+  archiveDir: ` + dir + `/archive
+`
+	good := k.write(filepath.Join(dir, "good.dsn"), []byte("postgres://tunduk:s3cret@db:5432/tunduk_msglog?sslmode=disable\n"), 0o600)
+	open := k.write(filepath.Join(dir, "open.dsn"), []byte("postgres://tunduk:s3cret@db:5432/tunduk_msglog\n"), 0o644)
+	bad := k.write(filepath.Join(dir, "bad.dsn"), []byte("postgres://tunduk:s3cret@[db:5432/x\n"), 0o600)
+	for _, tc := range []struct{ name, tail, want string }{
+		{"good", "  backend: postgres\n  postgres: {dsnFile: " + good + "}\n", ""},
+		{"unknown backend", "  backend: mysql\n", `:12: messageLog.backend: "mysql": use file or postgres`},
+		{"no dsnFile", "  backend: postgres\n", ":8: messageLog.postgres.dsnFile: empty"},
+		{"readable by others", "  backend: postgres\n  postgres: {dsnFile: " + open + "}\n", ":13: messageLog.postgres.dsnFile: " + open},
+		{"not a DSN", "  backend: postgres\n  postgres: {dsnFile: " + bad + "}\n", ":13: messageLog.postgres.dsnFile: " + bad + " does not hold a PostgreSQL connection string"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := k.write(filepath.Join(dir, "tunduk.yaml"), []byte(base+tc.tail), 0o600)
+			r := Check(context.Background(), path, CheckOptions{Account: secretfile.Current()})
+			got := r.Errors.Error()
+			if tc.want == "" {
+				if !r.OK() {
+					t.Fatalf("refused:\n%s", got)
+				}
+				return
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Fatalf("errors:\n%s\nwant a line containing %q", got, tc.want)
+			}
+			if strings.Contains(got, "s3cret") {
+				t.Fatalf("the DSN's password is in the report:\n%s", got)
+			}
+		})
 	}
 }

@@ -11,8 +11,9 @@ import (
 
 // Gateway is the portal-facing supplier-check gateway run by `tunduk serve`:
 // where it listens, how portal callers authenticate, which checks each may
-// run, where the check mappings and the exchange journal are. The X-Road
-// userId prefix is securityServer.userIdPrefix.
+// run, where the check mappings are. Every exchange is recorded in the
+// signed message log (messageLog). The X-Road userId prefix is
+// securityServer.userIdPrefix.
 //
 //	gateway:
 //	  listen: 0.0.0.0:8443
@@ -31,7 +32,6 @@ import (
 //	      certSubject: CN=audit.zakupki.gov.kg,O=State Procurement Department,C=KG
 //	      checks: [founders]
 //	  mappingsDir: /etc/tunduk/mappings
-//	  journal: /var/lib/tunduk/journal.jsonl
 type Gateway struct {
 	// Listen is the host:port of the portal API.
 	Listen string `yaml:"listen"`
@@ -48,7 +48,9 @@ type Gateway struct {
 	// lists files instead. Exactly one of the two is set.
 	MappingsDir string   `yaml:"mappingsDir"`
 	Mappings    []string `yaml:"mappings"`
-	// Journal is the exchange journal file (JSON lines, fsynced).
+	// Journal is deprecated and ignored: the JSON-lines journal is gone and
+	// every exchange is recorded in the signed message log (messageLog).
+	// tunduk config check warns where it is still set.
 	Journal string `yaml:"journal"`
 	// MaxInFlight bounds checks running at once; more get 503.
 	MaxInFlight int `yaml:"maxInFlight"`
@@ -109,7 +111,6 @@ type Caller struct {
 func DefaultGateway() Gateway {
 	return Gateway{
 		Listen:          "127.0.0.1:8088",
-		Journal:         "/var/lib/tunduk/journal.jsonl",
 		MaxInFlight:     2048,
 		MaxBodyBytes:    64 << 10,
 		ShutdownTimeout: 30 * time.Second,
@@ -199,9 +200,6 @@ func (c *Gateway) Validate(is *Issues) {
 	}
 	if (c.MappingsDir == "") == (len(c.Mappings) == 0) {
 		is.Addf("gateway.mappingsDir", "set mappingsDir (a directory of *.yaml mappings) or mappings (a list of files), exactly one")
-	}
-	if c.Journal == "" {
-		is.Addf("gateway.journal", "missing; the exchange journal keeps the evidence of every check, e.g. /var/lib/tunduk/journal.jsonl")
 	}
 	if c.MaxInFlight < 1 {
 		is.Addf("gateway.maxInFlight", "must be at least 1")

@@ -12,7 +12,6 @@ const okGateway = `gateway:
       apiKeyFile: /etc/tunduk/keys/portal.key
       checks: [tax-debt, founders]
   mappingsDir: /etc/tunduk/mappings
-  journal: /var/lib/tunduk/journal.jsonl
 `
 
 func TestGatewayValid(t *testing.T) {
@@ -36,7 +35,7 @@ func TestGatewayProblems(t *testing.T) {
 		{"both mapping sources", okGateway + "  mappings: [a.yaml]\n", "gateway.mappingsDir: set mappingsDir"},
 		{"no callers", "gateway:\n  mappingsDir: m\n", "gateway.callers: no callers"},
 		{"mappings missing", strings.Replace(okGateway, "  mappingsDir: /etc/tunduk/mappings\n", "", 1), "gateway.mappingsDir: set mappingsDir"},
-		{"unknown key", okGateway + "  colour: red\n", "x.yaml:9: gateway.colour: unknown key; remove it, or use one of: callers,"},
+		{"unknown key", okGateway + "  colour: red\n", "x.yaml:8: gateway.colour: unknown key; remove it, or use one of: callers,"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

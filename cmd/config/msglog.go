@@ -16,10 +16,12 @@ import (
 	"go.uber.org/zap"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tunduk-kg/tunduk/internal/secretfile"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/atrest"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 	"github.com/tunduk-kg/tunduk/internal/signing/tsa"
 	"github.com/tunduk-kg/tunduk/signing/kms"
@@ -30,6 +32,8 @@ import (
 //
 //	messageLog:
 //	  dir: /var/lib/tunduk/msglog          # journal and state; fsynced
+//	  backend: file                        # file (one host) | postgres (several gateways)
+//	  postgres: {dsnFile: /etc/tunduk/keys/msglog-db.dsn}  # backend: postgres; a secret file
 //	  archiveDir: /var/lib/tunduk/archive  # mlog-*.zip, one sub-directory per group
 //	  signingKey: mlog                     # a name under keys:
 //	  tsaUrl: http://tsa.example.kg/tsa    # optional RFC 3161 time-stamping
@@ -99,6 +103,21 @@ type MessageLog struct {
 	Collect Collect `yaml:"collect"`
 	// Evidence configures receipts, checkpoints and witnesses.
 	Evidence Evidence `yaml:"evidence"`
+	// Backend is where records wait for their archive: "file" (the
+	// journal in dir; one host) or "postgres" (a database several
+	// gateways share; see README, "Several gateways on PostgreSQL").
+	Backend string `yaml:"backend"`
+	// Postgres configures backend: postgres.
+	Postgres MessageLogPostgres `yaml:"postgres"`
+}
+
+// MessageLogPostgres is the message log's database.
+type MessageLogPostgres struct {
+	// DSNFile holds the connection string
+	// (postgres://tunduk:…@db:5432/tunduk_msglog?sslmode=verify-full); it
+	// holds a password, so it follows the secret-file rule and is never
+	// logged or passed in argv.
+	DSNFile string `yaml:"dsnFile"`
 }
 
 // MessageLogBatch configures batch signing.
@@ -166,6 +185,7 @@ func DefaultMessageLog() MessageLog {
 		Batch:      MessageLogBatch{Size: 10000, Interval: time.Second},
 		Rotation:   MessageLogRotation{Size: 100 << 20, Interval: 24 * time.Hour},
 		GroupBy:    "none",
+		Backend:    "file",
 		Retention:  Retention{Default: DefaultRetention},
 		Collect:    Collect{Interval: time.Minute},
 	}
@@ -265,6 +285,29 @@ func (c *MessageLog) Validate(is *Issues) {
 		is.Addf(p+"collect.interval", "%v: must be positive", c.Collect.Interval)
 	}
 	c.Evidence.validate(is)
+	switch c.Backend {
+	case "file":
+	case "postgres":
+		if c.Postgres.DSNFile == "" {
+			is.Addf(p+"postgres.dsnFile", "empty; backend: postgres needs the file holding the connection string, e.g. /etc/tunduk/keys/msglog-db.dsn (mode 0640, root:tunduk)")
+		}
+		if c.SigningKey == "" {
+			is.Addf(p+"backend", "postgres keeps the signed log; set messageLog.signingKey too")
+		}
+	default:
+		is.Addf(p+"backend", "%q: use file or postgres", c.Backend)
+	}
+}
+
+// PostgresOptions reads messageLog.postgres.dsnFile under the secret-file
+// rule and returns pgstore's options. The connection string is never part
+// of an error.
+func (c *MessageLog) PostgresOptions(log *zap.Logger) (pgstore.Options, error) {
+	b, err := secretfile.Read(c.Postgres.DSNFile, secretfile.Current(), 64<<10)
+	if err != nil {
+		return pgstore.Options{}, fmt.Errorf("config: messageLog.postgres.dsnFile: %w", err)
+	}
+	return pgstore.Options{URL: strings.TrimSpace(string(b)), Logger: log}, nil
 }
 
 // ValidateKeys checks that the signing key is defined under keys:. Config
@@ -477,6 +520,15 @@ func (c *MessageLog) AccessOptions(signer crypto.Signer, cert *x509.Certificate,
 	j.Dir = filepath.Join(c.Dir, AccessDir)
 	j.ArchiveDir = filepath.Join(c.ArchiveDir, AccessDir)
 	j.GroupBy, j.MetadataOnly, j.Retention, j.TSA = msglog.GroupNone, false, nil, nil
+	if c.Backend == "postgres" {
+		// The archive directory is shared by every gateway; each host's
+		// access log is a chain of its own, so it gets a directory of its own.
+		host, err := os.Hostname()
+		if err != nil {
+			return access.Options{}, fmt.Errorf("config: messageLog: the host name names this host's access-log archives: %w", err)
+		}
+		j.ArchiveDir = filepath.Join(j.ArchiveDir, host)
+	}
 	return access.Options{Policy: c.AccessPolicy(), ArchiveDir: c.ArchiveDir, Key: lo.EncryptionKey, Journal: j}, nil
 }
 

@@ -20,7 +20,6 @@ import (
 //	provider:
 //	  listen: 127.0.0.1:8081
 //	  id: central-server/GOV/70000001/zakupki-registry
-//	  journal: /var/lib/tunduk/provider-journal.jsonl
 //	  allowFrom: [127.0.0.1]              # only the security server
 //	  services:
 //	    - code: getSupplierStatus         # described in the catalog: typed inputs, answers as its WSDL
@@ -49,7 +48,8 @@ type Provider struct {
 	// ID is the member or subsystem served, e.g.
 	// central-server/GOV/70000001/zakupki-registry.
 	ID string `yaml:"id"`
-	// Journal is the provider's exchange journal (JSON lines, fsynced).
+	// Journal is deprecated and ignored, as gateway.journal: exchanges are
+	// recorded in the signed message log (messageLog).
 	Journal string `yaml:"journal"`
 	// Services are the X-Road services offered.
 	Services []ProviderService `yaml:"services"`
@@ -141,7 +141,7 @@ type ProviderPostgres struct {
 
 // DefaultProvider returns the section's defaults (no provider).
 func DefaultProvider() Provider {
-	return Provider{Journal: "/var/lib/tunduk/provider-journal.jsonl"}
+	return Provider{}
 }
 
 // Validate reports problems in the provider section.
@@ -156,9 +156,6 @@ func (c *Provider) Validate(is *Issues) {
 		is.Addf("provider.id", "%v; write it as INSTANCE/CLASS/MEMBER/SUBSYSTEM", err)
 	} else if id.SubsystemCode == "" {
 		is.Addf("provider.id", "%s names a member; services are provided by a subsystem (INSTANCE/CLASS/MEMBER/SUBSYSTEM)", id)
-	}
-	if c.Journal == "" {
-		is.Addf("provider.journal", "set a journal file: every exchange must be recorded")
 	}
 	if len(c.Services) == 0 {
 		is.Addf("provider.services", "no services: list at least one or remove provider.listen")

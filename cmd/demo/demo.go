@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -123,7 +122,7 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	ss := fixtures.NewDemo(fixtures.DemoOptions{ViaProvider: true,
 		ProviderRecorder: &recorder.Recorder{Log: mlog, Member: fixtures.FoundersService.Provider().String(), Direction: "provider"}})
 	defer ss.Close()
-	sec, gw := settings(ss.URL, o.Listen, dir)
+	sec, gw := settings(ss.URL, o.Listen)
 	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
 	st, err := stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
 	if err != nil {
@@ -150,12 +149,13 @@ func Run(ctx context.Context, o *DemoOptions) error {
 }
 
 // settings are the security-server and gateway sections the demo runs
-// with: the emulator, the demo caller, journals under dir.
-func settings(ssURL, listen, dir string) (config.SecurityServer, config.Gateway) {
+// with: the emulator and the demo caller (exchanges go to the signed log
+// under dir).
+func settings(ssURL, listen string) (config.SecurityServer, config.Gateway) {
 	sec := config.DefaultSecurityServer()
 	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ssURL, fixtures.PortalClient.String(), "KG", 10*time.Second
 	gw := config.DefaultGateway()
-	gw.Listen, gw.Journal, gw.ShutdownTimeout = listen, filepath.Join(dir, "journal.jsonl"), 10*time.Second
+	gw.Listen, gw.ShutdownTimeout = listen, 10*time.Second
 	gw.Callers = []config.Caller{{Name: "demo-portal", APIKey: config.Secret(DemoAPIKey), Checks: []string{"*"}}}
 	return sec, gw
 }

@@ -30,13 +30,14 @@ func TestServeReportsEveryProblemAtStart(t *testing.T) {
 		o.Check = check
 		err := serveRun(context.Background(), o)
 		var ee *cli.ExitError
-		if !errors.As(err, &ee) || ee.Code != cli.ExitInvalid || !strings.Contains(ee.Msg, "3 problems") {
-			t.Fatalf("check=%v: serveRun = %v, want exit 1 naming 3 problems", check, err)
+		if !errors.As(err, &ee) || ee.Code != cli.ExitInvalid || !strings.Contains(ee.Msg, "4 problems") {
+			t.Fatalf("check=%v: serveRun = %v, want exit 1 naming 4 problems", check, err)
 		}
 		for _, w := range []string{
 			cfgPath + `:3: gateway.callers[0].apiKeyFile: file ` + filepath.Join(dir, "portal.key") + ` does not exist`,
 			cfgPath + `:4: gateway.mappingsDir: directory ` + filepath.Join(dir, "mappings") + ` does not exist`,
 			cfgPath + `:5: gateway.maxInFlight: the text "lots" is not a whole number`,
+			`messageLog.signingKey: empty, but the gateway records every exchange in the signed message log`,
 		} {
 			if !strings.Contains(errOut.String(), w) {
 				t.Errorf("check=%v: stderr:\n%s\nwant %q", check, errOut.String(), w)

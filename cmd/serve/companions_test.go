@@ -60,16 +60,14 @@ gateway:
   opsListen: %s
   callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
   mappingsDir: %s
-  journal: state/journal.jsonl
 catalog:
   dir: %s
 provider:
   listen: %s
   id: central-server/GOV/70000041/supplier-registry
-  journal: state/provider.jsonl
   services:
     - {code: getSupplierInfo, version: v1, backend: "%s/suppliers/{inn}", required: [inn]}
-`, ss.URL, fixtures.PortalClient, api, ops, mappings, catalogDir, prov, backend.URL)
+`, ss.URL, fixtures.PortalClient, api, ops, mappings, catalogDir, prov, backend.URL) + signedLogYAML(t, dir)
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(cfgText), 0o600)
 
@@ -118,7 +116,7 @@ provider:
 		t.Errorf("provider body: %s", resp.BodyElement())
 	}
 	stop()
-	if st, err := os.Stat(filepath.Join(dir, "state", "provider.jsonl")); err != nil || st.Size() == 0 {
-		t.Errorf("provider journal not written: %v", err)
+	if n := logBytes(t, dir); n == 0 {
+		t.Errorf("the provider's exchange is not in the signed message log")
 	}
 }

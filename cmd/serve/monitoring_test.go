@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/tsa/tsatest"
@@ -38,6 +39,7 @@ func TestServeMonitoring(t *testing.T) {
 		archives = writeArchives(t, collected, 3)
 		os.Remove(archives[1])
 		os.MkdirAll(filepath.Join(dir, "ss-archive"), 0o750)
+		keyPath, certPath := clitest.FileKeyFor(t, dir, "mlog", fixtures.PortalClient.MemberCode)
 		return fmt.Sprintf(`monitoring:
   enabled: true
   securityServer: central-server/GOV/70000099/ss1
@@ -47,10 +49,15 @@ func TestServeMonitoring(t *testing.T) {
   windows: [1h]
   sla: {availability: 99.5, responseTime: 2s}
 messageLog:
+  dir: %s/mlog
+  archiveDir: %s/archive
+  signingKey: mlog
   tsaUrl: %s
   tsaCertificate: %s
   collect: {sourceDir: %s, targetDir: %s}
-`, tsaSrv.URL, tsaPEM, filepath.Join(dir, "ss-archive"), collected)
+keys:
+  mlog: {uri: "file:%s", certificate: %s}
+`, dir, dir, tsaSrv.URL, tsaPEM, filepath.Join(dir, "ss-archive"), collected, keyPath, certPath)
 	})
 	stop, _ := startServe(t, cfgPath)
 	taxDebtWhenUp(t, addr, key).Body.Close()

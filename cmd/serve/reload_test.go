@@ -47,6 +47,7 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
+	logYAML := signedLogYAML(t, dir)
 	config := func(extraCaller string) string {
 		return fmt.Sprintf(`securityServer:
   url: %s
@@ -57,8 +58,7 @@ gateway:
   callers:
     - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
 %s  mappingsDir: %s
-  journal: state/journal.jsonl
-`, ss.URL, fixtures.PortalClient, addr, extraCaller, mdir)
+`, ss.URL, fixtures.PortalClient, addr, extraCaller, mdir) + logYAML
 	}
 	cfgPath := filepath.Join(dir, "tunduk.yaml")
 	os.WriteFile(cfgPath, []byte(config("")), 0o600)

@@ -16,7 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
@@ -107,17 +107,16 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	var gwRec, provRec journal.Recorder
+	if signed == nil {
+		return &cli.ExitError{Code: cli.ExitInvalid, Msg: path + ": messageLog.signingKey is empty; the gateway records every exchange in the signed message log (see configs/tunduk.yaml)"}
+	}
+	defer closeLog()
+	var gwRec, provRec exchange.Recorder = &recorder.Recorder{Log: signed, Member: cfg.SecurityServer.Client, Direction: "consumer"},
+		&recorder.Recorder{Log: signed, Member: cfg.Provider.ID, Direction: "provider"}
+	evidence := "signed message log " + cfg.MessageLog.Dir
 	var receipts adapter.Receipts
-	evidence := "journal " + cfg.Gateway.Journal
-	if signed != nil {
-		defer closeLog()
-		gwRec = &recorder.Recorder{Log: signed, Member: cfg.SecurityServer.Client, Direction: "consumer"}
-		provRec = &recorder.Recorder{Log: signed, Member: cfg.Provider.ID, Direction: "provider"}
-		evidence = "signed message log " + cfg.MessageLog.Dir
-		if o.Evidence != nil {
-			receipts = stack.Receipts(o.Evidence())
-		}
+	if o.Evidence != nil {
+		receipts = stack.Receipts(o.Evidence())
 	}
 	return stack.Serve(ctx, stack.ServeOptions{Config: cfg, BaseDir: filepath.Dir(path), Gateway: gwRec, Provider: provRec,
 		Evidence: evidence, Receipts: receipts, Registry: reg, Logger: log, Reload: func() (*config.Config, error) { return config.Load(path) }})

@@ -105,7 +105,7 @@ func TestInvalidExamples(t *testing.T) {
 // loopback, then a graceful stop.
 func TestServeRunsFromConfig(t *testing.T) {
 	ss := fixtures.StartDemo(t, fixtures.DemoOptions{})
-	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(string) string { return "" })
+	dir, cfgPath, addr, key := gatewayConfig(t, ss.URL, func(dir string) string { return signedLogYAML(t, dir) })
 
 	stop, errOut := startServe(t, cfgPath)
 	resp := taxDebtWhenUp(t, addr, key)
@@ -127,8 +127,8 @@ func TestServeRunsFromConfig(t *testing.T) {
 		}
 	}
 	stop()
-	if _, err := os.Stat(filepath.Join(dir, "state", "journal.jsonl")); err != nil {
-		t.Errorf("journal not at the path relative to the config: %v", err)
+	if n := logBytes(t, dir); n == 0 {
+		t.Errorf("nothing recorded in the signed message log")
 	}
 	logs := errOut.String()
 	if !strings.Contains(logs, "/v1/suppliers/**********0561/tax-debt") {
@@ -162,7 +162,6 @@ gateway:
   callers:
     - {name: portal, apiKeyFile: portal.key, checks: ["*"]}
   mappingsDir: %s
-  journal: state/journal.jsonl
 %s`, ssURL, fixtures.PortalClient, addr, mappings, more(dir))
 	cfgPath = filepath.Join(dir, "tunduk.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {

@@ -2,13 +2,15 @@
 // Tunduk: a Runner turns a check request into the X-Road request its
 // mapping describes (internal/adapter/mapping), sends it through the participant's
 // security server (adapter/ssclient), checks the answer (header echo,
-// requestHash, body wrapper), journals the exchange durably
-// (internal/adapter/journal) and returns the result with its evidence. errors.go is
+// requestHash, body wrapper), records the exchange durably in the signed
+// message log (internal/adapter/exchange, internal/adapter/recorder) and
+// returns the result with its evidence. errors.go is
 // the one place that turns failures into portal HTTP errors.
 //
 // Sub-packages: checks (the registry of checks), mapping (declarative
 // service mappings), gateway (the portal HTTP API), portalapi (its OpenAPI
-// document), journal (exchange journal), observe (metrics, health,
+// document), exchange (what is recorded of an exchange), recorder (into
+// the signed message log), observe (metrics, health,
 // masking logs), kgid (PIN/INN rules), ssclient (security-server client).
 package adapter
 

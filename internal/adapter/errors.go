@@ -39,7 +39,8 @@ type CheckError struct {
 	// Code is the X-Road fault code, the producer's business code, or the
 	// validation code (InconsistentResponse, InvalidRequestHash).
 	Code string
-	// RetryAfter is set for KindUnavailable / KindOverloaded.
+	// RetryAfter is set for KindUnavailable / KindOverloaded (KindJournal
+	// answers with 1s: the log is full or its database unreachable).
 	RetryAfter time.Duration
 	// Evidence is set when an exchange took place (and was journalled).
 	Evidence *Evidence
@@ -143,7 +144,7 @@ func Problem(err error) problem.Problem {
 	case faultCode:
 		p.FaultCode = ce.Code
 	}
-	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded {
+	if ce.Kind == KindUnavailable || ce.Kind == KindOverloaded || ce.Kind == KindJournal {
 		ra := ce.RetryAfter
 		if ra <= 0 {
 			ra = time.Second

@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -33,7 +33,7 @@ type RunnerOptions struct {
 	Transport Transport
 	// Journal keeps every exchange; a result is returned only once its
 	// record is durable.
-	Journal journal.Recorder
+	Journal exchange.Recorder
 	// Client is the participant's client subsystem (X-Road client header).
 	Client soap.ClientID
 	// UserIDPrefix is prepended to the officer's PIN to form X-Road userId
@@ -201,18 +201,20 @@ func (r *Runner) runSOAP(ctx context.Context, m *mapping.Mapping, req Request, i
 	if err == nil {
 		answer, err = m.ReadSOAP(ex.Response.BodyElement())
 	}
-	x := &journal.Exchange{
+	x := &exchange.Exchange{Protocol: exchange.SOAP,
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: msg.Header().ID,
+		Client: msg.Header().Client.String(), UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue,
+		Service: m.Service.Typed(), MessageID: msg.Header().ID,
 		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
-		Request: journal.Message{URL: r.o.SecurityServerURL, Method: http.MethodPost,
-			Header: http.Header{"Content-Type": {msg.ContentType()}}, Body: msg.Bytes()},
+		Request: exchange.Message{URL: r.o.SecurityServerURL, Method: http.MethodPost,
+			Header: http.Header{"Content-Type": {msg.ContentType()}}, Body: msg.Bytes(), XRoadHeader: exchange.SOAPHeader(msg)},
 	}
 	if ex.Response != nil {
 		x.RequestHash = ex.Response.Header().RequestHash
-		x.Response = &journal.Message{Status: ex.HTTPStatus, Header: http.Header{"Content-Type": {ex.Response.ContentType()}}, Body: ex.Response.Bytes()}
+		x.Response = &exchange.Message{Status: ex.HTTPStatus, Header: http.Header{"Content-Type": {ex.Response.ContentType()}}, Body: ex.Response.Bytes(),
+			XRoadHeader: exchange.SOAPHeader(ex.Response)}
 	} else if ex.HTTPStatus != 0 {
-		x.Response = &journal.Message{Status: ex.HTTPStatus}
+		x.Response = &exchange.Message{Status: ex.HTTPStatus}
 	}
 	return r.finish(ctx, req, x, answer, err)
 }
@@ -237,21 +239,21 @@ func (r *Runner) runREST(ctx context.Context, m *mapping.Mapping, req Request, i
 	for k, v := range rr.Header {
 		h[k] = v
 	}
-	x := &journal.Exchange{
+	x := &exchange.Exchange{Protocol: exchange.REST,
 		Time: ex.Started.UTC(), Duration: ex.Finished.Sub(ex.Started), Check: req.Check, Caller: req.Caller,
-		UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
+		Client: ex.Request.Client.String(), UserID: in.UserID, Officer: req.OfficerPIN, Issue: in.Issue, Service: m.Service.Typed(), MessageID: ex.Request.ID, RequestHash: ex.RequestHash,
 		Subjects: req.subjects(), RequestID: req.RequestID, TraceParent: req.TraceParent,
-		Request: journal.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
+		Request: exchange.Message{URL: ex.URL, Method: ex.Request.Method, Header: h},
 	}
 	if ex.StatusCode != 0 {
-		x.Response = &journal.Message{Status: ex.StatusCode, Header: ex.Header, Body: ex.Body}
+		x.Response = &exchange.Message{Status: ex.StatusCode, Header: ex.Header, Body: ex.Body}
 	}
 	return r.finish(ctx, req, x, answer, err)
 }
 
 // finish classifies the exchange, journals it and builds the result or
 // error with evidence.
-func (r *Runner) finish(ctx context.Context, req Request, x *journal.Exchange, a *mapping.Answer, err error) (*Result, error) {
+func (r *Runner) finish(ctx context.Context, req Request, x *exchange.Exchange, a *mapping.Answer, err error) (*Result, error) {
 	var ce *CheckError
 	if err != nil {
 		ce = r.transportError(req.Check, err, nil)

@@ -25,8 +25,8 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/root"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange/exchangetest"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
@@ -273,11 +273,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
+	j := &exchangetest.Memory{}
 	metrics, err := observe.NewMetrics(observe.MetricsOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -302,11 +298,7 @@ func newEnv(t *testing.T) *env {
 	}))
 	t.Cleanup(be.Close)
 	prov, _ := soap.ParseClientID(providerID)
-	pj, err := journal.Open(filepath.Join(t.TempDir(), "provider.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pj.Close() })
+	pj := &exchangetest.Memory{}
 	h, err := provider.New(provider.Options{Provider: prov, Recorder: pj, Services: []provider.Service{{
 		Code: "getSupplier", Version: "v1", Backend: be.URL + "/suppliers/{inn}", Required: []string{"inn"}, Timeout: 5 * time.Second,
 	}}})

@@ -17,7 +17,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/cmd/config"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
 	"github.com/tunduk-kg/tunduk/internal/catalog/export"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -32,7 +32,6 @@ type Companions struct {
 	Provider       http.Handler // nil when provider.listen is empty
 	ProviderListen string
 	ProviderTLS    *tls.Config
-	ProviderJourn  *journal.File
 	Catalog        http.Handler // public; nil when there is no catalog
 	Descriptions   http.Handler // internal; nil when there is no catalog
 
@@ -44,9 +43,9 @@ type CompanionOptions struct {
 	Provider config.Provider
 	Catalog  config.Catalog
 	BaseDir  string
-	// Recorder, when set, records provider exchanges instead of the
-	// JSON-lines journal at provider.journal (serve passes the signed log).
-	Recorder journal.Recorder
+	// Recorder records provider exchanges durably (serve passes the signed
+	// message log); required when the provider is configured.
+	Recorder exchange.Recorder
 	Logger   *zap.Logger
 }
 
@@ -133,14 +132,8 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	}
 	rec := o.Recorder
 	if rec == nil {
-		jpath := rel(p.Journal)
-		if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
-			return nil, fmt.Errorf("provider journal directory: %w", err)
-		}
-		if c.ProviderJourn, err = journal.Open(jpath); err != nil {
-			return nil, err
-		}
-		rec = c.ProviderJourn
+		c.Close()
+		return nil, errors.New("the provider records every exchange in the signed message log: set messageLog (dir, archiveDir, signingKey); see configs/tunduk.yaml")
 	}
 	h, err := provider.New(provider.Options{Provider: id, Services: services, Recorder: rec, Logger: log.Named("provider")})
 	if err != nil {
@@ -182,13 +175,10 @@ func BuildCompanions(o CompanionOptions) (*Companions, error) {
 	return c, nil
 }
 
-// Close closes the provider journal and the PostgreSQL pools.
+// Close closes the PostgreSQL pools.
 func (c *Companions) Close() error {
 	for _, p := range c.pools {
 		p.Close()
-	}
-	if c.ProviderJourn != nil {
-		return c.ProviderJourn.Close()
 	}
 	return nil
 }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/sdnotify"
 )
 
@@ -21,9 +21,9 @@ type ServeOptions struct {
 	// Config is the whole configuration; BaseDir resolves its relative paths.
 	Config  *config.Config
 	BaseDir string
-	// Gateway and Provider record the exchanges of each side (nil: the
-	// JSON-lines journals of the configuration).
-	Gateway, Provider journal.Recorder
+	// Gateway and Provider record the exchanges of each side in the signed
+	// message log (required for the sides that are configured).
+	Gateway, Provider exchange.Recorder
 	// Evidence says where exchanges are kept, for the start-up line.
 	Evidence string
 	// Receipts, when set, gives results their receipts (see BuildOptions).

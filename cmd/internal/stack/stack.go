@@ -23,8 +23,8 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -40,9 +40,9 @@ type BuildOptions struct {
 	// Mappings, when set, are used instead of gateway.mappingsDir/mappings
 	// (the demo passes the embedded ones).
 	Mappings []*mapping.Mapping
-	// Recorder, when set, records exchanges instead of the JSON-lines
-	// journal at gateway.journal (serve passes the signed message log).
-	Recorder journal.Recorder
+	// Recorder records every exchange durably (serve and demo pass the
+	// signed message log); required.
+	Recorder exchange.Recorder
 	// Receipts, when set, gives each result its receipt and serves
 	// GET /v1/evidence/{recordId} (serve passes the message log's evidence).
 	Receipts adapter.Receipts
@@ -59,25 +59,22 @@ type Stack struct {
 	Ops     http.Handler
 	Ready   *observe.Readiness
 	Runner  *adapter.Runner
-	Journal *journal.File // nil when BuildOptions.Recorder was given
-	TLS     *tls.Config   // nil for plain HTTP
+	TLS     *tls.Config // nil for plain HTTP
 	ss      *ssclient.Client
 	// What Reload rebuilds the gateway with (see reload.go).
 	build   BuildOptions
-	rec     journal.Recorder
+	rec     exchange.Recorder
 	metrics *observe.Metrics
 	client  soap.ClientID
 	opsMux  *http.ServeMux
 	extra   map[string]http.Handler // HandleOps patterns, for the gateway's listener when there is no ops listener
 }
 
-// Close releases the journal and the security-server connections.
+// Close releases the security-server connections (the recorder's log is
+// its opener's to close).
 func (s *Stack) Close() error {
 	s.ss.Close()
-	if s.Journal == nil {
-		return nil
-	}
-	return s.Journal.Close()
+	return nil
 }
 
 // SecurityServer is the stack's security-server client (for companions
@@ -174,16 +171,8 @@ func Build(o BuildOptions) (*Stack, error) {
 	st := &Stack{ss: sc, build: o, metrics: metrics, client: sso.Client}
 	rec := o.Recorder
 	if rec == nil {
-		jpath := rel(g.Journal)
-		if err := os.MkdirAll(filepath.Dir(jpath), 0o750); err != nil {
-			sc.Close()
-			return nil, fmt.Errorf("journal directory: %w", err)
-		}
-		if st.Journal, err = journal.Open(jpath); err != nil {
-			sc.Close()
-			return nil, err
-		}
-		rec = st.Journal
+		sc.Close()
+		return nil, errors.New("the gateway records every exchange in the signed message log: set messageLog (dir, archiveDir, signingKey); see configs/tunduk.yaml")
 	}
 	st.rec = rec
 	fail := func(err error) (*Stack, error) { st.Close(); return nil, err }

@@ -9,6 +9,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/user"
@@ -38,6 +39,9 @@ func NewCmdRepair(f *cli.Factory, runF func(*RepairOptions) error) *cobra.Comman
 			cfg, err := f.Config()
 			if err != nil {
 				return nil, err
+			}
+			if cfg.MessageLog.Backend == "postgres" {
+				return nil, errors.New("messageLog.backend is postgres: there is no journal file to repair (PostgreSQL keeps the records; restore the database from its backup if it is damaged)")
 			}
 			lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
 			if err != nil {

@@ -19,8 +19,8 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
 	"github.com/tunduk-kg/tunduk/internal/adapter/checks"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange/exchangetest"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
@@ -69,11 +69,7 @@ func newStyleStack(t *testing.T, style string) (*httptest.Server, *http.Client) 
 		t.Fatal(err)
 	}
 	t.Cleanup(sc.Close)
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
+	j := &exchangetest.Memory{}
 	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: styleMappings(t, style), Transport: sc, Journal: j,
 		Client: fixtures.PortalClient, UserIDPrefix: "KG", SecurityServerURL: ss.URL})
 	if err != nil {

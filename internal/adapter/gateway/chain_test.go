@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +20,9 @@ import (
 	"github.com/tunduk-kg/tunduk/adapter/portalapi"
 	"github.com/tunduk-kg/tunduk/adapter/ssclient"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange/exchangetest"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -42,8 +41,7 @@ const (
 type stack struct {
 	ss      *xroadtest.SecurityServer
 	api     *httptest.Server
-	journal *journal.File
-	jpath   string
+	journal *exchangetest.Memory
 	runner  *adapter.Runner
 	metrics *prometheus.Registry
 	// client validates every exchange against openapi.json.
@@ -83,12 +81,7 @@ func newStack(t testing.TB, so stackOptions) *stack {
 			m.Timeout = so.timeout
 		}
 	}
-	jpath := filepath.Join(t.TempDir(), "journal.jsonl")
-	j, err := journal.Open(jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
+	j := &exchangetest.Memory{}
 	reg := prometheus.NewRegistry()
 	metrics, err := observe.NewMetrics(observe.MetricsOptions{Registerer: reg})
 	if err != nil {
@@ -117,7 +110,7 @@ func newStack(t testing.TB, so stackOptions) *stack {
 	api := httptest.NewServer(g)
 	t.Cleanup(api.Close)
 	val := newValidator(t, api.URL)
-	return &stack{ss: ss, api: api, journal: j, jpath: jpath, runner: r, metrics: reg, client: &http.Client{Transport: val}, val: val}
+	return &stack{ss: ss, api: api, journal: j, runner: r, metrics: reg, client: &http.Client{Transport: val}, val: val}
 }
 
 type answer struct {
@@ -200,18 +193,9 @@ func field(v any, path ...string) any {
 }
 
 // records reads the journal back.
-func (s *stack) records(t *testing.T) map[string]*journal.Exchange {
+func (s *stack) records(t *testing.T) map[string]*exchange.Exchange {
 	t.Helper()
-	f, err := os.Open(s.jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]*journal.Exchange{}
-	if err := journal.Scan(f, func(x *journal.Exchange) error { out[x.ID] = x; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return s.journal.ByID()
 }
 
 // checkEvidence verifies that evidence names a durable journal record
@@ -552,6 +536,9 @@ func TestJournalFailureWithholdsResult(t *testing.T) {
 	a := s.get(t, "/v1/suppliers/01503201010234/tax-debt")
 	if a.status != 503 || field(a.body, "code") != "journal_unavailable" || field(a.body, "data") != nil {
 		t.Errorf("journal closed: %d %s", a.status, a.raw)
+	}
+	if a.header.Get("Retry-After") == "" {
+		t.Errorf("journal closed: 503 without Retry-After")
 	}
 }
 

@@ -132,7 +132,7 @@ func maskText(s string) string {
 	if !hasDigit(s) {
 		return s
 	}
-	if inContext.MatchString(s) {
+	if mayNameIdentifier(s) && inContext.MatchString(s) {
 		s = replaceSubmatch(s, inContext, func(tok string) string {
 			if !hasDigit(tok) {
 				return tok
@@ -183,6 +183,20 @@ func maskValidRuns(s string) string {
 		return s
 	}
 	return string(b)
+}
+
+// mayNameIdentifier reports whether s may hold one of inContext's words:
+// each has an ASCII letter beyond f, and case folding maps only such
+// letters to non-ASCII ones (ſ, K). Hex ids, addresses and durations — most
+// of what a log line carries — skip the regular expression.
+func mayNameIdentifier(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20 // ASCII lower case
+		if c >= 'g' && c <= 'z' || s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 func hasDigit(s string) bool {

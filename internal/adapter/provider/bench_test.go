@@ -7,14 +7,15 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
+	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
+	"github.com/tunduk-kg/tunduk/internal/adapter/recorder/recordertest"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 )
@@ -41,7 +42,7 @@ func BenchmarkProviderVsReverseProxy(b *testing.B) {
 	}))
 	defer be.Close()
 	prov, _ := soap.ParseClientID(providerID)
-	newProvider := func(rec journal.Recorder) *httptest.Server {
+	newProvider := func(rec exchange.Recorder) *httptest.Server {
 		h, err := provider.New(provider.Options{Provider: prov, Recorder: rec, Services: []provider.Service{{
 			Code: "getSupplier", Version: "v1", Backend: be.URL + "/s/{inn}", Description: describedService(), Timeout: 5 * time.Second}}})
 		if err != nil {
@@ -51,12 +52,12 @@ func BenchmarkProviderVsReverseProxy(b *testing.B) {
 	}
 	provSrv := newProvider(nil)
 	defer provSrv.Close()
-	jr, err := journal.Open(filepath.Join(b.TempDir(), "provider.jsonl"))
+	mlog, err := recordertest.OpenLog(b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer jr.Close()
-	journSrv := newProvider(jr) // every exchange fsynced before the answer
+	defer mlog.Close()
+	journSrv := newProvider(&recorder.Recorder{Log: mlog, Member: providerID, Direction: "provider"}) // every exchange signed and fsynced before the answer
 	defer journSrv.Close()
 	target, _ := url.Parse(be.URL)
 	proxySrv := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))

@@ -161,7 +161,7 @@ func (e *envelope) isFault() bool {
 // relied on, renamed to <serviceCode>Response when RenameWrapper is set,
 // and a SOAP 1.1 fault is passed through as the backend wrote it, so the
 // answer passes the security server's echo check (X-Road#3315).
-func (h *Handler) passThrough(ctx context.Context, r *http.Request, req *soap.Message, svc Service, x *exchange) (*soap.Message, error) {
+func (h *Handler) passThrough(ctx context.Context, r *http.Request, req *soap.Message, svc Service, x *inflight) (*soap.Message, error) {
 	ctx, cancel := context.WithTimeout(ctx, svc.Timeout)
 	defer cancel()
 	body, ctype := req.Bytes(), req.ContentType()

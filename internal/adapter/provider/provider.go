@@ -49,7 +49,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/catalog"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/kgid"
 	"github.com/tunduk-kg/tunduk/internal/catalog/codec"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -130,7 +130,7 @@ type Options struct {
 	// MaxBackendBytes bounds a backend answer; default 10 MiB.
 	MaxBackendBytes int64
 	// Recorder journals every exchange; nil journals nothing (tests only).
-	Recorder journal.Recorder
+	Recorder exchange.Recorder
 	// Logger receives one line per exchange; default zap.NewNop().
 	Logger *zap.Logger
 }
@@ -237,10 +237,11 @@ func (s Service) check() error {
 	return nil
 }
 
-// exchange is what one request produced, for the journal and the log line.
-type exchange struct {
+// inflight is what one request produced, for the journal and the log line.
+type inflight struct {
 	started  time.Time
 	req      *soap.Message
+	resp     *soap.Message // the answer, when it is a parsed message
 	respBody []byte
 	respType string
 	status   int
@@ -254,7 +255,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveREST(w, r)
 		return
 	}
-	x := &exchange{started: time.Now()}
+	x := &inflight{started: time.Now()}
 	resp, err := h.handle(r, x)
 	if resp != nil {
 		defer resp.Close() // attachments' temporary files, if any
@@ -265,7 +266,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.respBody = soap.NewFault(soap.Fault{Code: soap.FaultCodeFor(err, soap.RoleRequest), String: publicReason(err)})
 		x.outcome, x.fault = "rejected", soap.FaultCodeFor(err, soap.RoleRequest)
 	} else {
-		x.respBody, x.respType = resp.Bytes(), resp.ContentType()
+		x.resp, x.respBody, x.respType = resp, resp.Bytes(), resp.ContentType()
 		if x.status == 0 {
 			x.status = http.StatusOK
 		}
@@ -277,7 +278,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			msgID = x.req.Header().ID
 		}
 		h.opts.Logger.Error("journal write failed; refusing to answer", zap.String("messageId", msgID), zap.Error(recErr))
-		x.status, x.respType = http.StatusInternalServerError, "text/xml; charset=UTF-8"
+		x.status, x.respType, x.resp = http.StatusInternalServerError, "text/xml; charset=UTF-8", nil
 		x.respBody = soap.NewFault(soap.Fault{Code: "Server.InternalError", String: "the provider could not record the exchange"})
 	}
 	h.log(x)
@@ -286,7 +287,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(x.respBody)
 }
 
-func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
+func (h *Handler) handle(r *http.Request, x *inflight) (*soap.Message, error) {
 	var action *string
 	if v, ok := r.Header["Soapaction"]; ok && len(v) > 0 {
 		action = &v[0]
@@ -353,7 +354,7 @@ func (h *Handler) handle(r *http.Request, x *exchange) (*soap.Message, error) {
 
 // described answers a request of a service with a catalog description:
 // everything it writes is what the description (and so the WSDL) declares.
-func (h *Handler) described(ctx context.Context, req *soap.Message, svc Service, x *exchange) (*soap.Message, error) {
+func (h *Handler) described(ctx context.Context, req *soap.Message, svc Service, x *inflight) (*soap.Message, error) {
 	d, hdr := svc.Description, req.Header()
 	answer := func(body []byte, outcome, code string) (*soap.Message, error) {
 		x.outcome, x.fault = outcome, code
@@ -394,7 +395,7 @@ func (h *Handler) described(ctx context.Context, req *soap.Message, svc Service,
 
 // backendFault answers a failed backend call with a technical SOAP fault;
 // the detail is logged, never sent.
-func (h *Handler) backendFault(req *soap.Message, svc Service, x *exchange, err error) (*soap.Message, error) {
+func (h *Handler) backendFault(req *soap.Message, svc Service, x *inflight, err error) (*soap.Message, error) {
 	var ae *codec.AnswerError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -418,13 +419,13 @@ func (h *Handler) lookup(code, version string) (Service, bool) {
 }
 
 // fault answers with a SOAP fault that still echoes the request header.
-func (h *Handler) fault(req *soap.Message, x *exchange, code, reason string) (*soap.Message, error) {
+func (h *Handler) fault(req *soap.Message, x *inflight, code, reason string) (*soap.Message, error) {
 	x.outcome, x.fault, x.status = "fault", code, http.StatusInternalServerError
 	return soap.NewFaultResponse(req, soap.Fault{Code: code, String: reason})
 }
 
 // business answers with a non-technical fault in the response body.
-func (h *Handler) business(req *soap.Message, svc Service, x *exchange, in params, code, msg string) (*soap.Message, error) {
+func (h *Handler) business(req *soap.Message, svc Service, x *inflight, in params, code, msg string) (*soap.Message, error) {
 	x.outcome, x.fault = "business-error", code
 	var body bytes.Buffer
 	if svc.EchoRequest {
@@ -448,24 +449,27 @@ func publicReason(err error) string {
 	return "the request could not be processed"
 }
 
-func (h *Handler) record(ctx context.Context, r *http.Request, x *exchange) error {
+func (h *Handler) record(ctx context.Context, r *http.Request, x *inflight) error {
 	if h.opts.Recorder == nil {
 		return nil
 	}
-	rec := &journal.Exchange{
+	rec := &exchange.Exchange{
+		Protocol: exchange.SOAP,
 		Time:     x.started,
 		Duration: time.Since(x.started),
 		Check:    "provider",
 		Outcome:  x.outcome,
-		Request: journal.Message{URL: r.URL.String(), Method: r.Method,
+		Request: exchange.Message{URL: r.URL.String(), Method: r.Method,
 			Header: http.Header{"Content-Type": r.Header.Values("Content-Type")}},
-		Response:  &journal.Message{Status: x.status, Header: http.Header{"Content-Type": {x.respType}}, Body: x.respBody},
+		Response: &exchange.Message{Status: x.status, Header: http.Header{"Content-Type": {x.respType}}, Body: x.respBody,
+			XRoadHeader: exchange.SOAPHeader(x.resp)},
 		FaultCode: x.fault,
 	}
 	if x.req != nil {
 		hdr := x.req.Header()
-		rec.Request.Body = x.req.Bytes()
+		rec.Request.Body, rec.Request.XRoadHeader = x.req.Bytes(), exchange.SOAPHeader(x.req)
 		rec.Caller, rec.UserID, rec.Issue, rec.MessageID = hdr.Client.String(), hdr.UserID, hdr.Issue, hdr.ID
+		rec.Client = rec.Caller
 		if hdr.Service != nil {
 			rec.Service = hdr.Service.Typed()
 			rec.Check = "provider:" + hdr.Service.ServiceCode
@@ -475,7 +479,7 @@ func (h *Handler) record(ctx context.Context, r *http.Request, x *exchange) erro
 	return err
 }
 
-func (h *Handler) log(x *exchange) {
+func (h *Handler) log(x *inflight) {
 	fields := []zap.Field{zap.String("outcome", x.outcome), zap.Int("status", x.status), zap.Duration("duration", time.Since(x.started))}
 	if x.fault != "" {
 		fields = append(fields, zap.String("faultCode", x.fault))

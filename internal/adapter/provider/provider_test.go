@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange/exchangetest"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
@@ -63,7 +64,7 @@ func backend(t *testing.T, calls *atomic.Int32) *httptest.Server {
 
 type fixture struct {
 	ss      *xroadtest.SecurityServer
-	jr      *journal.File
+	jr      *exchangetest.Memory
 	calls   *atomic.Int32
 	service soap.ServiceID
 }
@@ -72,11 +73,7 @@ func setup(t *testing.T, echo bool) *fixture {
 	t.Helper()
 	calls := &atomic.Int32{}
 	be := backend(t, calls)
-	jr, err := journal.Open(filepath.Join(t.TempDir(), "provider.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { jr.Close() })
+	jr := &exchangetest.Memory{}
 	prov, _ := soap.ParseClientID(providerID)
 	h, err := provider.New(provider.Options{
 		Provider: prov,
@@ -230,18 +227,7 @@ func TestEveryExchangeIsJournalled(t *testing.T) {
 	f := setup(t, true)
 	req, _ := f.call(t, "<request><inn>01234567890123</inn></request>")
 	f.call(t, "<request><inn>01111111111111</inn></request>")
-	if err := f.jr.Close(); err != nil {
-		t.Fatal(err)
-	}
-	file, err := os.Open(f.jr.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	var got []*journal.Exchange
-	if err := journal.Scan(file, func(x *journal.Exchange) error { got = append(got, x); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	got := f.jr.Exchanges()
 	if len(got) != 2 {
 		t.Fatalf("journal has %d records, want 2", len(got))
 	}
@@ -251,6 +237,11 @@ func TestEveryExchangeIsJournalled(t *testing.T) {
 	}
 	if !bytes.Equal(first.Request.Body, req.Bytes()) {
 		t.Errorf("journalled request differs from what was sent")
+	}
+	if first.Protocol != exchange.SOAP || first.Client != consumerID || first.Request.XRoadHeader == "" ||
+		!strings.Contains(first.Request.XRoadHeader, req.Header().ID) {
+		t.Errorf("first record: protocol %q, client %q, X-Road header %q (want them from the parsed request)",
+			first.Protocol, first.Client, first.Request.XRoadHeader)
 	}
 	if got[1].Outcome != "business-error" || got[1].FaultCode != "NOT_FOUND" {
 		t.Errorf("second record outcome %q code %q", got[1].Outcome, got[1].FaultCode)

@@ -14,7 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/catalog"
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/catalog/codec"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/rest"
@@ -40,8 +40,8 @@ var restHeaders = []string{"Accept", "Accept-Language", "Content-Type", rest.Hea
 // the signed log) before the answer is sent, as for SOAP.
 func (h *Handler) serveREST(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
-	rec := &journal.Exchange{Time: started, Check: "provider-rest",
-		Request: journal.Message{URL: r.URL.String(), Method: r.Method, Header: http.Header{}}}
+	rec := &exchange.Exchange{Protocol: exchange.REST, Time: started, Check: "provider-rest",
+		Request: exchange.Message{URL: r.URL.String(), Method: r.Method, Header: http.Header{}}}
 	status, respHeader, respBody, rerr := h.restExchange(r, rec)
 	if rerr != nil {
 		status = rerr.status
@@ -53,7 +53,7 @@ func (h *Handler) serveREST(w http.ResponseWriter, r *http.Request) {
 		rec.Outcome, rec.FaultCode = "fault", rerr.typ
 	}
 	rec.Duration = time.Since(started)
-	rec.Response = &journal.Message{Status: status, Header: respHeader.Clone(), Body: respBody}
+	rec.Response = &exchange.Message{Status: status, Header: respHeader.Clone(), Body: respBody}
 	if h.opts.Recorder != nil {
 		if _, err := h.opts.Recorder.Record(context.WithoutCancel(r.Context()), rec); err != nil {
 			h.opts.Logger.Error("journal write failed; refusing to answer", zap.Error(err))
@@ -73,7 +73,7 @@ func (h *Handler) serveREST(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(respBody)
 }
 
-func (h *Handler) restExchange(r *http.Request, rec *journal.Exchange) (int, http.Header, []byte, *restError) {
+func (h *Handler) restExchange(r *http.Request, rec *exchange.Exchange) (int, http.Header, []byte, *restError) {
 	id, below, err := rest.ParsePath(r.URL.EscapedPath())
 	if err != nil {
 		return 0, nil, nil, &restError{http.StatusBadRequest, soap.CodeInvalidServiceIdentifier.Client(), "the path is not /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]"}
@@ -89,6 +89,7 @@ func (h *Handler) restExchange(r *http.Request, rec *journal.Exchange) (int, htt
 		return 0, nil, nil, &restError{http.StatusBadRequest, soap.CodeMissingHeaderField.Client(), "X-Road-Client is missing or not a client identifier"}
 	}
 	rec.Caller, rec.MessageID, rec.UserID, rec.Issue = hdr.Client.String(), hdr.ID, hdr.UserID, hdr.Issue
+	rec.Client = rec.Caller
 	for _, k := range []string{rest.HeaderClient, rest.HeaderID, rest.HeaderUserID, rest.HeaderIssue, "Content-Type"} {
 		if v := r.Header.Get(k); v != "" {
 			rec.Request.Header.Set(k, v)

@@ -1,20 +1,18 @@
 package provider_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange/exchangetest"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
 	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -49,12 +47,7 @@ func TestRESTProviderThroughSecurityServer(t *testing.T) {
 		}
 	}))
 	defer be.Close()
-	jpath := filepath.Join(t.TempDir(), "provider.jsonl")
-	jr, err := journal.Open(jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer jr.Close()
+	jr := &exchangetest.Memory{}
 	prov := cat.Organisation.SubsystemID(d.Subsystem)
 	h, err := provider.New(provider.Options{Provider: prov, Recorder: jr, Services: []provider.Service{{
 		Code: d.Code, REST: true, Backend: be.URL + "/api/v1", Description: d, Timeout: 300 * time.Millisecond,
@@ -119,21 +112,7 @@ func TestRESTProviderThroughSecurityServer(t *testing.T) {
 	}
 
 	// Every exchange is in the journal, with who asked and what for.
-	f, err := os.Open(jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []journal.Exchange
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var x journal.Exchange
-		if err := json.Unmarshal(sc.Bytes(), &x); err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, x)
-	}
+	recs := jr.Exchanges()
 	if len(recs) != 9 {
 		t.Fatalf("%d journal records, want 9", len(recs))
 	}
@@ -141,5 +120,8 @@ func TestRESTProviderThroughSecurityServer(t *testing.T) {
 	if first.Caller != consumerID || first.Service != id.Typed() || first.MessageID == "" || first.Outcome != "ok" ||
 		first.Response == nil || !bytes.Contains(first.Response.Body, []byte(`"listed":true`)) {
 		t.Errorf("journal record %+v", first)
+	}
+	if first.Protocol != exchange.REST || first.Client != consumerID {
+		t.Errorf("REST record: protocol %q client %q", first.Protocol, first.Client)
 	}
 }

@@ -1,8 +1,13 @@
-// Package recorder puts the gateway's exchange journal behind the signed
-// message log: Recorder implements internal/adapter/journal.Recorder by appending
-// each exchange to a *msglog.Log, so Record returns only once the exchange
-// is durable, and the id it returns ("mlog:<seq>") names the signed record
-// the portal's evidence points to.
+// Package recorder records the gateway's and the provider's exchanges in
+// the signed message log: Recorder implements exchange.Recorder by
+// appending each exchange to a *msglog.Log, so Record returns only once the
+// exchange is durable (fsynced), and the id it returns ("mlog:<seq>") names
+// the signed record the portal's evidence points to. The log is the one
+// durable store of exchanges.
+//
+// The protocol and the X-Road header fields come from the exchange as the
+// runner or the provider filled it from the message they already hold;
+// nothing is guessed from the URL or parsed a second time.
 //
 // It lives in adapter/, not under signing/, so that nothing under signing/
 // depends on the adapter: the log knows records, the adapter knows how an
@@ -12,14 +17,12 @@ package recorder
 import (
 	"context"
 	"sort"
-	"strings"
 
-	"github.com/tunduk-kg/tunduk/internal/adapter/journal"
+	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
-	"github.com/tunduk-kg/tunduk/soap"
 )
 
-// Recorder appends journal exchanges to a message log.
+// Recorder appends exchanges to a message log.
 type Recorder struct {
 	// Log is the open message log.
 	Log *msglog.Log
@@ -30,11 +33,12 @@ type Recorder struct {
 	Direction string
 }
 
-var _ journal.Recorder = (*Recorder)(nil)
+var _ exchange.Recorder = (*Recorder)(nil)
 
-// Record appends x and returns its record id once it is durable. Errors
-// wrap msglog.ErrBackpressure when the log's queue is full.
-func (r *Recorder) Record(ctx context.Context, x *journal.Exchange) (string, error) {
+// Record appends x and returns its record id once it is durable. When the
+// log's queue is full it waits (bounded by the log's QueueWait and ctx);
+// errors then wrap msglog.ErrBackpressure.
+func (r *Recorder) Record(ctx context.Context, x *exchange.Exchange) (string, error) {
 	seq, err := r.Log.Append(ctx, Convert(x, r.Member, r.Direction))
 	if err != nil {
 		return "", err
@@ -42,19 +46,24 @@ func (r *Recorder) Record(ctx context.Context, x *journal.Exchange) (string, err
 	return msglog.ID(seq), nil
 }
 
-// Convert maps a journal exchange to a log record.
-func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
+// Convert maps an exchange to a log record.
+func Convert(x *exchange.Exchange, member, direction string) *msglog.Record {
+	client := x.Client
+	if client == "" {
+		client = member
+	}
+	protocol := x.Protocol
+	if protocol == "" {
+		protocol = exchange.SOAP
+	}
 	ex := &msglog.Exchange{
-		Direction: direction, Protocol: "soap", Check: x.Check,
-		MessageID: x.MessageID, Client: member, Service: x.Service,
+		Direction: direction, Protocol: protocol, Check: x.Check,
+		MessageID: x.MessageID, Client: client, Service: x.Service,
 		UserID: x.UserID, Officer: x.Officer, Issue: x.Issue, RequestHash: x.RequestHash, Caller: x.Caller,
 		Started: x.Time, Finished: x.Time.Add(x.Duration),
 		Outcome: x.Outcome, Fault: x.FaultCode,
 		Subjects: x.Subjects, RequestID: x.RequestID, TraceParent: x.TraceParent,
 		Request: message(&x.Request),
-	}
-	if strings.Contains(x.Request.URL, "/r1/") {
-		ex.Protocol = "rest"
 	}
 	if x.Response != nil {
 		ex.Response = message(x.Response)
@@ -62,9 +71,12 @@ func Convert(x *journal.Exchange, member, direction string) *msglog.Record {
 	return &msglog.Record{Type: msglog.TypeExchange, Time: x.Time, Member: member, Exchange: ex}
 }
 
-func message(m *journal.Message) msglog.Message {
-	out := msglog.Message{Method: m.Method, URL: m.URL, Status: m.Status, Body: m.Body, ContentType: m.Header.Get("Content-Type")}
-	out.XRoadHeader = xroadHeader(m.Body, out.ContentType)
+func message(m *exchange.Message) msglog.Message {
+	out := msglog.Message{Method: m.Method, URL: m.URL, Status: m.Status, Body: m.Body,
+		ContentType: m.Header.Get("Content-Type"), XRoadHeader: m.XRoadHeader}
+	if len(m.Header) == 0 {
+		return out
+	}
 	names := make([]string, 0, len(m.Header))
 	for n := range m.Header {
 		names = append(names, n)
@@ -76,23 +88,4 @@ func message(m *journal.Message) msglog.Message {
 		}
 	}
 	return out
-}
-
-// xroadHeader returns the SOAP message's header fields, byte for byte, so
-// they stay in message.xml even in metadata-only mode; "" when the body is
-// not SOAP.
-func xroadHeader(body []byte, contentType string) string {
-	if len(body) == 0 || !strings.Contains(contentType, "xml") && !strings.Contains(contentType, "multipart") {
-		return ""
-	}
-	msg, err := soap.ParseBytes(body, contentType, soap.Limits{})
-	if err != nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, f := range msg.HeaderFields() {
-		b.Write(f.Raw)
-		b.WriteByte('\n')
-	}
-	return b.String()
 }

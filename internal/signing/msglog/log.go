@@ -26,6 +26,11 @@
 // renamed); after a crash the Log resumes from the store, so an acknowledged
 // record is never lost and every archive's linkinginfo continues the chain.
 //
+// Several gateways: with Options.Shared (package pgstore) every process
+// appends to one store, and only the holder of the store's lease seals,
+// rotates and applies retention, keeping the sealing state in the store;
+// see SharedStore and Lease.
+//
 // Non-goals: the Log does not serve reads (see the access package), does not
 // verify (see verify), and does not build keys (cmd/ wires a crypto.Signer).
 package msglog
@@ -39,6 +44,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +56,8 @@ import (
 // ErrBackpressure is returned (wrapped) by Append when the store's queue is
 // full; callers answer 503 with Retry-After.
 var ErrBackpressure = store.ErrBackpressure
+
+var _ Store = (*store.Store)(nil)
 
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("msglog: closed")
@@ -83,8 +91,16 @@ const (
 // Options configure a Log. Dir, ArchiveDir, Signer and Certificate are
 // required; the rest have defaults.
 type Options struct {
-	// Dir holds the journal (the store) and state.json.
+	// Dir holds the journal (the store) and state.json. It is not used
+	// when Shared is set.
 	Dir string
+	// Shared, when set, replaces the journal in Dir by a store several
+	// processes append to (package pgstore); the Log then seals and
+	// rotates only while it holds the store's lease, and keeps its sealing
+	// state in the store. ArchiveDir must then be the same directory for
+	// every process (see README, "Several gateways on PostgreSQL"). The
+	// Log closes it.
+	Shared SharedStore
 	// ArchiveDir receives the mlog-*.zip archives (one sub-directory per
 	// group when grouping).
 	ArchiveDir string
@@ -121,6 +137,12 @@ type Options struct {
 	Retention *Retention
 	// QueueSize bounds appends waiting for fsync (default 65536).
 	QueueSize int
+	// QueueWait is how long an Append waits for room in a full queue
+	// before failing with ErrBackpressure (default 2s); see store.Options.
+	QueueWait time.Duration
+	// GroupWindow is the store's group-commit window (default 1ms, negative
+	// off); see store.Options.
+	GroupWindow time.Duration
 	// SegmentSize is the store's segment size (default 64 MiB).
 	SegmentSize int64
 	// Registerer, when set, receives the tunduk_msglog_* metrics.
@@ -136,7 +158,7 @@ type Options struct {
 
 func (o *Options) defaults() error {
 	switch {
-	case o.Dir == "":
+	case o.Dir == "" && o.Shared == nil:
 		return errors.New("msglog: Options.Dir is empty")
 	case o.ArchiveDir == "":
 		return errors.New("msglog: Options.ArchiveDir is empty")
@@ -174,7 +196,12 @@ func (o *Options) defaults() error {
 // Log is an open message log. Its methods are safe for concurrent use.
 type Log struct {
 	opts  Options
-	store *store.Store
+	store Store
+
+	lease       Lease       // with Shared: held while this Log seals and rotates
+	tailFrom    uint64      // with Shared: the next seq tail reads
+	nextLeadTry time.Time   // with Shared: when lead may try for the lease again
+	sealer      atomic.Bool // with Shared: holds the lease (tunduk_msglog_sealer)
 
 	mu          sync.Mutex
 	pending     []pendingRecord // durable, not yet sealed, in seq order
@@ -205,6 +232,9 @@ func Open(opts Options) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{})}
+	if opts.Shared != nil {
+		return l.openShared()
+	}
 	st, err := loadState(opts.Dir, opts.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -223,6 +253,8 @@ func Open(opts Options) (*Log, error) {
 		Dir:         filepath.Join(opts.Dir, "journal"),
 		SegmentSize: opts.SegmentSize,
 		QueueSize:   opts.QueueSize,
+		QueueWait:   opts.QueueWait,
+		GroupWindow: opts.GroupWindow,
 		Logger:      opts.Logger,
 		OnDurable:   l.onDurable,
 	})
@@ -255,6 +287,35 @@ func Open(opts Options) (*Log, error) {
 	return l, nil
 }
 
+// openShared starts a Log on a shared store: it appends at once and seals
+// once it holds the lease (tried now and on every tick).
+func (l *Log) openShared() (*Log, error) {
+	l.store = l.opts.Shared
+	var err error
+	if l.metrics, err = newMetrics(l, l.opts.Registerer); err != nil {
+		l.store.Close()
+		return nil, fmt.Errorf("msglog: metrics: %w", err)
+	}
+	if reg := l.opts.Registerer; reg != nil {
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: fq("sealer"),
+			Help: "1 while this instance holds the shared log's sealer lease (it signs batches and rotates archives), else 0."},
+			func() float64 {
+				if l.sealer.Load() {
+					return 1
+				}
+				return 0
+			})
+		if err := reg.Register(g); err != nil {
+			l.store.Close()
+			return nil, fmt.Errorf("msglog: metrics: %w", err)
+		}
+	}
+	l.lead(context.Background())
+	go l.run()
+	go l.maintain()
+	return l, nil
+}
+
 // onDurable is the store's hook: records enter pending in seq order.
 func (l *Log) onDurable(first uint64, payloads [][]byte) {
 	l.mu.Lock()
@@ -271,9 +332,18 @@ func (l *Log) onDurable(first uint64, payloads [][]byte) {
 // recoverPending scans the store from the archive watermark: records after
 // the last seal go back to pending; sealed bytes are counted for rotation.
 func (l *Log) recoverPending() error {
+	_, err := l.recoverPendingFrom(l.state.ScanFrom)
+	return err
+}
+
+// recoverPendingFrom does recoverPending's work from seq from and returns
+// the last seq it saw (from-1 when none).
+func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 	var unsealed []pendingRecord
 	var sealed int64
-	err := l.store.Scan(l.state.ScanFrom, func(seq uint64, payload []byte) error {
+	last := from - 1
+	err := l.store.Scan(from, func(seq uint64, payload []byte) error {
+		last = seq
 		kind, parts, err := decodeParts(payload)
 		if err != nil {
 			return fmt.Errorf("msglog: journal record %d: %w", seq, err)
@@ -298,7 +368,7 @@ func (l *Log) recoverPending() error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, u := range unsealed {
 		sealed -= int64(u.size)
@@ -307,13 +377,13 @@ func (l *Log) recoverPending() error {
 	l.pending = append(unsealed, l.pending...)
 	l.sealedBytes = sealed
 	l.mu.Unlock()
-	return nil
+	return last, nil
 }
 
 // Append stores a record and returns its sequence number once the record is
 // durable (fsynced). It does not wait for the batch signature; the record
 // is sealed within BatchInterval. Errors wrap ErrBackpressure when the
-// queue is full.
+// queue stayed full for QueueWait (or until ctx ended).
 func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	rec := *r
 	if rec.Exchange != nil {
@@ -363,6 +433,9 @@ func (l *Log) run() {
 		case <-l.stop:
 			return
 		case <-tick.C:
+		}
+		if l.opts.Shared != nil && !l.leadAndTail() {
+			continue
 		}
 		l.mu.Lock()
 		n := len(l.pending)
@@ -417,6 +490,15 @@ func (l *Log) maintain() {
 func (l *Log) Seal(ctx context.Context) error {
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
+	if !l.leading() {
+		return nil
+	}
+	if l.opts.Shared != nil {
+		// Everything appended so far, by any instance, is sealed now.
+		if err := l.tail(); err != nil {
+			return err
+		}
+	}
 	for {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.BatchSize)
@@ -437,8 +519,14 @@ func (l *Log) Seal(ctx context.Context) error {
 				return fmt.Errorf("msglog: evidence: %w", err)
 			}
 		}
-		if _, err := l.store.Append(ctx, payload); err != nil {
+		if _, err := l.appendSeal(ctx, payload); err != nil {
 			l.metrics.sealErrs.Inc()
+			if l.opts.Shared != nil {
+				// The seal may have committed with its answer lost: give
+				// the lease up, so the next sealer (maybe this one again)
+				// starts from what the store holds and never seals twice.
+				_ = l.lease.Release()
+			}
 			return fmt.Errorf("msglog: store seal: %w", err)
 		}
 		l.metrics.sealSeconds.Observe(time.Since(start).Seconds())
@@ -471,6 +559,9 @@ func (l *Log) Close() error {
 	<-l.done
 	<-l.maintDone
 	err := l.Seal(context.Background())
+	if l.lease != nil {
+		_ = l.lease.Release()
+	}
 	if cerr := l.store.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("msglog: %w", cerr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -12,11 +13,11 @@ import (
 )
 
 // TestBackpressureAndMetrics fills a queue of one with 200 concurrent
-// appends: some are refused with ErrBackpressure (what the gateway turns
+// appends that wait at most a microsecond for room: some are refused with ErrBackpressure (what the gateway turns
 // into 503), the rest are durable, and the metrics count both.
 func TestBackpressureAndMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	l := openLog(t, t.TempDir(), func(o *msglog.Options) { o.QueueSize = 1; o.Registerer = reg })
+	l := openLog(t, t.TempDir(), func(o *msglog.Options) { o.QueueSize, o.QueueWait, o.Registerer = 1, time.Microsecond, reg })
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok, pressured := 0, 0

@@ -211,7 +211,11 @@ func (r *Record) prepare(metadataOnly bool) ([][]byte, error) {
 // faster, and this runs once per exchange); UnmarshalRecord reads it back
 // with encoding/xml, and a test checks the two agree.
 func MarshalRecord(r *Record) ([]byte, error) {
-	w := &xmlWriter{b: make([]byte, 0, 1024)}
+	size := 1024
+	if ex := r.Exchange; ex != nil { // the SOAP headers are most of it: grow once
+		size += (len(ex.Request.XRoadHeader) + len(ex.Response.XRoadHeader)) * 9 / 8
+	}
+	w := &xmlWriter{b: make([]byte, 0, size)}
 	w.raw(xml.Header)
 	w.raw(`<record xmlns="` + Namespace + `"`)
 	if r.Seq != 0 {

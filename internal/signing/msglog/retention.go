@@ -57,6 +57,9 @@ func archiveLastTime(name string) (time.Time, bool) {
 func (l *Log) ApplyRetention(ctx context.Context, r Retention) ([]string, error) {
 	l.rotateMu.Lock()
 	defer l.rotateMu.Unlock()
+	if !l.leading() {
+		return nil, nil // the sealer applies it
+	}
 	archives, err := ListArchives(l.opts.ArchiveDir)
 	if err != nil {
 		return nil, err

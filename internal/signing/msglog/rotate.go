@@ -20,6 +20,8 @@ import (
 // the journal into archives, one per group, each linking to the group's
 // previous archive. It is called by the background loop when RotateSize or
 // RotateInterval is reached; callers may call it directly (tests, shutdown).
+// With a shared store only the sealer (the lease holder) seals and rotates;
+// elsewhere Rotate does nothing.
 func (l *Log) Rotate(ctx context.Context) error {
 	if err := l.Seal(ctx); err != nil {
 		return err
@@ -65,6 +67,9 @@ func GroupDir(archiveDir, group string) string {
 }
 
 func (l *Log) rotateLocked() error {
+	if !l.leading() {
+		return nil
+	}
 	start := time.Now()
 	st := l.state
 	writers := map[string]*archiveWriter{}
@@ -134,7 +139,7 @@ func (l *Log) rotateLocked() error {
 				if gs == nil {
 					gs = &groupState{}
 				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), partPrefix(l.opts.Dir), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
+				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
 				if err != nil {
 					return err
 				}
@@ -190,7 +195,14 @@ func (l *Log) rotateLocked() error {
 	}
 	// Commit point: once state.json names the new archives they exist,
 	// even if the renames below are interrupted (Open finishes them).
-	if err := next.save(l.opts.Dir); err != nil {
+	if err := l.saveState(next); err != nil {
+		if l.opts.Shared != nil {
+			// The commit may have happened with its answer lost. Give
+			// the lease up and leave the parts: the next sealer reads the
+			// state and renames them if it names them, else removes them.
+			_ = l.lease.Release()
+			return err
+		}
 		abort()
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
@@ -78,34 +77,12 @@ func loadState(dir, archiveDir string) (*state, error) {
 			st.Groups = map[string]*groupState{}
 		}
 	}
-	committed := map[string]bool{}
-	for _, r := range st.Renames {
-		committed[r.Part] = true
-		if _, err := os.Stat(r.Part); err == nil {
-			if err := atomicfile.Rename(r.Part, r.Final); err != nil {
-				return nil, fmt.Errorf("msglog: finish rotation: %w", err)
-			}
-		}
-	}
 	// Any other .part file of this log is an uncommitted rotation: its
 	// records are still in the journal and will be archived again. Parts
 	// of other logs sharing the tree (the access log under archiveDir/access)
 	// carry another prefix and are left alone.
-	prefix := partPrefix(dir)
-	err = filepath.WalkDir(archiveDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && strings.HasSuffix(path, ".part") && !committed[path] {
-			return os.Remove(path)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("msglog: clean up interrupted rotation: %w", err)
+	if err := finishRenames(st, archiveDir, partPrefix(dir)); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -12,9 +12,11 @@ import (
 )
 
 // Packer builds the containers of an archive, compressing every byte at
-// most once: each entry of 1 KiB or more is deflated on its own (with one
-// reused compressor) and kept DEFLATED only where that saves at least an
-// eighth of it, else STORED, as are smaller entries; the entries the containers of a batch share byte for
+// most once: each entry of 1 KiB or more is deflated on its own (below
+// 8 KiB, the usual message.xml and sig-hashchain.xml, as one block with
+// DEFLATE's fixed Huffman codes, which costs no table building; above it
+// with one reused dynamic-Huffman compressor) and kept DEFLATED only where
+// that saves at least an eighth of it, else STORED, as are smaller entries; the entries the containers of a batch share byte for
 // byte (signatures.xml, the hash chain results, the manifests, a record's
 // exchange metadata shared by its request and response) are compressed
 // once per batch and their compressed bytes reused. The archive then
@@ -38,6 +40,10 @@ type Packer struct {
 	held int // bytes the memo keeps
 	// manifests holds one manifest per layout, so the memo finds it.
 	manifests map[string][]byte
+	// Entries shorter than fixedMax are deflated by fixedDeflate with
+	// fixed; longer ones by fw.
+	fixedMax int
+	fixed    fixedTable
 }
 
 // packed is one entry's bytes as written: raw is the stored or deflated
@@ -58,7 +64,7 @@ type memoKey struct {
 }
 
 // NewPacker returns a Packer.
-func NewPacker() *Packer { return &Packer{memo: map[memoKey]packed{}} }
+func NewPacker() *Packer { return &Packer{memo: map[memoKey]packed{}, fixedMax: maxFixed} }
 
 // Deflating an entry costs a fixed ~10 µs (building its Huffman tables)
 // whatever its size. minDeflate is the smallest entry of one container
@@ -69,6 +75,11 @@ const (
 	minDeflate       = 1024
 	minDeflateShared = 256
 )
+
+// maxFixed is the size from which an entry is worth a dynamic Huffman
+// block (its ~10 µs of table building pays off in bytes); smaller ones get
+// fixed codes (fixedDeflate, a few µs).
+const maxFixed = 8192
 
 // maxMemo bounds the bytes of shared entries a Packer remembers.
 const maxMemo = 8 << 20
@@ -85,7 +96,13 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error)
 		}
 	}
 	e := packed{src: data, method: 0, raw: data, crc: crc32.ChecksumIEEE(data)}
-	if len(data) >= minSize {
+	if len(data) >= minSize && len(data) < p.fixedMax {
+		p.comp.Reset()
+		p.comp.Write(fixedDeflate(p.comp.AvailableBuffer(), data, &p.fixed))
+		if p.comp.Len() <= len(data)-len(data)/8 {
+			e.method, e.raw = 8, p.comp.Bytes()
+		}
+	} else if len(data) >= minSize {
 		p.comp.Reset()
 		if p.fw == nil {
 			// BestSpeed: several times faster than the default level

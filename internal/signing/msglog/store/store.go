@@ -4,9 +4,14 @@
 // an error": when Append returns a sequence number the record has been
 // written and fsynced. Many concurrent Appends share one write and one fsync
 // (group commit), so the cost of fsync is spread over everyone waiting at
-// that moment. When more appends are waiting than the queue holds, Append
-// fails at once with ErrBackpressure instead of queueing without bound; the
-// gateway turns that into HTTP 503 with Retry-After.
+// that moment. Under load the writer also holds a group open for a short
+// window (Options.GroupWindow) while appends keep arriving, so concurrent
+// callers share an fsync by design rather than by chance; an Append is never
+// acknowledged before the fsync covering it has returned. The queue is
+// bounded: when it is full, Append waits for room (at most
+// Options.QueueWait, or until its context ends) and then fails with
+// ErrBackpressure instead of queueing without bound; the gateway turns that
+// into HTTP 503 with Retry-After.
 //
 // On disk the store is a directory of segment files named by the sequence
 // number of their first record (00000000000000000001.seg, …). A segment is a
@@ -45,6 +50,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -80,9 +86,18 @@ type Options struct {
 	Dir string
 	// SegmentSize is the size at which a new segment is started (default 64 MiB).
 	SegmentSize int64
-	// QueueSize bounds the appends waiting for the writer (default 65536);
-	// beyond it Append returns ErrBackpressure.
+	// QueueSize bounds the appends waiting for the writer (default 65536).
 	QueueSize int
+	// QueueWait is how long Append waits for room in a full queue before
+	// it gives up with ErrBackpressure (default 2s; the caller's context
+	// may end the wait sooner).
+	QueueWait time.Duration
+	// GroupWindow is the longest the writer holds a group open for more
+	// appends before it writes and fsyncs it (default 1ms; negative: never
+	// wait). It waits only when appends arrive faster than one per window
+	// (a moving average of the gaps between them), so a lone append at low
+	// load is written at once and pays no window.
+	GroupWindow time.Duration
 	// MaxGroupBytes bounds the bytes written under one fsync (default 8 MiB).
 	MaxGroupBytes int
 	// MaxRecordSize bounds one payload (default 64 MiB).
@@ -94,11 +109,18 @@ type Options struct {
 	OnDurable func(first uint64, payloads [][]byte)
 	// Logger receives recovery and failure messages (default zap.NewNop()).
 	Logger *zap.Logger
+
+	// syncFile flushes a segment (fdatasync; tests count calls).
+	syncFile func(*os.File) error
 }
+
+// DefaultGroupWindow is Options.GroupWindow's default.
+const DefaultGroupWindow = time.Millisecond
 
 // Store is an open record store. Its methods are safe for concurrent use.
 type Store struct {
 	opts  Options
+	start time.Time // origin of request.arrived (monotonic)
 	lock  *os.File
 	queue chan *request
 
@@ -117,6 +139,11 @@ type Store struct {
 	// Stats, read with Stats.
 	groups  atomic.Uint64
 	records atomic.Uint64
+
+	// Arrival rate for the group-commit window: the time of the last
+	// Append and a moving average of the gaps between Appends (ns).
+	lastArrival atomic.Int64
+	meanGap     atomic.Int64
 }
 
 type segment struct {
@@ -126,10 +153,11 @@ type segment struct {
 }
 
 type request struct {
-	data []byte
-	seq  uint64
-	err  error
-	done chan struct{}
+	arrived int64 // monotonic ns since start
+	data    []byte
+	seq     uint64
+	err     error
+	done    chan struct{}
 }
 
 // Open opens (creating if needed) the store in opts.Dir, recovering from a
@@ -150,6 +178,15 @@ func Open(opts Options) (*Store, error) {
 	if opts.MaxRecordSize <= 0 {
 		opts.MaxRecordSize = 64 << 20
 	}
+	if opts.QueueWait <= 0 {
+		opts.QueueWait = 2 * time.Second
+	}
+	if opts.GroupWindow == 0 {
+		opts.GroupWindow = DefaultGroupWindow
+	}
+	if opts.syncFile == nil {
+		opts.syncFile = fdatasync
+	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
@@ -169,6 +206,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{
 		opts:  opts,
+		start: time.Now(),
 		lock:  lock,
 		queue: make(chan *request, opts.QueueSize),
 		stop:  make(chan struct{}),
@@ -252,6 +290,7 @@ func (s *Store) recover() error {
 		s.cur = f
 	}
 	s.durable.Store(s.next - 1)
+	s.meanGap.Store(int64(time.Second)) // no appends yet: a low rate
 	return nil
 }
 
@@ -357,7 +396,7 @@ func (s *Store) Append(ctx context.Context, payload []byte) (uint64, error) {
 	if len(payload) > s.opts.MaxRecordSize {
 		return 0, fmt.Errorf("store: %d bytes: %w", len(payload), ErrTooLarge)
 	}
-	r := &request{data: payload, done: make(chan struct{})}
+	r := &request{data: payload, done: make(chan struct{}), arrived: s.arrival()}
 	s.closeMu.RLock()
 	if s.stopped {
 		s.closeMu.RUnlock()
@@ -367,8 +406,21 @@ func (s *Store) Append(ctx context.Context, payload []byte) (uint64, error) {
 	case s.queue <- r:
 		s.closeMu.RUnlock()
 	default:
-		s.closeMu.RUnlock()
-		return 0, fmt.Errorf("fsync queue %w", ErrBackpressure)
+		// Full: wait for room, bounded, holding closeMu shared (the
+		// writer keeps draining until Close has it exclusively).
+		t := time.NewTimer(s.opts.QueueWait)
+		select {
+		case s.queue <- r:
+			t.Stop()
+			s.closeMu.RUnlock()
+		case <-t.C:
+			s.closeMu.RUnlock()
+			return 0, fmt.Errorf("fsync queue full for %v: %w", s.opts.QueueWait, ErrBackpressure)
+		case <-ctx.Done():
+			t.Stop()
+			s.closeMu.RUnlock()
+			return 0, fmt.Errorf("fsync queue full (%w): %w", ctx.Err(), ErrBackpressure)
+		}
 	}
 	select {
 	case <-r.done:
@@ -378,10 +430,35 @@ func (s *Store) Append(ctx context.Context, payload []byte) (uint64, error) {
 	}
 }
 
+// arrival notes an Append's arrival for the group-commit window and returns
+// its time (ns since Open).
+func (s *Store) arrival() int64 {
+	now := int64(time.Since(s.start))
+	gap := min(now-s.lastArrival.Swap(now), int64(time.Second))
+	for {
+		old := s.meanGap.Load()
+		if s.meanGap.CompareAndSwap(old, old+(gap-old)/8) {
+			return now
+		}
+	}
+}
+
+// window returns how long, after first arrived, the writer should keep
+// the group open: GroupWindow when appends arrive faster than one per
+// window, else 0.
+func (s *Store) window() time.Duration {
+	w := s.opts.GroupWindow
+	if w <= 0 || s.meanGap.Load() >= int64(w) {
+		return 0
+	}
+	return w
+}
+
 // writer is the single goroutine that writes and fsyncs groups of records.
 func (s *Store) writer() {
 	defer close(s.done)
 	var buf []byte
+	var timer *time.Timer
 	group := make([]*request, 0, 1024)
 	payloads := make([][]byte, 0, 1024)
 	for {
@@ -409,7 +486,35 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
+		if w := s.window(); w > 0 && size < s.opts.MaxGroupBytes {
+			// Appends are arriving faster than one per window: hold the
+			// group open until the window since the first one closes.
+			wait := time.Duration(first.arrived+int64(w)) - time.Since(s.start)
+			if wait > 0 {
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+			hold:
+				for size < s.opts.MaxGroupBytes {
+					select {
+					case r := <-s.queue:
+						group = append(group, r)
+						size += len(r.data) + headerSize
+					case <-timer.C:
+						break hold
+					case <-s.stop:
+						break hold
+					}
+				}
+				timer.Stop()
+			}
+		}
 		buf = s.writeGroup(buf[:0], group)
+		if cap(buf) > 1<<20 {
+			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)
+		}
 		if s.opts.OnDurable != nil && group[0].err == nil {
 			payloads = payloads[:0]
 			for _, r := range group {
@@ -420,6 +525,10 @@ func (s *Store) writer() {
 		for _, r := range group {
 			close(r.done)
 		}
+		// The slices are reused: drop their references, or a burst's
+		// records stay reachable until as many come again.
+		clear(group)
+		clear(payloads)
 	}
 }
 
@@ -467,7 +576,7 @@ func (s *Store) writeGroup(buf []byte, group []*request) []byte {
 		fail(err)
 		return buf
 	}
-	if err := fdatasync(s.cur); err != nil {
+	if err := s.opts.syncFile(s.cur); err != nil {
 		err = fmt.Errorf("store: fsync: %w", err)
 		s.setFailed(err)
 		fail(err)

@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
 )
 
-func open(t *testing.T, opts store.Options) *store.Store {
+func open(t testing.TB, opts store.Options) *store.Store {
 	t.Helper()
 	s, err := store.Open(opts)
 	if err != nil {
@@ -118,13 +120,103 @@ func TestConcurrentAppendsShareFsync(t *testing.T) {
 	t.Logf("group commit: %d records in %d fsyncs (%.1f per fsync)", records, groups, float64(records)/float64(groups))
 }
 
+// TestGroupWindowSharesFsyncs: with the flush itself instant (so nothing
+// queues behind a slow fsync and sharing cannot happen by chance), the
+// group-commit window still makes concurrent appends share fsyncs; with the
+// window off they mostly do not. Every Append returns only after the fsync
+// that covers its record (checked against the count of completed fsyncs).
+func TestGroupWindowSharesFsyncs(t *testing.T) {
+	run := func(window time.Duration) (records, fsyncs int64) {
+		var synced atomic.Int64
+		s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), GroupWindow: window}, func(f *os.File) error {
+			err := store.Fdatasync(f)
+			synced.Add(1)
+			return err
+		}))
+		defer s.Close()
+		const workers, each = 32, 40
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					before := synced.Load()
+					seq, err := s.Append(context.Background(), payload(w*each+i))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if synced.Load() == before {
+						t.Errorf("seq %d acknowledged before any fsync after it was appended", seq)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if got := s.LastSeq(); got != workers*each {
+			t.Fatalf("LastSeq %d, want %d", got, workers*each)
+		}
+		return workers * each, synced.Load()
+	}
+	recs, withWindow := run(2 * time.Millisecond)
+	_, without := run(-1)
+	t.Logf("%d records: %d fsyncs with a 2ms window (%.1f per fsync), %d without (%.1f per fsync)",
+		recs, withWindow, float64(recs)/float64(withWindow), without, float64(recs)/float64(without))
+	if withWindow*4 > recs {
+		t.Errorf("group commit: %d fsyncs for %d concurrent records; want at most a quarter", withWindow, recs)
+	}
+}
+
+// TestLoneAppendPaysNoWindow: at a low rate the writer does not hold a
+// group open, so one append's latency is not the window.
+func TestLoneAppendPaysNoWindow(t *testing.T) {
+	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), GroupWindow: 200 * time.Millisecond}, func(*os.File) error { return nil }))
+	defer s.Close()
+	for i := 0; i < 3; i++ {
+		time.Sleep(20 * time.Millisecond)
+		t0 := time.Now()
+		if _, err := s.Append(context.Background(), payload(i)); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(t0); d >= 200*time.Millisecond {
+			t.Fatalf("a lone append took %v: it waited for the group window", d)
+		}
+	}
+}
+
+// TestBackpressure: a full queue makes Append wait for room; when the
+// writer cannot take the record within QueueWait it fails with
+// ErrBackpressure, and nothing unacknowledged is counted as durable.
 func TestBackpressure(t *testing.T) {
-	s := open(t, store.Options{Dir: t.TempDir(), QueueSize: 1})
+	var slow atomic.Bool
+	slow.Store(true)
+	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), QueueSize: 1, QueueWait: 20 * time.Millisecond, GroupWindow: -1},
+		func(*os.File) error {
+			if slow.Load() {
+				time.Sleep(200 * time.Millisecond)
+			}
+			return nil
+		}))
 	defer s.Close()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var pressured, ok int
-	for i := 0; i < 200; i++ {
+	// One append first, so the writer is in its 50ms fsync when the
+	// others arrive: one of them fits the queue, the rest wait 20ms in vain.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := s.Append(context.Background(), payload(100)); err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		ok++
+		mu.Unlock()
+	}()
+	time.Sleep(30 * time.Millisecond)
+	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -143,10 +235,52 @@ func TestBackpressure(t *testing.T) {
 	}
 	wg.Wait()
 	if pressured == 0 || ok == 0 {
-		t.Fatalf("with a queue of 1 and 200 concurrent appends want both successes and backpressure; ok=%d pressured=%d", ok, pressured)
+		t.Fatalf("with a queue of 1, 200ms fsyncs and 20ms of patience want both successes and backpressure; ok=%d pressured=%d", ok, pressured)
 	}
 	if s.LastSeq() != uint64(ok) {
 		t.Fatalf("LastSeq %d but %d appends acknowledged", s.LastSeq(), ok)
+	}
+}
+
+// TestFullQueueWaits: with enough patience, appends beyond the queue's
+// size wait for room instead of failing.
+func TestFullQueueWaits(t *testing.T) {
+	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), QueueSize: 1, QueueWait: 10 * time.Second},
+		func(*os.File) error { time.Sleep(2 * time.Millisecond); return nil }))
+	defer s.Close()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Append(context.Background(), payload(i)); err != nil {
+				t.Errorf("append %d: %v (a full queue must make it wait, not fail)", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if s.LastSeq() != 50 {
+		t.Fatalf("LastSeq %d, want 50", s.LastSeq())
+	}
+}
+
+// TestFullQueueContextEnds: the caller's deadline ends the wait with
+// ErrBackpressure.
+func TestFullQueueContextEnds(t *testing.T) {
+	release := make(chan struct{})
+	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), QueueSize: 1, QueueWait: time.Minute, GroupWindow: -1},
+		func(*os.File) error { <-release; return nil }))
+	defer s.Close()
+	defer close(release)
+	for i := 0; i < 2; i++ { // one in the writer's fsync, then one in the queue
+		go s.Append(context.Background(), payload(i)) //nolint:errcheck
+		time.Sleep(30 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err := s.Append(ctx, payload(3))
+	if !errors.Is(err, store.ErrBackpressure) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrBackpressure and DeadlineExceeded", err)
 	}
 }
 
@@ -238,5 +372,33 @@ func TestLockedAndRelease(t *testing.T) {
 	got := collect(t, s, 1)
 	if _, ok := got[first]; !ok || len(got) != int(30-first+1) {
 		t.Fatalf("after release: %d records from %d", len(got), first)
+	}
+}
+
+// BenchmarkConcurrentAppend: 32 appenders in a closed loop (as 32 checks
+// in flight) on the real disk, with the group-commit window off and at its
+// default; reports appends per fsync beside the time per append.
+func BenchmarkConcurrentAppend(b *testing.B) {
+	for _, w := range []struct {
+		name   string
+		window time.Duration
+	}{{"window=off", -1}, {"window=1ms", store.DefaultGroupWindow}} {
+		b.Run(w.name, func(b *testing.B) {
+			s := open(b, store.Options{Dir: b.TempDir(), GroupWindow: w.window})
+			defer s.Close()
+			p := bytes.Repeat([]byte{'x'}, 4096)
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.Append(context.Background(), p); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			groups, records := s.Stats()
+			b.ReportMetric(float64(records)/float64(groups), "appends/fsync")
+		})
 	}
 }

@@ -1,0 +1,53 @@
+// Package recordertest opens the signed message log with a throwaway key,
+// as `tunduk demo` does, for tests and benchmarks that must run the
+// shipped configuration (every exchange signed and fsynced) rather than a
+// stand-in.
+package recordertest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+)
+
+// OpenLog opens a signed message log under dir (dir/mlog, dir/archive)
+// with a new P-256 key and a self-signed certificate. mod, when set,
+// adjusts the options before Open.
+func OpenLog(dir string, mod func(*msglog.Options)) (*msglog.Log, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()),
+		Subject:      pkix.Name{Country: []string{"KG"}, Organization: []string{"tunduk test (not a real signing certificate)"}, CommonName: "70000099"},
+		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageContentCommitment | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	o := msglog.Options{Dir: filepath.Join(dir, "mlog"), ArchiveDir: filepath.Join(dir, "archive"), Signer: key, Certificate: cert}
+	if mod != nil {
+		mod(&o)
+	}
+	l, err := msglog.Open(o)
+	if err != nil {
+		return nil, fmt.Errorf("test message log: %w", err)
+	}
+	return l, nil
+}
