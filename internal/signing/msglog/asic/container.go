@@ -180,16 +180,37 @@ type Container struct {
 	Names []string
 }
 
-// slots maps each entry a container may hold by name (attachments aside)
-// to the field it fills; mimetype is not kept in the Container.
-func (c *Container) slots(mimetype *[]byte) map[string]*[]byte {
-	return map[string]*[]byte{
-		EntryMimetype: mimetype, EntryMessage: &c.Message, EntrySignature: &c.Signature,
-		EntrySigHashChainRes: &c.SigHashChainResult, EntrySigHashChain: &c.SigHashChain,
-		EntryTSHashChainResult: &c.TSHashChainResult, EntryTSHashChain: &c.TSHashChain,
-		EntryManifest: &c.Manifest, EntryASiCManifest: &c.ASiCManifest, EntryTimestamp: &c.Timestamp,
-		EntryExchange: &c.Exchange,
+// entryNames lists the entries a container may hold by name (attachments
+// aside), in the order of Container.fields.
+var entryNames = [...]string{
+	EntryMimetype, EntryMessage, EntrySignature,
+	EntrySigHashChainRes, EntrySigHashChain,
+	EntryTSHashChainResult, EntryTSHashChain,
+	EntryManifest, EntryASiCManifest, EntryTimestamp,
+	EntryExchange,
+}
+
+// fields are the places entryNames are kept; mimetype is not kept in the
+// Container.
+func (c *Container) fields(mimetype *[]byte) [len(entryNames)]*[]byte {
+	return [...]*[]byte{
+		mimetype, &c.Message, &c.Signature,
+		&c.SigHashChainResult, &c.SigHashChain,
+		&c.TSHashChainResult, &c.TSHashChain,
+		&c.Manifest, &c.ASiCManifest, &c.Timestamp,
+		&c.Exchange,
 	}
+}
+
+// slot is where the entry called name is kept, nil for an attachment or
+// an unknown name.
+func (c *Container) slot(name string, mimetype *[]byte) *[]byte {
+	for i, n := range entryNames {
+		if n == name {
+			return c.fields(mimetype)[i]
+		}
+	}
+	return nil
 }
 
 // Read parses container zip bytes and checks that the parts X-Road
@@ -210,10 +231,9 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 	}
 	c := &Container{Attachments: map[string][]byte{}}
 	var mimetype []byte
-	slots := c.slots(&mimetype)
 	var total uint64
 	for _, f := range zr.File {
-		if slots[f.Name] != nil || strings.HasPrefix(f.Name, attachmentPrefix) {
+		if c.slot(f.Name, &mimetype) != nil || strings.HasPrefix(f.Name, attachmentPrefix) {
 			total += min(f.UncompressedSize64, uint64(lim.entrySize())+1) // no overflow
 		}
 	}
@@ -223,7 +243,7 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 	for _, f := range zr.File {
 		c.Names = append(c.Names, f.Name)
 		isAtt := strings.HasPrefix(f.Name, attachmentPrefix)
-		slot := slots[f.Name]
+		slot := c.slot(f.Name, &mimetype)
 		if slot == nil && !isAtt {
 			continue
 		}
@@ -351,28 +371,9 @@ func readEntry(f *zip.File, limit, ratio int64) ([]byte, error) {
 func (c *Container) Entry(uri string) ([]byte, bool) {
 	name := strings.TrimPrefix(uri, "/")
 	var b []byte
-	switch name {
-	case EntryMessage:
-		b = c.Message
-	case EntrySignature:
-		b = c.Signature
-	case EntrySigHashChainRes:
-		b = c.SigHashChainResult
-	case EntrySigHashChain:
-		b = c.SigHashChain
-	case EntryTSHashChainResult:
-		b = c.TSHashChainResult
-	case EntryTSHashChain:
-		b = c.TSHashChain
-	case EntryManifest:
-		b = c.Manifest
-	case EntryASiCManifest:
-		b = c.ASiCManifest
-	case EntryTimestamp:
-		b = c.Timestamp
-	case EntryExchange:
-		b = c.Exchange
-	default:
+	if p := c.slot(name, nil); p != nil {
+		b = *p
+	} else if name != EntryMimetype {
 		b = c.Attachments[name]
 	}
 	return b, b != nil
