@@ -77,6 +77,24 @@ type ServiceID struct {
 	ServiceCode, ServiceVersion string
 }
 
+// ServiceIDXML is a service identifier as X-Road's meta and monitoring
+// answers write it (xRoadInstance, memberClass, ... serviceVersion child
+// elements); ID turns it into a ServiceID.
+type ServiceIDXML struct {
+	Instance       string `xml:"xRoadInstance"`
+	MemberClass    string `xml:"memberClass"`
+	MemberCode     string `xml:"memberCode"`
+	SubsystemCode  string `xml:"subsystemCode"`
+	ServiceCode    string `xml:"serviceCode"`
+	ServiceVersion string `xml:"serviceVersion"`
+}
+
+// ID is the service identifier.
+func (s ServiceIDXML) ID() ServiceID {
+	return ServiceID{ClientID: ClientID{Instance: s.Instance, MemberClass: s.MemberClass, MemberCode: s.MemberCode, SubsystemCode: s.SubsystemCode},
+		ServiceCode: s.ServiceCode, ServiceVersion: s.ServiceVersion}
+}
+
 // ObjectType is SERVICE.
 func (ServiceID) ObjectType() ObjectType { return TypeService }
 

@@ -122,30 +122,16 @@ func (c *Client) methods(ctx context.Context, provider soap.ClientID, code strin
 		return nil, err
 	}
 	var body struct {
-		Service []xmlServiceID `xml:"service"`
+		Service []soap.ServiceIDXML `xml:"service"`
 	}
 	if err := xml.Unmarshal(ex.Response.BodyElement(), &body); err != nil {
 		return nil, &MalformedResponseError{HTTPStatus: ex.HTTPStatus, ContentType: ex.Response.ContentType(), Err: err}
 	}
 	out := make([]Method, 0, len(body.Service))
 	for _, s := range body.Service {
-		out = append(out, Method{Service: s.id(), Type: "SOAP"})
+		out = append(out, Method{Service: s.ID(), Type: "SOAP"})
 	}
 	return out, nil
-}
-
-type xmlServiceID struct {
-	Instance       string `xml:"xRoadInstance"`
-	MemberClass    string `xml:"memberClass"`
-	MemberCode     string `xml:"memberCode"`
-	SubsystemCode  string `xml:"subsystemCode"`
-	ServiceCode    string `xml:"serviceCode"`
-	ServiceVersion string `xml:"serviceVersion"`
-}
-
-func (s xmlServiceID) id() soap.ServiceID {
-	return soap.ServiceID{ClientID: soap.ClientID{Instance: s.Instance, MemberClass: s.MemberClass, MemberCode: s.MemberCode, SubsystemCode: s.SubsystemCode},
-		ServiceCode: s.ServiceCode, ServiceVersion: s.ServiceVersion}
 }
 
 func (c *Client) restMethods(ctx context.Context, provider soap.ClientID, code string, o MetaOptions) ([]Method, error) {

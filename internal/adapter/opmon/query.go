@@ -182,10 +182,10 @@ type Health struct {
 
 // ServiceEvents is one service's health.
 type ServiceEvents struct {
-	Service        serviceIDXML `xml:"service"`
-	LastSuccessful int64        `xml:"lastSuccessfulRequestTimestamp"`   // Unix ms, 0 when none
-	LastFailed     int64        `xml:"lastUnsuccessfulRequestTimestamp"` // Unix ms, 0 when none
-	ServiceType    string       `xml:"serviceType"`
+	Service        soap.ServiceIDXML `xml:"service"`
+	LastSuccessful int64             `xml:"lastSuccessfulRequestTimestamp"`   // Unix ms, 0 when none
+	LastFailed     int64             `xml:"lastUnsuccessfulRequestTimestamp"` // Unix ms, 0 when none
+	ServiceType    string            `xml:"serviceType"`
 	Stats          struct {
 		Successful      int     `xml:"successfulRequestCount"`
 		Unsuccessful    int     `xml:"unsuccessfulRequestCount"`
@@ -195,21 +195,6 @@ type ServiceEvents struct {
 		AvgRequestSize  float64 `xml:"requestAverageSize"`
 		AvgResponseSize float64 `xml:"responseAverageSize"`
 	} `xml:"lastPeriodStatistics"`
-}
-
-type serviceIDXML struct {
-	Instance       string `xml:"xRoadInstance"`
-	MemberClass    string `xml:"memberClass"`
-	MemberCode     string `xml:"memberCode"`
-	SubsystemCode  string `xml:"subsystemCode"`
-	ServiceCode    string `xml:"serviceCode"`
-	ServiceVersion string `xml:"serviceVersion"`
-}
-
-// ID is the service identifier.
-func (s serviceIDXML) ID() soap.ServiceID {
-	return soap.ServiceID{ClientID: soap.ClientID{Instance: s.Instance, MemberClass: s.MemberClass, MemberCode: s.MemberCode, SubsystemCode: s.SubsystemCode},
-		ServiceCode: s.ServiceCode, ServiceVersion: s.ServiceVersion}
 }
 
 // HealthData asks the security server for its health data.

@@ -1,9 +1,6 @@
 package msglog
 
 import (
-	"mime"
-	"mime/multipart"
-	"net/textproto"
 	"strconv"
 
 	"archive/zip"
@@ -231,36 +228,7 @@ func bodyOf(m *Message, msg []byte, atts [][]byte, rest bool) []byte {
 	if m.BodyRef == "" {
 		return nil // metadata-only: the body was not archived
 	}
-	if rest {
-		if len(atts) > 0 {
-			return atts[0]
-		}
-		return []byte{}
-	}
-	_, params, err := mime.ParseMediaType(m.ContentType)
-	if err != nil || params["boundary"] == "" || len(atts) == 0 {
-		return msg
-	}
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	if mw.SetBoundary(params["boundary"]) != nil {
-		return msg
-	}
-	for i, p := range append([][]byte{msg}, atts...) {
-		h := textproto.MIMEHeader{}
-		if i == 0 {
-			h.Set("Content-Type", "text/xml; charset=UTF-8")
-		} else {
-			h.Set("Content-Type", "application/octet-stream")
-		}
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			return msg
-		}
-		w.Write(p)
-	}
-	mw.Close()
-	return b.Bytes()
+	return asic.Body(m.ContentType, rest, msg, atts)
 }
 
 // ReadArchive calls fn for every record in an archive, in archive order,

@@ -65,16 +65,22 @@ func parseSeal(parts [][]byte) (*batchSeal, error) {
 var seqPrefix = []byte(`<record xmlns="` + Namespace + `"`)
 
 func withSeq(messageXML []byte, seq uint64) []byte {
-	i := bytes.Index(messageXML, seqPrefix)
+	return withRecordAttr(messageXML, "seq", strconv.FormatUint(seq, 10))
+}
+
+// withRecordAttr puts name="value" right after the record element's
+// namespace (seqPrefix); a document without it is returned as is.
+func withRecordAttr(doc []byte, name, value string) []byte {
+	i := bytes.Index(doc, seqPrefix)
 	if i < 0 {
-		return messageXML
+		return doc
 	}
 	i += len(seqPrefix)
-	attr := ` seq="` + strconv.FormatUint(seq, 10) + `"`
-	out := make([]byte, 0, len(messageXML)+len(attr))
-	out = append(out, messageXML[:i]...)
+	attr := ` ` + name + `="` + value + `"`
+	out := make([]byte, 0, len(doc)+len(attr))
+	out = append(out, doc[:i]...)
 	out = append(out, attr...)
-	return append(out, messageXML[i:]...)
+	return append(out, doc[i:]...)
 }
 
 // batchSpecs returns the containers each record of a batch is archived as.

@@ -261,16 +261,7 @@ func recordType(doc []byte) string {
 }
 
 func withFormat(doc []byte, format int) []byte {
-	i := bytes.Index(doc, seqPrefix)
-	if i < 0 {
-		return doc
-	}
-	i += len(seqPrefix)
-	attr := ` format="` + strconv.Itoa(format) + `"`
-	out := make([]byte, 0, len(doc)+len(attr))
-	out = append(out, doc[:i]...)
-	out = append(out, attr...)
-	return append(out, doc[i:]...)
+	return withRecordAttr(doc, "format", strconv.Itoa(format))
 }
 
 type xroadMsg struct {

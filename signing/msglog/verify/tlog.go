@@ -21,9 +21,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/multipart"
-	"net/textproto"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -174,7 +171,7 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 		}
 		atts = append(atts, a)
 	}
-	body := rebuildBody(m.ContentType, x.Protocol == "rest", c.Message, atts)
+	body := asic.Body(m.ContentType, x.Protocol == "rest", c.Message, atts)
 	if want := "SHA-512:" + b64sha512(body); m.Digest != want {
 		side := "request"
 		if p.response {
@@ -241,43 +238,6 @@ func parseExchange(doc []byte) (*xexchange, error) {
 		return nil, fmt.Errorf("%s holds no exchange", asic.EntryExchange)
 	}
 	return r.Exchange, nil
-}
-
-// rebuildBody is the HTTP body of one side of an exchange from its X-Road
-// form, as signing/msglog's reader rebuilds it: a REST body is
-// attachment1; a SOAP body is message.xml, or for a multipart message the
-// SOAP part and attachments under the recorded boundary.
-func rebuildBody(contentType string, rest bool, msg []byte, atts [][]byte) []byte {
-	if rest {
-		if len(atts) > 0 {
-			return atts[0]
-		}
-		return []byte{}
-	}
-	_, params, err := mime.ParseMediaType(contentType)
-	if err != nil || params["boundary"] == "" || len(atts) == 0 {
-		return msg
-	}
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	if mw.SetBoundary(params["boundary"]) != nil {
-		return msg
-	}
-	for i, p := range append([][]byte{msg}, atts...) {
-		h := textproto.MIMEHeader{}
-		if i == 0 {
-			h.Set("Content-Type", "text/xml; charset=UTF-8")
-		} else {
-			h.Set("Content-Type", "application/octet-stream")
-		}
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			return msg
-		}
-		w.Write(p)
-	}
-	mw.Close()
-	return b.Bytes()
 }
 
 var rangeFactory = &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}

@@ -69,6 +69,21 @@ func writeZip(t testing.TB, es []zipEntry) []byte {
 // relink rewrites linkinginfo to match the (tampered) containers: an
 // attacker who rewrites the archive consistently.
 func relink(t testing.TB, es []zipEntry) []zipEntry {
+	li := linkingInfo(t, es)
+	return rewriteLinks(es, fmt.Sprintf("- - %s\n", li.HashName), li.Hash, li.PrevDigest)
+}
+
+// relink3 is relink for an archive that links to prev.
+func relink3(t testing.TB, es []zipEntry, prev string) []zipEntry {
+	prevName := ""
+	if li := linkingInfo(t, es); li != nil {
+		prevName = li.PrevName
+	}
+	return rewriteLinks(es, fmt.Sprintf("%s %s SHA-512\n", prev, prevName), crypto.SHA512, prev)
+}
+
+// linkingInfo parses the archive's linkinginfo entry (nil when none).
+func linkingInfo(t testing.TB, es []zipEntry) *asic.LinkingInfo {
 	var li *asic.LinkingInfo
 	for _, e := range es {
 		if e.name == asic.EntryLinkingInfo {
@@ -78,41 +93,17 @@ func relink(t testing.TB, es []zipEntry) []zipEntry {
 			}
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "- - %s\n", li.HashName)
-	last := li.PrevDigest
-	for _, e := range es {
-		if strings.HasSuffix(e.name, ".asice") {
-			last = asic.Link(li.Hash, last, e.data)
-			fmt.Fprintf(&b, "%s %s\n", last, e.name)
-		}
-	}
-	for i := range es {
-		if es[i].name == asic.EntryLinkingInfo {
-			es[i].data = []byte(b.String())
-		}
-	}
-	return es
+	return li
 }
 
-// relink3 is relink for an archive that links to prev.
-func relink3(t testing.TB, es []zipEntry, prev string) []zipEntry {
+// rewriteLinks replaces linkinginfo with header and the digest chain of
+// the containers from last on.
+func rewriteLinks(es []zipEntry, header string, h crypto.Hash, last string) []zipEntry {
 	var b strings.Builder
-	var prevName string
-	for _, e := range es {
-		if e.name == asic.EntryLinkingInfo {
-			li, err := asic.ParseLinkingInfo(e.data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			prevName = li.PrevName
-		}
-	}
-	fmt.Fprintf(&b, "%s %s SHA-512\n", prev, prevName)
-	last := prev
+	b.WriteString(header)
 	for _, e := range es {
 		if strings.HasSuffix(e.name, ".asice") {
-			last = asic.Link(crypto.SHA512, last, e.data)
+			last = asic.Link(h, last, e.data)
 			fmt.Fprintf(&b, "%s %s\n", last, e.name)
 		}
 	}

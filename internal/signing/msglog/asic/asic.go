@@ -140,38 +140,22 @@ type Limits struct {
 // not apply: small entries may compress as well as they like.
 const ratioFloor = 1 << 20
 
-func (l Limits) inflateRatio() int64 {
-	if l.MaxInflateRatio > 0 {
-		return l.MaxInflateRatio
-	}
-	return 200
-}
+func (l Limits) inflateRatio() int64 { return positiveOr(l.MaxInflateRatio, 200) }
 
-func (l Limits) entrySize() int64 {
-	if l.MaxEntrySize > 0 {
-		return l.MaxEntrySize
-	}
-	return 64 << 20
-}
+func (l Limits) entrySize() int64 { return positiveOr(l.MaxEntrySize, 64<<20) }
 
-func (l Limits) entries() int {
-	if l.MaxEntries > 0 {
-		return l.MaxEntries
-	}
-	return 1_000_000
-}
+func (l Limits) entries() int { return positiveOr(l.MaxEntries, 1_000_000) }
 
-func (l Limits) totalSize() int64 {
-	if l.MaxTotalSize > 0 {
-		return l.MaxTotalSize
-	}
-	return 64 << 20
-}
+func (l Limits) totalSize() int64 { return positiveOr(l.MaxTotalSize, 64<<20) }
 
 func (l Limits) metadataSize() int64 {
-	m := int64(16 << 20)
-	if l.MaxMetadataSize > 0 {
-		m = l.MaxMetadataSize
+	return min(positiveOr(l.MaxMetadataSize, 16<<20), l.entrySize())
+}
+
+// positiveOr is v when set (positive), else the default def.
+func positiveOr[T int | int64](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	return min(m, l.entrySize())
+	return def
 }

@@ -180,12 +180,37 @@ type Container struct {
 	Names []string
 }
 
-var known = map[string]bool{
-	EntryMimetype: true, EntryMessage: true, EntrySignature: true,
-	EntrySigHashChainRes: true, EntrySigHashChain: true,
-	EntryTSHashChainResult: true, EntryTSHashChain: true,
-	EntryManifest: true, EntryASiCManifest: true, EntryTimestamp: true,
-	EntryExchange: true,
+// entryNames lists the entries a container may hold by name (attachments
+// aside), in the order of Container.fields.
+var entryNames = [...]string{
+	EntryMimetype, EntryMessage, EntrySignature,
+	EntrySigHashChainRes, EntrySigHashChain,
+	EntryTSHashChainResult, EntryTSHashChain,
+	EntryManifest, EntryASiCManifest, EntryTimestamp,
+	EntryExchange,
+}
+
+// fields are the places entryNames are kept; mimetype is not kept in the
+// Container.
+func (c *Container) fields(mimetype *[]byte) [len(entryNames)]*[]byte {
+	return [...]*[]byte{
+		mimetype, &c.Message, &c.Signature,
+		&c.SigHashChainResult, &c.SigHashChain,
+		&c.TSHashChainResult, &c.TSHashChain,
+		&c.Manifest, &c.ASiCManifest, &c.Timestamp,
+		&c.Exchange,
+	}
+}
+
+// slot is where the entry called name is kept, nil for an attachment or
+// an unknown name.
+func (c *Container) slot(name string, mimetype *[]byte) *[]byte {
+	for i, n := range entryNames {
+		if n == name {
+			return c.fields(mimetype)[i]
+		}
+	}
+	return nil
 }
 
 // Read parses container zip bytes and checks that the parts X-Road
@@ -205,20 +230,21 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 		return nil, errf(CodeTooLarge, "", "%d entries", len(zr.File))
 	}
 	c := &Container{Attachments: map[string][]byte{}}
+	var mimetype []byte
 	var total uint64
 	for _, f := range zr.File {
-		if known[f.Name] || strings.HasPrefix(f.Name, attachmentPrefix) {
+		if c.slot(f.Name, &mimetype) != nil || strings.HasPrefix(f.Name, attachmentPrefix) {
 			total += min(f.UncompressedSize64, uint64(lim.entrySize())+1) // no overflow
 		}
 	}
 	if total > uint64(lim.totalSize()) {
 		return nil, errf(CodeTooLarge, "", "entries declare %d bytes, over the limit of %d", total, lim.totalSize())
 	}
-	var mimetype []byte
 	for _, f := range zr.File {
 		c.Names = append(c.Names, f.Name)
 		isAtt := strings.HasPrefix(f.Name, attachmentPrefix)
-		if !known[f.Name] && !isAtt {
+		slot := c.slot(f.Name, &mimetype)
+		if slot == nil && !isAtt {
 			continue
 		}
 		limit := lim.entrySize()
@@ -229,30 +255,9 @@ func read(data []byte, lim Limits, cache *Cache) (*Container, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch f.Name {
-		case EntryMimetype:
-			mimetype = b
-		case EntryMessage:
-			c.Message = b
-		case EntrySignature:
-			c.Signature = b
-		case EntrySigHashChainRes:
-			c.SigHashChainResult = b
-		case EntrySigHashChain:
-			c.SigHashChain = b
-		case EntryTSHashChainResult:
-			c.TSHashChainResult = b
-		case EntryTSHashChain:
-			c.TSHashChain = b
-		case EntryTimestamp:
-			c.Timestamp = b
-		case EntryManifest:
-			c.Manifest = b
-		case EntryASiCManifest:
-			c.ASiCManifest = b
-		case EntryExchange:
-			c.Exchange = b
-		default:
+		if slot != nil {
+			*slot = b
+		} else {
 			c.Attachments[f.Name] = b
 		}
 	}
@@ -366,28 +371,9 @@ func readEntry(f *zip.File, limit, ratio int64) ([]byte, error) {
 func (c *Container) Entry(uri string) ([]byte, bool) {
 	name := strings.TrimPrefix(uri, "/")
 	var b []byte
-	switch name {
-	case EntryMessage:
-		b = c.Message
-	case EntrySignature:
-		b = c.Signature
-	case EntrySigHashChainRes:
-		b = c.SigHashChainResult
-	case EntrySigHashChain:
-		b = c.SigHashChain
-	case EntryTSHashChainResult:
-		b = c.TSHashChainResult
-	case EntryTSHashChain:
-		b = c.TSHashChain
-	case EntryManifest:
-		b = c.Manifest
-	case EntryASiCManifest:
-		b = c.ASiCManifest
-	case EntryTimestamp:
-		b = c.Timestamp
-	case EntryExchange:
-		b = c.Exchange
-	default:
+	if p := c.slot(name, nil); p != nil {
+		b = *p
+	} else if name != EntryMimetype {
 		b = c.Attachments[name]
 	}
 	return b, b != nil

@@ -198,7 +198,7 @@ func digestText(el *etree.Element) ([]byte, error) {
 	if len(el.ChildElements()) > 0 {
 		return nil, malformed("unexpected element inside %s", el.Tag)
 	}
-	d, err := decodeB64(el.Text())
+	d, err := DecodeBase64(el.Text())
 	if err != nil {
 		return nil, malformed("bad base64 in %s: %v", el.Tag, err)
 	}

@@ -214,9 +214,9 @@ func canonicalize(data []byte, alg string) ([]byte, error) {
 	return c.Canonicalize(root)
 }
 
-// decodeB64 decodes base64 text, ignoring whitespace (X-Road's Java
+// DecodeBase64 decodes base64 text, ignoring whitespace (X-Road's Java
 // writers wrap lines with CR LF).
-func decodeB64(s string) ([]byte, error) {
+func DecodeBase64(s string) ([]byte, error) {
 	s = strings.Map(func(r rune) rune {
 		switch r {
 		case ' ', '\t', '\r', '\n':

@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"math/big"
 	"strings"
@@ -107,7 +106,7 @@ func Parse(data []byte) (*Signature, error) {
 		if dv == nil {
 			return nil, errf(CodeMalformedSignature, nil, "reference %q has no DigestValue", ref.URI)
 		}
-		d, err := decodeB64(dv.Text())
+		d, err := hashchain.DecodeBase64(dv.Text())
 		if err != nil {
 			return nil, errf(CodeMalformedSignature, err, "reference %q digest", ref.URI)
 		}
@@ -126,7 +125,7 @@ func Parse(data []byte) (*Signature, error) {
 	if sv == nil {
 		return nil, errf(CodeMalformedSignature, nil, "no SignatureValue")
 	}
-	v, err := decodeB64(sv.Text())
+	v, err := hashchain.DecodeBase64(sv.Text())
 	if err != nil {
 		return nil, errf(CodeMalformedSignature, err, "SignatureValue")
 	}
@@ -134,7 +133,7 @@ func Parse(data []byte) (*Signature, error) {
 	if ki := child(sigEl, NSDsig, "KeyInfo"); ki != nil {
 		for _, xd := range children(ki, NSDsig, "X509Data") {
 			for _, xc := range children(xd, NSDsig, "X509Certificate") {
-				der, err := decodeB64(xc.Text())
+				der, err := hashchain.DecodeBase64(xc.Text())
 				if err != nil {
 					return nil, errf(CodeMalformedSignature, err, "X509Certificate")
 				}
@@ -166,7 +165,7 @@ func Parse(data []byte) (*Signature, error) {
 		}
 		dm, dv := child(el, NSDsig, "DigestMethod"), child(el, NSDsig, "DigestValue")
 		if dm != nil && dv != nil {
-			if d, err := decodeB64(dv.Text()); err == nil {
+			if d, err := hashchain.DecodeBase64(dv.Text()); err == nil {
 				s.certHash = &certDigest{method: dm.SelectAttrValue("Algorithm", ""), value: d}
 			}
 		}
@@ -177,7 +176,7 @@ func Parse(data []byte) (*Signature, error) {
 			continue
 		}
 		if et := child(el, NSXades, "EncapsulatedTimeStamp"); et != nil {
-			tok, err := decodeB64(et.Text())
+			tok, err := hashchain.DecodeBase64(et.Text())
 			if err != nil {
 				return nil, errf(CodeMalformedSignature, err, "EncapsulatedTimeStamp")
 			}
@@ -189,7 +188,7 @@ func Parse(data []byte) (*Signature, error) {
 		if el.NamespaceURI() != NSXades {
 			continue
 		}
-		der, err := decodeB64(el.Text())
+		der, err := hashchain.DecodeBase64(el.Text())
 		if err != nil {
 			return nil, errf(CodeMalformedSignature, err, "EncapsulatedOCSPValue")
 		}
@@ -370,15 +369,4 @@ func children(el *etree.Element, ns, local string) []*etree.Element {
 		}
 	}
 	return out
-}
-
-func decodeB64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, s)
-	return base64.StdEncoding.DecodeString(s)
 }
