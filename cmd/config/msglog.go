@@ -88,6 +88,8 @@ type MessageLog struct {
 	Batch MessageLogBatch `yaml:"batch"`
 	// Rotation says when records move from the journal into a new archive.
 	Rotation MessageLogRotation `yaml:"rotation"`
+	// Durability tunes how appends wait for the file journal's fsync.
+	Durability MessageLogDurability `yaml:"durability"`
 	// GroupBy keeps one archive chain per member or per subsystem.
 	GroupBy string `yaml:"groupBy"`
 	// MetadataOnly replaces message bodies by their SHA-512 digests.
@@ -124,6 +126,17 @@ type MessageLogPostgres struct {
 type MessageLogBatch struct {
 	Size     int           `yaml:"size"`
 	Interval time.Duration `yaml:"interval"`
+}
+
+// MessageLogDurability tunes the file journal's group commit: how long the
+// writer keeps a group open for more concurrent appends (one fsync for all;
+// nothing is acknowledged before it), and how long an append waits for room
+// in a full queue before the check fails closed (503 + Retry-After).
+type MessageLogDurability struct {
+	// GroupWindow is the longest a group is held open; 0 turns it off.
+	GroupWindow time.Duration `yaml:"groupWindow"`
+	// QueueWait bounds the wait for room in a full queue.
+	QueueWait time.Duration `yaml:"queueWait"`
 }
 
 // MessageLogRotation configures archive rotation.
@@ -184,6 +197,7 @@ func DefaultMessageLog() MessageLog {
 		ArchiveDir: "/var/lib/tunduk/archive",
 		Batch:      MessageLogBatch{Size: 10000, Interval: time.Second},
 		Rotation:   MessageLogRotation{Size: 100 << 20, Interval: 24 * time.Hour},
+		Durability: MessageLogDurability{GroupWindow: time.Millisecond, QueueWait: 2 * time.Second},
 		GroupBy:    "none",
 		Backend:    "file",
 		Retention:  Retention{Default: DefaultRetention},
@@ -228,6 +242,12 @@ func (c *MessageLog) Validate(is *Issues) {
 	}
 	if c.Batch.Interval <= 0 || c.Batch.Interval > time.Hour {
 		is.Addf(p+"batch.interval", "%v: want a positive duration up to 1h", c.Batch.Interval)
+	}
+	if c.Durability.GroupWindow < 0 || c.Durability.GroupWindow > 50*time.Millisecond {
+		is.Addf(p+"durability.groupWindow", "%v: want 0 (off) to 50ms; every check in a group waits up to this long for its fsync", c.Durability.GroupWindow)
+	}
+	if c.Durability.QueueWait < time.Millisecond || c.Durability.QueueWait > time.Minute {
+		is.Addf(p+"durability.queueWait", "%v: want 1ms to 1m; past it a check fails with 503 instead of waiting", c.Durability.QueueWait)
 	}
 	if c.Rotation.Size < 1<<20 {
 		is.Addf(p+"rotation.size", "%d bytes: want at least 1MiB", int64(c.Rotation.Size))
@@ -445,6 +465,10 @@ func (c *MessageLog) LogOptions(signer crypto.Signer, cert *x509.Certificate, lo
 		BatchSize: c.Batch.Size, BatchInterval: c.Batch.Interval,
 		RotateSize: int64(c.Rotation.Size), RotateInterval: c.Rotation.Interval,
 		MetadataOnly: c.MetadataOnly, EncryptionKey: key, Logger: log,
+		GroupWindow: c.Durability.GroupWindow, QueueWait: c.Durability.QueueWait,
+	}
+	if c.Durability.GroupWindow == 0 {
+		o.GroupWindow = -1 // msglog: negative turns the window off
 	}
 	if c.GroupBy != "none" {
 		o.GroupBy = msglog.GroupBy(c.GroupBy)

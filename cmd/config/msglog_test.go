@@ -37,6 +37,30 @@ func TestMessageLogDefaultsAndUnits(t *testing.T) {
 	}
 }
 
+func TestMessageLogDurability(t *testing.T) {
+	for _, tt := range []struct {
+		yaml      string
+		window    time.Duration // what msglog gets (negative: off)
+		queueWait time.Duration
+	}{
+		{"messageLog: {}\n", time.Millisecond, 2 * time.Second},
+		{"messageLog:\n  durability: {groupWindow: 5ms}\n", 5 * time.Millisecond, 2 * time.Second},
+		{"messageLog:\n  durability: {groupWindow: 0s, queueWait: 10s}\n", -1, 10 * time.Second},
+	} {
+		cfg, err := Parse("m.yaml", []byte(tt.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		o, err := cfg.MessageLog.LogOptions(nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.GroupWindow != tt.window || o.QueueWait != tt.queueWait {
+			t.Errorf("%q: GroupWindow %v QueueWait %v, want %v %v", tt.yaml, o.GroupWindow, o.QueueWait, tt.window, tt.queueWait)
+		}
+	}
+}
+
 func TestMessageLogValidate(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"groupBy", "messageLog:\n  groupBy: org\n", "m.yaml:2: messageLog.groupBy: \"org\""},
@@ -51,6 +75,8 @@ func TestMessageLogValidate(t *testing.T) {
 		{"tsa", "messageLog:\n  tsaUrl: tsa.local\n", "messageLog.tsaUrl"},
 		{"ocsp url", "messageLog:\n  ocspUrl: ocsp.local\n  ocspIssuer: /etc/ca.pem\n", "messageLog.ocspUrl: \"ocsp.local\""},
 		{"ocsp issuer", "messageLog:\n  ocspUrl: http://ocsp.local/\n", "messageLog.ocspIssuer: empty"},
+		{"group window", "messageLog:\n  durability:\n    groupWindow: 2s\n", "m.yaml:3: messageLog.durability.groupWindow: 2s: want 0 (off) to 50ms"},
+		{"queue wait", "messageLog:\n  durability: {queueWait: 0s}\n", "messageLog.durability.queueWait: 0s: want 1ms to 1m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
