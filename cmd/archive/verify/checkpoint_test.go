@@ -3,17 +3,11 @@ package verify
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,35 +15,26 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/witness"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
 )
 
 const (
-	origin = "tunduk.test/mlog"
+	origin = evidencetest.Origin
 	member = "KG/GOV/70000001"
 )
 
+// logKey returns the log's key, its certificate and the certificate's PEM file.
 func logKey(t *testing.T) (crypto.Signer, *x509.Certificate, string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
+	key, cert := certstest.Signing(t)
 	f := filepath.Join(t.TempDir(), "mlog.crt")
-	if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(f, certstest.PEM(cert), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return key, cert, f
@@ -57,27 +42,11 @@ func logKey(t *testing.T) (crypto.Signer, *x509.Certificate, string) {
 
 // host is one run of the signed log with its evidence (checkpoints pushed
 // to the witnesses), as `tunduk serve` wires it.
-type host struct {
-	log     *msglog.Log
-	ev      *evidence.Log
-	archive string
-}
+type host struct{ *evidencetest.Fixture }
 
-func openHost(t *testing.T, dir string, signer crypto.Signer, cert *x509.Certificate, witnesses ...string) *host {
+func openHost(t *testing.T, signer crypto.Signer, cert *x509.Certificate, witnesses ...string) host {
 	t.Helper()
-	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: origin, Signer: signer,
-		Certificate: cert, Witnesses: witnesses})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"),
-		Signer: signer, Certificate: cert, BatchInterval: time.Hour, RotateInterval: time.Hour,
-		GroupBy: msglog.GroupMember, Evidence: ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close(); ev.Close() })
-	return &host{log: l, ev: ev, archive: filepath.Join(dir, "archive")}
+	return host{evidencetest.Open(t, evidencetest.Options{Signer: signer, Certificate: cert, Witnesses: witnesses, GroupBy: msglog.GroupMember})}
 }
 
 // record is the i-th record: SOAP and REST exchanges, metadata-only ones
@@ -103,18 +72,18 @@ func record(i int, answer string) *msglog.Record {
 	return &msglog.Record{Type: msglog.TypeExchange, Member: member, Exchange: ex}
 }
 
-func (h *host) append(t *testing.T, from, to int, answer func(i int) string) (last uint64) {
+func (h host) append(t *testing.T, from, to int, answer func(i int) string) (last uint64) {
 	t.Helper()
 	for i := from; i <= to; i++ {
 		var err error
-		if last, err = h.log.Append(context.Background(), record(i, answer(i))); err != nil {
+		if last, err = h.Log.Append(context.Background(), record(i, answer(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := h.log.Rotate(context.Background()); err != nil {
+	if err := h.Log.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.ev.Flush()
+	h.Evidence.Flush()
 	return last
 }
 
@@ -177,10 +146,10 @@ func TestRewrittenHistoryDetected(t *testing.T) {
 	defer srv.Close()
 
 	honest := func(int) string { return "none" }
-	a := openHost(t, t.TempDir(), signer, cert, srv.URL)
+	a := openHost(t, signer, cert, srv.URL)
 	a.append(t, 1, 7, honest)
 	cp7 := keep(t, witnessed(t, srv))
-	groupA := msglog.GroupDir(a.archive, member)
+	groupA := msglog.GroupDir(a.Archive, member)
 	firstArchives, _ := filepath.Glob(filepath.Join(groupA, "mlog-*.zip"))
 	a.append(t, 8, 12, honest)
 	cp12 := keep(t, witnessed(t, srv))
@@ -196,13 +165,13 @@ func TestRewrittenHistoryDetected(t *testing.T) {
 	}
 	// Without --cert the archives' own certificate checks the signature
 	// and the report says the key is not pinned.
-	if rep, code, out := runJSON(t, "-f", "--checkpoint", cp7, a.archive); code != cli.ExitOK || rep.Checkpoints[0].KeyPinned {
+	if rep, code, out := runJSON(t, "-f", "--checkpoint", cp7, a.Archive); code != cli.ExitOK || rep.Checkpoints[0].KeyPinned {
 		t.Errorf("unpinned, archive root: exit %d\n%s", code, out)
 	}
 
 	// The rewrite: the same records with answer 3 changed, re-signed by the
 	// same key into a fresh log, and one record more.
-	b := openHost(t, t.TempDir(), signer, cert, srv.URL)
+	b := openHost(t, signer, cert, srv.URL)
 	forged := func(i int) string {
 		if i == 3 {
 			return "paid in full"
@@ -210,7 +179,7 @@ func TestRewrittenHistoryDetected(t *testing.T) {
 		return "none"
 	}
 	lastB := b.append(t, 1, 13, forged)
-	groupB := msglog.GroupDir(b.archive, member)
+	groupB := msglog.GroupDir(b.Archive, member)
 	// The rewritten archives pass every check that does not hold a
 	// checkpoint: they are signed with the log key.
 	if _, code := run(t, "-f", groupB); code != cli.ExitOK {
@@ -235,7 +204,7 @@ func TestRewrittenHistoryDetected(t *testing.T) {
 	if got := witnessed(t, srv); string(got) != string(mustRead(t, cp12)) {
 		t.Errorf("witness took the rewritten log's checkpoint:\n%s", got)
 	}
-	r, err := b.ev.Receipt(lastB, 12)
+	r, err := b.Evidence.Receipt(lastB, 12)
 	if err != nil || r.Inclusion == nil || len(r.Consistency) != 1 {
 		t.Fatalf("receipt of the rewritten log: %+v %v", r, err)
 	}

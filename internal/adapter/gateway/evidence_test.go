@@ -1,24 +1,16 @@
 package gateway_test
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/adapter"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
 )
@@ -39,40 +31,13 @@ func (r receipts) Receipt(id string, from uint64) (json.RawMessage, string, erro
 	return b, check, err
 }
 
-func signedLog(t *testing.T) (*msglog.Log, *evidence.Log, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	dir := t.TempDir()
-	var signer crypto.Signer = key
-	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: signer, Certificate: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"),
-		Signer: signer, Certificate: cert, BatchInterval: time.Hour, RotateInterval: time.Hour, Evidence: ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close(); ev.Close() })
-	return l, ev, cert
-}
-
 // TestEvidenceReceipts: a check result carries a receipt (the promise),
 // GET /v1/evidence/{recordId} returns it with the inclusion proof once
 // sealed, both verify offline, and only callers allowed the record's check
 // get it. Every exchange is validated against openapi.json.
 func TestEvidenceReceipts(t *testing.T) {
-	l, ev, cert := signedLog(t)
+	f := evidencetest.Open(t, evidencetest.Options{})
+	l, ev, cert := f.Log, f.Evidence, f.Certificate
 	s := newStack(t, stackOptions{
 		runner: func(o *adapter.RunnerOptions) {
 			o.Journal = &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}

@@ -3,16 +3,9 @@ package gateway_test
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,7 +17,8 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
-	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
@@ -36,37 +30,11 @@ import (
 // receipt; off, neither.
 func receiptStack(b *testing.B, on bool) *receiptSide {
 	b.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	dir := b.TempDir()
-	lo := msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"), Signer: key, Certificate: cert}
-	var ev *evidence.Log
+	key, cert := certstest.Signing(b)
 	side := &receiptSide{on: on, signer: &countSigner{Signer: key}}
-	if on {
-		if ev, err = evidence.Open(evidence.Options{Dir: filepath.Join(dir, "ev"), Origin: "tunduk.test/mlog", Signer: side.signer, Certificate: cert}); err != nil {
-			b.Fatal(err)
-		}
-		lo.Evidence = ev
-	}
-	l, err := msglog.Open(lo)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		l.Close()
-		if ev != nil {
-			ev.Close()
-		}
-	})
+	f := evidencetest.Open(b, evidencetest.Options{Signer: key, Certificate: cert, EvidenceSigner: side.signer, NoEvidence: !on,
+		Log: func(o *msglog.Options) { o.BatchInterval, o.RotateInterval = 0, 0 }}) // the shipped intervals
+	l, ev := f.Log, f.Evidence
 	st := newStack(b, stackOptions{
 		runner: func(o *adapter.RunnerOptions) {
 			o.Journal = &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}

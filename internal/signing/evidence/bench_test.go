@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
@@ -25,7 +26,7 @@ import (
 // a promise signed in a batch of 8, as evidence.Log signs the records
 // appended together.
 func BenchmarkReceipt(b *testing.B) {
-	signer, cert := testKey(b)
+	signer, cert := certstest.Signing(b)
 	rec := msglog.EvidenceRecord{Seq: 42, Record: exchange(42, "KG/GOV/1"),
 		MessageXML: bytes.Repeat([]byte("<x/>"), 512), Attachments: [][]byte{bytes.Repeat([]byte("q"), 1024), bytes.Repeat([]byte("a"), 1024)}}
 	sum := func() {
@@ -120,7 +121,7 @@ func BenchmarkReceipt(b *testing.B) {
 // (process CPU time per record, on / off, median over interleaved rounds)
 // and added-cpu-µs/record (the mean difference).
 func BenchmarkAppendWithReceipt(b *testing.B) {
-	signer, cert := testKey(b)
+	signer, cert := certstest.Signing(b)
 	type side struct {
 		log *msglog.Log
 		ev  *evidence.Log

@@ -3,42 +3,21 @@ package evidence_test
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
 )
-
-func testKey(t testing.TB) (crypto.Signer, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return key, cert
-}
 
 // capture wraps the evidence log and keeps the sealed bytes of each record
 // (what the archive holds), so tests can hand them to the verifier.
@@ -58,26 +37,23 @@ func (c *capture) Sealed(ctx context.Context, b []msglog.EvidenceRecord) error {
 }
 
 type fixture struct {
+	*evidencetest.Fixture
 	log  *msglog.Log
 	ev   *capture
 	cert *x509.Certificate
 }
 
+// open opens the log and its evidence under dir, grouped by member, with
+// the evidence seen through capture.
 func open(t testing.TB, dir string, signer crypto.Signer, cert *x509.Certificate) *fixture {
 	t.Helper()
-	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: "tunduk.test/mlog", Signer: signer, Certificate: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &capture{Log: ev, sealed: map[uint64]msglog.EvidenceRecord{}}
-	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"),
-		Signer: signer, Certificate: cert, BatchInterval: time.Hour, RotateInterval: time.Hour,
-		GroupBy: msglog.GroupMember, Evidence: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close(); ev.Close() })
-	return &fixture{log: l, ev: c, cert: cert}
+	var c *capture
+	f := evidencetest.Open(t, evidencetest.Options{Dir: dir, Signer: signer, Certificate: cert, GroupBy: msglog.GroupMember,
+		Hook: func(ev *evidence.Log) msglog.Evidence {
+			c = &capture{Log: ev, sealed: map[uint64]msglog.EvidenceRecord{}}
+			return c
+		}})
+	return &fixture{Fixture: f, log: f.Log, ev: c, cert: cert}
 }
 
 func exchange(i int, member string) *msglog.Record {
@@ -101,7 +77,7 @@ func marshal(t testing.TB, r *receipt.Receipt) []byte {
 // TestReceiptLifecycle: a promise right after Append, an inclusion proof
 // after the seal, consistency with a later checkpoint, per group.
 func TestReceiptLifecycle(t *testing.T) {
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	f := open(t, t.TempDir(), signer, cert)
 	ctx := context.Background()
 	seq, err := f.log.Append(ctx, exchange(1, "KG/GOV/70000001"))
@@ -168,7 +144,7 @@ func TestReceiptLifecycle(t *testing.T) {
 	if err != nil || res.KeyPinned {
 		t.Errorf("unpinned: %+v %v", res, err)
 	}
-	_, other := testKey(t)
+	_, other := certstest.Signing(t)
 	if _, err := receipt.Verify(marshal(t, r), receipt.Options{Certificate: other}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonKey}) {
 		t.Errorf("other certificate: %v", err)
 	}
@@ -185,7 +161,7 @@ func TestReceiptLifecycle(t *testing.T) {
 // record it names and of the checkpoint the verifier holds: each change
 // must fail verification with a reason.
 func TestReceiptAnyByteChanged(t *testing.T) {
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	f := open(t, t.TempDir(), signer, cert)
 	ctx := context.Background()
 	var seqs []uint64
@@ -280,7 +256,7 @@ func TestReceiptAnyByteChanged(t *testing.T) {
 // change fails with a named reason; a changed consistency proof with
 // consistency-proof.
 func TestReceiptFormsAnyByteChanged(t *testing.T) {
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	f := open(t, t.TempDir(), signer, cert)
 	ctx := context.Background()
 	for i := 1; i <= 3; i++ {
@@ -352,7 +328,7 @@ func TestReceiptFormsAnyByteChanged(t *testing.T) {
 // promise is json.Marshal's, byte for byte, and names the check; sealed
 // receipts and ones read back from the file after a reopen likewise.
 func TestReceiptJSON(t *testing.T) {
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	dir := t.TempDir()
 	f := open(t, dir, signer, cert)
 	ctx := context.Background()
@@ -379,8 +355,7 @@ func TestReceiptJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	same("sealed")
-	f.log.Close()
-	f.ev.Close()
+	f.Close()
 	f = open(t, dir, signer, cert)
 	same("reopened")
 	if _, _, err := f.ev.ReceiptJSON(999, 0); !errors.Is(err, evidence.ErrUnknownRecord) {
@@ -395,7 +370,7 @@ func TestReceiptJSON(t *testing.T) {
 // statement-signature), and another statement cannot borrow the batch's
 // signature.
 func TestBatchedPromises(t *testing.T) {
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	counting := &countingSigner{Signer: signer}
 	f := open(t, t.TempDir(), counting, cert)
 	ctx := context.Background()

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/witness"
@@ -24,7 +25,7 @@ import (
 // (another directory, other records) is refused by the witness, which
 // keeps the honest checkpoint.
 func TestWitnessedLogCannotBeRewritten(t *testing.T) {
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	const origin = "tunduk.test/mlog"
 	srv, err := witness.NewServer(witness.Options{Dir: t.TempDir(), Logs: map[string]crypto.PublicKey{origin: signer.Public()}})
 	if err != nil {

@@ -3,16 +3,9 @@ package msglog_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha512"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,37 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
-// testKey returns an ECDSA P-256 key and its self-signed certificate.
-func testKey(t testing.TB) (crypto.Signer, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert
-}
-
 func openLog(t testing.TB, dir string, mod func(*msglog.Options)) *msglog.Log {
 	t.Helper()
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	opts := msglog.Options{
 		Dir:            filepath.Join(dir, "log"),
 		ArchiveDir:     filepath.Join(dir, "archive"),

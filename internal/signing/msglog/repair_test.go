@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
 )
@@ -41,7 +42,7 @@ func TestRepairQuarantinesDamagedTail(t *testing.T) {
 	b, _ := os.ReadFile(segs[1])
 	b[len(b)/2] ^= 0xff
 	os.WriteFile(segs[1], b, 0o600)
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	opts := msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"), Signer: signer, Certificate: cert, SegmentSize: 4096}
 	if _, err := msglog.Open(opts); !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("damaged journal opened: %v", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
@@ -18,7 +19,7 @@ import (
 func TestXmlsec1VerifiesOurArchive(t *testing.T) {
 	xmlsec := corpus.RequireTool(t, "xmlsec1", "apt-get install xmlsec1")
 	dir := t.TempDir()
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"), Signer: signer, Certificate: cert})
 	if err != nil {
 		t.Fatal(err)

@@ -5,24 +5,17 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
@@ -34,29 +27,9 @@ const cpMember = "KG/GOV/70000001"
 // directory, its latest checkpoint and the log's public key.
 func checkpointed(t *testing.T, n int) (string, []byte, crypto.PublicKey) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	dir := t.TempDir()
-	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: "tunduk.test/mlog", Signer: key, Certificate: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ev.Close()
-	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"),
-		Signer: key, Certificate: cert, BatchInterval: time.Hour, RotateInterval: time.Hour, GroupBy: msglog.GroupMember, Evidence: ev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	f := evidencetest.Open(t, evidencetest.Options{GroupBy: msglog.GroupMember})
+	defer f.Close()
+	l := f.Log
 	for i := 0; i < n; i++ {
 		r := &msglog.Record{Type: msglog.TypeExchange, Member: cpMember, Exchange: &msglog.Exchange{
 			Direction: "consumer", Protocol: "soap", Check: "tax-debt", MessageID: fmt.Sprintf("m%d", i),
@@ -77,7 +50,7 @@ func checkpointed(t *testing.T, n int) (string, []byte, crypto.PublicKey) {
 	if err := l.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return msglog.GroupDir(filepath.Join(dir, "archive"), cpMember), ev.Checkpoint(cpMember), cert.PublicKey
+	return msglog.GroupDir(f.Archive, cpMember), f.Evidence.Checkpoint(cpMember), f.Certificate.PublicKey
 }
 
 func verifyWith(t *testing.T, dir string, cp []byte, key crypto.PublicKey) *verify.Report {

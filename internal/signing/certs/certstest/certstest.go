@@ -58,6 +58,19 @@ func SelfSigned(t testing.TB, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.
 	return k, create(t, tmpl, nil, k.Public(), k)
 }
 
+// Signing returns a fresh key and a self-signed certificate of the kind a
+// member's sign key has (C=KG, O=Test, CN=70000001; digital signature and
+// non-repudiation), valid from an hour ago for a day: what tests sign the
+// message log and its evidence with.
+func Signing(t testing.TB) (crypto.Signer, *x509.Certificate) {
+	t.Helper()
+	return SelfSigned(t, &x509.Certificate{
+		Subject:  pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
+		NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+	})
+}
+
 // PEM is certs as a PEM chain, in the order given.
 func PEM(certs ...*x509.Certificate) []byte {
 	var out []byte

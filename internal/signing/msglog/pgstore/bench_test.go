@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore/pgtest"
@@ -38,7 +39,7 @@ func BenchmarkPostgresTwoInstances(b *testing.B) {
 		phase         = 3 * time.Second
 	)
 	url := pgtest.NewDatabase(b, pgtest.ServerURL(b))
-	signer, cert := testKey(b)
+	signer, cert := certstest.Signing(b)
 	archive := b.TempDir()
 	openLog := func(name string) *msglog.Log {
 		s, err := pgstore.Open(context.Background(), pgstore.Options{URL: url, Instance: name})

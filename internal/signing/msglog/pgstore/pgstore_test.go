@@ -4,15 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -21,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/pgstore/pgtest"
@@ -187,27 +181,6 @@ func TestPostgresURLNeverInErrors(t *testing.T) {
 	}
 }
 
-func testKey(t testing.TB) (crypto.Signer, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return key, cert
-}
-
 // TestPostgresLogsShareOneChain runs two message logs (two gateways) on one
 // database and one archive directory. Both append; the sealer closes
 // mid-run and the other takes over; afterwards every acknowledged record
@@ -215,7 +188,7 @@ func testKey(t testing.TB) (crypto.Signer, *x509.Certificate) {
 func TestPostgresLogsShareOneChain(t *testing.T) {
 	url := pgtest.NewDatabase(t, pgtest.ServerURL(t))
 	archive := t.TempDir()
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	regs := map[*msglog.Log]*prometheus.Registry{}
 	openLog := func(name string) *msglog.Log {
 		s, err := pgstore.Open(context.Background(), pgstore.Options{URL: url, Instance: name})
