@@ -1,22 +1,18 @@
 package msglog_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit/sigkill"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 
@@ -29,36 +25,16 @@ func crashOptions(o *msglog.Options) {
 }
 
 // TestLogCrashChild is the child of TestLogCrashRecovery: it appends 1 KB
-// exchanges from 16 goroutines, printing "seq" for each acknowledged one,
-// until it is killed.
+// exchanges from 16 goroutines, printing "seq message-id" for each
+// acknowledged one, until it is killed.
 func TestLogCrashChild(t *testing.T) {
-	dir := os.Getenv(crashEnv)
-	if dir == "" {
-		t.Skip("child process of TestLogCrashRecovery")
-	}
-	l := openLog(t, dir, crashOptions)
-	out := bufio.NewWriter(os.Stdout)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				r := exchange(w*1_000_000+i, "central-server/GOV/70000001/portal")
-				r.Exchange.Request.Body = bytes.Repeat([]byte{'q'}, 1024)
-				seq, err := l.Append(context.Background(), r)
-				if err != nil {
-					continue
-				}
-				mu.Lock()
-				fmt.Fprintf(out, "%d %s\n", seq, r.Exchange.MessageID)
-				out.Flush()
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	l := openLog(t, sigkill.Dir(t, crashEnv), crashOptions)
+	sigkill.Load(16, func(w, i int) (string, bool) {
+		r := exchange(w*1_000_000+i, "central-server/GOV/70000001/portal")
+		r.Exchange.Request.Body = bytes.Repeat([]byte{'q'}, 1024)
+		seq, err := l.Append(context.Background(), r)
+		return fmt.Sprintf("%d %s", seq, r.Exchange.MessageID), err == nil
+	})
 }
 
 // TestLogCrashRecovery SIGKILLs a process appending to the log under load
@@ -75,42 +51,11 @@ func TestLogCrashRecovery(t *testing.T) {
 	lastVerified := ""
 	rng := rand.New(rand.NewPCG(3, 4))
 	for round := 0; round < 20; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLogCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
-		n := 0
-		var deadline time.Time
-		for sc.Scan() {
-			if n == 0 {
-				deadline = time.Now().Add(time.Duration(30+rng.IntN(200)) * time.Millisecond)
-			}
-			n++
-			f := strings.Fields(sc.Text())
+		lines := sigkill.Round(t, "TestLogCrashChild", crashEnv, dir, time.Duration(30+rng.IntN(200))*time.Millisecond)
+		for _, line := range lines {
+			f := strings.Fields(line)
 			seq, _ := strconv.ParseUint(f[0], 10, 64)
 			acked[seq] = f[1]
-			if time.Now().After(deadline) {
-				break
-			}
-		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			seq, _ := strconv.ParseUint(f[0], 10, 64)
-			acked[seq] = f[1]
-			n++
-		}
-		cmd.Wait()
-		if n == 0 {
-			t.Fatalf("round %d: child acknowledged nothing; stderr: %s", round, stderr.String())
 		}
 		// Restart, archive everything, and check.
 		l := openLog(t, dir, crashOptions)
@@ -153,7 +98,7 @@ func TestLogCrashRecovery(t *testing.T) {
 				t.Fatalf("round %d: record %d holds %s, acknowledged as %s", round, seq, got, id)
 			}
 		}
-		t.Logf("round %d: %d acknowledged this round, %d total, %d archived", round, n, len(acked), len(archived))
+		t.Logf("round %d: %d acknowledged this round, %d total, %d archived", round, len(lines), len(acked), len(archived))
 	}
 }
 

@@ -1,21 +1,18 @@
 package store_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
+	"github.com/tunduk-kg/tunduk/internal/testkit/sigkill"
 )
 
 const crashEnv = "TUNDUK_STORE_CRASH_DIR"
@@ -30,35 +27,15 @@ func crashPayload(w, i int) []byte {
 // under load and prints "seq w i" for every acknowledged append until it
 // is killed.
 func TestCrashChild(t *testing.T) {
-	dir := os.Getenv(crashEnv)
-	if dir == "" {
-		t.Skip("child process of TestCrashRecovery")
-	}
-	s, err := store.Open(store.Options{Dir: dir, SegmentSize: 256 << 10})
+	s, err := store.Open(store.Options{Dir: sigkill.Dir(t, crashEnv), SegmentSize: 256 << 10})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(3)
 	}
-	out := bufio.NewWriter(os.Stdout)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				seq, err := s.Append(context.Background(), crashPayload(w, i))
-				if err != nil {
-					continue // backpressure: not acknowledged, not reported
-				}
-				mu.Lock()
-				fmt.Fprintf(out, "%d %d %d\n", seq, w, i)
-				out.Flush()
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	sigkill.Load(16, func(w, i int) (string, bool) {
+		seq, err := s.Append(context.Background(), crashPayload(w, i))
+		return fmt.Sprintf("%d %d %d", seq, w, i), err == nil // an error is backpressure
+	})
 }
 
 // TestCrashRecovery SIGKILLs a process appending under load 20 times; after
@@ -71,51 +48,11 @@ func TestCrashRecovery(t *testing.T) {
 	acked := map[uint64][2]int{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 20; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1024)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		// Wait for the first acknowledgement so the kill lands under load,
-		// then let it run a random while.
-		n := 0
-		kill := time.After(time.Hour)
-	read:
-		for l := range lines {
-			if n == 0 {
-				kill = time.After(time.Duration(20+rng.IntN(150)) * time.Millisecond)
-			}
-			n++
+		lines := sigkill.Round(t, "TestCrashChild", crashEnv, dir, time.Duration(20+rng.IntN(150))*time.Millisecond)
+		for _, l := range lines {
 			record(t, acked, l)
-			select {
-			case <-kill:
-				break read
-			default:
-			}
 		}
-		cmd.Process.Signal(syscall.SIGKILL)
-		for l := range lines { // lines printed before the kill are acknowledged too
-			record(t, acked, l)
-			n++
-		}
-		cmd.Wait()
-		if n == 0 {
-			t.Fatalf("round %d: child acknowledged nothing; stderr: %s", round, stderr.String())
-		}
+		n := len(lines)
 
 		s, err := store.Open(store.Options{Dir: dir, SegmentSize: 256 << 10})
 		if err != nil {
