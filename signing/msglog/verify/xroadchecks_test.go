@@ -6,9 +6,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -26,6 +23,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
@@ -54,28 +52,17 @@ func newOCSPPKI(t *testing.T) *ocspPKI {
 	dir := t.TempDir()
 	now := time.Now().Truncate(time.Second)
 	p := &ocspPKI{dir: dir}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	p.caKey = caKey
-	mk := func(tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate) *x509.Certificate {
-		if parent == nil {
-			parent = tmpl
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := x509.ParseCertificate(der)
-		return c
-	}
-	p.ca = mk(&x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Tunduk CA", Country: []string{"KG"}},
+	caKey, caCert := certstest.SelfSigned(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Tunduk CA", Country: []string{"KG"}},
 		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature}, caKey.Public(), nil)
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature})
+	ca := &certstest.CA{Cert: caCert, Key: caKey}
+	p.ca, p.caKey = caCert, caKey
 	leaf := func(serial int64, code string) (*x509.Certificate, crypto.Signer) {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		return mk(&x509.Certificate{SerialNumber: big.NewInt(serial),
+		k := certstest.Key(t)
+		return ca.Issue(t, &x509.Certificate{SerialNumber: big.NewInt(serial),
 			Subject:   pkix.Name{CommonName: code, Organization: []string{"GOV"}, Country: []string{"KG"}},
 			NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageContentCommitment | x509.KeyUsageDigitalSignature}, k.Public(), p.ca), k
+			KeyUsage: x509.KeyUsageContentCommitment | x509.KeyUsageDigitalSignature}, k.Public()), k
 	}
 	p.good, p.goodKey = leaf(0x10, "70000001")
 	p.revoked, p.revKey = leaf(0x11, "70000001")
@@ -95,7 +82,7 @@ func newOCSPPKI(t *testing.T) *ocspPKI {
 	}
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(caKey)
 	cmd := exec.Command(openssl, "ocsp", "-index", write("index.txt", []byte(index)), "-port", "0",
-		"-rsigner", write("ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.ca.Raw})),
+		"-rsigner", write("ca.pem", certstest.PEM(p.ca)),
 		"-rkey", write("ca.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
 		"-CA", filepath.Join(dir, "ca.pem"), "-nmin", "60")
 	out, err := cmd.StdoutPipe()
@@ -312,7 +299,7 @@ func TestXRoadChecks(t *testing.T) {
 				os.WriteFile(path, b, 0o600)
 				return path
 			}
-			args := []string{"--verify", "--trusted-pem", w("ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.ca.Raw})),
+			args := []string{"--verify", "--trusted-pem", w("ca.pem", certstest.PEM(p.ca)),
 				"--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
 				"--url-map:/sig-hashchainresult.xml", w("r.xml", ac.SigHashChainResult), w("s.xml", ac.Signature)}
 			if out, err := exec.Command(xmlsec, args...).CombinedOutput(); err != nil {
