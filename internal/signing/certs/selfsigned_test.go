@@ -1,20 +1,16 @@
 package certs
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 )
 
 func TestCreateSelfSigned(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := certstest.Key(t)
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	der, err := CreateSelfSigned(SelfSignedRequest{Subject: Subject{Organization: "Zakupki", MemberCode: "70000041"}, Signer: key, Now: now})
 	if err != nil {

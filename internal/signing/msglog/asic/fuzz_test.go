@@ -5,60 +5,16 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
-	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic/asictest"
 )
 
 // fuzzLimits keep fuzzing inputs from spending the fuzzer's memory: each
 // input may still declare entries of up to 1 MiB.
 var fuzzLimits = asic.Limits{MaxEntrySize: 1 << 20, MaxEntries: 512, MaxTotalSize: 4 << 20}
-
-// seedFiles returns the corpus's containers and archives and the
-// testdata/msglog archives, and the containers inside those archives.
-func seedFiles(tb testing.TB) (containers, archives [][]byte) {
-	var paths []string
-	if root := corpus.Root(); root != "" {
-		for _, g := range []string{"asic/*/*.asice", "archive/*.zip", "archive/*/*.zip"} {
-			m, _ := filepath.Glob(filepath.Join(root, g))
-			paths = append(paths, m...)
-		}
-	}
-	m, _ := filepath.Glob("../../../../testdata/msglog/*/*.zip")
-	paths = append(paths, m...)
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if strings.HasSuffix(p, ".asice") {
-			containers = append(containers, b)
-			continue
-		}
-		archives = append(archives, b)
-		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			continue
-		}
-		for _, f := range zr.File {
-			if !strings.HasSuffix(f.Name, ".asice") || len(containers) > 40 {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				continue
-			}
-			c, _ := io.ReadAll(rc)
-			rc.Close()
-			containers = append(containers, c)
-		}
-	}
-	return containers, archives
-}
 
 func blank(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 }
 
@@ -74,7 +30,7 @@ func typed(t *testing.T, err error) {
 // FuzzRead: the container reader never panics, returns only coded errors,
 // and a container it accepts has what X-Road requires.
 func FuzzRead(f *testing.F) {
-	cs, _ := seedFiles(f)
+	cs, _ := asictest.Seeds(f)
 	for _, c := range cs {
 		f.Add(c)
 	}
@@ -104,7 +60,7 @@ func FuzzRead(f *testing.F) {
 // FuzzOpenArchive: opening an archive, checking its linking chain and
 // reading its containers never panics and fails only with coded errors.
 func FuzzOpenArchive(f *testing.F) {
-	_, as := seedFiles(f)
+	_, as := asictest.Seeds(f)
 	for _, a := range as {
 		f.Add(a)
 	}
@@ -144,7 +100,7 @@ func FuzzOpenArchive(f *testing.F) {
 func FuzzParseLinkingInfo(f *testing.F) {
 	f.Add([]byte("- - SHA-512\n"))
 	f.Add([]byte("abc mlog-x.zip SHA-256\r\nd1 a.asice\r\n\r\nd2 b.asice"))
-	_, as := seedFiles(f)
+	_, as := asictest.Seeds(f)
 	for _, a := range as {
 		zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic/asictest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
 )
 
@@ -13,7 +14,7 @@ import (
 // Reference repeats its URI attribute (etree alone would keep the second
 // value) is a MalformedSignature; the original parses.
 func TestParseRefusesDuplicateAttributes(t *testing.T) {
-	seeds := seedEntries(t, "META-INF/signatures.xml")
+	seeds := asictest.Entries(t, "META-INF/signatures.xml")
 	if len(seeds) == 0 {
 		t.Skip("no signatures.xml in the corpus or testdata")
 	}

@@ -1,0 +1,100 @@
+// Package asictest gathers real message-log containers and archives (the
+// X-Road conformance corpus's and the repository's testdata/msglog
+// vectors) to seed the fuzzers and table tests of the container, archive
+// and signature parsers.
+package asictest
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
+)
+
+// maxInner caps the containers taken from inside archives, so that seeds
+// stay few enough for a fuzzer's start-up.
+const maxInner = 40
+
+// Seeds returns the corpus's ASiC containers plus up to maxInner more taken
+// from inside the archives, and the archives: the corpus's and
+// testdata/msglog's. Without the corpus only the testdata ones are there.
+func Seeds(tb testing.TB) (containers, archives [][]byte) {
+	tb.Helper()
+	var paths []string
+	if root := corpus.Root(); root != "" {
+		for _, g := range []string{"asic/*/*.asice", "archive/*.zip", "archive/*/*.zip"} {
+			m, _ := filepath.Glob(filepath.Join(root, g))
+			paths = append(paths, m...)
+		}
+	}
+	_, file, _, _ := runtime.Caller(0) // <repo>/internal/signing/msglog/asic/asictest/asictest.go
+	m, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "..", "testdata", "msglog", "*", "*.zip"))
+	paths = append(paths, m...)
+	inner := 0
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if strings.HasSuffix(p, ".asice") {
+			containers = append(containers, b)
+			continue
+		}
+		archives = append(archives, b)
+		for _, c := range entries(b, func(name string) bool { return strings.HasSuffix(name, ".asice") }) {
+			if inner < maxInner {
+				containers = append(containers, c)
+				inner++
+			}
+		}
+	}
+	return containers, archives
+}
+
+// Entries returns the distinct contents, at most 30, of the entries named
+// one of names in the containers Seeds returns.
+func Entries(tb testing.TB, names ...string) [][]byte {
+	tb.Helper()
+	cs, _ := Seeds(tb)
+	var out [][]byte
+	seen := map[string]bool{}
+	for _, c := range cs {
+		for _, e := range entries(c, func(name string) bool { return slices.Contains(names, name) }) {
+			if !seen[string(e)] && len(out) < 30 {
+				seen[string(e)] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// entries returns the contents of the zip entries of b whose name want
+// accepts; b that is no zip has none.
+func entries(b []byte, want func(name string) bool) [][]byte {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil
+	}
+	var out [][]byte
+	for _, f := range zr.File {
+		if !want(f.Name) {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			continue
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		out = append(out, data)
+	}
+	return out
+}
