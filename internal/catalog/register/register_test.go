@@ -10,9 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/ssapitest"
@@ -54,19 +52,7 @@ type env struct {
 	fake *ssapitest.Server
 	c    *ssapi.Client
 	rec  *register.JSONLRecorder
-	sl   *sleeper
-}
-
-type sleeper struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeper) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return nil
+	sl   *ssapitest.Sleeper
 }
 
 func newEnv(t *testing.T) *env {
@@ -76,7 +62,7 @@ func newEnv(t *testing.T) *env {
 		ServiceURL: "http://localhost/soap"})
 	fake.Publish(oasURL, ssapitest.Published{Operations: []ssapitest.Operation{{Method: "GET", Path: "/persons/*"}},
 		ServiceURL: "http://localhost/api"})
-	e := &env{fake: fake, rec: &register.JSONLRecorder{Path: filepath.Join(t.TempDir(), "applies.jsonl")}, sl: &sleeper{}}
+	e := &env{fake: fake, rec: &register.JSONLRecorder{Path: filepath.Join(t.TempDir(), "applies.jsonl")}, sl: &ssapitest.Sleeper{}}
 	e.c = e.client(t, false)
 	return e
 }
@@ -84,7 +70,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) client(t *testing.T, accept bool) *ssapi.Client {
 	t.Helper()
 	c, err := ssapi.New(ssapi.Options{BaseURL: e.fake.URL, APIKey: e.fake.APIKey(), PinSHA256: e.fake.Pin,
-		AcceptWarnings: accept, Sleep: e.sl.sleep})
+		AcceptWarnings: accept, Sleep: e.sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,8 +326,8 @@ func TestRateLimitedApply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply = %v", err)
 	}
-	if rep.Count(register.Failed) != 0 || fmt.Sprint(e.sl.waits) != "[2s 2s]" {
-		t.Errorf("outcomes %s, waits %v", outcomes(rep), e.sl.waits)
+	if rep.Count(register.Failed) != 0 || fmt.Sprint(e.sl.Waits()) != "[2s 2s]" {
+		t.Errorf("outcomes %s, waits %v", outcomes(rep), e.sl.Waits())
 	}
 }
 

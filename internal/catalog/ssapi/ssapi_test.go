@@ -26,18 +26,6 @@ import (
 
 const sub = "DEV:GOV:1234:SUB"
 
-type sleeper struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeper) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return nil
-}
-
 func newClient(t *testing.T, fake *ssapitest.Server, mod func(*ssapi.Options)) *ssapi.Client {
 	t.Helper()
 	o := ssapi.Options{BaseURL: fake.URL, APIKey: fake.APIKey(), PinSHA256: fake.Pin}
@@ -201,8 +189,8 @@ func TestFakeFailsTestOnRequestOutsideSpec(t *testing.T) {
 
 func TestRateLimitBackoff(t *testing.T) {
 	fake := ssapitest.NewServer(t, ssapitest.Options{})
-	sl := &sleeper{}
-	c := newClient(t, fake, func(o *ssapi.Options) { o.Sleep = sl.sleep; o.BaseBackoff = 100 * time.Millisecond })
+	sl := &ssapitest.Sleeper{}
+	c := newClient(t, fake, func(o *ssapi.Options) { o.Sleep = sl.Sleep; o.BaseBackoff = 100 * time.Millisecond })
 	ctx := context.Background()
 
 	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "3", Times: 2})
@@ -215,23 +203,23 @@ func TestRateLimitBackoff(t *testing.T) {
 		t.Fatalf("ServiceDescriptions after three 429s = %v", err)
 	}
 	want := []time.Duration{3 * time.Second, 3 * time.Second, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
-	if fmt.Sprint(sl.waits) != fmt.Sprint(want) {
-		t.Errorf("waits = %v, want %v (Retry-After honoured, else doubling)", sl.waits, want)
+	if fmt.Sprint(sl.Waits()) != fmt.Sprint(want) {
+		t.Errorf("waits = %v, want %v (Retry-After honoured, else doubling)", sl.Waits(), want)
 	}
 
 	// Exhausted retries end in ErrRateLimited.
 	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 10})
-	c2 := newClient(t, fake, func(o *ssapi.Options) { o.Sleep = sl.sleep; o.MaxRetries = 2 })
+	c2 := newClient(t, fake, func(o *ssapi.Options) { o.Sleep = sl.Sleep; o.MaxRetries = 2 })
 	if _, err := c2.Clients(ctx, ssapi.ClientQuery{}); !errors.Is(err, ssapi.ErrRateLimited) {
 		t.Errorf("Clients after exhausting retries = %v, want ErrRateLimited", err)
 	}
 	// A Retry-After beyond MaxWait is not slept through.
 	fake2 := ssapitest.NewServer(t, ssapitest.Options{})
 	fake2.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "3600"})
-	sl2 := &sleeper{}
-	c3 := newClient(t, fake2, func(o *ssapi.Options) { o.Sleep = sl2.sleep; o.MaxWait = time.Minute })
-	if _, err := c3.Clients(ctx, ssapi.ClientQuery{}); !errors.Is(err, ssapi.ErrRateLimited) || len(sl2.waits) != 0 {
-		t.Errorf("Retry-After 3600 = %v after waits %v; want ErrRateLimited without waiting", err, sl2.waits)
+	sl2 := &ssapitest.Sleeper{}
+	c3 := newClient(t, fake2, func(o *ssapi.Options) { o.Sleep = sl2.Sleep; o.MaxWait = time.Minute })
+	if _, err := c3.Clients(ctx, ssapi.ClientQuery{}); !errors.Is(err, ssapi.ErrRateLimited) || len(sl2.Waits()) != 0 {
+		t.Errorf("Retry-After 3600 = %v after waits %v; want ErrRateLimited without waiting", err, sl2.Waits())
 	}
 }
 
@@ -343,8 +331,8 @@ func TestKeyNeverLogged(t *testing.T) {
 	fake := ssapitest.NewServer(t, ssapitest.Options{APIKey: key})
 	fake.Inject(ssapitest.Fault{Op: "findClients", Status: http.StatusTooManyRequests, RetryAfter: "0"})
 	core, logs := observer.New(zapcore.DebugLevel)
-	sl := &sleeper{}
-	c := newClient(t, fake, func(o *ssapi.Options) { o.Logger = zap.New(core); o.Sleep = sl.sleep })
+	sl := &ssapitest.Sleeper{}
+	c := newClient(t, fake, func(o *ssapi.Options) { o.Logger = zap.New(core); o.Sleep = sl.Sleep })
 	ctx := context.Background()
 	var errs []error
 	_, err := c.Clients(ctx, ssapi.ClientQuery{})
