@@ -11,23 +11,13 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/tunduk-kg/tunduk/catalog"
 	"github.com/tunduk-kg/tunduk/catalog/openapi"
 	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
-func service(t *testing.T, ref string) *catalog.Service {
-	t.Helper()
-	s, err := testkit.ExampleCatalog(t).FindService(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestGenerateGolden(t *testing.T) {
-	s := service(t, "unreliableSupplier")
+	s := testkit.ExampleService(t, "unreliableSupplier")
 	y, err := openapi.Generate(s, openapi.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +34,7 @@ func TestGenerateGolden(t *testing.T) {
 // the security server's OpenApiParser rules without warnings: version 3.0.x,
 // base URL = the backend, one endpoint with {inn} replaced by '*'.
 func TestGeneratedPassesSSRules(t *testing.T) {
-	s := service(t, "unreliableSupplier")
+	s := testkit.ExampleService(t, "unreliableSupplier")
 	for _, asJSON := range []bool{false, true} {
 		b, err := openapi.Generate(s, openapi.Options{JSON: asJSON})
 		if err != nil {
@@ -80,7 +70,7 @@ func TestGeneratedPassesSSRules(t *testing.T) {
 }
 
 func TestGenerateRefusesSOAP(t *testing.T) {
-	if _, err := openapi.Generate(service(t, "getSupplierInfo"), openapi.Options{}); err == nil {
+	if _, err := openapi.Generate(testkit.ExampleService(t, "getSupplierInfo"), openapi.Options{}); err == nil {
 		t.Error("generated OpenAPI for a SOAP service")
 	}
 }

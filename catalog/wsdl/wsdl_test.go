@@ -17,11 +17,7 @@ import (
 )
 
 func TestGenerateGolden(t *testing.T) {
-	c := testkit.ExampleCatalog(t)
-	s, err := c.FindService("getSupplierInfo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testkit.ExampleService(t, "getSupplierInfo")
 	b, err := wsdl.Generate([]*catalog.Service{s}, wsdl.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +37,7 @@ func TestGenerateGolden(t *testing.T) {
 // exactly the catalog's service with its version and address, and the
 // wsdlvalidator checks report neither errors nor warnings.
 func TestGeneratedPassesXRoadRules(t *testing.T) {
-	c := testkit.ExampleCatalog(t)
-	s, _ := c.FindService("getSupplierInfo")
+	s := testkit.ExampleService(t, "getSupplierInfo")
 	b, err := wsdl.Generate([]*catalog.Service{s}, wsdl.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +62,7 @@ func TestGeneratedPassesXRoadRules(t *testing.T) {
 // protocols or namespaces is refused.
 func TestGenerateSeveral(t *testing.T) {
 	c := testkit.ExampleCatalog(t)
-	s, _ := c.FindService("getSupplierInfo")
+	s := testkit.Service(t, c, "getSupplierInfo")
 	s2 := *s
 	s2.Code, s2.Version = "getSupplierHistory", "v2"
 	b, err := wsdl.Generate([]*catalog.Service{s, &s2}, wsdl.Options{})
@@ -85,7 +80,7 @@ func TestGenerateSeveral(t *testing.T) {
 	if strings.Join(got, ",") != "getSupplierInfo.v1,getSupplierHistory.v2" {
 		t.Errorf("services %v", got)
 	}
-	rest, _ := c.FindService("unreliableSupplier")
+	rest := testkit.Service(t, c, "unreliableSupplier")
 	other := *s
 	other.Subsystem = "zakupki-portal"
 	otherNS := *s
@@ -107,8 +102,7 @@ func TestHeaderMatchesAnnexC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := testkit.ExampleCatalog(t)
-	s, _ := c.FindService("getSupplierInfo")
+	s := testkit.ExampleService(t, "getSupplierInfo")
 	gen, _ := wsdl.Generate([]*catalog.Service{s}, wsdl.Options{})
 	partsOf := func(b []byte) []string {
 		var out []string

@@ -53,3 +53,21 @@ func ExampleCatalog(t testing.TB) *catalog.Catalog {
 	}
 	return c
 }
+
+// ExampleService is the example catalog's service ref (a code, code.version
+// or service id, as catalog.FindService takes), failing the test when the
+// catalog has none.
+func ExampleService(t testing.TB, ref string) *catalog.Service {
+	t.Helper()
+	return Service(t, ExampleCatalog(t), ref)
+}
+
+// Service is c's service ref, failing the test when c has none.
+func Service(t testing.TB, c *catalog.Catalog, ref string) *catalog.Service {
+	t.Helper()
+	s, err := c.FindService(ref)
+	if err != nil {
+		t.Fatalf("service %s: %v", ref, err)
+	}
+	return s
+}

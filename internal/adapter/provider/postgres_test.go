@@ -58,7 +58,7 @@ func TestPostgresBackendAnswersFromTheDescription(t *testing.T) {
 	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
 
 	cat := testkit.ExampleCatalog(t)
-	d, _ := cat.FindService("getSupplierInfo")
+	d := testkit.Service(t, cat, "getSupplierInfo")
 	prov := cat.Organisation.SubsystemID(d.Subsystem)
 	query := `SELECT true AS found, json_build_object('inn', inn, 'name', name, 'registrationDate', registered, 'status', status) AS supplier
 		FROM ` + schema + `.suppliers WHERE inn = $1`

@@ -25,10 +25,7 @@ import (
 // journalled like SOAP exchanges.
 func TestRESTProviderThroughSecurityServer(t *testing.T) {
 	cat := testkit.ExampleCatalog(t)
-	d, err := cat.FindService("unreliableSupplier")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := testkit.Service(t, cat, "unreliableSupplier")
 	var calls atomic.Int32
 	var gotHdr atomic.Value
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
