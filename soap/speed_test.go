@@ -9,22 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
-
-// cpuTime is the process's user+system CPU time. Measuring CPU rather than
-// wall time keeps the ratios meaningful on a machine shared with other
-// work, where wall-clock benchmarks swing by several times.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // measure runs baseline and candidate n times each, alternating in
 // rounds, and returns their CPU time per operation.
@@ -34,17 +25,17 @@ func measure(rounds, n int, baseline, candidate func()) (time.Duration, time.Dur
 		// Collect before each side, so neither pays for the other's
 		// garbage.
 		runtime.GC()
-		t0 := cpuTime()
+		t0 := cputime.Process()
 		for i := 0; i < n; i++ {
 			baseline()
 		}
-		tb += cpuTime() - t0
+		tb += cputime.Process() - t0
 		runtime.GC()
-		t1 := cpuTime()
+		t1 := cputime.Process()
 		for i := 0; i < n; i++ {
 			candidate()
 		}
-		tc += cpuTime() - t1
+		tc += cputime.Process() - t1
 	}
 	total := time.Duration(rounds * n)
 	return tb / total, tc / total

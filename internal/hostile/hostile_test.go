@@ -30,6 +30,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/internal/testkit/zipbomb"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
@@ -233,17 +234,11 @@ func measure(f func()) (time.Duration, float64) {
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	c0 := processCPU()
+	c0 := cputime.Process()
 	f()
-	c1 := processCPU()
+	c1 := cputime.Process()
 	runtime.ReadMemStats(&m1)
 	return c1 - c0, float64(m1.TotalAlloc-m0.TotalAlloc) / (1 << 20)
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // env is the chain every in-process case runs against, on loopback: the

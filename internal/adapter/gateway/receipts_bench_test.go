@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 )
 
 // receiptStack is the in-process chain (load generator → gateway →
@@ -79,7 +79,7 @@ func (c *countSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, 
 func receiptLoop(b *testing.B, s *receiptSide, client *http.Client, clients int, d time.Duration) (rate, cpuPerReq float64) {
 	wantReceipt := s.on
 	var done, bad atomic.Int64
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	stop := time.Now().Add(d)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -116,16 +116,7 @@ func receiptLoop(b *testing.B, s *receiptSide, client *http.Client, clients int,
 		b.Fatal(err)
 	}
 	n := float64(done.Load())
-	return n / time.Since(start).Seconds(), float64(processCPU()-cpu0) / n
-}
-
-// processCPU is the process's user and system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return n / time.Since(start).Seconds(), float64(cputime.Process()-cpu0) / n
 }
 
 // receiptEnv reads a positive integer from the environment.

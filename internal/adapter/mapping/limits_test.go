@@ -3,21 +3,11 @@ package mapping
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// cpuTime is the process's user+system CPU time (unlike the wall clock,
-// it does not grow when the shared machine is busy).
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
+)
 
 // TestMaxAnswerBytes: the default is small (a supplier check's answer is a
 // few KB); maxAnswerBytes raises or lowers it; nonsense is a problem with
@@ -54,7 +44,7 @@ func TestParseXMLTextLinear(t *testing.T) {
 		b.WriteString("x<!---->")
 	}
 	b.WriteString("</a></r>")
-	c0 := cpuTime(t)
+	c0 := cputime.Require(t)
 	root, err := parseXML([]byte(b.String()))
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +52,7 @@ func TestParseXMLTextLinear(t *testing.T) {
 	if got := root.kids[0].text; len(got) != 200000 {
 		t.Fatalf("text of %d bytes, want 200000", len(got))
 	}
-	if d := cpuTime(t) - c0; d > 2*time.Second {
+	if d := cputime.Require(t) - c0; d > 2*time.Second {
 		t.Errorf("took %v of CPU, want well under a second", d)
 	}
 }

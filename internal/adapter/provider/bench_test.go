@@ -8,7 +8,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,15 +15,10 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter/provider"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder/recordertest"
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkProviderVsReverseProxy measures the CPU a provider round trip
 // costs (SOAP request in: parse, header checks, typed input decoding, the
@@ -80,11 +74,11 @@ func BenchmarkProviderVsReverseProxy(b *testing.B) {
 	measure := func(u string, n int) time.Duration {
 		post(u) // warm the connection
 		runtime.GC()
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		for i := 0; i < n; i++ {
 			post(u)
 		}
-		return (cpuTime() - c0) / time.Duration(n)
+		return (cputime.Process() - c0) / time.Duration(n)
 	}
 	n := b.N
 	if n < 200 {

@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
 )
 
@@ -152,7 +152,7 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 	}
 	on, off := mk(true), mk(false)
 	run := func(s side, n int) time.Duration {
-		c0 := cpuNow()
+		c0 := cputime.Process()
 		var wg sync.WaitGroup
 		for w := range 32 {
 			wg.Add(1)
@@ -179,7 +179,7 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 		if err := s.log.Seal(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		return (cpuNow() - c0) / time.Duration(n)
+		return (cputime.Process() - c0) / time.Duration(n)
 	}
 	const n = 2000
 	var ratios []float64
@@ -199,12 +199,4 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "on/off-cpu")
 	b.ReportMetric(float64(onCPU-offCPU)/float64(len(ratios))/1e3, "added-cpu-µs/record")
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

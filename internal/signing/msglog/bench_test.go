@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 )
 
 // baselineFsync measures this machine's raw rate of 1 KB append+fdatasync
@@ -34,12 +35,6 @@ func baselineFsync(b *testing.B, dir string) float64 {
 		n++
 	}
 	return float64(n) / time.Since(start).Seconds()
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // baselineSHA512 measures raw SHA-512 throughput in bytes/s.
@@ -77,7 +72,7 @@ func BenchmarkDurableAppend1KB(b *testing.B) {
 	ctx := context.Background()
 	b.SetParallelism(128)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -94,7 +89,7 @@ func BenchmarkDurableAppend1KB(b *testing.B) {
 		b.Fatal(err)
 	}
 	el := time.Since(start).Seconds()
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	rate := float64(b.N) / el
 	b.ReportMetric(rate, "records/s")
@@ -132,13 +127,13 @@ func BenchmarkRotate1KB(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	start := time.Now()
 	if err := l.Rotate(ctx); err != nil {
 		b.Fatal(err)
 	}
 	el := time.Since(start).Seconds()
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el, "records/s")
 	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6, "cpu_µs/record")
@@ -174,7 +169,7 @@ func benchSustained(b *testing.B, size int) {
 	}
 	// Baseline: archive/zip of the same bodies.
 	zdir := b.TempDir()
-	zcpu0 := cpuTime()
+	zcpu0 := cputime.Process()
 	f, _ := os.Create(filepath.Join(zdir, "plain.zip"))
 	zw := zip.NewWriter(bufio.NewWriterSize(f, 1<<20))
 	for i := 0; i < n; i++ {
@@ -189,12 +184,12 @@ func benchSustained(b *testing.B, size int) {
 	zw.Close()
 	f.Sync()
 	f.Close()
-	zipCPU := (cpuTime() - zcpu0).Seconds() / n
-	scpu0 := cpuTime()
+	zipCPU := (cputime.Process() - zcpu0).Seconds() / n
+	scpu0 := cputime.Process()
 	for i := 0; i < 2*n; i++ {
 		sha512.Sum512(body)
 	}
-	shaCPU := (cpuTime() - scpu0).Seconds() / n
+	shaCPU := (cputime.Process() - scpu0).Seconds() / n
 
 	dir := b.TempDir()
 	// The shipped batching (configs/tunduk.yaml batch: {size: 10000,
@@ -208,7 +203,7 @@ func benchSustained(b *testing.B, size int) {
 	}
 	ctx := context.Background()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < 64; w++ {
@@ -228,7 +223,7 @@ func benchSustained(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 	el := time.Since(start).Seconds()
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.StopTimer()
 	l.Close()
 	perRecord := cpu.Seconds() / n

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
+	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 
@@ -64,32 +65,32 @@ func benchVerify(b *testing.B, size int) {
 	}
 	b.Run("sha512-baseline", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		for b.Loop() {
 			sha512.Sum512(data)
 		}
-		reportCPU(b, len(data), cpuTime()-c0)
+		reportCPU(b, len(data), cputime.Process()-c0)
 	})
 	b.Run("zip-write-baseline", func(b *testing.B) {
 		// archive/zip writing the same container bytes (deflate), the
 		// cost of merely packing them.
 		b.SetBytes(int64(len(data)))
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		for b.Loop() {
 			zipWrite(b, containers)
 		}
-		reportCPU(b, len(data), cpuTime()-c0)
+		reportCPU(b, len(data), cputime.Process()-c0)
 	})
 	b.Run("verify-archive", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		for b.Loop() {
 			fr := verify.New(verify.Options{Trust: p.trust()}).Archive(path, data, verify.ChainOptions{First: true})
 			if len(fr.Problems) > 0 {
 				b.Fatal(fr.Problems[0])
 			}
 		}
-		reportCPU(b, len(data), cpuTime()-c0)
+		reportCPU(b, len(data), cputime.Process()-c0)
 		b.ReportMetric(float64(len(containers)), "containers/op")
 	})
 }
@@ -217,7 +218,7 @@ func BenchmarkVerifyRSS(b *testing.B) {
 			b.ReportMetric(float64(total)/1e6, "archives_MB")
 			b.ReportMetric(float64(total)*float64(b.N)/cpu.Seconds()/1e6, "verify_MB/cpu-s")
 			// Baselines over the same bytes, one file at a time.
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for _, path := range paths[:n] {
 				data, err := os.ReadFile(path)
 				if err != nil {
@@ -225,13 +226,13 @@ func BenchmarkVerifyRSS(b *testing.B) {
 				}
 				sha512.Sum512(data)
 			}
-			b.ReportMetric(float64(total)/(cpuTime()-c0).Seconds()/1e6, "sha512_MB/cpu-s")
-			c0 = cpuTime()
+			b.ReportMetric(float64(total)/(cputime.Process()-c0).Seconds()/1e6, "sha512_MB/cpu-s")
+			c0 = cputime.Process()
 			for _, path := range paths[:n] {
 				data, _ := os.ReadFile(path)
 				zipWrite(b, [][]byte{data})
 			}
-			b.ReportMetric(float64(total)/(cpuTime()-c0).Seconds()/1e6, "zip_MB/cpu-s")
+			b.ReportMetric(float64(total)/(cputime.Process()-c0).Seconds()/1e6, "zip_MB/cpu-s")
 		})
 	}
 }
