@@ -54,7 +54,7 @@ func benchVerify(b *testing.B, size int) {
 		containers = append(containers, logBatch(b, p, msgs)...)
 	}
 	dir := b.TempDir()
-	path, _ := writeLogArchive(b, dir, containers, time.Unix(1767225600, 0))
+	path, _ := writeLogArchive(b, dir, containers, "", time.Unix(1767225600, 0))
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)
@@ -134,9 +134,11 @@ func logBatch(b *testing.B, p *testPKI, msgs []seal.Message) [][]byte {
 	return out
 }
 
-// writeLogArchive writes containers as the log does: STORED entries.
-func writeLogArchive(b *testing.B, dir string, containers [][]byte, first time.Time) (string, string) {
-	return writeLogArchiveLinked(b, dir, containers, "", first)
+// writeLogArchive writes containers as the log does (STORED entries),
+// linked to prev.
+func writeLogArchive(b *testing.B, dir string, containers [][]byte, prev string, first time.Time) (string, string) {
+	b.Helper()
+	return writeArchiveWith(b, dir, containers, asic.ArchiveOptions{PrevDigest: prev, Time: first, Store: true})
 }
 
 // zipWrite writes parts as DEFLATED entries of an in-memory archive/zip.
@@ -176,7 +178,7 @@ func BenchmarkVerifyRSS(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		for ; made < n; made++ {
 			c := logBatch(b, p, incompressible(250, 4096, strconv.Itoa(made)))
-			path, last := writeLogArchiveLinked(b, dir, c, prev, p.now.Add(time.Duration(made)*time.Minute))
+			path, last := writeLogArchive(b, dir, c, prev, p.now.Add(time.Duration(made)*time.Minute))
 			paths, prev = append(paths, path), last
 		}
 		// Verify the first n: a chain of its own in a directory of links.
@@ -235,28 +237,4 @@ func BenchmarkVerifyRSS(b *testing.B) {
 			b.ReportMetric(float64(total)/(cputime.Process()-c0).Seconds()/1e6, "zip_MB/cpu-s")
 		})
 	}
-}
-
-// writeLogArchiveLinked is writeLogArchive linking to prev.
-func writeLogArchiveLinked(b *testing.B, dir string, containers [][]byte, prev string, first time.Time) (string, string) {
-	b.Helper()
-	var buf bytes.Buffer
-	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{PrevDigest: prev, Time: first, Store: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i, c := range containers {
-		if _, err := w.Add(asic.ContainerName(fmt.Sprintf("q%d", i), i%2 == 1, fmt.Sprintf("%04d", i)), c); err != nil {
-			b.Fatal(err)
-		}
-	}
-	last, err := w.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, asic.ArchiveName(first, first.Add(time.Minute), last))
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path, last
 }

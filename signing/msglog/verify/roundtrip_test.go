@@ -64,8 +64,15 @@ func messages(n, size int, tag string) []seal.Message {
 // its path and last digest.
 func writeArchive(t testing.TB, dir string, containers [][]byte, prev, prevName string, first time.Time) (string, string) {
 	t.Helper()
+	return writeArchiveWith(t, dir, containers, asic.ArchiveOptions{PrevDigest: prev, PrevName: prevName, Time: first})
+}
+
+// writeArchiveWith is writeArchive with the archive writer's options (o.Time
+// is the first record's time, which names the file).
+func writeArchiveWith(t testing.TB, dir string, containers [][]byte, o asic.ArchiveOptions) (string, string) {
+	t.Helper()
 	var buf bytes.Buffer
-	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{PrevDigest: prev, PrevName: prevName, Time: first})
+	w, err := asic.NewArchiveWriter(&buf, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +85,7 @@ func writeArchive(t testing.TB, dir string, containers [][]byte, prev, prevName 
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, asic.ArchiveName(first, first.Add(time.Minute), last))
+	path := filepath.Join(dir, asic.ArchiveName(o.Time, o.Time.Add(time.Minute), last))
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
