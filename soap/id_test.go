@@ -5,13 +5,51 @@ import (
 	"testing"
 )
 
+// idCase is one input of an identifier parser's table test.
+type idCase[T comparable] struct {
+	in        string
+	want      T
+	typed     string
+	wantError bool
+}
+
+type identifier interface {
+	comparable
+	String() string
+	Typed() string
+}
+
+// testParse runs parse (called name in messages) over tests: a bad input
+// fails with a ValidationError of code; a good one gives want, prints as
+// typed, and parses back from its plain and its typed form.
+func testParse[T identifier](t *testing.T, name string, parse func(string) (T, error), code FaultCode, tests []idCase[T]) {
+	t.Helper()
+	for _, tt := range tests {
+		got, err := parse(tt.in)
+		if tt.wantError {
+			if !errors.Is(err, &ValidationError{Code: code}) {
+				t.Errorf("%s(%q) = %v, %v; want %s", name, tt.in, got, err, code)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s(%q) = %#v, %v; want %#v", name, tt.in, got, err, tt.want)
+			continue
+		}
+		if got.Typed() != tt.typed {
+			t.Errorf("Typed() = %q, want %q", got.Typed(), tt.typed)
+		}
+		if back, err := parse(got.String()); err != nil || back != got {
+			t.Errorf("round trip of %q: %v, %v", got.String(), back, err)
+		}
+		if back, err := parse(got.Typed()); err != nil || back != got {
+			t.Errorf("typed round trip of %q: %v, %v", got.Typed(), back, err)
+		}
+	}
+}
+
 func TestParseClientID(t *testing.T) {
-	tests := []struct {
-		in        string
-		want      ClientID
-		typed     string
-		wantError bool
-	}{
+	testParse(t, "ParseClientID", ParseClientID, CodeInvalidClientIdentifier, []idCase[ClientID]{
 		{in: "central-server/GOV/70000002/gns-service", want: ClientID{"central-server", "GOV", "70000002", "gns-service"}, typed: "SUBSYSTEM:central-server/GOV/70000002/gns-service"},
 		{in: "SUBSYSTEM:central-server/GOV/70000002/gns-service", want: ClientID{"central-server", "GOV", "70000002", "gns-service"}, typed: "SUBSYSTEM:central-server/GOV/70000002/gns-service"},
 		{in: "EE/COMPANY/FOOBAR", want: ClientID{"EE", "COMPANY", "FOOBAR", ""}, typed: "MEMBER:EE/COMPANY/FOOBAR"},
@@ -32,38 +70,11 @@ func TestParseClientID(t *testing.T) {
 		{in: "EE/COMPANY/ ", wantError: true},
 		{in: "X:EE/COMPANY/FOO", wantError: true},
 		{in: "EE/COMPANY/\xff", wantError: true},
-	}
-	for _, tt := range tests {
-		got, err := ParseClientID(tt.in)
-		if tt.wantError {
-			if !errors.Is(err, &ValidationError{Code: CodeInvalidClientIdentifier}) {
-				t.Errorf("ParseClientID(%q) = %v, %v; want InvalidClientIdentifier", tt.in, got, err)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("ParseClientID(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
-			continue
-		}
-		if got.Typed() != tt.typed {
-			t.Errorf("Typed() = %q, want %q", got.Typed(), tt.typed)
-		}
-		if back, err := ParseClientID(got.String()); err != nil || back != got {
-			t.Errorf("round trip of %q: %v, %v", got.String(), back, err)
-		}
-		if back, err := ParseClientID(got.Typed()); err != nil || back != got {
-			t.Errorf("typed round trip of %q: %v, %v", got.Typed(), back, err)
-		}
-	}
+	})
 }
 
 func TestParseServiceID(t *testing.T) {
-	tests := []struct {
-		in        string
-		want      ServiceID
-		typed     string
-		wantError bool
-	}{
+	testParse(t, "ParseServiceID", ParseServiceID, CodeInvalidServiceIdentifier, []idCase[ServiceID]{
 		{in: "central-server/GOV/70000002/gns-service/getX/v1", want: ServiceID{ClientID{"central-server", "GOV", "70000002", "gns-service"}, "getX", "v1"}, typed: "SERVICE:central-server/GOV/70000002/gns-service/getX/v1"},
 		{in: "SERVICE:EE/BUSINESS/JODA/getState", want: ServiceID{ClientID{"EE", "BUSINESS", "JODA", ""}, "getState", ""}, typed: "SERVICE:EE/BUSINESS/JODA/getState"},
 		{in: "EE/BUSINESS/JODA/sub/getState", want: ServiceID{ClientID{"EE", "BUSINESS", "JODA", "sub"}, "getState", ""}, typed: "SERVICE:EE/BUSINESS/JODA/sub/getState"},
@@ -73,26 +84,7 @@ func TestParseServiceID(t *testing.T) {
 		{in: "EE/BUSINESS/JODA/sub/get:State", wantError: true},
 		{in: "EE/BUSINESS/JODA/sub/getState/", wantError: true},
 		{in: "EE/BUSINESS/JODA//getState", wantError: true},
-	}
-	for _, tt := range tests {
-		got, err := ParseServiceID(tt.in)
-		if tt.wantError {
-			if !errors.Is(err, &ValidationError{Code: CodeInvalidServiceIdentifier}) {
-				t.Errorf("ParseServiceID(%q) = %v, %v; want InvalidServiceIdentifier", tt.in, got, err)
-			}
-			continue
-		}
-		if err != nil || got != tt.want {
-			t.Errorf("ParseServiceID(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
-			continue
-		}
-		if got.Typed() != tt.typed {
-			t.Errorf("Typed() = %q, want %q", got.Typed(), tt.typed)
-		}
-		if back, err := ParseServiceID(got.Typed()); err != nil || back != got {
-			t.Errorf("round trip of %q: %v, %v", got.Typed(), back, err)
-		}
-	}
+	})
 }
 
 func TestParseSecurityServerID(t *testing.T) {
