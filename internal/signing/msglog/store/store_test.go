@@ -284,17 +284,11 @@ func TestFullQueueContextEnds(t *testing.T) {
 	}
 }
 
-func lastSegment(t *testing.T, dir string) string {
+// tenRecords writes payloads 1 to 10 to a closed store and returns its
+// directory and the segment holding them.
+func tenRecords(t *testing.T) (dir, seg string) {
 	t.Helper()
-	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
-	if len(segs) == 0 {
-		t.Fatal("no segments")
-	}
-	return segs[len(segs)-1]
-}
-
-func TestTornTailTruncated(t *testing.T) {
-	dir := t.TempDir()
+	dir = t.TempDir()
 	s := open(t, store.Options{Dir: dir})
 	for i := 1; i <= 10; i++ {
 		if _, err := s.Append(context.Background(), payload(i)); err != nil {
@@ -302,7 +296,15 @@ func TestTornTailTruncated(t *testing.T) {
 		}
 	}
 	s.Close()
-	seg := lastSegment(t, dir)
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(segs) == 0 {
+		t.Fatal("no segments")
+	}
+	return dir, segs[len(segs)-1]
+}
+
+func TestTornTailTruncated(t *testing.T) {
+	dir, seg := tenRecords(t)
 	good, _ := os.ReadFile(seg)
 	for name, tail := range map[string][]byte{
 		"partial header":  {0, 0, 0, 9, 1, 2},
@@ -332,15 +334,7 @@ func TestTornTailTruncated(t *testing.T) {
 }
 
 func TestCorruptionBeforeTailRefused(t *testing.T) {
-	dir := t.TempDir()
-	s := open(t, store.Options{Dir: dir})
-	for i := 1; i <= 10; i++ {
-		if _, err := s.Append(context.Background(), payload(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	seg := lastSegment(t, dir)
+	dir, seg := tenRecords(t)
 	data, _ := os.ReadFile(seg)
 	data[40] ^= 0x01 // inside record 2's frame; records 3..10 follow intact
 	os.WriteFile(seg, data, 0o640)
