@@ -488,32 +488,35 @@ func (k *KeyManager) publicKey(r keyRef, priv pkcs11.ObjectHandle) (crypto.Publi
 
 // GetPublicKey returns the public key of the key the URI names.
 func (k *KeyManager) GetPublicKey(req *kms.GetPublicKeyRequest) (crypto.PublicKey, error) {
-	r, err := k.ref(req.Name)
-	if err != nil {
-		return nil, err
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	_, _, pub, err := k.keyPair(req.Name)
+	return pub, err
+}
+
+// keyPair returns the reference, private key object and public key of the
+// key the URI names; k.mu is held.
+func (k *KeyManager) keyPair(name string) (keyRef, pkcs11.ObjectHandle, crypto.PublicKey, error) {
+	r, err := k.ref(name)
+	if err != nil {
+		return keyRef{}, 0, nil, err
+	}
 	priv, err := k.findOne(r, pkcs11.CKO_PRIVATE_KEY, "private key")
 	if err != nil {
-		return nil, err
+		return keyRef{}, 0, nil, err
 	}
-	return k.publicKey(r, priv)
+	pub, err := k.publicKey(r, priv)
+	if err != nil {
+		return keyRef{}, 0, nil, err
+	}
+	return r, priv, pub, nil
 }
 
 // CreateSigner returns a signer for the private key the URI names.
 func (k *KeyManager) CreateSigner(req *kms.CreateSignerRequest) (crypto.Signer, error) {
-	r, err := k.ref(req.SigningKey)
-	if err != nil {
-		return nil, err
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	priv, err := k.findOne(r, pkcs11.CKO_PRIVATE_KEY, "private key")
-	if err != nil {
-		return nil, err
-	}
-	pub, err := k.publicKey(r, priv)
+	r, priv, pub, err := k.keyPair(req.SigningKey)
 	if err != nil {
 		return nil, err
 	}
