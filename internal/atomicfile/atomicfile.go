@@ -2,7 +2,8 @@
 // replacing a file's content (write a temporary file beside it, fsync,
 // rename over, fsync the directory), creating a file that appears whole or
 // not at all, and renaming or removing with the directory synced, so a
-// power loss leaves either the old state or the new, never half of one.
+// power loss leaves either the old state or the new, never half of one;
+// and appending a journal line that is on disk when Append returns.
 //
 // It is internal: the message log, the archive collector, the journal
 // store, the catalog export and the key files use it; other programs have
@@ -115,6 +116,33 @@ func SyncDir(dir string) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return fmt.Errorf("atomicfile: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Append adds b at the end of path, creating it with permissions perm,
+// and fsyncs it before returning (for a new file, its directory too): a
+// journal line that Append accepted survives a crash. A crash during
+// Append may leave part of b at the end, which readers must expect.
+func Append(path string, perm fs.FileMode, b []byte) error {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+	if err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		return SyncDir(filepath.Dir(path))
 	}
 	return nil
 }

@@ -93,3 +93,21 @@ func TestRenameAndRemove(t *testing.T) {
 		t.Error("SyncDir(missing) succeeded")
 	}
 }
+
+func TestAppendCreatesThenAppends(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "journal.jsonl")
+	for _, line := range []string{"one\n", "two\n"} {
+		if err := Append(p, 0o640, []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(p)
+	fi, _ := os.Stat(p)
+	if string(b) != "one\ntwo\n" || fi.Mode().Perm() != 0o640 {
+		t.Errorf("content %q mode %04o", b, fi.Mode().Perm())
+	}
+	if err := Append(filepath.Join(dir, "missing", "j"), 0o640, []byte("x")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("append under a missing directory: %v", err)
+	}
+}

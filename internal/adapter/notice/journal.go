@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
 // Entry is a notice as the journal keeps it: the notice, where it is in
@@ -53,19 +55,10 @@ func (j Journal) Append(e Entry) error {
 	if err := os.MkdirAll(filepath.Dir(j.Path), 0o750); err != nil {
 		return fmt.Errorf("notice journal: %w", err)
 	}
-	f, err := os.OpenFile(j.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
+	if err := atomicfile.Append(j.Path, 0o640, append(b, '\n')); err != nil {
 		return fmt.Errorf("notice journal: %w", err)
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("notice journal %s: %w", j.Path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("notice journal %s: %w", j.Path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 // List returns the entries, oldest first (none when the file is absent).

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/tunduk-kg/tunduk/catalog"
+	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
 // ApplyRole is the catalog role that may apply registrations.
@@ -92,19 +92,7 @@ func (j *JSONLRecorder) RecordApply(_ context.Context, r ApplyRecord) error {
 	b = append(b, '\n')
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	f, err := os.OpenFile(j.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return fmt.Errorf("register: record: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("register: record: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("register: record: %w", err)
-	}
-	if err := f.Close(); err != nil {
+	if err := atomicfile.Append(j.Path, 0o640, b); err != nil {
 		return fmt.Errorf("register: record: %w", err)
 	}
 	return nil
