@@ -2,22 +2,20 @@ package msglog_test
 
 import (
 	"context"
-	"encoding/pem"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic/asictest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
 // TestXmlsec1VerifiesOurArchive has xmlsec1 (libxml2 + OpenSSL) verify the
 // batch signature of a container taken from an archive the Log wrote.
 func TestXmlsec1VerifiesOurArchive(t *testing.T) {
-	xmlsec := corpus.RequireTool(t, "xmlsec1", "apt-get install xmlsec1")
+	corpus.RequireTool(t, "xmlsec1", "apt-get install xmlsec1") // before the log is written
 	dir := t.TempDir()
 	signer, cert := certstest.Signing(t)
 	l, err := msglog.Open(msglog.Options{Dir: filepath.Join(dir, "log"), ArchiveDir: filepath.Join(dir, "archive"), Signer: signer, Certificate: cert})
@@ -45,23 +43,11 @@ func TestXmlsec1VerifiesOurArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	ca := write("cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
-	args := []string{"--verify", "--trusted-pem", ca,
-		"--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
-		"--url-map:/sig-hashchainresult.xml", write("sig-hashchainresult.xml", c.SigHashChainResult),
-		write("signatures.xml", c.Signature)}
-	if out, err := exec.Command(xmlsec, args...).CombinedOutput(); err != nil {
+	if out, err := asictest.Xmlsec1(t, cert, c); err != nil {
 		t.Fatalf("xmlsec1 rejects the Log's batch signature: %v\n%s", err, out)
 	}
-	write("sig-hashchainresult.xml", append(append([]byte{}, c.SigHashChainResult...), ' '))
-	if out, err := exec.Command(xmlsec, args...).CombinedOutput(); err == nil {
+	c.SigHashChainResult = append(append([]byte{}, c.SigHashChainResult...), ' ')
+	if out, err := asictest.Xmlsec1(t, cert, c); err == nil {
 		t.Fatalf("xmlsec1 accepted a changed hash chain result\n%s", out)
 	}
 }

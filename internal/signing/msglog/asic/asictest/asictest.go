@@ -1,20 +1,24 @@
 // Package asictest gathers real message-log containers and archives (the
 // X-Road conformance corpus's and the repository's testdata/msglog
 // vectors) to seed the fuzzers and table tests of the container, archive
-// and signature parsers.
+// and signature parsers, and has xmlsec1 check the signatures we write.
 package asictest
 
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/corpus"
 )
 
@@ -97,4 +101,31 @@ func entries(b []byte, want func(name string) bool) [][]byte {
 		out = append(out, data)
 	}
 	return out
+}
+
+// Xmlsec1 has xmlsec1 (libxml2 + OpenSSL, an implementation independent of
+// ours) verify c's signature trusting ca alone: signatures.xml, with the
+// entries its references name (message.xml for a direct signature,
+// sig-hashchainresult.xml for a batch one) mapped by --url-map. It returns
+// xmlsec1's output and its verdict (nil: the signature verifies). Without
+// xmlsec1 the test skips, or fails with TUNDUK_REQUIRE_TOOLS=1.
+func Xmlsec1(t testing.TB, ca *x509.Certificate, c *asic.Container) ([]byte, error) {
+	t.Helper()
+	xmlsec := corpus.RequireTool(t, "xmlsec1", "apt-get install xmlsec1")
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	args := []string{"--verify", "--trusted-pem", write("ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw})),
+		"--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+		"--url-map:/message.xml", write("message.xml", c.Message)}
+	if c.SigHashChainResult != nil {
+		args = append(args, "--url-map:/sig-hashchainresult.xml", write("sig-hashchainresult.xml", c.SigHashChainResult))
+	}
+	args = append(args, write("signatures.xml", c.Signature))
+	return exec.Command(xmlsec, args...).CombinedOutput()
 }
