@@ -66,21 +66,30 @@ func temp(path string, perm fs.FileMode, write func(io.Writer) error) (string, e
 	if err != nil {
 		return "", fmt.Errorf("atomicfile: %w", err)
 	}
-	werr := f.Chmod(perm)
-	if werr == nil {
-		werr = write(f)
-	}
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
+	werr := finish(f, func(w io.Writer) error {
+		if err := f.Chmod(perm); err != nil {
+			return err
+		}
+		return write(w)
+	})
 	if werr != nil {
 		os.Remove(f.Name())
 		return "", fmt.Errorf("atomicfile: writing %s: %w", path, werr)
 	}
 	return f.Name(), nil
+}
+
+// finish runs write on f, then fsyncs and closes f (always); the first
+// error wins.
+func finish(f *os.File, write func(io.Writer) error) error {
+	err := write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Rename renames oldpath to newpath and syncs the directory of newpath
@@ -130,16 +139,8 @@ func Append(path string, perm fs.FileMode, b []byte) error {
 	if err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("atomicfile: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("atomicfile: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("atomicfile: %w", err)
+	if err := finish(f, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return fmt.Errorf("atomicfile: appending to %s: %w", path, err)
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {
 		return SyncDir(filepath.Dir(path))
