@@ -15,10 +15,7 @@ import (
 
 // ValidateOptions are the verb's inputs.
 type ValidateOptions struct {
-	IO cli.IOStreams
-	// Dir is the catalog directory (the DIR argument, else catalog.dir).
-	Dir  string
-	dirs catalogflags.Dir
+	catalogflags.Local
 	// Strict makes warnings fail the check too.
 	Strict bool
 	// Output is table or json.
@@ -27,8 +24,8 @@ type ValidateOptions struct {
 
 // NewCmdValidate returns the validate verb; runF nil runs it for real.
 func NewCmdValidate(f *cli.Factory, runF func(*ValidateOptions) error) *cobra.Command {
-	opts := &ValidateOptions{IO: f.IO}
-	cmd := &cobra.Command{
+	opts := &ValidateOptions{}
+	cmd := catalogflags.NewLocalCmd(f, &cobra.Command{
 		Use:   "validate [DIR]",
 		Short: "Check the catalog for what the Tunduk operator would refuse",
 		Long: `Check the catalog in DIR (default: catalog.dir of the configuration) for
@@ -40,14 +37,8 @@ FILE:LINE: PATH: what to fix. Exits 1 when there are errors.
 With --output json the result is one object: {dir, valid, errors, warnings,
 problems: [{file, line, path, severity, message}]}.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if err := opts.dirs.ResolveArg(&opts.Dir, args, 0, "catalog validate"); err != nil {
-				return err
-			}
-			return cli.Run(opts, runF, validateRun)
-		},
-	}
-	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
+	}, &opts.Local, 0, func([]string) (string, error) { return "catalog validate", nil },
+		func() error { return cli.Run(opts, runF, validateRun) })
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "treat warnings as errors")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
