@@ -252,8 +252,7 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 func SignedLogConfig(t testing.TB, dir, roles, more string) string {
 	t.Helper()
 	FileKey(t, dir, "mlog")
-	path := filepath.Join(dir, "tunduk.yaml")
-	text := fmt.Sprintf(`keys:
+	return WriteConfig(t, dir, fmt.Sprintf(`keys:
   mlog:
     uri: file:%[1]s/mlog.pem
     certificate: %[1]s/mlog.crt
@@ -264,7 +263,18 @@ messageLog:
   access:
     roles:
 %[2]s
-%[3]s`, dir, strings.TrimRight(roles, "\n"), more)
+%[3]s`, dir, strings.TrimRight(roles, "\n"), more))
+}
+
+// WriteConfig writes text as dir/tunduk.yaml (mode 0600), failing t when
+// it cannot, and returns the file's path for --config. An empty dir is a
+// fresh temporary directory.
+func WriteConfig(t testing.TB, dir, text string) string {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "tunduk.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
