@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 )
 
 // Streams are the buffers behind a test factory's IO.
@@ -43,23 +43,8 @@ func New() (*cli.Factory, *Streams) {
 }
 
 // SyncBuffer is a bytes.Buffer that a running command's logger and the
-// test may use at once.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// test may use at once (testkit.SyncBuffer).
+type SyncBuffer = testkit.SyncBuffer
 
 // Result is what one command run printed and how it ended.
 type Result struct {
