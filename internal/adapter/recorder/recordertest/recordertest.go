@@ -5,16 +5,11 @@
 package recordertest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"path/filepath"
 	"time"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
@@ -22,22 +17,7 @@ import (
 // with a new P-256 key and a self-signed certificate. mod, when set,
 // adjusts the options before Open.
 func OpenLog(dir string, mod func(*msglog.Options)) (*msglog.Log, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{Country: []string{"KG"}, Organization: []string{"tunduk test (not a real signing certificate)"}, CommonName: "70000099"},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageContentCommitment | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
+	key, cert, err := certs.NewThrowaway(certs.Subject{Organization: "tunduk test (not a real signing certificate)", MemberCode: "70000099"}, 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
