@@ -194,10 +194,10 @@ func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath s
 	return keyPath, certPath
 }
 
-// Archive appends records to the message log configured in cfgPath (with
-// its messageLog.signingKey) and rotates them into one archive, as a
-// running serve would have, so archive commands have something to read.
-func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+// OpenLog opens the message log configured in cfgPath with its
+// messageLog.signingKey, as a running serve would; mod, when set, adjusts
+// the options first. closeAll closes the log and then the key.
+func OpenLog(t testing.TB, cfgPath string, mod func(*msglog.Options)) (l *msglog.Log, closeAll func() error) {
 	t.Helper()
 	f := cli.New(cli.IOStreams{})
 	f.ConfigFlag = cfgPath
@@ -205,12 +205,13 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	var l *msglog.Log
-	closeAll, err := f.WithLogKey(ctx, zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
+	closeAll, err = f.WithLogKey(context.Background(), zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
 		lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
 		if err != nil {
 			return nil, err
+		}
+		if mod != nil {
+			mod(&lo)
 		}
 		l, err = msglog.Open(lo)
 		return l, err
@@ -218,7 +219,17 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l, closeAll
+}
+
+// Archive appends records to the message log configured in cfgPath (see
+// OpenLog) and rotates them into one archive, as a running serve would
+// have, so archive commands have something to read.
+func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+	t.Helper()
+	l, closeAll := OpenLog(t, cfgPath, nil)
 	defer closeAll()
+	ctx := context.Background()
 	for _, r := range records {
 		if _, err := l.Append(ctx, r); err != nil {
 			t.Fatal(err)
