@@ -135,6 +135,32 @@ func CheckFlags[O comparable](t *testing.T, newCmd func(*cli.Factory, func(*O) e
 	}
 }
 
+// ParseCase is one row of a flag table for options that cannot be
+// compared whole (they hold functions): the arguments, the exit code
+// parsing them ends with, and, when it is ExitOK, what must hold of the
+// parsed options (nil: nothing more).
+type ParseCase[O any] struct {
+	Args []string
+	Code cli.ExitCode
+	OK   func(*O) bool
+}
+
+// CheckParse runs each case with Parse and checks its exit code and, for
+// the cases that parse, OK.
+func CheckParse[O any](t *testing.T, newCmd func(*cli.Factory, func(*O) error) *cobra.Command, cases []ParseCase[O]) {
+	t.Helper()
+	for _, tc := range cases {
+		got, _, err := Parse(newCmd, tc.Args...)
+		if code := cli.CodeOf(err); code != tc.Code {
+			t.Errorf("%v: exit %d (%v), want %d", tc.Args, code, err, tc.Code)
+			continue
+		}
+		if err == nil && tc.OK != nil && !tc.OK(got) {
+			t.Errorf("%v: got %+v", tc.Args, got)
+		}
+	}
+}
+
 // Verb is Exec for a verb's constructor (the form that takes a runF),
 // run for real, with stdin as its standard input.
 func Verb[O any](newCmd func(*cli.Factory, func(*O) error) *cobra.Command, stdin string, args ...string) Result {
