@@ -54,11 +54,9 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
   tunduk call --rest central-server/GOV/70000024/minjust-inn-services/founders --path /01503201010234`,
 		Args: cli.ExactArgs(1, "SERVICE_ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := soap.ParseServiceID(args[0])
-			if err != nil {
-				return cli.UsageError("SERVICE_ID: %v", err)
+			if err := cli.ParseArg(args[0], "SERVICE_ID", soap.ParseServiceID, &opts.Service); err != nil {
+				return err
 			}
-			opts.Service = s
 			if !opts.REST && (opts.Path != "" || opts.Method != "GET") {
 				return cli.UsageError("--path and --method are for --rest calls")
 			}
