@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -98,14 +99,11 @@ func searchRun(opts *SearchOptions) error {
 	if err := closeRd(); err != nil {
 		return err
 	}
-	if opts.Output == cli.OutputJSON {
-		return cli.WriteJSON(opts.IO.Out, hits)
-	}
-	return printHits(opts, hits)
+	return cli.Print(opts.IO.Out, opts.Output, hits, func(w io.Writer) error { return printHits(w, hits) })
 }
 
-func printHits(opts *SearchOptions, hits []Hit) error {
-	tw := tabwriter.NewWriter(opts.IO.Out, 2, 4, 2, ' ', 0)
+func printHits(w io.Writer, hits []Hit) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTIME\tTYPE\tMESSAGE ID\tSERVICE\tUSER\tISSUE\tOUTCOME\tARCHIVE")
 	for _, h := range hits {
 		r := h.Record
