@@ -102,6 +102,13 @@ func generateRun(opts *GenerateOptions) error {
 	if !opts.SelfSigned {
 		return nil
 	}
+	return selfSign(opts, key, km, resp.Name)
+}
+
+// selfSign writes --cert-out (default: the key's configured certificate
+// file), a self-signed certificate for the new key, never over an
+// existing file.
+func selfSign(opts *GenerateOptions, key *keyref.Key, km kms.KeyManager, uri string) error {
 	out := opts.CertOut
 	if out == "" {
 		out = key.Certificate
@@ -109,7 +116,7 @@ func generateRun(opts *GenerateOptions) error {
 	if out == "" {
 		return cli.UsageError("--self-signed: the key has no certificate file configured; give --cert-out FILE")
 	}
-	signer, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: resp.Name})
+	signer, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: uri})
 	if err != nil {
 		return err
 	}
