@@ -122,13 +122,9 @@ func verifyRun(opts *VerifyOptions) error {
 func verifyOptions(opts *VerifyOptions) (receipt.Options, error) {
 	var vo receipt.Options
 	if opts.Cert != "" {
-		b, err := os.ReadFile(opts.Cert)
+		cs, err := certs.ReadFile(opts.Cert)
 		if err != nil {
 			return vo, &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --cert: %v", err)}
-		}
-		cs, err := certs.ParseCertificates(b)
-		if err != nil || len(cs) == 0 {
-			return vo, &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --cert %s: no certificate (%v)", opts.Cert, err)}
 		}
 		vo.Certificate = cs[0]
 	}

@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -153,13 +152,9 @@ func Logger(w io.Writer) *zap.Logger {
 
 // LoadCertificate reads the first certificate of a certificate file.
 func LoadCertificate(path string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	cs, err := certs.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	cs, err := certs.ParseCertificates(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cs[0], nil
 }
