@@ -5,6 +5,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -56,14 +57,13 @@ func validateRun(opts *ValidateOptions) error {
 		probs = c.Validate()
 	}
 	rep := newReport(opts, c, probs)
-	if opts.Output == cli.OutputJSON {
-		if err := cli.WriteJSON(opts.IO.Out, rep); err != nil {
-			return err
-		}
-	} else {
+	if err := cli.Print(opts.IO.Out, opts.Output, rep, func(w io.Writer) error {
 		for _, p := range rep.Problems {
-			fmt.Fprintln(opts.IO.Out, p.text)
+			fmt.Fprintln(w, p.text)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	nerr, nwarn := rep.Errors, rep.Warnings
 	if !rep.Valid {
