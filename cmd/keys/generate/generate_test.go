@@ -17,7 +17,7 @@ import (
 
 func TestFlags(t *testing.T) {
 	parsed := func(uri, alg string) func(*GenerateOptions) bool {
-		return func(o *GenerateOptions) bool { return o.Key.URI == uri && o.Algorithm == alg && o.Logger != nil }
+		return func(o *GenerateOptions) bool { return o.Key.URI == uri && o.Algorithm == alg && o.Key.Logger != nil }
 	}
 	clitest.CheckParse(t, NewCmdGenerate, []clitest.ParseCase[GenerateOptions]{
 		{Args: []string{"--uri", "file:/k.pem"}, Code: cli.ExitOK, OK: parsed("file:/k.pem", "rsa2048")},
