@@ -54,11 +54,9 @@ Exits 0 on a normal answer, 3 on a fault, timeout or protocol violation.`,
   tunduk call --rest central-server/GOV/70000024/minjust-inn-services/founders --path /01503201010234`,
 		Args: cli.ExactArgs(1, "SERVICE_ID"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := soap.ParseServiceID(args[0])
-			if err != nil {
-				return cli.UsageError("SERVICE_ID: %v", err)
+			if err := cli.ParseArg(args[0], "SERVICE_ID", soap.ParseServiceID, &opts.Service); err != nil {
+				return err
 			}
-			opts.Service = s
 			if !opts.REST && (opts.Path != "" || opts.Method != "GET") {
 				return cli.UsageError("--path and --method are for --rest calls")
 			}
@@ -87,20 +85,31 @@ func callRun(opts *CallOptions) error {
 		return err
 	}
 	defer c.Close()
-	ctx := opts.Conn.Context()
 	if opts.REST {
-		ex, err := c.DoREST(ctx, ssclient.RESTRequest{Service: opts.Service, Method: opts.Method, Path: opts.Path, UserID: opts.UserID, Issue: opts.Issue, Body: body}, ssclient.CallOptions{})
-		if ex != nil {
-			fmt.Fprintf(opts.IO.ErrOut, "HTTP %d, X-Road-Id %s, X-Road-Request-Hash %s, %d attempt(s), %s\n", ex.StatusCode, ex.ID, ex.RequestHash, ex.Attempts, ex.Finished.Sub(ex.Started).Round(time.Millisecond))
-			_, _ = opts.IO.Out.Write(ex.Body)
-		}
-		return result(err)
+		return callREST(opts, c, body)
 	}
+	return callSOAP(opts, c, body)
+}
+
+// callREST makes the PR-REST call and prints the answer's body, its
+// X-Road headers to stderr.
+func callREST(opts *CallOptions, c *ssclient.Client, body []byte) error {
+	ex, err := c.DoREST(opts.Conn.Context(), ssclient.RESTRequest{Service: opts.Service, Method: opts.Method, Path: opts.Path, UserID: opts.UserID, Issue: opts.Issue, Body: body}, ssclient.CallOptions{})
+	if ex != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "HTTP %d, X-Road-Id %s, X-Road-Request-Hash %s, %d attempt(s), %s\n", ex.StatusCode, ex.ID, ex.RequestHash, ex.Attempts, ex.Finished.Sub(ex.Started).Round(time.Millisecond))
+		_, _ = opts.IO.Out.Write(ex.Body)
+	}
+	return result(err)
+}
+
+// callSOAP makes the SOAP call and prints the answer, the message id and
+// whether its requestHash was verified to stderr.
+func callSOAP(opts *CallOptions, c *ssclient.Client, body []byte) error {
 	req, err := soap.NewRequest(soap.Request{Client: c.ClientID(), Service: opts.Service, UserID: opts.UserID, Issue: opts.Issue, BodyNamespace: opts.Namespace, Body: body})
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("building the request: %v", err)}
 	}
-	ex, err := c.Do(ctx, req, ssclient.CallOptions{})
+	ex, err := c.Do(opts.Conn.Context(), req, ssclient.CallOptions{})
 	if ex != nil && ex.Response != nil {
 		_, _ = ex.Response.WriteTo(opts.IO.Out)
 		hashOK := "requestHash verified"

@@ -55,6 +55,18 @@ func UsageError(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
 }
 
+// ParseArg parses the positional argument named what (e.g. "SERVICE")
+// with parse into *dst; an argument that does not parse is a usage error
+// naming it.
+func ParseArg[T any](arg, what string, parse func(string) (T, error), dst *T) error {
+	v, err := parse(arg)
+	if err != nil {
+		return UsageError("%s: %v", what, err)
+	}
+	*dst = v
+	return nil
+}
+
 // CodeOf maps an error returned by a command to its exit code.
 func CodeOf(err error) ExitCode {
 	if err == nil {

@@ -45,3 +45,13 @@ func WriteJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// Print writes a command's result as --output asks: json, v as one
+// document (WriteJSON); table, what table writes for people. Every list,
+// show and check verb prints through it.
+func Print(w io.Writer, output string, v any, table func(io.Writer) error) error {
+	if output == OutputJSON {
+		return WriteJSON(w, v)
+	}
+	return table(w)
+}

@@ -2,8 +2,7 @@ package config
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 
 	_ "github.com/tunduk-kg/tunduk/signing/kms/softkms" // file: keys
 )
@@ -81,21 +81,29 @@ type pki struct {
 	t   *testing.T
 }
 
-// cert writes a self-signed certificate and its key (PKCS#8) and returns
-// their paths.
+// cert writes a fresh key (PKCS#8) and its self-signed certificate (see
+// certFor) and returns their paths.
 func (k pki) cert(name string, notAfter time.Time) (certPath, keyPath string) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	key := certstest.Key(k.t)
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		k.t.Fatal(err)
 	}
-	p8, _ := x509.MarshalPKCS8PrivateKey(key)
-	certPath, keyPath = filepath.Join(k.dir, name+".crt"), filepath.Join(k.dir, name+".key")
-	k.write(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	k.write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), 0o600)
-	return certPath, keyPath
+	keyPath = k.write(filepath.Join(k.dir, name+".key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), 0o600)
+	return k.certFor(name, key, notAfter), keyPath
+}
+
+// certFor writes NAME.crt, a certificate of signer's key signed by itself
+// (subject CN=name, valid from two days ago to notAfter), and returns its
+// path.
+func (k pki) certFor(name string, signer crypto.Signer, notAfter time.Time) string {
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return k.write(filepath.Join(k.dir, name+".crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 }
 
 func (k pki) write(p string, b []byte, mode os.FileMode) string {

@@ -4,11 +4,6 @@ package config
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,14 +47,8 @@ func TestCheckOpensKeysOnTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "mlog"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := k.certFor("mlog", signer, time.Now().Add(365*24*time.Hour))
 	km.Close()
-	cert := k.write(filepath.Join(dir, "mlog.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
 	otherCert, _ := k.cert("other", time.Now().Add(365*24*time.Hour))
 	cfg := `keys:
   mlog:

@@ -5,14 +5,9 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,6 +20,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/seal"
@@ -33,40 +29,24 @@ import (
 // ocspCA is a CA, a signing certificate it issued and an OCSP responder
 // (RFC 6960 over HTTP POST) answering for it with status.
 type ocspCA struct {
-	ca, leaf *x509.Certificate
-	caKey    crypto.Signer
-	leafKey  crypto.Signer
-	caPEM    string
-	url      string
-	status   atomic.Int32
-	asked    atomic.Int32
+	*certstest.CA
+	leaf    *x509.Certificate
+	leafKey crypto.Signer
+	caPEM   string
+	url     string
+	status  atomic.Int32
+	asked   atomic.Int32
 }
 
 func newOCSPCA(t *testing.T) *ocspCA {
 	t.Helper()
-	p := &ocspCA{}
-	now := time.Now()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mlog CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.ca, _ = x509.ParseCertificate(der)
-	p.caKey = caKey
-	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "70000001", Organization: []string{"GOV"}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err = x509.CreateCertificate(rand.Reader, leafTmpl, p.ca, leafKey.Public(), caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.leaf, _ = x509.ParseCertificate(der)
+	p := &ocspCA{CA: certstest.NewCA(t, "mlog CA")}
+	leafKey := certstest.Key(t)
+	p.leaf = p.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "70000001", Organization: []string{"GOV"}},
+		KeyUsage: x509.KeyUsageDigitalSignature}, leafKey.Public())
 	p.leafKey = leafKey
 	p.caPEM = filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(p.caPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.ca.Raw}), 0o600); err != nil {
+	if err := os.WriteFile(p.caPEM, certstest.PEM(p.Cert), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p.status.Store(int32(ocsp.Good))
@@ -83,7 +63,7 @@ func newOCSPCA(t *testing.T) *ocspCA {
 		if tmpl.Status == ocsp.Revoked {
 			tmpl.RevokedAt = time.Now().Add(-time.Hour)
 		}
-		resp, err := ocsp.CreateResponse(p.ca, p.ca, tmpl, p.caKey)
+		resp, err := ocsp.CreateResponse(p.Cert, p.Cert, tmpl, p.Key)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -158,7 +138,7 @@ func TestMessageLogOCSPFromConfig(t *testing.T) {
 		if len(sig.OCSP) != 1 {
 			t.Fatalf("%s: %d OCSP responses embedded, want 1", f.Name, len(sig.OCSP))
 		}
-		if _, err := seal.CheckOCSP(sig.OCSP[0], p.leaf, p.ca, sig.SigningTime); err != nil {
+		if _, err := seal.CheckOCSP(sig.OCSP[0], p.leaf, p.Cert, sig.SigningTime); err != nil {
 			t.Errorf("%s: embedded OCSP response: %v", f.Name, err)
 		}
 	}

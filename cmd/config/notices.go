@@ -75,6 +75,23 @@ func (n *Notices) Validate(is *Issues) {
 	}
 }
 
+// JournalAt is the notices journal, a relative path resolved against base
+// (the configuration file's directory).
+func (n *Notices) JournalAt(base string) notice.Journal {
+	p := n.Journal
+	if p != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	return notice.Journal{Path: p}
+}
+
+// Issuing is where `tunduk notice` puts a notice: the configured channels
+// (see Sender) and the journal; the caller adds the signed log.
+func (n *Notices) Issuing(base string) (notice.Issuing, error) {
+	s, err := n.Sender(base)
+	return notice.Issuing{Sender: s, Journal: n.JournalAt(base)}, err
+}
+
 // Sender returns the configured channels; base resolves caFile.
 func (n *Notices) Sender(base string) (*notice.Sender, error) {
 	s := &notice.Sender{Attempts: n.Attempts, Backoff: n.Backoff}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -16,20 +15,12 @@ func TestProviderSectionProblemsHaveLines(t *testing.T) {
       backend: ftp://x
       method: DELETE
 `
-	_, err := Parse("p.yaml", []byte(yaml))
-	if err == nil {
-		t.Fatal("Parse accepted an invalid provider section")
-	}
-	for _, want := range []string{
+	checkProblems(t, "p.yaml", yaml,
 		"p.yaml:3: provider.id:",
 		"p.yaml:7: provider.services[1].code:",
 		"p.yaml:8: provider.services[1].backend:",
 		"p.yaml:9: provider.services[1].method:",
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
+	)
 }
 
 func TestProviderDisabledByDefault(t *testing.T) {
@@ -63,11 +54,7 @@ func TestProviderBackendKindsAndGuardChecked(t *testing.T) {
     - code: e
       backend: http://x/y?{k}=1
 `
-	_, err := Parse("p.yaml", []byte(yaml))
-	if err == nil {
-		t.Fatal("Parse accepted an invalid provider section")
-	}
-	for _, want := range []string{
+	checkProblems(t, "p.yaml", yaml,
 		"provider.allowFrom:",
 		"provider.securityServerCertFile:",
 		"provider.services[0].backend:",
@@ -75,11 +62,7 @@ func TestProviderBackendKindsAndGuardChecked(t *testing.T) {
 		"provider.services[2].soapBackend:",
 		"provider.services[3].postgres:",
 		"provider.services[4].backend:",
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
+	)
 	p := Provider{Listen: "0.0.0.0:8081"}
 	if p.ServiceURL() != "" {
 		t.Error("a URL was derived from a listen address on every interface")

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -22,7 +20,7 @@ func TestSecurityServerDefaultsAndDurations(t *testing.T) {
 }
 
 func TestSecurityServerValidate(t *testing.T) {
-	tests := []struct{ name, yaml, want string }{
+	checkRefusals(t, "ss.yaml", []refusal{
 		{"https without cert", "securityServer:\n  url: https://ss:8443\n", "ss.yaml:1: securityServer.tls: https needs the client certificate"},
 		{"https without trust", "securityServer:\n  url: https://ss:8443\n  tls:\n    certFile: c.pem\n    keyFile: k.pem\n", "https needs a way to trust the SS"},
 		{"scheme", "securityServer:\n  url: ftp://ss\n", "ss.yaml:2: securityServer.url: scheme \"ftp\""},
@@ -30,17 +28,5 @@ func TestSecurityServerValidate(t *testing.T) {
 		{"half a keypair", "securityServer:\n  tls:\n    certFile: c.pem\n", "certFile and keyFile go together"},
 		{"timeout", "securityServer:\n  timeout: 0s\n", "securityServer.timeout: must be positive"},
 		{"backoff order", "securityServer:\n  retry:\n    initialBackoff: 2s\n    maxBackoff: 1s\n", "maxBackoff ≥ initialBackoff"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("ss.yaml", []byte(tt.yaml))
-			var ce *Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("Parse = %v, want *config.Error", err)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error = %q, want it to contain %q", err, tt.want)
-			}
-		})
-	}
+	})
 }

@@ -7,6 +7,7 @@ package demo
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,8 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter/mapping"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
 )
 
@@ -99,45 +102,18 @@ func Run(ctx context.Context, o *DemoOptions) error {
 			return err
 		}
 	}
-	ms, err := mapping.LoadFS(configs.Mappings, "mappings")
-	if err != nil {
-		return err
-	}
-	var catalogCmds []string
-	if cd, err := startCatalogDemo(dir, o.SSAPIListen, o.Drift, log); err != nil {
-		log.Warn("the emulated SS Management API is not running", zap.Error(err))
-	} else {
-		defer cd.Close()
-		catalogCmds = cd.Commands()
-	}
+	catalogCmds, closeCatalog := startCatalog(dir, o, log)
+	defer closeCatalog()
 	reg := prometheus.NewRegistry()
-	mlog, mcert, err := openDemoLog(dir, reg, log)
+	d, err := buildDemo(ctx, dir, o.Listen, reg, log)
 	if err != nil {
 		return err
 	}
-	defer closeDemoLog(mlog, log)
-	// The founders check runs the whole chain a participant runs: portal →
-	// gateway → emulated SS → tunduk's provider (its exchanges signed in
-	// the same log) → fixture backend.
-	ss := fixtures.NewDemo(fixtures.DemoOptions{ViaProvider: true,
-		ProviderRecorder: &recorder.Recorder{Log: mlog, Member: fixtures.FoundersService.Provider().String(), Direction: "provider"}})
-	defer ss.Close()
-	sec, gw := settings(ss.URL, o.Listen)
-	rec := &recorder.Recorder{Log: mlog, Member: sec.Client, Direction: "consumer"}
-	st, err := stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	stopMonitor, err := startMonitor(ctx, dir, st, mcert, reg, log)
-	if err != nil {
-		return err
-	}
-	defer stopMonitor()
-	so := st.ServerOptions(gw, log)
+	defer d.Close()
+	so := d.st.ServerOptions(d.gw, log)
 	so.OnListening = func(api, _ net.Addr) {
 		base := "http://" + api.String()
-		printBanner(o.IO.Out, base, ss.URL, archiveDir(dir), catalogCmds)
+		printBanner(o.IO.Out, base, d.ss.URL, archiveDir(dir), catalogCmds)
 		if o.started != nil {
 			o.started(base)
 		}
@@ -148,9 +124,73 @@ func Run(ctx context.Context, o *DemoOptions) error {
 	return err
 }
 
-// settings are the security-server and gateway sections the demo runs
-// with: the emulator and the demo caller (exchanges go to the signed log
-// under dir).
+// startCatalog starts the emulated SS Management API for the catalog
+// commands; without it the demo runs on, and says so.
+func startCatalog(dir string, o *DemoOptions, log *zap.Logger) (commands []string, closeFn func()) {
+	cd, err := startCatalogDemo(dir, o.SSAPIListen, o.Drift, log)
+	if err != nil {
+		log.Warn("the emulated SS Management API is not running", zap.Error(err))
+		return nil, func() {}
+	}
+	return cd.Commands(), cd.Close
+}
+
+// demo is what the portal API runs on: the signed message log, the
+// emulated security server and the gateway stack.
+type demo struct {
+	mlog *msglog.Log
+	cert *x509.Certificate
+	ss   *xroadtest.SecurityServer
+	gw   config.Gateway
+	st   *stack.Stack
+	log  *zap.Logger
+	// stopMonitor stops the local monitoring centre (GET /monitor).
+	stopMonitor func()
+}
+
+// buildDemo opens the signed log under dir, builds the stack on it and
+// starts its monitoring (until Close).
+// The founders check runs the whole chain a participant runs: portal →
+// gateway → emulated SS → tunduk's provider (its exchanges signed in the
+// same log) → fixture backend.
+func buildDemo(ctx context.Context, dir, listen string, reg *prometheus.Registry, log *zap.Logger) (*demo, error) {
+	ms, err := mapping.LoadFS(configs.Mappings, "mappings")
+	if err != nil {
+		return nil, err
+	}
+	d := &demo{log: log}
+	if d.mlog, d.cert, err = openDemoLog(dir, reg, log); err != nil {
+		return nil, err
+	}
+	d.ss = fixtures.NewDemo(fixtures.DemoOptions{ViaProvider: true,
+		ProviderRecorder: &recorder.Recorder{Log: d.mlog, Member: fixtures.FoundersService.Provider().String(), Direction: "provider"}})
+	var sec config.SecurityServer
+	sec, d.gw = settings(d.ss.URL, listen)
+	rec := &recorder.Recorder{Log: d.mlog, Member: sec.Client, Direction: "consumer"}
+	if d.st, err = stack.Build(stack.BuildOptions{SecurityServer: sec, Gateway: d.gw, Mappings: ms, Recorder: rec, Registry: reg, Logger: log}); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if d.stopMonitor, err = startMonitor(ctx, dir, d.st, d.cert, reg, log); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close stops the monitoring, closes the stack and the emulated SS, then
+// archives and closes the log.
+func (d *demo) Close() {
+	if d.stopMonitor != nil {
+		d.stopMonitor()
+	}
+	if d.st != nil {
+		d.st.Close()
+	}
+	d.ss.Close()
+	closeDemoLog(d.mlog, d.log)
+}
+
 func settings(ssURL, listen string) (config.SecurityServer, config.Gateway) {
 	sec := config.DefaultSecurityServer()
 	sec.URL, sec.Client, sec.UserIDPrefix, sec.Timeout = ssURL, fixtures.PortalClient.String(), "KG", 10*time.Second

@@ -2,19 +2,15 @@ package demo
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
@@ -22,22 +18,8 @@ import (
 // and a self-signed certificate: the demo shows signed evidence without a
 // token or a CA. Production keys come from the keys section (tunduk serve).
 func openDemoLog(dir string, reg prometheus.Registerer, log *zap.Logger) (*msglog.Log, *x509.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{Country: []string{"KG"}, Organization: []string{"tunduk demo (not a real signing certificate)"}, CommonName: "70000099"},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour), // made afresh at each run
-		KeyUsage: x509.KeyUsageContentCommitment | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
+	key, cert, err := certs.NewThrowaway(certs.Subject{Organization: "tunduk demo (not a real signing certificate)", MemberCode: "70000099"},
+		90*24*time.Hour) // made afresh at each run
 	if err != nil {
 		return nil, nil, err
 	}

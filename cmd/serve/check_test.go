@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
+	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 )
 
 // serve runs tunduk config check's checks at start and reports every
@@ -17,13 +17,12 @@ import (
 // does the same and exits.
 func TestServeReportsEveryProblemAtStart(t *testing.T) {
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "tunduk.yaml")
-	os.WriteFile(cfgPath, []byte(`gateway:
+	cfgPath := clitest.WriteConfig(t, dir, `gateway:
   listen: 127.0.0.1:0
   callers: [{name: portal, apiKeyFile: portal.key, checks: ["*"]}]
   mappingsDir: mappings
   maxInFlight: lots
-`), 0o600)
+`)
 	for _, check := range []bool{false, true} {
 		var errOut bytes.Buffer
 		o := testOptions(cfgPath, &errOut)

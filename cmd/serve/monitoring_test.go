@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -64,11 +63,8 @@ keys:
 	var metrics string
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		r, err := http.Get("http://" + addr + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			metrics = string(b)
+		if _, body, err := get("http://" + addr + "/metrics"); err == nil {
+			metrics = body
 			if strings.Contains(metrics, `tunduk_ss_sla_availability_ratio{`) && strings.Contains(metrics, `outcome="succeeded"`) &&
 				strings.Contains(metrics, "gns-service") && strings.Contains(metrics, "tunduk_tsa_up{") {
 				break
@@ -140,16 +136,11 @@ func writeArchives(t *testing.T, dir string, n int) []string {
 
 func getPage(t *testing.T, url string) string {
 	t.Helper()
-	r, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	code, body, err := get(url)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("GET %s: %d %v %s", url, code, err, body)
 	}
-	defer r.Body.Close()
-	b, _ := io.ReadAll(r.Body)
-	if r.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", url, r.StatusCode, b)
-	}
-	return string(b)
+	return body
 }
 
 func grepLines(s, sub string) string {

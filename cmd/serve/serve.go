@@ -15,10 +15,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/cmd/internal/stack"
-	"github.com/tunduk-kg/tunduk/internal/adapter"
-	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
-	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/secretfile"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
@@ -74,21 +71,9 @@ func newServeOptions(f *cli.Factory) *ServeOptions {
 }
 
 func serveRun(ctx context.Context, o *ServeOptions) error {
-	// The same checks as tunduk config check, every problem at once
-	// instead of one per restart.
 	path, _ := o.ConfigPath()
-	co := config.CheckOptions{Account: secretfile.Current()} // the account serving
-	if o.Check {
-		// Like tunduk config check: for the tunduk user, keys opened.
-		co = config.CheckOptions{OpenKeys: true}
-	}
-	rep := config.Check(ctx, path, co)
-	if o.Check || !rep.OK() {
-		rep.Fprint(o.IO.ErrOut)
-		if !rep.OK() {
-			return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: %d problems; tunduk does not start until they are fixed", path, len(rep.Errors))}
-		}
-		return nil
+	if done, err := checkConfig(ctx, o, path); done {
+		return err
 	}
 	cfg, err := o.Config()
 	if err != nil {
@@ -111,13 +96,26 @@ func serveRun(ctx context.Context, o *ServeOptions) error {
 		return &cli.ExitError{Code: cli.ExitInvalid, Msg: path + ": messageLog.signingKey is empty; the gateway records every exchange in the signed message log (see configs/tunduk.yaml)"}
 	}
 	defer closeLog()
-	var gwRec, provRec exchange.Recorder = &recorder.Recorder{Log: signed, Member: cfg.SecurityServer.Client, Direction: "consumer"},
-		&recorder.Recorder{Log: signed, Member: cfg.Provider.ID, Direction: "provider"}
-	evidence := "signed message log " + cfg.MessageLog.Dir
-	var receipts adapter.Receipts
-	if o.Evidence != nil {
-		receipts = stack.Receipts(o.Evidence())
+	return stack.Serve(ctx, stack.ServeOptions{Config: cfg, BaseDir: filepath.Dir(path), Log: signed, Receipts: stack.Receipts(o.Evidence()),
+		Registry: reg, Logger: log, Reload: func() (*config.Config, error) { return config.Load(path) }})
+}
+
+// checkConfig runs the same checks as tunduk config check, reporting every
+// problem at once instead of one per restart; done says serve stops here
+// (problems found, or --check), with err its exit.
+func checkConfig(ctx context.Context, o *ServeOptions, path string) (done bool, err error) {
+	co := config.CheckOptions{Account: secretfile.Current()} // the account serving
+	if o.Check {
+		// Like tunduk config check: for the tunduk user, keys opened.
+		co = config.CheckOptions{OpenKeys: true}
 	}
-	return stack.Serve(ctx, stack.ServeOptions{Config: cfg, BaseDir: filepath.Dir(path), Gateway: gwRec, Provider: provRec,
-		Evidence: evidence, Receipts: receipts, Registry: reg, Logger: log, Reload: func() (*config.Config, error) { return config.Load(path) }})
+	rep := config.Check(ctx, path, co)
+	if !o.Check && rep.OK() {
+		return false, nil
+	}
+	rep.Fprint(o.IO.ErrOut)
+	if !rep.OK() {
+		return true, &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("%s: %d problems; tunduk does not start until they are fixed", path, len(rep.Errors))}
+	}
+	return true, nil
 }

@@ -115,14 +115,12 @@ func TestServeRunsFromConfig(t *testing.T) {
 		t.Errorf("tax-debt: %d %s", resp.StatusCode, body)
 	}
 	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
-		r, err := http.Get("http://" + addr + p)
-		if err != nil || r.StatusCode != 200 {
-			t.Errorf("%s: %v %v", p, r, err)
+		code, b, err := get("http://" + addr + p)
+		if err != nil || code != 200 {
+			t.Errorf("%s: %d %v", p, code, err)
 			continue
 		}
-		b, _ := io.ReadAll(r.Body)
-		r.Body.Close()
-		if p == "/metrics" && !strings.Contains(string(b), `tunduk_gateway_checks_total{check="tax-debt"`) {
+		if p == "/metrics" && !strings.Contains(b, `tunduk_gateway_checks_total{check="tax-debt"`) {
 			t.Errorf("metrics lack the check counter")
 		}
 	}
@@ -195,6 +193,17 @@ func testOptions(cfgPath string, errOut io.Writer) *ServeOptions {
 	f := cli.New(cli.IOStreams{Out: io.Discard, ErrOut: errOut})
 	f.ConfigFlag = cfgPath
 	return newServeOptions(f)
+}
+
+// get fetches url: its status and body.
+func get(url string) (int, string, error) {
+	r, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	return r.StatusCode, string(b), err
 }
 
 // startServe runs serve on cfgPath in the background; stop ends it (as

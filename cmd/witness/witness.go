@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -73,13 +72,9 @@ func Run(opts *WitnessOptions) error {
 	logs := map[string]crypto.PublicKey{}
 	for _, l := range opts.Logs {
 		origin, file, _ := strings.Cut(l, "=")
-		b, err := os.ReadFile(file)
+		cs, err := certs.ReadFile(file)
 		if err != nil {
 			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("witness: --log %s: %v", origin, err)}
-		}
-		cs, err := certs.ParseCertificates(b)
-		if err != nil || len(cs) == 0 {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("witness: --log %s: no certificate in %s (%v)", origin, file, err)}
 		}
 		logs[origin] = cs[0].PublicKey
 	}

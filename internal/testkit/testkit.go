@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/catalog"
@@ -70,4 +71,23 @@ func Service(t testing.TB, c *catalog.Catalog, ref string) *catalog.Service {
 		t.Fatalf("service %s: %v", ref, err)
 	}
 	return s
+}
+
+// SyncBuffer is a bytes.Buffer that a running program (a command's logger,
+// a child process's stderr copier) and the test may use at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -12,22 +12,22 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/collect"
-	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
 )
 
 // CollectOptions are the verb's inputs; unset values come from the
 // configuration's messageLog.collect.
 type CollectOptions struct {
-	IO               cli.IOStreams
-	Source, Target   string
-	VerificationConf string
-	Interval         time.Duration
-	Once             bool
-	// GPGKey opens the security server's encrypted archives (*.zip.gpg).
-	GPGKey string
+	IO             cli.IOStreams
+	Source, Target string
+	Interval       time.Duration
+	Once           bool
+	// Verifier is --verificationconf and --gpg-key; without the key
+	// encrypted archives are copied unverified.
+	archiveflags.Verifier
 	// Context and Config come from the Factory.
 	Context func() context.Context
 	Config  func() (*config.Config, error)
@@ -45,7 +45,8 @@ last archive collected, and copy it to the target. Gaps (a missing archive) and
 invalid archives are logged as errors and counted in the
 tunduk_msglog_collect_gaps_total and _invalid_total metrics; invalid archives
 are kept under TARGET/invalid/. With --once, scan once and exit 1 on a gap or
-an invalid archive.`,
+an invalid archive. Without --gpg-key, encrypted archives (*.zip.gpg) are
+copied unverified.`,
 		Example: `  tunduk archive collect --once --source /var/lib/xroad --target /srv/tunduk/ss-archive`,
 		Args:    cli.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -56,10 +57,9 @@ an invalid archive.`,
 	f.AddConfigFlag(fs) // not read when --source and --target are given
 	fs.StringVar(&opts.Source, "source", "", "security server archive directory (messageLog.collect.sourceDir)")
 	fs.StringVar(&opts.Target, "target", "", "long-term storage directory (messageLog.collect.targetDir)")
-	fs.StringVar(&opts.VerificationConf, "verificationconf", "", "X-Road global configuration directory for certificate checks")
 	fs.DurationVar(&opts.Interval, "interval", 0, "scan interval (messageLog.collect.interval)")
 	fs.BoolVar(&opts.Once, "once", false, "scan once and exit")
-	fs.StringVar(&opts.GPGKey, "gpg-key", "", "OpenPGP private key for encrypted archives (*.zip.gpg); without it they are copied unverified")
+	opts.Verifier.Add(fs)
 	return cmd
 }
 
@@ -67,20 +67,9 @@ func collectRun(opts *CollectOptions) error {
 	if err := opts.complete(); err != nil {
 		return err
 	}
-	vo := verify.Options{}
-	if opts.VerificationConf != "" {
-		trust, err := verify.LoadTrust(opts.VerificationConf)
-		if err != nil {
-			return err
-		}
-		vo.Trust = trust
-	}
-	if opts.GPGKey != "" {
-		keys, err := verify.ReadKeyRing(opts.GPGKey)
-		if err != nil {
-			return err
-		}
-		vo.Decrypt = keys
+	vo, err := opts.Verifier.Options()
+	if err != nil {
+		return err
 	}
 	log, _ := zap.NewProduction()
 	c, err := collect.New(collect.Options{SourceDir: opts.Source, TargetDir: opts.Target, Verify: vo, Logger: log})

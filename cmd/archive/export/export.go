@@ -5,7 +5,6 @@
 package export
 
 import (
-	"context"
 	"fmt"
 	"os"
 
@@ -13,48 +12,29 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 )
 
 // ExportOptions are the verb's inputs.
 type ExportOptions struct {
-	IO     cli.IOStreams
-	Access archiveflags.Access
-	Query  access.Query
+	archiveflags.Select
 	// Out is the zip file to write; it must not exist.
 	Out string
-	// Context and ArchiveReader come from the Factory.
-	Context       func() context.Context
-	ArchiveReader func(context.Context) (*access.Reader, func() error, error)
 }
 
 // NewCmdExport returns the export verb; runF nil runs it for real.
 func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: f.IO, Context: f.Context, ArchiveReader: f.ArchiveReader}
-	var qf archiveflags.Query
-	cmd := &cobra.Command{
+	opts := &ExportOptions{}
+	cmd := archiveflags.NewSelectCmd(f, &cobra.Command{
 		Use:   "export --role ROLE --purpose PURPOSE --out FILE.zip [query flags]",
 		Short: "Export the signed containers of matching records (the export is itself logged and signed)",
 		Example: `  tunduk archive export --role auditor --purpose court-order --issue tender-2026-0042 --out evidence.zip
   tunduk archive verify evidence-unzipped/*.asice`,
-		Args: cli.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := opts.Access.Check(); err != nil {
-				return err
-			}
-			if opts.Out == "" {
-				return cli.UsageError("--out FILE is required")
-			}
-			q, err := qf.Query()
-			if err != nil {
-				return err
-			}
-			opts.Query = q
-			return cli.Run(opts, runF, exportRun)
-		},
-	}
-	archiveflags.AddAccess(f, cmd, &opts.Access)
-	qf.Add(cmd.Flags())
+	}, &opts.Select, func() error {
+		if opts.Out == "" {
+			return cli.UsageError("--out FILE is required")
+		}
+		return nil
+	}, func() error { return cli.Run(opts, runF, exportRun) })
 	cmd.Flags().StringVar(&opts.Out, "out", "", "zip file to write (must not exist)")
 	return cmd
 }
@@ -71,9 +51,7 @@ func exportRun(opts *ExportOptions) error {
 		return err
 	}
 	n, readID, err := rd.Export(ctx, opts.Access.Request(), opts.Query, f)
-	if readID != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "this read is recorded in the access log as %s\n", readID)
-	}
+	opts.Recorded(readID)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

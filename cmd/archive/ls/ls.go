@@ -4,7 +4,6 @@
 package ls
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -14,23 +13,18 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
-	"github.com/tunduk-kg/tunduk/internal/signing/msglog/access"
 )
 
 // LsOptions are the verb's inputs.
 type LsOptions struct {
-	IO     cli.IOStreams
-	Access archiveflags.Access
+	archiveflags.Read
 	Output string
-	// Context and ArchiveReader come from the Factory.
-	Context       func() context.Context
-	ArchiveReader func(context.Context) (*access.Reader, func() error, error)
 }
 
 // NewCmdLs returns the ls verb; runF nil runs it for real.
 func NewCmdLs(f *cli.Factory, runF func(*LsOptions) error) *cobra.Command {
-	opts := &LsOptions{IO: f.IO, Context: f.Context, ArchiveReader: f.ArchiveReader}
-	cmd := &cobra.Command{
+	opts := &LsOptions{}
+	cmd := archiveflags.NewReadCmd(f, &cobra.Command{
 		Use:   "ls --role ROLE --purpose PURPOSE",
 		Short: "List message-log archives (the listing is itself logged and signed)",
 		Long: `List the message-log archives and retention tombstones under a configured role
@@ -39,15 +33,7 @@ and a stated purpose. The listing is recorded in the signed access log.
 With --output json the result is an array of {group, name, path, bytes,
 modified, kind} objects, kind being "archive" or "tombstone".`,
 		Example: `  tunduk archive ls --role auditor --purpose audit`,
-		Args:    cli.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := opts.Access.Check(); err != nil {
-				return err
-			}
-			return cli.Run(opts, runF, lsRun)
-		},
-	}
-	archiveflags.AddAccess(f, cmd, &opts.Access)
+	}, &opts.Read, nil, func() error { return cli.Run(opts, runF, lsRun) })
 	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
 }
@@ -60,9 +46,7 @@ func lsRun(opts *LsOptions) error {
 	}
 	defer closeRd()
 	archives, readID, err := rd.List(ctx, opts.Access.Request())
-	if readID != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "this read is recorded in the access log as %s\n", readID)
-	}
+	opts.Recorded(readID)
 	if err != nil {
 		return err
 	}
@@ -76,10 +60,7 @@ func lsRun(opts *LsOptions) error {
 			rows[i].Kind = "tombstone"
 		}
 	}
-	if opts.Output == cli.OutputJSON {
-		return cli.WriteJSON(opts.IO.Out, rows)
-	}
-	return printRows(opts.IO.Out, rows)
+	return cli.Print(opts.IO.Out, opts.Output, rows, func(w io.Writer) error { return printRows(w, rows) })
 }
 
 func printRows(w io.Writer, rows []Row) error {

@@ -1,12 +1,10 @@
 package policy_test
 
 import (
-	"github.com/spf13/cobra"
-
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/archive/policy"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
@@ -14,9 +12,7 @@ import (
 )
 
 func TestPolicyFromConfig(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "t.yaml")
-	os.WriteFile(cfg, []byte(`messageLog:
+	cfg := clitest.WriteConfig(t, "", `messageLog:
   metadataOnly: true
   groupBy: subsystem
   retention:
@@ -29,7 +25,7 @@ func TestPolicyFromConfig(t *testing.T) {
         actions: [search, export]
         purposes: [audit, court-order]
         conditions: a written request registered in the document system
-`), 0o644)
+`)
 	r := clitest.Exec(func(f *cli.Factory) *cobra.Command { return policy.NewCmdPolicy(f, nil) }, "--config", cfg)
 	if r.Err != nil {
 		t.Fatal(r.Err)

@@ -4,9 +4,9 @@
 package search
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -20,21 +20,15 @@ import (
 
 // SearchOptions are the verb's inputs.
 type SearchOptions struct {
-	IO     cli.IOStreams
-	Access archiveflags.Access
-	Query  access.Query
+	archiveflags.Select
 	Output string
 	Limit  int
-	// Context and ArchiveReader come from the Factory.
-	Context       func() context.Context
-	ArchiveReader func(context.Context) (*access.Reader, func() error, error)
 }
 
 // NewCmdSearch returns the search verb; runF nil runs it for real.
 func NewCmdSearch(f *cli.Factory, runF func(*SearchOptions) error) *cobra.Command {
-	opts := &SearchOptions{IO: f.IO, Context: f.Context, ArchiveReader: f.ArchiveReader}
-	var qf archiveflags.Query
-	cmd := &cobra.Command{
+	opts := &SearchOptions{}
+	cmd := archiveflags.NewSelectCmd(f, &cobra.Command{
 		Use:   "search --role ROLE --purpose PURPOSE [--inn N] [--officer ID] [--issue REF] [--message-id ID] [--from T] [--to T]",
 		Short: "Search the message-log archives (every search is itself logged and signed)",
 		Long: `Search the message-log archives under a configured role and a stated purpose.
@@ -44,21 +38,7 @@ With --output json the result is an array of {id, archive, entry, record},
 record being the signed log record with camelCase keys.`,
 		Example: `  tunduk archive search --role auditor --purpose audit --inn 01234567890123 --from 2026-01-01
   tunduk archive search --role auditor --purpose court-order --issue tender-2026-0042 --output json`,
-		Args: cli.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := opts.Access.Check(); err != nil {
-				return err
-			}
-			q, err := qf.Query()
-			if err != nil {
-				return err
-			}
-			opts.Query = q
-			return cli.Run(opts, runF, searchRun)
-		},
-	}
-	archiveflags.AddAccess(f, cmd, &opts.Access)
-	qf.Add(cmd.Flags())
+	}, &opts.Select, nil, func() error { return cli.Run(opts, runF, searchRun) })
 	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "stop after this many records (0: all)")
 	return cmd
@@ -89,23 +69,18 @@ func searchRun(opts *SearchOptions) error {
 		}
 		return nil
 	})
-	if readID != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "this read is recorded in the access log as %s\n", readID)
-	}
+	opts.Recorded(readID)
 	if err != nil && err != errLimit {
 		return err
 	}
 	if err := closeRd(); err != nil {
 		return err
 	}
-	if opts.Output == cli.OutputJSON {
-		return cli.WriteJSON(opts.IO.Out, hits)
-	}
-	return printHits(opts, hits)
+	return cli.Print(opts.IO.Out, opts.Output, hits, func(w io.Writer) error { return printHits(w, hits) })
 }
 
-func printHits(opts *SearchOptions, hits []Hit) error {
-	tw := tabwriter.NewWriter(opts.IO.Out, 2, 4, 2, ' ', 0)
+func printHits(w io.Writer, hits []Hit) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTIME\tTYPE\tMESSAGE ID\tSERVICE\tUSER\tISSUE\tOUTCOME\tARCHIVE")
 	for _, h := range hits {
 		r := h.Record

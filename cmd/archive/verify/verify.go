@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunduk-kg/tunduk/cmd/archive/archiveflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs"
 	"github.com/tunduk-kg/tunduk/signing/msglog/verify"
@@ -21,9 +22,8 @@ type VerifyOptions struct {
 	IO cli.IOStreams
 	// Paths are containers (.asice), archives (mlog-*.zip) or directories.
 	Paths []string
-	// VerificationConf is a directory with the instance's global
-	// configuration (shared-params.xml); "" skips trust checks.
-	VerificationConf string
+	// Verifier is --verificationconf and --gpg-key.
+	archiveflags.Verifier
 	// Prev is the previous archive's last linking digest; First says the
 	// first archive starts a chain.
 	Prev  string
@@ -32,9 +32,6 @@ type VerifyOptions struct {
 	Output string
 	// Progress shows progress on stderr.
 	Progress bool
-	// GPGKey is a file with the OpenPGP private key that opens the security
-	// server's encrypted archives (*.zip.gpg).
-	GPGKey string
 	// Checkpoints are files of signed checkpoints held by a third party
 	// (a witness, the portal); Cert pins the log key that signs them.
 	Checkpoints []string
@@ -89,60 +86,30 @@ message}]}.`,
 				return cli.UsageError("--prev takes a hex digest and excludes -f")
 			}
 			opts.Progress = !c.Flags().Changed("progress") && isTerminal(opts.IO.ErrOut) || opts.Progress
-			if runF != nil {
-				return runF(opts)
-			}
-			return verifyRun(opts)
+			return cli.Run(opts, runF, verifyRun)
 		},
 	}
-	cmd.Flags().StringVar(&opts.VerificationConf, "verificationconf", "", "directory with the X-Road global configuration (shared-params.xml)")
+	opts.Verifier.Add(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Prev, "prev", "", "last linking digest of the archive before the first one given")
 	cmd.Flags().BoolVarP(&opts.First, "first", "f", false, "the first archive starts a new chain")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	cmd.Flags().BoolVar(&opts.Progress, "progress", false, "show progress on stderr (default when stderr is a terminal)")
 	cmd.Flags().StringArrayVar(&opts.Checkpoints, "checkpoint", nil, "a signed checkpoint held by a third party; the archives must be consistent with it (repeatable)")
 	cmd.Flags().StringVar(&opts.Cert, "cert", "", "the message log's certificate (PEM or DER) to pin the checkpoints' key")
-	cmd.Flags().StringVar(&opts.GPGKey, "gpg-key", "", "OpenPGP private key (gpg --export-secret-keys) for encrypted archives (*.zip.gpg)")
 	return cmd
 }
 
 func verifyRun(opts *VerifyOptions) error {
-	vo := verify.Options{}
-	if opts.VerificationConf != "" {
-		t, err := verify.LoadTrust(opts.VerificationConf)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
-		}
-		vo.Trust = t
-	}
-	if opts.GPGKey != "" {
-		keys, err := verify.ReadKeyRing(opts.GPGKey)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
-		}
-		vo.Decrypt = keys
+	vo, err := opts.Verifier.Options()
+	if err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 	}
 	if opts.Progress {
 		vo.Progress = progress(opts.IO.ErrOut)
 	}
-	co := verify.ChainOptions{Prev: opts.Prev, First: opts.First}
-	for _, p := range opts.Checkpoints {
-		b, err := readCheckpoint(p)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --checkpoint: %v", err)}
-		}
-		co.Checkpoints = append(co.Checkpoints, verify.HeldCheckpoint{File: p, Signed: b})
-	}
-	if opts.Cert != "" {
-		b, err := os.ReadFile(opts.Cert)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --cert: %v", err)}
-		}
-		cs, err := certs.ParseCertificates(b)
-		if err != nil || len(cs) == 0 {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --cert %s: no certificate (%v)", opts.Cert, err)}
-		}
-		co.CheckpointKey = cs[0].PublicKey
+	co, err := chainOptions(opts)
+	if err != nil {
+		return err
 	}
 	rep, err := verify.New(vo).Paths(opts.Paths, co)
 	if opts.Progress {
@@ -151,18 +118,38 @@ func verifyRun(opts *VerifyOptions) error {
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: err.Error()}
 	}
+	write := rep.WriteText
 	if opts.Output == cli.OutputJSON {
-		err = rep.WriteJSON(opts.IO.Out)
-	} else {
-		err = rep.WriteText(opts.IO.Out)
+		write = rep.WriteJSON
 	}
-	if err != nil {
+	if err := write(opts.IO.Out); err != nil {
 		return err
 	}
 	if !rep.Valid() {
 		return cli.Invalid()
 	}
 	return nil
+}
+
+// chainOptions are --prev, -f, the held checkpoints and the --cert that
+// pins their key.
+func chainOptions(opts *VerifyOptions) (verify.ChainOptions, error) {
+	co := verify.ChainOptions{Prev: opts.Prev, First: opts.First}
+	for _, p := range opts.Checkpoints {
+		b, err := readCheckpoint(p)
+		if err != nil {
+			return co, &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --checkpoint: %v", err)}
+		}
+		co.Checkpoints = append(co.Checkpoints, verify.HeldCheckpoint{File: p, Signed: b})
+	}
+	if opts.Cert != "" {
+		cs, err := certs.ReadFile(opts.Cert)
+		if err != nil {
+			return co, &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("archive verify: --cert: %v", err)}
+		}
+		co.CheckpointKey = cs[0].PublicKey
+	}
+	return co, nil
 }
 
 // readCheckpoint reads a checkpoint file, bounded.

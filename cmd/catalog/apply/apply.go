@@ -3,6 +3,7 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,11 +65,7 @@ func applyRun(opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	as := opts.As
-	if as == "" {
-		as = t.Section.AppliedBy
-	}
-	actor, err := register.Authorize(t.Catalog, as)
+	actor, err := register.Authorize(t.Catalog, cmp.Or(opts.As, t.Section.AppliedBy))
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitUsage, Msg: err.Error()}
 	}
@@ -78,11 +75,10 @@ func applyRun(opts *ApplyOptions) error {
 		return err
 	}
 	defer closeRec()
-	o, err := register.Observe(ctx, t.Client, t.Desired)
+	p, err := t.Plan(ctx)
 	if err != nil {
 		return err
 	}
-	p := register.MakePlan(t.Desired, o)
 	catalogflags.PrintPlan(opts.IO, t, p)
 	rep, err := register.Apply(ctx, t.Client, p, register.ApplyOptions{Actor: actor, Recorder: rec, SecurityServer: t.Section.ManagementAPI.URL})
 	if rep != nil {

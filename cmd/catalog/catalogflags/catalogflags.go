@@ -120,6 +120,16 @@ func PrintPlan(io cli.IOStreams, t *Target, p *register.Plan) {
 	}
 }
 
+// Plan reads what the security server has and returns the changes that
+// make it match the catalog, in the order apply makes them.
+func (t *Target) Plan(ctx context.Context) (*register.Plan, error) {
+	obs, err := register.Observe(ctx, t.Client, t.Desired)
+	if err != nil {
+		return nil, err
+	}
+	return register.MakePlan(t.Desired, obs), nil
+}
+
 // Target is what the registration verbs work on.
 type Target struct {
 	// Config is the whole configuration (apply opens the signed log with it).

@@ -5,6 +5,7 @@ package diff
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -40,14 +41,13 @@ func diffRun(opts *DiffOptions) error {
 		return err
 	}
 	drift := register.Diff(t.Desired, o)
-	if opts.Output == cli.OutputJSON {
-		if err := cli.WriteJSON(opts.IO.Out, append([]register.Drift{}, drift...)); err != nil {
-			return err
-		}
-	} else {
+	if err := cli.Print(opts.IO.Out, opts.Output, append([]register.Drift{}, drift...), func(w io.Writer) error {
 		for _, d := range drift {
-			fmt.Fprintln(opts.IO.Out, d)
+			fmt.Fprintln(w, d)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	if len(drift) == 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "%s matches the catalog: no drift\n", t.Section.ManagementAPI.URL)

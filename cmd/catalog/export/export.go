@@ -17,20 +17,18 @@ import (
 
 // ExportOptions are the verb's inputs.
 type ExportOptions struct {
-	IO cli.IOStreams
-	// Dir is the catalog directory (the DIR argument, else catalog.dir).
-	Dir  string
-	dirs catalogflags.Dir
+	catalogflags.Local
 	// Out is where catalog.json, the pages and style.css are written.
 	Out string
-	// Force overwrites an output directory changed since the last export.
-	Force bool
+	// WriteOptions are --force: overwrite an output directory changed since
+	// the last export.
+	export.WriteOptions
 }
 
 // NewCmdExport returns the export verb; runF nil runs it for real.
 func NewCmdExport(f *cli.Factory, runF func(*ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: f.IO}
-	cmd := &cobra.Command{
+	opts := &ExportOptions{}
+	cmd := catalogflags.NewLocalCmd(f, &cobra.Command{
 		Use:   "export [DIR] --out OUT [--force]",
 		Short: "Write the public catalog: catalog.json and the page in ky, ru and en",
 		Long: `Write the public catalog: the organisation, its information systems, services
@@ -42,17 +40,12 @@ OUT keeps a list of what was written (` + export.ManifestName + `); an OUT
 changed since (a file edited or added by hand, or any files without that
 list) is not overwritten unless --force is given.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if opts.Out == "" {
-				return cli.UsageError("--out is required: the directory to write the public catalog into")
-			}
-			if err := opts.dirs.ResolveArg(&opts.Dir, args, 0, "catalog export --out "+opts.Out); err != nil {
-				return err
-			}
-			return cli.Run(opts, runF, exportRun)
-		},
-	}
-	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
+	}, &opts.Local, 0, func([]string) (string, error) {
+		if opts.Out == "" {
+			return "", cli.UsageError("--out is required: the directory to write the public catalog into")
+		}
+		return "catalog export --out " + opts.Out, nil
+	}, func() error { return cli.Run(opts, runF, exportRun) })
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite an output directory changed since the last export")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "output directory")
 	return cmd
@@ -68,7 +61,7 @@ func exportRun(opts *ExportOptions) error {
 		return err
 	}
 	var changed *export.ChangedError
-	if err := pub.Write(opts.Out, export.WriteOptions{Force: opts.Force}); errors.As(err, &changed) {
+	if err := pub.Write(opts.Out, opts.WriteOptions); errors.As(err, &changed) {
 		return cli.UsageError("%s changed since the last export: %s\npass --force to overwrite it, or export to a new directory",
 			opts.Out, strings.Join(changed.Files, ", "))
 	} else if err != nil {

@@ -10,14 +10,15 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
+	"github.com/tunduk-kg/tunduk/internal/catalog/export"
 )
 
 func TestFlags(t *testing.T) {
-	clitest.CheckFlags(t, NewCmdExport, func(o *ExportOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[ExportOptions]{
-		{Args: []string{"--out", "o", "c"}, Want: ExportOptions{Dir: "c", Out: "o"}},
-		{Args: []string{"--out", "o", "--force", "c"}, Want: ExportOptions{Dir: "c", Out: "o", Force: true}},
+	clitest.CheckFlags(t, NewCmdExport, func(o *ExportOptions) { o.Local = catalogflags.Local{Dir: o.Dir} }, []clitest.FlagCase[ExportOptions]{
+		{Args: []string{"--out", "o", "c"}, Want: ExportOptions{Local: catalogflags.Local{Dir: "c"}, Out: "o"}},
+		{Args: []string{"--out", "o", "--force", "c"}, Want: ExportOptions{Local: catalogflags.Local{Dir: "c"}, Out: "o", WriteOptions: export.WriteOptions{Force: true}}},
 		{Args: []string{"--out", "o"}, WantErr: true}, // no DIR, no configuration
-		{Args: []string{"--out", "o", "--dir", "d"}, Want: ExportOptions{Dir: "d", Out: "o"}},
+		{Args: []string{"--out", "o", "--dir", "d"}, Want: ExportOptions{Local: catalogflags.Local{Dir: "d"}, Out: "o"}},
 		{Args: nil, WantErr: true},
 		{Args: []string{"--out", "o", "c", "extra"}, WantErr: true},
 	})

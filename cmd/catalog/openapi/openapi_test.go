@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/catalog/openapi"
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
@@ -12,13 +13,11 @@ import (
 
 const dir = "../../../configs/catalog"
 
+// The verb's own flags (the arguments: catalogflags.TestDescribeFlags).
 func TestFlags(t *testing.T) {
-	clitest.CheckFlags(t, NewCmdOpenapi, func(o *OpenapiOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[OpenapiOptions]{
-		{Args: []string{"unreliableSupplier", "c"}, Want: OpenapiOptions{Dir: "c", Service: "unreliableSupplier"}},
-		{Args: []string{"unreliableSupplier"}, WantErr: true}, // no DIR, no configuration
-		{Args: []string{"a", "b", "c"}, WantErr: true},
-		{Args: []string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, Want: OpenapiOptions{Dir: "d", Service: "x", Server: "https://s/r1", JSON: true}},
-		{Args: nil, WantErr: true},
+	clitest.CheckFlags(t, NewCmdOpenapi, func(o *OpenapiOptions) { o.Describe = catalogflags.DescribeAt(o.Dir, o.Service) }, []clitest.FlagCase[OpenapiOptions]{
+		{Args: []string{"--json", "--server", "https://s/r1", "--dir", "d", "x"}, Want: OpenapiOptions{Describe: catalogflags.DescribeAt("d", "x"), Options: openapi.Options{ServerURL: "https://s/r1", JSON: true}}},
+		{Args: []string{"unreliableSupplier", "c"}, Want: OpenapiOptions{Describe: catalogflags.DescribeAt("c", "unreliableSupplier")}},
 	})
 }
 

@@ -3,6 +3,8 @@
 package plan
 
 import (
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tunduk-kg/tunduk/cmd/catalog/catalogflags"
@@ -37,9 +39,8 @@ func planRun(opts *PlanOptions) error {
 		return err
 	}
 	p := register.MakePlan(t.Desired, o)
-	if opts.Output == cli.OutputJSON {
-		return cli.WriteJSON(opts.IO.Out, append([]register.Change{}, p.Changes...))
-	}
-	catalogflags.PrintPlan(opts.IO, t, p)
-	return nil
+	return cli.Print(opts.IO.Out, opts.Output, append([]register.Change{}, p.Changes...), func(io.Writer) error {
+		catalogflags.PrintPlan(opts.IO, t, p)
+		return nil
+	})
 }

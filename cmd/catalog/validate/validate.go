@@ -5,6 +5,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -15,10 +16,7 @@ import (
 
 // ValidateOptions are the verb's inputs.
 type ValidateOptions struct {
-	IO cli.IOStreams
-	// Dir is the catalog directory (the DIR argument, else catalog.dir).
-	Dir  string
-	dirs catalogflags.Dir
+	catalogflags.Local
 	// Strict makes warnings fail the check too.
 	Strict bool
 	// Output is table or json.
@@ -27,8 +25,8 @@ type ValidateOptions struct {
 
 // NewCmdValidate returns the validate verb; runF nil runs it for real.
 func NewCmdValidate(f *cli.Factory, runF func(*ValidateOptions) error) *cobra.Command {
-	opts := &ValidateOptions{IO: f.IO}
-	cmd := &cobra.Command{
+	opts := &ValidateOptions{}
+	cmd := catalogflags.NewLocalCmd(f, &cobra.Command{
 		Use:   "validate [DIR]",
 		Short: "Check the catalog for what the Tunduk operator would refuse",
 		Long: `Check the catalog in DIR (default: catalog.dir of the configuration) for
@@ -40,14 +38,8 @@ FILE:LINE: PATH: what to fix. Exits 1 when there are errors.
 With --output json the result is one object: {dir, valid, errors, warnings,
 problems: [{file, line, path, severity, message}]}.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if err := opts.dirs.ResolveArg(&opts.Dir, args, 0, "catalog validate"); err != nil {
-				return err
-			}
-			return cli.Run(opts, runF, validateRun)
-		},
-	}
-	catalogflags.AddDirFlags(f, cmd, &opts.dirs)
+	}, &opts.Local, 0, func([]string) (string, error) { return "catalog validate", nil },
+		func() error { return cli.Run(opts, runF, validateRun) })
 	cmd.Flags().BoolVar(&opts.Strict, "strict", false, "treat warnings as errors")
 	cli.AddOutputFlag(cmd, &opts.Output)
 	return cmd
@@ -65,14 +57,13 @@ func validateRun(opts *ValidateOptions) error {
 		probs = c.Validate()
 	}
 	rep := newReport(opts, c, probs)
-	if opts.Output == cli.OutputJSON {
-		if err := cli.WriteJSON(opts.IO.Out, rep); err != nil {
-			return err
-		}
-	} else {
+	if err := cli.Print(opts.IO.Out, opts.Output, rep, func(w io.Writer) error {
 		for _, p := range rep.Problems {
-			fmt.Fprintln(opts.IO.Out, p.text)
+			fmt.Fprintln(w, p.text)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	nerr, nwarn := rep.Errors, rep.Warnings
 	if !rep.Valid {

@@ -14,16 +14,12 @@ import (
 
 const dir = "../../../configs/catalog"
 
+// The verb's own flags (the arguments: catalogflags.TestDescribeFlags).
 func TestFlags(t *testing.T) {
-	clitest.CheckFlags(t, NewCmdWsdl, func(o *WsdlOptions) { o.IO, o.dirs = cli.IOStreams{}, catalogflags.Dir{} }, []clitest.FlagCase[WsdlOptions]{
-		{Args: []string{"getSupplierInfo", "c"}, Want: WsdlOptions{Dir: "c", Service: "getSupplierInfo"}},
-		{Args: []string{"getSupplierInfo"}, WantErr: true},      // no DIR, no configuration
-		{Args: []string{"x", "c", "--dir", "d"}, WantErr: true}, // given twice
-		{Args: []string{"--dir", "d", "--public", "x/v1"}, Want: WsdlOptions{Dir: "d", Service: "x/v1", Public: true}},
-		{Args: []string{"--address", "http://a", "x", "c"}, Want: WsdlOptions{Dir: "c", Service: "x", Address: "http://a"}},
+	clitest.CheckFlags(t, NewCmdWsdl, func(o *WsdlOptions) { o.Describe = catalogflags.DescribeAt(o.Dir, o.Service) }, []clitest.FlagCase[WsdlOptions]{
+		{Args: []string{"--dir", "d", "--public", "x/v1"}, Want: WsdlOptions{Describe: catalogflags.DescribeAt("d", "x/v1"), Public: true}},
+		{Args: []string{"--address", "http://a", "x", "c"}, Want: WsdlOptions{Describe: catalogflags.DescribeAt("c", "x"), Options: wsdl.Options{Address: "http://a"}}},
 		{Args: []string{"--address", "http://a", "--public", "x"}, WantErr: true},
-		{Args: nil, WantErr: true},
-		{Args: []string{"a", "b", "c"}, WantErr: true},
 	})
 }
 

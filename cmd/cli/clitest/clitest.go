@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 )
 
 // Streams are the buffers behind a test factory's IO.
@@ -43,23 +43,8 @@ func New() (*cli.Factory, *Streams) {
 }
 
 // SyncBuffer is a bytes.Buffer that a running command's logger and the
-// test may use at once.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// test may use at once (testkit.SyncBuffer).
+type SyncBuffer = testkit.SyncBuffer
 
 // Result is what one command run printed and how it ended.
 type Result struct {
@@ -150,6 +135,32 @@ func CheckFlags[O comparable](t *testing.T, newCmd func(*cli.Factory, func(*O) e
 	}
 }
 
+// ParseCase is one row of a flag table for options that cannot be
+// compared whole (they hold functions): the arguments, the exit code
+// parsing them ends with, and, when it is ExitOK, what must hold of the
+// parsed options (nil: nothing more).
+type ParseCase[O any] struct {
+	Args []string
+	Code cli.ExitCode
+	OK   func(*O) bool
+}
+
+// CheckParse runs each case with Parse and checks its exit code and, for
+// the cases that parse, OK.
+func CheckParse[O any](t *testing.T, newCmd func(*cli.Factory, func(*O) error) *cobra.Command, cases []ParseCase[O]) {
+	t.Helper()
+	for _, tc := range cases {
+		got, _, err := Parse(newCmd, tc.Args...)
+		if code := cli.CodeOf(err); code != tc.Code {
+			t.Errorf("%v: exit %d (%v), want %d", tc.Args, code, err, tc.Code)
+			continue
+		}
+		if err == nil && tc.OK != nil && !tc.OK(got) {
+			t.Errorf("%v: got %+v", tc.Args, got)
+		}
+	}
+}
+
 // Verb is Exec for a verb's constructor (the form that takes a runF),
 // run for real, with stdin as its standard input.
 func Verb[O any](newCmd func(*cli.Factory, func(*O) error) *cobra.Command, stdin string, args ...string) Result {
@@ -209,10 +220,10 @@ func FileKeyFor(t testing.TB, dir, name, memberCode string) (keyPath, certPath s
 	return keyPath, certPath
 }
 
-// Archive appends records to the message log configured in cfgPath (with
-// its messageLog.signingKey) and rotates them into one archive, as a
-// running serve would have, so archive commands have something to read.
-func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+// OpenLog opens the message log configured in cfgPath with its
+// messageLog.signingKey, as a running serve would; mod, when set, adjusts
+// the options first. closeAll closes the log and then the key.
+func OpenLog(t testing.TB, cfgPath string, mod func(*msglog.Options)) (l *msglog.Log, closeAll func() error) {
 	t.Helper()
 	f := cli.New(cli.IOStreams{})
 	f.ConfigFlag = cfgPath
@@ -220,12 +231,13 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	var l *msglog.Log
-	closeAll, err := f.WithLogKey(ctx, zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
+	closeAll, err = f.WithLogKey(context.Background(), zap.NewNop(), func(signer crypto.Signer, cert *x509.Certificate) (io.Closer, error) {
 		lo, err := cfg.MessageLog.LogOptions(signer, cert, zap.NewNop())
 		if err != nil {
 			return nil, err
+		}
+		if mod != nil {
+			mod(&lo)
 		}
 		l, err = msglog.Open(lo)
 		return l, err
@@ -233,7 +245,17 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l, closeAll
+}
+
+// Archive appends records to the message log configured in cfgPath (see
+// OpenLog) and rotates them into one archive, as a running serve would
+// have, so archive commands have something to read.
+func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
+	t.Helper()
+	l, closeAll := OpenLog(t, cfgPath, nil)
 	defer closeAll()
+	ctx := context.Background()
 	for _, r := range records {
 		if _, err := l.Append(ctx, r); err != nil {
 			t.Fatal(err)
@@ -252,8 +274,7 @@ func Archive(t testing.TB, cfgPath string, records ...*msglog.Record) {
 func SignedLogConfig(t testing.TB, dir, roles, more string) string {
 	t.Helper()
 	FileKey(t, dir, "mlog")
-	path := filepath.Join(dir, "tunduk.yaml")
-	text := fmt.Sprintf(`keys:
+	return WriteConfig(t, dir, fmt.Sprintf(`keys:
   mlog:
     uri: file:%[1]s/mlog.pem
     certificate: %[1]s/mlog.crt
@@ -264,7 +285,18 @@ messageLog:
   access:
     roles:
 %[2]s
-%[3]s`, dir, strings.TrimRight(roles, "\n"), more)
+%[3]s`, dir, strings.TrimRight(roles, "\n"), more))
+}
+
+// WriteConfig writes text as dir/tunduk.yaml (mode 0600), failing t when
+// it cannot, and returns the file's path for --config. An empty dir is a
+// fresh temporary directory.
+func WriteConfig(t testing.TB, dir, text string) string {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "tunduk.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

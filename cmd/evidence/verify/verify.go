@@ -104,37 +104,37 @@ func verifyRun(opts *VerifyOptions) error {
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: %v", err)}
 	}
-	var vo receipt.Options
-	if opts.Cert != "" {
-		b, err := os.ReadFile(opts.Cert)
-		if err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --cert: %v", err)}
-		}
-		cs, err := certs.ParseCertificates(b)
-		if err != nil || len(cs) == 0 {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --cert %s: no certificate (%v)", opts.Cert, err)}
-		}
-		vo.Certificate = cs[0]
-	}
-	if opts.Checkpoint != "" {
-		if vo.Checkpoint, err = os.ReadFile(opts.Checkpoint); err != nil {
-			return &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --checkpoint: %v", err)}
-		}
-	}
-	res, err := receipt.Verify(data, vo)
-	rep := report(res, err)
-	if opts.Output == cli.OutputJSON {
-		err = cli.WriteJSON(opts.IO.Out, rep)
-	} else {
-		err = writeText(opts.IO.Out, rep)
-	}
+	vo, err := verifyOptions(opts)
 	if err != nil {
+		return err
+	}
+	rep := report(receipt.Verify(data, vo))
+	if err := cli.Print(opts.IO.Out, opts.Output, rep, func(w io.Writer) error { return writeText(w, rep) }); err != nil {
 		return err
 	}
 	if !rep.Valid {
 		return cli.Invalid()
 	}
 	return nil
+}
+
+// verifyOptions reads what --cert and --checkpoint name.
+func verifyOptions(opts *VerifyOptions) (receipt.Options, error) {
+	var vo receipt.Options
+	if opts.Cert != "" {
+		cs, err := certs.ReadFile(opts.Cert)
+		if err != nil {
+			return vo, &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --cert: %v", err)}
+		}
+		vo.Certificate = cs[0]
+	}
+	if opts.Checkpoint != "" {
+		var err error
+		if vo.Checkpoint, err = os.ReadFile(opts.Checkpoint); err != nil {
+			return vo, &cli.ExitError{Code: cli.ExitFailure, Msg: fmt.Sprintf("evidence verify: --checkpoint: %v", err)}
+		}
+	}
+	return vo, nil
 }
 
 func report(res *receipt.Result, err error) Report {

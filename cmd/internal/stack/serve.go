@@ -11,9 +11,10 @@ import (
 
 	"github.com/tunduk-kg/tunduk/cmd/config"
 	"github.com/tunduk-kg/tunduk/internal/adapter"
-	"github.com/tunduk-kg/tunduk/internal/adapter/exchange"
 	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
+	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/sdnotify"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 )
 
 // ServeOptions are what Serve runs from.
@@ -21,11 +22,10 @@ type ServeOptions struct {
 	// Config is the whole configuration; BaseDir resolves its relative paths.
 	Config  *config.Config
 	BaseDir string
-	// Gateway and Provider record the exchanges of each side in the signed
-	// message log (required for the sides that are configured).
-	Gateway, Provider exchange.Recorder
-	// Evidence says where exchanges are kept, for the start-up line.
-	Evidence string
+	// Log is the signed message log: the exchanges of both sides are
+	// recorded in it (the gateway's as consumer, the provider's as
+	// provider).
+	Log *msglog.Log
 	// Receipts, when set, gives results their receipts (see BuildOptions).
 	Receipts adapter.Receipts
 	Registry *prometheus.Registry
@@ -46,13 +46,14 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		reg = prometheus.NewRegistry()
 	}
 	st, err := Build(BuildOptions{SecurityServer: cfg.SecurityServer, Gateway: cfg.Gateway, BaseDir: o.BaseDir,
-		Recorder: o.Gateway, Receipts: o.Receipts, Registry: reg, Logger: log})
+		Recorder: &recorder.Recorder{Log: o.Log, Member: cfg.SecurityServer.Client, Direction: "consumer"},
+		Receipts: o.Receipts, Registry: reg, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer st.Close()
 	comp, err := BuildCompanions(CompanionOptions{Provider: cfg.Provider, Catalog: cfg.Catalog, BaseDir: o.BaseDir,
-		Recorder: o.Provider, Logger: log})
+		Recorder: &recorder.Recorder{Log: o.Log, Member: cfg.Provider.ID, Direction: "provider"}, Logger: log})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -70,7 +71,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		st.HandleOps("GET /monitor", mon.Page)
 	}
 	log.Info("tunduk gateway starting", zap.String("securityServer", cfg.SecurityServer.URL), zap.Strings("checks", st.Runner.Checks()),
-		zap.String("evidence", o.Evidence), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
+		zap.String("evidence", "signed message log "+cfg.MessageLog.Dir), zap.Bool("provider", comp.Provider != nil), zap.Bool("catalog", comp.Catalog != nil))
 	sopts := st.ServerOptions(cfg.Gateway, log)
 	// systemd: READY=1 once listening, the watchdog, STOPPING=1, SIGHUP.
 	sd, api := sdnotify.New(log), sdnotify.NewSwappable(sopts.Handler)

@@ -18,7 +18,6 @@ import (
 // CSROptions are the verb's inputs.
 type CSROptions struct {
 	IO      cli.IOStreams
-	Logger  *zap.Logger
 	Key     keyref.Ref
 	Subject certs.Subject
 	Out     string // file, or "-" for stdout
@@ -39,7 +38,7 @@ issued certificate with 'tunduk keys import-cert'.`,
 		Example: `  tunduk keys csr --key mlog --org "State Procurement Department" --member-code 70000041 --out mlog.csr`,
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := opts.Key.Check(); err != nil {
+			if err := opts.Key.Ready(opts.IO.ErrOut); err != nil {
 				return err
 			}
 			if opts.Out == "" {
@@ -47,9 +46,6 @@ issued certificate with 'tunduk keys import-cert'.`,
 			}
 			if _, err := opts.Subject.Normalize(); err != nil {
 				return cli.UsageError("%v", err)
-			}
-			if opts.Logger == nil {
-				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
 			return cli.Run(opts, runF, csrRun)
 		},
@@ -67,28 +63,25 @@ issued certificate with 'tunduk keys import-cert'.`,
 }
 
 func csrRun(opts *CSROptions) error {
-	key, km, err := opts.Key.Open(opts.Logger)
-	if err != nil {
-		return err
-	}
-	defer km.Close()
-	signer, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: key.Options.URI})
-	if err != nil {
-		return err
-	}
-	der, err := certs.CreateCSR(certs.CSRRequest{Subject: opts.Subject, Signer: signer, Logger: opts.Logger.With(zap.String("key", key.Label()))})
-	if err != nil {
-		return err
-	}
-	pem := certs.EncodeCSR(der)
-	if opts.Out == "-" {
-		_, err = opts.IO.Out.Write(pem)
-		return err
-	}
-	if err := os.WriteFile(opts.Out, pem, 0o644); err != nil {
-		return fmt.Errorf("writing CSR: %w", err)
-	}
-	name, _ := opts.Subject.Name()
-	fmt.Fprintf(opts.IO.Out, "wrote %s for %s (key %s)\n", opts.Out, name, key.Label())
-	return nil
+	return opts.Key.Do(func(key *keyref.Key, km kms.KeyManager) error {
+		signer, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: key.Options.URI})
+		if err != nil {
+			return err
+		}
+		der, err := certs.CreateCSR(certs.CSRRequest{Subject: opts.Subject, Signer: signer, Logger: opts.Key.Logger.With(zap.String("key", key.Label()))})
+		if err != nil {
+			return err
+		}
+		pem := certs.EncodeCSR(der)
+		if opts.Out == "-" {
+			_, err = opts.IO.Out.Write(pem)
+			return err
+		}
+		if err := os.WriteFile(opts.Out, pem, 0o644); err != nil {
+			return fmt.Errorf("writing CSR: %w", err)
+		}
+		name, _ := opts.Subject.Name()
+		fmt.Fprintf(opts.IO.Out, "wrote %s for %s (key %s)\n", opts.Out, name, key.Label())
+		return nil
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
@@ -18,7 +17,6 @@ import (
 // GenerateOptions are the verb's inputs.
 type GenerateOptions struct {
 	IO        cli.IOStreams
-	Logger    *zap.Logger
 	Key       keyref.Ref
 	Algorithm string
 	// SelfSigned also writes a self-signed certificate for the new key
@@ -56,14 +54,11 @@ subject says so (OU), security servers and auditors do not trust it, and
   tunduk keys generate --key mlog --self-signed --org "Trial" --member-code 70000041   # NOT for production`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := opts.Key.Check(); err != nil {
+			if err := opts.Key.Ready(opts.IO.ErrOut); err != nil {
 				return err
 			}
 			if _, err := kms.ParseAlgorithm(opts.Algorithm); err != nil {
 				return cli.UsageError("--algorithm %q: use one of %s", opts.Algorithm, strings.Join(algs, ", "))
-			}
-			if opts.Logger == nil {
-				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
 			if !opts.SelfSigned && (opts.CertOut != "" || opts.Subject.Organization != "" || opts.Subject.MemberCode != "") {
 				return cli.UsageError("--cert-out, --org and --member-code go with --self-signed")
@@ -87,21 +82,25 @@ subject says so (OU), security servers and auditors do not trust it, and
 }
 
 func generateRun(opts *GenerateOptions) error {
-	key, km, err := opts.Key.Open(opts.Logger)
-	if err != nil {
-		return err
-	}
-	defer km.Close()
-	alg, _ := kms.ParseAlgorithm(opts.Algorithm)
-	resp, err := km.CreateKey(&kms.CreateKeyRequest{Name: key.Options.URI, Algorithm: alg})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(opts.IO.Out, "key:         %s\nalgorithm:   %s\nfingerprint: %s (SHA-256 of the public key)\n",
-		kms.Redact(resp.Name), alg, kms.Fingerprint(resp.PublicKey))
-	if !opts.SelfSigned {
-		return nil
-	}
+	return opts.Key.Do(func(key *keyref.Key, km kms.KeyManager) error {
+		alg, _ := kms.ParseAlgorithm(opts.Algorithm)
+		resp, err := km.CreateKey(&kms.CreateKeyRequest{Name: key.Options.URI, Algorithm: alg})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.Out, "key:         %s\nalgorithm:   %s\nfingerprint: %s (SHA-256 of the public key)\n",
+			kms.Redact(resp.Name), alg, kms.Fingerprint(resp.PublicKey))
+		if !opts.SelfSigned {
+			return nil
+		}
+		return selfSign(opts, key, km, resp.Name)
+	})
+}
+
+// selfSign writes --cert-out (default: the key's configured certificate
+// file), a self-signed certificate for the new key, never over an
+// existing file.
+func selfSign(opts *GenerateOptions, key *keyref.Key, km kms.KeyManager, uri string) error {
 	out := opts.CertOut
 	if out == "" {
 		out = key.Certificate
@@ -109,7 +108,7 @@ func generateRun(opts *GenerateOptions) error {
 	if out == "" {
 		return cli.UsageError("--self-signed: the key has no certificate file configured; give --cert-out FILE")
 	}
-	signer, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: resp.Name})
+	signer, err := km.CreateSigner(&kms.CreateSignerRequest{SigningKey: uri})
 	if err != nil {
 		return err
 	}

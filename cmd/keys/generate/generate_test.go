@@ -16,29 +16,19 @@ import (
 )
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args     []string
-		wantCode cli.ExitCode
-		uri, alg string
-	}{
-		{[]string{"--uri", "file:/k.pem"}, cli.ExitOK, "file:/k.pem", "rsa2048"},
-		{[]string{"--uri", "file:/k.pem", "--algorithm", "ecdsa-p256"}, cli.ExitOK, "file:/k.pem", "ecdsa-p256"},
-		{[]string{"--key", "mlog", "--algorithm", "ecdsa-p384"}, cli.ExitOK, "", "ecdsa-p384"},
-		{[]string{"--uri", "file:/k.pem", "--algorithm", "dsa"}, cli.ExitUsage, "", ""},
-		{[]string{}, cli.ExitUsage, "", ""},
-		{[]string{"--uri", "file:/k.pem", "--key", "mlog"}, cli.ExitUsage, "", ""},
-		{[]string{"--key", "mlog", "--pin-file", "/p"}, cli.ExitUsage, "", ""},
-		{[]string{"--uri", "file:/k.pem", "extra"}, cli.ExitFailure, "", ""}, // cobra's arg error
-	} {
-		got, _, err := clitest.Parse(NewCmdGenerate, tc.args...)
-		if code := cli.CodeOf(err); code != tc.wantCode {
-			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
-			continue
-		}
-		if err == nil && (got.Key.URI != tc.uri || got.Algorithm != tc.alg || got.Logger == nil) {
-			t.Errorf("%v: got %+v", tc.args, got)
-		}
+	parsed := func(uri, alg string) func(*GenerateOptions) bool {
+		return func(o *GenerateOptions) bool { return o.Key.URI == uri && o.Algorithm == alg && o.Key.Logger != nil }
 	}
+	clitest.CheckParse(t, NewCmdGenerate, []clitest.ParseCase[GenerateOptions]{
+		{Args: []string{"--uri", "file:/k.pem"}, Code: cli.ExitOK, OK: parsed("file:/k.pem", "rsa2048")},
+		{Args: []string{"--uri", "file:/k.pem", "--algorithm", "ecdsa-p256"}, Code: cli.ExitOK, OK: parsed("file:/k.pem", "ecdsa-p256")},
+		{Args: []string{"--key", "mlog", "--algorithm", "ecdsa-p384"}, Code: cli.ExitOK, OK: parsed("", "ecdsa-p384")},
+		{Args: []string{"--uri", "file:/k.pem", "--algorithm", "dsa"}, Code: cli.ExitUsage},
+		{Args: []string{}, Code: cli.ExitUsage},
+		{Args: []string{"--uri", "file:/k.pem", "--key", "mlog"}, Code: cli.ExitUsage},
+		{Args: []string{"--key", "mlog", "--pin-file", "/p"}, Code: cli.ExitUsage},
+		{Args: []string{"--uri", "file:/k.pem", "extra"}, Code: cli.ExitFailure}, // cobra's arg error
+	})
 }
 
 func TestSelfSigned(t *testing.T) {

@@ -13,13 +13,13 @@ import (
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/install"
+	"github.com/tunduk-kg/tunduk/signing/kms"
 )
 
 // ImportOptions are the verb's inputs.
 type ImportOptions struct {
-	IO     cli.IOStreams
-	Logger *zap.Logger
-	Key    keyref.Ref
+	IO  cli.IOStreams
+	Key keyref.Ref
 	// CertFile is the issued certificate (PEM, DER or base64; a chain file
 	// is fine, the certificate for the key is picked out).
 	CertFile string
@@ -44,13 +44,10 @@ not for this key or has expired.`,
 		Example: `  tunduk keys import-cert --key mlog mlog-2026.cer`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if err := opts.Key.Check(); err != nil {
+			if err := opts.Key.Ready(opts.IO.ErrOut); err != nil {
 				return err
 			}
 			opts.CertFile = args[0]
-			if opts.Logger == nil {
-				opts.Logger = keyref.Logger(opts.IO.ErrOut)
-			}
 			return cli.Run(opts, runF, importRun)
 		},
 	}
@@ -60,32 +57,29 @@ not for this key or has expired.`,
 }
 
 func importRun(opts *ImportOptions) error {
-	key, km, err := opts.Key.Open(opts.Logger)
-	if err != nil {
-		return err
-	}
-	defer km.Close()
-	out := opts.Out
-	if out == "" {
-		out = key.Certificate
-	}
-	res, err := install.Certificate(install.Request{CertFile: opts.CertFile, KeyManager: km, KeyURI: key.Options.URI, Out: out, Now: opts.Now()})
-	var invalid *install.InvalidError
-	switch {
-	case errors.As(err, &invalid):
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: err.Error()}
-	case errors.Is(err, install.ErrNoDestination):
-		return cli.UsageError("no certificate file configured for this key; give --out FILE")
-	case err != nil:
-		return err
-	}
-	st := res.Status
-	opts.Logger.Info("certificate imported", zap.String("key", key.Label()), zap.String("subject", st.Subject),
-		zap.String("serial", st.Serial), zap.Time("not_after", st.NotAfter), zap.String("file", res.File), zap.Bool("on_token", res.OnToken))
-	fmt.Fprintf(opts.IO.Out, "installed %s for key %s\n  issuer:  %s\n  expires: %s (%d days left)\n",
-		st.Subject, key.Label(), st.Issuer, st.NotAfter.UTC().Format(time.RFC3339), st.DaysLeft)
-	if res.File != "" {
-		fmt.Fprintf(opts.IO.Out, "  file:    %s\n", res.File)
-	}
-	return nil
+	return opts.Key.Do(func(key *keyref.Key, km kms.KeyManager) error {
+		out := opts.Out
+		if out == "" {
+			out = key.Certificate
+		}
+		res, err := install.Certificate(install.Request{CertFile: opts.CertFile, KeyManager: km, KeyURI: key.Options.URI, Out: out, Now: opts.Now()})
+		var invalid *install.InvalidError
+		switch {
+		case errors.As(err, &invalid):
+			return &cli.ExitError{Code: cli.ExitInvalid, Msg: err.Error()}
+		case errors.Is(err, install.ErrNoDestination):
+			return cli.UsageError("no certificate file configured for this key; give --out FILE")
+		case err != nil:
+			return err
+		}
+		st := res.Status
+		opts.Key.Logger.Info("certificate imported", zap.String("key", key.Label()), zap.String("subject", st.Subject),
+			zap.String("serial", st.Serial), zap.Time("not_after", st.NotAfter), zap.String("file", res.File), zap.Bool("on_token", res.OnToken))
+		fmt.Fprintf(opts.IO.Out, "installed %s for key %s\n  issuer:  %s\n  expires: %s (%d days left)\n",
+			st.Subject, key.Label(), st.Issuer, st.NotAfter.UTC().Format(time.RFC3339), st.DaysLeft)
+		if res.File != "" {
+			fmt.Fprintf(opts.IO.Out, "  file:    %s\n", res.File)
+		}
+		return nil
+	})
 }

@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -32,6 +31,9 @@ type Ref struct {
 	URI     string // --uri
 	Name    string // --key, looked up in the configuration
 	PINFile string // --pin-file, for --uri pkcs11 keys without pin-source
+	// Logger records the key operations (default: Logger on stderr, set
+	// by Ready).
+	Logger *zap.Logger
 	// Context, the configuration and the key managers come from the Factory.
 	Context    func() context.Context
 	config     func() (*config.Config, error)
@@ -68,6 +70,29 @@ func (r *Ref) Check() error {
 		return cli.UsageError("--pin-file goes with --uri; a configured key has its own PIN source")
 	}
 	return nil
+}
+
+// Ready is what every key verb's RunE starts with: Check, and the
+// default Logger on errOut (the operator's stderr).
+func (r *Ref) Ready(errOut io.Writer) error {
+	if err := r.Check(); err != nil {
+		return err
+	}
+	if r.Logger == nil {
+		r.Logger = Logger(errOut)
+	}
+	return nil
+}
+
+// Do opens the key (see Open), calls fn with it and closes its
+// KeyManager: "open the key → use it → close it", written once.
+func (r *Ref) Do(fn func(*Key, kms.KeyManager) error) error {
+	key, km, err := r.Open(r.Logger)
+	if err != nil {
+		return err
+	}
+	defer km.Close()
+	return fn(key, km)
 }
 
 // Resolve turns the reference into kms.Options, reading the PIN.
@@ -153,13 +178,9 @@ func Logger(w io.Writer) *zap.Logger {
 
 // LoadCertificate reads the first certificate of a certificate file.
 func LoadCertificate(path string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	cs, err := certs.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	cs, err := certs.ParseCertificates(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cs[0], nil
 }

@@ -4,6 +4,7 @@ package list
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -101,30 +102,35 @@ func listRun(opts *ListOptions) error {
 		return err
 	}
 	rows := Rows(cfg.Keys, opts.Now(), opts.WarnDays)
-	if opts.Output == cli.OutputJSON {
-		if err := cli.WriteJSON(opts.IO.Out, rows); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tBACKEND\tSUBJECT\tEXPIRES\tDAYS LEFT\tSTATUS")
-		for _, r := range rows {
-			exp, days := "-", "-"
-			if r.NotAfter != nil {
-				exp, days = r.NotAfter.Format(time.DateOnly), fmt.Sprint(*r.DaysLeft)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Backend, orDash(r.Subject), exp, days, r.Status)
-		}
-		tw.Flush()
-		for _, r := range rows {
-			if r.Error != "" {
-				fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", r.Name, r.Error)
-			}
-		}
+	if err := cli.Print(opts.IO.Out, opts.Output, rows, func(w io.Writer) error { return writeTable(w, opts.IO.ErrOut, rows) }); err != nil {
+		return err
 	}
 	for _, r := range rows {
 		if r.Status == "EXPIRED" || r.Status == "ERROR" {
 			return cli.Invalid()
+		}
+	}
+	return nil
+}
+
+// writeTable writes the rows as aligned columns, and each key's error to
+// errOut.
+func writeTable(w, errOut io.Writer, rows []Row) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tBACKEND\tSUBJECT\tEXPIRES\tDAYS LEFT\tSTATUS")
+	for _, r := range rows {
+		exp, days := "-", "-"
+		if r.NotAfter != nil {
+			exp, days = r.NotAfter.Format(time.DateOnly), fmt.Sprint(*r.DaysLeft)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Backend, orDash(r.Subject), exp, days, r.Status)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.Error != "" {
+			fmt.Fprintf(errOut, "%s: %s\n", r.Name, r.Error)
 		}
 	}
 	return nil

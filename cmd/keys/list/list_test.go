@@ -8,24 +8,13 @@ import (
 )
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args     []string
-		wantCode cli.ExitCode
-		output   string
-		warn     int
-	}{
-		{nil, cli.ExitOK, "table", 30},
-		{[]string{"--output", "json", "--warn-days", "60", "--config", "c.yaml"}, cli.ExitOK, "json", 60},
-		{[]string{"-o", "yaml"}, cli.ExitUsage, "", 0},
-		{[]string{"extra"}, cli.ExitFailure, "", 0},
-	} {
-		got, _, err := clitest.Parse(NewCmdList, tc.args...)
-		if code := cli.CodeOf(err); code != tc.wantCode {
-			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
-			continue
-		}
-		if err == nil && (got.Output != tc.output || got.WarnDays != tc.warn) {
-			t.Errorf("%v: got %+v", tc.args, got)
-		}
+	parsed := func(output string, warn int) func(*ListOptions) bool {
+		return func(o *ListOptions) bool { return o.Output == output && o.WarnDays == warn }
 	}
+	clitest.CheckParse(t, NewCmdList, []clitest.ParseCase[ListOptions]{
+		{Args: nil, Code: cli.ExitOK, OK: parsed("table", 30)},
+		{Args: []string{"--output", "json", "--warn-days", "60", "--config", "c.yaml"}, Code: cli.ExitOK, OK: parsed("json", 60)},
+		{Args: []string{"-o", "yaml"}, Code: cli.ExitUsage},
+		{Args: []string{"extra"}, Code: cli.ExitFailure},
+	})
 }

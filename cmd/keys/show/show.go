@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/keys/keyref"
@@ -20,7 +19,6 @@ import (
 // ShowOptions are the verb's inputs.
 type ShowOptions struct {
 	IO       cli.IOStreams
-	Logger   *zap.Logger
 	Key      keyref.Ref
 	CertFile string // overrides the configured certificate file
 	Output   string // table or json
@@ -43,11 +41,8 @@ fingerprint, certificate: {source, subject, member, issuer, serial,
 notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if err := opts.Key.Check(); err != nil {
+			if err := opts.Key.Ready(opts.IO.ErrOut); err != nil {
 				return err
-			}
-			if opts.Logger == nil {
-				opts.Logger = keyref.Logger(opts.IO.ErrOut)
 			}
 			return cli.Run(opts, runF, showRun)
 		},
@@ -59,34 +54,31 @@ notBefore, notAfter, daysLeft, matchesKey, error}}.`,
 }
 
 func showRun(opts *ShowOptions) error {
-	key, km, err := opts.Key.Open(opts.Logger)
-	if err != nil {
-		return err
-	}
-	defer km.Close()
-	pub, err := km.GetPublicKey(&kms.GetPublicKeyRequest{Name: key.Options.URI})
-	if err != nil {
-		return err
-	}
-	v := View{Key: key.Label(), URI: kms.Redact(key.Options.URI), Algorithm: keyref.Describe(pub), Fingerprint: kms.Fingerprint(pub)}
-	c, from, cerr := certificate(opts, key, km)
-	var matchErr error
-	if cerr == nil {
-		matchErr = certs.Match(c, pub)
-		v.Certificate = certView(c, from, opts.Now(), matchErr == nil)
-	}
-	if err := v.write(opts, cerr); err != nil {
-		return err
-	}
-	switch {
-	case cerr != nil:
+	return opts.Key.Do(func(key *keyref.Key, km kms.KeyManager) error {
+		pub, err := km.GetPublicKey(&kms.GetPublicKeyRequest{Name: key.Options.URI})
+		if err != nil {
+			return err
+		}
+		v := View{Key: key.Label(), URI: kms.Redact(key.Options.URI), Algorithm: keyref.Describe(pub), Fingerprint: kms.Fingerprint(pub)}
+		c, from, cerr := certificate(opts, key, km)
+		var matchErr error
+		if cerr == nil {
+			matchErr = certs.Match(c, pub)
+			v.Certificate = certView(c, from, opts.Now(), matchErr == nil)
+		}
+		if err := v.write(opts, cerr); err != nil {
+			return err
+		}
+		switch {
+		case cerr != nil:
+			return nil
+		case matchErr != nil:
+			return &cli.ExitError{Code: cli.ExitInvalid, Msg: matchErr.Error()}
+		case v.Certificate.Expired:
+			return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("certificate of %s expired on %s", key.Label(), v.Certificate.NotAfter.Format(time.DateOnly))}
+		}
 		return nil
-	case matchErr != nil:
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: matchErr.Error()}
-	case v.Certificate.Expired:
-		return &cli.ExitError{Code: cli.ExitInvalid, Msg: fmt.Sprintf("certificate of %s expired on %s", key.Label(), v.Certificate.NotAfter.Format(time.DateOnly))}
-	}
-	return nil
+	})
 }
 
 // View is the key as printed (also the JSON form).

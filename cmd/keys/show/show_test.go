@@ -8,23 +8,13 @@ import (
 )
 
 func TestFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args     []string
-		wantCode cli.ExitCode
-		cert     string
-	}{
-		{[]string{"--key", "mlog"}, cli.ExitOK, ""},
-		{[]string{"--uri", "file:/k.pem", "--cert", "k.crt"}, cli.ExitOK, "k.crt"},
-		{nil, cli.ExitUsage, ""},
-		{[]string{"--pin", "1234", "--key", "mlog"}, cli.ExitFailure, ""}, // no --pin flag exists
-	} {
-		got, _, err := clitest.Parse(NewCmdShow, tc.args...)
-		if code := cli.CodeOf(err); code != tc.wantCode {
-			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
-			continue
-		}
-		if err == nil && got.CertFile != tc.cert {
-			t.Errorf("%v: got %+v", tc.args, got)
-		}
+	cert := func(file string) func(*ShowOptions) bool {
+		return func(o *ShowOptions) bool { return o.CertFile == file }
 	}
+	clitest.CheckParse(t, NewCmdShow, []clitest.ParseCase[ShowOptions]{
+		{Args: []string{"--key", "mlog"}, Code: cli.ExitOK, OK: cert("")},
+		{Args: []string{"--uri", "file:/k.pem", "--cert", "k.crt"}, Code: cli.ExitOK, OK: cert("k.crt")},
+		{Args: nil, Code: cli.ExitUsage},
+		{Args: []string{"--pin", "1234", "--key", "mlog"}, Code: cli.ExitFailure}, // no --pin flag exists
+	})
 }

@@ -43,15 +43,10 @@ func newCmd(f *cli.Factory, runF func(*Options) error, verb, short, example stri
 		Example: "  tunduk meta " + verb + " " + example,
 		Args:    cli.ExactArgs(1, "SERVICE"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := soap.ParseServiceID(args[0])
-			if err != nil {
-				return cli.UsageError("SERVICE: %v", err)
+			if err := cli.ParseArg(args[0], "SERVICE", soap.ParseServiceID, &opts.Service); err != nil {
+				return err
 			}
-			opts.Service = s
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(opts, verb, fetch)
+			return cli.Run(opts, runF, func(o *Options) error { return run(o, verb, fetch) })
 		},
 	}
 	f.AddSSConn(cmd.Flags(), &opts.Conn)

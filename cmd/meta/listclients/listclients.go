@@ -3,6 +3,7 @@ package listclients
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -51,25 +52,26 @@ func listClientsRun(opts *ListClientsOptions) error {
 	if err != nil {
 		return cli.Failed("list-clients", err)
 	}
-	if opts.Output == cli.OutputJSON {
-		type row struct {
-			ID            string `json:"id"`
-			Type          string `json:"type"`
-			Name          string `json:"name"`
-			SubsystemName string `json:"subsystemName,omitempty"`
-		}
-		rows := make([]row, 0, len(ms))
-		for _, m := range ms {
-			rows = append(rows, row{ID: m.ID.String(), Type: string(m.ID.ObjectType()), Name: m.Name, SubsystemName: m.SubsystemName})
-		}
-		return cli.WriteJSON(opts.IO.Out, rows)
-	}
+	rows := make([]Client, 0, len(ms))
 	for _, m := range ms {
-		name := m.Name
-		if m.SubsystemName != "" {
-			name += " / " + m.SubsystemName
-		}
-		fmt.Fprintf(opts.IO.Out, "%s\t%s\t%s\n", m.ID.ObjectType(), m.ID, name)
+		rows = append(rows, Client{ID: m.ID.String(), Type: string(m.ID.ObjectType()), Name: m.Name, SubsystemName: m.SubsystemName})
 	}
-	return nil
+	return cli.Print(opts.IO.Out, opts.Output, rows, func(w io.Writer) error {
+		for _, r := range rows {
+			name := r.Name
+			if r.SubsystemName != "" {
+				name += " / " + r.SubsystemName
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\n", r.Type, r.ID, name)
+		}
+		return nil
+	})
+}
+
+// Client is one member or subsystem as printed with --output json.
+type Client struct {
+	ID            string `json:"id"`
+	Type          string `json:"type"`
+	Name          string `json:"name"`
+	SubsystemName string `json:"subsystemName,omitempty"`
 }

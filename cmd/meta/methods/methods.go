@@ -51,15 +51,10 @@ With --output json the result is an array of {service, type, endpoints:
 			"  tunduk meta " + verb + " --rest central-server/GOV/70000024/minjust-inn-services",
 		Args: cli.ExactArgs(1, "PROVIDER"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			p, err := soap.ParseClientID(args[0])
-			if err != nil {
-				return cli.UsageError("PROVIDER: %v", err)
+			if err := cli.ParseArg(args[0], "PROVIDER", soap.ParseClientID, &opts.Provider); err != nil {
+				return err
 			}
-			opts.Provider = p
-			if runF != nil {
-				return runF(opts)
-			}
-			return run(opts, verb, list)
+			return cli.Run(opts, runF, func(o *Options) error { return run(o, verb, list) })
 		},
 	}
 	f.AddSSConn(cmd.Flags(), &opts.Conn)

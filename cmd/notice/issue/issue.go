@@ -4,9 +4,9 @@ package issue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/user"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,51 +73,47 @@ func issueRun(opts *IssueOptions) error {
 	if err != nil {
 		return cli.UsageError("%v", err)
 	}
-	if err := n.Validate(); err != nil {
-		return cli.UsageError("%v", err)
+	to, err := cfg.Notices.Issuing(opts.ConfigDir())
+	if err != nil {
+		return err
 	}
 	ctx := opts.Context()
-	entry := notice.Entry{Notice: n}
 	l, closeLog, err := opts.AdminLog(ctx)
 	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure, Msg: "the notice is recorded in the signed log, which could not be opened: " + err.Error()}
 	}
 	if l != nil {
-		entry.SignedSeq, err = notice.Record(ctx, l, n)
-		if cerr := closeLog(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
+		to.Log, to.Release = l, closeLog
 	} else {
 		fmt.Fprintln(opts.IO.ErrOut, "warning: messageLog.signingKey is not set: the notice is not recorded in a signed log")
 	}
-	sender, err := cfg.Notices.Sender(opts.ConfigDir())
-	if err != nil {
+	entry, err := notice.Issue(ctx, n, to)
+	return report(opts.IO, entry, err)
+}
+
+// report says where the notice is recorded and how each channel went, and
+// ends with exit code 3 when a channel was not reached (the notice is
+// still recorded); an error before that is returned as it is.
+func report(io cli.IOStreams, e notice.Entry, err error) error {
+	if err != nil && !errors.Is(err, notice.ErrNotDelivered) {
 		return err
 	}
-	ds, sendErr := sender.Send(ctx, n)
-	entry.Deliveries = notice.Entries(ds)
-	if err := (notice.Journal{Path: rel(opts.ConfigDir(), cfg.Notices.Journal)}).Append(entry); err != nil {
-		return err
+	fmt.Fprintf(io.Out, "notice %s (%s) recorded", e.Notice.ID, e.Notice.Kind)
+	if e.SignedSeq > 0 {
+		fmt.Fprintf(io.Out, " in the signed log as mlog:%d", e.SignedSeq)
 	}
-	fmt.Fprintf(opts.IO.Out, "notice %s (%s) recorded", n.ID, n.Kind)
-	if entry.SignedSeq > 0 {
-		fmt.Fprintf(opts.IO.Out, " in the signed log as mlog:%d", entry.SignedSeq)
-	}
-	fmt.Fprintln(opts.IO.Out)
-	for _, d := range entry.Deliveries {
+	fmt.Fprintln(io.Out)
+	for _, d := range e.Deliveries {
 		status := "sent"
 		if d.Error != "" {
 			status = "FAILED: " + d.Error
 		}
-		fmt.Fprintf(opts.IO.Out, "  %s: %s (%d attempts)\n", d.Channel, status, d.Attempts)
+		fmt.Fprintf(io.Out, "  %s: %s (%d attempts)\n", d.Channel, status, d.Attempts)
 	}
-	if len(ds) == 0 {
-		fmt.Fprintln(opts.IO.ErrOut, "warning: no channels configured (notices.smtp, notices.webhooks): nobody was notified")
+	if len(e.Deliveries) == 0 {
+		fmt.Fprintln(io.ErrOut, "warning: no channels configured (notices.smtp, notices.webhooks): nobody was notified")
 	}
-	if sendErr != nil {
+	if err != nil {
 		return &cli.ExitError{Code: cli.ExitFailure}
 	}
 	return nil
@@ -140,12 +136,6 @@ func build(opts *IssueOptions) (notice.Notice, error) {
 	if u, err := user.Current(); err == nil {
 		n.Author = u.Username
 	}
-	return notice.New(n, now), nil
-}
-
-func rel(base, p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(base, p)
+	n = notice.New(n, now)
+	return n, n.Validate()
 }

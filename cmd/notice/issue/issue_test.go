@@ -3,6 +3,8 @@ package issue
 import (
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tunduk-kg/tunduk/cmd/cli"
 	"github.com/tunduk-kg/tunduk/cmd/cli/clitest"
 	"github.com/tunduk-kg/tunduk/internal/adapter/notice"
@@ -10,27 +12,18 @@ import (
 
 func TestFlags(t *testing.T) {
 	svc := "central-server/GOV/70000002/gns-service/tp/v1"
-	for _, tc := range []struct {
-		args     []string
-		wantCode cli.ExitCode
-		services int
-		from     string
-	}{
-		{[]string{"--services", svc + "," + svc, "--text", "x", "--from", "2026-12-05T02:00:00+06:00"}, cli.ExitOK, 2, "2026-12-05T02:00:00+06:00"},
-		{[]string{"--services", svc}, cli.ExitUsage, 0, ""},
-		{[]string{"--text", "x"}, cli.ExitUsage, 0, ""},
-		{[]string{"--services", svc, "--text", "x", "extra"}, cli.ExitFailure, 0, ""},
-	} {
-		var got *IssueOptions
-		f, _ := clitest.New()
-		cmd := NewCmdIssue(f, notice.Outage, func(o *IssueOptions) error { got = o; return nil })
-		err := clitest.Run(f, cmd, tc.args...).Err
-		if code := cli.CodeOf(err); code != tc.wantCode {
-			t.Errorf("%v: exit %d (%v), want %d", tc.args, code, err, tc.wantCode)
-			continue
-		}
-		if err == nil && (len(got.Services) != tc.services || got.From != tc.from || got.Kind != notice.Outage) {
-			t.Errorf("%v: got %+v", tc.args, got)
+	outage := func(f *cli.Factory, runF func(*IssueOptions) error) *cobra.Command {
+		return NewCmdIssue(f, notice.Outage, runF)
+	}
+	parsed := func(services int, from string) func(*IssueOptions) bool {
+		return func(o *IssueOptions) bool {
+			return len(o.Services) == services && o.From == from && o.Kind == notice.Outage
 		}
 	}
+	clitest.CheckParse(t, outage, []clitest.ParseCase[IssueOptions]{
+		{Args: []string{"--services", svc + "," + svc, "--text", "x", "--from", "2026-12-05T02:00:00+06:00"}, Code: cli.ExitOK, OK: parsed(2, "2026-12-05T02:00:00+06:00")},
+		{Args: []string{"--services", svc}, Code: cli.ExitUsage},
+		{Args: []string{"--text", "x"}, Code: cli.ExitUsage},
+		{Args: []string{"--services", svc, "--text", "x", "extra"}, Code: cli.ExitFailure},
+	})
 }

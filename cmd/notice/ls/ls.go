@@ -2,9 +2,8 @@
 package ls
 
 import (
-	"encoding/json"
 	"fmt"
-	"path/filepath"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -53,25 +52,22 @@ func lsRun(opts *LsOptions) error {
 	if err != nil {
 		return err
 	}
-	p := cfg.Notices.Journal
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(opts.ConfigDir(), p)
-	}
-	entries, err := notice.Journal{Path: p}.List()
+	entries, err := cfg.Notices.JournalAt(opts.ConfigDir()).List()
 	if err != nil {
 		return err
 	}
 	slices.Reverse(entries)
-	if opts.Output == "json" {
-		if entries == nil {
-			entries = []notice.Entry{}
-		}
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
+	if entries == nil {
+		entries = []notice.Entry{}
 	}
-	w := tabwriter.NewWriter(opts.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tKIND\tFROM\tTO\tSERVICES\tSIGNED\tDELIVERED")
+	return cli.Print(opts.IO.Out, opts.Output, entries, func(w io.Writer) error { return writeTable(w, entries) })
+}
+
+// writeTable writes one line per notice: id, kind, period, services,
+// where it is signed and how many channels were reached.
+func writeTable(w io.Writer, entries []notice.Entry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tFROM\tTO\tSERVICES\tSIGNED\tDELIVERED")
 	for _, e := range entries {
 		n := e.Notice
 		to, signed := "-", "no"
@@ -87,7 +83,7 @@ func lsRun(opts *LsOptions) error {
 				ok++
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", n.ID, n.Kind, n.From.UTC().Format(time.RFC3339), to, strings.Join(n.Services, ","), signed, ok, len(e.Deliveries))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", n.ID, n.Kind, n.From.UTC().Format(time.RFC3339), to, strings.Join(n.Services, ","), signed, ok, len(e.Deliveries))
 	}
-	return w.Flush()
+	return tw.Flush()
 }

@@ -5,6 +5,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -84,9 +85,6 @@ func validateRun(opts *ValidateOptions) error {
 		case errors.As(err, &ve):
 			invalid++
 			r.FaultCode, r.Reason = string(soap.FaultCodeFor(err, opts.Role)), ve.Reason()
-			if opts.Output != cli.OutputJSON {
-				fmt.Fprintf(opts.IO.Out, "%s: %s: %s\n", path, r.FaultCode, r.Reason)
-			}
 		default:
 			failed++
 			r.Error = err.Error()
@@ -94,16 +92,26 @@ func validateRun(opts *ValidateOptions) error {
 		}
 		results = append(results, r)
 	}
-	if opts.Output == cli.OutputJSON {
-		if err := cli.WriteJSON(opts.IO.Out, results); err != nil {
-			return err
-		}
+	if err := cli.Print(opts.IO.Out, opts.Output, results, func(w io.Writer) error { return writeInvalid(w, results) }); err != nil {
+		return err
 	}
 	switch {
 	case failed > 0:
 		return &cli.ExitError{Code: cli.ExitFailure}
 	case invalid > 0:
 		return cli.Invalid()
+	}
+	return nil
+}
+
+// writeInvalid prints FILE: FAULTCODE: reason for each invalid message.
+func writeInvalid(w io.Writer, results []Result) error {
+	for _, r := range results {
+		if !r.Valid && r.Error == "" {
+			if _, err := fmt.Fprintf(w, "%s: %s: %s\n", r.File, r.FaultCode, r.Reason); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

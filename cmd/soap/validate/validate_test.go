@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -45,51 +44,33 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-type row struct{ file, role, ct, extras, outcome, codeOld, scope, verdict, detect string }
-
-func rows(t *testing.T, dir string) []row {
-	f, err := os.Open(filepath.Join(dir, "expectations.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []row
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	for sc.Scan() {
-		c := strings.Split(sc.Text(), "\t")
-		out = append(out, row{c[0], c[1], c[2], c[3], c[5], c[6], c[9], c[11], c[12]})
-	}
-	return out
-}
-
 // TestNegativeCorpus runs `tunduk soap validate` on every negative corpus
 // message whose fault comes from the file and its content type, and checks
 // the printed fault code; and on every accepted message, which must pass.
 func TestNegativeCorpus(t *testing.T) {
 	dir := corpus.Dir(t, "soap")
 	neg, pos := 0, 0
-	for _, r := range rows(t, dir) {
-		path := filepath.Join(dir, r.file)
-		if _, err := os.Stat(path); err != nil || r.extras != "-" || !strings.HasPrefix(r.scope, "proxy-suite") || strings.Contains(r.scope, "dummy-serverproxy") {
+	for _, r := range corpus.Expectations(t, dir) {
+		path := filepath.Join(dir, r.File)
+		if _, err := os.Stat(path); err != nil || r.HTTPExtras != "-" || !strings.HasPrefix(r.Scope, "proxy-suite") || strings.Contains(r.Scope, "dummy-serverproxy") {
 			continue
 		}
-		if strings.Contains(r.scope, "direct-to-serverproxy") || r.detect == "no" {
+		if strings.Contains(r.Scope, "direct-to-serverproxy") || r.Detect == "no" {
 			continue
 		}
-		if r.verdict == "reject" && r.detect == "yes" && r.codeOld != "Server.ClientProxy.ServiceFailed.InconsistentResponse" {
+		if r.Verdict == "reject" && r.Detect == "yes" && r.FaultCodeOld != "Server.ClientProxy.ServiceFailed.InconsistentResponse" {
 			neg++
-			out, errOut, code := run(t, "--role", r.role, "--content-type", r.ct, path)
-			want := path + ": " + r.codeOld + ": "
+			out, errOut, code := run(t, "--role", r.Role, "--content-type", r.ContentType, path)
+			want := path + ": " + r.FaultCodeOld + ": "
 			if code != cli.ExitInvalid || !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 {
-				t.Errorf("%s as %s (%s): exit %d, out %q, err %q; want %q…", r.file, r.role, r.ct, code, out, errOut, want)
+				t.Errorf("%s as %s (%s): exit %d, out %q, err %q; want %q…", r.File, r.Role, r.ContentType, code, out, errOut, want)
 			}
 		}
-		if r.verdict == "accept" && r.detect == "n/a" && !strings.Contains(string(mustRead(t, path)), "<xroad:id></xroad:id>") {
+		if r.Verdict == "accept" && r.Detect == "n/a" && !strings.Contains(string(mustRead(t, path)), "<xroad:id></xroad:id>") {
 			pos++
-			out, errOut, code := run(t, "--role", r.role, "--content-type", r.ct, path)
+			out, errOut, code := run(t, "--role", r.Role, "--content-type", r.ContentType, path)
 			if code != cli.ExitOK || out != "" {
-				t.Errorf("%s as %s: exit %d, out %q, err %q; want valid", r.file, r.role, code, out, errOut)
+				t.Errorf("%s as %s: exit %d, out %q, err %q; want valid", r.File, r.Role, code, out, errOut)
 			}
 		}
 	}

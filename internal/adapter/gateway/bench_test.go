@@ -34,6 +34,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder/recordertest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 	"github.com/tunduk-kg/tunduk/soap/xroadtest/fixtures"
@@ -577,7 +578,7 @@ func startChild(b *testing.B, mode, ssURL, dir string) *child {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchChildEnv+"="+mode, benchSSEnv+"="+ssURL, benchDirEnv+"="+dir)
-	var stderr lockedBuffer
+	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -613,23 +614,6 @@ func startChild(b *testing.B, mode, ssURL, dir string) *child {
 	go io.Copy(io.Discard, stdout)
 	c.url = "http://" + addr
 	return c
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // runChild serves one X until stdin is closed.

@@ -32,6 +32,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -241,6 +242,20 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 	}
 	if len(cs) == 0 {
 		return nil, errors.New("certs: no certificate in input")
+	}
+	return cs, nil
+}
+
+// ReadFile reads the certificates of a file (PEM, DER or base64 DER; see
+// ParseCertificates); a file without one is an error naming it.
+func ReadFile(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := ParseCertificates(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cs, nil
 }

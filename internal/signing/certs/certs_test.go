@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"math/big"
 	"os"
@@ -217,5 +218,28 @@ tunduk_signing_key_remaining_seconds{key="mlog"} 86400
 	}
 	if problems, err := testutil.CollectAndLint(col); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", problems, err)
+	}
+}
+
+// ReadFile: the certificates of a PEM file; a file without one is an
+// error naming the file.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := CreateSelfSigned(SelfSignedRequest{Subject: Subject{Organization: "O", MemberCode: "70000001"}, Signer: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := filepath.Join(dir, "c.pem"), filepath.Join(dir, "bad.pem")
+	os.WriteFile(good, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(bad, []byte("-----BEGIN NOTHING-----\n-----END NOTHING-----\n"), 0o600)
+	if cs, err := ReadFile(good); err != nil || len(cs) != 1 || cs[0].Subject.CommonName != "70000001" {
+		t.Fatalf("ReadFile(good) = %v, %v", cs, err)
+	}
+	if _, err := ReadFile(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("ReadFile(bad) = %v; want an error naming the file", err)
 	}
 }

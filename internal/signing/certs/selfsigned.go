@@ -2,6 +2,8 @@ package certs
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
@@ -89,4 +91,24 @@ func WriteNewPEM(path string, der []byte) error {
 		return fmt.Errorf("certs: %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// NewThrowaway makes a fresh P-256 key and its self-signed certificate
+// (see CreateSelfSigned) valid for validity, for what must sign without a
+// real key or a CA: tunduk demo, and tests and benchmarks that run the
+// signed message log.
+func NewThrowaway(subject Subject, validity time.Duration) (*ecdsa.PrivateKey, *x509.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certs: %w", err)
+	}
+	der, err := CreateSelfSigned(SelfSignedRequest{Subject: subject, Signer: key, Validity: validity})
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certs: %w", err)
+	}
+	return key, cert, nil
 }

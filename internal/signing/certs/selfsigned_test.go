@@ -41,3 +41,24 @@ func TestCreateSelfSigned(t *testing.T) {
 		t.Fatalf("bad member code: %v", err)
 	}
 }
+
+// NewThrowaway: a key and the self-signed certificate of that very key,
+// marked self-signed, valid from now for the validity asked.
+func TestNewThrowaway(t *testing.T) {
+	key, c, err := NewThrowaway(Subject{Organization: "tunduk demo", MemberCode: "70000099"}, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Match(c, key.Public()); err != nil {
+		t.Fatal(err)
+	}
+	if c.Subject.CommonName != "70000099" || len(c.Subject.OrganizationalUnit) != 1 || c.Subject.OrganizationalUnit[0] != SelfSignedOU {
+		t.Errorf("subject %s", c.Subject)
+	}
+	if left := time.Until(c.NotAfter); left < 23*time.Hour || left > 24*time.Hour || time.Now().Before(c.NotBefore) {
+		t.Errorf("valid %s to %s", c.NotBefore, c.NotAfter)
+	}
+	if _, _, err := NewThrowaway(Subject{Organization: "x", MemberCode: "1"}, time.Hour); err == nil {
+		t.Error("an invalid member code was accepted")
+	}
+}

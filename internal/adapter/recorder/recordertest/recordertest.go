@@ -5,10 +5,6 @@
 package recordertest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -22,16 +18,7 @@ import (
 // `tunduk keys generate --self-signed` makes). mod, when set,
 // adjusts the options before Open.
 func OpenLog(dir string, mod func(*msglog.Options)) (*msglog.Log, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	der, err := certs.CreateSelfSigned(certs.SelfSignedRequest{Signer: key, Validity: 24 * time.Hour,
-		Subject: certs.Subject{Organization: "tunduk test (not a real signing certificate)", MemberCode: "70000099"}})
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
+	key, cert, err := certs.NewThrowaway(certs.Subject{Organization: "tunduk test (not a real signing certificate)", MemberCode: "70000099"}, 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
