@@ -14,6 +14,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/hashchain"
 )
 
 // Rotate seals what is pending and moves every record sealed by then from
@@ -118,53 +119,19 @@ func (l *Log) rotateLocked() error {
 			}
 			return fmt.Errorf("msglog: journal seal %d covers %d..%d (%d records) but the unsealed records from %d are %v", seq, bs.First, bs.UpTo, bs.Count, st.ScanFrom, have)
 		}
-		specs, chains, err := batchChains(queue[:bs.Count], bs)
+		specs, tree, err := batchChains(queue[:bs.Count], bs)
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
-		// Writers and the batch's containers in order; the containers are
-		// then built on all cores and written in that order.
-		jobs := make([]containerJob, 0, 2*bs.Count)
-		for i := range queue[:bs.Count] {
-			rec := &queue[i]
-			if len(rec.parts) < 2 {
-				return fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
-			}
-			nanos, member, _ := strings.Cut(string(rec.parts[0]), "|")
-			ns, _ := strconv.ParseInt(nanos, 10, 64)
-			group := l.groupOf(member)
-			w := writers[group]
-			if w == nil {
-				gs := st.Groups[group]
-				if gs == nil {
-					gs = &groupState{}
-				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
-				if err != nil {
-					return err
-				}
-				writers[group] = w
-			}
-			for j := range specs[i] {
-				jobs = append(jobs, containerJob{w: w, rec: rec, spec: &specs[i][j], chain: chains[i][j], t: time.Unix(0, ns)})
-			}
-			count++
-			archivedBytes += int64(rec.size)
-		}
-		err = builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
-			func(p *asic.Packer, k int) ([]byte, error) {
-				j := &jobs[k]
-				c, err := buildContainer(p, j.spec, bs.signature, bs.result, j.chain, j.t)
-				if err != nil {
-					return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
-				}
-				return c, nil
-			},
-			func(k int, ctr, digest []byte) error {
-				j := &jobs[k]
-				return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, j.rec.seq, j.t)
-			})
+		jobs, err := l.containerJobs(queue[:bs.Count], specs, tree != nil, st, writers)
 		if err != nil {
+			return err
+		}
+		for i := range queue[:bs.Count] {
+			count++
+			archivedBytes += int64(queue[i].size)
+		}
+		if err := l.archiveBatch(builder, jobs, tree, bs); err != nil {
 			return err
 		}
 		queue = queue[bs.Count:]
@@ -225,6 +192,64 @@ func (l *Log) rotateLocked() error {
 	}
 	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
 	return nil
+}
+
+// containerJobs lists a sealed batch's containers in order, opening the
+// archive writer of each record's group as needed.
+func (l *Log) containerJobs(batch []pendingRecord, specs [][]containerSpec, chained bool, st *state, writers map[string]*archiveWriter) ([]containerJob, error) {
+	jobs := make([]containerJob, 0, 2*len(batch))
+	for i := range batch {
+		rec := &batch[i]
+		if len(rec.parts) < 2 {
+			return nil, fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
+		}
+		nanos, member, _ := strings.Cut(string(rec.parts[0]), "|")
+		ns, _ := strconv.ParseInt(nanos, 10, 64)
+		group := l.groupOf(member)
+		w := writers[group]
+		if w == nil {
+			gs := st.Groups[group]
+			if gs == nil {
+				gs = &groupState{}
+			}
+			var err error
+			w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
+			if err != nil {
+				return nil, err
+			}
+			writers[group] = w
+		}
+		for j := range specs[i] {
+			leaf := -1
+			if chained {
+				leaf = len(jobs)
+			}
+			jobs = append(jobs, containerJob{w: w, rec: rec, spec: &specs[i][j], leaf: leaf, t: time.Unix(0, ns)})
+		}
+	}
+	return jobs, nil
+}
+
+// archiveBatch builds a sealed batch's containers on all cores (each
+// with its sig-hashchain.xml, from tree) and writes them in order.
+func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree *hashchain.Tree, bs *batchSeal) error {
+	return builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
+		func(p *asic.Packer, k int) ([]byte, error) {
+			j := &jobs[k]
+			var chain []byte
+			if j.leaf >= 0 {
+				chain = tree.ChainURIs(j.leaf, j.spec.uris())
+			}
+			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t)
+			if err != nil {
+				return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
+			}
+			return c, nil
+		},
+		func(k int, ctr, digest []byte, crc uint32) error {
+			j := &jobs[k]
+			return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, crc, j.rec.seq, j.t)
+		})
 }
 
 // entryName is a container's entry name: the record's seq, zero-padded

@@ -187,10 +187,11 @@ func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, err
 	return encodeParts(kindSeal, meta, sig, result), nil
 }
 
-// batchChains rebuilds the containers of a sealed batch with their
-// sig-hashchain.xml files (nil for a directly signed container) and checks
-// the rebuilt result against the signed one.
-func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, [][][]byte, error) {
+// batchChains rebuilds the containers of a sealed batch and its hash tree
+// (nil for a directly signed batch) and checks the rebuilt result against
+// the signed one. The tree is ready for concurrent ChainURIs calls: the
+// sig-hashchain.xml of each container is written where it is built.
+func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, *hashchain.Tree, error) {
 	format := max(bs.Format, FormatRecord)
 	specs, err := batchSpecs(batch, format)
 	if err != nil {
@@ -200,25 +201,15 @@ func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, [][][
 	if err != nil {
 		return nil, nil, err
 	}
-	chains := make([][][]byte, len(batch))
-	for i := range specs {
-		chains[i] = make([][]byte, len(specs[i]))
-	}
 	if tree == nil {
 		if len(bs.result) != 0 {
 			return nil, nil, errors.New("stored seal has a hash chain result but the batch is signed directly")
 		}
-		return specs, chains, nil
+		return specs, nil, nil
 	}
 	if !bytes.Equal(tree.Result(seal.URISigHashChain), bs.result) {
 		return nil, nil, errors.New("rebuilt hash chain result differs from the signed one")
 	}
-	k := 0
-	for i := range specs {
-		for j := range specs[i] {
-			chains[i][j] = tree.ChainURIs(k, specs[i][j].uris())
-			k++
-		}
-	}
-	return specs, chains, nil
+	tree.EncodeAll()
+	return specs, tree, nil
 }
