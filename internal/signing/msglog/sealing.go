@@ -152,7 +152,7 @@ func batchTree(specs [][]containerSpec) (*hashchain.Tree, error) {
 // the batch's sig-hashchainresult.xml with seal.Sign, as seal.SignBatch
 // does, but leaves the per-record chains to rotation so that sealing costs
 // one tree and one signature, not one chain document per record.
-func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, error) {
+func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) (*sealedBatch, error) {
 	specs, err := batchSpecs(batch, FormatVersion)
 	if err != nil {
 		return nil, fmt.Errorf("msglog: containers: %w", err)
@@ -183,8 +183,22 @@ func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, err
 		}
 		sig = stamped[0]
 	}
-	meta, _ := json.Marshal(sealMeta{First: batch[0].seq, UpTo: batch[len(batch)-1].seq, Count: len(batch), Stamped: l.opts.TSA != nil, Format: FormatVersion})
-	return encodeParts(kindSeal, meta, sig, result), nil
+	m := sealMeta{First: batch[0].seq, UpTo: batch[len(batch)-1].seq, Count: len(batch), Stamped: l.opts.TSA != nil, Format: FormatVersion}
+	meta, _ := json.Marshal(m)
+	return &sealedBatch{payload: encodeParts(kindSeal, meta, sig, result), batch: batch, specs: specs, tree: tree,
+		seal: batchSeal{sealMeta: m, signature: sig, result: result}}, nil
+}
+
+// sealedBatch is a batch as Seal signed it: the seal's store payload, and
+// what rotation would otherwise rebuild from the journal (the records, their
+// containers, the hash tree, the seal), handed to the archiver.
+type sealedBatch struct {
+	payload []byte
+	batch   []pendingRecord
+	specs   [][]containerSpec
+	tree    *hashchain.Tree
+	seal    batchSeal
+	since   uint64 // every record from since up to the batch is in an earlier batch (Log.sealedSince)
 }
 
 // batchChains rebuilds the containers of a sealed batch and its hash tree
