@@ -25,6 +25,10 @@
 // holding them has been committed (state.json written, then the .part files
 // renamed); after a crash the Log resumes from the store, so an acknowledged
 // record is never lost and every archive's linkinginfo continues the chain.
+// For speed, each batch is written into the next archive's .part files as
+// soon as it is sealed, from the records, containers and hash tree Seal
+// already holds (see archiveAhead); the rotation only commits them, and
+// anything not committed is archived again from the journal.
 //
 // Several gateways: with Options.Shared (package pgstore) every process
 // appends to one store, and only the holder of the store's lease seals,
