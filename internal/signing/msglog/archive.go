@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha512"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -55,9 +56,9 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 	return w, nil
 }
 
-// add appends a container whose SHA-512 is digest.
-func (w *archiveWriter) add(name string, container, digest []byte, seq uint64, t time.Time) error {
-	if _, err := w.aw.AddDigest(name, container, digest); err != nil {
+// add appends a container whose SHA-512 is digest and CRC-32 crc.
+func (w *archiveWriter) add(name string, container, digest []byte, crc uint32, seq uint64, t time.Time) error {
+	if _, err := w.aw.AddSummed(name, container, digest, crc); err != nil {
 		return fmt.Errorf("msglog: archive: %w", err)
 	}
 	w.lastSeq = seq
@@ -122,20 +123,24 @@ const EncryptedSuffix = atrest.Suffix
 // (mlog-<first>-<last>-<16hex>.zip.tombstone.asice).
 const TombstoneSuffix = ".tombstone.asice"
 
-// containerJob is one container of a sealed batch to build and write.
+// containerJob is one container of a sealed batch to build and write:
+// leaf is its input in the batch's hash tree (-1: signed directly).
 type containerJob struct {
-	w     *archiveWriter
-	rec   *pendingRecord
-	spec  *containerSpec
-	chain []byte
-	t     time.Time
+	w    *archiveWriter
+	rec  *pendingRecord
+	spec *containerSpec
+	leaf int
+	t    time.Time
 }
 
 // containerBuilder builds a batch's containers on all cores, each worker
 // with its own asic.Packer, in windows of at most buildWindow containers
 // and buildWindowBytes of message bytes (what bounds rotation's memory),
-// and hands them out in order with their SHA-512 (the linking digest's
-// input, computed beside the build instead of on the writing goroutine).
+// and hands them out in order, with their SHA-512 (the linking digest's
+// input) and CRC-32 (the archive entry's) computed beside the build. A
+// window is emitted on the calling goroutine while the workers build the
+// next one, so writing the archive overlaps building; the workers meet
+// once per window, not once per container.
 type containerBuilder struct {
 	packers []*asic.Packer
 }
@@ -153,9 +158,17 @@ func newContainerBuilder(workers int) *containerBuilder {
 	return b
 }
 
+// built is one container as a worker hands it to emit.
+type built struct {
+	data   []byte
+	digest [sha512.Size]byte
+	crc    uint32
+	err    error
+}
+
 // run builds containers 0..n-1 (size(k) estimates k's bytes) and calls
 // emit for each in order; it stops at the first error.
-func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.Packer, k int) ([]byte, error), emit func(k int, ctr, digest []byte) error) error {
+func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.Packer, k int) ([]byte, error), emit func(k int, ctr, digest []byte, crc uint32) error) error {
 	if len(b.packers) == 1 || n < 2 {
 		for k := 0; k < n; k++ {
 			c, err := build(b.packers[0], k)
@@ -163,25 +176,26 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 				return err
 			}
 			d := sha512.Sum512(c)
-			if err := emit(k, c, d[:]); err != nil {
+			if err := emit(k, c, d[:], crc32.ChecksumIEEE(c)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	type built struct {
-		data   []byte
-		digest [sha512.Size]byte
-		err    error
+	// window builds containers start.. (as many as the limits allow) in
+	// the background; done is closed when they are built.
+	type window struct {
+		start int
+		out   []built
+		done  chan struct{}
 	}
-	out := make([]built, 0, buildWindow)
-	for start := 0; start < n; {
+	launch := func(start int) *window {
 		end, bytes := start, 0
 		for end < n && end-start < buildWindow && (end == start || bytes < buildWindowBytes) {
 			bytes += size(end)
 			end++
 		}
-		out = out[:end-start]
+		w := &window{start: start, out: make([]built, end-start), done: make(chan struct{})}
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		for _, p := range b.packers {
@@ -190,29 +204,42 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 				defer wg.Done()
 				for {
 					k := int(next.Add(1) - 1)
-					if k >= len(out) {
+					if k >= len(w.out) {
 						return
 					}
 					c, err := build(p, start+k)
 					if err != nil {
-						out[k] = built{err: err}
+						w.out[k] = built{err: err}
 						continue
 					}
-					out[k] = built{data: append([]byte(nil), c...), digest: sha512.Sum512(c)}
+					w.out[k] = built{data: append([]byte(nil), c...), digest: sha512.Sum512(c), crc: crc32.ChecksumIEEE(c)}
 				}
 			}(p)
 		}
-		wg.Wait()
-		for k := range out {
-			if out[k].err != nil {
-				return out[k].err
+		go func() { wg.Wait(); close(w.done) }()
+		return w
+	}
+	cur := launch(0)
+	for cur != nil {
+		<-cur.done
+		var next *window
+		if end := cur.start + len(cur.out); end < n {
+			next = launch(end)
+		}
+		for k := range cur.out {
+			err := cur.out[k].err
+			if err == nil {
+				err = emit(cur.start+k, cur.out[k].data, cur.out[k].digest[:], cur.out[k].crc)
 			}
-			if err := emit(start+k, out[k].data, out[k].digest[:]); err != nil {
+			if err != nil {
+				if next != nil {
+					<-next.done // its workers use build's state
+				}
 				return err
 			}
-			out[k] = built{}
+			cur.out[k] = built{}
 		}
-		start = end
+		cur = next
 	}
 	return nil
 }

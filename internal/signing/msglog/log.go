@@ -25,6 +25,10 @@
 // holding them has been committed (state.json written, then the .part files
 // renamed); after a crash the Log resumes from the store, so an acknowledged
 // record is never lost and every archive's linkinginfo continues the chain.
+// For speed, each batch is written into the next archive's .part files as
+// soon as it is sealed, from the records, containers and hash tree Seal
+// already holds (see archiveAhead); the rotation only commits them, and
+// anything not committed is archived again from the journal.
 //
 // Several gateways: with Options.Shared (package pgstore) every process
 // appends to one store, and only the holder of the store's lease seals,
@@ -210,13 +214,23 @@ type Log struct {
 
 	metrics *metrics
 
-	sealMu    sync.Mutex // one Seal at a time
-	rotateMu  sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
-	state     *state
-	stop      chan struct{}
-	stopOnce  sync.Once
-	done      chan struct{} // run has returned
-	maintDone chan struct{} // maintain has returned
+	sealMu   sync.Mutex // one Seal at a time
+	rotateMu sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
+	state    *state
+	ahead    *archiveAhead // guarded by rotateMu
+	// sealed holds batches Seal handed to the archiver; taken only
+	// with rotateMu held, so a rotation never misses one being archived.
+	sealedMu  sync.Mutex
+	sealed    []*sealedBatch
+	sealedNew chan struct{} // signals maintain that sealed has batches
+	// sealedSince is where the next batch's records start to be the
+	// next records in the journal: every record from it to the batch's
+	// first is in an earlier batch sealed by this Log (sealMu).
+	sealedSince uint64
+	stop        chan struct{}
+	stopOnce    sync.Once
+	done        chan struct{} // run has returned
+	maintDone   chan struct{} // maintain has returned
 }
 
 type pendingRecord struct {
@@ -231,7 +245,8 @@ func Open(opts Options) (*Log, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{})}
+	l := &Log{opts: opts, stop: make(chan struct{}), done: make(chan struct{}), maintDone: make(chan struct{}),
+		sealedNew: make(chan struct{}, 1)}
 	if opts.Shared != nil {
 		return l.openShared()
 	}
@@ -337,11 +352,14 @@ func (l *Log) recoverPending() error {
 }
 
 // recoverPendingFrom does recoverPending's work from seq from and returns
-// the last seq it saw (from-1 when none).
+// the last seq it saw (from-1 when none). It sets sealedSince: the first
+// batch sealed next starts at the first record from there on that no seal
+// in the journal covers.
 func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 	var unsealed []pendingRecord
 	var sealed int64
 	last := from - 1
+	since := from
 	err := l.store.Scan(from, func(seq uint64, payload []byte) error {
 		last = seq
 		kind, parts, err := decodeParts(payload)
@@ -364,6 +382,7 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 			for len(unsealed) > 0 && unsealed[0].seq <= m.UpTo {
 				unsealed = unsealed[1:]
 			}
+			since = max(since, m.UpTo+1)
 		}
 		return nil
 	})
@@ -377,6 +396,7 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 	l.pending = append(unsealed, l.pending...)
 	l.sealedBytes = sealed
 	l.mu.Unlock()
+	l.sealedSince = since
 	return last, nil
 }
 
@@ -450,9 +470,10 @@ func (l *Log) run() {
 	}
 }
 
-// maintain rotates when RotateSize or RotateInterval is reached and
-// applies retention hourly. It runs beside run so that a long rotation
-// never delays batch signatures.
+// maintain archives each batch Seal hands it ahead of rotation, rotates
+// when RotateSize or RotateInterval is reached and applies retention
+// hourly. It runs beside run so that a long rotation never delays batch
+// signatures.
 func (l *Log) maintain() {
 	defer close(l.maintDone)
 	tick := time.NewTicker(max(l.opts.BatchInterval, 100*time.Millisecond))
@@ -462,6 +483,11 @@ func (l *Log) maintain() {
 		select {
 		case <-l.stop:
 			return
+		case <-l.sealedNew:
+			l.rotateMu.Lock()
+			l.archiveQueuedLocked()
+			l.rotateMu.Unlock()
+			continue
 		case <-tick.C:
 		}
 		now := l.opts.Now()
@@ -508,7 +534,7 @@ func (l *Log) Seal(ctx context.Context) error {
 			return nil
 		}
 		start := time.Now()
-		payload, err := l.sealBatch(ctx, batch)
+		sb, err := l.sealBatch(ctx, batch)
 		if err != nil {
 			l.metrics.sealErrs.Inc()
 			return err
@@ -519,7 +545,7 @@ func (l *Log) Seal(ctx context.Context) error {
 				return fmt.Errorf("msglog: evidence: %w", err)
 			}
 		}
-		if _, err := l.appendSeal(ctx, payload); err != nil {
+		if _, err := l.appendSeal(ctx, sb.payload); err != nil {
 			l.metrics.sealErrs.Inc()
 			if l.opts.Shared != nil {
 				// The seal may have committed with its answer lost: give
@@ -539,6 +565,12 @@ func (l *Log) Seal(ctx context.Context) error {
 		l.pending = l.pending[n:]
 		l.sealedBytes += size
 		l.mu.Unlock()
+		if l.opts.Shared == nil {
+			// Archive it ahead of rotation (see archiveAhead); when the
+			// archiver is behind, rotation reads it from the journal.
+			sb.since, l.sealedSince = l.sealedSince, sb.seal.UpTo+1
+			l.queueSealed(sb)
+		}
 		l.opts.Logger.Debug("msglog: sealed batch", zap.Int("records", n),
 			zap.Uint64("upTo", batch[n-1].seq), zap.Duration("took", time.Since(start)))
 	}
@@ -559,6 +591,9 @@ func (l *Log) Close() error {
 	<-l.done
 	<-l.maintDone
 	err := l.Seal(context.Background())
+	l.rotateMu.Lock()
+	l.abortAhead() // its records wait in the journal for the next rotation
+	l.rotateMu.Unlock()
 	if l.lease != nil {
 		_ = l.lease.Release()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/hashchain"
 )
 
 // Rotate seals what is pending and moves every record sealed by then from
@@ -66,25 +67,140 @@ func GroupDir(archiveDir, group string) string {
 	return filepath.Join(archiveDir, strings.ReplaceAll(group, "/", "_"))
 }
 
-func (l *Log) rotateLocked() error {
-	if !l.leading() {
-		return nil
+// archiveAhead is rotation's work done before the rotation: sealed
+// batches already written, in journal order, into the open .part files of
+// the next archives. Nothing of it is committed: the rotation commits it
+// (state.json, then renames), a failure or Close drops it and the records
+// stay in the journal, from which the next rotation archives them again —
+// crash safety is the rotation's. Only a Log with its journal in Dir
+// archives ahead; with a shared store the lease may move between batches,
+// so the sealer archives at rotation.
+//
+// Seal hands each sealed batch (records, containers, hash tree, signature)
+// to maintain, which writes it at once when it follows what is archived so
+// far: the rotation then neither re-reads those records from the journal
+// nor rebuilds their tree, and it overlaps the appends instead of following
+// them. A batch that does not follow (one was dropped because the archiver
+// was behind, or the journal holds older sealed batches after a restart)
+// is read from the journal as rotation always did.
+type archiveAhead struct {
+	writers map[string]*archiveWriter
+	builder *containerBuilder
+	from    uint64 // the next journal seq to read: every record before it is archived
+	count   int    // records archived
+	bytes   int64  // their stored bytes
+}
+
+// sealedQueue is how many sealed batches wait for the archiver before Seal
+// leaves the next ones to rotation's journal read.
+const sealedQueue = 2
+
+// queueSealed hands sb to the archiver (maintain).
+func (l *Log) queueSealed(sb *sealedBatch) {
+	l.sealedMu.Lock()
+	if len(l.sealed) < sealedQueue {
+		l.sealed = append(l.sealed, sb)
 	}
-	start := time.Now()
-	st := l.state
-	writers := map[string]*archiveWriter{}
-	abort := func() {
-		for _, w := range writers {
-			w.abort()
+	l.sealedMu.Unlock()
+	select {
+	case l.sealedNew <- struct{}{}:
+	default:
+	}
+}
+
+// archiveQueuedLocked archives the batches Seal handed over. Callers hold
+// rotateMu.
+func (l *Log) archiveQueuedLocked() {
+	for {
+		l.sealedMu.Lock()
+		var sb *sealedBatch
+		if len(l.sealed) > 0 {
+			sb = l.sealed[0]
+			l.sealed[0] = nil
+			l.sealed = l.sealed[1:]
+		}
+		l.sealedMu.Unlock()
+		if sb == nil {
+			return
+		}
+		if err := l.archiveSealedBatch(sb); err != nil {
+			l.opts.Logger.Warn("msglog: archiving a sealed batch ahead of rotation failed; rotation will read it from the journal", zap.Error(err))
 		}
 	}
+}
+
+// aheadLocked returns the archive-ahead in progress, starting one at the
+// state's scan position if none. Callers hold rotateMu.
+func (l *Log) aheadLocked() *archiveAhead {
+	if l.ahead == nil {
+		l.ahead = &archiveAhead{writers: map[string]*archiveWriter{}, from: l.state.ScanFrom,
+			builder: newContainerBuilder(runtime.GOMAXPROCS(0))}
+	}
+	return l.ahead
+}
+
+// abortAhead drops the uncommitted archives. Callers hold rotateMu.
+func (l *Log) abortAhead() {
+	if l.ahead == nil {
+		return
+	}
+	for _, w := range l.ahead.writers {
+		w.abort()
+	}
+	l.ahead = nil
+}
+
+// archiveSealedBatch archives sb ahead of rotation, directly when it
+// follows what is archived, else by reading the journal. Callers hold
+// rotateMu.
+func (l *Log) archiveSealedBatch(sb *sealedBatch) error {
+	if l.opts.Shared != nil || l.state == nil {
+		return nil
+	}
+	a := l.aheadLocked()
+	if sb.seal.UpTo < a.from {
+		return nil // the journal read archived it already
+	}
+	if sb.since > a.from || a.from > sb.seal.First {
+		// Records before the batch may not be archived yet.
+		return l.archiveJournalLocked()
+	}
+	err := l.archiveBatchLocked(a, sb.batch, sb.specs, sb.tree, &sb.seal)
+	if err != nil {
+		l.abortAhead()
+		return err
+	}
+	a.from = sb.seal.UpTo + 1
+	return nil
+}
+
+// archiveBatchLocked writes a sealed batch's containers into a's archives.
+func (l *Log) archiveBatchLocked(a *archiveAhead, batch []pendingRecord, specs [][]containerSpec, tree *hashchain.Tree, bs *batchSeal) error {
+	if tree != nil {
+		tree.EncodeAll()
+	}
+	jobs, err := l.containerJobs(batch, specs, tree != nil, l.state, a.writers)
+	if err != nil {
+		return err
+	}
+	if err := l.archiveBatch(a.builder, jobs, tree, bs); err != nil {
+		return err
+	}
+	for i := range batch {
+		a.count++
+		a.bytes += int64(batch[i].size)
+	}
+	return nil
+}
+
+// archiveJournalLocked archives every sealed batch the journal holds from
+// the archive-ahead's position on. Callers hold rotateMu.
+func (l *Log) archiveJournalLocked() error {
+	a := l.aheadLocked()
 	var queue []pendingRecord
-	var lastSeq uint64
-	var archivedBytes int64
-	count := 0
-	builder := newContainerBuilder(runtime.GOMAXPROCS(0))
-	err := l.store.Scan(st.ScanFrom, func(seq uint64, payload []byte) error {
-		lastSeq = seq
+	last := a.from - 1
+	err := l.store.Scan(a.from, func(seq uint64, payload []byte) error {
+		last = seq
 		kind, parts, err := decodeParts(payload)
 		if err != nil {
 			return fmt.Errorf("msglog: journal record %d: %w", seq, err)
@@ -105,10 +221,11 @@ func (l *Log) rotateLocked() error {
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
-		if bs.UpTo < st.ScanFrom {
-			// Its records were archived by the previous rotation, which
-			// saw this seal but had to start the next scan before it, at
-			// records that arrived while the batch was being signed.
+		if bs.UpTo < a.from {
+			// Its records are archived already: by the previous
+			// rotation, which saw this seal but had to start the next
+			// scan before it, at records that arrived while the batch
+			// was being signed, or ahead of this one.
 			return nil
 		}
 		if len(queue) < bs.Count || queue[0].seq != bs.First || queue[bs.Count-1].seq != bs.UpTo {
@@ -116,75 +233,60 @@ func (l *Log) rotateLocked() error {
 			for _, q := range queue {
 				have = append(have, q.seq)
 			}
-			return fmt.Errorf("msglog: journal seal %d covers %d..%d (%d records) but the unsealed records from %d are %v", seq, bs.First, bs.UpTo, bs.Count, st.ScanFrom, have)
+			return fmt.Errorf("msglog: journal seal %d covers %d..%d (%d records) but the unsealed records from %d are %v", seq, bs.First, bs.UpTo, bs.Count, a.from, have)
 		}
-		specs, chains, err := batchChains(queue[:bs.Count], bs)
+		specs, tree, err := batchChains(queue[:bs.Count], bs)
 		if err != nil {
 			return fmt.Errorf("msglog: journal seal %d: %w", seq, err)
 		}
-		// Writers and the batch's containers in order; the containers are
-		// then built on all cores and written in that order.
-		jobs := make([]containerJob, 0, 2*bs.Count)
-		for i := range queue[:bs.Count] {
-			rec := &queue[i]
-			if len(rec.parts) < 2 {
-				return fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
-			}
-			nanos, member, _ := strings.Cut(string(rec.parts[0]), "|")
-			ns, _ := strconv.ParseInt(nanos, 10, 64)
-			group := l.groupOf(member)
-			w := writers[group]
-			if w == nil {
-				gs := st.Groups[group]
-				if gs == nil {
-					gs = &groupState{}
-				}
-				w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
-				if err != nil {
-					return err
-				}
-				writers[group] = w
-			}
-			for j := range specs[i] {
-				jobs = append(jobs, containerJob{w: w, rec: rec, spec: &specs[i][j], chain: chains[i][j], t: time.Unix(0, ns)})
-			}
-			count++
-			archivedBytes += int64(rec.size)
-		}
-		err = builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
-			func(p *asic.Packer, k int) ([]byte, error) {
-				j := &jobs[k]
-				c, err := buildContainer(p, j.spec, bs.signature, bs.result, j.chain, j.t)
-				if err != nil {
-					return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
-				}
-				return c, nil
-			},
-			func(k int, ctr, digest []byte) error {
-				j := &jobs[k]
-				return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, j.rec.seq, j.t)
-			})
-		if err != nil {
+		if err := l.archiveBatchLocked(a, queue[:bs.Count], specs, tree, bs); err != nil {
 			return err
 		}
 		queue = queue[bs.Count:]
 		return nil
 	})
 	if err != nil {
-		abort()
+		l.abortAhead()
 		return err
 	}
-	if len(writers) == 0 {
+	if len(queue) > 0 {
+		a.from = queue[0].seq
+	} else {
+		a.from = last + 1
+	}
+	return nil
+}
+
+func (l *Log) rotateLocked() error {
+	if !l.leading() {
 		return nil
 	}
-	next := &state{ScanFrom: lastSeq + 1, Groups: map[string]*groupState{}, LastRotate: l.opts.Now()}
-	if len(queue) > 0 {
-		next.ScanFrom = queue[0].seq
+	start := time.Now()
+	// What Seal handed over is archived first, then the rest is read
+	// from the journal.
+	l.archiveQueuedLocked()
+	if err := l.archiveJournalLocked(); err != nil {
+		return err
 	}
+	a := l.ahead
+	if l.opts.Shared != nil {
+		l.ahead = nil // the lease may move before the next rotation
+	}
+	if len(a.writers) == 0 {
+		return nil
+	}
+	l.ahead = nil
+	abort := func() {
+		for _, w := range a.writers {
+			w.abort()
+		}
+	}
+	st := l.state
+	next := &state{ScanFrom: a.from, Groups: map[string]*groupState{}, LastRotate: l.opts.Now()}
 	for g, gs := range st.Groups {
 		next.Groups[g] = gs
 	}
-	for g, w := range writers {
+	for g, w := range a.writers {
 		gs, err := w.finish()
 		if err != nil {
 			abort()
@@ -216,15 +318,73 @@ func (l *Log) rotateLocked() error {
 		l.opts.Logger.Warn("msglog: could not release archived journal segments", zap.Error(err))
 	}
 	l.mu.Lock()
-	l.sealedBytes = max(0, l.sealedBytes-archivedBytes)
+	l.sealedBytes = max(0, l.sealedBytes-a.bytes)
 	l.lastRotate = l.opts.Now()
 	l.mu.Unlock()
 	for _, r := range next.Renames {
 		l.metrics.archives.Inc()
 		l.opts.Logger.Info("msglog: archive written", zap.String("archive", r.Final))
 	}
-	l.opts.Logger.Info("msglog: rotated", zap.Int("records", count), zap.Int("archives", len(writers)), zap.Duration("took", time.Since(start)))
+	l.opts.Logger.Info("msglog: rotated", zap.Int("records", a.count), zap.Int("archives", len(a.writers)), zap.Duration("took", time.Since(start)))
 	return nil
+}
+
+// containerJobs lists a sealed batch's containers in order, opening the
+// archive writer of each record's group as needed.
+func (l *Log) containerJobs(batch []pendingRecord, specs [][]containerSpec, chained bool, st *state, writers map[string]*archiveWriter) ([]containerJob, error) {
+	jobs := make([]containerJob, 0, 2*len(batch))
+	for i := range batch {
+		rec := &batch[i]
+		if len(rec.parts) < 2 {
+			return nil, fmt.Errorf("msglog: journal record %d: too few parts", rec.seq)
+		}
+		nanos, member, _ := strings.Cut(string(rec.parts[0]), "|")
+		ns, _ := strconv.ParseInt(nanos, 10, 64)
+		group := l.groupOf(member)
+		w := writers[group]
+		if w == nil {
+			gs := st.Groups[group]
+			if gs == nil {
+				gs = &groupState{}
+			}
+			var err error
+			w, err = newArchiveWriter(GroupDir(l.opts.ArchiveDir, group), l.myPartPrefix(), st.ScanFrom, gs, l.opts.EncryptionKey, l.opts.Now())
+			if err != nil {
+				return nil, err
+			}
+			writers[group] = w
+		}
+		for j := range specs[i] {
+			leaf := -1
+			if chained {
+				leaf = len(jobs)
+			}
+			jobs = append(jobs, containerJob{w: w, rec: rec, spec: &specs[i][j], leaf: leaf, t: time.Unix(0, ns)})
+		}
+	}
+	return jobs, nil
+}
+
+// archiveBatch builds a sealed batch's containers on all cores (each
+// with its sig-hashchain.xml, from tree) and writes them in order.
+func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree *hashchain.Tree, bs *batchSeal) error {
+	return builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
+		func(p *asic.Packer, k int) ([]byte, error) {
+			j := &jobs[k]
+			var chain []byte
+			if j.leaf >= 0 {
+				chain = tree.ChainURIs(j.leaf, j.spec.uris())
+			}
+			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t)
+			if err != nil {
+				return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
+			}
+			return c, nil
+		},
+		func(k int, ctr, digest []byte, crc uint32) error {
+			j := &jobs[k]
+			return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, crc, j.rec.seq, j.t)
+		})
 }
 
 // entryName is a container's entry name: the record's seq, zero-padded

@@ -152,7 +152,7 @@ func batchTree(specs [][]containerSpec) (*hashchain.Tree, error) {
 // the batch's sig-hashchainresult.xml with seal.Sign, as seal.SignBatch
 // does, but leaves the per-record chains to rotation so that sealing costs
 // one tree and one signature, not one chain document per record.
-func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, error) {
+func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) (*sealedBatch, error) {
 	specs, err := batchSpecs(batch, FormatVersion)
 	if err != nil {
 		return nil, fmt.Errorf("msglog: containers: %w", err)
@@ -183,14 +183,29 @@ func (l *Log) sealBatch(ctx context.Context, batch []pendingRecord) ([]byte, err
 		}
 		sig = stamped[0]
 	}
-	meta, _ := json.Marshal(sealMeta{First: batch[0].seq, UpTo: batch[len(batch)-1].seq, Count: len(batch), Stamped: l.opts.TSA != nil, Format: FormatVersion})
-	return encodeParts(kindSeal, meta, sig, result), nil
+	m := sealMeta{First: batch[0].seq, UpTo: batch[len(batch)-1].seq, Count: len(batch), Stamped: l.opts.TSA != nil, Format: FormatVersion}
+	meta, _ := json.Marshal(m)
+	return &sealedBatch{payload: encodeParts(kindSeal, meta, sig, result), batch: batch, specs: specs, tree: tree,
+		seal: batchSeal{sealMeta: m, signature: sig, result: result}}, nil
 }
 
-// batchChains rebuilds the containers of a sealed batch with their
-// sig-hashchain.xml files (nil for a directly signed container) and checks
-// the rebuilt result against the signed one.
-func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, [][][]byte, error) {
+// sealedBatch is a batch as Seal signed it: the seal's store payload, and
+// what rotation would otherwise rebuild from the journal (the records, their
+// containers, the hash tree, the seal), handed to the archiver.
+type sealedBatch struct {
+	payload []byte
+	batch   []pendingRecord
+	specs   [][]containerSpec
+	tree    *hashchain.Tree
+	seal    batchSeal
+	since   uint64 // every record from since up to the batch is in an earlier batch (Log.sealedSince)
+}
+
+// batchChains rebuilds the containers of a sealed batch and its hash tree
+// (nil for a directly signed batch) and checks the rebuilt result against
+// the signed one. The tree is ready for concurrent ChainURIs calls: the
+// sig-hashchain.xml of each container is written where it is built.
+func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, *hashchain.Tree, error) {
 	format := max(bs.Format, FormatRecord)
 	specs, err := batchSpecs(batch, format)
 	if err != nil {
@@ -200,25 +215,15 @@ func batchChains(batch []pendingRecord, bs *batchSeal) ([][]containerSpec, [][][
 	if err != nil {
 		return nil, nil, err
 	}
-	chains := make([][][]byte, len(batch))
-	for i := range specs {
-		chains[i] = make([][]byte, len(specs[i]))
-	}
 	if tree == nil {
 		if len(bs.result) != 0 {
 			return nil, nil, errors.New("stored seal has a hash chain result but the batch is signed directly")
 		}
-		return specs, chains, nil
+		return specs, nil, nil
 	}
 	if !bytes.Equal(tree.Result(seal.URISigHashChain), bs.result) {
 		return nil, nil, errors.New("rebuilt hash chain result differs from the signed one")
 	}
-	k := 0
-	for i := range specs {
-		for j := range specs[i] {
-			chains[i][j] = tree.ChainURIs(k, specs[i][j].uris())
-			k++
-		}
-	}
-	return specs, chains, nil
+	tree.EncodeAll()
+	return specs, tree, nil
 }

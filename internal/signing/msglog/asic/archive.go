@@ -131,13 +131,23 @@ func (a *ArchiveWriter) Add(name string, container []byte) (string, error) {
 // AddDigest is Add for a container whose digest under the linking hash
 // (SHA-512 unless ArchiveOptions.Hash says otherwise) the caller computed.
 func (a *ArchiveWriter) AddDigest(name string, container, digest []byte) (string, error) {
+	return a.add(name, container, digest, crc32.ChecksumIEEE(container))
+}
+
+// AddSummed is AddDigest for a container whose CRC-32 (IEEE) the caller
+// computed too (msglog computes both beside the build, on all cores).
+func (a *ArchiveWriter) AddSummed(name string, container, digest []byte, crc uint32) (string, error) {
+	return a.add(name, container, digest, crc)
+}
+
+func (a *ArchiveWriter) add(name string, container, digest []byte, crc uint32) (string, error) {
 	if !strings.HasSuffix(name, ".asice") || strings.ContainsAny(name, " \r\n/\\") || a.names[name] {
 		return "", fmt.Errorf("asic: bad or repeated container name %q", name)
 	}
 	if len(digest) != a.h.Size() {
 		return "", fmt.Errorf("asic: container digest of %d bytes, want %v's %d", len(digest), a.h, a.h.Size())
 	}
-	if err := a.put(name, container); err != nil {
+	if err := a.put(name, container, crc); err != nil {
 		return "", err
 	}
 	a.names[name] = true
@@ -153,9 +163,9 @@ func (a *ArchiveWriter) AddDigest(name string, container, digest []byte) (string
 // message. So a container is STORED when deflate saves less than 1/32 of
 // it (large messages), and DEFLATED otherwise (small ones, where the
 // headers weigh), as X-Road's zlib falls back to stored blocks.
-func (a *ArchiveWriter) put(name string, container []byte) error {
+func (a *ArchiveWriter) put(name string, container []byte, crc uint32) error {
 	if a.store {
-		return putRaw(a.zw, name, zip.Store, container, crc32.ChecksumIEEE(container), len(container), a.t, true)
+		return putRaw(a.zw, name, zip.Store, container, crc, len(container), a.t, true)
 	}
 	a.comp.Reset()
 	if a.fw == nil {
@@ -171,7 +181,6 @@ func (a *ArchiveWriter) put(name string, container []byte) error {
 	if err := a.fw.Close(); err != nil {
 		return fmt.Errorf("asic: compressing %s: %w", name, err)
 	}
-	crc := crc32.ChecksumIEEE(container)
 	if a.comp.Len() > len(container)-len(container)/32 {
 		return putRaw(a.zw, name, zip.Store, container, crc, len(container), a.t, true)
 	}

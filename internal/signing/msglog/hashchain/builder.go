@@ -116,6 +116,23 @@ func (t *Tree) Result(chainURI string) []byte {
 	return w.Bytes()
 }
 
+// EncodeAll computes the base64 of every node and input now, which
+// ChainURIs otherwise caches as it goes: after it, ChainURIs only reads
+// the tree and is safe for concurrent use (rotation writes a batch's
+// chains on all cores).
+func (t *Tree) EncodeAll() {
+	if t.b64 == nil {
+		t.b64 = make([][]byte, t.max)
+	}
+	for idx := range t.b64 {
+		if d := t.get(idx); d != nil && t.b64[idx] == nil {
+			enc := make([]byte, base64.StdEncoding.EncodedLen(len(d)))
+			base64.StdEncoding.Encode(enc, d)
+			t.b64[idx] = enc
+		}
+	}
+}
+
 // Chain returns the hash chain document for input i, whose message is
 // referenced as dataURI (e.g. "/message.xml"; attachments are
 // "/attachment1", …).
@@ -126,7 +143,8 @@ func (t *Tree) Chain(i int, dataURI string) []byte {
 // ChainURIs is Chain with the URIs of input i's parts given: uris[0] is
 // the message, uris[k] the k-th further part; a missing or empty uris[k]
 // is "/attachmentK". tunduk's containers name their exchange metadata
-// this way. Chain and ChainURIs are not safe for concurrent use.
+// this way. Chain and ChainURIs are not safe for concurrent use, unless
+// EncodeAll was called first.
 func (t *Tree) ChainURIs(i int, uris []string) []byte {
 	dataURI := uris[0]
 	w := make([]byte, 0, 256+(ceilLog2(len(t.inputs))+1)*200)

@@ -48,6 +48,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/groupcommit"
 )
 
 // ErrTooLarge means a payload exceeds MaxRecordSize.
@@ -230,33 +231,19 @@ func (s *Store) insert(ctx context.Context, q querier, payloads [][]byte) (uint6
 	return uint64(first), nil
 }
 
+// requestSize is a request's bytes in a group.
+func requestSize(r *request) int { return len(r.data) }
+
 // writer is the one goroutine that commits groups of records.
 func (s *Store) writer() {
 	defer close(s.done)
 	group := make([]*request, 0, 1024)
 	payloads := make([][]byte, 0, 1024)
 	for {
-		var first *request
-		select {
-		case first = <-s.queue:
-		case <-s.stop:
-			select {
-			case first = <-s.queue:
-			default:
-				return
-			}
-		}
-		group = append(group[:0], first)
-		size := len(first.data)
-	fill:
-		for size < s.opts.MaxGroupBytes {
-			select {
-			case r := <-s.queue:
-				group = append(group, r)
-				size += len(r.data)
-			default:
-				break fill
-			}
+		var ok bool
+		group, _, ok = groupcommit.Next(s.queue, s.stop, group, requestSize, s.opts.MaxGroupBytes)
+		if !ok {
+			return
 		}
 		payloads = payloads[:0]
 		for _, r := range group {

@@ -55,6 +55,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
+	"github.com/tunduk-kg/tunduk/internal/signing/msglog/groupcommit"
 )
 
 // Errors returned by the store. They are wrapped; match with errors.Is.
@@ -454,6 +455,9 @@ func (s *Store) window() time.Duration {
 	return w
 }
 
+// framedSize is a request's bytes in a segment.
+func framedSize(r *request) int { return len(r.data) + headerSize }
+
 // writer is the single goroutine that writes and fsyncs groups of records.
 func (s *Store) writer() {
 	defer close(s.done)
@@ -462,30 +466,15 @@ func (s *Store) writer() {
 	group := make([]*request, 0, 1024)
 	payloads := make([][]byte, 0, 1024)
 	for {
-		var first *request
-		select {
-		case first = <-s.queue:
-		case <-s.stop:
-			// Close stops new appends first, so draining what is queued
-			// now finishes every accepted append.
-			select {
-			case first = <-s.queue:
-			default:
-				return
-			}
+		// Close stops new appends first, so draining what is queued
+		// once stopped finishes every accepted append.
+		var size int
+		var ok bool
+		group, size, ok = groupcommit.Next(s.queue, s.stop, group, framedSize, s.opts.MaxGroupBytes)
+		if !ok {
+			return
 		}
-		group = append(group[:0], first)
-		size := len(first.data) + headerSize
-	fill:
-		for size < s.opts.MaxGroupBytes {
-			select {
-			case r := <-s.queue:
-				group = append(group, r)
-				size += len(r.data) + headerSize
-			default:
-				break fill
-			}
-		}
+		first := group[0]
 		if w := s.window(); w > 0 && size < s.opts.MaxGroupBytes {
 			// Appends are arriving faster than one per window: hold the
 			// group open until the window since the first one closes.
