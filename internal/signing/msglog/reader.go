@@ -179,7 +179,11 @@ func ReadContainer(data []byte) (*Record, error) {
 	for i := 1; atts["attachment"+strconv.Itoa(i)] != nil; i++ {
 		attList = append(attList, atts["attachment"+strconv.Itoa(i)])
 	}
-	r, err := UnmarshalRecord(meta, nil)
+	doc, framing, err := asic.SplitExchange(meta)
+	if err != nil {
+		return nil, fmt.Errorf("msglog: %s: %w", asic.EntryExchange, err)
+	}
+	r, err := UnmarshalRecord(doc, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -190,14 +194,14 @@ func ReadContainer(data []byte) (*Record, error) {
 	req, resp := &r.Exchange.Request, &r.Exchange.Response
 	// Which side this container holds: the one whose recorded digest the
 	// rebuilt body matches, else as X-Road tells requests from responses.
-	if b := bodyOf(req, msg, attList, rest); b != nil && BodyDigest(b) == req.Digest && (!rest || msg[0] < '1' || msg[0] > '9') {
+	if b := bodyOf(req, msg, attList, rest, framing); b != nil && BodyDigest(b) == req.Digest && (!rest || msg[0] < '1' || msg[0] > '9') {
 		req.Body = b
-	} else if b := bodyOf(resp, msg, attList, rest); b != nil && BodyDigest(b) == resp.Digest {
+	} else if b := bodyOf(resp, msg, attList, rest, framing); b != nil && BodyDigest(b) == resp.Digest {
 		resp.Body = b
 	} else if isRequestSide(msg, rest) {
-		req.Body = bodyOf(req, msg, attList, rest)
+		req.Body = bodyOf(req, msg, attList, rest, framing)
 	} else {
-		resp.Body = bodyOf(resp, msg, attList, rest)
+		resp.Body = bodyOf(resp, msg, attList, rest, framing)
 	}
 	return r, nil
 }
@@ -220,13 +224,23 @@ func isRequestSide(msg []byte, rest bool) bool {
 
 // bodyOf rebuilds the HTTP body of one side from its X-Road form: the REST
 // body is attachment1; a SOAP body is message.xml, or for a multipart
-// message the SOAP part and attachments reassembled under the recorded
-// Content-Type's boundary (the parts' own MIME headers are not kept, so
-// such a body is X-Road's view of the message, not the bytes as sent; the
-// record's digest is of the bytes as sent). Metadata-only records get nil.
-func bodyOf(m *Message, msg []byte, atts [][]byte, rest bool) []byte {
+// message the SOAP part and attachments between the recorded framing's
+// bytes (container format 3: the body exactly as sent). Without a framing
+// (format 2) a multipart body is reassembled under the recorded
+// Content-Type's boundary with Go's multipart writer: X-Road's view of the
+// message, not the bytes as sent, so it may not match the record's digest.
+// Metadata-only records get nil, as does a framing that does not fit the
+// container's attachments.
+func bodyOf(m *Message, msg []byte, atts [][]byte, rest bool, framing *asic.Framing) []byte {
 	if m.BodyRef == "" {
 		return nil // metadata-only: the body was not archived
+	}
+	if framing != nil && !rest {
+		b, err := framing.Body(msg, atts)
+		if err != nil {
+			return nil
+		}
+		return b
 	}
 	return asic.Body(m.ContentType, rest, msg, atts)
 }

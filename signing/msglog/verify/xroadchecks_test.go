@@ -193,7 +193,7 @@ func containersOf(t *testing.T, root string) map[string][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if zr.Comment != "tunduk-msglog-format=2" {
+		if zr.Comment != "tunduk-msglog-format=3" {
 			t.Errorf("%s: zip comment %q does not state the format", a.Name, zr.Comment)
 		}
 		for _, f := range zr.File {
