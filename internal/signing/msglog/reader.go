@@ -145,6 +145,14 @@ func readZipFile(f *zip.File) ([]byte, error) {
 // tunduk-exchange.xml with that side's body restored from message.xml and
 // its attachments (see MergeSides); the other side's body is nil.
 func ReadContainer(data []byte) (*Record, error) {
+	return readContainer(data, "")
+}
+
+// readContainer is ReadContainer for a container whose side of the
+// exchange is known from its entry name ("request", "response"; "" when
+// unknown): a request and a response with equal bodies are then not
+// confused.
+func readContainer(data []byte, side string) (*Record, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("msglog: container: %w", err)
@@ -194,6 +202,14 @@ func ReadContainer(data []byte) (*Record, error) {
 	req, resp := &r.Exchange.Request, &r.Exchange.Response
 	// Which side this container holds: the one whose recorded digest the
 	// rebuilt body matches, else as X-Road tells requests from responses.
+	switch side {
+	case "request":
+		req.Body = bodyOf(req, msg, attList, rest, framing)
+		return r, nil
+	case "response":
+		resp.Body = bodyOf(resp, msg, attList, rest, framing)
+		return r, nil
+	}
 	if b := bodyOf(req, msg, attList, rest, framing); b != nil && BodyDigest(b) == req.Digest && (!rest || msg[0] < '1' || msg[0] > '9') {
 		req.Body = b
 	} else if b := bodyOf(resp, msg, attList, rest, framing); b != nil && BodyDigest(b) == resp.Digest {
@@ -234,6 +250,10 @@ func isRequestSide(msg []byte, rest bool) bool {
 func bodyOf(m *Message, msg []byte, atts [][]byte, rest bool, framing *asic.Framing) []byte {
 	if m.BodyRef == "" {
 		return nil // metadata-only: the body was not archived
+	}
+	if m.Size == 0 && !rest {
+		// An empty SOAP body: message.xml is X-Road's body-less form.
+		return []byte{}
 	}
 	if framing != nil && !rest {
 		b, err := framing.Body(msg, atts)
@@ -278,7 +298,13 @@ func ReadArchive(path string, key []byte, fn func(entry string, container []byte
 		if err != nil {
 			return fmt.Errorf("msglog: %s: %s: %w", filepath.Base(path), f.Name, err)
 		}
-		r, err := ReadContainer(data)
+		side := ""
+		if strings.HasSuffix(f.Name, "-request.asice") {
+			side = "request"
+		} else if strings.HasSuffix(f.Name, "-response.asice") {
+			side = "response"
+		}
+		r, err := readContainer(data, side)
 		if err != nil {
 			r = nil
 		}
