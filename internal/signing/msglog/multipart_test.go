@@ -126,7 +126,11 @@ func TestMultipartRoundTrip(t *testing.T) {
 			return fmt.Errorf("%s: not an exchange record", name)
 		}
 		got[r.Exchange.MessageID] = r
-		c := cases[int(r.Seq)-1]
+		var i int
+		if _, err := fmt.Sscanf(r.Exchange.MessageID, "m%d", &i); err != nil || i >= len(cases) {
+			return fmt.Errorf("%s: message id %q", name, r.Exchange.MessageID)
+		}
+		c := cases[i]
 		ctr, err := asic.Read(data, asic.Limits{})
 		if err != nil {
 			return err
