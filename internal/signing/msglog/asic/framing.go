@@ -113,6 +113,11 @@ func SplitExchange(ex []byte) (doc []byte, f *Framing, err error) {
 	if len(text) > base64.StdEncoding.EncodedLen(MaxFramingSize+1+binary.MaxVarintLen64*(MaxFramingParts+3)) {
 		return nil, nil, fmt.Errorf("%w: %d bytes of base64, over the limit", ErrFraming, len(text))
 	}
+	if bytes.ContainsAny(text, "\r\n") {
+		// The decoder would skip them; refuse them so that a framing has
+		// one encoding.
+		return nil, nil, fmt.Errorf("%w: a line break in the base64", ErrFraming)
+	}
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
 	n, err := base64.StdEncoding.Strict().Decode(raw, text)
 	if err != nil {
@@ -132,14 +137,14 @@ func ParseFraming(b []byte) (*Framing, error) {
 		return nil, fmt.Errorf("%w: unknown version", ErrFraming)
 	}
 	b = b[1:]
-	count, k := binary.Uvarint(b)
+	count, k := uvarint(b)
 	if k <= 0 || count > MaxFramingParts {
 		return nil, fmt.Errorf("%w: bad attachment count", ErrFraming)
 	}
 	b = b[k:]
 	total := 0
 	next := func() ([]byte, error) {
-		n, k := binary.Uvarint(b)
+		n, k := uvarint(b)
 		if k <= 0 || n > uint64(len(b)-k) {
 			return nil, fmt.Errorf("%w: a segment runs past the end", ErrFraming)
 		}
@@ -172,6 +177,16 @@ func ParseFraming(b []byte) (*Framing, error) {
 		return nil, fmt.Errorf("%w: %d bytes after the last segment", ErrFraming, len(b))
 	}
 	return f, nil
+}
+
+// uvarint is binary.Uvarint refusing longer encodings than needed (k = 0),
+// so that a framing has one encoding.
+func uvarint(b []byte) (uint64, int) {
+	n, k := binary.Uvarint(b)
+	if k > 1 && b[k-1] == 0 {
+		return 0, 0
+	}
+	return n, k
 }
 
 // Body rebuilds the HTTP body from message.xml (the SOAP part) and the
