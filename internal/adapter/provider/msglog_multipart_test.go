@@ -26,17 +26,14 @@ import (
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 )
 
-// TestMultipartExchangeArchivedExactly is issue 12.1's multipart case end
-// to end: a SOAP-with-attachments request (with a MIME preamble, an
-// epilogue and a binary attachment) goes through the emulated security
-// server to the provider, whose legacy SOAP backend answers multipart; the
-// exchange is signed into the message log, sealed and rotated. Then
-// `archive verify --checkpoint` recomputes the record's leaf from the
-// archive (the bodies rebuilt from X-Road's form and the kept framing
-// match the record's digests), and the reader returns the request exactly
-// as the provider received it. A flipped byte in the framing is
-// Checkpoint.Framing; an archive without the framing (format 2) falls back
-// to the multipart writer's rebuild and says so (Checkpoint.Leaf).
+// TestMultipartExchangeArchivedExactly is issue 12.1's multipart case end to end. A
+// SOAP-with-attachments request (MIME preamble, epilogue, binary attachment) goes through the
+// emulated security server to the provider, whose legacy SOAP backend answers multipart; the
+// exchange is signed into the message log, sealed and rotated. `archive verify --checkpoint`
+// then recomputes the record's leaf from the archive (bodies rebuilt from X-Road's form and the
+// kept framing match the record's digests) and the reader returns both bodies exactly as the
+// provider received and sent them. A flipped byte in the framing is Checkpoint.Framing; an
+// archive without it (format 2) falls back to the multipart writer and says so (Checkpoint.Leaf).
 func TestMultipartExchangeArchivedExactly(t *testing.T) {
 	pdf := bytes.Repeat([]byte("%PDF-1.7 \x00\r\n--MIMEbx \xff справка "), 300)
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
