@@ -26,6 +26,9 @@ import (
 	"github.com/tunduk-kg/tunduk/soap/xroadtest"
 )
 
+// member is the archive group of the provider's records: providerID's member.
+const member = "central-server/GOV/70000099"
+
 // TestMultipartExchangeArchivedExactly is issue 12.1's multipart case end to end. A
 // SOAP-with-attachments request (MIME preamble, epilogue, binary attachment) goes through the
 // emulated security server to the provider, whose legacy SOAP backend answers multipart; the
@@ -107,7 +110,6 @@ func TestMultipartExchangeArchivedExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.Flush()
-	const member = "central-server/GOV/70000099" // the group: providerID's member
 	group := msglog.GroupDir(filepath.Join(dir, "archive"), member)
 	as, err := msglog.ListArchives(group)
 	if err != nil || len(as) != 1 {
