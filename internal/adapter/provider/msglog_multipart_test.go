@@ -110,12 +110,11 @@ func TestMultipartExchangeArchivedExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.Flush()
-	group := msglog.GroupDir(filepath.Join(dir, "archive"), member)
-	as, err := msglog.ListArchives(group)
-	if err != nil || len(as) != 1 {
-		t.Fatalf("archives %v %v", as, err)
+	as, err := msglog.ListArchives(filepath.Join(dir, "archive"))
+	if err != nil || len(as) != 1 || as[0].Group != strings.ReplaceAll(member, "/", "_") {
+		t.Fatalf("archives %v %v, want one in group %s", as, err, member)
 	}
-	path := as[0].Path
+	path, group := as[0].Path, filepath.Dir(as[0].Path)
 	cp := ev.Checkpoint(member)
 	check := func() *verify.Report {
 		t.Helper()
