@@ -68,7 +68,8 @@ fails with Checkpoint.Rewritten; a removed archive with
 Checkpoint.MissingRecords. Other reasons: Checkpoint.Format,
 Checkpoint.Signature, Checkpoint.NoArchives, Checkpoint.Unanchored (the
 group's archives do not begin the log), Checkpoint.Leaf (a record's leaf
-cannot be recomputed). Give the group's directory (or the archive root).
+cannot be recomputed), Checkpoint.Framing (a multipart body's kept MIME
+framing is malformed or does not rebuild the recorded body). Give the group's directory (or the archive root).
 
 With --output json the report is one object with camelCase keys: {valid,
 files: [{path, kind, containers, lastDigest, problems: [{container, code,

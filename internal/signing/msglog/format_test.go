@@ -61,7 +61,7 @@ func TestFormat2Layout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if zr.Comment != "tunduk-msglog-format=2" {
+	if zr.Comment != "tunduk-msglog-format=3" {
 		t.Errorf("archive comment %q", zr.Comment)
 	}
 	ctr := map[string]*asic.Container{}

@@ -145,6 +145,14 @@ func readZipFile(f *zip.File) ([]byte, error) {
 // tunduk-exchange.xml with that side's body restored from message.xml and
 // its attachments (see MergeSides); the other side's body is nil.
 func ReadContainer(data []byte) (*Record, error) {
+	return readContainer(data, "")
+}
+
+// readContainer is ReadContainer for a container whose side of the
+// exchange is known from its entry name ("request", "response"; "" when
+// unknown): a request and a response with equal bodies are then not
+// confused.
+func readContainer(data []byte, side string) (*Record, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("msglog: container: %w", err)
@@ -179,7 +187,11 @@ func ReadContainer(data []byte) (*Record, error) {
 	for i := 1; atts["attachment"+strconv.Itoa(i)] != nil; i++ {
 		attList = append(attList, atts["attachment"+strconv.Itoa(i)])
 	}
-	r, err := UnmarshalRecord(meta, nil)
+	doc, framing, err := asic.SplitExchange(meta)
+	if err != nil {
+		return nil, fmt.Errorf("msglog: %s: %w", asic.EntryExchange, err)
+	}
+	r, err := UnmarshalRecord(doc, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -190,14 +202,22 @@ func ReadContainer(data []byte) (*Record, error) {
 	req, resp := &r.Exchange.Request, &r.Exchange.Response
 	// Which side this container holds: the one whose recorded digest the
 	// rebuilt body matches, else as X-Road tells requests from responses.
-	if b := bodyOf(req, msg, attList, rest); b != nil && BodyDigest(b) == req.Digest && (!rest || msg[0] < '1' || msg[0] > '9') {
+	switch side {
+	case "request":
+		req.Body = bodyOf(req, msg, attList, rest, framing)
+		return r, nil
+	case "response":
+		resp.Body = bodyOf(resp, msg, attList, rest, framing)
+		return r, nil
+	}
+	if b := bodyOf(req, msg, attList, rest, framing); b != nil && BodyDigest(b) == req.Digest && (!rest || msg[0] < '1' || msg[0] > '9') {
 		req.Body = b
-	} else if b := bodyOf(resp, msg, attList, rest); b != nil && BodyDigest(b) == resp.Digest {
+	} else if b := bodyOf(resp, msg, attList, rest, framing); b != nil && BodyDigest(b) == resp.Digest {
 		resp.Body = b
 	} else if isRequestSide(msg, rest) {
-		req.Body = bodyOf(req, msg, attList, rest)
+		req.Body = bodyOf(req, msg, attList, rest, framing)
 	} else {
-		resp.Body = bodyOf(resp, msg, attList, rest)
+		resp.Body = bodyOf(resp, msg, attList, rest, framing)
 	}
 	return r, nil
 }
@@ -220,13 +240,27 @@ func isRequestSide(msg []byte, rest bool) bool {
 
 // bodyOf rebuilds the HTTP body of one side from its X-Road form: the REST
 // body is attachment1; a SOAP body is message.xml, or for a multipart
-// message the SOAP part and attachments reassembled under the recorded
-// Content-Type's boundary (the parts' own MIME headers are not kept, so
-// such a body is X-Road's view of the message, not the bytes as sent; the
-// record's digest is of the bytes as sent). Metadata-only records get nil.
-func bodyOf(m *Message, msg []byte, atts [][]byte, rest bool) []byte {
+// message the SOAP part and attachments between the recorded framing's
+// bytes (container format 3: the body exactly as sent). Without a framing
+// (format 2) a multipart body is reassembled under the recorded
+// Content-Type's boundary with Go's multipart writer: X-Road's view of the
+// message, not the bytes as sent, so it may not match the record's digest.
+// Metadata-only records get nil, as does a framing that does not fit the
+// container's attachments.
+func bodyOf(m *Message, msg []byte, atts [][]byte, rest bool, framing *asic.Framing) []byte {
 	if m.BodyRef == "" {
 		return nil // metadata-only: the body was not archived
+	}
+	if m.Size == 0 && !rest {
+		// An empty SOAP body: message.xml is X-Road's body-less form.
+		return []byte{}
+	}
+	if framing != nil && !rest {
+		b, err := framing.Body(msg, atts)
+		if err != nil {
+			return nil
+		}
+		return b
 	}
 	return asic.Body(m.ContentType, rest, msg, atts)
 }
@@ -264,7 +298,13 @@ func ReadArchive(path string, key []byte, fn func(entry string, container []byte
 		if err != nil {
 			return fmt.Errorf("msglog: %s: %s: %w", filepath.Base(path), f.Name, err)
 		}
-		r, err := ReadContainer(data)
+		side := ""
+		if strings.HasSuffix(f.Name, "-request.asice") {
+			side = "request"
+		} else if strings.HasSuffix(f.Name, "-response.asice") {
+			side = "response"
+		}
+		r, err := readContainer(data, side)
 		if err != nil {
 			r = nil
 		}

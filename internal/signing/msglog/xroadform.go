@@ -32,11 +32,23 @@ import (
 //     batch hash chain. Records that are not exchanges (archive reads,
 //     catalog applies, …) keep the format-1 layout: they have no X-Road
 //     message.
+//   - Format 3: format 2, and a multipart message's MIME framing (preamble,
+//     delimiters, part headers, epilogue: asic.Framing) follows the record
+//     document in that side's tunduk-exchange.xml, so the HTTP body is
+//     rebuilt byte for byte (format 2 rebuilt it with Go's multipart
+//     writer, which matches the record's digest only by chance). A
+//     multipart body the SOAP parser rejects, or whose framing is over
+//     asic's limits, is message.xml as sent, with no attachments. Only
+//     containers that keep a framing say format="3"; the others are
+//     format 2's, byte for byte. Seals state the format their batch was
+//     sealed in, so a batch sealed by an earlier version is archived as it
+//     was signed.
 const (
 	FormatRecord   = 1
 	FormatXRoad    = 2
-	FormatVersion  = FormatXRoad
-	archiveComment = "tunduk-msglog-format=2"
+	FormatFramed   = 3
+	FormatVersion  = FormatFramed
+	archiveComment = "tunduk-msglog-format=3"
 )
 
 // containerSpec is one container a journal record is archived as.
@@ -95,7 +107,7 @@ func containersOf(seq uint64, parts [][]byte, format int) ([]containerSpec, erro
 	if format < FormatXRoad || typ != string(TypeExchange) {
 		return []containerSpec{{suffix: typ, message: doc, attachments: parts[2:]}}, nil
 	}
-	meta := withFormat(doc, FormatXRoad)
+	meta := withFormat(doc, FormatXRoad) // format 3 marks only framed containers
 	if req, resp, ok := plainSOAP(parts[1], parts[2:]); ok {
 		out := []containerSpec{{suffix: "request", message: req.body, exchange: meta, digest: req.digest}}
 		if resp.body != nil {
@@ -103,12 +115,13 @@ func containersOf(seq uint64, parts [][]byte, format int) ([]containerSpec, erro
 		}
 		return out, nil
 	}
-	return parsedContainers(parts, meta)
+	return parsedContainers(parts, meta, format)
 }
 
-// parsedContainers is containersOf for an exchange record in format 2,
-// from the parsed record; meta is its tunduk-exchange.xml.
-func parsedContainers(parts [][]byte, meta []byte) ([]containerSpec, error) {
+// parsedContainers is containersOf for an exchange record in format 2 or
+// 3, from the parsed record; meta is its tunduk-exchange.xml (a multipart
+// side's framing is appended to it in format 3).
+func parsedContainers(parts [][]byte, meta []byte, format int) ([]containerSpec, error) {
 	atts := map[string][]byte{}
 	for i, a := range parts[2:] {
 		atts["attachment"+strconv.Itoa(i+1)] = a
@@ -122,18 +135,19 @@ func parsedContainers(parts [][]byte, meta []byte) ([]containerSpec, error) {
 		return nil, errors.New("exchange record without exchange")
 	}
 	rest := ex.Protocol == "rest"
-	req, err := xroadMessage(&ex.Request, rest, true)
+	framed := format >= FormatFramed
+	req, err := xroadMessage(&ex.Request, rest, true, framed)
 	if err != nil {
 		return nil, fmt.Errorf("request: %w", err)
 	}
-	out := []containerSpec{{suffix: "request", message: req.message, attachments: req.attachments, exchange: meta}}
+	out := []containerSpec{{suffix: "request", message: req.message, attachments: req.attachments, exchange: req.exchange(meta)}}
 	resp := &ex.Response
 	if resp.Size > 0 || resp.Status != 0 || len(resp.Headers) > 0 || resp.XRoadHeader != "" {
-		m, err := xroadMessage(resp, rest, false)
+		m, err := xroadMessage(resp, rest, false, framed)
 		if err != nil {
 			return nil, fmt.Errorf("response: %w", err)
 		}
-		out = append(out, containerSpec{suffix: "response", message: m.message, attachments: m.attachments, exchange: meta})
+		out = append(out, containerSpec{suffix: "response", message: m.message, attachments: m.attachments, exchange: m.exchange(meta)})
 	}
 	return out, nil
 }
@@ -267,11 +281,30 @@ func withFormat(doc []byte, format int) []byte {
 type xroadMsg struct {
 	message     []byte
 	attachments [][]byte
+	framing     *asic.Framing // format 3, multipart: rebuilds the body exactly
 }
 
+// exchange is the side's tunduk-exchange.xml: meta, with the framing
+// after it when there is one.
+func (x *xroadMsg) exchange(meta []byte) []byte {
+	if x.framing == nil {
+		return meta
+	}
+	framed := bytes.Replace(meta, []byte(formatAttr2), []byte(formatAttr3), 1)
+	return asic.AppendFraming(framed, x.framing)
+}
+
+// The format attribute of a format-2 container's tunduk-exchange.xml and
+// of a format-3 one's that keeps a multipart framing.
+var (
+	formatAttr2 = string(seqPrefix) + ` format="2"`
+	formatAttr3 = string(seqPrefix) + ` format="3"`
+)
+
 // xroadMessage returns message.xml and the attachments of one side of an
-// exchange in X-Road's form.
-func xroadMessage(m *Message, rest, request bool) (*xroadMsg, error) {
+// exchange in X-Road's form; framed (format 3) keeps a multipart body's
+// framing, or the body whole as message.xml when that cannot be kept.
+func xroadMessage(m *Message, rest, request, framed bool) (*xroadMsg, error) {
 	if rest {
 		return &xroadMsg{message: restForm(m, request), attachments: nonEmpty(m.Body)}, nil
 	}
@@ -292,6 +325,15 @@ func xroadMessage(m *Message, rest, request bool) (*xroadMsg, error) {
 	}
 	defer msg.Close()
 	out := &xroadMsg{message: msg.SOAP()}
+	if framed {
+		pre, seps, tail, ok := msg.Framing()
+		out.framing = &asic.Framing{Pre: pre, Seps: seps, Tail: tail}
+		if !ok || !out.framing.Fits() || len(bytes.TrimSpace(out.message)) == 0 {
+			// Not representable in X-Road's form within the framing's
+			// limits: keep the bytes as sent.
+			return &xroadMsg{message: m.Body}, nil
+		}
+	}
 	for _, a := range msg.Attachments() {
 		rc, err := a.Open()
 		if err != nil {

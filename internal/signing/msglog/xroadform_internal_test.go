@@ -59,11 +59,11 @@ func TestPlainSOAPMatchesParsed(t *testing.T) {
 					t.Errorf("fast path digest %x is not the body's SHA-512 %x", m.digest, d)
 				}
 			}
-			got, err := containersOf(uint64(i+1), parts, FormatXRoad)
+			got, err := containersOf(uint64(i+1), parts, FormatVersion)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := parsedContainers(parts, withFormat(withSeq(doc, uint64(i+1)), FormatXRoad))
+			want, err := parsedContainers(parts, withFormat(withSeq(doc, uint64(i+1)), FormatXRoad), FormatVersion)
 			if err != nil {
 				t.Fatal(err)
 			}

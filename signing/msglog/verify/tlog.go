@@ -61,6 +61,11 @@ const (
 	// (not a tunduk record, a body that does not match its recorded
 	// digest, a side of an exchange missing).
 	CodeLeaf = "Checkpoint.Leaf"
+	// CodeFraming: a multipart body's framing kept in a format-3
+	// container's tunduk-exchange.xml is malformed, or the body rebuilt
+	// with it does not match the record's digest (the framing, message.xml
+	// or an attachment was altered).
+	CodeFraming = "Checkpoint.Framing"
 )
 
 // HeldCheckpoint is a signed checkpoint given to Paths and the file it
@@ -97,6 +102,7 @@ const recordPrefix = `<record xmlns="https://tunduk.kg/xsd/msglog/1"`
 // leafPart is what one container contributes to its record's leaf.
 type leafPart struct {
 	err  error
+	code string // of err when not CodeLeaf
 	seq  uint64
 	cert *x509.Certificate
 	// whole is set for a record in one container (format 1, or a record
@@ -123,8 +129,11 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 		cert = sig.Certificate
 	}
 	doc := c.Message
+	var framing *asic.Framing
 	if c.Exchange != nil {
-		doc = c.Exchange
+		if doc, framing, err = asic.SplitExchange(c.Exchange); err != nil {
+			return leafPart{err: fmt.Errorf("%s: %w", asic.EntryExchange, err), code: CodeFraming, cert: cert}
+		}
 	}
 	seq, err := docSeq(doc)
 	if err != nil {
@@ -145,9 +154,10 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 		l := tlog.NewLeaf(seq, c.Message, atts...)
 		return leafPart{seq: seq, whole: &l, cert: cert}
 	}
-	// Format 2: tunduk-exchange.xml is the record document with a format
-	// attribute after the namespace; the leaf commits to it without.
-	rec := bytes.Replace(c.Exchange, []byte(recordPrefix+` format="2"`), []byte(recordPrefix), 1)
+	// Formats 2 and 3: tunduk-exchange.xml is the record document with a
+	// format attribute after the namespace (and in format 3 a multipart
+	// side's framing after it); the leaf commits to it without.
+	rec := withoutFormat(doc)
 	x, err := parseExchange(rec)
 	if err != nil {
 		return leafPart{err: err, cert: cert}
@@ -171,17 +181,48 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 		}
 		atts = append(atts, a)
 	}
-	body := asic.Body(m.ContentType, x.Protocol == "rest", c.Message, atts)
-	if want := "SHA-512:" + b64sha512(body); m.Digest != want {
-		side := "request"
-		if p.response {
-			side = "response"
+	side := "request"
+	if p.response {
+		side = "response"
+	}
+	var body []byte
+	rest := x.Protocol == "rest"
+	switch {
+	case m.Size == "0" && !rest:
+		body = []byte{} // an empty SOAP body: message.xml is X-Road's body-less form
+	case framing != nil && !rest:
+		if body, err = framing.Body(c.Message, atts); err != nil {
+			return leafPart{err: fmt.Errorf("%s: %s side: %w", asic.EntryExchange, side, err), code: CodeFraming, cert: cert}
 		}
-		return leafPart{err: fmt.Errorf("the %s body rebuilt from the container does not match the record's digest (a multipart body is not kept byte for byte, or the container was altered)", side), cert: cert}
+	default:
+		body = asic.Body(m.ContentType, rest, c.Message, atts)
+	}
+	if want := "SHA-512:" + b64sha512(body); m.Digest != want {
+		if framing != nil {
+			return leafPart{err: fmt.Errorf("the %s body rebuilt from message.xml, the attachments and the multipart framing in %s does not match the record's digest: one of them was altered", side, asic.EntryExchange), code: CodeFraming, cert: cert}
+		}
+		return leafPart{err: fmt.Errorf("the %s body rebuilt from the container does not match the record's digest (the container was altered, or it is a multipart body in a container format before 3, which keeps no framing and is rebuilt with Go's multipart writer)", side), cert: cert}
 	}
 	d := sha256.Sum256(body)
 	p.body = &d
 	return p
+}
+
+// withoutFormat removes the format attribute (format="2", format="3")
+// that a format-2 or later container's tunduk-exchange.xml carries right
+// after the record element's namespace.
+func withoutFormat(doc []byte) []byte {
+	i := bytes.Index(doc, []byte(recordPrefix))
+	if i < 0 {
+		return doc
+	}
+	j := i + len(recordPrefix)
+	const attr = ` format="N"`
+	if len(doc) < j+len(attr) || !bytes.HasPrefix(doc[j:], []byte(attr[:9])) || doc[j+9] < '2' || doc[j+9] > '9' || doc[j+10] != '"' {
+		return doc
+	}
+	out := make([]byte, 0, len(doc)-len(attr))
+	return append(append(out, doc[:j]...), doc[j+len(attr):]...)
 }
 
 func b64sha512(b []byte) string {
@@ -195,8 +236,7 @@ func docSeq(doc []byte) (uint64, error) {
 	if i < 0 || i > 64 {
 		return 0, errors.New("not a tunduk record (no <record> document): the tree covers tunduk's records only")
 	}
-	rest := doc[i+len(recordPrefix):]
-	rest = bytes.TrimPrefix(rest, []byte(` format="2"`))
+	rest := withoutFormat(doc[i:])[len(recordPrefix):]
 	v, ok := bytes.CutPrefix(rest, []byte(` seq="`))
 	if !ok {
 		return 0, errors.New("record document has no seq attribute")
@@ -216,6 +256,7 @@ type xmessage struct {
 	ContentType string `xml:"contentType,attr"`
 	Digest      string `xml:"digest,attr"`
 	Body        string `xml:"body,attr"`
+	Size        string `xml:"size,attr"`
 }
 
 type xexchange struct {
@@ -300,8 +341,12 @@ func (a *treeAcc) add(path, name string, p leafPart) *Problem {
 	if p.err != nil {
 		a.flush()
 		msg := fmt.Sprintf("%s: %s: the leaf of the record after leaf %d cannot be recomputed: %v", filepath.Base(path), name, a.rng.End(), p.err)
-		a.halt(CodeLeaf, msg)
-		return &Problem{File: path, Container: name, Code: CodeLeaf, Message: "the record's leaf cannot be recomputed: " + p.err.Error(), Err: p.err}
+		code := CodeLeaf
+		if p.code != "" {
+			code = p.code
+		}
+		a.halt(code, msg)
+		return &Problem{File: path, Container: name, Code: code, Message: "the record's leaf cannot be recomputed: " + p.err.Error(), Err: p.err}
 	}
 	if a.pending != nil && p.whole == nil && p.response && p.seq == a.pending.seq && p.doc == a.pending.doc {
 		q := a.pending

@@ -137,11 +137,17 @@ func consumerExchange(i int) *msglog.Record {
 	req := fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
 <SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xrd="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers"><SOAP-ENV:Header><xrd:client id:objectType="SUBSYSTEM"><id:xRoadInstance>central-server</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>70000001</id:memberCode><id:subsystemCode>portal</id:subsystemCode></xrd:client><xrd:service id:objectType="SERVICE"><id:xRoadInstance>central-server</id:xRoadInstance><id:memberClass>GOV</id:memberClass><id:memberCode>70000002</id:memberCode><id:subsystemCode>gns-service</id:subsystemCode><id:serviceCode>tpDataByINN</id:serviceCode><id:serviceVersion>v1</id:serviceVersion></xrd:service><xrd:id>msg-%d</xrd:id><xrd:userId>officer-1</xrd:userId><xrd:protocolVersion>4.0</xrd:protocolVersion></SOAP-ENV:Header><SOAP-ENV:Body><tpDataByINN xmlns="http://gns"><inn>0123456789%04d</inn></tpDataByINN></SOAP-ENV:Body></SOAP-ENV:Envelope>`, i, i)
 	resp := strings.Replace(strings.Replace(req, "<tpDataByINN xmlns", "<tpDataByINNResponse xmlns", 1), "</tpDataByINN>", "<debt>0</debt></tpDataByINNResponse>", 1)
+	reqType := "text/xml; charset=utf-8"
+	if i == 2 { // SOAP with attachments: a format-3 container, its framing in tunduk-exchange.xml
+		reqType = `multipart/related; type="text/xml"; boundary=MIME1`
+		req = "preamble\r\n--MIME1\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n" + req +
+			"\r\n--MIME1\r\nContent-Type: application/pdf\r\nContent-ID: <scan>\r\n\r\n%PDF-1.7 \x00\xff\r\n--MIME1--\r\n"
+	}
 	return &msglog.Record{Type: msglog.TypeExchange, Member: "central-server/GOV/70000001/portal", Exchange: &msglog.Exchange{
 		Direction: "consumer", Protocol: "soap", MessageID: fmt.Sprintf("msg-%d", i),
 		Client: "central-server/GOV/70000001/portal", Service: "central-server/GOV/70000002/gns-service/tpDataByINN/v1",
 		UserID: "officer-1", Caller: "portal", Officer: "officer-1", Outcome: "ok", Subjects: []string{fmt.Sprintf("0123456789%04d", i)},
-		Request:  msglog.Message{ContentType: "text/xml; charset=utf-8", Body: []byte(req)},
+		Request:  msglog.Message{ContentType: reqType, Body: []byte(req)},
 		Response: msglog.Message{ContentType: "text/xml; charset=utf-8", Status: 200, Body: []byte(resp)},
 	}}
 }
@@ -181,7 +187,7 @@ func containersOf(t *testing.T, root string) map[string][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if zr.Comment != "tunduk-msglog-format=2" {
+		if zr.Comment != "tunduk-msglog-format=3" {
 			t.Errorf("%s: zip comment %q does not state the format", a.Name, zr.Comment)
 		}
 		for _, f := range zr.File {
@@ -216,11 +222,14 @@ func TestXRoadChecks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: AsicContainer.read: %v", name, err)
 		}
-		// Format 2: message.xml is the SOAP message itself, the metadata
-		// beside it.
+		// Format 2: message.xml is the SOAP message itself (of a
+		// multipart message its SOAP part, the other parts attachments, the
+		// framing after the metadata: format 3), the metadata beside it.
+		framed := strings.HasPrefix(name, "00000000000000000003-request")
 		if !bytes.HasPrefix(ac.Message, []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n<SOAP-ENV:Envelope")) || ac.Exchange == nil ||
-			!bytes.Contains(ac.Exchange, []byte(`format="2"`)) {
-			t.Fatalf("%s: not an X-Road-native container: message.xml %.60q, exchange %.80q", name, ac.Message, ac.Exchange)
+			!bytes.Contains(ac.Exchange, []byte(map[bool]string{false: `format="2"`, true: `format="3"`}[framed])) ||
+			framed != (len(ac.Attachments) == 1 && bytes.Contains(ac.Exchange, []byte("<?tunduk-multipart "))) {
+			t.Fatalf("%s: not an X-Road-native container: message.xml %.60q, exchange %.80q, %d attachments", name, ac.Message, ac.Exchange, len(ac.Attachments))
 		}
 		// SignatureVerifier.getSigningOcspResponse: the OCSP response is
 		// embedded as XAdES RevocationValues.
