@@ -551,6 +551,7 @@ const (
 	benchSSEnv      = "TUNDUK_BENCH_SS"    // emulator URL
 	benchDirEnv     = "TUNDUK_BENCH_DIR"   // journal and log directory
 	benchProfileEnv = "TUNDUK_BENCH_PROFILE_DIR"
+	benchRotateEnv  = "TUNDUK_BENCH_ROTATE_MANUAL" // set: the log rotates on GET /_bench/rotate only
 )
 
 func TestMain(m *testing.M) {
@@ -749,6 +750,9 @@ func childGateway(ssURL, dir string, withReceipts bool) (http.Handler, *msglog.L
 	var evErr error
 	j, err := recordertest.OpenLog(dir, func(o *msglog.Options) {
 		o.Logger = log.Named("msglog")
+		if os.Getenv(benchRotateEnv) != "" { // the load generator rotates (GET /_bench/rotate)
+			o.RotateSize = math.MaxInt64
+		}
 		if withReceipts {
 			benchSigner = &countSigner{Signer: o.Signer}
 			ev, evErr = evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: "tunduk.test/mlog",
@@ -824,6 +828,12 @@ func timed(h http.Handler, j *msglog.Log) http.Handler {
 		if r.URL.Path == "/_bench/journal" {
 			groups, records := j.Stats()
 			fmt.Fprintf(w, "%d %d\n", records, groups)
+			return
+		}
+		if r.URL.Path == "/_bench/rotate" {
+			if err := j.Rotate(r.Context()); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+			}
 			return
 		}
 		if r.URL.Path == "/_bench/seal" { // seal now, so that no seal runs later in another side's round

@@ -66,6 +66,21 @@ func receiptRequest(c *http.Client, base string, want bool) func() error {
 	}
 }
 
+// rotate archives a gateway child's sealed records now (not timed: the
+// archives hold the same records on both sides, and a rotation of 100 MB
+// landing in one side's round by chance would outweigh what is measured).
+func (c *chain) rotate(b *testing.B, client *http.Client) {
+	resp, err := client.Get(c.c.url + "/_bench/rotate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatalf("%s: rotate: %d", c.name, resp.StatusCode)
+	}
+}
+
 // seal seals a gateway child's pending records now and returns how many
 // signatures its evidence made so far.
 func (c *chain) seal(b *testing.B, client *http.Client) int64 {
@@ -103,7 +118,9 @@ func loadAvg() float64 {
 // TUNDUK_BENCH_ROUND_MS (default 1000) alternate on/off, the order flipped
 // every pair, TUNDUK_BENCH_ROUNDS pairs (default 10), so the shared
 // machine's load affects both alike. Each round ends with a seal of its
-// side's records, counted in its time and CPU. Reported:
+// side's records, counted in its time and CPU; after each pair both logs
+// rotate (archive what is sealed), untimed: the archives are the same on
+// both sides. Reported:
 //
 //   - on/off (the quality bar: ≥ 0.95): throughput with receipts / without,
 //     pooled over all rounds' requests; on/off-median-round is the median
@@ -114,7 +131,8 @@ func loadAvg() float64 {
 //     than throughput; with on-cpu-us/req and off-cpu-us/req;
 //   - on-req/s, off-req/s, requests (both sides), records/signature (the
 //     promise batches: records per evidence signature, checkpoints
-//     included) and load-1m (the 1-minute load average at the end, as
+//     included), records/fsync (the journal's group commits on that
+//     side: the most a promise batch could hold) and load-1m (the 1-minute load average at the end, as
 //     uptime prints it: above 2 the machine was shared).
 //
 // TUNDUK_BENCH_PROFILE_DIR=dir writes each gateway's profiles into
@@ -128,7 +146,7 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	side := func(mode, name string) *chain {
-		var env []string
+		env := []string{benchRotateEnv + "=1"}
 		if pd := os.Getenv(benchProfileEnv); pd != "" {
 			dir := filepath.Join(pd, name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -167,6 +185,8 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 				run(off)
 				run(on)
 			}
+			on.rotate(b, client)
+			off.rotate(b, client)
 			b.Logf("round %d: on %.0f req/s, off %.0f req/s (load %.2f)", i, on.roundRPS[len(on.roundRPS)-1], off.roundRPS[len(off.roundRPS)-1], loadAvg())
 		}
 	}
@@ -180,5 +200,6 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	b.ReportMetric(off.rps(), "off-req/s")
 	b.ReportMetric(float64(on.requests+off.requests), "requests")
 	b.ReportMetric(float64(on.batches[0][0])/float64(max(sigs, 1)), "records/signature")
+	b.ReportMetric(on.recordsPerFsync(0), "records/fsync")
 	b.ReportMetric(loadAvg(), "load-1m")
 }
