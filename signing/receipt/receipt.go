@@ -63,6 +63,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -173,14 +175,33 @@ func KeyID(spki []byte) []byte {
 	return d[:]
 }
 
-// keyID is KeyID of a public key.
+// keyID is KeyID of a public key. The last ECDSA or RSA key's is kept: a
+// log signs with one key, batch after batch.
 func keyID(pub crypto.PublicKey) ([]byte, error) {
+	switch pub.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey: // comparable, by pointer
+		if c := lastKeyID.Load(); c != nil && c.pub == pub {
+			return slices.Clone(c.id), nil // receipts do not share it
+		}
+	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: key id: %w", err)
 	}
-	return KeyID(der), nil
+	id := KeyID(der)
+	switch pub.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey:
+		lastKeyID.Store(&cachedKeyID{pub: pub, id: id})
+	}
+	return id, nil
 }
+
+type cachedKeyID struct {
+	pub crypto.PublicKey
+	id  []byte
+}
+
+var lastKeyID atomic.Pointer[cachedKeyID]
 
 // Sealed says whether the receipt carries an inclusion proof.
 func (r *Receipt) Sealed() bool { return r.Inclusion != nil }

@@ -89,7 +89,10 @@ type pendingLine struct {
 // default; beyond the bound receipts are read from the file).
 const maxPending = 16384
 
-var _ msglog.Evidence = (*Log)(nil)
+var (
+	_ msglog.Evidence         = (*Log)(nil)
+	_ msglog.EvidencePromised = (*Log)(nil)
+)
 
 // line is one line of statements.jsonl.
 type line struct {
@@ -202,10 +205,17 @@ func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	}
 	l.signing = true
 	// The journal's group commit wakes its appenders together: let the
-	// others reach the queue before taking it.
-	l.smu.Unlock()
-	runtime.Gosched()
-	l.smu.Lock()
+	// others reach the queue before taking it, as long as it grows (each
+	// first hashes its record), a few rounds at most.
+	for range maxYields {
+		n := len(l.queue)
+		l.smu.Unlock()
+		runtime.Gosched()
+		l.smu.Lock()
+		if len(l.queue) == n {
+			break
+		}
+	}
 	for len(l.queue) > 0 {
 		batch := l.queue
 		l.queue = nil
@@ -221,6 +231,9 @@ func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	l.smu.Unlock()
 	return req.err
 }
+
+// maxYields bounds how often the signer yields for a batch to fill.
+const maxYields = 8
 
 // maxPromiseBatch bounds one batch signature's statements.
 const maxPromiseBatch = 4096
@@ -240,7 +253,14 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 	if err != nil {
 		return err
 	}
-	var out []byte
+	size := 0
+	for _, p := range ps {
+		size += len(p.Statement) + 64 + len(p.Signature)*4/3
+		if p.Batch != nil {
+			size += 48 * (len(p.Batch.Proof) + 1)
+		}
+	}
+	out := make([]byte, 0, size)
 	lines := make([]line, len(reqs))
 	lens := make([]int, len(reqs))
 	for i, p := range ps {
@@ -290,6 +310,15 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 	return st
 }
 
+// Promised says whether the record's leaf is held from its promise (see
+// msglog.EvidencePromised): Sealed then needs no bytes for it.
+func (l *Log) Promised(seq uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.pending[seq]
+	return ok
+}
+
 // Sealed adds the batch's leaves to the trees and signs the checkpoints.
 func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 	// Not under l.mu: promises go on being written (and answered with)
@@ -314,6 +343,9 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 	l.mu.Unlock()
 	for i, r := range batch {
 		if !known[i] {
+			if r.MessageXML == nil {
+				return fmt.Errorf("evidence: record %d came without its bytes and has no promise held; the seal is retried", r.Seq)
+			}
 			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
 		}
 	}

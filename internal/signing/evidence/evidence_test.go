@@ -48,6 +48,9 @@ type capture struct {
 	sealed map[uint64]msglog.EvidenceRecord
 }
 
+// Promised is false, so that Sealed gets every record's bytes to keep.
+func (c *capture) Promised(uint64) bool { return false }
+
 func (c *capture) Sealed(ctx context.Context, b []msglog.EvidenceRecord) error {
 	c.mu.Lock()
 	for _, r := range b {
