@@ -7,7 +7,7 @@ LDFLAGS   := -X github.com/tunduk-kg/tunduk/cmd/root.Version=$(VERSION)
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 
-.PHONY: all build run test test-short bench bench-gateway lint fmt fuzz clean deb
+.PHONY: all build run test test-short bench bench-gateway bench-receipts lint fmt fuzz clean deb
 
 all: build
 
@@ -37,6 +37,11 @@ bench:
 
 bench-gateway:
 	$(GO) test -run '^$$' -bench BenchmarkGatewayVsReverseProxy -benchtime 1x ./internal/adapter/gateway/
+
+# Issue 16's bar: the gateway with receipts on vs off (BenchmarkGatewayReceipts,
+# each gateway in its own process like bench-gateway; on/off and cpu-on/off).
+bench-receipts:
+	$(GO) test -run '^$$' -bench BenchmarkGatewayReceipts -benchtime 1x ./internal/adapter/gateway/
 
 lint:
 	$(GO) vet ./...

@@ -220,12 +220,16 @@ func WriteError(w http.ResponseWriter, err error, lang, requestID string) int {
 	return problem.Write(w, p, lang)
 }
 
-// WriteJSON writes v as a JSON answer.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+func jsonHeader(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
+}
+
+// WriteJSON writes v as a JSON answer.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	jsonHeader(w, status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(v) //nolint:errcheck // the client went away

@@ -288,7 +288,7 @@ func (r *Runner) finish(ctx context.Context, req Request, x *exchange.Exchange, 
 		ev.ProviderCode = a.Code
 	}
 	if r.o.Receipts != nil {
-		if rc, _, err := r.o.Receipts.Receipt(id, 0); err == nil {
+		if rc, err := r.o.Receipts.Compact(id); err == nil {
 			ev.Receipt = rc
 		} else {
 			r.log.Warn("no receipt for the record", zap.String("recordId", id), zap.Error(err))

@@ -7,12 +7,13 @@
 //
 // A receipt is JSON:
 //
-//	{"version": 1,
+//	{"version": 2,
 //	 "statement": {…},              // Statement, signed
 //	 "signature": "<base64>",       // over StatementPrefix || compact JSON of statement,
 //	                                // or over its batch (BatchPrefix, size, root)
 //	 "batch": {"index": i, "size": n, "proof": ["<base64>", …]},  // when batch-signed
-//	 "certificate": "<base64 DER>", // the log's certificate (not trusted unless pinned)
+//	 "keyId": "<base64>",           // SHA-256 of the log key's DER SubjectPublicKeyInfo
+//	 "certificate": "<base64 DER>", // the log's certificate (full form only; not trusted unless pinned)
 //	 "inclusion": {"checkpoint": "<signed note>", "index": n, "proof": ["<base64>", …]},
 //	 "consistency": [{"size1": m, "size2": n, "proof": […]}]}
 //
@@ -29,6 +30,17 @@
 // root). A batch
 // of one is signed directly, without "batch". Either way the key holder
 // signed exactly this statement.
+//
+// Two forms: a check's answer carries the compact form, which names the
+// log key by keyId (as an RFC 6962 SCT names its log by LogID, the SHA-256
+// of the log's public key) and leaves the certificate out; GET
+// /v1/evidence/{recordId} returns the full form, with the certificate.
+// Both are signed alike (keyId and certificate are outside the
+// signature), so the compact form verifies with the certificate given
+// separately, and a full receipt with the certificate it embeds.
+//
+// Versions: 2 adds keyId (required); 1 (before keyId; certificate
+// embedded) is still verified.
 //
 // A verifier accepts a receipt whose keys were reordered or re-indented
 // (a portal may store it as a parsed object) but nothing else: key names,
@@ -47,9 +59,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -57,8 +72,12 @@ import (
 	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
-// Version is the receipt format version.
-const Version = 1
+// Version is the receipt format version written; Verify accepts it and
+// Version1.
+const Version = 2
+
+// Version1 is the first format: no keyId, the certificate embedded.
+const Version1 = 1
 
 // StatementPrefix domain-separates statement signatures from any other use
 // of the log key.
@@ -142,10 +161,47 @@ type Receipt struct {
 	Statement   json.RawMessage `json:"statement"`
 	Signature   []byte          `json:"signature"`
 	Batch       *Batch          `json:"batch,omitempty"`
+	KeyID       []byte          `json:"keyId,omitempty"`
 	Certificate []byte          `json:"certificate,omitempty"`
 	Inclusion   *Inclusion      `json:"inclusion,omitempty"`
 	Consistency []Consistency   `json:"consistency,omitempty"`
 }
+
+// KeyID is what a receipt names the log key by: the SHA-256 of its DER
+// SubjectPublicKeyInfo (RFC 6962's LogID), for a certificate's
+// RawSubjectPublicKeyInfo.
+func KeyID(spki []byte) []byte {
+	d := sha256.Sum256(spki)
+	return d[:]
+}
+
+// keyID is KeyID of a public key. The last ECDSA or RSA key's is kept: a
+// log signs with one key, batch after batch.
+func keyID(pub crypto.PublicKey) ([]byte, error) {
+	switch pub.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey: // comparable, by pointer
+		if c := lastKeyID.Load(); c != nil && c.pub == pub {
+			return slices.Clone(c.id), nil // receipts do not share it
+		}
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: key id: %w", err)
+	}
+	id := KeyID(der)
+	switch pub.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey:
+		lastKeyID.Store(&cachedKeyID{pub: pub, id: id})
+	}
+	return id, nil
+}
+
+type cachedKeyID struct {
+	pub crypto.PublicKey
+	id  []byte
+}
+
+var lastKeyID atomic.Pointer[cachedKeyID]
 
 // Sealed says whether the receipt carries an inclusion proof.
 func (r *Receipt) Sealed() bool { return r.Inclusion != nil }
@@ -163,8 +219,12 @@ func signedBytes(st *Statement) ([]byte, error) {
 }
 
 // NewPromise signs st with the log key and returns the receipt without
-// inclusion (the promise).
+// inclusion (the promise); certDER nil gives the compact form.
 func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, error) {
+	id, err := keyID(signer.Public())
+	if err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
@@ -179,7 +239,7 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	if err != nil {
 		return nil, fmt.Errorf("receipt: sign statement: %w", err)
 	}
-	return &Receipt{Version: Version, Statement: raw, Signature: sig, Certificate: certDER}, nil
+	return &Receipt{Version: Version, Statement: raw, Signature: sig, KeyID: id, Certificate: certDER}, nil
 }
 
 // NewPromises signs the statements as one batch (one signature; see the
@@ -189,6 +249,10 @@ func NewPromises(sts []*Statement, signer crypto.Signer, certDER []byte) ([]*Rec
 	if len(sts) == 1 {
 		r, err := NewPromise(sts[0], signer, certDER)
 		return []*Receipt{r}, err
+	}
+	id, err := keyID(signer.Public())
+	if err != nil {
+		return nil, err
 	}
 	raws := make([]json.RawMessage, len(sts))
 	t := tlog.NewTree()
@@ -218,7 +282,7 @@ func NewPromises(sts []*Statement, signer crypto.Signer, certDER []byte) ([]*Rec
 		if err != nil {
 			return nil, fmt.Errorf("receipt: %w", err)
 		}
-		out[i] = &Receipt{Version: Version, Statement: raws[i], Signature: sig, Certificate: certDER,
+		out[i] = &Receipt{Version: Version, Statement: raws[i], Signature: sig, KeyID: id, Certificate: certDER,
 			Batch: &Batch{Index: uint64(i), Size: n, Proof: p}}
 	}
 	return out, nil

@@ -99,8 +99,13 @@ func Verify(data []byte, opts Options) (*Result, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fail(ReasonMalformed, "%v", err)
 	}
-	if r.Version != Version {
-		return nil, fail(ReasonMalformed, "version %d, want %d", r.Version, Version)
+	switch {
+	case r.Version == Version && len(r.KeyID) != 32:
+		return nil, fail(ReasonMalformed, "keyId has %d bytes, want 32 (SHA-256)", len(r.KeyID))
+	case r.Version == Version1 && r.KeyID != nil:
+		return nil, fail(ReasonMalformed, "a version 1 receipt has no keyId")
+	case r.Version != Version && r.Version != Version1:
+		return nil, fail(ReasonMalformed, "version %d, want %d or %d", r.Version, Version, Version1)
 	}
 	var st Statement
 	sd := json.NewDecoder(bytes.NewReader(r.Statement))
@@ -118,21 +123,9 @@ func Verify(data []byte, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Statement: st, KeyPinned: opts.Certificate != nil}
-	var pub crypto.PublicKey
-	if opts.Certificate != nil {
-		if len(r.Certificate) != 0 && !bytes.Equal(r.Certificate, opts.Certificate.Raw) {
-			return nil, fail(ReasonKey, "the receipt's certificate is not the one given")
-		}
-		pub = opts.Certificate.PublicKey
-	} else {
-		if len(r.Certificate) == 0 {
-			return nil, fail(ReasonKey, "no key given and the receipt has no certificate; pass the log's certificate")
-		}
-		c, err := x509.ParseCertificate(r.Certificate)
-		if err != nil {
-			return nil, fail(ReasonKey, "receipt certificate: %v", err)
-		}
-		pub = c.PublicKey
+	pub, err := logKey(&r, opts.Certificate)
+	if err != nil {
+		return nil, err
 	}
 	msg, err := signedBytes(&st)
 	if err != nil {
@@ -191,6 +184,35 @@ func Verify(data []byte, opts Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// logKey is the key the receipt must verify with: the pinned
+// certificate's, else the embedded certificate's. The embedded certificate
+// and the keyId must agree with it.
+func logKey(r *Receipt, pinned *x509.Certificate) (crypto.PublicKey, error) {
+	cert := pinned
+	if pinned != nil {
+		if len(r.Certificate) != 0 && !bytes.Equal(r.Certificate, pinned.Raw) {
+			return nil, fail(ReasonKey, "the receipt's certificate is not the one given")
+		}
+	} else {
+		if len(r.Certificate) == 0 {
+			if r.KeyID != nil {
+				return nil, fail(ReasonKey, "a compact receipt (as a check's answer carries it) names the log key by keyId %x and has no certificate: "+
+					"pass the log's certificate (tunduk evidence verify --cert FILE) or verify the full receipt from GET /v1/evidence/{recordId}, which embeds it", r.KeyID)
+			}
+			return nil, fail(ReasonKey, "no key given and the receipt has no certificate; pass the log's certificate")
+		}
+		c, err := x509.ParseCertificate(r.Certificate)
+		if err != nil {
+			return nil, fail(ReasonKey, "receipt certificate: %v", err)
+		}
+		cert = c
+	}
+	if r.KeyID != nil && !bytes.Equal(r.KeyID, KeyID(cert.RawSubjectPublicKeyInfo)) {
+		return nil, fail(ReasonKey, "the receipt names key %x, the certificate's key is %x", r.KeyID, KeyID(cert.RawSubjectPublicKeyInfo))
+	}
+	return cert.PublicKey, nil
 }
 
 func checkpoint(signed []byte, origin string, pub crypto.PublicKey) (*tlog.Checkpoint, error) {

@@ -188,6 +188,16 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 	s.mu.Lock()
 	grew := map[string]*group{}
 	var order []string
+	// The leaves of each group are written with one write: hashed first,
+	// then written, then added to the trees.
+	type added struct {
+		name string
+		g    *group
+		seq  uint64
+		hash []byte
+	}
+	var adds []added
+	bufs := map[*group][]byte{}
 	for _, e := range entries {
 		g := s.groups[e.Group]
 		if g == nil {
@@ -197,25 +207,34 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 				return err
 			}
 		}
-		if _, ok := s.bySeq[e.Leaf.Seq]; ok || (g.tree.Size() > 0 && e.Leaf.Seq <= g.lastSeq) {
+		last, seen := g.lastSeq, g.tree.Size() > 0
+		if b := bufs[g]; len(b) > 0 {
+			last, seen = binary.BigEndian.Uint64(b[len(b)-leafRecord:]), true
+		}
+		if _, ok := s.bySeq[e.Leaf.Seq]; ok || (seen && e.Leaf.Seq <= last) {
 			continue
 		}
 		h := e.Leaf.Hash()
-		rec := binary.BigEndian.AppendUint64(make([]byte, 0, leafRecord), e.Leaf.Seq)
-		if _, err := g.leaves.Write(append(rec, h...)); err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("tlog: append leaf: %w", err)
-		}
-		if err := g.tree.Append(h); err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		s.bySeq[e.Leaf.Seq] = position{group: e.Group, index: g.tree.Size() - 1}
-		g.lastSeq = e.Leaf.Seq
+		bufs[g] = append(binary.BigEndian.AppendUint64(bufs[g], e.Leaf.Seq), h...)
+		adds = append(adds, added{e.Group, g, e.Leaf.Seq, h})
 		if grew[e.Group] == nil {
 			order = append(order, e.Group)
 		}
 		grew[e.Group] = g
+	}
+	for _, name := range order {
+		if _, err := grew[name].leaves.Write(bufs[grew[name]]); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("tlog: append leaves: %w", err)
+		}
+	}
+	for _, a := range adds {
+		if err := a.g.tree.Append(a.hash); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.bySeq[a.seq] = position{group: a.name, index: a.g.tree.Size() - 1}
+		a.g.lastSeq = a.seq
 	}
 	s.mu.Unlock()
 	for _, name := range order {

@@ -40,7 +40,10 @@ signature with the message-log key, that its leaf hash follows from the
 record's digests, the checkpoint's signature and the inclusion proof, and, with
 --checkpoint, consistency with a checkpoint you hold (from a witness or an
 earlier answer). Without --cert the receipt's own certificate is used and the
-result says the key is not pinned.
+result says the key is not pinned. A check's answer carries the compact
+receipt, which names the key by keyId and embeds no certificate: verify it with
+--cert, or fetch the full receipt from GET /v1/evidence/{recordId} (reason key
+says which is missing).
 
 Exits 0 when the receipt verifies, 1 when it does not (naming the reason:
 malformed, key, statement-signature, promise-batch, leaf-hash, checkpoint-format,

@@ -100,6 +100,13 @@ func files(t *testing.T) (dir, rcpt, cert, cp, other string) {
 func TestVerifyRun(t *testing.T) {
 	dir, rcpt, cert, cp, other := files(t)
 	data, _ := os.ReadFile(rcpt)
+	// The compact form a check's answer carries: no certificate.
+	var full map[string]any
+	json.Unmarshal(data, &full)
+	delete(full, "certificate")
+	cb, _ := json.Marshal(full)
+	compact := filepath.Join(dir, "compact.json")
+	os.WriteFile(compact, cb, 0o600)
 	tampered := filepath.Join(dir, "tampered.json")
 	os.WriteFile(tampered, []byte(strings.Replace(string(data), `"index": 2`, `"index": 1`, 1)), 0o600)
 	newCmd := func(f *cli.Factory) *cobra.Command { return verify.NewCmdVerify(f, nil) }
@@ -114,6 +121,9 @@ func TestVerifyRun(t *testing.T) {
 		{"valid unpinned", []string{rcpt}, cli.ExitOK, []string{"NOT pinned"}},
 		{"json", []string{"--cert", cert, "-o", "json", rcpt}, cli.ExitOK, []string{`"valid": true`, `"check": "tax-debt"`, `"checkpointSize": 3`}},
 		{"other cert", []string{"--cert", other, rcpt}, cli.ExitInvalid, []string{"INVALID", "key"}},
+		{"compact pinned", []string{"--cert", cert, "--checkpoint", cp, compact}, cli.ExitOK, []string{"VALID", "pinned by --cert"}},
+		{"compact without cert", []string{compact}, cli.ExitInvalid, []string{"INVALID", "key", "--cert", "GET /v1/evidence/{recordId}"}},
+		{"compact other cert", []string{"--cert", other, compact}, cli.ExitInvalid, []string{"INVALID", "names key"}},
 		{"tampered index", []string{"--cert", cert, tampered}, cli.ExitInvalid, []string{"INVALID", "inclusion-proof"}},
 		{"tampered json", []string{"--cert", cert, "-o", "json", tampered}, cli.ExitInvalid, []string{`"valid": false`, `"reason": "inclusion-proof"`}},
 		{"missing file", []string{filepath.Join(dir, "nope.json")}, cli.ExitFailure, []string{"nope.json"}},

@@ -35,3 +35,11 @@ func (r receipts) Receipt(recordID string, from uint64) (json.RawMessage, string
 	}
 	return b, check, nil
 }
+
+func (r receipts) Compact(recordID string) (json.RawMessage, error) {
+	seq, err := msglog.ParseID(recordID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
+	}
+	return r.ev.AnswerJSON(seq)
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/adapter/observe"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
 	"github.com/tunduk-kg/tunduk/internal/adapter/recorder/recordertest"
+	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/testkit"
 	"github.com/tunduk-kg/tunduk/soap"
@@ -551,6 +552,7 @@ const (
 	benchSSEnv      = "TUNDUK_BENCH_SS"    // emulator URL
 	benchDirEnv     = "TUNDUK_BENCH_DIR"   // journal and log directory
 	benchProfileEnv = "TUNDUK_BENCH_PROFILE_DIR"
+	benchRotateEnv  = "TUNDUK_BENCH_ROTATE_MANUAL" // set: the log rotates on GET /_bench/rotate only
 )
 
 func TestMain(m *testing.M) {
@@ -574,10 +576,10 @@ type child struct {
 
 // startChild re-executes the test binary as mode and waits until it
 // listens; the child ends (gracefully) when its stdin is closed.
-func startChild(b *testing.B, mode, ssURL, dir string) *child {
+func startChild(b *testing.B, mode, ssURL, dir string, env ...string) *child {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchChildEnv+"="+mode, benchSSEnv+"="+ssURL, benchDirEnv+"="+dir)
+	cmd.Env = append(append(os.Environ(), benchChildEnv+"="+mode, benchSSEnv+"="+ssURL, benchDirEnv+"="+dir), env...)
 	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -651,7 +653,7 @@ func runChild(mode string) error {
 			Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second},
 		}
 		return gateway.Serve(ctx, gateway.ServerOptions{Handler: rp, Listen: "127.0.0.1:0", OnListening: announce})
-	case "gateway":
+	case "gateway", "gateway-receipts":
 		if pd := os.Getenv(benchProfileEnv); pd != "" {
 			stop, err := profile(pd)
 			if err != nil {
@@ -659,7 +661,7 @@ func runChild(mode string) error {
 			}
 			defer stop()
 		}
-		h, j, closeAll, err := childGateway(ssURL, dir)
+		h, j, closeAll, err := childGateway(ssURL, dir, mode == "gateway-receipts")
 		if err != nil {
 			return err
 		}
@@ -703,8 +705,9 @@ func holding(next http.Handler) http.Handler {
 }
 
 // childGateway wires the gateway as cmd/serve does with the default
-// configuration.
-func childGateway(ssURL, dir string) (http.Handler, *msglog.Log, func(), error) {
+// configuration; withReceipts adds the evidence log (messageLog.evidence)
+// and every result's receipt, as cmd/serve does when it is configured.
+func childGateway(ssURL, dir string, withReceipts bool) (http.Handler, *msglog.Log, func(), error) {
 	logf, err := os.Create(filepath.Join(dir, "gateway.log"))
 	if err != nil {
 		return nil, nil, nil, err
@@ -727,22 +730,50 @@ func childGateway(ssURL, dir string) (http.Handler, *msglog.Log, func(), error) 
 	}
 	// The shipped configuration: every exchange signed (batch seals, as
 	// configs/tunduk.yaml and tunduk demo run) and fsynced before the answer.
-	j, err := recordertest.OpenLog(dir, func(o *msglog.Options) { o.Logger = log.Named("msglog") })
+	var ev *evidence.Log
+	var evErr error
+	j, err := recordertest.OpenLog(dir, func(o *msglog.Options) {
+		o.Logger = log.Named("msglog")
+		if os.Getenv(benchRotateEnv) != "" { // the load generator rotates (GET /_bench/rotate)
+			o.RotateSize = math.MaxInt64
+		}
+		if withReceipts {
+			benchSigner = &countSigner{Signer: o.Signer}
+			ev, evErr = evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: "tunduk.test/mlog",
+				Signer: benchSigner, Certificate: o.Certificate, Logger: log.Named("evidence")})
+			o.Evidence = ev
+		}
+	})
+	if evErr != nil {
+		return nil, nil, nil, evErr
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	var rcs adapter.Receipts
+	if ev != nil {
+		rcs = receipts{ev}
+	}
 	rec := &recorder.Recorder{Log: j, Member: fixtures.PortalClient.String(), Direction: "consumer"}
 	r, err := adapter.NewRunner(adapter.RunnerOptions{Mappings: ms, Transport: timedTransport{sc}, Journal: rec, Client: fixtures.PortalClient,
-		UserIDPrefix: "KG", SecurityServerURL: ssURL, Metrics: metrics, Logger: log.Named("runner")})
+		UserIDPrefix: "KG", SecurityServerURL: ssURL, Metrics: metrics, Logger: log.Named("runner"), Receipts: rcs})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	g, err := gateway.New(gateway.Options{Checker: r, Metrics: metrics, Logger: log.Named("gateway"),
-		Callers: []gateway.Caller{{Name: "portal", APIKey: portalKey, Checks: []string{"*"}}}})
+		Callers: []gateway.Caller{{Name: "portal", APIKey: portalKey, Checks: []string{"*"}}}, Receipts: rcs})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return g, j, func() { j.Close(); sc.Close(); log.Sync(); logf.Close() }, nil
+	return g, j, func() {
+		j.Close()
+		if ev != nil {
+			ev.Close()
+		}
+		sc.Close()
+		log.Sync()
+		logf.Close()
+	}, nil
 }
 
 // The gateway's own time per request: from the handler's start to its end,
@@ -781,6 +812,24 @@ func timed(h http.Handler, j *msglog.Log) http.Handler {
 		if r.URL.Path == "/_bench/journal" {
 			groups, records := j.Stats()
 			fmt.Fprintf(w, "%d %d\n", records, groups)
+			return
+		}
+		if r.URL.Path == "/_bench/rotate" {
+			if err := j.Rotate(r.Context()); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+			}
+			return
+		}
+		if r.URL.Path == "/_bench/seal" { // seal now, so that no seal runs later in another side's round
+			if err := j.Seal(r.Context()); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			var sigs int64
+			if benchSigner != nil {
+				sigs = benchSigner.n.Load()
+			}
+			fmt.Fprintf(w, "%d\n", sigs)
 			return
 		}
 		if r.URL.Path == "/_bench/memstats" {
@@ -847,7 +896,7 @@ func (c *child) snapshot(b *testing.B, name string) {
 // ownTimes fetches and resets a gateway child's own times (none for the
 // proxy).
 func (c *child) ownTimes(b *testing.B) []time.Duration {
-	if c.mode != "gateway" {
+	if !strings.HasPrefix(c.mode, "gateway") {
 		return nil
 	}
 	resp, err := http.Get(c.url + "/_bench/own")
@@ -870,7 +919,7 @@ func (c *child) ownTimes(b *testing.B) []time.Duration {
 // journalStats returns a gateway child's journal records and commits so
 // far (zero for the proxy).
 func (c *child) journalStats(b *testing.B) [2]uint64 {
-	if c.mode != "gateway" {
+	if !strings.HasPrefix(c.mode, "gateway") {
 		return [2]uint64{}
 	}
 	resp, err := http.Get(c.url + "/_bench/journal")

@@ -31,10 +31,19 @@ func (r receipts) Receipt(id string, from uint64) (json.RawMessage, string, erro
 	return b, check, err
 }
 
-// TestEvidenceReceipts: a check result carries a receipt (the promise),
-// GET /v1/evidence/{recordId} returns it with the inclusion proof once
-// sealed, both verify offline, and only callers allowed the record's check
-// get it. Every exchange is validated against openapi.json.
+func (r receipts) Compact(id string) (json.RawMessage, error) {
+	seq, err := msglog.ParseID(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", adapter.ErrNoReceipt, err)
+	}
+	return r.ev.AnswerJSON(seq)
+}
+
+// TestEvidenceReceipts: a check result carries a compact receipt (the
+// promise, the key named by keyId, no certificate), GET
+// /v1/evidence/{recordId} returns the full one (certificate embedded) with
+// the inclusion proof once sealed, both verify offline, and only callers
+// allowed the record's check get it. Every exchange is validated against openapi.json.
 func TestEvidenceReceipts(t *testing.T) {
 	f := evidencetest.Open(t, evidencetest.Options{})
 	l, ev, cert := f.Log, f.Evidence, f.Certificate
@@ -55,6 +64,12 @@ func TestEvidenceReceipts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the result's receipt does not verify: %v\n%s", err, rc)
 	}
+	if field(a.body, "evidence", "receipt", "certificate") != nil || field(a.body, "evidence", "receipt", "keyId") == nil {
+		t.Errorf("the result's receipt is not the compact form: %s", rc)
+	}
+	if _, err := receipt.Verify(rc, receipt.Options{}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonKey}) {
+		t.Errorf("compact receipt without the certificate: %v, want reason key", err)
+	}
 	id, _ := field(a.body, "evidence", "recordId").(string)
 	if res.Sealed || res.Statement.RecordID != id || res.Statement.Check != "tax-debt" ||
 		res.Statement.MessageID != field(a.body, "evidence", "messageId") || res.Statement.UserID != field(a.body, "evidence", "userId") ||
@@ -73,6 +88,10 @@ func TestEvidenceReceipts(t *testing.T) {
 	res, err = receipt.Verify(a.raw, receipt.Options{Certificate: cert, Checkpoint: ev.Checkpoint("central-server/GOV/70000001")})
 	if err != nil || !res.Sealed {
 		t.Fatalf("sealed receipt: %+v %v\n%s", res, err, a.raw)
+	}
+	// The full form verifies with the certificate it embeds (unpinned).
+	if res, err := receipt.Verify(a.raw, receipt.Options{}); err != nil || res.KeyPinned {
+		t.Errorf("full receipt, unpinned: %+v %v", res, err)
 	}
 
 	auditor := s.do(t, "GET", "/v1/evidence/"+id, auditorKey, hdr("X-User-Id", officer), "")

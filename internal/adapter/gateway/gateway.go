@@ -405,7 +405,7 @@ func (g *Gateway) single(c checks.Check) func(http.ResponseWriter, *http.Request
 		if err != nil {
 			return err
 		}
-		adapter.WriteJSON(w, http.StatusOK, res)
+		adapter.WriteResult(w, http.StatusOK, res)
 		return nil
 	}
 }

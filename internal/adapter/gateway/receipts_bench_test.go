@@ -3,64 +3,20 @@ package gateway_test
 import (
 	"bytes"
 	"crypto"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"slices"
+	"path/filepath"
 	"strconv"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tunduk-kg/tunduk/internal/adapter"
-	"github.com/tunduk-kg/tunduk/internal/adapter/gateway"
-	"github.com/tunduk-kg/tunduk/internal/adapter/recorder"
-	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
-	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
-	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
-	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 )
 
-// receiptStack is the in-process chain (load generator → gateway →
-// emulated security server → fixture providers) with the signed message
-// log on, as shipped (batch interval 1 s, group commit), and receipts on
-// or off: on, the log has its evidence hook (a statement signed per
-// record, leaves and a checkpoint per seal) and every result carries its
-// receipt; off, neither.
-func receiptStack(b *testing.B, on bool) *receiptSide {
-	b.Helper()
-	key, cert := certstest.Signing(b)
-	side := &receiptSide{on: on, signer: &countSigner{Signer: key}}
-	f := evidencetest.Open(b, evidencetest.Options{Signer: key, Certificate: cert, EvidenceSigner: side.signer, NoEvidence: !on,
-		Log: func(o *msglog.Options) { o.BatchInterval, o.RotateInterval = 0, 0 }}) // the shipped intervals
-	l, ev := f.Log, f.Evidence
-	st := newStack(b, stackOptions{
-		runner: func(o *adapter.RunnerOptions) {
-			o.Journal = &recorder.Recorder{Log: l, Member: "central-server/GOV/70000001/portal", Direction: "consumer"}
-			if on {
-				o.Receipts = receipts{ev}
-			}
-		},
-		gateway: func(o *gateway.Options) {
-			if on {
-				o.Receipts = receipts{ev}
-			}
-		},
-	})
-	side.stack, side.log = st, l
-	return side
-}
-
-// receiptSide is one side of the comparison: its stack and its log.
-type receiptSide struct {
-	*stack
-	log    *msglog.Log
-	on     bool
-	served atomic.Int64
-	signer *countSigner // counts the evidence's signatures (promise batches and checkpoints)
-}
-
+// countSigner counts the evidence's signatures (promise batches and
+// checkpoints) in a gateway-receipts child.
 type countSigner struct {
 	crypto.Signer
 	n atomic.Int64
@@ -71,53 +27,9 @@ func (c *countSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, 
 	return c.Signer.Sign(r, d, o)
 }
 
-// closedLoop runs clients concurrent GET checks for d and returns the
-// requests completed per second; every answer must be 200 and, with
-// receipts on, carry one.
-// Each round ends with a seal of the side's records, counted in its time
-// and CPU, so that no background seal runs in the other side's round.
-func receiptLoop(b *testing.B, s *receiptSide, client *http.Client, clients int, d time.Duration) (rate, cpuPerReq float64) {
-	wantReceipt := s.on
-	var done, bad atomic.Int64
-	cpu0 := cputime.Process()
-	stop := time.Now().Add(d)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) {
-				req, _ := http.NewRequest("GET", s.api.URL+"/v1/suppliers/01503201010234/tax-debt", nil)
-				req.Header.Set("Authorization", "Bearer "+portalKey)
-				req.Header.Set("X-User-Id", officer)
-				req.Header.Set("X-Issue", "tender-2026-117/lot-3")
-				resp, err := client.Do(req)
-				if err != nil {
-					bad.Add(1)
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || wantReceipt != bytes.Contains(body, []byte(`"receipt":`)) {
-					bad.Add(1)
-					continue
-				}
-				done.Add(1)
-				s.served.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if n := bad.Load(); n > 0 {
-		b.Fatalf("%d bad answers (receipts %v)", n, wantReceipt)
-	}
-	if err := s.log.Seal(b.Context()); err != nil {
-		b.Fatal(err)
-	}
-	n := float64(done.Load())
-	return n / time.Since(start).Seconds(), float64(cputime.Process()-cpu0) / n
-}
+// benchSigner is the gateway-receipts child's counting signer (nil in
+// other processes).
+var benchSigner *countSigner
 
 // receiptEnv reads a positive integer from the environment.
 func receiptEnv(name string, def int) int {
@@ -127,81 +39,167 @@ func receiptEnv(name string, def int) int {
 	return def
 }
 
-// BenchmarkGatewayReceipts compares the gateway's throughput with
-// receipts on and off, the signed log on in both (the shipped
-// configuration). Both sides are the same in-process harness (newStack:
-// load generator, gateway, emulated security server and providers share
-// the process and the machine), so the absolute numbers mean little but
-// the ratio is fair: rounds alternate on/off (order flipped every pair) so
-// the shared machine's load affects both alike. Reported: on/off (the
-// throughput ratio, median of the per-pair ratios; the target is ≥ 0.95),
-// cpu-on/off (the process's CPU time per request, on / off: what receipts
-// cost, less disturbed by the machine's other load than throughput),
-// on-req/s, off-req/s, on-cpu-µs/req and off-cpu-µs/req (medians; CPU is
-// the whole process's, emulator and load generator included), and
-// pooled-on/off and pooled-cpu-on/off (the same ratios over all rounds'
-// requests rather than per pair). TUNDUK_BENCH_ROUNDS pairs (default 6)
-// of TUNDUK_BENCH_ROUND_MS (default 1000) each.
-func BenchmarkGatewayReceipts(b *testing.B) {
-	rounds := receiptEnv("TUNDUK_BENCH_ROUNDS", 6)
-	round := time.Duration(receiptEnv("TUNDUK_BENCH_ROUND_MS", 1000)) * time.Millisecond
-	const clients = 32
-	on, off := receiptStack(b, true), receiptStack(b, false)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * clients}}
-	// Warm both (connections, caches, the first seal).
-	receiptLoop(b, on, client, clients, round/2)
-	receiptLoop(b, off, client, clients, round/2)
-	b.ResetTimer()
-	// TUNDUK_BENCH_SIDE=on (or off) runs one side only, for profiling
-	// one against the other (go test -cpuprofile, pprof -diff_base).
-	if side := os.Getenv("TUNDUK_BENCH_SIDE"); side != "" {
-		s := map[bool]*receiptSide{true: on, false: off}[side == "on"]
-		for b.Loop() {
-			r, c := receiptLoop(b, s, client, clients, time.Duration(rounds)*round)
-			b.ReportMetric(r, side+"-req/s")
-			b.ReportMetric(c/1e3, side+"-cpu-µs/req")
+// receiptRequest is one check through a gateway child; every answer must
+// be 200 and carry a receipt exactly when want is set.
+func receiptRequest(c *http.Client, base string, want bool) func() error {
+	return func() error {
+		req, _ := http.NewRequest("GET", base+"/v1/suppliers/01503201010234/tax-debt", nil)
+		req.Header.Set("Authorization", "Bearer "+portalKey)
+		req.Header.Set("X-User-Id", officer)
+		req.Header.Set("X-Issue", "tender-2026-117/lot-3")
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
 		}
-		return
-	}
-	for b.Loop() {
-		var ratios, cpuRatios, onRates, offRates, onCPU, offCPU []float64
-		// Pooled over rounds (rounds last alike, so a round's rate weighs
-		// its requests): throughput Σon/Σoff, CPU Σcpu/Σrequests per side.
-		var onSum, offSum, onCPUSum, offCPUSum float64
-		for i := range rounds {
-			var r1, r0, c1, c0 float64
-			if i%2 == 0 {
-				r1, c1 = receiptLoop(b, on, client, clients, round)
-				r0, c0 = receiptLoop(b, off, client, clients, round)
-			} else {
-				r0, c0 = receiptLoop(b, off, client, clients, round)
-				r1, c1 = receiptLoop(b, on, client, clients, round)
-			}
-			b.Logf("round %d: on %.0f req/s %.0f µs CPU/req, off %.0f req/s %.0f µs CPU/req", i, r1, c1/1e3, r0, c0/1e3)
-			ratios, cpuRatios = append(ratios, r1/r0), append(cpuRatios, c1/c0)
-			onRates, offRates, onCPU, offCPU = append(onRates, r1), append(offRates, r0), append(onCPU, c1), append(offCPU, c0)
-			onSum, offSum, onCPUSum, offCPUSum = onSum+r1, offSum+r0, onCPUSum+r1*c1, offCPUSum+r0*c0
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
 		}
-		b.ReportMetric(onSum/offSum, "pooled-on/off")
-		b.ReportMetric((onCPUSum/onSum)/(offCPUSum/offSum), "pooled-cpu-on/off")
-		b.ReportMetric(receiptMedian(ratios), "on/off")
-		b.ReportMetric(receiptMedian(cpuRatios), "cpu-on/off")
-		b.ReportMetric(receiptMedian(onRates), "on-req/s")
-		b.ReportMetric(receiptMedian(offRates), "off-req/s")
-		b.ReportMetric(receiptMedian(onCPU)/1e3, "on-cpu-µs/req")
-		b.ReportMetric(receiptMedian(offCPU)/1e3, "off-cpu-µs/req")
-		b.ReportMetric(float64(on.served.Load())/float64(max(on.signer.n.Load(), 1)), "records/signature")
+		if resp.StatusCode != 200 {
+			return &statusErr{resp.StatusCode}
+		}
+		if got := bytes.Contains(body, []byte(`"receipt":`)); got != want {
+			return fmt.Errorf("receipt in the answer: %v, want %v", got, want)
+		}
+		return nil
 	}
 }
 
-func receiptMedian(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s) == 0 {
+// rotate archives a gateway child's sealed records now (not timed: the
+// archives hold the same records on both sides, and a rotation of 100 MB
+// landing in one side's round by chance would outweigh what is measured).
+func (c *chain) rotate(b *testing.B, client *http.Client) {
+	resp, err := client.Get(c.c.url + "/_bench/rotate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatalf("%s: rotate: %d", c.name, resp.StatusCode)
+	}
+}
+
+// seal seals a gateway child's pending records now and returns how many
+// signatures its evidence made so far.
+func (c *chain) seal(b *testing.B, client *http.Client) int64 {
+	resp, err := client.Get(c.c.url + "/_bench/seal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var n int64
+	if _, err := fmt.Fscan(resp.Body, &n); err != nil || resp.StatusCode != 200 {
+		b.Fatalf("%s: seal: %d %v", c.name, resp.StatusCode, err)
+	}
+	return n
+}
+
+// loadAvg is the 1-minute load average (what uptime shows first).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
 		return 0
 	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
+	f, _, _ := strings.Cut(string(b), " ")
+	x, _ := strconv.ParseFloat(f, 64)
+	return x
+}
+
+// BenchmarkGatewayReceipts compares the gateway with receipts on and off,
+// the signed log on in both (the shipped configuration), set up like
+// BenchmarkGatewayVsReverseProxy: this process is only the load generator,
+// the emulator runs in its own child and each gateway in its own (the test
+// binary re-executed; the receipts side is wired as cmd/serve does with
+// messageLog.evidence configured: the evidence hook signs each group
+// commit's promises, adds leaves and signs a checkpoint per seal, and
+// every result carries its receipt). Closed loop, 32 clients; rounds of
+// TUNDUK_BENCH_ROUND_MS (default 1000) alternate on/off, the order flipped
+// every pair, TUNDUK_BENCH_ROUNDS pairs (default 10), so the shared
+// machine's load affects both alike. Each round ends with a seal of its
+// side's records, counted in its time and CPU; after each pair both logs
+// rotate (archive what is sealed), untimed: the archives are the same on
+// both sides. Reported:
+//
+//   - on/off (the quality bar: ≥ 0.95): throughput with receipts / without,
+//     pooled over all rounds' requests; on/off-median-round is the median
+//     of the per-pair ratios;
+//   - cpu-on/off: the gateway process's CPU time per request (utime+stime
+//     of the child, emulator and load generator excluded), on / off —
+//     what receipts cost, which the machine's other load disturbs less
+//     than throughput; with on-cpu-us/req and off-cpu-us/req;
+//   - on-req/s, off-req/s, requests (both sides), records/signature (the
+//     promise batches: records per evidence signature, checkpoints
+//     included), records/fsync (the journal's group commits on that
+//     side: the most a promise batch could hold) and load-1m (the 1-minute load average at the end, as
+//     uptime prints it: above 2 the machine was shared).
+//
+// TUNDUK_BENCH_PROFILE_DIR=dir writes each gateway's profiles into
+// dir/on and dir/off (go tool pprof -diff_base dir/off/cpu.pprof …).
+func BenchmarkGatewayReceipts(b *testing.B) {
+	rounds := receiptEnv("TUNDUK_BENCH_ROUNDS", 10)
+	round := time.Duration(receiptEnv("TUNDUK_BENCH_ROUND_MS", 1000)) * time.Millisecond
+	const clients = 32
+	em := startChild(b, "emulator", "", b.TempDir())
+	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2048}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	side := func(mode, name string) *chain {
+		env := []string{benchRotateEnv + "=1"}
+		if pd := os.Getenv(benchProfileEnv); pd != "" {
+			dir := filepath.Join(pd, name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			env = append(env, benchProfileEnv+"="+dir)
+		}
+		c := startChild(b, mode, em.url, b.TempDir(), env...)
+		return &chain{name: name, c: c, do: receiptRequest(client, c.url, mode == "gateway-receipts")}
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	on, off := side("gateway-receipts", "on"), side("gateway", "off")
+	for _, c := range []*chain{on, off} { // connections, caches, the first seal and GC cycles
+		closedLoop(b, c.do, clients, round/2)
+		c.seal(b, client)
+	}
+	run := func(c *chain) {
+		j0 := c.c.journalStats(b)
+		cpu0 := procCPU(c.c.pid)
+		start := time.Now()
+		n, _ := closedLoop(b, c.do, clients, round)
+		c.seal(b, client)
+		el := time.Since(start)
+		c.cpu += procCPU(c.c.pid) - cpu0
+		c.addBatches(0, j0, c.c.journalStats(b))
+		c.requests += n
+		c.elapsed += el
+		c.roundRPS = append(c.roundRPS, float64(n)/el.Seconds())
+	}
+	sig0 := on.seal(b, client)
+	for b.Loop() {
+		for i := range rounds {
+			if i%2 == 0 {
+				run(on)
+				run(off)
+			} else {
+				run(off)
+				run(on)
+			}
+			on.rotate(b, client)
+			off.rotate(b, client)
+			b.Logf("round %d: on %.0f req/s, off %.0f req/s (load %.2f)", i, on.roundRPS[len(on.roundRPS)-1], off.roundRPS[len(off.roundRPS)-1], loadAvg())
+		}
+	}
+	sigs := on.seal(b, client) - sig0
+	b.ReportMetric(on.rps()/off.rps(), "on/off")
+	b.ReportMetric(on.medianRatio(off), "on/off-median-round")
+	b.ReportMetric(on.cpuPerRequest()/off.cpuPerRequest(), "cpu-on/off")
+	b.ReportMetric(on.cpuPerRequest(), "on-cpu-us/req")
+	b.ReportMetric(off.cpuPerRequest(), "off-cpu-us/req")
+	b.ReportMetric(on.rps(), "on-req/s")
+	b.ReportMetric(off.rps(), "off-req/s")
+	b.ReportMetric(float64(on.requests+off.requests), "requests")
+	b.ReportMetric(float64(on.batches[0][0])/float64(max(sigs, 1)), "records/signature")
+	b.ReportMetric(on.recordsPerFsync(0), "records/fsync")
+	b.ReportMetric(loadAvg(), "load-1m")
 }

@@ -116,7 +116,7 @@ func BenchmarkReceipt(b *testing.B) {
 // BenchmarkAppendWithReceipt measures what receipts add to the signed
 // log's append path, per record: off is msglog.Append alone (the
 // journal's group commit included), on adds the evidence hook (statement
-// signed) and the receipt a check answers with (ReceiptJSON). The seal
+// signed) and the receipt a check answers with (AnswerJSON). The seal
 // of each round's records is counted in its round. Reported: on/off-cpu
 // (process CPU time per record, on / off, median over interleaved rounds)
 // and added-cpu-µs/record (the mean difference).
@@ -165,7 +165,7 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 						return
 					}
 					if s.ev != nil {
-						if _, _, err := s.ev.ReceiptJSON(seq, 0); err != nil {
+						if _, err := s.ev.AnswerJSON(seq); err != nil {
 							b.Error(err)
 							return
 						}

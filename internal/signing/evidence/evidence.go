@@ -70,7 +70,8 @@ type Log struct {
 	// yet (at most maxPending), so that the receipt a check answers with
 	// right after its Append is not read back from the file.
 	pending map[uint64]*pendingLine
-	certB64 []byte // the certificate, base64, as a receipt carries it
+	certB64 []byte // the certificate, base64, as a full receipt carries it
+	keyID   []byte // receipt.KeyID of the certificate's key
 	// smu guards the queue of records waiting for their promise and
 	// whether a caller is signing (see promise).
 	smu     sync.Mutex
@@ -81,13 +82,17 @@ type Log struct {
 type pendingLine struct {
 	line
 	check string
+	leaf  tlog.Leaf // the record's leaf, reused at the seal instead of hashing the record again
 }
 
 // maxPending bounds Log.pending (a batch is at most 10000 records by
 // default; beyond the bound receipts are read from the file).
 const maxPending = 16384
 
-var _ msglog.Evidence = (*Log)(nil)
+var (
+	_ msglog.Evidence         = (*Log)(nil)
+	_ msglog.EvidencePromised = (*Log)(nil)
+)
 
 // line is one line of statements.jsonl.
 type line struct {
@@ -109,7 +114,8 @@ func Open(opts Options) (*Log, error) {
 		opts.Logger = zap.NewNop()
 	}
 	l := &Log{opts: opts, index: map[uint64]int64{}, pending: map[uint64]*pendingLine{},
-		certB64: base64.StdEncoding.AppendEncode(nil, opts.Certificate.Raw)}
+		certB64: base64.StdEncoding.AppendEncode(nil, opts.Certificate.Raw),
+		keyID:   receipt.KeyID(opts.Certificate.RawSubjectPublicKeyInfo)}
 	l.hub = newPusher(opts.Witnesses, opts.Logger)
 	l.hub.log = l
 	tr, err := tlog.Open(tlog.Options{Dir: filepath.Join(opts.Dir, "tlog"), Origin: opts.Origin,
@@ -175,6 +181,7 @@ func (l *Log) Appended(rec msglog.EvidenceRecord) {
 // promiseReq is one record waiting for its promise to be signed.
 type promiseReq struct {
 	seq  uint64
+	leaf tlog.Leaf
 	st   *receipt.Statement
 	err  error
 	done chan struct{}
@@ -187,7 +194,8 @@ type promiseReq struct {
 // signature per batch instead of one per record, which is what makes
 // receipts nearly free for the gateway, and what a PKCS#11 key needs.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	req := &promiseReq{seq: rec.Seq, st: Statement(l.tree.Origin(rec.Group), rec), done: make(chan struct{})}
+	leaf := tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf), done: make(chan struct{})}
 	l.smu.Lock()
 	l.queue = append(l.queue, req)
 	if l.signing {
@@ -197,10 +205,17 @@ func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	}
 	l.signing = true
 	// The journal's group commit wakes its appenders together: let the
-	// others reach the queue before taking it.
-	l.smu.Unlock()
-	runtime.Gosched()
-	l.smu.Lock()
+	// others reach the queue before taking it, as long as it grows (each
+	// first hashes its record), a few rounds at most.
+	for range maxYields {
+		n := len(l.queue)
+		l.smu.Unlock()
+		runtime.Gosched()
+		l.smu.Lock()
+		if len(l.queue) == n {
+			break
+		}
+	}
 	for len(l.queue) > 0 {
 		batch := l.queue
 		l.queue = nil
@@ -216,6 +231,9 @@ func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	l.smu.Unlock()
 	return req.err
 }
+
+// maxYields bounds how often the signer yields for a batch to fill.
+const maxYields = 8
 
 // maxPromiseBatch bounds one batch signature's statements.
 const maxPromiseBatch = 4096
@@ -235,20 +253,23 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 	if err != nil {
 		return err
 	}
-	var out []byte
+	size := 0
+	for _, p := range ps {
+		size += len(p.Statement) + 64 + len(p.Signature)*4/3
+		if p.Batch != nil {
+			size += 48 * (len(p.Batch.Proof) + 1)
+		}
+	}
+	out := make([]byte, 0, size)
 	lines := make([]line, len(reqs))
 	lens := make([]int, len(reqs))
 	for i, p := range ps {
 		lines[i] = line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch}
-		b, err := json.Marshal(lines[i])
-		if err != nil {
-			return err
+		n := len(out)
+		out = append(lines[i].appendJSON(out), '\n')
+		if lens[i] = len(out) - n; lens[i] > maxLine {
+			return fmt.Errorf("statement of %d bytes", lens[i])
 		}
-		if len(b) >= maxLine {
-			return fmt.Errorf("statement of %d bytes", len(b))
-		}
-		out = append(append(out, b...), '\n')
-		lens[i] = len(b) + 1
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -260,7 +281,7 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 		l.index[r.seq] = off
 		off += int64(lens[i])
 		if len(l.pending) < maxPending {
-			l.pending[r.seq] = &pendingLine{line: lines[i], check: r.st.Check}
+			l.pending[r.seq] = &pendingLine{line: lines[i], check: r.st.Check, leaf: r.leaf}
 		}
 	}
 	l.size = off
@@ -269,7 +290,10 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 
 // Statement builds the statement of a record (see receipt.Statement).
 func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
-	leaf := tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+	return statement(origin, rec, tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...))
+}
+
+func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receipt.Statement {
 	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
 		MessageDigest: leaf.MessageDigest[:], LeafHash: leaf.Hash()}
 	for _, d := range leaf.AttachmentDigests {
@@ -286,6 +310,15 @@ func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
 	return st
 }
 
+// Promised says whether the record's leaf is held from its promise (see
+// msglog.EvidencePromised): Sealed then needs no bytes for it.
+func (l *Log) Promised(seq uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.pending[seq]
+	return ok
+}
+
 // Sealed adds the batch's leaves to the trees and signs the checkpoints.
 func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 	// Not under l.mu: promises go on being written (and answered with)
@@ -296,9 +329,25 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("evidence: fsync statements: %w", err)
 	}
+	// A record promised since the last restart has its leaf already:
+	// both come from the same stored record bytes, so the promise's leaf
+	// hash and the tree's agree by construction.
 	entries := make([]tlog.Entry, len(batch))
+	known := make([]bool, len(batch))
+	l.mu.Lock()
 	for i, r := range batch {
-		entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+		if p, ok := l.pending[r.Seq]; ok {
+			entries[i], known[i] = tlog.Entry{Group: r.Group, Leaf: p.leaf}, true
+		}
+	}
+	l.mu.Unlock()
+	for i, r := range batch {
+		if !known[i] {
+			if r.MessageXML == nil {
+				return fmt.Errorf("evidence: record %d came without its bytes and has no promise held; the seal is retried", r.Seq)
+			}
+			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+		}
 	}
 	if err := l.tree.Add(ctx, entries); err != nil {
 		return fmt.Errorf("evidence: %w", err)
@@ -320,44 +369,46 @@ func (l *Log) Receipt(seq, from uint64) (*receipt.Receipt, error) {
 	return r, err
 }
 
-// ReceiptJSON is Receipt as JSON (what json.Marshal gives) and the check
-// the record was made for ("" for administrative records). A promise,
-// the receipt a check answers with, is written without reflection.
+// ReceiptJSON is Receipt as JSON (what json.Marshal gives), the full
+// form with the certificate (GET /v1/evidence/{recordId}), and the check
+// the record was made for ("" for administrative records).
 func (l *Log) ReceiptJSON(seq, from uint64) ([]byte, string, error) {
+	return l.receiptJSON(seq, from, true)
+}
+
+// AnswerJSON is the compact receipt a check's answer carries: Receipt
+// without the certificate (the keyId names the key; see signing/receipt).
+func (l *Log) AnswerJSON(seq uint64) ([]byte, error) {
+	b, _, err := l.receiptJSON(seq, 0, false)
+	return b, err
+}
+
+// receiptJSON writes a promise, the receipt a check answers with, without
+// reflection.
+func (l *Log) receiptJSON(seq, from uint64, full bool) ([]byte, string, error) {
 	r, check, err := l.receipt(seq, from)
 	if err != nil {
 		return nil, "", err
+	}
+	if !full {
+		r.Certificate = nil
 	}
 	if r.Inclusion != nil || r.Consistency != nil {
 		b, err := json.Marshal(r)
 		return b, check, err
 	}
-	b := make([]byte, 0, 64+len(r.Statement)+len(r.Signature)*4/3+len(l.certB64))
+	b := make([]byte, 0, 160+len(r.Statement)+len(r.Signature)*4/3+len(l.certB64))
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(r.Version), 10)
 	b = append(b, `,"statement":`...)
 	b = append(b, r.Statement...)
-	b = append(b, `,"signature":"`...)
-	b = base64.StdEncoding.AppendEncode(b, r.Signature)
-	if bt := r.Batch; bt != nil {
-		b = append(b, `","batch":{"index":`...)
-		b = strconv.AppendUint(b, bt.Index, 10)
-		b = append(b, `,"size":`...)
-		b = strconv.AppendUint(b, bt.Size, 10)
-		b = append(b, `,"proof":[`...)
-		for i, h := range bt.Proof {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '"')
-			b = base64.StdEncoding.AppendEncode(b, h)
-			b = append(b, '"')
-		}
-		b = append(b, `]},"certificate":"`...)
-	} else {
+	b = appendSignature(b, r.Signature, r.Batch)
+	b = append(b, `,"keyId":"`...)
+	b = base64.StdEncoding.AppendEncode(b, l.keyID)
+	if full {
 		b = append(b, `","certificate":"`...)
+		b = append(b, l.certB64...)
 	}
-	b = append(b, l.certB64...)
 	b = append(b, `"}`...)
 	return b, check, nil
 }
@@ -393,7 +444,7 @@ func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
 		check = st.Check
 	}
 	r := &receipt.Receipt{Version: receipt.Version, Statement: ln.Statement, Signature: ln.Signature,
-		Batch: ln.Batch, Certificate: l.opts.Certificate.Raw}
+		Batch: ln.Batch, KeyID: l.keyID, Certificate: l.opts.Certificate.Raw}
 	inc, err := l.tree.Prove(seq)
 	if errors.Is(err, tlog.ErrUnknownRecord) {
 		return r, check, nil // not sealed yet: the promise alone
@@ -410,6 +461,44 @@ func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
 		r.Consistency = []receipt.Consistency{{Size1: from, Size2: inc.Size, Proof: p}}
 	}
 	return r, check, nil
+}
+
+// appendSignature writes `,"signature":"…"` and the batch, as
+// json.Marshal does.
+func appendSignature(b, sig []byte, bt *receipt.Batch) []byte {
+	b = append(b, `,"signature":"`...)
+	b = base64.StdEncoding.AppendEncode(b, sig)
+	b = append(b, '"')
+	if bt == nil {
+		return b
+	}
+	b = append(b, `,"batch":{"index":`...)
+	b = strconv.AppendUint(b, bt.Index, 10)
+	b = append(b, `,"size":`...)
+	b = strconv.AppendUint(b, bt.Size, 10)
+	if bt.Proof == nil {
+		return append(b, `,"proof":null}`...)
+	}
+	b = append(b, `,"proof":[`...)
+	for i, h := range bt.Proof {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, h)
+		b = append(b, '"')
+	}
+	return append(b, "]}"...)
+}
+
+// appendJSON writes the line as json.Marshal does, without reflection
+// (the statement is already compact JSON).
+func (ln *line) appendJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, ln.Seq, 10)
+	b = append(b, `,"statement":`...)
+	b = append(b, ln.Statement...)
+	return append(appendSignature(b, ln.Signature, ln.Batch), '}')
 }
 
 func readLine(f *os.File, off int64, ln *line) error {

@@ -27,6 +27,9 @@ type capture struct {
 	sealed map[uint64]msglog.EvidenceRecord
 }
 
+// Promised is false, so that Sealed gets every record's bytes to keep.
+func (c *capture) Promised(uint64) bool { return false }
+
 func (c *capture) Sealed(ctx context.Context, b []msglog.EvidenceRecord) error {
 	c.mu.Lock()
 	for _, r := range b {
@@ -148,7 +151,18 @@ func TestReceiptLifecycle(t *testing.T) {
 	if _, err := receipt.Verify(marshal(t, r), receipt.Options{Certificate: other}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonKey}) {
 		t.Errorf("other certificate: %v", err)
 	}
-	r.Certificate = nil // a receipt without certificate, checked with another key
+	// The compact form (no certificate) checked with another key: its
+	// keyId names another key.
+	compact, err := f.ev.AnswerJSON(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := receipt.Verify(compact, receipt.Options{Certificate: other}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonKey}) {
+		t.Errorf("compact, other key: %v", err)
+	}
+	// A version 1 receipt (no keyId) without certificate, checked with
+	// another key: the signature does not verify.
+	r.Certificate, r.KeyID, r.Version = nil, nil, receipt.Version1
 	if _, err := receipt.Verify(marshal(t, r), receipt.Options{Certificate: other}); !errors.Is(err, &receipt.Error{Reason: receipt.ReasonStatementSignature}) {
 		t.Errorf("other key: %v", err)
 	}
@@ -251,9 +265,11 @@ func TestReceiptAnyByteChanged(t *testing.T) {
 }
 
 // TestReceiptFormsAnyByteChanged flips every byte of the other forms a
-// receipt takes: a promise (not sealed yet) and a sealed receipt carrying
-// a consistency proof to an older checkpoint the verifier holds. Each
-// change fails with a named reason; a changed consistency proof with
+// receipt takes: a promise (not sealed yet), a sealed receipt carrying a
+// consistency proof to an older checkpoint the verifier holds, the compact
+// promise a check's answer carries (a changed keyId fails with key) and a
+// version 1 receipt (before keyId, the certificate embedded).
+// Each change fails with a named reason; a changed consistency proof with
 // consistency-proof.
 func TestReceiptFormsAnyByteChanged(t *testing.T) {
 	signer, cert := certstest.Signing(t)
@@ -291,6 +307,14 @@ func TestReceiptFormsAnyByteChanged(t *testing.T) {
 	if err != nil || promise.Inclusion != nil {
 		t.Fatalf("promise: %+v %v", promise, err)
 	}
+	compact, err := f.ev.AnswerJSON(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A version 1 receipt (written before keyId: certificate embedded)
+	// still verifies, and every byte of it still matters.
+	v1 := *withProof
+	v1.Version, v1.KeyID = receipt.Version1, nil
 	for _, c := range []struct {
 		name string
 		data []byte
@@ -299,6 +323,8 @@ func TestReceiptFormsAnyByteChanged(t *testing.T) {
 	}{
 		{"promise", marshal(t, promise), receipt.Options{Certificate: cert}, receipt.ReasonStatementSignature},
 		{"consistency", marshal(t, withProof), receipt.Options{Certificate: cert, Checkpoint: older}, receipt.ReasonConsistency},
+		{"compact", compact, receipt.Options{Certificate: cert}, receipt.ReasonKey},
+		{"version 1", marshal(t, &v1), receipt.Options{Certificate: cert, Checkpoint: older}, receipt.ReasonConsistency},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := receipt.Verify(c.data, c.opts); err != nil {

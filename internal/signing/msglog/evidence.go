@@ -18,6 +18,14 @@ type Evidence interface {
 	Sealed(ctx context.Context, batch []EvidenceRecord) error
 }
 
+// EvidencePromised is optional: an Evidence that also implements it holds
+// the leaf of the records it says it promised (computed in Appended from
+// the same stored bytes), so Sealed gets those records without
+// MessageXML and Attachments (nil) instead of a copy of their bytes.
+type EvidencePromised interface {
+	Promised(seq uint64) bool
+}
+
 // EvidenceRecord is one record as the Evidence hook sees it.
 type EvidenceRecord struct {
 	Seq   uint64
@@ -39,10 +47,13 @@ func (l *Log) evidenceAppended(seq uint64, rec *Record, messageXML []byte, atts 
 
 func (l *Log) evidenceSealed(ctx context.Context, batch []pendingRecord) error {
 	recs := make([]EvidenceRecord, len(batch))
+	promised, _ := l.opts.Evidence.(EvidencePromised)
 	for i, p := range batch {
 		_, member, _ := strings.Cut(string(p.parts[0]), "|")
-		recs[i] = EvidenceRecord{Seq: p.seq, Group: l.groupOf(member),
-			MessageXML: withSeq(p.parts[1], p.seq), Attachments: p.parts[2:]}
+		recs[i] = EvidenceRecord{Seq: p.seq, Group: l.groupOf(member)}
+		if promised == nil || !promised.Promised(p.seq) {
+			recs[i].MessageXML, recs[i].Attachments = withSeq(p.parts[1], p.seq), p.parts[2:]
+		}
 	}
 	return l.opts.Evidence.Sealed(ctx, recs)
 }
