@@ -230,7 +230,7 @@ func benchSustained(b *testing.B, size int) {
 	}
 	wg.Wait()
 	appended := time.Since(start).Seconds()
-	appendCPU := cpuTime() - cpu0
+	appendCPU := cputime.Process() - cpu0
 	if err := l.Rotate(ctx); err != nil {
 		b.Fatal(err)
 	}
