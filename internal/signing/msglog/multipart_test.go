@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/asic"
@@ -86,7 +87,7 @@ func multipartCases() []bodyCase {
 func TestMultipartRoundTrip(t *testing.T) {
 	const member = "KG/GOV/70000001"
 	dir := t.TempDir()
-	signer, cert := testKey(t)
+	signer, cert := certstest.Signing(t)
 	ev, err := evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: "tunduk.test/mlog", Signer: signer, Certificate: cert})
 	if err != nil {
 		t.Fatal(err)
