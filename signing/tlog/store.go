@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
+
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
 
@@ -54,15 +56,12 @@ type Store struct {
 	addMu  sync.Mutex
 	mu     sync.Mutex
 	groups map[string]*group
-	bySeq  map[uint64]position
-}
-
-type position struct {
-	group string
-	index uint64
+	names  []string // group names by number (group.id)
+	bySeq  seqIndex
 }
 
 type group struct {
+	id         uint32 // its number in Store.names
 	dir        string
 	tree       *Tree
 	lastSeq    uint64
@@ -90,7 +89,7 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("tlog: %w", err)
 	}
-	s := &Store{opts: opts, groups: map[string]*group{}, bySeq: map[uint64]position{}}
+	s := &Store{opts: opts, groups: map[string]*group{}}
 	ents, err := os.ReadDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: %w", err)
@@ -149,14 +148,14 @@ func (s *Store) load(name string) (*group, error) {
 		f.Close()
 		return nil, fmt.Errorf("tlog: %w", err)
 	}
-	g := &group{dir: dir, tree: NewTree(), leaves: f}
+	g := &group{id: uint32(len(s.names)), dir: dir, tree: NewTree(), leaves: f}
 	for off := 0; off < whole; off += leafRecord {
 		seq := binary.BigEndian.Uint64(b[off:])
 		if err := g.tree.Append(b[off+8 : off+leafRecord]); err != nil {
 			f.Close()
 			return nil, err
 		}
-		s.bySeq[seq] = position{group: name, index: g.tree.Size() - 1}
+		s.bySeq.add(seq, g.id, g.tree.Size()-1)
 		g.lastSeq = seq
 	}
 	if cp, err := os.ReadFile(filepath.Join(dir, "checkpoint")); err == nil {
@@ -168,6 +167,7 @@ func (s *Store) load(name string) (*group, error) {
 		g.checkpoint, g.cp = cp, c
 	}
 	s.groups[name] = g
+	s.names = append(s.names, name)
 	return g, nil
 }
 
@@ -191,7 +191,6 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 	// The leaves of each group are written with one write: hashed first,
 	// then written, then added to the trees.
 	type added struct {
-		name string
 		g    *group
 		seq  uint64
 		hash []byte
@@ -211,12 +210,12 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 		if b := bufs[g]; len(b) > 0 {
 			last, seen = binary.BigEndian.Uint64(b[len(b)-leafRecord:]), true
 		}
-		if _, ok := s.bySeq[e.Leaf.Seq]; ok || (seen && e.Leaf.Seq <= last) {
+		if _, ok := s.bySeq.find(e.Leaf.Seq); ok || (seen && e.Leaf.Seq <= last) {
 			continue
 		}
 		h := e.Leaf.Hash()
 		bufs[g] = append(binary.BigEndian.AppendUint64(bufs[g], e.Leaf.Seq), h...)
-		adds = append(adds, added{e.Group, g, e.Leaf.Seq, h})
+		adds = append(adds, added{g, e.Leaf.Seq, h})
 		if grew[e.Group] == nil {
 			order = append(order, e.Group)
 		}
@@ -233,7 +232,7 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 			s.mu.Unlock()
 			return err
 		}
-		s.bySeq[a.seq] = position{group: a.name, index: a.g.tree.Size() - 1}
+		s.bySeq.add(a.seq, a.g.id, a.g.tree.Size()-1)
 		a.g.lastSeq = a.seq
 	}
 	s.mu.Unlock()
@@ -314,11 +313,12 @@ type Inclusion struct {
 func (s *Store) Prove(seq uint64) (*Inclusion, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pos, ok := s.bySeq[seq]
+	pos, ok := s.bySeq.find(seq)
 	if !ok {
 		return nil, fmt.Errorf("%w: seq %d", ErrUnknownRecord, seq)
 	}
-	g := s.groups[pos.group]
+	name := s.names[pos.group]
+	g := s.groups[name]
 	if g.cp == nil || pos.index >= g.cp.Size {
 		return nil, fmt.Errorf("%w: seq %d has no checkpoint yet", ErrUnknownRecord, seq)
 	}
@@ -326,8 +326,11 @@ func (s *Store) Prove(seq uint64) (*Inclusion, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaf := g.tree.levels[0][pos.index]
-	return &Inclusion{Group: pos.group, Index: pos.index, LeafHash: bytes.Clone(leaf),
+	leaf, err := g.tree.node(compact.NodeID{Level: 0, Index: pos.index})
+	if err != nil {
+		return nil, err
+	}
+	return &Inclusion{Group: name, Index: pos.index, LeafHash: bytes.Clone(leaf),
 		Checkpoint: bytes.Clone(g.checkpoint), Size: g.cp.Size, Proof: p}, nil
 }
 

@@ -141,3 +141,56 @@ func TestStoreProvesAcrossReopen(t *testing.T) {
 		t.Errorf("after torn write: %v", err)
 	}
 }
+
+// TestStoreGroupsInterleaved: records of two groups interleaved by
+// sequence number are found in their own group, at their own index, before
+// and after a reopen (which loads the groups one after the other).
+func TestStoreGroupsInterleaved(t *testing.T) {
+	dir := t.TempDir()
+	k := ecKey(t)
+	opts := Options{Dir: dir, Origin: "tunduk.example/mlog", Signer: k}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := []string{"KG/GOV/1", "KG/GOV/2"}
+	var es []Entry
+	for seq := uint64(1); seq <= 9; seq++ {
+		es = append(es, Entry{Group: groups[seq%2], Leaf: NewLeaf(seq, []byte("<record/>"), []byte{byte(seq)})})
+	}
+	if err := s.Add(context.Background(), es[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(context.Background(), es[4:]); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, e := range es {
+			inc, err := s.Prove(e.Leaf.Seq)
+			if err != nil {
+				t.Fatalf("seq %d: %v", e.Leaf.Seq, err)
+			}
+			c, err := ParseCheckpoint(inc.Checkpoint, s.Origin(e.Group), k.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.Group != e.Group || inc.Index != (e.Leaf.Seq-1)/2 {
+				t.Fatalf("seq %d: group %q index %d, want %q %d", e.Leaf.Seq, inc.Group, inc.Index, e.Group, (e.Leaf.Seq-1)/2)
+			}
+			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, inc.Index, c.Size, e.Leaf.Hash(), inc.Proof, c.Root); err != nil {
+				t.Fatalf("seq %d: %v", e.Leaf.Seq, err)
+			}
+		}
+		if _, err := s.Prove(10); !errors.Is(err, ErrUnknownRecord) {
+			t.Errorf("seq 10: %v", err)
+		}
+	}
+	check(s)
+	s.Close()
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s)
+}
