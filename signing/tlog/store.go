@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -29,8 +30,14 @@ type Timestamper func(ctx context.Context, data []byte) ([]byte, error)
 // Options configure a Store.
 type Options struct {
 	// Dir holds one sub-directory per group: leaves (seq and leaf hash per
-	// record, appended and fsynced), checkpoint (the latest signed note,
-	// replaced atomically) and checkpoint.tsr (its RFC 3161 token).
+	// record, appended and fsynced before a checkpoint covers them),
+	// checkpoint (the latest signed note) and checkpoint.tsr (its RFC 3161
+	// token). The checkpoint files are replaced atomically but not
+	// fsynced: everything a checkpoint commits to is durable in leaves, so
+	// when a crash loses the latest one (or leaves it empty), Open signs
+	// the tree again — a checkpoint of at least the lost one's size and
+	// consistent with it, so whoever holds the lost one (a receipt, a
+	// witness) can still have it proved.
 	Dir string
 	// Origin is the log's identity; a group's origin is Origin, or
 	// Origin + "/" + group when grouping.
@@ -68,6 +75,7 @@ type group struct {
 	leaves     *os.File
 	checkpoint []byte // latest signed
 	cp         *Checkpoint
+	stale      bool // leaves beyond the checkpoint and no Add since Open signed one
 }
 
 // Entry is one record handed to Store.Add.
@@ -108,6 +116,13 @@ func Open(opts Options) (*Store, error) {
 		if _, err := s.load(string(name)); err != nil {
 			s.Close()
 			return nil, err
+		}
+	}
+	for _, name := range s.names {
+		if g := s.groups[name]; g.stale {
+			// Not published (the caller is still opening); when it fails
+			// (a TSA or a key out of reach), the next Add signs it.
+			_ = s.checkpoint(context.Background(), name, g, false)
 		}
 	}
 	return s, nil
@@ -158,17 +173,45 @@ func (s *Store) load(name string) (*group, error) {
 		s.bySeq.add(seq, g.id, g.tree.Size()-1)
 		g.lastSeq = seq
 	}
-	if cp, err := os.ReadFile(filepath.Join(dir, "checkpoint")); err == nil {
-		c, err := ParseCheckpoint(cp, s.Origin(name), s.opts.Signer.Public())
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("tlog: group %q: stored checkpoint: %w", name, err)
-		}
-		g.checkpoint, g.cp = cp, c
+	if err := g.loadCheckpoint(s.Origin(name), s.opts.Signer.Public()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tlog: group %q: %w", name, err)
 	}
 	s.groups[name] = g
 	s.names = append(s.names, name)
 	return g, nil
+}
+
+// loadCheckpoint reads the group's stored checkpoint, which must match
+// its leaves. None, or an empty one (a crash lost it: it is not fsynced),
+// or one older than the leaves marks the group stale: a checkpoint is
+// signed again, after the leaves are fsynced (a crashed process may have
+// left them written and not synced).
+func (g *group) loadCheckpoint(origin string, pub crypto.PublicKey) error {
+	cp, err := os.ReadFile(filepath.Join(g.dir, "checkpoint"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	if len(bytes.Trim(cp, "\x00")) > 0 {
+		c, err := ParseCheckpoint(cp, origin, pub)
+		if err != nil {
+			return fmt.Errorf("stored checkpoint: %w", err)
+		}
+		if c.Size > g.tree.Size() {
+			return fmt.Errorf("stored checkpoint covers %d records, the leaves file holds %d: leaves were lost; restore %s from a backup", c.Size, g.tree.Size(), g.dir)
+		}
+		if root, err := g.tree.Root(c.Size); err != nil || !bytes.Equal(root, c.Root) {
+			return fmt.Errorf("stored checkpoint's root is not the leaves' (size %d): the leaves file was changed; restore %s from a backup", c.Size, g.dir)
+		}
+		g.checkpoint, g.cp = cp, c
+	}
+	if g.tree.Size() > 0 && (g.cp == nil || g.cp.Size < g.tree.Size()) {
+		if err := g.leaves.Sync(); err != nil {
+			return fmt.Errorf("fsync leaves: %w", err)
+		}
+		g.stale = true
+	}
+	return nil
 }
 
 // Origin is the checkpoint origin of group.
@@ -221,6 +264,12 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 		}
 		grew[e.Group] = g
 	}
+	for _, name := range s.names { // a checkpoint Open could not sign
+		if g := s.groups[name]; g.stale && grew[name] == nil {
+			order = append(order, name)
+			grew[name] = g
+		}
+	}
 	for _, name := range order {
 		if _, err := grew[name].leaves.Write(bufs[grew[name]]); err != nil {
 			s.mu.Unlock()
@@ -241,17 +290,19 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 		if err := g.leaves.Sync(); err != nil {
 			return fmt.Errorf("tlog: fsync leaves: %w", err)
 		}
-		if err := s.checkpoint(ctx, name, g); err != nil {
+		if err := s.checkpoint(ctx, name, g, true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkpoint signs (and time-stamps) the group's tree as it is now and
-// publishes it; only reading the root and publishing take the lock. Add's
-// caller holds addMu, so the tree grows only between checkpoints.
-func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
+// checkpoint signs (and time-stamps) the group's tree as it is now,
+// stores it (not fsynced: see Options.Dir) and, when publish is set,
+// hands it to OnCheckpoint; only reading the root and publishing take the
+// lock. Add's caller holds addMu, so the tree grows only between
+// checkpoints.
+func (s *Store) checkpoint(ctx context.Context, name string, g *group, publish bool) error {
 	s.mu.Lock()
 	size := g.tree.Size()
 	root, err := g.tree.Root(size)
@@ -269,17 +320,17 @@ func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
 		if err != nil {
 			return fmt.Errorf("tlog: time-stamp checkpoint: %w", err)
 		}
-		if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint.tsr"), tok, 0o640); err != nil {
+		if err := atomicfile.Replace(filepath.Join(g.dir, "checkpoint.tsr"), tok, 0o640); err != nil {
 			return fmt.Errorf("tlog: %w", err)
 		}
 	}
-	if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint"), signed, 0o640); err != nil {
+	if err := atomicfile.Replace(filepath.Join(g.dir, "checkpoint"), signed, 0o640); err != nil {
 		return fmt.Errorf("tlog: %w", err)
 	}
 	s.mu.Lock()
-	g.checkpoint, g.cp = signed, &c
+	g.checkpoint, g.cp, g.stale = signed, &c, false
 	s.mu.Unlock()
-	if s.opts.OnCheckpoint != nil {
+	if publish && s.opts.OnCheckpoint != nil {
 		s.opts.OnCheckpoint(name, bytes.Clone(signed))
 	}
 	return nil
