@@ -327,7 +327,8 @@ func (f *failingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte
 
 // TestStoreStaleCheckpointSignedByAdd: when Open cannot sign the lost
 // checkpoint again (the key is out of reach), the next Add does — even one
-// adding nothing (the seal retried after the crash) — and publishes it.
+// adding nothing (the seal retried after the crash) — and publishes it;
+// likewise after a seal whose checkpoint failed.
 func TestStoreStaleCheckpointSignedByAdd(t *testing.T) {
 	sig := &failingSigner{Signer: ecKey(t)}
 	var pushed int
@@ -359,5 +360,30 @@ func TestStoreStaleCheckpointSignedByAdd(t *testing.T) {
 	}
 	if inc, err := s.Prove(2); err != nil || inc.Size != 2 || pushed != 1 {
 		t.Fatalf("after Add: %v, pushed %d", err, pushed)
+	}
+	// A seal whose checkpoint fails (the key, or what runs alongside the
+	// leaves' fsync) fails, and its retry, which adds nothing, signs it.
+	es = append(es, Entry{Leaf: NewLeaf(3, []byte("<c/>"))}, Entry{Leaf: NewLeaf(4, []byte("<d/>"))})
+	boom := errors.New("statements not durable")
+	for i, fail := range []func(){func() { sig.off = true }, func() {}} {
+		fail()
+		var along func() error
+		if i == 1 {
+			along = func() error { return boom }
+		}
+		n := uint64(3 + i)
+		if err := s.AddAlong(context.Background(), es[:n], along); err == nil {
+			t.Fatalf("seal %d: Add succeeded", i)
+		}
+		if _, err := s.Prove(n); !errors.Is(err, ErrUnknownRecord) {
+			t.Fatalf("seal %d: proved without a checkpoint: %v", i, err)
+		}
+		sig.off = false
+		if err := s.Add(context.Background(), es[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if inc, err := s.Prove(n); err != nil || inc.Size != n {
+			t.Fatalf("seal %d retried: %v", i, err)
+		}
 	}
 }
