@@ -69,15 +69,23 @@ func receiptRequest(c *http.Client, base string, want bool) func() error {
 // rotate archives a gateway child's sealed records now (not timed: the
 // archives hold the same records on both sides, and a rotation of 100 MB
 // landing in one side's round by chance would outweigh what is measured).
-func (c *chain) rotate(b *testing.B, client *http.Client) {
-	resp, err := client.Get(c.c.url + "/_bench/rotate")
+func (c *chain) rotate(b *testing.B, client *http.Client) { c.get(b, client, "rotate") }
+
+// idle returns once a gateway child's log has archived every batch sealed
+// so far (GET /_bench/idle): the archiving a round's last seal starts in
+// the background would otherwise land in the next round, the other side's.
+func (c *chain) idle(b *testing.B, client *http.Client) { c.get(b, client, "idle") }
+
+// get calls GET /_bench/what on a gateway child, which must answer 200.
+func (c *chain) get(b *testing.B, client *http.Client, what string) {
+	resp, err := client.Get(c.c.url + "/_bench/" + what)
 	if err != nil {
 		b.Fatal(err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		b.Fatalf("%s: rotate: %d", c.name, resp.StatusCode)
+		b.Fatalf("%s: %s: %d", c.name, what, resp.StatusCode)
 	}
 }
 
@@ -94,21 +102,6 @@ func (c *chain) seal(b *testing.B, client *http.Client) int64 {
 		b.Fatalf("%s: seal: %d %v", c.name, resp.StatusCode, err)
 	}
 	return n
-}
-
-// idle returns once a gateway child's log has archived every batch sealed
-// so far (GET /_bench/idle): the archiving a round's last seal starts in
-// the background would otherwise land in the next round, the other side's.
-func (c *chain) idle(b *testing.B, client *http.Client) {
-	resp, err := client.Get(c.c.url + "/_bench/idle")
-	if err != nil {
-		b.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b.Fatalf("%s: idle: %d", c.name, resp.StatusCode)
-	}
 }
 
 // loadAvg is the 1-minute load average (what uptime shows first).
