@@ -41,6 +41,9 @@ func (x *seqIndex) find(seq uint64) (seqEntry, bool) {
 		})
 		x.unsorted = false
 	}
+	if n := len(x.ents); n == 0 || x.ents[n-1].seq < seq {
+		return seqEntry{}, false // not sealed yet: what most answers' receipts ask
+	}
 	i := sort.Search(len(x.ents), func(i int) bool { return x.ents[i].seq >= seq })
 	if i < len(x.ents) && x.ents[i].seq == seq {
 		return x.ents[i], true
