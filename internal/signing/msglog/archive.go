@@ -143,6 +143,10 @@ type containerJob struct {
 // once per window, not once per container.
 type containerBuilder struct {
 	packers []*asic.Packer
+	// slabs[w%2][i] holds the containers worker i built in window w: a
+	// window is emitted while the next one builds, so two sets are
+	// reused in turn instead of allocating each container.
+	slabs [2][][]byte
 }
 
 const (
@@ -155,6 +159,7 @@ func newContainerBuilder(workers int) *containerBuilder {
 	for i := range b.packers {
 		b.packers[i] = asic.NewPacker()
 	}
+	b.slabs = [2][][]byte{make([][]byte, len(b.packers)), make([][]byte, len(b.packers))}
 	return b
 }
 
@@ -189,6 +194,7 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 		out   []built
 		done  chan struct{}
 	}
+	parity := 0
 	launch := func(start int) *window {
 		end, bytes := start, 0
 		for end < n && end-start < buildWindow && (end == start || bytes < buildWindowBytes) {
@@ -198,10 +204,13 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 		w := &window{start: start, out: make([]built, end-start), done: make(chan struct{})}
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for _, p := range b.packers {
+		slabs := b.slabs[parity]
+		parity ^= 1
+		for i, p := range b.packers {
 			wg.Add(1)
-			go func(p *asic.Packer) {
+			go func(p *asic.Packer, slab *[]byte) {
 				defer wg.Done()
+				*slab = (*slab)[:0]
 				for {
 					k := int(next.Add(1) - 1)
 					if k >= len(w.out) {
@@ -212,9 +221,12 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 						w.out[k] = built{err: err}
 						continue
 					}
-					w.out[k] = built{data: append([]byte(nil), c...), digest: sha512.Sum512(c), crc: crc32.ChecksumIEEE(c)}
+					at := len(*slab)
+					*slab = append(*slab, c...)
+					c = (*slab)[at:len(*slab):len(*slab)]
+					w.out[k] = built{data: c, digest: sha512.Sum512(c), crc: crc32.ChecksumIEEE(c)}
 				}
-			}(p)
+			}(p, &slabs[i])
 		}
 		go func() { wg.Wait(); close(w.done) }()
 		return w

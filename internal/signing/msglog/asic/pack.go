@@ -16,12 +16,14 @@ import (
 // 8 KiB, the usual message.xml and sig-hashchain.xml, as one block with
 // DEFLATE's fixed Huffman codes, which costs no table building; above it
 // with one reused dynamic-Huffman compressor) and kept DEFLATED only where
-// that saves at least an eighth of it, else STORED, as are smaller entries; the entries the containers of a batch share byte for
-// byte (signatures.xml, the hash chain results, the manifests, a record's
-// exchange metadata shared by its request and response) are compressed
-// once per batch and their compressed bytes reused. The archive then
-// stores the containers as they are (ArchiveOptions.Store) instead of
-// deflating each whole container again.
+// that saves at least an eighth of it, else STORED, as are smaller entries;
+// a record's exchange metadata is fixed-coded from minDeflateExchange. The
+// entries the containers of a batch share byte for byte (signatures.xml,
+// the hash chain results, the manifests) are compressed once per batch, at
+// the best level since that costs once per thousands of containers, and
+// their compressed bytes reused. The archive then stores the containers
+// as they are (ArchiveOptions.Store) instead of deflating each whole
+// container again.
 //
 // X-Road's AsicContainer reads entries by name with java.util.zip, so the
 // method of each entry is its own business; mimetype stays first, STORED
@@ -32,6 +34,7 @@ import (
 // valid until the next call.
 type Packer struct {
 	fw   *flate.Writer
+	best *flate.Writer // for the batch's shared entries
 	comp bytes.Buffer
 	out  []byte
 	cd   []byte // central directory being built
@@ -71,9 +74,13 @@ func NewPacker() *Packer { return &Packer{memo: map[memoKey]packed{}, fixedMax: 
 // worth that: below 1 KiB deflate saves a few hundred bytes at most, so
 // such entries are STORED. A batch's shared entries, compressed once for
 // all its containers, are deflated from minDeflateShared.
+// minDeflateExchange is the same for the exchange metadata (~750 bytes
+// at 1 KiB messages): fixed codes take ~1 µs for a quarter of it, which
+// the container's SHA-512, CRC-32 and write, all per byte, win back.
 const (
-	minDeflate       = 1024
-	minDeflateShared = 256
+	minDeflate         = 1024
+	minDeflateShared   = 256
+	minDeflateExchange = 256
 )
 
 // maxFixed is the size from which an entry is worth a dynamic Huffman
@@ -96,7 +103,24 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error)
 		}
 	}
 	e := packed{src: data, method: 0, raw: data, crc: crc32.ChecksumIEEE(data)}
-	if len(data) >= minSize && len(data) < p.fixedMax {
+	if key.p != nil && len(data) >= minSize {
+		// Once per batch: the smallest encoding is worth its cost.
+		p.comp.Reset()
+		if p.best == nil {
+			p.best, _ = flate.NewWriter(&p.comp, flate.BestCompression)
+		} else {
+			p.best.Reset(&p.comp)
+		}
+		if _, err := p.best.Write(data); err != nil {
+			return packed{}, err
+		}
+		if err := p.best.Close(); err != nil {
+			return packed{}, err
+		}
+		if p.comp.Len() <= len(data)-len(data)/8 {
+			e.method, e.raw = 8, p.comp.Bytes()
+		}
+	} else if len(data) >= minSize && len(data) < p.fixedMax {
 		p.comp.Reset()
 		p.comp.Write(fixedDeflate(p.comp.AvailableBuffer(), data, &p.fixed))
 		if p.comp.Len() <= len(data)-len(data)/8 {
@@ -167,7 +191,13 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 			return nil
 		}
 		minSize := minDeflate
-		if share && name != EntryExchange {
+		switch {
+		case name == EntryExchange:
+			// Each record's own: remembering it costs more than the
+			// response's container saves (the two are built on
+			// different cores).
+			minSize, share = minDeflateExchange, false
+		case share:
 			minSize = minDeflateShared // once per batch
 		}
 		e, err := p.entryPack(data, share, minSize)
