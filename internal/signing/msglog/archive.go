@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha512"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -105,10 +104,11 @@ func (w *archiveWriter) abort() {
 
 // buildContainer writes one record's ASiC-E container with p: each entry
 // compressed once where that pays, the batch's shared entries once per
-// batch. The archive stores the container as it is. The bytes are valid
-// until p's next Build.
-func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC()}
+// batch and dated batchT, the batch's first record's time. The archive
+// stores the container as it is. The bytes are valid until p's next Build.
+func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t, batchT time.Time) ([]byte, error) {
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature,
+		Time: t.UTC(), SharedTime: batchT.UTC()}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}
@@ -137,7 +137,8 @@ type containerJob struct {
 // with its own asic.Packer, in windows of at most buildWindow containers
 // and buildWindowBytes of message bytes (what bounds rotation's memory),
 // and hands them out in order, with their SHA-512 (the linking digest's
-// input) and CRC-32 (the archive entry's) computed beside the build. A
+// input) and CRC-32 (the archive entry's) computed beside the build
+// (asic.Packer.Sum, which hashes the batch's shared leading entries once). A
 // window is emitted on the calling goroutine while the workers build the
 // next one, so writing the archive overlaps building; the workers meet
 // once per window, not once per container.
@@ -180,8 +181,8 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 			if err != nil {
 				return err
 			}
-			d := sha512.Sum512(c)
-			if err := emit(k, c, d[:], crc32.ChecksumIEEE(c)); err != nil {
+			d, crc := b.packers[0].Sum(c)
+			if err := emit(k, c, d[:], crc); err != nil {
 				return err
 			}
 		}
@@ -221,10 +222,10 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 						w.out[k] = built{err: err}
 						continue
 					}
+					d, crc := p.Sum(c)
 					at := len(*slab)
 					*slab = append(*slab, c...)
-					c = (*slab)[at:len(*slab):len(*slab)]
-					w.out[k] = built{data: c, digest: sha512.Sum512(c), crc: crc32.ChecksumIEEE(c)}
+					w.out[k] = built{data: (*slab)[at:len(*slab):len(*slab)], digest: d, crc: crc}
 				}
 			}(p, &slabs[i])
 		}

@@ -375,7 +375,7 @@ func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree 
 			if j.leaf >= 0 {
 				chain = tree.ChainURIs(j.leaf, j.spec.uris())
 			}
-			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t)
+			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t, jobs[0].t)
 			if err != nil {
 				return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
 			}
