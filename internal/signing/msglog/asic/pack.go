@@ -47,8 +47,9 @@ type Packer struct {
 	held int // bytes the memo keeps
 	// manifests holds one manifest per layout, so the memo finds it.
 	manifests map[string][]byte
-	// Entries shorter than fixedMax are deflated by fixedDeflate with
-	// fixed; longer ones by fw.
+	// Entries shorter than fixedMax are deflated by deflateBlock with
+	// fixed (sig-hashchain.xml with trainedCodes, the others with the
+	// fixed codes); longer ones by fw.
 	fixedMax int
 	fixed    fixedTable
 	// prefix is the length of the last container's leading entries
@@ -107,7 +108,7 @@ const maxMemo = 8 << 20
 // entryPack returns data as an entry: deflated when that saves an eighth,
 // else stored. With share the result is remembered by data's memory for
 // the next containers of the batch.
-func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error) {
+func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCodes) (packed, error) {
 	var key memoKey
 	if share && len(data) > 0 {
 		key = memoKey{unsafe.SliceData(data), len(data)}
@@ -135,7 +136,7 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error)
 		}
 	} else if len(data) >= minSize && len(data) < p.fixedMax {
 		p.comp.Reset()
-		p.comp.Write(fixedDeflate(p.comp.AvailableBuffer(), data, &p.fixed))
+		p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
 		if p.comp.Len() <= len(data)-len(data)/8 {
 			e.method, e.raw = 8, p.comp.Bytes()
 		}
@@ -220,7 +221,11 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		case share:
 			minSize = minDeflateShared // once per batch
 		}
-		e, err := p.entryPack(data, share, minSize)
+		codes := &fixedCodes
+		if name == EntrySigHashChain {
+			codes = trainedCodes()
+		}
+		e, err := p.entryPack(data, share, minSize, codes)
 		if err != nil {
 			return err
 		}
