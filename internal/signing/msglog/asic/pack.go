@@ -206,7 +206,7 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 	p.out, p.cd, p.n = p.out[:0], p.cd[:0], 0
 	mt := []byte(MimeType)
 	sdate, stm := msDosTime(st)
-	p.put(EntryMimetype, packed{src: mt, raw: mt, crc: mimeCRC}, sdate, stm, 0, false)
+	p.put(EntryMimetype, packed{src: mt, raw: mt, crc: mimeCRC}, sdate, stm)
 	add := func(name string, data []byte, share bool, t time.Time) error {
 		if data == nil {
 			return nil
@@ -230,7 +230,7 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 			return err
 		}
 		date, tm := msDosTime(t)
-		p.put(name, e, date, tm, uint32(t.Unix()), true)
+		p.put(name, e, date, tm)
 		return nil
 	}
 	names := []string{EntryMessage}
@@ -333,21 +333,14 @@ func (p *Packer) manifest(names []string, attachments int) []byte {
 // put appends e's local header and data and its central directory record,
 // as archive/zip's CreateRaw writes them (version 2.0, UTF-8 flag for
 // non-ASCII names), sizes and CRC-32 in the local header, no data
-// descriptor; ext adds the extended-timestamp extra field (mtime).
-func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext bool) {
+// descriptor, and no extra field: the modification time is the MS-DOS
+// one (two-second resolution), as X-Road's java.util.zip writes it; an
+// extended-timestamp field would cost 18 bytes an entry.
+func (p *Packer) put(name string, e packed, date, tm uint16) {
 	off := uint32(len(p.out))
 	var flags uint16
 	if needsUTF8(name) {
 		flags |= 0x800
-	}
-	var extra [9]byte
-	extraLen := 0
-	if ext {
-		binary.LittleEndian.PutUint16(extra[0:], 0x5455)
-		binary.LittleEndian.PutUint16(extra[2:], 5)
-		extra[4] = 1
-		binary.LittleEndian.PutUint32(extra[5:], mtime)
-		extraLen = 9
 	}
 	var h [46]byte
 	binary.LittleEndian.PutUint32(h[0:], 0x04034b50)
@@ -360,10 +353,8 @@ func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext b
 	binary.LittleEndian.PutUint32(h[18:], uint32(len(e.raw)))
 	binary.LittleEndian.PutUint32(h[22:], uint32(len(e.src)))
 	binary.LittleEndian.PutUint16(h[26:], uint16(len(name)))
-	binary.LittleEndian.PutUint16(h[28:], uint16(extraLen))
 	p.out = append(p.out, h[:30]...)
 	p.out = append(p.out, name...)
-	p.out = append(p.out, extra[:extraLen]...)
 	p.out = append(p.out, e.raw...)
 
 	var c [46]byte
@@ -373,6 +364,5 @@ func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext b
 	binary.LittleEndian.PutUint32(c[42:], off)
 	p.cd = append(p.cd, c[:]...)
 	p.cd = append(p.cd, name...)
-	p.cd = append(p.cd, extra[:extraLen]...)
 	p.n++
 }
