@@ -61,6 +61,9 @@ type Packer struct {
 	sumState []byte
 	sumCRC   uint32
 	sha      hash.Hash
+	// exchange is the last exchange metadata entry, for the record's
+	// other container.
+	exchange packed
 }
 
 // packed is one entry's bytes as written: raw is the stored or deflated
@@ -214,9 +217,13 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		minSize := minDeflate
 		switch {
 		case name == EntryExchange:
-			// Each record's own: remembering it costs more than the
-			// response's container saves (the two are built on
-			// different cores).
+			// Each record's own, shared by its request's and
+			// response's containers: kept for the next container only.
+			if bytes.Equal(data, p.exchange.src) {
+				date, tm := msDosTime(t)
+				p.put(name, p.exchange, date, tm)
+				return nil
+			}
 			minSize, share = minDeflateExchange, false
 		case share:
 			minSize = minDeflateShared // once per batch
@@ -228,6 +235,12 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		e, err := p.entryPack(data, share, minSize, codes)
 		if err != nil {
 			return err
+		}
+		if name == EntryExchange {
+			p.exchange.src = append(p.exchange.src[:0], data...)
+			p.exchange.raw = append(p.exchange.raw[:0], e.raw...)
+			p.exchange.method, p.exchange.crc = e.method, e.crc
+			e = p.exchange
 		}
 		date, tm := msDosTime(t)
 		p.put(name, e, date, tm)
