@@ -120,42 +120,21 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCode
 		}
 	}
 	e := packed{src: data, method: 0, raw: data, crc: crc32.ChecksumIEEE(data)}
-	if key.p != nil && len(data) >= minSize {
-		// Once per batch: the smallest encoding is worth its cost.
+	if len(data) >= minSize {
 		p.comp.Reset()
-		if p.best == nil {
-			p.best, _ = flate.NewWriter(&p.comp, flate.BestCompression)
-		} else {
-			p.best.Reset(&p.comp)
-		}
-		if _, err := p.best.Write(data); err != nil {
-			return packed{}, err
-		}
-		if err := p.best.Close(); err != nil {
-			return packed{}, err
-		}
-		if p.comp.Len() <= len(data)-len(data)/8 {
-			e.method, e.raw = 8, p.comp.Bytes()
-		}
-	} else if len(data) >= minSize && len(data) < p.fixedMax {
-		p.comp.Reset()
-		p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
-		if p.comp.Len() <= len(data)-len(data)/8 {
-			e.method, e.raw = 8, p.comp.Bytes()
-		}
-	} else if len(data) >= minSize {
-		p.comp.Reset()
-		if p.fw == nil {
+		var err error
+		switch {
+		case key.p != nil:
+			// Once per batch: the smallest encoding is worth its cost.
+			err = p.deflate(&p.best, flate.BestCompression, data)
+		case len(data) < p.fixedMax:
+			p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
+		default:
 			// BestSpeed: several times faster than the default level
 			// for a few per cent of size.
-			p.fw, _ = flate.NewWriter(&p.comp, flate.BestSpeed)
-		} else {
-			p.fw.Reset(&p.comp)
+			err = p.deflate(&p.fw, flate.BestSpeed, data)
 		}
-		if _, err := p.fw.Write(data); err != nil {
-			return packed{}, err
-		}
-		if err := p.fw.Close(); err != nil {
+		if err != nil {
 			return packed{}, err
 		}
 		if p.comp.Len() <= len(data)-len(data)/8 {
@@ -176,6 +155,20 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCode
 		p.held += len(e.raw) + len(data)
 	}
 	return e, nil
+}
+
+// deflate writes data deflated at level into p.comp with *w, made on
+// first use and reused.
+func (p *Packer) deflate(w **flate.Writer, level int, data []byte) error {
+	if *w == nil {
+		*w, _ = flate.NewWriter(&p.comp, level)
+	} else {
+		(*w).Reset(&p.comp)
+	}
+	if _, err := (*w).Write(data); err != nil {
+		return err
+	}
+	return (*w).Close()
 }
 
 // Build returns the container for in with each entry packed as the
