@@ -25,9 +25,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -72,10 +73,11 @@ type Log struct {
 	pending map[uint64]*pendingLine
 	certB64 []byte // the certificate, base64, as a full receipt carries it
 	keyID   []byte // receipt.KeyID of the certificate's key
-	// smu guards the queue of records waiting for their promise and
+	// smu guards the group commits waiting for their promises and
 	// whether a caller is signing (see promise).
 	smu     sync.Mutex
-	queue   []*promiseReq
+	groups  []*promiseGroup // announced, not complete, in seq order
+	ready   []*promiseGroup // complete, waiting for the signer
 	signing bool
 }
 
@@ -92,6 +94,7 @@ const maxPending = 16384
 var (
 	_ msglog.Evidence         = (*Log)(nil)
 	_ msglog.EvidencePromised = (*Log)(nil)
+	_ msglog.EvidenceGroups   = (*Log)(nil)
 )
 
 // line is one line of statements.jsonl.
@@ -183,57 +186,112 @@ type promiseReq struct {
 	seq  uint64
 	leaf tlog.Leaf
 	st   *receipt.Statement
-	err  error
-	done chan struct{}
 }
 
-// promise signs the record's statement and stores it. Records appended at
-// the same moment (one group commit of the journal) are signed as one
-// batch (receipt.NewPromises): the first caller signs what is queued, and
-// whatever arrives meanwhile, while the others wait for it — one
-// signature per batch instead of one per record, which is what makes
-// receipts nearly free for the gateway, and what a PKCS#11 key needs.
+// promiseGroup is one group commit of the journal (msglog.EvidenceGroups):
+// its records' promises are signed together once the last has arrived.
+type promiseGroup struct {
+	first, last uint64 // the group's seqs (not all of them records)
+	left        int    // records announced and not arrived yet
+	reqs        []*promiseReq
+	done        chan struct{} // closed once signed
+	err         error
+}
+
+// straggle bounds how long a group waits for an announced record that
+// does not come (its Append gave up on its context after the write):
+// the group is signed without it, and the record, if it comes, alone.
+const straggle = 20 * time.Millisecond
+
+// Durable is told by the log of each group commit, before its appenders
+// are woken: records of the seqs first…last will reach Appended.
+func (l *Log) Durable(first, last uint64, records int) {
+	if records <= 0 {
+		return
+	}
+	g := &promiseGroup{first: first, last: last, left: records, reqs: make([]*promiseReq, 0, records), done: make(chan struct{})}
+	l.smu.Lock()
+	l.groups = append(l.groups, g)
+	l.smu.Unlock()
+}
+
+// promise signs the record's statement and stores it. The records of one
+// group commit of the journal are signed as one batch
+// (receipt.NewPromises) by the last of them to arrive, while the others
+// wait for it; groups that complete while a batch is being signed are
+// signed together next — one signature per group commit or fewer
+// instead of one per record, which is what makes receipts cheap for the
+// gateway, and what a PKCS#11 key needs. A record no group announced
+// (a shared store) is a group of its own.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	leaf := tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
-	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf), done: make(chan struct{})}
+	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf)}
 	l.smu.Lock()
-	l.queue = append(l.queue, req)
+	g, at := l.groupOf(rec.Seq)
+	g.reqs = append(g.reqs, req)
+	if g.left--; g.left > 0 {
+		first := len(g.reqs) == 1
+		l.smu.Unlock()
+		if !first {
+			<-g.done
+			return g.err
+		}
+		t := time.NewTimer(straggle)
+		select {
+		case <-g.done:
+			t.Stop()
+			return g.err
+		case <-t.C:
+		}
+		l.smu.Lock()
+		if g.left <= 0 { // completed meanwhile
+			l.smu.Unlock()
+			<-g.done
+			return g.err
+		}
+		g.left = 0
+		at = slices.Index(l.groups, g)
+	}
+	if at >= 0 {
+		l.groups = slices.Delete(l.groups, at, at+1)
+	}
+	l.ready = append(l.ready, g)
 	if l.signing {
 		l.smu.Unlock()
-		<-req.done
-		return req.err
+		<-g.done
+		return g.err
 	}
 	l.signing = true
-	// The journal's group commit wakes its appenders together: let the
-	// others reach the queue before taking it, as long as it grows (each
-	// first hashes its record), a few rounds at most.
-	for range maxYields {
-		n := len(l.queue)
+	for len(l.ready) > 0 {
+		batch := l.ready
+		l.ready = nil
 		l.smu.Unlock()
-		runtime.Gosched()
-		l.smu.Lock()
-		if len(l.queue) == n {
-			break
+		reqs := batch[0].reqs
+		for _, b := range batch[1:] {
+			reqs = append(reqs[:len(reqs):len(reqs)], b.reqs...)
 		}
-	}
-	for len(l.queue) > 0 {
-		batch := l.queue
-		l.queue = nil
-		l.smu.Unlock()
-		err := l.signBatch(batch)
-		for _, r := range batch {
-			r.err = err
-			close(r.done)
+		err := l.signBatch(reqs)
+		for _, b := range batch {
+			b.err = err
+			close(b.done)
 		}
 		l.smu.Lock()
 	}
 	l.signing = false
 	l.smu.Unlock()
-	return req.err
+	return g.err
 }
 
-// maxYields bounds how often the signer yields for a batch to fill.
-const maxYields = 8
+// groupOf is the announced group holding seq and its index in l.groups,
+// else a new group of one (index -1). Callers hold smu.
+func (l *Log) groupOf(seq uint64) (*promiseGroup, int) {
+	for i, g := range l.groups {
+		if g.first <= seq && seq <= g.last {
+			return g, i
+		}
+	}
+	return &promiseGroup{left: 1, done: make(chan struct{})}, -1
+}
 
 // maxPromiseBatch bounds one batch signature's statements.
 const maxPromiseBatch = 4096

@@ -26,6 +26,18 @@ type EvidencePromised interface {
 	Promised(seq uint64) bool
 }
 
+// EvidenceGroups is optional: an Evidence that also implements it is told
+// of each group commit of the journal before its appenders are woken
+// (records of them reach Appended), so that it can sign the promises of a
+// group together without guessing when the last has come. It runs on the
+// journal's writer and must not block. A shared store announces nothing.
+type EvidenceGroups interface {
+	// Durable says that the seqs first…last were made durable together
+	// and that records of them will reach Appended (fewer when an
+	// Append gives up on its context after the write).
+	Durable(first, last uint64, records int)
+}
+
 // EvidenceRecord is one record as the Evidence hook sees it.
 type EvidenceRecord struct {
 	Seq   uint64
