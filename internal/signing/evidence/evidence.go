@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -224,7 +225,7 @@ func (l *Log) Durable(first, last uint64, records int) {
 // gateway, and what a PKCS#11 key needs. A record no group announced
 // (a shared store) is a group of its own.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	leaf := tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+	leaf := leafOf(rec)
 	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf)}
 	l.smu.Lock()
 	g, at := l.groupOf(rec.Seq)
@@ -319,12 +320,15 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 		}
 	}
 	out := make([]byte, 0, size)
-	lines := make([]line, len(reqs))
+	// One allocation for the batch's held lines (they leave pending
+	// together, at one seal).
+	pls := make([]pendingLine, len(reqs))
 	lens := make([]int, len(reqs))
 	for i, p := range ps {
-		lines[i] = line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch}
+		pls[i] = pendingLine{line: line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch},
+			check: reqs[i].st.Check, leaf: reqs[i].leaf}
 		n := len(out)
-		out = append(lines[i].appendJSON(out), '\n')
+		out = append(pls[i].appendJSON(out), '\n')
 		if lens[i] = len(out) - n; lens[i] > maxLine {
 			return fmt.Errorf("statement of %d bytes", lens[i])
 		}
@@ -339,7 +343,7 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 		l.index[r.seq] = off
 		off += int64(lens[i])
 		if len(l.pending) < maxPending {
-			l.pending[r.seq] = &pendingLine{line: lines[i], check: r.st.Check, leaf: r.leaf}
+			l.pending[r.seq] = &pls[i]
 		}
 	}
 	l.size = off
@@ -348,14 +352,40 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 
 // Statement builds the statement of a record (see receipt.Statement).
 func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
-	return statement(origin, rec, tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...))
+	return statement(origin, rec, leafOf(rec))
+}
+
+// leafOf is the record's leaf, from MessageXML or, without it, from
+// MessageParts.
+func leafOf(rec msglog.EvidenceRecord) tlog.Leaf {
+	if rec.MessageXML != nil || rec.MessageParts == nil {
+		return tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+	}
+	h := sha256.New()
+	for _, p := range rec.MessageParts {
+		h.Write(p)
+	}
+	leaf := tlog.NewLeaf(rec.Seq, nil, rec.Attachments...)
+	h.Sum(leaf.MessageDigest[:0])
+	return leaf
 }
 
 func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receipt.Statement {
-	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
-		MessageDigest: leaf.MessageDigest[:], LeafHash: leaf.Hash()}
+	// The digests in one allocation: message, attachments, leaf hash.
+	n := len(leaf.AttachmentDigests)
+	ds := make([]byte, 0, 32*(n+2))
+	ds = append(ds, leaf.MessageDigest[:]...)
 	for _, d := range leaf.AttachmentDigests {
-		st.AttachmentDigests = append(st.AttachmentDigests, d[:])
+		ds = append(ds, d[:]...)
+	}
+	ds = leaf.AppendHash(ds)
+	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
+		MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
+	if n > 0 {
+		st.AttachmentDigests = make([][]byte, n)
+		for i := range n {
+			st.AttachmentDigests[i] = ds[32*(i+1) : 32*(i+2) : 32*(i+2)]
+		}
 	}
 	if r := rec.Record; r != nil {
 		st.Time = r.Time
@@ -503,6 +533,11 @@ func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
 	}
 	r := &receipt.Receipt{Version: receipt.Version, Statement: ln.Statement, Signature: ln.Signature,
 		Batch: ln.Batch, KeyID: l.keyID, Certificate: l.opts.Certificate.Raw}
+	if known {
+		// Held since its promise: not sealed (or being sealed right
+		// now), so the promise alone, without asking the trees.
+		return r, check, nil
+	}
 	inc, err := l.tree.Prove(seq)
 	if errors.Is(err, tlog.ErrUnknownRecord) {
 		return r, check, nil // not sealed yet: the promise alone
