@@ -74,18 +74,21 @@ type Log struct {
 	pending map[uint64]*pendingLine
 	certB64 []byte // the certificate, base64, as a full receipt carries it
 	keyID   []byte // receipt.KeyID of the certificate's key
+	keyB64  string // keyID, base64
 	// smu guards the group commits waiting for their promises and
 	// whether a caller is signing (see promise).
 	smu     sync.Mutex
 	groups  []*promiseGroup // announced, not complete, in seq order
 	ready   []*promiseGroup // complete, waiting for the signer
 	signing bool
+	lineBuf []byte // the signer's statements.jsonl buffer (signBatch)
 }
 
 type pendingLine struct {
 	line
-	check string
-	leaf  tlog.Leaf // the record's leaf, reused at the seal instead of hashing the record again
+	check  string
+	leaf   tlog.Leaf // the record's leaf, reused at the seal instead of hashing the record again
+	answer []byte    // AnswerJSON's receipt, written with the line
 }
 
 // maxPending bounds Log.pending (a batch is at most 10000 records by
@@ -120,6 +123,7 @@ func Open(opts Options) (*Log, error) {
 	l := &Log{opts: opts, index: map[uint64]int64{}, pending: map[uint64]*pendingLine{},
 		certB64: base64.StdEncoding.AppendEncode(nil, opts.Certificate.Raw),
 		keyID:   receipt.KeyID(opts.Certificate.RawSubjectPublicKeyInfo)}
+	l.keyB64 = base64.StdEncoding.EncodeToString(l.keyID)
 	l.hub = newPusher(opts.Witnesses, opts.Logger)
 	l.hub.log = l
 	tr, err := tlog.Open(tlog.Options{Dir: filepath.Join(opts.Dir, "tlog"), Origin: opts.Origin,
@@ -319,16 +323,37 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 			size += 48 * (len(p.Batch.Proof) + 1)
 		}
 	}
-	out := make([]byte, 0, size)
+	// The lines' buffer is the signer's (one at a time, see promise):
+	// the file write copies it, the held lines point into the statements.
+	out := l.lineBuf[:0]
+	if cap(out) < size {
+		out = make([]byte, 0, size)
+	}
+	defer func() {
+		if cap(out) <= 1<<20 {
+			l.lineBuf = out[:0]
+		}
+	}()
 	// One allocation for the batch's held lines (they leave pending
 	// together, at one seal).
 	pls := make([]pendingLine, len(reqs))
 	lens := make([]int, len(reqs))
+	// The compact receipts the answers carry share the lines' bytes from
+	// "statement" on: written once here, copied into the line.
+	tail := `,"keyId":"` + l.keyB64 + `"}`
+	answers := make([]byte, 0, size+len(ps)*len(tail))
 	for i, p := range ps {
 		pls[i] = pendingLine{line: line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch},
 			check: reqs[i].st.Check, leaf: reqs[i].leaf}
+		a := len(answers)
+		answers = strconv.AppendInt(append(answers, `{"version":`...), receipt.Version, 10)
+		body := len(answers)
+		answers = pls[i].appendBody(answers)
 		n := len(out)
-		out = append(pls[i].appendJSON(out), '\n')
+		out = append(strconv.AppendUint(append(out, `{"seq":`...), reqs[i].seq, 10), answers[body:]...)
+		out = append(out, "}\n"...)
+		answers = append(answers, tail...)
+		pls[i].answer = answers[a:len(answers):len(answers)]
 		if lens[i] = len(out) - n; lens[i] > maxLine {
 			return fmt.Errorf("statement of %d bytes", lens[i])
 		}
@@ -474,6 +499,14 @@ func (l *Log) AnswerJSON(seq uint64) ([]byte, error) {
 // receiptJSON writes a promise, the receipt a check answers with, without
 // reflection.
 func (l *Log) receiptJSON(seq, from uint64, full bool) ([]byte, string, error) {
+	if !full {
+		l.mu.Lock()
+		p := l.pending[seq]
+		l.mu.Unlock()
+		if p != nil && p.answer != nil {
+			return p.answer, p.check, nil
+		}
+	}
 	r, check, err := l.receipt(seq, from)
 	if err != nil {
 		return nil, "", err
@@ -492,7 +525,7 @@ func (l *Log) receiptJSON(seq, from uint64, full bool) ([]byte, string, error) {
 	b = append(b, r.Statement...)
 	b = appendSignature(b, r.Signature, r.Batch)
 	b = append(b, `,"keyId":"`...)
-	b = base64.StdEncoding.AppendEncode(b, l.keyID)
+	b = append(b, l.keyB64...)
 	if full {
 		b = append(b, `","certificate":"`...)
 		b = append(b, l.certB64...)
@@ -589,9 +622,15 @@ func appendSignature(b, sig []byte, bt *receipt.Batch) []byte {
 func (ln *line) appendJSON(b []byte) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, ln.Seq, 10)
+	return append(ln.appendBody(b), '}')
+}
+
+// appendBody writes what a line and a receipt share:
+// `,"statement":…,"signature":"…"` and the batch.
+func (ln *line) appendBody(b []byte) []byte {
 	b = append(b, `,"statement":`...)
 	b = append(b, ln.Statement...)
-	return append(appendSignature(b, ln.Signature, ln.Batch), '}')
+	return appendSignature(b, ln.Signature, ln.Batch)
 }
 
 func readLine(f *os.File, off int64, ln *line) error {

@@ -431,6 +431,11 @@ func TestBatchedPromises(t *testing.T) {
 		if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
 			t.Fatalf("seq %d: %v", seq, err)
 		}
+		compact := *r
+		compact.Certificate = nil
+		if a, err := f.ev.AnswerJSON(seq); err != nil || string(a) != string(marshal(t, &compact)) {
+			t.Fatalf("AnswerJSON of seq %d: %v\n%s\nwant\n%s", seq, err, a, marshal(t, &compact))
+		}
 		if r.Batch != nil && batched == nil {
 			batched = b
 		}
