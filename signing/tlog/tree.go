@@ -1,6 +1,7 @@
 package tlog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -16,12 +17,16 @@ var rf = &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 
 // Tree is an append-only RFC 6962 Merkle tree held in memory: it keeps the
 // hash of every perfect subtree (about two hashes per leaf), which is every
-// node an inclusion or consistency proof can name. It is not safe for
-// concurrent use; Store serialises access.
+// node an inclusion or consistency proof can name. Each level is one
+// contiguous byte slice, so the tree holds no pointer per node: a tree of
+// millions of records adds nothing to the garbage collector's marking. It
+// is not safe for concurrent use; Store serialises access.
 type Tree struct {
-	levels [][][]byte // levels[h][i] = hash of perfect subtree h, i
+	levels [][]byte // levels[h][32*i:32*i+32] = hash of perfect subtree h, i
 	rng    *compact.Range
 }
+
+const hashSize = 32
 
 // NewTree returns an empty tree.
 func NewTree() *Tree { return &Tree{rng: rf.NewEmptyRange(0)} }
@@ -31,7 +36,7 @@ func (t *Tree) Size() uint64 { return t.rng.End() }
 
 // Append adds a leaf hash (32 bytes).
 func (t *Tree) Append(leafHash []byte) error {
-	if len(leafHash) != 32 {
+	if len(leafHash) != hashSize {
 		return fmt.Errorf("tlog: leaf hash has %d bytes, want 32", len(leafHash))
 	}
 	return t.rng.Append(leafHash, t.visit)
@@ -42,16 +47,19 @@ func (t *Tree) visit(id compact.NodeID, hash []byte) {
 		t.levels = append(t.levels, nil)
 	}
 	lv := t.levels[id.Level]
-	if id.Index == uint64(len(lv)) {
-		t.levels[id.Level] = append(lv, hash)
+	if id.Index == uint64(len(lv)/hashSize) {
+		t.levels[id.Level] = append(lv, hash...)
 	}
 }
 
+// node returns the hash of a perfect subtree; the caller must not modify
+// it (it is the tree's own memory).
 func (t *Tree) node(id compact.NodeID) ([]byte, error) {
-	if id.Level >= uint(len(t.levels)) || id.Index >= uint64(len(t.levels[id.Level])) {
+	if id.Level >= uint(len(t.levels)) || id.Index >= uint64(len(t.levels[id.Level])/hashSize) {
 		return nil, fmt.Errorf("tlog: node %d/%d not in tree: %w", id.Level, id.Index, ErrSize)
 	}
-	return t.levels[id.Level][id.Index], nil
+	off := id.Index * hashSize
+	return t.levels[id.Level][off : off+hashSize : off+hashSize], nil
 }
 
 // Root is the root hash of the tree's first size leaves.
@@ -85,7 +93,7 @@ func (t *Tree) fetch(n proof.Nodes) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		hashes[i] = h
+		hashes[i] = bytes.Clone(h) // the proof leaves the store's lock
 	}
 	return n.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
 }

@@ -69,15 +69,23 @@ func receiptRequest(c *http.Client, base string, want bool) func() error {
 // rotate archives a gateway child's sealed records now (not timed: the
 // archives hold the same records on both sides, and a rotation of 100 MB
 // landing in one side's round by chance would outweigh what is measured).
-func (c *chain) rotate(b *testing.B, client *http.Client) {
-	resp, err := client.Get(c.c.url + "/_bench/rotate")
+func (c *chain) rotate(b *testing.B, client *http.Client) { c.get(b, client, "rotate") }
+
+// idle returns once a gateway child's log has archived every batch sealed
+// so far (GET /_bench/idle): the archiving a round's last seal starts in
+// the background would otherwise land in the next round, the other side's.
+func (c *chain) idle(b *testing.B, client *http.Client) { c.get(b, client, "idle") }
+
+// get calls GET /_bench/what on a gateway child, which must answer 200.
+func (c *chain) get(b *testing.B, client *http.Client, what string) {
+	resp, err := client.Get(c.c.url + "/_bench/" + what)
 	if err != nil {
 		b.Fatal(err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		b.Fatalf("%s: rotate: %d", c.name, resp.StatusCode)
+		b.Fatalf("%s: %s: %d", c.name, what, resp.StatusCode)
 	}
 }
 
@@ -94,21 +102,6 @@ func (c *chain) seal(b *testing.B, client *http.Client) int64 {
 		b.Fatalf("%s: seal: %d %v", c.name, resp.StatusCode, err)
 	}
 	return n
-}
-
-// idle returns once a gateway child's log has archived every batch sealed
-// so far (GET /_bench/idle): the archiving a round's last seal starts in
-// the background would otherwise land in the next round, the other side's.
-func (c *chain) idle(b *testing.B, client *http.Client) {
-	resp, err := client.Get(c.c.url + "/_bench/idle")
-	if err != nil {
-		b.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b.Fatalf("%s: idle: %d", c.name, resp.StatusCode)
-	}
 }
 
 // loadAvg is the 1-minute load average (what uptime shows first).
@@ -154,8 +147,12 @@ func loadAvg() float64 {
 //   - on-req/s, off-req/s, requests (both sides), records/signature (the
 //     promise batches: records per evidence signature, checkpoints
 //     included), records/fsync (the journal's group commits on that
-//     side: the most a promise batch could hold) and load-1m (the 1-minute load average at the end, as
-//     uptime prints it: above 2 the machine was shared).
+//     side: the most a promise batch could hold), leaked-cpu-ms/round
+//     (the CPU time the first gateway of a pair used during the second's
+//     round, background work landing in the other side's round: near 0
+//     (10 ms ticks) once it idles between rounds; 210-220 before) and load-1m
+//     (the 1-minute load average at the end, as uptime prints it: above 2
+//     the machine was shared).
 //
 // TUNDUK_BENCH_PROFILE_DIR=dir writes each gateway's profiles into
 // dir/on and dir/off (go tool pprof -diff_base dir/off/cpu.pprof …).
@@ -200,15 +197,17 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 		c.idle(b, client)
 	}
 	sig0 := on.seal(b, client)
+	var leaked time.Duration // CPU the first side of a pair used during the second's round
 	for b.Loop() {
 		for i := range rounds {
-			if i%2 == 0 {
-				run(on)
-				run(off)
-			} else {
-				run(off)
-				run(on)
+			first, second := on, off
+			if i%2 == 1 {
+				first, second = off, on
 			}
+			run(first)
+			cpu0 := procCPU(first.c.pid)
+			run(second)
+			leaked += procCPU(first.c.pid) - cpu0
 			on.rotate(b, client)
 			off.rotate(b, client)
 			b.Logf("round %d: on %.0f req/s, off %.0f req/s (load %.2f)", i, on.roundRPS[len(on.roundRPS)-1], off.roundRPS[len(off.roundRPS)-1], loadAvg())
@@ -225,5 +224,6 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	b.ReportMetric(float64(on.requests+off.requests), "requests")
 	b.ReportMetric(float64(on.batches[0][0])/float64(max(sigs, 1)), "records/signature")
 	b.ReportMetric(on.recordsPerFsync(0), "records/fsync")
+	b.ReportMetric(float64(leaked.Milliseconds())/float64(rounds), "leaked-cpu-ms/round")
 	b.ReportMetric(loadAvg(), "load-1m")
 }

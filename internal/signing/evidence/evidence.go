@@ -6,7 +6,9 @@
 // current receipt of a record (signing/receipt) with its inclusion proof.
 //
 // Statements are kept in Dir/statements.jsonl (one JSON line per record,
-// fsynced at each seal before the leaves), so receipts survive restarts.
+// fsynced at each seal alongside the leaves and before the checkpoint is
+// signed), so receipts survive restarts. The checkpoint itself is not
+// fsynced: signing/tlog signs it again on open when a crash lost it.
 //
 // Non-goals: verification (signing/receipt), serving HTTP (the gateway and
 // the witness do), choosing the key (cmd/ wires the message-log signer).
@@ -67,7 +69,11 @@ type Log struct {
 	f     *os.File
 	index map[uint64]int64 // seq → offset of its line in statements.jsonl
 	size  int64
-	hub   *pusher
+	// syncMu guards synced, the size of statements.jsonl the last fsync
+	// covered (-1 after load: the first seal fsyncs).
+	syncMu sync.Mutex
+	synced int64
+	hub    *pusher
 	// pending holds the statements of records promised and not sealed
 	// yet (at most maxPending), so that the receipt a check answers with
 	// right after its Append is not read back from the file.
@@ -169,7 +175,7 @@ func (l *Log) load() error {
 		l.index[ln.Seq] = off
 		off += int64(len(b))
 	}
-	l.size = off
+	l.size, l.synced = off, -1 // a crashed process may have left it unsynced
 	if err := l.f.Truncate(off); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
@@ -433,15 +439,10 @@ func (l *Log) Promised(seq uint64) bool {
 }
 
 // Sealed adds the batch's leaves to the trees and signs the checkpoints.
+// statements.jsonl is fsynced alongside the leaves (not under l.mu:
+// promises go on being written, and answered with, meanwhile), and the
+// checkpoints are signed once both are durable.
 func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
-	// Not under l.mu: promises go on being written (and answered with)
-	// while the statements written so far reach the disk.
-	l.mu.Lock()
-	f := l.f
-	l.mu.Unlock()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("evidence: fsync statements: %w", err)
-	}
 	// A record promised since the last restart has its leaf already:
 	// both come from the same stored record bytes, so the promise's leaf
 	// hash and the tree's agree by construction.
@@ -462,7 +463,7 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
 		}
 	}
-	if err := l.tree.Add(ctx, entries); err != nil {
+	if err := l.tree.AddAlong(ctx, entries, l.syncStatements); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	l.mu.Lock()
@@ -470,6 +471,24 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 		delete(l.pending, r.Seq)
 	}
 	l.mu.Unlock()
+	return nil
+}
+
+// syncStatements fsyncs statements.jsonl, unless nothing was written
+// since the last fsync.
+func (l *Log) syncStatements() error {
+	l.mu.Lock()
+	f, size := l.f, l.size
+	l.mu.Unlock()
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	if size == l.synced {
+		return nil
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync statements: %w", err)
+	}
+	l.synced = size
 	return nil
 }
 
