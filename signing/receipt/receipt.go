@@ -223,7 +223,7 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := appendStatement(nil, st)
+	raw, err := appendStatement(make([]byte, 0, 640), st)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
