@@ -27,16 +27,7 @@ func appendStatement(b []byte, st *Statement) ([]byte, error) {
 	}
 	b = append(b, '"')
 	b = appendOpt(b, `,"check":`, st.Check)
-	if len(st.Subjects) > 0 {
-		b = append(b, `,"subjects":[`...)
-		for i, s := range st.Subjects {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, `,"subjects":[`, st.Subjects, appendString)
 	b = appendOpt(b, `,"answerDigest":`, st.AnswerDigest)
 	b = appendOpt(b, `,"messageId":`, st.MessageID)
 	b = appendOpt(b, `,"requestHash":`, st.RequestHash)
@@ -45,19 +36,26 @@ func appendStatement(b []byte, st *Statement) ([]byte, error) {
 	b = appendOpt(b, `,"requestId":`, st.RequestID)
 	b = append(b, `,"messageDigest":`...)
 	b = appendBytes(b, st.MessageDigest)
-	if len(st.AttachmentDigests) > 0 {
-		b = append(b, `,"attachmentDigests":[`...)
-		for i, d := range st.AttachmentDigests {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendBytes(b, d)
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, `,"attachmentDigests":[`, st.AttachmentDigests, appendBytes)
 	b = append(b, `,"leafHash":`...)
 	b = appendBytes(b, st.LeafHash)
 	return append(b, '}'), nil
+}
+
+// appendList writes key (`,"name":[`), the elements and `]`; nothing
+// for none (omitempty).
+func appendList[T any](b []byte, key string, xs []T, elem func([]byte, T) []byte) []byte {
+	if len(xs) == 0 {
+		return b
+	}
+	b = append(b, key...)
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, x)
+	}
+	return append(b, ']')
 }
 
 func appendOpt(b []byte, key, s string) []byte {

@@ -212,13 +212,7 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 // statements file, receipt JSON, scheduling and GC) and
 // records/signature (checkpoints excluded).
 func BenchmarkPromise(b *testing.B) {
-	signer, cert := certstest.Signing(b)
-	counting := &countingSigner{Signer: signer}
-	ev, err := evidence.Open(evidence.Options{Dir: b.TempDir(), Origin: "tunduk.test/mlog", Signer: counting, Certificate: cert})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ev.Close()
+	ev, counting, _ := openCounting(b)
 	const group = 9
 	xml := bytes.Repeat([]byte("<x/>"), 768)
 	atts := [][]byte{bytes.Repeat([]byte("q"), 1024), bytes.Repeat([]byte("a"), 2048)}

@@ -514,13 +514,7 @@ func (c *countingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byt
 // up after the write) is signed without it after a short wait, and the
 // record, coming late, alone. Every promise verifies.
 func TestPromiseGroups(t *testing.T) {
-	signer, cert := certstest.Signing(t)
-	counting := &countingSigner{Signer: signer}
-	ev, err := evidence.Open(evidence.Options{Dir: t.TempDir(), Origin: "tunduk.test/mlog", Signer: counting, Certificate: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ev.Close()
+	ev, counting, cert := openCounting(t)
 	appended := func(seqs ...uint64) time.Duration {
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -572,4 +566,17 @@ func TestPromiseGroups(t *testing.T) {
 	// A record no group announced (a shared store) is signed at once.
 	appended(10)
 	verify(10, false)
+}
+
+// openCounting opens an evidence log alone (no message log) whose
+// signatures are counted; it is closed when t ends.
+func openCounting(t testing.TB) (*evidence.Log, *countingSigner, *x509.Certificate) {
+	signer, cert := certstest.Signing(t)
+	counting := &countingSigner{Signer: signer}
+	ev, err := evidence.Open(evidence.Options{Dir: t.TempDir(), Origin: "tunduk.test/mlog", Signer: counting, Certificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	return ev, counting, cert
 }
