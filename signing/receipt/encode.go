@@ -58,6 +58,18 @@ func appendList[T any](b []byte, key string, xs []T, elem func([]byte, T) []byte
 	return append(b, ']')
 }
 
+// statementSize is about what appendStatement writes for st, at least
+// as much unless strings need escapes (the key names, numbers, time and
+// digests take under 300 bytes with two digests).
+func statementSize(st *Statement) int {
+	n := 300 + len(st.Origin) + len(st.RecordID) + len(st.Check) + len(st.AnswerDigest) + len(st.MessageID) +
+		len(st.RequestHash) + len(st.UserID) + len(st.Issue) + len(st.RequestID) + 48*len(st.AttachmentDigests)
+	for _, s := range st.Subjects {
+		n += len(s) + 3
+	}
+	return n
+}
+
 func appendOpt(b []byte, key, s string) []byte {
 	if s == "" {
 		return b

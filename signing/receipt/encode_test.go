@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,9 @@ func TestAppendStatementIsJSONMarshal(t *testing.T) {
 		got, err := appendStatement([]byte("prefix"), &st)
 		if err != nil || !bytes.Equal(got, append([]byte("prefix"), want...)) {
 			t.Errorf("%s: %v\n got %s\nwant prefix%s", name, err, got, want)
+		}
+		if n := statementSize(&st); n < len(want) && !strings.ContainsAny(string(want), `\\`) {
+			t.Errorf("%s: statementSize %d, the statement has %d bytes", name, n, len(want))
 		}
 	}
 	// A time json.Marshal refuses is refused with its error.

@@ -223,7 +223,7 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := appendStatement(make([]byte, 0, 640), st)
+	raw, err := appendStatement(make([]byte, 0, statementSize(st)), st)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
@@ -256,9 +256,12 @@ func NewPromises(sts []*Statement, signer crypto.Signer, certDER []byte) ([]*Rec
 	if err != nil {
 		return nil, err
 	}
-	// The statements' JSON in one buffer (each about 600 bytes), their
-	// leaf hashes in another.
-	buf := make([]byte, 0, 640*len(sts))
+	// The statements' JSON in one buffer, their leaf hashes in another.
+	size := 0
+	for _, st := range sts {
+		size += statementSize(st)
+	}
+	buf := make([]byte, 0, size)
 	ends := make([]int, len(sts))
 	for i, st := range sts {
 		if buf, err = appendStatement(buf, st); err != nil {
