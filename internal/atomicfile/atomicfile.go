@@ -30,7 +30,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 
 // Write is WriteFile for content produced by write.
 func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
-	tmp, err := temp(path, perm, write)
+	tmp, err := temp(path, perm, write, true)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
 // error matching fs.ErrExist when path exists already (it is never
 // overwritten). The file appears complete or not at all.
 func CreateNew(path string, perm fs.FileMode, write func(io.Writer) error) error {
-	tmp, err := temp(path, perm, write)
+	tmp, err := temp(path, perm, write, true)
 	if err != nil {
 		return err
 	}
@@ -60,8 +60,30 @@ func CreateNew(path string, perm fs.FileMode, write func(io.Writer) error) error
 	return SyncDir(filepath.Dir(path))
 }
 
-// temp writes a synced temporary file beside path and returns its name.
-func temp(path string, perm fs.FileMode, write func(io.Writer) error) (string, error) {
+// Replace replaces path with data for readers at once (they see its old
+// content or data, never a mix), but not durably: nothing is fsynced, so
+// after a power loss path may hold its old content, data, or nothing
+// (empty or zero-filled). For a file its owner rebuilds on open from what
+// is durable (tlog's checkpoint, signed again from the fsynced leaves),
+// where two fsyncs per write would be wasted.
+func Replace(path string, data []byte, perm fs.FileMode) error {
+	tmp, err := temp(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, false)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("atomicfile: %w", err)
+	}
+	return nil
+}
+
+// temp writes a temporary file beside path, synced when durable, and
+// returns its name.
+func temp(path string, perm fs.FileMode, write func(io.Writer) error, durable bool) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return "", fmt.Errorf("atomicfile: %w", err)
@@ -71,7 +93,7 @@ func temp(path string, perm fs.FileMode, write func(io.Writer) error) (string, e
 			return err
 		}
 		return write(w)
-	})
+	}, durable)
 	if werr != nil {
 		os.Remove(f.Name())
 		return "", fmt.Errorf("atomicfile: writing %s: %w", path, werr)
@@ -79,11 +101,11 @@ func temp(path string, perm fs.FileMode, write func(io.Writer) error) (string, e
 	return f.Name(), nil
 }
 
-// finish runs write on f, then fsyncs and closes f (always); the first
-// error wins.
-func finish(f *os.File, write func(io.Writer) error) error {
+// finish runs write on f, then fsyncs (when durable) and closes f
+// (always); the first error wins.
+func finish(f *os.File, write func(io.Writer) error, durable bool) error {
 	err := write(f)
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -139,7 +161,7 @@ func Append(path string, perm fs.FileMode, b []byte) error {
 	if err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	if err := finish(f, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := finish(f, func(w io.Writer) error { _, err := w.Write(b); return err }, true); err != nil {
 		return fmt.Errorf("atomicfile: appending to %s: %w", path, err)
 	}
 	if errors.Is(statErr, fs.ErrNotExist) {

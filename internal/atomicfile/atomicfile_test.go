@@ -111,3 +111,23 @@ func TestAppendCreatesThenAppends(t *testing.T) {
 		t.Errorf("append under a missing directory: %v", err)
 	}
 }
+
+// TestReplace: Replace swaps the content and mode whole (without fsync)
+// and leaves no temporary file.
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "checkpoint")
+	for _, c := range []string{"old", "newer"} {
+		if err := Replace(p, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		fi, _ := os.Stat(p)
+		if string(b) != c || fi.Mode().Perm() != 0o600 {
+			t.Errorf("content %q mode %04o, want %q 0600", b, fi.Mode().Perm(), c)
+		}
+	}
+	if names := entries(t, dir); len(names) != 1 {
+		t.Errorf("left behind: %v", names)
+	}
+}

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/transparency-dev/merkle/compact"
 
 	"github.com/tunduk-kg/tunduk/internal/atomicfile"
 )
@@ -27,8 +30,14 @@ type Timestamper func(ctx context.Context, data []byte) ([]byte, error)
 // Options configure a Store.
 type Options struct {
 	// Dir holds one sub-directory per group: leaves (seq and leaf hash per
-	// record, appended and fsynced), checkpoint (the latest signed note,
-	// replaced atomically) and checkpoint.tsr (its RFC 3161 token).
+	// record, appended and fsynced before a checkpoint covers them),
+	// checkpoint (the latest signed note) and checkpoint.tsr (its RFC 3161
+	// token). The checkpoint files are replaced atomically but not
+	// fsynced: everything a checkpoint commits to is durable in leaves, so
+	// when a crash loses the latest one (or leaves it empty), Open signs
+	// the tree again — a checkpoint of at least the lost one's size and
+	// consistent with it, so whoever holds the lost one (a receipt, a
+	// witness) can still have it proved.
 	Dir string
 	// Origin is the log's identity; a group's origin is Origin, or
 	// Origin + "/" + group when grouping.
@@ -54,21 +63,19 @@ type Store struct {
 	addMu  sync.Mutex
 	mu     sync.Mutex
 	groups map[string]*group
-	bySeq  map[uint64]position
-}
-
-type position struct {
-	group string
-	index uint64
+	names  []string // group names by number (group.id)
+	bySeq  seqIndex
 }
 
 type group struct {
+	id         uint32 // its number in Store.names
 	dir        string
 	tree       *Tree
 	lastSeq    uint64
 	leaves     *os.File
 	checkpoint []byte // latest signed
 	cp         *Checkpoint
+	stale      bool // leaves beyond the checkpoint: the next Add signs one
 }
 
 // Entry is one record handed to Store.Add.
@@ -90,7 +97,7 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("tlog: %w", err)
 	}
-	s := &Store{opts: opts, groups: map[string]*group{}, bySeq: map[uint64]position{}}
+	s := &Store{opts: opts, groups: map[string]*group{}}
 	ents, err := os.ReadDir(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("tlog: %w", err)
@@ -109,6 +116,13 @@ func Open(opts Options) (*Store, error) {
 		if _, err := s.load(string(name)); err != nil {
 			s.Close()
 			return nil, err
+		}
+	}
+	for _, name := range s.names {
+		if g := s.groups[name]; g.stale {
+			// Not published (the caller is still opening); when it fails
+			// (a TSA or a key out of reach), the next Add signs it.
+			_ = s.checkpoint(context.Background(), name, g, false)
 		}
 	}
 	return s, nil
@@ -149,26 +163,55 @@ func (s *Store) load(name string) (*group, error) {
 		f.Close()
 		return nil, fmt.Errorf("tlog: %w", err)
 	}
-	g := &group{dir: dir, tree: NewTree(), leaves: f}
+	g := &group{id: uint32(len(s.names)), dir: dir, tree: NewTree(), leaves: f}
 	for off := 0; off < whole; off += leafRecord {
 		seq := binary.BigEndian.Uint64(b[off:])
 		if err := g.tree.Append(b[off+8 : off+leafRecord]); err != nil {
 			f.Close()
 			return nil, err
 		}
-		s.bySeq[seq] = position{group: name, index: g.tree.Size() - 1}
+		s.bySeq.add(seq, g.id, g.tree.Size()-1)
 		g.lastSeq = seq
 	}
-	if cp, err := os.ReadFile(filepath.Join(dir, "checkpoint")); err == nil {
-		c, err := ParseCheckpoint(cp, s.Origin(name), s.opts.Signer.Public())
+	if err := g.loadCheckpoint(s.Origin(name), s.opts.Signer.Public()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tlog: group %q: %w", name, err)
+	}
+	s.groups[name] = g
+	s.names = append(s.names, name)
+	return g, nil
+}
+
+// loadCheckpoint reads the group's stored checkpoint, which must match
+// its leaves. None, or an empty one (a crash lost it: it is not fsynced),
+// or one older than the leaves marks the group stale: a checkpoint is
+// signed again, after the leaves are fsynced (a crashed process may have
+// left them written and not synced).
+func (g *group) loadCheckpoint(origin string, pub crypto.PublicKey) error {
+	cp, err := os.ReadFile(filepath.Join(g.dir, "checkpoint"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read checkpoint: %w", err)
+	}
+	if len(bytes.Trim(cp, "\x00")) > 0 {
+		c, err := ParseCheckpoint(cp, origin, pub)
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("tlog: group %q: stored checkpoint: %w", name, err)
+			return fmt.Errorf("stored checkpoint: %w", err)
+		}
+		if c.Size > g.tree.Size() {
+			return fmt.Errorf("stored checkpoint covers %d records, the leaves file holds %d: leaves were lost; restore %s from a backup", c.Size, g.tree.Size(), g.dir)
+		}
+		if root, err := g.tree.Root(c.Size); err != nil || !bytes.Equal(root, c.Root) {
+			return fmt.Errorf("stored checkpoint's root is not the leaves' (size %d): the leaves file was changed; restore %s from a backup", c.Size, g.dir)
 		}
 		g.checkpoint, g.cp = cp, c
 	}
-	s.groups[name] = g
-	return g, nil
+	if g.tree.Size() > 0 && (g.cp == nil || g.cp.Size < g.tree.Size()) {
+		if err := g.leaves.Sync(); err != nil {
+			return fmt.Errorf("fsync leaves: %w", err)
+		}
+		g.stale = true
+	}
+	return nil
 }
 
 // Origin is the checkpoint origin of group.
@@ -181,8 +224,24 @@ func (s *Store) Origin(group string) string {
 
 // Add appends the entries' leaves (records already added, by sequence
 // number, are skipped, so a seal retried after a crash adds nothing twice),
-// fsyncs them and signs a new checkpoint for every group that grew.
+// fsyncs them and signs a new checkpoint for every group that grew (or
+// whose last checkpoint failed: the retried seal signs it).
 func (s *Store) Add(ctx context.Context, entries []Entry) error {
+	return s.AddAlong(ctx, entries, nil)
+}
+
+// AddAlong is Add running alongside (when not nil) concurrently with the
+// leaves' write and fsync: the checkpoints are signed only once both
+// succeeded. The evidence log fsyncs its statements there, so that what a
+// checkpoint covers is durable and the seal waits for one fsync instead of
+// two in a row (on ext4 two concurrent fsyncs mostly share one journal
+// commit).
+func (s *Store) AddAlong(ctx context.Context, entries []Entry, alongside func() error) error {
+	var along chan error
+	if alongside != nil {
+		along = make(chan error, 1)
+		go func() { along <- alongside() }()
+	}
 	s.addMu.Lock()
 	defer s.addMu.Unlock()
 	s.mu.Lock()
@@ -191,7 +250,6 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 	// The leaves of each group are written with one write: hashed first,
 	// then written, then added to the trees.
 	type added struct {
-		name string
 		g    *group
 		seq  uint64
 		hash []byte
@@ -211,16 +269,22 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 		if b := bufs[g]; len(b) > 0 {
 			last, seen = binary.BigEndian.Uint64(b[len(b)-leafRecord:]), true
 		}
-		if _, ok := s.bySeq[e.Leaf.Seq]; ok || (seen && e.Leaf.Seq <= last) {
+		if _, ok := s.bySeq.find(e.Leaf.Seq); ok || (seen && e.Leaf.Seq <= last) {
 			continue
 		}
 		h := e.Leaf.Hash()
 		bufs[g] = append(binary.BigEndian.AppendUint64(bufs[g], e.Leaf.Seq), h...)
-		adds = append(adds, added{e.Group, g, e.Leaf.Seq, h})
+		adds = append(adds, added{g, e.Leaf.Seq, h})
 		if grew[e.Group] == nil {
 			order = append(order, e.Group)
 		}
 		grew[e.Group] = g
+	}
+	for _, name := range s.names { // a checkpoint Open could not sign
+		if g := s.groups[name]; g.stale && grew[name] == nil {
+			order = append(order, name)
+			grew[name] = g
+		}
 	}
 	for _, name := range order {
 		if _, err := grew[name].leaves.Write(bufs[grew[name]]); err != nil {
@@ -233,26 +297,45 @@ func (s *Store) Add(ctx context.Context, entries []Entry) error {
 			s.mu.Unlock()
 			return err
 		}
-		s.bySeq[a.seq] = position{group: a.name, index: a.g.tree.Size() - 1}
+		s.bySeq.add(a.seq, a.g.id, a.g.tree.Size()-1)
 		a.g.lastSeq = a.seq
 	}
-	s.mu.Unlock()
 	for _, name := range order {
-		g := grew[name]
-		if err := g.leaves.Sync(); err != nil {
-			return fmt.Errorf("tlog: fsync leaves: %w", err)
+		// Until its checkpoint is stored: a failure below leaves the
+		// leaves added, and the retried seal's Add, which skips them,
+		// must still sign it.
+		grew[name].stale = true
+	}
+	s.mu.Unlock()
+	var err error
+	for _, name := range order {
+		if err = grew[name].leaves.Sync(); err != nil {
+			err = fmt.Errorf("tlog: fsync leaves: %w", err)
+			break
 		}
-		if err := s.checkpoint(ctx, name, g); err != nil {
+	}
+	if along != nil {
+		if aerr := <-along; err == nil {
+			err = aerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, name := range order {
+		if err := s.checkpoint(ctx, name, grew[name], true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkpoint signs (and time-stamps) the group's tree as it is now and
-// publishes it; only reading the root and publishing take the lock. Add's
-// caller holds addMu, so the tree grows only between checkpoints.
-func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
+// checkpoint signs (and time-stamps) the group's tree as it is now,
+// stores it (not fsynced: see Options.Dir) and, when publish is set,
+// hands it to OnCheckpoint; only reading the root and publishing take the
+// lock. Add's caller holds addMu, so the tree grows only between
+// checkpoints.
+func (s *Store) checkpoint(ctx context.Context, name string, g *group, publish bool) error {
 	s.mu.Lock()
 	size := g.tree.Size()
 	root, err := g.tree.Root(size)
@@ -270,17 +353,17 @@ func (s *Store) checkpoint(ctx context.Context, name string, g *group) error {
 		if err != nil {
 			return fmt.Errorf("tlog: time-stamp checkpoint: %w", err)
 		}
-		if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint.tsr"), tok, 0o640); err != nil {
+		if err := atomicfile.Replace(filepath.Join(g.dir, "checkpoint.tsr"), tok, 0o640); err != nil {
 			return fmt.Errorf("tlog: %w", err)
 		}
 	}
-	if err := atomicfile.WriteFile(filepath.Join(g.dir, "checkpoint"), signed, 0o640); err != nil {
+	if err := atomicfile.Replace(filepath.Join(g.dir, "checkpoint"), signed, 0o640); err != nil {
 		return fmt.Errorf("tlog: %w", err)
 	}
 	s.mu.Lock()
-	g.checkpoint, g.cp = signed, &c
+	g.checkpoint, g.cp, g.stale = signed, &c, false
 	s.mu.Unlock()
-	if s.opts.OnCheckpoint != nil {
+	if publish && s.opts.OnCheckpoint != nil {
 		s.opts.OnCheckpoint(name, bytes.Clone(signed))
 	}
 	return nil
@@ -314,11 +397,12 @@ type Inclusion struct {
 func (s *Store) Prove(seq uint64) (*Inclusion, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pos, ok := s.bySeq[seq]
+	pos, ok := s.bySeq.find(seq)
 	if !ok {
 		return nil, fmt.Errorf("%w: seq %d", ErrUnknownRecord, seq)
 	}
-	g := s.groups[pos.group]
+	name := s.names[pos.group]
+	g := s.groups[name]
 	if g.cp == nil || pos.index >= g.cp.Size {
 		return nil, fmt.Errorf("%w: seq %d has no checkpoint yet", ErrUnknownRecord, seq)
 	}
@@ -326,8 +410,11 @@ func (s *Store) Prove(seq uint64) (*Inclusion, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaf := g.tree.levels[0][pos.index]
-	return &Inclusion{Group: pos.group, Index: pos.index, LeafHash: bytes.Clone(leaf),
+	leaf, err := g.tree.node(compact.NodeID{Level: 0, Index: pos.index})
+	if err != nil {
+		return nil, err
+	}
+	return &Inclusion{Group: name, Index: pos.index, LeafHash: bytes.Clone(leaf),
 		Checkpoint: bytes.Clone(g.checkpoint), Size: g.cp.Size, Proof: p}, nil
 }
 

@@ -9,8 +9,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +141,249 @@ func TestStoreProvesAcrossReopen(t *testing.T) {
 	}
 	if _, err := s.Prove(5); err != nil {
 		t.Errorf("after torn write: %v", err)
+	}
+}
+
+// TestStoreGroupsInterleaved: records of two groups interleaved by
+// sequence number are found in their own group, at their own index, before
+// and after a reopen (which loads the groups one after the other).
+func TestStoreGroupsInterleaved(t *testing.T) {
+	dir := t.TempDir()
+	k := ecKey(t)
+	opts := Options{Dir: dir, Origin: "tunduk.example/mlog", Signer: k}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := []string{"KG/GOV/1", "KG/GOV/2"}
+	var es []Entry
+	for seq := uint64(1); seq <= 9; seq++ {
+		es = append(es, Entry{Group: groups[seq%2], Leaf: NewLeaf(seq, []byte("<record/>"), []byte{byte(seq)})})
+	}
+	if err := s.Add(context.Background(), es[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(context.Background(), es[4:]); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, e := range es {
+			inc, err := s.Prove(e.Leaf.Seq)
+			if err != nil {
+				t.Fatalf("seq %d: %v", e.Leaf.Seq, err)
+			}
+			c, err := ParseCheckpoint(inc.Checkpoint, s.Origin(e.Group), k.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inc.Group != e.Group || inc.Index != (e.Leaf.Seq-1)/2 {
+				t.Fatalf("seq %d: group %q index %d, want %q %d", e.Leaf.Seq, inc.Group, inc.Index, e.Group, (e.Leaf.Seq-1)/2)
+			}
+			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, inc.Index, c.Size, e.Leaf.Hash(), inc.Proof, c.Root); err != nil {
+				t.Fatalf("seq %d: %v", e.Leaf.Seq, err)
+			}
+		}
+		if _, err := s.Prove(10); !errors.Is(err, ErrUnknownRecord) {
+			t.Errorf("seq 10: %v", err)
+		}
+	}
+	check(s)
+	s.Close()
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s)
+}
+
+// TestStoreCheckpointAfterCrash: the checkpoint is not fsynced, so a
+// crash may lose it (gone, empty, zero-filled) or leave an older one. Open
+// signs the tree again — covering every leaf, consistent with what was
+// lost — without publishing it; a checkpoint that does not match the
+// leaves (more records than they hold, another root) fails Open by name.
+func TestStoreCheckpointAfterCrash(t *testing.T) {
+	k := ecKey(t)
+	const grp = "KG/GOV/1"
+	es := make([]Entry, 6)
+	for i := range es {
+		es[i] = Entry{Group: grp, Leaf: NewLeaf(uint64(i+1), []byte("<record/>"), []byte{byte(i)})}
+	}
+	// setup stores es[:3], then es, keeping the first checkpoint's file.
+	setup := func(t *testing.T) (Options, string, []byte, []byte, *[][]byte) {
+		var pushed [][]byte
+		opts := Options{Dir: t.TempDir(), Origin: "tunduk.example/mlog", Signer: k,
+			OnCheckpoint: func(_ string, cp []byte) { pushed = append(pushed, cp) }}
+		s, err := Open(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Add(context.Background(), es[:3]); err != nil {
+			t.Fatal(err)
+		}
+		first := s.Checkpoint(grp)
+		if err := s.Add(context.Background(), es); err != nil {
+			t.Fatal(err)
+		}
+		pushed = nil
+		return opts, filepath.Join(opts.Dir, groupDirName(grp), "checkpoint"), first, s.Checkpoint(grp), &pushed
+	}
+	for _, tc := range []struct {
+		name  string
+		crash func(cp string, first []byte) error
+	}{
+		{"gone", func(cp string, _ []byte) error { return os.Remove(cp) }},
+		{"empty", func(cp string, _ []byte) error { return os.WriteFile(cp, nil, 0o640) }},
+		{"zeros", func(cp string, _ []byte) error { return os.WriteFile(cp, make([]byte, 300), 0o640) }},
+		{"older", func(cp string, first []byte) error { return os.WriteFile(cp, first, 0o640) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, cpFile, first, lost, pushed := setup(t)
+			if err := tc.crash(cpFile, first); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			c, err := ParseCheckpoint(s.Checkpoint(grp), s.Origin(grp), k.Public())
+			if err != nil {
+				t.Fatalf("no checkpoint after reopen: %v", err)
+			}
+			if c.Size != uint64(len(es)) {
+				t.Fatalf("checkpoint of %d records, want %d", c.Size, len(es))
+			}
+			if stored, _ := os.ReadFile(cpFile); !bytes.Equal(stored, s.Checkpoint(grp)) {
+				t.Error("the new checkpoint is not stored")
+			}
+			if len(*pushed) != 0 {
+				t.Errorf("Open published %d checkpoints", len(*pushed))
+			}
+			for _, held := range [][]byte{first, lost} { // what a receipt or a witness may hold
+				h, err := ParseCheckpoint(held, "", k.Public())
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := s.Consistency(grp, h.Size, c.Size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := proof.VerifyConsistency(rfc6962.DefaultHasher, h.Size, c.Size, p, h.Root, c.Root); err != nil {
+					t.Fatalf("from %d: %v", h.Size, err)
+				}
+			}
+			inc, err := s.Prove(6)
+			if err != nil || inc.Size != c.Size {
+				t.Fatalf("prove 6: %v", err)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, want string
+		crash      func(leaves string) error
+	}{
+		{"leaves lost", "leaves were lost", func(lf string) error { return os.Truncate(lf, 2*leafRecord) }},
+		{"leaf changed", "root is not the leaves'", func(lf string) error {
+			f, err := os.OpenFile(lf, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt([]byte{0xff}, leafRecord+9)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, cpFile, _, _, _ := setup(t)
+			if err := tc.crash(filepath.Join(filepath.Dir(cpFile), "leaves")); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(opts)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open accepted a checkpoint its leaves do not match")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Open: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// failingSigner fails while off is set.
+type failingSigner struct {
+	crypto.Signer
+	off bool
+}
+
+func (f *failingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	if f.off {
+		return nil, errors.New("key out of reach")
+	}
+	return f.Signer.Sign(r, d, o)
+}
+
+// TestStoreStaleCheckpointSignedByAdd: when Open cannot sign the lost
+// checkpoint again (the key is out of reach), the next Add does — even one
+// adding nothing (the seal retried after the crash) — and publishes it;
+// likewise after a seal whose checkpoint failed.
+func TestStoreStaleCheckpointSignedByAdd(t *testing.T) {
+	sig := &failingSigner{Signer: ecKey(t)}
+	var pushed int
+	opts := Options{Dir: t.TempDir(), Origin: "tunduk.example/mlog", Signer: sig,
+		OnCheckpoint: func(string, []byte) { pushed++ }}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := []Entry{{Leaf: NewLeaf(1, []byte("<a/>"))}, {Leaf: NewLeaf(2, []byte("<b/>"))}}
+	if err := s.Add(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := os.Remove(filepath.Join(opts.Dir, groupDirName(""), "checkpoint")); err != nil {
+		t.Fatal(err)
+	}
+	sig.off = true
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Prove(2); !errors.Is(err, ErrUnknownRecord) {
+		t.Fatalf("prove before a checkpoint: %v", err)
+	}
+	sig.off, pushed = false, 0
+	if err := s.Add(context.Background(), es); err != nil {
+		t.Fatal(err)
+	}
+	if inc, err := s.Prove(2); err != nil || inc.Size != 2 || pushed != 1 {
+		t.Fatalf("after Add: %v, pushed %d", err, pushed)
+	}
+	// A seal whose checkpoint fails (the key, or what runs alongside the
+	// leaves' fsync) fails, and its retry, which adds nothing, signs it.
+	es = append(es, Entry{Leaf: NewLeaf(3, []byte("<c/>"))}, Entry{Leaf: NewLeaf(4, []byte("<d/>"))})
+	boom := errors.New("statements not durable")
+	for i, fail := range []func(){func() { sig.off = true }, func() {}} {
+		fail()
+		var along func() error
+		if i == 1 {
+			along = func() error { return boom }
+		}
+		n := uint64(3 + i)
+		if err := s.AddAlong(context.Background(), es[:n], along); err == nil {
+			t.Fatalf("seal %d: Add succeeded", i)
+		}
+		if _, err := s.Prove(n); !errors.Is(err, ErrUnknownRecord) {
+			t.Fatalf("seal %d: proved without a checkpoint: %v", i, err)
+		}
+		sig.off = false
+		if err := s.Add(context.Background(), es[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if inc, err := s.Prove(n); err != nil || inc.Size != n {
+			t.Fatalf("seal %d retried: %v", i, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package tlog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -16,11 +17,33 @@ var rf = &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 
 // Tree is an append-only RFC 6962 Merkle tree held in memory: it keeps the
 // hash of every perfect subtree (about two hashes per leaf), which is every
-// node an inclusion or consistency proof can name. It is not safe for
-// concurrent use; Store serialises access.
+// node an inclusion or consistency proof can name. A level's hashes are
+// held in chunks of chunkHashes, so the tree holds no pointer per node (a
+// tree of millions of records adds next to nothing to the garbage
+// collector's marking) and growing never copies what is stored. It is not
+// safe for concurrent use; Store serialises access.
 type Tree struct {
-	levels [][][]byte // levels[h][i] = hash of perfect subtree h, i
+	levels []level // levels[h] holds the hashes of perfect subtrees h, 0, 1, …
 	rng    *compact.Range
+}
+
+const (
+	hashSize    = 32
+	chunkHashes = 4096 // 128 KiB
+)
+
+type level struct {
+	chunks [][]byte // each of chunkHashes hashes, the last one filling
+	n      uint64
+}
+
+func (lv *level) append(hash []byte) {
+	if lv.n%chunkHashes == 0 {
+		lv.chunks = append(lv.chunks, make([]byte, 0, chunkHashes*hashSize))
+	}
+	last := len(lv.chunks) - 1
+	lv.chunks[last] = append(lv.chunks[last], hash...)
+	lv.n++
 }
 
 // NewTree returns an empty tree.
@@ -31,7 +54,7 @@ func (t *Tree) Size() uint64 { return t.rng.End() }
 
 // Append adds a leaf hash (32 bytes).
 func (t *Tree) Append(leafHash []byte) error {
-	if len(leafHash) != 32 {
+	if len(leafHash) != hashSize {
 		return fmt.Errorf("tlog: leaf hash has %d bytes, want 32", len(leafHash))
 	}
 	return t.rng.Append(leafHash, t.visit)
@@ -39,19 +62,21 @@ func (t *Tree) Append(leafHash []byte) error {
 
 func (t *Tree) visit(id compact.NodeID, hash []byte) {
 	for uint(len(t.levels)) <= id.Level {
-		t.levels = append(t.levels, nil)
+		t.levels = append(t.levels, level{})
 	}
-	lv := t.levels[id.Level]
-	if id.Index == uint64(len(lv)) {
-		t.levels[id.Level] = append(lv, hash)
+	if lv := &t.levels[id.Level]; id.Index == lv.n {
+		lv.append(hash)
 	}
 }
 
+// node returns the hash of a perfect subtree; the caller must not modify
+// it (it is the tree's own memory).
 func (t *Tree) node(id compact.NodeID) ([]byte, error) {
-	if id.Level >= uint(len(t.levels)) || id.Index >= uint64(len(t.levels[id.Level])) {
+	if id.Level >= uint(len(t.levels)) || id.Index >= t.levels[id.Level].n {
 		return nil, fmt.Errorf("tlog: node %d/%d not in tree: %w", id.Level, id.Index, ErrSize)
 	}
-	return t.levels[id.Level][id.Index], nil
+	c, off := id.Index/chunkHashes, id.Index%chunkHashes*hashSize
+	return t.levels[id.Level].chunks[c][off : off+hashSize : off+hashSize], nil
 }
 
 // Root is the root hash of the tree's first size leaves.
@@ -85,7 +110,7 @@ func (t *Tree) fetch(n proof.Nodes) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		hashes[i] = h
+		hashes[i] = bytes.Clone(h) // the proof leaves the store's lock
 	}
 	return n.Rehash(hashes, rfc6962.DefaultHasher.HashChildren)
 }

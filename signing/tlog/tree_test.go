@@ -148,3 +148,55 @@ func sameHashes(t *testing.T, what string, got [][]byte, err error, want [][]byt
 	}
 	return n, true
 }
+
+// TestTreeAcrossChunks: a tree of more than two chunks of hashes per
+// level has the root the library computes, and proves inclusion and
+// consistency at and around the chunk boundaries.
+func TestTreeAcrossChunks(t *testing.T) {
+	const n = 2*chunkHashes + 5
+	tr := NewTree()
+	ref := rf.NewEmptyRange(0)
+	leaves := make([][]byte, n)
+	for i := range leaves {
+		leaves[i] = NewLeaf(uint64(i+1), []byte("<record/>")).Hash()
+		if err := tr.Append(leaves[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := ref.Append(leaves[i], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := ref.GetRootHash(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []uint64{chunkHashes, chunkHashes + 1, n} {
+		root, err := tr.Root(size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size == n && !bytes.Equal(root, want) {
+			t.Fatalf("root of %d leaves differs from the library's", n)
+		}
+		for _, i := range []uint64{0, chunkHashes - 1, chunkHashes, 2*chunkHashes - 1, 2 * chunkHashes, n - 1} {
+			if i >= size {
+				continue
+			}
+			p, err := tr.InclusionProof(i, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := proof.VerifyInclusion(rfc6962.DefaultHasher, i, size, leaves[i], p, root); err != nil {
+				t.Fatalf("leaf %d in %d: %v", i, size, err)
+			}
+		}
+		old, _ := tr.Root(chunkHashes - 1)
+		p, err := tr.ConsistencyProof(chunkHashes-1, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, chunkHashes-1, size, p, old, root); err != nil {
+			t.Fatalf("consistency %d -> %d: %v", chunkHashes-1, size, err)
+		}
+	}
+}

@@ -832,6 +832,10 @@ func timed(h http.Handler, j *msglog.Log) http.Handler {
 			fmt.Fprintf(w, "%d\n", sigs)
 			return
 		}
+		if r.URL.Path == "/_bench/idle" { // wait until the archiving of sealed batches is done
+			j.WaitArchived()
+			return
+		}
 		if r.URL.Path == "/_bench/memstats" {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)

@@ -334,13 +334,18 @@ func (l *Log) openShared() (*Log, error) {
 // onDurable is the store's hook: records enter pending in seq order.
 func (l *Log) onDurable(first uint64, payloads [][]byte) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	n := len(l.pending)
 	for i, p := range payloads {
 		kind, parts, err := decodeParts(p)
 		if err != nil || kind != kindRecord {
 			continue
 		}
 		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts})
+	}
+	n = len(l.pending) - n
+	l.mu.Unlock()
+	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 {
+		g.Durable(first, first+uint64(len(payloads))-1, n)
 	}
 }
 

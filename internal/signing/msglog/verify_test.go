@@ -121,7 +121,10 @@ func TestArchiveAhead(t *testing.T) {
 	}
 	appendSeal(4)
 	appendSeal(6)
-	time.Sleep(50 * time.Millisecond) // let maintain archive ahead into .part files
+	l.WaitArchived() // both batches are archived ahead into .part files now
+	if parts := partFiles(t, root); len(parts) == 0 {
+		t.Fatal("WaitArchived returned before the sealed batches were archived ahead")
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
