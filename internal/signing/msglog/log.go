@@ -218,6 +218,9 @@ type Log struct {
 	rotateMu sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
 	state    *state
 	ahead    *archiveAhead // guarded by rotateMu
+	// archived counts the records committed to archives since Open and
+	// aheadCount those archived ahead, not yet committed (benchmarks).
+	archived, aheadCount atomic.Int64
 	// sealed holds batches Seal handed to the archiver; taken only
 	// with rotateMu held, so a rotation never misses one being archived.
 	sealedMu  sync.Mutex

@@ -148,6 +148,7 @@ func (l *Log) abortAhead() {
 		w.abort()
 	}
 	l.ahead = nil
+	l.aheadCount.Store(0)
 }
 
 // archiveSealedBatch archives sb ahead of rotation, directly when it
@@ -190,6 +191,7 @@ func (l *Log) archiveBatchLocked(a *archiveAhead, batch []pendingRecord, specs [
 		a.count++
 		a.bytes += int64(batch[i].size)
 	}
+	l.aheadCount.Store(int64(a.count))
 	return nil
 }
 
@@ -280,6 +282,7 @@ func (l *Log) rotateLocked() error {
 		for _, w := range a.writers {
 			w.abort()
 		}
+		l.aheadCount.Store(0)
 	}
 	st := l.state
 	next := &state{ScanFrom: a.from, Groups: map[string]*groupState{}, LastRotate: l.opts.Now()}
@@ -314,6 +317,8 @@ func (l *Log) rotateLocked() error {
 		}
 	}
 	l.state = next
+	l.archived.Add(int64(a.count))
+	l.aheadCount.Store(0)
 	if err := l.store.Release(next.ScanFrom); err != nil {
 		l.opts.Logger.Warn("msglog: could not release archived journal segments", zap.Error(err))
 	}
