@@ -24,6 +24,7 @@ type archiveWriter struct {
 	buf              *bufio.Writer
 	enc              io.WriteCloser // encryption layer, or nil
 	aw               *asic.ArchiveWriter
+	written          int64 // bytes handed to f
 	lastSeq          uint64
 	first, last      time.Time
 }
@@ -38,7 +39,7 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 		return nil, fmt.Errorf("msglog: %w", err)
 	}
 	w := &archiveWriter{dir: dir, part: part, f: f}
-	w.buf = bufio.NewWriterSize(f, 1<<20)
+	w.buf = bufio.NewWriterSize(countingWriter{f, &w.written}, 1<<20)
 	var out io.Writer = w.buf
 	if len(key) > 0 {
 		w.enc, err = atrest.NewWriter(w.buf, key)
@@ -87,6 +88,7 @@ func (w *archiveWriter) finish() (*groupState, error) {
 	if err := w.f.Sync(); err != nil {
 		return nil, fmt.Errorf("msglog: archive: %w", err)
 	}
+	dropCache(w.f, 0)
 	if err := w.f.Close(); err != nil {
 		return nil, fmt.Errorf("msglog: archive: %w", err)
 	}
@@ -96,6 +98,23 @@ func (w *archiveWriter) finish() (*groupState, error) {
 	}
 	w.final = filepath.Join(w.dir, name)
 	return &groupState{LastDigest: digest, LastArchive: name, LastSeq: w.lastSeq}, nil
+}
+
+// settle lets the kernel write back what w has written so far and drop
+// it from the page cache once on disk (see dropCache): called after each
+// batch, it keeps an archive's pages from piling up until rotation.
+func (w *archiveWriter) settle() { dropCache(w.f, w.written) }
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n *int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	*c.n += int64(n)
+	return n, err
 }
 
 func (w *archiveWriter) abort() {

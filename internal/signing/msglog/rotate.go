@@ -187,6 +187,9 @@ func (l *Log) archiveBatchLocked(a *archiveAhead, batch []pendingRecord, specs [
 	if err := l.archiveBatch(a.builder, jobs, tree, bs); err != nil {
 		return err
 	}
+	for _, w := range a.writers {
+		w.settle()
+	}
 	for i := range batch {
 		a.count++
 		a.bytes += int64(batch[i].size)
