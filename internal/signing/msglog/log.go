@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -514,8 +515,9 @@ func (l *Log) maintain() {
 	}
 }
 
-// Seal signs every pending record now, in batches of at most BatchSize,
-// and stores each batch's seal durably.
+// Seal signs every record pending when it is called, in batches of at
+// most BatchSize, and stores each batch's seal durably; records appended
+// meanwhile wait for the next Seal.
 func (l *Log) Seal(ctx context.Context) error {
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
@@ -528,9 +530,19 @@ func (l *Log) Seal(ctx context.Context) error {
 			return err
 		}
 	}
+	// Seal what is pending now, not what arrives while it signs: chasing
+	// the appends would sign batch after batch of the few records each
+	// fsync brings, one signature and one journal write apiece.
+	l.mu.Lock()
+	var upTo uint64
+	if len(l.pending) > 0 {
+		upTo = l.pending[len(l.pending)-1].seq
+	}
+	l.mu.Unlock()
 	for {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.BatchSize)
+		n = sort.Search(n, func(i int) bool { return l.pending[i].seq > upTo })
 		batch := l.pending[:n:n]
 		l.mu.Unlock()
 		if n == 0 {
