@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -381,7 +382,13 @@ func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree 
 			j := &jobs[k]
 			var chain []byte
 			if j.leaf >= 0 {
-				chain = tree.ChainURIs(j.leaf, j.spec.uris())
+				buf, _ := chainBufs.Get().(*[]byte)
+				if buf == nil {
+					buf = new([]byte)
+				}
+				defer chainBufs.Put(buf)
+				chain = tree.AppendChainURIs((*buf)[:0], j.leaf, j.spec.uris())
+				*buf = chain
 			}
 			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t)
 			if err != nil {
@@ -394,6 +401,10 @@ func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree 
 			return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, crc, j.rec.seq, j.t)
 		})
 }
+
+// chainBufs holds the buffers archiveBatch writes each container's
+// sig-hashchain.xml into; buildContainer copies it into the container.
+var chainBufs sync.Pool
 
 // entryName is a container's entry name: the record's seq, zero-padded
 // to 20 digits, and its suffix ("%020d-%s.asice").
