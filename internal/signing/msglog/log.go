@@ -231,6 +231,9 @@ type Log struct {
 	// next records in the journal: every record from it to the batch's
 	// first is in an earlier batch sealed by this Log (sealMu).
 	sealedSince uint64
+	// sealedTo is sealedSince for rotation, which does not hold sealMu:
+	// every sealed record in the journal is below it.
+	sealedTo atomic.Uint64
 	stop        chan struct{}
 	stopOnce    sync.Once
 	done        chan struct{} // run has returned
@@ -401,6 +404,7 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 	l.sealedBytes = sealed
 	l.mu.Unlock()
 	l.sealedSince = since
+	l.sealedTo.Store(since)
 	return last, nil
 }
 
@@ -584,6 +588,7 @@ func (l *Log) Seal(ctx context.Context) error {
 			// Archive it ahead of rotation (see archiveAhead); when the
 			// archiver is behind, rotation reads it from the journal.
 			sb.since, l.sealedSince = l.sealedSince, sb.seal.UpTo+1
+			l.sealedTo.Store(l.sealedSince)
 			l.queueSealed(sb)
 		}
 		l.opts.Logger.Debug("msglog: sealed batch", zap.Int("records", n),

@@ -269,10 +269,14 @@ func (l *Log) rotateLocked() error {
 	}
 	start := time.Now()
 	// What Seal handed over is archived first, then the rest is read
-	// from the journal.
+	// from the journal, unless every sealed record is archived already
+	// (the journal from there on holds only records waiting for their
+	// seal, which the read would copy and drop).
 	l.archiveQueuedLocked()
-	if err := l.archiveJournalLocked(); err != nil {
-		return err
+	if l.opts.Shared != nil || l.aheadLocked().from < l.sealedTo.Load() {
+		if err := l.archiveJournalLocked(); err != nil {
+			return err
+		}
 	}
 	a := l.ahead
 	if l.opts.Shared != nil {
