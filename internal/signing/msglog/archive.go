@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha512"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -124,10 +123,11 @@ func (w *archiveWriter) abort() {
 
 // buildContainer writes one record's ASiC-E container with p: each entry
 // compressed once where that pays, the batch's shared entries once per
-// batch. The archive stores the container as it is. The bytes are valid
-// until p's next Build.
-func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC()}
+// batch and dated batchT, the batch's first record's time. The archive
+// stores the container as it is. The bytes are valid until p's next Build.
+func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t, batchT time.Time) ([]byte, error) {
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature,
+		Time: t.UTC(), SharedTime: batchT.UTC()}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}
@@ -156,12 +156,17 @@ type containerJob struct {
 // with its own asic.Packer, in windows of at most buildWindow containers
 // and buildWindowBytes of message bytes (what bounds rotation's memory),
 // and hands them out in order, with their SHA-512 (the linking digest's
-// input) and CRC-32 (the archive entry's) computed beside the build. A
+// input) and CRC-32 (the archive entry's) computed beside the build
+// (asic.Packer.Sum, which hashes the batch's shared leading entries once). A
 // window is emitted on the calling goroutine while the workers build the
 // next one, so writing the archive overlaps building; the workers meet
 // once per window, not once per container.
 type containerBuilder struct {
 	packers []*asic.Packer
+	// slabs[w%2][i] holds the containers worker i built in window w: a
+	// window is emitted while the next one builds, so two sets are
+	// reused in turn instead of allocating each container.
+	slabs [2][][]byte
 }
 
 const (
@@ -174,6 +179,7 @@ func newContainerBuilder(workers int) *containerBuilder {
 	for i := range b.packers {
 		b.packers[i] = asic.NewPacker()
 	}
+	b.slabs = [2][][]byte{make([][]byte, len(b.packers)), make([][]byte, len(b.packers))}
 	return b
 }
 
@@ -194,8 +200,8 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 			if err != nil {
 				return err
 			}
-			d := sha512.Sum512(c)
-			if err := emit(k, c, d[:], crc32.ChecksumIEEE(c)); err != nil {
+			d, crc := b.packers[0].Sum(c)
+			if err := emit(k, c, d[:], crc); err != nil {
 				return err
 			}
 		}
@@ -208,6 +214,7 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 		out   []built
 		done  chan struct{}
 	}
+	parity := 0
 	launch := func(start int) *window {
 		end, bytes := start, 0
 		for end < n && end-start < buildWindow && (end == start || bytes < buildWindowBytes) {
@@ -217,10 +224,13 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 		w := &window{start: start, out: make([]built, end-start), done: make(chan struct{})}
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for _, p := range b.packers {
+		slabs := b.slabs[parity]
+		parity ^= 1
+		for i, p := range b.packers {
 			wg.Add(1)
-			go func(p *asic.Packer) {
+			go func(p *asic.Packer, slab *[]byte) {
 				defer wg.Done()
+				*slab = (*slab)[:0]
 				for {
 					k := int(next.Add(1) - 1)
 					if k >= len(w.out) {
@@ -231,9 +241,12 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 						w.out[k] = built{err: err}
 						continue
 					}
-					w.out[k] = built{data: append([]byte(nil), c...), digest: sha512.Sum512(c), crc: crc32.ChecksumIEEE(c)}
+					d, crc := p.Sum(c)
+					at := len(*slab)
+					*slab = append(*slab, c...)
+					w.out[k] = built{data: (*slab)[at:len(*slab):len(*slab)], digest: d, crc: crc}
 				}
-			}(p)
+			}(p, &slabs[i])
 		}
 		go func() { wg.Wait(); close(w.done) }()
 		return w

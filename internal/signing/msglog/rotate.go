@@ -394,7 +394,7 @@ func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree 
 				chain = tree.AppendChainURIs((*buf)[:0], j.leaf, j.spec.uris())
 				*buf = chain
 			}
-			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t)
+			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t, jobs[0].t)
 			if err != nil {
 				return nil, fmt.Errorf("msglog: container for record %d: %w", j.rec.seq, err)
 			}
