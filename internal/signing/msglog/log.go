@@ -233,11 +233,11 @@ type Log struct {
 	sealedSince uint64
 	// sealedTo is sealedSince for rotation, which does not hold sealMu:
 	// every sealed record in the journal is below it.
-	sealedTo atomic.Uint64
-	stop        chan struct{}
-	stopOnce    sync.Once
-	done        chan struct{} // run has returned
-	maintDone   chan struct{} // maintain has returned
+	sealedTo  atomic.Uint64
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{} // run has returned
+	maintDone chan struct{} // maintain has returned
 }
 
 type pendingRecord struct {
