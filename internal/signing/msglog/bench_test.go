@@ -149,8 +149,8 @@ func BenchmarkRotate1KB(b *testing.B) {
 // in a committed archive (the final Rotate, which drains what is still
 // pending, included). The runs are long enough for the steady state —
 // several seals, archive-ahead and rotations while appending: 120,000
-// records of 1 KiB (about 270 MiB in the journal, two or three rotations
-// and a dozen seals at 20,000 records/s), 40,000 of 4 KiB. The callers and
+// records of 1 KiB (about 380 MB through the journal: three rotations,
+// a dozen or more seals), 40,000 of 4 KiB. The callers and
 // the records they append are generated in this process; building a
 // record costs under a microsecond, so the figures are the log's.
 //
