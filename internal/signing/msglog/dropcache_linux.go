@@ -14,3 +14,17 @@ import (
 func dropCache(f *os.File, end int64) {
 	_ = unix.Fadvise(int(f.Fd()), 0, end, unix.FADV_DONTNEED)
 }
+
+// dropRange drops f's bytes [from, to) from the page cache where they are
+// on disk already.
+func dropRange(f *os.File, from, to int64) {
+	if to > from {
+		_ = unix.Fadvise(int(f.Fd()), from, to-from, unix.FADV_DONTNEED)
+	}
+}
+
+// startWriteback starts writing f's bytes [off, off+n) back to disk
+// without waiting for it.
+func startWriteback(f *os.File, off, n int64) {
+	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
