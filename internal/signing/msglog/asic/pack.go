@@ -61,6 +61,9 @@ type Packer struct {
 	sumState []byte
 	sumCRC   uint32
 	sha      hash.Hash
+	// exchange is the last exchange metadata entry, for the record's
+	// other container.
+	exchange packed
 }
 
 // packed is one entry's bytes as written: raw is the stored or deflated
@@ -117,42 +120,21 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCode
 		}
 	}
 	e := packed{src: data, method: 0, raw: data, crc: crc32.ChecksumIEEE(data)}
-	if key.p != nil && len(data) >= minSize {
-		// Once per batch: the smallest encoding is worth its cost.
+	if len(data) >= minSize {
 		p.comp.Reset()
-		if p.best == nil {
-			p.best, _ = flate.NewWriter(&p.comp, flate.BestCompression)
-		} else {
-			p.best.Reset(&p.comp)
-		}
-		if _, err := p.best.Write(data); err != nil {
-			return packed{}, err
-		}
-		if err := p.best.Close(); err != nil {
-			return packed{}, err
-		}
-		if p.comp.Len() <= len(data)-len(data)/8 {
-			e.method, e.raw = 8, p.comp.Bytes()
-		}
-	} else if len(data) >= minSize && len(data) < p.fixedMax {
-		p.comp.Reset()
-		p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
-		if p.comp.Len() <= len(data)-len(data)/8 {
-			e.method, e.raw = 8, p.comp.Bytes()
-		}
-	} else if len(data) >= minSize {
-		p.comp.Reset()
-		if p.fw == nil {
+		var err error
+		switch {
+		case key.p != nil:
+			// Once per batch: the smallest encoding is worth its cost.
+			err = p.deflate(&p.best, flate.BestCompression, data)
+		case len(data) < p.fixedMax:
+			p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
+		default:
 			// BestSpeed: several times faster than the default level
 			// for a few per cent of size.
-			p.fw, _ = flate.NewWriter(&p.comp, flate.BestSpeed)
-		} else {
-			p.fw.Reset(&p.comp)
+			err = p.deflate(&p.fw, flate.BestSpeed, data)
 		}
-		if _, err := p.fw.Write(data); err != nil {
-			return packed{}, err
-		}
-		if err := p.fw.Close(); err != nil {
+		if err != nil {
 			return packed{}, err
 		}
 		if p.comp.Len() <= len(data)-len(data)/8 {
@@ -173,6 +155,20 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCode
 		p.held += len(e.raw) + len(data)
 	}
 	return e, nil
+}
+
+// deflate writes data deflated at level into p.comp with *w, made on
+// first use and reused.
+func (p *Packer) deflate(w **flate.Writer, level int, data []byte) error {
+	if *w == nil {
+		*w, _ = flate.NewWriter(&p.comp, level)
+	} else {
+		(*w).Reset(&p.comp)
+	}
+	if _, err := (*w).Write(data); err != nil {
+		return err
+	}
+	return (*w).Close()
 }
 
 // Build returns the container for in with each entry packed as the
@@ -206,7 +202,7 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 	p.out, p.cd, p.n = p.out[:0], p.cd[:0], 0
 	mt := []byte(MimeType)
 	sdate, stm := msDosTime(st)
-	p.put(EntryMimetype, packed{src: mt, raw: mt, crc: mimeCRC}, sdate, stm, 0, false)
+	p.put(EntryMimetype, packed{src: mt, raw: mt, crc: mimeCRC}, sdate, stm)
 	add := func(name string, data []byte, share bool, t time.Time) error {
 		if data == nil {
 			return nil
@@ -214,9 +210,13 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		minSize := minDeflate
 		switch {
 		case name == EntryExchange:
-			// Each record's own: remembering it costs more than the
-			// response's container saves (the two are built on
-			// different cores).
+			// Each record's own, shared by its request's and
+			// response's containers: kept for the next container only.
+			if bytes.Equal(data, p.exchange.src) {
+				date, tm := msDosTime(t)
+				p.put(name, p.exchange, date, tm)
+				return nil
+			}
 			minSize, share = minDeflateExchange, false
 		case share:
 			minSize = minDeflateShared // once per batch
@@ -229,8 +229,14 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		if err != nil {
 			return err
 		}
+		if name == EntryExchange {
+			p.exchange.src = append(p.exchange.src[:0], data...)
+			p.exchange.raw = append(p.exchange.raw[:0], e.raw...)
+			p.exchange.method, p.exchange.crc = e.method, e.crc
+			e = p.exchange
+		}
 		date, tm := msDosTime(t)
-		p.put(name, e, date, tm, uint32(t.Unix()), true)
+		p.put(name, e, date, tm)
 		return nil
 	}
 	names := []string{EntryMessage}
@@ -333,21 +339,14 @@ func (p *Packer) manifest(names []string, attachments int) []byte {
 // put appends e's local header and data and its central directory record,
 // as archive/zip's CreateRaw writes them (version 2.0, UTF-8 flag for
 // non-ASCII names), sizes and CRC-32 in the local header, no data
-// descriptor; ext adds the extended-timestamp extra field (mtime).
-func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext bool) {
+// descriptor, and no extra field: the modification time is the MS-DOS
+// one (two-second resolution), as X-Road's java.util.zip writes it; an
+// extended-timestamp field would cost 18 bytes an entry.
+func (p *Packer) put(name string, e packed, date, tm uint16) {
 	off := uint32(len(p.out))
 	var flags uint16
 	if needsUTF8(name) {
 		flags |= 0x800
-	}
-	var extra [9]byte
-	extraLen := 0
-	if ext {
-		binary.LittleEndian.PutUint16(extra[0:], 0x5455)
-		binary.LittleEndian.PutUint16(extra[2:], 5)
-		extra[4] = 1
-		binary.LittleEndian.PutUint32(extra[5:], mtime)
-		extraLen = 9
 	}
 	var h [46]byte
 	binary.LittleEndian.PutUint32(h[0:], 0x04034b50)
@@ -360,10 +359,8 @@ func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext b
 	binary.LittleEndian.PutUint32(h[18:], uint32(len(e.raw)))
 	binary.LittleEndian.PutUint32(h[22:], uint32(len(e.src)))
 	binary.LittleEndian.PutUint16(h[26:], uint16(len(name)))
-	binary.LittleEndian.PutUint16(h[28:], uint16(extraLen))
 	p.out = append(p.out, h[:30]...)
 	p.out = append(p.out, name...)
-	p.out = append(p.out, extra[:extraLen]...)
 	p.out = append(p.out, e.raw...)
 
 	var c [46]byte
@@ -373,6 +370,5 @@ func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext b
 	binary.LittleEndian.PutUint32(c[42:], off)
 	p.cd = append(p.cd, c[:]...)
 	p.cd = append(p.cd, name...)
-	p.cd = append(p.cd, extra[:extraLen]...)
 	p.n++
 }

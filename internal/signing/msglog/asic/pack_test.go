@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +151,33 @@ func TestPackerSum(t *testing.T) {
 		}
 		check(i, c)
 		check(i, bytes.Clone(c))
+	}
+}
+
+// TestPackerExchangeReused: a record's two containers share their
+// exchange metadata, which the Packer keeps for the next container; the
+// next record's, even of the same length or in the same buffer, is its
+// own.
+func TestPackerExchangeReused(t *testing.T) {
+	p := asic.NewPacker()
+	buf := []byte(strings.Repeat(`<record seq="1"><digest>abc</digest></record>`, 10))
+	for i, want := range []string{string(buf), string(buf), strings.ReplaceAll(string(buf), "seq=\"1\"", "seq=\"2\""), ""} {
+		copy(buf, want)
+		in := asic.ContainerInput{Message: []byte("<m/>"), Signature: []byte("<s/>"), Exchange: []byte(want), Time: time.Unix(1767225600, 0)}
+		if i == 2 {
+			in.Exchange = buf // the caller's buffer, rewritten
+		}
+		c, err := p.Build(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := asic.Read(bytes.Clone(c), asic.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Exchange) != want {
+			t.Fatalf("container %d: exchange %.50q, want %.50q", i, got.Exchange, want)
+		}
 	}
 }
 
