@@ -383,12 +383,6 @@ func (l *Log) containerJobs(batch []pendingRecord, specs [][]containerSpec, chai
 func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree *hashchain.Tree, bs *batchSeal) error {
 	return builder.run(len(jobs), func(k int) int { return jobs[k].spec.size() },
 		func(p *asic.Packer, k int) ([]byte, error) {
-			// Archiving is background work on every core: between
-			// containers it lets the appends' goroutines run first (the
-			// journal writer back from its fsync, the callers it woke),
-			// which would otherwise wait until a busy core's worker is
-			// preempted or finishes its window (milliseconds).
-			runtime.Gosched()
 			j := &jobs[k]
 			var chain []byte
 			if j.leaf >= 0 {
