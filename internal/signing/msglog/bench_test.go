@@ -150,7 +150,7 @@ func BenchmarkRotate1KB(b *testing.B) {
 // pending, included). The runs are long enough for the steady state —
 // several seals, archive-ahead and rotations while appending: 120,000
 // records of 1 KiB (about 380 MB through the journal: three rotations,
-// a dozen or more seals), 40,000 of 4 KiB. The callers and
+// a dozen or more seals), 80,000 of 4 KiB (about 4 s of appending). The callers and
 // the records they append are generated in this process; building a
 // record costs under a microsecond, so the figures are the log's.
 //
@@ -179,7 +179,7 @@ func BenchmarkRotate1KB(b *testing.B) {
 // hundreds of requests in flight); BENCH_RECORDS=n appends n records per
 // sub-benchmark instead; TMPDIR chooses the file system.
 func BenchmarkSustained(b *testing.B) {
-	for _, c := range []struct{ size, n int }{{1 << 10, 120000}, {4 << 10, 40000}} {
+	for _, c := range []struct{ size, n int }{{1 << 10, 120000}, {4 << 10, 80000}} {
 		if v, err := strconv.Atoi(os.Getenv("BENCH_RECORDS")); err == nil && v > 0 {
 			c.n = v
 		}
