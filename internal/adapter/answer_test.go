@@ -3,6 +3,7 @@ package adapter
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -35,6 +36,9 @@ func TestWriteResult(t *testing.T) {
 			}
 		}
 		if res.Evidence != nil && string(res.Evidence.Receipt) != "" {
+			if cl := got.Header().Get("Content-Length"); cl != strconv.Itoa(got.Body.Len()) {
+				t.Errorf("%s: Content-Length %q for %d bytes", name, cl, got.Body.Len())
+			}
 			var back struct {
 				Evidence struct {
 					Receipt json.RawMessage `json:"receipt"`

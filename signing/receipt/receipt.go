@@ -67,8 +67,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/transparency-dev/merkle/rfc6962"
-
 	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
@@ -225,7 +223,7 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(st)
+	raw, err := appendStatement(make([]byte, 0, statementSize(st)), st)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
@@ -244,54 +242,67 @@ func NewPromise(st *Statement, signer crypto.Signer, certDER []byte) (*Receipt, 
 
 // NewPromises signs the statements as one batch (one signature; see the
 // package doc) and returns their receipts without inclusion, in order. A
-// single statement is signed directly.
+// single statement is signed directly. The receipts share their key id,
+// signature and proof hashes (read-only).
 func NewPromises(sts []*Statement, signer crypto.Signer, certDER []byte) ([]*Receipt, error) {
 	if len(sts) == 1 {
 		r, err := NewPromise(sts[0], signer, certDER)
 		return []*Receipt{r}, err
 	}
+	if len(sts) == 0 {
+		return nil, nil
+	}
 	id, err := keyID(signer.Public())
 	if err != nil {
 		return nil, err
 	}
-	raws := make([]json.RawMessage, len(sts))
-	t := tlog.NewTree()
+	// The statements' JSON in one buffer, their leaf hashes in another.
+	size := 0
+	for _, st := range sts {
+		size += statementSize(st)
+	}
+	buf := make([]byte, 0, size)
+	ends := make([]int, len(sts))
 	for i, st := range sts {
-		raw, err := json.Marshal(st)
-		if err != nil {
+		if buf, err = appendStatement(buf, st); err != nil {
 			return nil, fmt.Errorf("receipt: %w", err)
 		}
-		raws[i] = raw
-		if err := t.Append(batchLeaf(raw)); err != nil {
-			return nil, fmt.Errorf("receipt: %w", err)
-		}
+		ends[i] = len(buf)
 	}
-	n := t.Size()
-	root, err := t.Root(n)
-	if err != nil {
-		return nil, fmt.Errorf("receipt: %w", err)
+	hashes := make([]byte, 32*len(sts))
+	leaves := make([][]byte, len(sts))
+	raws := make([]json.RawMessage, len(sts))
+	h := sha256.New()
+	start := 0
+	for i, end := range ends {
+		raws[i] = buf[start:end:end]
+		start = end
+		h.Reset()
+		h.Write(leafPrefix)
+		h.Write(raws[i])
+		leaves[i] = h.Sum(hashes[32*i : 32*i])[:32:32]
 	}
+	root, proofs := batchTree(leaves)
+	n := uint64(len(sts))
 	d := batchDigest(n, root)
 	sig, err := signer.Sign(rand.Reader, d[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: sign batch of %d statements: %w", n, err)
 	}
+	rs := make([]Receipt, len(sts))
+	bs := make([]Batch, len(sts))
 	out := make([]*Receipt, len(sts))
-	for i := range sts {
-		p, err := t.InclusionProof(uint64(i), n)
-		if err != nil {
-			return nil, fmt.Errorf("receipt: %w", err)
-		}
-		out[i] = &Receipt{Version: Version, Statement: raws[i], Signature: sig, KeyID: id, Certificate: certDER,
-			Batch: &Batch{Index: uint64(i), Size: n, Proof: p}}
+	for i := range rs {
+		bs[i] = Batch{Index: uint64(i), Size: n, Proof: proofs[i]}
+		rs[i] = Receipt{Version: Version, Statement: raws[i], Signature: sig, KeyID: id, Certificate: certDER, Batch: &bs[i]}
+		out[i] = &rs[i]
 	}
 	return out, nil
 }
 
-// batchLeaf is a statement's leaf hash in its batch.
-func batchLeaf(raw []byte) []byte {
-	return rfc6962.DefaultHasher.HashLeaf(append([]byte(StatementPrefix), raw...))
-}
+// leafPrefix starts a statement's leaf data in its batch: the RFC 6962
+// leaf prefix and StatementPrefix.
+var leafPrefix = []byte("\x00" + StatementPrefix)
 
 // batchDigest is what a batch signature signs: SHA-256(BatchPrefix ||
 // size as 8 bytes big-endian || root). The size is signed because an

@@ -23,15 +23,29 @@ type Leaf struct {
 // attachments.
 func NewLeaf(seq uint64, messageXML []byte, attachments ...[]byte) Leaf {
 	l := Leaf{Seq: seq, MessageDigest: sha256.Sum256(messageXML)}
-	for _, a := range attachments {
-		l.AttachmentDigests = append(l.AttachmentDigests, sha256.Sum256(a))
+	if len(attachments) > 0 {
+		l.AttachmentDigests = make([][32]byte, len(attachments))
+		for i, a := range attachments {
+			l.AttachmentDigests[i] = sha256.Sum256(a)
+		}
 	}
 	return l
 }
 
 // Data is the leaf data (see the package doc for its encoding).
 func (l Leaf) Data() []byte {
-	b := make([]byte, 0, len(LeafPrefix)+8+32+1+32*len(l.AttachmentDigests))
+	return l.appendData(make([]byte, 0, len(LeafPrefix)+8+32+1+32*len(l.AttachmentDigests)))
+}
+
+// AppendHash appends Hash to b (without allocating for up to 4
+// attachments).
+func (l Leaf) AppendHash(b []byte) []byte {
+	var buf [1 + len(LeafPrefix) + 8 + 32 + 1 + 4*32]byte
+	d := sha256.Sum256(l.appendData(append(buf[:0], 0))) // 0: RFC 6962 leaf hash prefix
+	return append(b, d[:]...)
+}
+
+func (l Leaf) appendData(b []byte) []byte {
 	b = append(b, LeafPrefix...)
 	b = binary.BigEndian.AppendUint64(b, l.Seq)
 	b = append(b, l.MessageDigest[:]...)

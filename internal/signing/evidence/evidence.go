@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -27,9 +28,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -78,17 +80,21 @@ type Log struct {
 	pending map[uint64]*pendingLine
 	certB64 []byte // the certificate, base64, as a full receipt carries it
 	keyID   []byte // receipt.KeyID of the certificate's key
-	// smu guards the queue of records waiting for their promise and
+	keyB64  string // keyID, base64
+	// smu guards the group commits waiting for their promises and
 	// whether a caller is signing (see promise).
 	smu     sync.Mutex
-	queue   []*promiseReq
+	groups  []*promiseGroup // announced, not complete, in seq order
+	ready   []*promiseGroup // complete, waiting for the signer
 	signing bool
+	lineBuf []byte // the signer's statements.jsonl buffer (signBatch)
 }
 
 type pendingLine struct {
 	line
-	check string
-	leaf  tlog.Leaf // the record's leaf, reused at the seal instead of hashing the record again
+	check  string
+	leaf   tlog.Leaf // the record's leaf, reused at the seal instead of hashing the record again
+	answer []byte    // AnswerJSON's receipt, written with the line
 }
 
 // maxPending bounds Log.pending (a batch is at most 10000 records by
@@ -98,6 +104,7 @@ const maxPending = 16384
 var (
 	_ msglog.Evidence         = (*Log)(nil)
 	_ msglog.EvidencePromised = (*Log)(nil)
+	_ msglog.EvidenceGroups   = (*Log)(nil)
 )
 
 // line is one line of statements.jsonl.
@@ -122,6 +129,7 @@ func Open(opts Options) (*Log, error) {
 	l := &Log{opts: opts, index: map[uint64]int64{}, pending: map[uint64]*pendingLine{},
 		certB64: base64.StdEncoding.AppendEncode(nil, opts.Certificate.Raw),
 		keyID:   receipt.KeyID(opts.Certificate.RawSubjectPublicKeyInfo)}
+	l.keyB64 = base64.StdEncoding.EncodeToString(l.keyID)
 	l.hub = newPusher(opts.Witnesses, opts.Logger)
 	l.hub.log = l
 	tr, err := tlog.Open(tlog.Options{Dir: filepath.Join(opts.Dir, "tlog"), Origin: opts.Origin,
@@ -189,57 +197,112 @@ type promiseReq struct {
 	seq  uint64
 	leaf tlog.Leaf
 	st   *receipt.Statement
-	err  error
-	done chan struct{}
 }
 
-// promise signs the record's statement and stores it. Records appended at
-// the same moment (one group commit of the journal) are signed as one
-// batch (receipt.NewPromises): the first caller signs what is queued, and
-// whatever arrives meanwhile, while the others wait for it — one
-// signature per batch instead of one per record, which is what makes
-// receipts nearly free for the gateway, and what a PKCS#11 key needs.
-func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	leaf := tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
-	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf), done: make(chan struct{})}
+// promiseGroup is one group commit of the journal (msglog.EvidenceGroups):
+// its records' promises are signed together once the last has arrived.
+type promiseGroup struct {
+	first, last uint64 // the group's seqs (not all of them records)
+	left        int    // records announced and not arrived yet
+	reqs        []*promiseReq
+	done        chan struct{} // closed once signed
+	err         error
+}
+
+// straggle bounds how long a group waits for an announced record that
+// does not come (its Append gave up on its context after the write):
+// the group is signed without it, and the record, if it comes, alone.
+const straggle = 20 * time.Millisecond
+
+// Durable is told by the log of each group commit, before its appenders
+// are woken: records of the seqs first…last will reach Appended.
+func (l *Log) Durable(first, last uint64, records int) {
+	if records <= 0 {
+		return
+	}
+	g := &promiseGroup{first: first, last: last, left: records, reqs: make([]*promiseReq, 0, records), done: make(chan struct{})}
 	l.smu.Lock()
-	l.queue = append(l.queue, req)
+	l.groups = append(l.groups, g)
+	l.smu.Unlock()
+}
+
+// promise signs the record's statement and stores it. The records of one
+// group commit of the journal are signed as one batch
+// (receipt.NewPromises) by the last of them to arrive, while the others
+// wait for it; groups that complete while a batch is being signed are
+// signed together next — one signature per group commit or fewer
+// instead of one per record, which is what makes receipts cheap for the
+// gateway, and what a PKCS#11 key needs. A record no group announced
+// (a shared store) is a group of its own.
+func (l *Log) promise(rec msglog.EvidenceRecord) error {
+	leaf := leafOf(rec)
+	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf)}
+	l.smu.Lock()
+	g, at := l.groupOf(rec.Seq)
+	g.reqs = append(g.reqs, req)
+	if g.left--; g.left > 0 {
+		first := len(g.reqs) == 1
+		l.smu.Unlock()
+		if !first {
+			<-g.done
+			return g.err
+		}
+		t := time.NewTimer(straggle)
+		select {
+		case <-g.done:
+			t.Stop()
+			return g.err
+		case <-t.C:
+		}
+		l.smu.Lock()
+		if g.left <= 0 { // completed meanwhile
+			l.smu.Unlock()
+			<-g.done
+			return g.err
+		}
+		g.left = 0
+		at = slices.Index(l.groups, g)
+	}
+	if at >= 0 {
+		l.groups = slices.Delete(l.groups, at, at+1)
+	}
+	l.ready = append(l.ready, g)
 	if l.signing {
 		l.smu.Unlock()
-		<-req.done
-		return req.err
+		<-g.done
+		return g.err
 	}
 	l.signing = true
-	// The journal's group commit wakes its appenders together: let the
-	// others reach the queue before taking it, as long as it grows (each
-	// first hashes its record), a few rounds at most.
-	for range maxYields {
-		n := len(l.queue)
+	for len(l.ready) > 0 {
+		batch := l.ready
+		l.ready = nil
 		l.smu.Unlock()
-		runtime.Gosched()
-		l.smu.Lock()
-		if len(l.queue) == n {
-			break
+		reqs := batch[0].reqs
+		for _, b := range batch[1:] {
+			reqs = append(reqs[:len(reqs):len(reqs)], b.reqs...)
 		}
-	}
-	for len(l.queue) > 0 {
-		batch := l.queue
-		l.queue = nil
-		l.smu.Unlock()
-		err := l.signBatch(batch)
-		for _, r := range batch {
-			r.err = err
-			close(r.done)
+		err := l.signBatch(reqs)
+		for _, b := range batch {
+			b.err = err
+			close(b.done)
 		}
 		l.smu.Lock()
 	}
 	l.signing = false
 	l.smu.Unlock()
-	return req.err
+	return g.err
 }
 
-// maxYields bounds how often the signer yields for a batch to fill.
-const maxYields = 8
+// groupOf is the announced group holding seq and its index in l.groups,
+// else a new group of one (index -1). Callers hold smu.
+func (l *Log) groupOf(seq uint64) (*promiseGroup, int) {
+	for i, g := range l.groups {
+		if g.first <= seq && seq <= g.last {
+			return g, i
+		}
+	}
+	return &promiseGroup{left: 1, done: make(chan struct{})}, -1
+}
 
 // maxPromiseBatch bounds one batch signature's statements.
 const maxPromiseBatch = 4096
@@ -266,13 +329,37 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 			size += 48 * (len(p.Batch.Proof) + 1)
 		}
 	}
-	out := make([]byte, 0, size)
-	lines := make([]line, len(reqs))
+	// The lines' buffer is the signer's (one at a time, see promise):
+	// the file write copies it, the held lines point into the statements.
+	out := l.lineBuf[:0]
+	if cap(out) < size {
+		out = make([]byte, 0, size)
+	}
+	defer func() {
+		if cap(out) <= 1<<20 {
+			l.lineBuf = out[:0]
+		}
+	}()
+	// One allocation for the batch's held lines (they leave pending
+	// together, at one seal).
+	pls := make([]pendingLine, len(reqs))
 	lens := make([]int, len(reqs))
+	// The compact receipts the answers carry share the lines' bytes from
+	// "statement" on: written once here, copied into the line.
+	tail := `,"keyId":"` + l.keyB64 + `"}`
+	answers := make([]byte, 0, size+len(ps)*len(tail))
 	for i, p := range ps {
-		lines[i] = line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch}
+		pls[i] = pendingLine{line: line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch},
+			check: reqs[i].st.Check, leaf: reqs[i].leaf}
+		a := len(answers)
+		answers = strconv.AppendInt(append(answers, `{"version":`...), receipt.Version, 10)
+		body := len(answers)
+		answers = pls[i].appendBody(answers)
 		n := len(out)
-		out = append(lines[i].appendJSON(out), '\n')
+		out = append(strconv.AppendUint(append(out, `{"seq":`...), reqs[i].seq, 10), answers[body:]...)
+		out = append(out, "}\n"...)
+		answers = append(answers, tail...)
+		pls[i].answer = answers[a:len(answers):len(answers)]
 		if lens[i] = len(out) - n; lens[i] > maxLine {
 			return fmt.Errorf("statement of %d bytes", lens[i])
 		}
@@ -287,7 +374,7 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 		l.index[r.seq] = off
 		off += int64(lens[i])
 		if len(l.pending) < maxPending {
-			l.pending[r.seq] = &pendingLine{line: lines[i], check: r.st.Check, leaf: r.leaf}
+			l.pending[r.seq] = &pls[i]
 		}
 	}
 	l.size = off
@@ -296,14 +383,40 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 
 // Statement builds the statement of a record (see receipt.Statement).
 func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
-	return statement(origin, rec, tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...))
+	return statement(origin, rec, leafOf(rec))
+}
+
+// leafOf is the record's leaf, from MessageXML or, without it, from
+// MessageParts.
+func leafOf(rec msglog.EvidenceRecord) tlog.Leaf {
+	if rec.MessageXML != nil || rec.MessageParts == nil {
+		return tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+	}
+	h := sha256.New()
+	for _, p := range rec.MessageParts {
+		h.Write(p)
+	}
+	leaf := tlog.NewLeaf(rec.Seq, nil, rec.Attachments...)
+	h.Sum(leaf.MessageDigest[:0])
+	return leaf
 }
 
 func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receipt.Statement {
-	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
-		MessageDigest: leaf.MessageDigest[:], LeafHash: leaf.Hash()}
+	// The digests in one allocation: message, attachments, leaf hash.
+	n := len(leaf.AttachmentDigests)
+	ds := make([]byte, 0, 32*(n+2))
+	ds = append(ds, leaf.MessageDigest[:]...)
 	for _, d := range leaf.AttachmentDigests {
-		st.AttachmentDigests = append(st.AttachmentDigests, d[:])
+		ds = append(ds, d[:]...)
+	}
+	ds = leaf.AppendHash(ds)
+	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
+		MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
+	if n > 0 {
+		st.AttachmentDigests = make([][]byte, n)
+		for i := range n {
+			st.AttachmentDigests[i] = ds[32*(i+1) : 32*(i+2) : 32*(i+2)]
+		}
 	}
 	if r := rec.Record; r != nil {
 		st.Time = r.Time
@@ -405,6 +518,14 @@ func (l *Log) AnswerJSON(seq uint64) ([]byte, error) {
 // receiptJSON writes a promise, the receipt a check answers with, without
 // reflection.
 func (l *Log) receiptJSON(seq, from uint64, full bool) ([]byte, string, error) {
+	if !full {
+		l.mu.Lock()
+		p := l.pending[seq]
+		l.mu.Unlock()
+		if p != nil && p.answer != nil {
+			return p.answer, p.check, nil
+		}
+	}
 	r, check, err := l.receipt(seq, from)
 	if err != nil {
 		return nil, "", err
@@ -423,7 +544,7 @@ func (l *Log) receiptJSON(seq, from uint64, full bool) ([]byte, string, error) {
 	b = append(b, r.Statement...)
 	b = appendSignature(b, r.Signature, r.Batch)
 	b = append(b, `,"keyId":"`...)
-	b = base64.StdEncoding.AppendEncode(b, l.keyID)
+	b = append(b, l.keyB64...)
 	if full {
 		b = append(b, `","certificate":"`...)
 		b = append(b, l.certB64...)
@@ -464,6 +585,11 @@ func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
 	}
 	r := &receipt.Receipt{Version: receipt.Version, Statement: ln.Statement, Signature: ln.Signature,
 		Batch: ln.Batch, KeyID: l.keyID, Certificate: l.opts.Certificate.Raw}
+	if known {
+		// Held since its promise: not sealed (or being sealed right
+		// now), so the promise alone, without asking the trees.
+		return r, check, nil
+	}
 	inc, err := l.tree.Prove(seq)
 	if errors.Is(err, tlog.ErrUnknownRecord) {
 		return r, check, nil // not sealed yet: the promise alone
@@ -515,9 +641,15 @@ func appendSignature(b, sig []byte, bt *receipt.Batch) []byte {
 func (ln *line) appendJSON(b []byte) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, ln.Seq, 10)
+	return append(ln.appendBody(b), '}')
+}
+
+// appendBody writes what a line and a receipt share:
+// `,"statement":…,"signature":"…"` and the batch.
+func (ln *line) appendBody(b []byte) []byte {
 	b = append(b, `,"statement":`...)
 	b = append(b, ln.Statement...)
-	return append(appendSignature(b, ln.Signature, ln.Batch), '}')
+	return appendSignature(b, ln.Signature, ln.Batch)
 }
 
 func readLine(f *os.File, off int64, ln *line) error {

@@ -1,6 +1,7 @@
 package evidence_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence"
@@ -429,6 +431,11 @@ func TestBatchedPromises(t *testing.T) {
 		if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
 			t.Fatalf("seq %d: %v", seq, err)
 		}
+		compact := *r
+		compact.Certificate = nil
+		if a, err := f.ev.AnswerJSON(seq); err != nil || string(a) != string(marshal(t, &compact)) {
+			t.Fatalf("AnswerJSON of seq %d: %v\n%s\nwant\n%s", seq, err, a, marshal(t, &compact))
+		}
 		if r.Batch != nil && batched == nil {
 			batched = b
 		}
@@ -499,4 +506,77 @@ type countingSigner struct {
 func (c *countingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
 	c.n.Add(1)
 	return c.Signer.Sign(r, d, o)
+}
+
+// TestPromiseGroups: the records of a group commit the log announces
+// (msglog.EvidenceGroups) are signed with one signature once the last
+// has come; a group whose announced record never comes (its Append gave
+// up after the write) is signed without it after a short wait, and the
+// record, coming late, alone. Every promise verifies.
+func TestPromiseGroups(t *testing.T) {
+	ev, counting, cert := openCounting(t)
+	appended := func(seqs ...uint64) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, s := range seqs {
+			wg.Go(func() {
+				ev.Appended(msglog.EvidenceRecord{Seq: s, Record: exchange(int(s), "KG/GOV/1"), MessageXML: fmt.Appendf(nil, "<m n='%d'/>", s)})
+			})
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	verify := func(seq uint64, batched bool) {
+		t.Helper()
+		b, err := ev.AnswerJSON(seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
+			t.Fatalf("seq %d: %v\n%s", seq, err, b)
+		}
+		if got := bytes.Contains(b, []byte(`"batch":`)); got != batched {
+			t.Errorf("seq %d: batch-signed %v, want %v\n%s", seq, got, batched, b)
+		}
+	}
+	// A group of 5 records among 6 seqs (one is a seal).
+	ev.Durable(1, 6, 5)
+	appended(1, 2, 3, 5, 6)
+	if n := counting.n.Load(); n != 1 {
+		t.Errorf("a group of 5 records: %d signatures, want 1", n)
+	}
+	for _, s := range []uint64{1, 2, 3, 5, 6} {
+		verify(s, true)
+	}
+	// Seq 9 never comes (in time): 7 and 8 are signed after the wait.
+	ev.Durable(7, 9, 3)
+	if d := appended(7, 8); d > 10*time.Second {
+		t.Errorf("a group missing a record took %v", d)
+	}
+	if n := counting.n.Load(); n != 2 {
+		t.Errorf("after the incomplete group: %d signatures, want 2", n)
+	}
+	verify(7, true)
+	verify(8, true)
+	appended(9)
+	if n := counting.n.Load(); n != 3 {
+		t.Errorf("after the late record: %d signatures, want 3", n)
+	}
+	verify(9, false)
+	// A record no group announced (a shared store) is signed at once.
+	appended(10)
+	verify(10, false)
+}
+
+// openCounting opens an evidence log alone (no message log) whose
+// signatures are counted; it is closed when t ends.
+func openCounting(t testing.TB) (*evidence.Log, *countingSigner, *x509.Certificate) {
+	signer, cert := certstest.Signing(t)
+	counting := &countingSigner{Signer: signer}
+	ev, err := evidence.Open(evidence.Options{Dir: t.TempDir(), Origin: "tunduk.test/mlog", Signer: counting, Certificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	return ev, counting, cert
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha512"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,6 +23,7 @@ type archiveWriter struct {
 	buf              *bufio.Writer
 	enc              io.WriteCloser // encryption layer, or nil
 	aw               *asic.ArchiveWriter
+	out              settlingFile // f, as buf writes to it
 	lastSeq          uint64
 	first, last      time.Time
 }
@@ -38,7 +38,8 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 		return nil, fmt.Errorf("msglog: %w", err)
 	}
 	w := &archiveWriter{dir: dir, part: part, f: f}
-	w.buf = bufio.NewWriterSize(f, 1<<20)
+	w.out.f = f
+	w.buf = bufio.NewWriterSize(&w.out, 1<<20)
 	var out io.Writer = w.buf
 	if len(key) > 0 {
 		w.enc, err = atrest.NewWriter(w.buf, key)
@@ -87,6 +88,7 @@ func (w *archiveWriter) finish() (*groupState, error) {
 	if err := w.f.Sync(); err != nil {
 		return nil, fmt.Errorf("msglog: archive: %w", err)
 	}
+	dropCache(w.f, 0)
 	if err := w.f.Close(); err != nil {
 		return nil, fmt.Errorf("msglog: archive: %w", err)
 	}
@@ -98,6 +100,33 @@ func (w *archiveWriter) finish() (*groupState, error) {
 	return &groupState{LastDigest: digest, LastArchive: name, LastSeq: w.lastSeq}, nil
 }
 
+// settle lets the kernel write back what w has written so far and drop
+// it from the page cache once on disk (see dropCache), after each batch.
+func (w *archiveWriter) settle() { dropCache(w.out.f, w.out.written) }
+
+// settlingFile writes an archive's .part file and keeps its page cache
+// small as it goes: every settleChunk bytes it starts the write-back of
+// the chunk just written and drops the chunk before it, on disk by then
+// (see dropCache). The pages are reused at once for the next chunks
+// instead of piling up until the batch ends.
+type settlingFile struct {
+	f                        *os.File
+	written, kicked, dropped int64
+}
+
+const settleChunk = 4 << 20
+
+func (s *settlingFile) Write(p []byte) (int, error) {
+	n, err := s.f.Write(p)
+	s.written += int64(n)
+	if s.written-s.kicked >= settleChunk {
+		startWriteback(s.f, s.kicked, s.written-s.kicked)
+		dropRange(s.f, s.dropped, s.kicked)
+		s.dropped, s.kicked = s.kicked, s.written
+	}
+	return n, err
+}
+
 func (w *archiveWriter) abort() {
 	w.f.Close()
 	os.Remove(w.part)
@@ -105,10 +134,11 @@ func (w *archiveWriter) abort() {
 
 // buildContainer writes one record's ASiC-E container with p: each entry
 // compressed once where that pays, the batch's shared entries once per
-// batch. The archive stores the container as it is. The bytes are valid
-// until p's next Build.
-func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t time.Time) ([]byte, error) {
-	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature, Time: t.UTC()}
+// batch and dated batchT, the batch's first record's time. The archive
+// stores the container as it is. The bytes are valid until p's next Build.
+func buildContainer(p *asic.Packer, sp *containerSpec, signature, result, chain []byte, t, batchT time.Time) ([]byte, error) {
+	in := asic.ContainerInput{Message: sp.message, Attachments: sp.attachments, Exchange: sp.exchange, Signature: signature,
+		Time: t.UTC(), SharedTime: batchT.UTC()}
 	if len(chain) > 0 {
 		in.HashChainResult, in.HashChain = result, chain
 	}
@@ -137,12 +167,17 @@ type containerJob struct {
 // with its own asic.Packer, in windows of at most buildWindow containers
 // and buildWindowBytes of message bytes (what bounds rotation's memory),
 // and hands them out in order, with their SHA-512 (the linking digest's
-// input) and CRC-32 (the archive entry's) computed beside the build. A
+// input) and CRC-32 (the archive entry's) computed beside the build
+// (asic.Packer.Sum, which hashes the batch's shared leading entries once). A
 // window is emitted on the calling goroutine while the workers build the
 // next one, so writing the archive overlaps building; the workers meet
 // once per window, not once per container.
 type containerBuilder struct {
 	packers []*asic.Packer
+	// slabs[w%2][i] holds the containers worker i built in window w: a
+	// window is emitted while the next one builds, so two sets are
+	// reused in turn instead of allocating each container.
+	slabs [2][][]byte
 }
 
 const (
@@ -155,6 +190,7 @@ func newContainerBuilder(workers int) *containerBuilder {
 	for i := range b.packers {
 		b.packers[i] = asic.NewPacker()
 	}
+	b.slabs = [2][][]byte{make([][]byte, len(b.packers)), make([][]byte, len(b.packers))}
 	return b
 }
 
@@ -175,8 +211,8 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 			if err != nil {
 				return err
 			}
-			d := sha512.Sum512(c)
-			if err := emit(k, c, d[:], crc32.ChecksumIEEE(c)); err != nil {
+			d, crc := b.packers[0].Sum(c)
+			if err := emit(k, c, d[:], crc); err != nil {
 				return err
 			}
 		}
@@ -189,6 +225,7 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 		out   []built
 		done  chan struct{}
 	}
+	parity := 0
 	launch := func(start int) *window {
 		end, bytes := start, 0
 		for end < n && end-start < buildWindow && (end == start || bytes < buildWindowBytes) {
@@ -198,23 +235,34 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 		w := &window{start: start, out: make([]built, end-start), done: make(chan struct{})}
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for _, p := range b.packers {
+		slabs := b.slabs[parity]
+		parity ^= 1
+		for i, p := range b.packers {
 			wg.Add(1)
-			go func(p *asic.Packer) {
+			go func(p *asic.Packer, slab *[]byte) {
 				defer wg.Done()
+				*slab = (*slab)[:0]
+				// Two containers at a time: a record's request and
+				// response share their exchange metadata, which p then
+				// deflates once.
 				for {
-					k := int(next.Add(1) - 1)
-					if k >= len(w.out) {
+					k0 := int(next.Add(2) - 2)
+					if k0 >= len(w.out) {
 						return
 					}
-					c, err := build(p, start+k)
-					if err != nil {
-						w.out[k] = built{err: err}
-						continue
+					for k := k0; k < min(k0+2, len(w.out)); k++ {
+						c, err := build(p, start+k)
+						if err != nil {
+							w.out[k] = built{err: err}
+							continue
+						}
+						d, crc := p.Sum(c)
+						at := len(*slab)
+						*slab = append(*slab, c...)
+						w.out[k] = built{data: (*slab)[at:len(*slab):len(*slab)], digest: d, crc: crc}
 					}
-					w.out[k] = built{data: append([]byte(nil), c...), digest: sha512.Sum512(c), crc: crc32.ChecksumIEEE(c)}
 				}
-			}(p)
+			}(p, &slabs[i])
 		}
 		go func() { wg.Wait(); close(w.done) }()
 		return w

@@ -1,7 +1,9 @@
 package msglog
 
 import (
+	"bytes"
 	"context"
+	"strconv"
 	"strings"
 )
 
@@ -28,6 +30,18 @@ type EvidencePromised interface {
 	Promised(seq uint64) bool
 }
 
+// EvidenceGroups is optional: an Evidence that also implements it is told
+// of each group commit of the journal before its appenders are woken
+// (records of them reach Appended), so that it can sign the promises of a
+// group together without guessing when the last has come. It runs on the
+// journal's writer and must not block. A shared store announces nothing.
+type EvidenceGroups interface {
+	// Durable says that the seqs first…last were made durable together
+	// and that records of them will reach Appended (fewer when an
+	// Append gives up on its context after the write).
+	Durable(first, last uint64, records int)
+}
+
 // EvidenceRecord is one record as the Evidence hook sees it.
 type EvidenceRecord struct {
 	Seq   uint64
@@ -38,13 +52,29 @@ type EvidenceRecord struct {
 	// container's attachments in order.
 	MessageXML  []byte
 	Attachments [][]byte
+	// MessageParts, when MessageXML is nil (Appended), are message.xml in
+	// pieces: concatenated they are MessageXML (the journal's document
+	// with the seq attribute spliced in, so that a digest of it needs no
+	// copy).
+	MessageParts [][]byte
 }
 
 func (l *Log) evidenceAppended(seq uint64, rec *Record, messageXML []byte, atts [][]byte) {
 	r := *rec
 	r.Seq = seq
 	l.opts.Evidence.Appended(EvidenceRecord{Seq: seq, Group: l.groupOf(rec.Member), Record: &r,
-		MessageXML: withSeq(messageXML, seq), Attachments: atts})
+		MessageParts: withSeqParts(messageXML, seq), Attachments: atts})
+}
+
+// withSeqParts is withSeq in pieces, without copying the document.
+func withSeqParts(doc []byte, seq uint64) [][]byte {
+	i := bytes.Index(doc, seqPrefix)
+	if i < 0 {
+		return [][]byte{doc}
+	}
+	i += len(seqPrefix)
+	attr := strconv.AppendUint([]byte(` seq="`), seq, 10)
+	return [][]byte{doc[:i:i], append(attr, '"'), doc[i:]}
 }
 
 func (l *Log) evidenceSealed(ctx context.Context, batch []pendingRecord) error {

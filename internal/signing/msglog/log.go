@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -218,6 +219,9 @@ type Log struct {
 	rotateMu sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
 	state    *state
 	ahead    *archiveAhead // guarded by rotateMu
+	// archived counts the records committed to archives since Open and
+	// aheadCount those archived ahead, not yet committed (benchmarks).
+	archived, aheadCount atomic.Int64
 	// sealed holds batches Seal handed to the archiver; taken only
 	// with rotateMu held, so a rotation never misses one being archived.
 	sealedMu  sync.Mutex
@@ -227,10 +231,13 @@ type Log struct {
 	// next records in the journal: every record from it to the batch's
 	// first is in an earlier batch sealed by this Log (sealMu).
 	sealedSince uint64
-	stop        chan struct{}
-	stopOnce    sync.Once
-	done        chan struct{} // run has returned
-	maintDone   chan struct{} // maintain has returned
+	// sealedTo is sealedSince for rotation, which does not hold sealMu:
+	// every sealed record in the journal is below it.
+	sealedTo  atomic.Uint64
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{} // run has returned
+	maintDone chan struct{} // maintain has returned
 }
 
 type pendingRecord struct {
@@ -334,13 +341,18 @@ func (l *Log) openShared() (*Log, error) {
 // onDurable is the store's hook: records enter pending in seq order.
 func (l *Log) onDurable(first uint64, payloads [][]byte) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	n := len(l.pending)
 	for i, p := range payloads {
 		kind, parts, err := decodeParts(p)
 		if err != nil || kind != kindRecord {
 			continue
 		}
 		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts})
+	}
+	n = len(l.pending) - n
+	l.mu.Unlock()
+	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 {
+		g.Durable(first, first+uint64(len(payloads))-1, n)
 	}
 }
 
@@ -397,6 +409,7 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 	l.sealedBytes = sealed
 	l.mu.Unlock()
 	l.sealedSince = since
+	l.sealedTo.Store(since)
 	return last, nil
 }
 
@@ -511,8 +524,9 @@ func (l *Log) maintain() {
 	}
 }
 
-// Seal signs every pending record now, in batches of at most BatchSize,
-// and stores each batch's seal durably.
+// Seal signs every record pending when it is called, in batches of at
+// most BatchSize, and stores each batch's seal durably; records appended
+// meanwhile wait for the next Seal.
 func (l *Log) Seal(ctx context.Context) error {
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
@@ -525,9 +539,19 @@ func (l *Log) Seal(ctx context.Context) error {
 			return err
 		}
 	}
+	// Seal what is pending now, not what arrives while it signs: chasing
+	// the appends would sign batch after batch of the few records each
+	// fsync brings, one signature and one journal write apiece.
+	l.mu.Lock()
+	var upTo uint64
+	if len(l.pending) > 0 {
+		upTo = l.pending[len(l.pending)-1].seq
+	}
+	l.mu.Unlock()
 	for {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.BatchSize)
+		n = sort.Search(n, func(i int) bool { return l.pending[i].seq > upTo })
 		batch := l.pending[:n:n]
 		l.mu.Unlock()
 		if n == 0 {
@@ -581,6 +605,7 @@ func (l *Log) Seal(ctx context.Context) error {
 			// Archive it ahead of rotation (see archiveAhead); when the
 			// archiver is behind, rotation reads it from the journal.
 			sb.since, l.sealedSince = l.sealedSince, sb.seal.UpTo+1
+			l.sealedTo.Store(l.sealedSince)
 			l.queueSealed(sb)
 		}
 		l.opts.Logger.Debug("msglog: sealed batch", zap.Int("records", n),

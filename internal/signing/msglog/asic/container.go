@@ -34,6 +34,10 @@ type ContainerInput struct {
 	// Time is the record's creation time, used as the entries' modification
 	// time; zero means now.
 	Time time.Time
+	// SharedTime is the modification time a Packer gives mimetype and
+	// the entries a batch's containers share (the batch's time, so that
+	// their bytes are alike); zero means Time. Write ignores it.
+	SharedTime time.Time
 	// Stored writes every entry STORED: for containers that go into an
 	// archive, which compresses each container once as a whole
 	// (ArchiveWriter), instead of deflating each entry and then the

@@ -14,10 +14,33 @@ import (
 // compress. table is the caller's reusable match table; gen makes its
 // stale entries invalid without clearing it.
 func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
+	return deflateBlock(dst, src, t, &fixedCodes, nil)
+}
+
+// deflateBlock is fixedDeflate with the codes of h: the fixed ones or a
+// dynamic block's whose header h holds ready-made (trainedCodes). With
+// count set nothing is written: the symbols are counted instead.
+func deflateBlock(dst, src []byte, t *fixedTable, h *huffCodes, count *symCounts) []byte {
 	// acc holds nb pending bits; at most 31 bits are added between
 	// flushes of 32.
-	var acc uint64 = 3 // BFINAL=1, BTYPE=01 (fixed Huffman)
-	var nb uint = 3
+	var acc uint64
+	var nb uint
+	for i, b := range h.header[:len(h.header)-1] {
+		acc |= uint64(b) << nb
+		nb += 8
+		if i%4 == 3 {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+			acc >>= 32
+			nb -= 32
+		}
+	}
+	acc |= uint64(h.header[len(h.header)-1]) << nb
+	nb += h.headerLast
+	if nb >= 32 {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+		acc >>= 32
+		nb -= 32
+	}
 	if t.base > 1<<30 {
 		t.table = [fixedTableSize]int32{}
 		t.base = 0
@@ -31,9 +54,9 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 	skip := 32
 	for i := 0; i+4 <= n; {
 		cur := binary.LittleEndian.Uint32(src[i:])
-		h := (cur * 0x1e35a7bd) >> (32 - fixedTableBits)
-		cand := int(t.table[h] - base)
-		t.table[h] = int32(i) + base
+		hs := (cur * 0x1e35a7bd) >> (32 - fixedTableBits)
+		cand := int(t.table[hs] - base)
+		t.table[hs] = int32(i) + base
 		if cand < 0 || i-cand > maxDistance || binary.LittleEndian.Uint32(src[cand:]) != cur {
 			i += skip >> 5
 			skip++
@@ -44,9 +67,16 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 		for i+l < n && l < maxMatch && src[cand+l] == src[i+l] {
 			l++
 		}
-		dst, acc, nb = putLiterals(dst, src[lit:i], acc, nb)
-		lc := fixedLength[l-minMatch]
-		dc, dn := distCode(i - cand)
+		if count != nil {
+			count.literals(src[lit:i])
+			count.match(l, i-cand)
+			i += l
+			lit = i
+			continue
+		}
+		dst, acc, nb = h.putLiterals(dst, src[lit:i], acc, nb)
+		lc := h.length[l-minMatch]
+		dc, dn := h.distCode(i - cand)
 		acc |= uint64(lc.code) << nb
 		nb += uint(lc.len)
 		if nb >= 32 {
@@ -64,8 +94,14 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 		i += l
 		lit = i
 	}
-	dst, acc, nb = putLiterals(dst, src[lit:], acc, nb)
-	nb += 7 // end of block: symbol 256 is seven zero bits
+	if count != nil {
+		count.literals(src[lit:])
+		count.lit[endOfBlock]++
+		return dst
+	}
+	dst, acc, nb = h.putLiterals(dst, src[lit:], acc, nb)
+	acc |= uint64(h.eob.code) << nb
+	nb += uint(h.eob.len)
 	for ; nb >= 8; nb -= 8 {
 		dst = append(dst, byte(acc))
 		acc >>= 8
@@ -76,21 +112,35 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 	return dst
 }
 
-// putLiterals writes lits with their fixed codes, four bytes below 144
-// (eight-bit codes: ASCII text and base64) in one 32-bit step.
-func putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, uint64, uint) {
+// putLiterals writes lits with h's codes; with the fixed codes four bytes
+// below 144 (eight-bit codes: ASCII text and base64) in one 32-bit step,
+// with others (at most 15 bits each) two at a time.
+func (h *huffCodes) putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, uint64, uint) {
+	if !h.fixed {
+		for len(lits) >= 2 {
+			a, b := h.lit[lits[0]], h.lit[lits[1]]
+			acc |= (uint64(a.code) | uint64(b.code)<<a.len) << nb
+			nb += uint(a.len) + uint(b.len)
+			if nb >= 32 {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+				acc >>= 32
+				nb -= 32
+			}
+			lits = lits[2:]
+		}
+	}
 	for len(lits) >= 4 {
 		a, b, c, d := lits[0], lits[1], lits[2], lits[3]
 		if a|b|c|d < 128 || (a < 144 && b < 144 && c < 144 && d < 144) {
-			acc |= uint64(uint32(fixedLit[a].code)|uint32(fixedLit[b].code)<<8|
-				uint32(fixedLit[c].code)<<16|uint32(fixedLit[d].code)<<24) << nb
+			acc |= uint64(uint32(h.lit[a].code)|uint32(h.lit[b].code)<<8|
+				uint32(h.lit[c].code)<<16|uint32(h.lit[d].code)<<24) << nb
 			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
 			acc >>= 32 // nb bits stay pending
 			lits = lits[4:]
 			continue
 		}
 		for _, c := range lits[:4] {
-			lc := fixedLit[c]
+			lc := h.lit[c]
 			acc |= uint64(lc.code) << nb
 			nb += uint(lc.len)
 			if nb >= 32 {
@@ -102,7 +152,7 @@ func putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, uint64, uint) {
 		lits = lits[4:]
 	}
 	for _, c := range lits {
-		lc := fixedLit[c]
+		lc := h.lit[c]
 		acc |= uint64(lc.code) << nb
 		nb += uint(lc.len)
 		if nb >= 32 {
@@ -134,54 +184,121 @@ type code struct {
 	len  uint8
 }
 
-// fixedLit is the fixed literal code of each byte; fixedLength the fixed
-// length code and extra bits of each match length 3…258.
-var fixedLit, fixedLength = func() (lit [256]code, length [maxMatch - minMatch + 1]code) {
-	rev := func(c uint32, n uint8) uint32 { return uint32(bits.Reverse16(uint16(c)) >> (16 - n)) }
-	for v := range 256 {
-		if v < 144 {
-			lit[v] = code{rev(0x30+uint32(v), 8), 8}
-		} else {
-			lit[v] = code{rev(0x190+uint32(v-144), 9), 9}
-		}
-	}
-	for l := minMatch; l <= maxMatch; l++ {
-		x := uint32(l - minMatch)
-		var sym, extra, nextra uint32
+// huffCodes are the codes of one DEFLATE block type: each literal's,
+// each match length's with its extra bits above it, each distance
+// symbol's, end of block's, and the block's header (BFINAL, BTYPE and,
+// for a dynamic block, its code lengths): header's bytes, the last of
+// which holds headerLast bits.
+type huffCodes struct {
+	lit        [256]code
+	length     [maxMatch - minMatch + 1]code
+	dist       [30]code
+	eob        code
+	header     []byte
+	headerLast uint
+	fixed      bool // the fixed codes: literals below 144 take 8 bits
+}
+
+const endOfBlock = 256
+
+// fixedCodes are RFC 1951's fixed codes (§3.2.6).
+var fixedCodes = func() (h huffCodes) {
+	var lit [288]uint8 // 286 and 287 take part in the canonical code
+	var dist [30]uint8
+	for v := range lit {
 		switch {
-		case l == maxMatch:
-			sym = 285
-		case x < 8:
-			sym = 257 + x
+		case v < 144:
+			lit[v] = 8
+		case v < 256:
+			lit[v] = 9
+		case v < 280:
+			lit[v] = 7
 		default:
-			n := uint32(bits.Len32(x)) - 1
-			sym = 257 + 4*(n-1) + (x>>(n-2))&3
-			nextra = n - 2
-			extra = x & (1<<nextra - 1)
+			lit[v] = 8
 		}
-		var c code
-		if sym < 280 {
-			c = code{rev(sym-256, 7), 7}
-		} else {
-			c = code{rev(0xc0+sym-280, 8), 8}
-		}
-		c.code |= extra << c.len
-		c.len += uint8(nextra)
-		length[l-minMatch] = c
 	}
-	return
+	for i := range dist {
+		dist[i] = 5
+	}
+	h.set(lit[:], dist[:])
+	h.header, h.headerLast, h.fixed = []byte{3}, 3, true // BFINAL=1, BTYPE=01
+	return h
 }()
 
-// distCode returns the fixed code (five bits, reversed) and extra bits of
-// distance d (1…32768).
-func distCode(d int) (uint64, uint) {
-	x := uint32(d - 1)
-	if x < 4 {
-		return uint64(bits.Reverse8(uint8(x)) >> 3), 5
+// set gives h the canonical codes (RFC 1951 §3.2.2) of the literal/length
+// code lengths lit (286 of them, or 288) and distance code lengths dist
+// (30).
+func (h *huffCodes) set(lit, dist []uint8) {
+	litCodes, distCodes := canonical(lit), canonical(dist)
+	for v := range 256 {
+		h.lit[v] = litCodes[v]
+	}
+	h.eob = litCodes[endOfBlock]
+	for l := minMatch; l <= maxMatch; l++ {
+		sym, extra, nextra := lengthSymbol(l)
+		c := litCodes[sym]
+		c.code |= extra << c.len
+		c.len += uint8(nextra)
+		h.length[l-minMatch] = c
+	}
+	copy(h.dist[:], distCodes)
+}
+
+// canonical returns the bit-reversed (as DEFLATE writes them) canonical
+// Huffman codes of lengths.
+func canonical(lengths []uint8) []code {
+	var count [16]uint32
+	for _, l := range lengths {
+		count[l]++
+	}
+	count[0] = 0
+	var next [16]uint32
+	c := uint32(0)
+	for b := 1; b < 16; b++ {
+		c = (c + count[b-1]) << 1
+		next[b] = c
+	}
+	codes := make([]code, len(lengths))
+	for i, l := range lengths {
+		if l == 0 {
+			continue
+		}
+		codes[i] = code{uint32(bits.Reverse16(uint16(next[l])) >> (16 - l)), l}
+		next[l]++
+	}
+	return codes
+}
+
+// lengthSymbol returns the length symbol (257…285) of match length l and
+// its extra bits.
+func lengthSymbol(l int) (sym, extra, nextra uint32) {
+	x := uint32(l - minMatch)
+	switch {
+	case l == maxMatch:
+		return 285, 0, 0
+	case x < 8:
+		return 257 + x, 0, 0
 	}
 	n := uint32(bits.Len32(x)) - 1
-	sym := 2*n + (x>>(n-1))&1
-	nextra := n - 1
-	extra := x & (1<<nextra - 1)
-	return uint64(bits.Reverse8(uint8(sym))>>3) | uint64(extra)<<5, uint(5 + nextra)
+	nextra = n - 2
+	return 257 + 4*(n-1) + (x>>(n-2))&3, x & (1<<nextra - 1), nextra
+}
+
+// distSymbol returns the distance symbol (0…29) of distance d (1…32768)
+// and its extra bits.
+func distSymbol(d int) (sym, extra, nextra uint32) {
+	x := uint32(d - 1)
+	if x < 4 {
+		return x, 0, 0
+	}
+	n := uint32(bits.Len32(x)) - 1
+	nextra = n - 1
+	return 2*n + (x>>(n-1))&1, x & (1<<nextra - 1), nextra
+}
+
+// distCode returns h's code of distance d with its extra bits above it.
+func (h *huffCodes) distCode(d int) (uint64, uint) {
+	sym, extra, nextra := distSymbol(d)
+	c := h.dist[sym]
+	return uint64(c.code) | uint64(extra)<<c.len, uint(c.len) + uint(nextra)
 }

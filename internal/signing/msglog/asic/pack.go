@@ -2,13 +2,17 @@ package asic
 
 import (
 	"bytes"
+	"crypto/sha512"
+	"encoding"
 	"encoding/binary"
 	"errors"
-	"github.com/klauspost/compress/flate"
+	"hash"
 	"hash/crc32"
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Packer builds the containers of an archive, compressing every byte at
@@ -16,12 +20,14 @@ import (
 // 8 KiB, the usual message.xml and sig-hashchain.xml, as one block with
 // DEFLATE's fixed Huffman codes, which costs no table building; above it
 // with one reused dynamic-Huffman compressor) and kept DEFLATED only where
-// that saves at least an eighth of it, else STORED, as are smaller entries; the entries the containers of a batch share byte for
-// byte (signatures.xml, the hash chain results, the manifests, a record's
-// exchange metadata shared by its request and response) are compressed
-// once per batch and their compressed bytes reused. The archive then
-// stores the containers as they are (ArchiveOptions.Store) instead of
-// deflating each whole container again.
+// that saves at least an eighth of it, else STORED, as are smaller entries;
+// a record's exchange metadata is fixed-coded from minDeflateExchange. The
+// entries the containers of a batch share byte for byte (signatures.xml,
+// the hash chain results, the manifests) are compressed once per batch, at
+// the best level since that costs once per thousands of containers, and
+// their compressed bytes reused. The archive then stores the containers
+// as they are (ArchiveOptions.Store) instead of deflating each whole
+// container again.
 //
 // X-Road's AsicContainer reads entries by name with java.util.zip, so the
 // method of each entry is its own business; mimetype stays first, STORED
@@ -32,6 +38,7 @@ import (
 // valid until the next call.
 type Packer struct {
 	fw   *flate.Writer
+	best *flate.Writer // for the batch's shared entries
 	comp bytes.Buffer
 	out  []byte
 	cd   []byte // central directory being built
@@ -40,10 +47,23 @@ type Packer struct {
 	held int // bytes the memo keeps
 	// manifests holds one manifest per layout, so the memo finds it.
 	manifests map[string][]byte
-	// Entries shorter than fixedMax are deflated by fixedDeflate with
-	// fixed; longer ones by fw.
+	// Entries shorter than fixedMax are deflated by deflateBlock with
+	// fixed (sig-hashchain.xml with trainedCodes, the others with the
+	// fixed codes); longer ones by fw.
 	fixedMax int
 	fixed    fixedTable
+	// prefix is the length of the last container's leading entries
+	// shared with the batch's other containers; sumOf is a copy of those
+	// bytes, sumState the SHA-512 state after them and sumCRC their
+	// CRC-32.
+	prefix   int
+	sumOf    []byte
+	sumState []byte
+	sumCRC   uint32
+	sha      hash.Hash
+	// exchange is the last exchange metadata entry, for the record's
+	// other container.
+	exchange packed
 }
 
 // packed is one entry's bytes as written: raw is the stored or deflated
@@ -71,9 +91,13 @@ func NewPacker() *Packer { return &Packer{memo: map[memoKey]packed{}, fixedMax: 
 // worth that: below 1 KiB deflate saves a few hundred bytes at most, so
 // such entries are STORED. A batch's shared entries, compressed once for
 // all its containers, are deflated from minDeflateShared.
+// minDeflateExchange is the same for the exchange metadata (~750 bytes
+// at 1 KiB messages): fixed codes take ~1 µs for a quarter of it, which
+// the container's SHA-512, CRC-32 and write, all per byte, win back.
 const (
-	minDeflate       = 1024
-	minDeflateShared = 256
+	minDeflate         = 1024
+	minDeflateShared   = 256
+	minDeflateExchange = 256
 )
 
 // maxFixed is the size from which an entry is worth a dynamic Huffman
@@ -87,7 +111,7 @@ const maxMemo = 8 << 20
 // entryPack returns data as an entry: deflated when that saves an eighth,
 // else stored. With share the result is remembered by data's memory for
 // the next containers of the batch.
-func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error) {
+func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCodes) (packed, error) {
 	var key memoKey
 	if share && len(data) > 0 {
 		key = memoKey{unsafe.SliceData(data), len(data)}
@@ -96,25 +120,21 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error)
 		}
 	}
 	e := packed{src: data, method: 0, raw: data, crc: crc32.ChecksumIEEE(data)}
-	if len(data) >= minSize && len(data) < p.fixedMax {
+	if len(data) >= minSize {
 		p.comp.Reset()
-		p.comp.Write(fixedDeflate(p.comp.AvailableBuffer(), data, &p.fixed))
-		if p.comp.Len() <= len(data)-len(data)/8 {
-			e.method, e.raw = 8, p.comp.Bytes()
-		}
-	} else if len(data) >= minSize {
-		p.comp.Reset()
-		if p.fw == nil {
+		var err error
+		switch {
+		case key.p != nil:
+			// Once per batch: the smallest encoding is worth its cost.
+			err = p.deflate(&p.best, flate.BestCompression, data)
+		case len(data) < p.fixedMax:
+			p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
+		default:
 			// BestSpeed: several times faster than the default level
 			// for a few per cent of size.
-			p.fw, _ = flate.NewWriter(&p.comp, flate.BestSpeed)
-		} else {
-			p.fw.Reset(&p.comp)
+			err = p.deflate(&p.fw, flate.BestSpeed, data)
 		}
-		if _, err := p.fw.Write(data); err != nil {
-			return packed{}, err
-		}
-		if err := p.fw.Close(); err != nil {
+		if err != nil {
 			return packed{}, err
 		}
 		if p.comp.Len() <= len(data)-len(data)/8 {
@@ -137,8 +157,26 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int) (packed, error)
 	return e, nil
 }
 
-// Build returns the container for in, as Write would lay it out, with
-// each entry packed as the Packer's doc says (in.Stored is ignored). The
+// deflate writes data deflated at level into p.comp with *w, made on
+// first use and reused.
+func (p *Packer) deflate(w **flate.Writer, level int, data []byte) error {
+	if *w == nil {
+		*w, _ = flate.NewWriter(&p.comp, level)
+	} else {
+		(*w).Reset(&p.comp)
+	}
+	if _, err := (*w).Write(data); err != nil {
+		return err
+	}
+	return (*w).Close()
+}
+
+// Build returns the container for in with each entry packed as the
+// Packer's doc says (in.Stored is ignored). The entries are Write's, in
+// another order: mimetype first, then those a batch's containers share
+// (signatures.xml, sig-hashchainresult.xml, manifest.xml), dated
+// in.SharedTime, then the record's own. X-Road's readers look entries up
+// by name; the shared leading bytes let Sum hash them once per batch. The
 // bytes are valid until the next call.
 func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 	if len(in.Message) == 0 {
@@ -157,53 +195,79 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	date, tm := msDosTime(t)
+	st := in.SharedTime
+	if st.IsZero() {
+		st = t
+	}
 	p.out, p.cd, p.n = p.out[:0], p.cd[:0], 0
 	mt := []byte(MimeType)
-	p.put(EntryMimetype, packed{src: mt, raw: mt, crc: mimeCRC}, date, tm, 0, false)
-	var names []string
-	add := func(name string, data []byte, share bool) error {
+	sdate, stm := msDosTime(st)
+	p.put(EntryMimetype, packed{src: mt, raw: mt, crc: mimeCRC}, sdate, stm)
+	add := func(name string, data []byte, share bool, t time.Time) error {
 		if data == nil {
 			return nil
 		}
 		minSize := minDeflate
-		if share && name != EntryExchange {
+		switch {
+		case name == EntryExchange:
+			// Each record's own, shared by its request's and
+			// response's containers: kept for the next container only.
+			if bytes.Equal(data, p.exchange.src) {
+				date, tm := msDosTime(t)
+				p.put(name, p.exchange, date, tm)
+				return nil
+			}
+			minSize, share = minDeflateExchange, false
+		case share:
 			minSize = minDeflateShared // once per batch
 		}
-		e, err := p.entryPack(data, share, minSize)
+		codes := &fixedCodes
+		if name == EntrySigHashChain {
+			codes = trainedCodes()
+		}
+		e, err := p.entryPack(data, share, minSize, codes)
 		if err != nil {
 			return err
 		}
-		p.put(name, e, date, tm, uint32(t.Unix()), true)
+		if name == EntryExchange {
+			p.exchange.src = append(p.exchange.src[:0], data...)
+			p.exchange.raw = append(p.exchange.raw[:0], e.raw...)
+			p.exchange.method, p.exchange.crc = e.method, e.crc
+			e = p.exchange
+		}
+		date, tm := msDosTime(t)
+		p.put(name, e, date, tm)
 		return nil
 	}
-	if err := add(EntryMessage, in.Message, false); err != nil {
-		return nil, err
-	}
-	names = append(names, EntryMessage)
-	if err := add(EntrySignature, in.Signature, true); err != nil {
-		return nil, err
-	}
+	names := []string{EntryMessage}
 	if in.HashChainResult != nil {
-		if err := add(EntrySigHashChainRes, in.HashChainResult, true); err != nil {
-			return nil, err
-		}
-		if err := add(EntrySigHashChain, in.HashChain, false); err != nil {
-			return nil, err
-		}
 		names = append(names, EntrySigHashChainRes, EntrySigHashChain)
 	}
 	if in.Exchange != nil {
-		if err := add(EntryExchange, in.Exchange, true); err != nil {
-			return nil, err
-		}
 		names = append(names, EntryExchange)
 	}
-	if err := add(EntryManifest, p.manifest(names, len(in.Attachments)), true); err != nil {
-		return nil, err
+	for _, e := range []struct {
+		name  string
+		data  []byte
+		share bool
+		t     time.Time
+	}{
+		{EntrySignature, in.Signature, true, st},
+		{EntrySigHashChainRes, in.HashChainResult, true, st},
+		{EntryManifest, p.manifest(names, len(in.Attachments)), true, st},
+		{EntryMessage, in.Message, false, t},
+		{EntrySigHashChain, in.HashChain, false, t},
+		{EntryExchange, in.Exchange, false, t},
+	} {
+		if err := add(e.name, e.data, e.share, e.t); err != nil {
+			return nil, err
+		}
+		if e.name == EntryManifest {
+			p.prefix = len(p.out)
+		}
 	}
 	for i, a := range in.Attachments {
-		if err := add(attachmentPrefix+strconv.Itoa(i+1), a, false); err != nil {
+		if err := add(attachmentPrefix+strconv.Itoa(i+1), a, false, t); err != nil {
 			return nil, err
 		}
 	}
@@ -228,6 +292,32 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 
 var mimeCRC = crc32.ChecksumIEEE([]byte(MimeType))
 
+// Sum returns the SHA-512 and CRC-32 (IEEE) of c, the container the last
+// Build returned, hashing its leading entries shared with the batch's
+// other containers once per batch: a third of a 1 KiB record's container.
+func (p *Packer) Sum(c []byte) (digest [sha512.Size]byte, crc uint32) {
+	if len(c) != len(p.out) || len(c) == 0 || unsafe.SliceData(c) != unsafe.SliceData(p.out) {
+		return sha512.Sum512(c), crc32.ChecksumIEEE(c)
+	}
+	head, rest := c[:p.prefix], c[p.prefix:]
+	if p.sha == nil {
+		p.sha = sha512.New()
+	}
+	resumed := bytes.Equal(head, p.sumOf) && p.sha.(encoding.BinaryUnmarshaler).UnmarshalBinary(p.sumState) == nil
+	if !resumed {
+		p.sha.Reset()
+		p.sha.Write(head)
+		p.sumOf, p.sumState = p.sumOf[:0], p.sumState[:0]
+		if st, err := p.sha.(encoding.BinaryAppender).AppendBinary(p.sumState); err == nil {
+			p.sumOf, p.sumState = append(p.sumOf, head...), st
+		}
+		p.sumCRC = crc32.ChecksumIEEE(head)
+	}
+	p.sha.Write(rest)
+	p.sha.Sum(digest[:0])
+	return digest, crc32.Update(p.sumCRC, crc32.IEEETable, rest)
+}
+
 // manifest returns the manifest for names, the same slice for the same
 // layout so that the memo compresses it once.
 func (p *Packer) manifest(names []string, attachments int) []byte {
@@ -249,21 +339,14 @@ func (p *Packer) manifest(names []string, attachments int) []byte {
 // put appends e's local header and data and its central directory record,
 // as archive/zip's CreateRaw writes them (version 2.0, UTF-8 flag for
 // non-ASCII names), sizes and CRC-32 in the local header, no data
-// descriptor; ext adds the extended-timestamp extra field (mtime).
-func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext bool) {
+// descriptor, and no extra field: the modification time is the MS-DOS
+// one (two-second resolution), as X-Road's java.util.zip writes it; an
+// extended-timestamp field would cost 18 bytes an entry.
+func (p *Packer) put(name string, e packed, date, tm uint16) {
 	off := uint32(len(p.out))
 	var flags uint16
 	if needsUTF8(name) {
 		flags |= 0x800
-	}
-	var extra [9]byte
-	extraLen := 0
-	if ext {
-		binary.LittleEndian.PutUint16(extra[0:], 0x5455)
-		binary.LittleEndian.PutUint16(extra[2:], 5)
-		extra[4] = 1
-		binary.LittleEndian.PutUint32(extra[5:], mtime)
-		extraLen = 9
 	}
 	var h [46]byte
 	binary.LittleEndian.PutUint32(h[0:], 0x04034b50)
@@ -276,10 +359,8 @@ func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext b
 	binary.LittleEndian.PutUint32(h[18:], uint32(len(e.raw)))
 	binary.LittleEndian.PutUint32(h[22:], uint32(len(e.src)))
 	binary.LittleEndian.PutUint16(h[26:], uint16(len(name)))
-	binary.LittleEndian.PutUint16(h[28:], uint16(extraLen))
 	p.out = append(p.out, h[:30]...)
 	p.out = append(p.out, name...)
-	p.out = append(p.out, extra[:extraLen]...)
 	p.out = append(p.out, e.raw...)
 
 	var c [46]byte
@@ -289,6 +370,5 @@ func (p *Packer) put(name string, e packed, date, tm uint16, mtime uint32, ext b
 	binary.LittleEndian.PutUint32(c[42:], off)
 	p.cd = append(p.cd, c[:]...)
 	p.cd = append(p.cd, name...)
-	p.cd = append(p.cd, extra[:extraLen]...)
 	p.n++
 }

@@ -1,0 +1,139 @@
+package receipt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
+)
+
+// appendStatement must write exactly what json.Marshal writes: that is
+// what a verifier re-marshals and checks the signature over.
+func TestAppendStatementIsJSONMarshal(t *testing.T) {
+	d := bytes.Repeat([]byte{0xfb}, 32)
+	full := Statement{Origin: "tunduk.test/mlog", RecordID: "mlog:7", Seq: 7,
+		Time:  time.Date(2026, 12, 5, 12, 0, 0, 123456789, time.UTC),
+		Check: "tax-debt", Subjects: []string{"01503201010234", "22222222222222"}, AnswerDigest: "SHA-512:abc+/=",
+		MessageID: "f3c1e2d0-1", RequestHash: "q+/w==", UserID: "KG12345678901234", Issue: "tender-2026-117/lot-3",
+		RequestID: "req-1", MessageDigest: d, AttachmentDigests: [][]byte{d, d[:3]}, LeafHash: d}
+	cases := map[string]Statement{
+		"full":              full,
+		"zero":              {},
+		"empty digests":     {MessageDigest: []byte{}, LeafHash: []byte{}, AttachmentDigests: [][]byte{}, Subjects: []string{}},
+		"nil attachment":    {AttachmentDigests: [][]byte{nil, {}}},
+		"html and quotes":   {Origin: `a<b>&"c"\d`, Check: "<script>", Issue: "x&y", Subjects: []string{`"`, `\`}},
+		"control and utf-8": {Origin: "line\nbreak\ttab\x00\x1f\x7f", UserID: "Кыргызстан ✓", RequestID: "bad\xff\xfeutf8", MessageID: "\u2028\u2029"},
+		"time zone":         {Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("KGT", 6*3600))},
+		"time nanos":        {Time: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+	}
+	for name, st := range cases {
+		want, err := json.Marshal(&st)
+		if err != nil {
+			t.Fatalf("%s: json.Marshal: %v", name, err)
+		}
+		got, err := appendStatement([]byte("prefix"), &st)
+		if err != nil || !bytes.Equal(got, append([]byte("prefix"), want...)) {
+			t.Errorf("%s: %v\n got %s\nwant prefix%s", name, err, got, want)
+		}
+		if n := statementSize(&st); n < len(want) && !strings.ContainsAny(string(want), `\\`) {
+			t.Errorf("%s: statementSize %d, the statement has %d bytes", name, n, len(want))
+		}
+	}
+	// A time json.Marshal refuses is refused with its error.
+	bad := Statement{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	_, want := json.Marshal(&bad)
+	if _, err := appendStatement(nil, &bad); err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("year 10000: %v, want %v", err, want)
+	}
+}
+
+func FuzzAppendStatement(f *testing.F) {
+	f.Add("tunduk.test/mlog", "tax-debt", "<&>", int64(1764936000123456789), []byte{1, 2})
+	f.Fuzz(func(t *testing.T, origin, check, issue string, nanos int64, digest []byte) {
+		st := Statement{Origin: origin, Check: check, Issue: issue, Subjects: []string{issue, check},
+			Time: time.Unix(0, nanos).UTC(), MessageDigest: digest, AttachmentDigests: [][]byte{digest}}
+		want, werr := json.Marshal(&st)
+		got, err := appendStatement(nil, &st)
+		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("got %s (%v), want %s (%v)", got, err, want, werr)
+		}
+	})
+}
+
+// batchTree gives the root and inclusion proofs of an RFC 6962 tree, as
+// signing/tlog's incremental tree does, for every batch size.
+func TestBatchTree(t *testing.T) {
+	for n := 1; n <= 70; n++ {
+		leaves := make([][]byte, n)
+		tr := tlog.NewTree()
+		for i := range leaves {
+			d := sha256.Sum256([]byte(fmt.Sprint(n, i)))
+			leaves[i] = d[:]
+			if err := tr.Append(leaves[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		root, proofs := batchTree(leaves)
+		want, _ := tr.Root(uint64(n))
+		if !bytes.Equal(root, want) {
+			t.Fatalf("n=%d: root %x, want %x", n, root, want)
+		}
+		for i := range leaves {
+			wp, err := tr.InclusionProof(uint64(i), uint64(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%x", proofs[i]) != fmt.Sprintf("%x", wp) {
+				t.Fatalf("n=%d leaf %d: proof %x, want %x", n, i, proofs[i], wp)
+			}
+		}
+	}
+}
+
+// Promises signed as one batch verify, each with its place in the batch,
+// and a statement moved to another place fails with promise-batch or
+// statement-signature.
+func TestNewPromisesVerify(t *testing.T) {
+	signer, cert := certstest.Signing(t)
+	for _, n := range []int{1, 2, 3, 5, 8, 13} {
+		sts := make([]*Statement, n)
+		for i := range sts {
+			d := sha256.Sum256([]byte{byte(i)})
+			sts[i] = &Statement{Origin: "tunduk.test/mlog", RecordID: fmt.Sprintf("mlog:%d", i+1), Seq: uint64(i + 1),
+				Time: time.Date(2026, 12, 5, 12, 0, 0, i, time.UTC), Check: "tax-debt<&>", MessageDigest: d[:]}
+			leaf, _ := sts[i].Leaf()
+			sts[i].LeafHash = leaf.Hash()
+		}
+		rs, err := NewPromises(sts, signer, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if (r.Batch != nil) != (n > 1) {
+				t.Fatalf("n=%d: batch %v", n, r.Batch)
+			}
+			b, _ := json.Marshal(r)
+			res, err := Verify(b, Options{Certificate: cert})
+			if err != nil || res.Statement.Seq != uint64(i+1) {
+				t.Fatalf("n=%d receipt %d: %v\n%s", n, i, err, b)
+			}
+			if n == 1 {
+				continue
+			}
+			// Another statement of the batch in this one's place.
+			moved := *r
+			moved.Statement = rs[(i+1)%n].Statement
+			b, _ = json.Marshal(&moved)
+			if _, err := Verify(b, Options{Certificate: cert}); !errors.Is(err, &Error{Reason: ReasonStatementSignature}) {
+				t.Errorf("n=%d receipt %d with the next statement: %v", n, i, err)
+			}
+		}
+	}
+}
