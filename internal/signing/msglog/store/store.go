@@ -132,21 +132,11 @@ type Store struct {
 	closed  bool
 	durable atomic.Uint64 // highest fsynced seq (0 = none)
 	next    uint64        // next seq to assign; writer goroutine only after Open
-	dropped int64         // cur's bytes dropped from the page cache; syncer goroutine
-	wsize   int64         // cur's bytes written (maybe not yet durable); writer goroutine
-
-	// The writer hands written groups to the syncer, which fsyncs them
-	// (one fdatasync for all written meanwhile) while the writer
-	// gathers and writes the next ones.
-	syncMu     sync.Mutex
-	syncCond   *sync.Cond
-	written    []written // awaiting an fsync, in seq order
-	syncing    bool      // the syncer holds a batch
-	writerDone bool
-	closeMu    sync.RWMutex // Append holds it shared while enqueueing; Close exclusively
-	stopped    bool
-	stop       chan struct{}
-	done       chan struct{}
+	dropped int64         // cur's bytes dropped from the page cache; writer goroutine
+	closeMu sync.RWMutex  // Append holds it shared while enqueueing; Close exclusively
+	stopped bool
+	stop    chan struct{}
+	done    chan struct{}
 
 	// Stats, read with Stats.
 	groups  atomic.Uint64
@@ -162,13 +152,6 @@ type segment struct {
 	first uint64 // seq of the first record (the file name)
 	path  string
 	size  int64 // bytes of whole, durable frames
-}
-
-// written is a group written to cur but not yet fsynced (err set when
-// it failed instead).
-type written struct {
-	group []*request
-	end   int64 // cur's size after it
 }
 
 type request struct {
@@ -235,10 +218,7 @@ func Open(opts Options) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s.syncCond = sync.NewCond(&s.syncMu)
-	s.wsize = s.segs[len(s.segs)-1].size
 	go s.writer()
-	go s.syncer()
 	return s, nil
 }
 
@@ -480,27 +460,14 @@ func (s *Store) window() time.Duration {
 // framedSize is a request's bytes in a segment.
 func framedSize(r *request) int { return len(r.data) + headerSize }
 
-// writer is the single goroutine that gathers and writes groups of
-// records; the syncer fsyncs and acknowledges them.
+// writer is the single goroutine that writes and fsyncs groups of records.
 func (s *Store) writer() {
-	defer func() {
-		s.syncMu.Lock()
-		s.writerDone = true
-		s.syncCond.Broadcast()
-		s.syncMu.Unlock()
-	}()
+	defer close(s.done)
 	var buf []byte
 	var timer *time.Timer
 	group := make([]*request, 0, 1024)
+	payloads := make([][]byte, 0, 1024)
 	for {
-		// One group written ahead of the fsync in flight at most: while
-		// the disk is slower than the appends, they queue and meet
-		// backpressure instead of growing the backlog.
-		s.syncMu.Lock()
-		for len(s.written) > 0 {
-			s.syncCond.Wait()
-		}
-		s.syncMu.Unlock()
 		// Close stops new appends first, so draining what is queued
 		// once stopped finishes every accepted append.
 		var size int
@@ -539,19 +506,26 @@ func (s *Store) writer() {
 		if cap(buf) > 1<<20 {
 			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)
 		}
-		s.syncMu.Lock()
-		s.written = append(s.written, written{group: append([]*request(nil), group...), end: s.wsize})
-		s.syncCond.Broadcast()
-		s.syncMu.Unlock()
-		// The slice is reused: drop its references, or a burst's
+		if s.opts.OnDurable != nil && group[0].err == nil {
+			payloads = payloads[:0]
+			for _, r := range group {
+				payloads = append(payloads, r.data)
+			}
+			s.opts.OnDurable(group[0].seq, payloads)
+		}
+		for _, r := range group {
+			close(r.done)
+		}
+		// The slices are reused: drop their references, or a burst's
 		// records stay reachable until as many come again.
 		clear(group)
+		clear(payloads)
 	}
 }
 
-// writeGroup encodes and writes one group, setting each request's seq or
-// err. After an I/O error the store fails every later append: the file's
-// state is unknown until it is reopened and recovered.
+// writeGroup encodes, writes and fsyncs one group, setting each request's
+// seq or err. After an I/O error the store fails every later append: the
+// file's state is unknown until it is reopened and recovered.
 func (s *Store) writeGroup(buf []byte, group []*request) []byte {
 	s.mu.Lock()
 	failed := s.failed
@@ -565,23 +539,15 @@ func (s *Store) writeGroup(buf []byte, group []*request) []byte {
 		fail(failed)
 		return buf
 	}
-	if s.wsize > 0 && s.wsize >= s.opts.SegmentSize {
-		// The old segment's writes must be durable before it is closed.
-		s.syncMu.Lock()
-		for len(s.written) > 0 || s.syncing {
-			s.syncCond.Wait()
-		}
-		s.syncMu.Unlock()
-		if err := s.failedErr(); err != nil {
-			fail(err)
-			return buf
-		}
+	s.mu.Lock()
+	cursize := s.segs[len(s.segs)-1].size
+	s.mu.Unlock()
+	if cursize > 0 && cursize >= s.opts.SegmentSize {
 		if err := s.newSegment(); err != nil {
 			s.setFailed(err)
 			fail(err)
 			return buf
 		}
-		s.wsize = 0
 	}
 	seq := s.next
 	for _, r := range group {
@@ -601,90 +567,22 @@ func (s *Store) writeGroup(buf []byte, group []*request) []byte {
 		fail(err)
 		return buf
 	}
+	if err := s.opts.syncFile(s.cur); err != nil {
+		err = fmt.Errorf("store: fsync: %w", err)
+		s.setFailed(err)
+		fail(err)
+		return buf
+	}
 	s.next = seq
-	s.wsize += int64(len(buf))
-	return buf
-}
-
-func (s *Store) failedErr() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.failed
-}
-
-// syncer fsyncs what the writer has written, with one fdatasync for all
-// groups written since the last one began, then acknowledges them in
-// order: OnDurable, then their Appends return.
-func (s *Store) syncer() {
-	defer close(s.done)
-	var payloads [][]byte
-	for {
-		s.syncMu.Lock()
-		for len(s.written) == 0 && !s.writerDone {
-			s.syncCond.Wait()
-		}
-		if len(s.written) == 0 {
-			s.syncMu.Unlock()
-			return
-		}
-		batch := s.written
-		s.written = nil
-		s.syncing = true
-		s.syncCond.Broadcast() // the writer may write the next group
-		s.syncMu.Unlock()
-		payloads = s.syncBatch(batch, payloads)
-		s.syncMu.Lock()
-		s.syncing = false
-		s.syncCond.Broadcast()
-		s.syncMu.Unlock()
-	}
-}
-
-func (s *Store) syncBatch(batch []written, payloads [][]byte) [][]byte {
-	var end int64 = -1
-	for _, w := range batch {
-		if w.group[0].err == nil {
-			end = w.end
-		}
-	}
-	if end >= 0 {
-		if err := s.opts.syncFile(s.cur); err != nil {
-			err = fmt.Errorf("store: fsync: %w", err)
-			s.setFailed(err)
-			for _, w := range batch {
-				for _, r := range w.group {
-					if r.err == nil {
-						r.err = err
-					}
-				}
-			}
-		} else {
-			s.mu.Lock()
-			s.segs[len(s.segs)-1].size = end
-			s.mu.Unlock()
-			s.dropDurable(end)
-		}
-	}
-	for _, w := range batch {
-		g := w.group
-		if g[0].err == nil {
-			s.durable.Store(g[len(g)-1].seq)
-			s.groups.Add(1)
-			s.records.Add(uint64(len(g)))
-			if s.opts.OnDurable != nil {
-				payloads = payloads[:0]
-				for _, r := range g {
-					payloads = append(payloads, r.data)
-				}
-				s.opts.OnDurable(g[0].seq, payloads)
-			}
-		}
-		for _, r := range g {
-			close(r.done)
-		}
-	}
-	clear(payloads)
-	return payloads
+	s.segs[len(s.segs)-1].size += int64(len(buf))
+	end := s.segs[len(s.segs)-1].size
+	s.mu.Unlock()
+	s.dropDurable(end)
+	s.durable.Store(seq - 1)
+	s.groups.Add(1)
+	s.records.Add(uint64(len(group)))
+	return buf
 }
 
 // dropDurable drops the current segment's whole pages below end, just

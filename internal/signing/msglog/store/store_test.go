@@ -202,24 +202,20 @@ func TestBackpressure(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var pressured, ok int
-	// Two appends first, so the syncer is in its 200ms fsync of one and
-	// the writer has written the other, waiting for the next fsync, when
-	// the others arrive: one of them fits the queue, the rest wait 20ms
-	// in vain.
-	for i := 100; i < 102; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := s.Append(context.Background(), payload(i)); err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			ok++
-			mu.Unlock()
-		}()
-		time.Sleep(30 * time.Millisecond)
-	}
+	// One append first, so the writer is in its 50ms fsync when the
+	// others arrive: one of them fits the queue, the rest wait 20ms in vain.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if _, err := s.Append(context.Background(), payload(100)); err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		ok++
+		mu.Unlock()
+	}()
+	time.Sleep(30 * time.Millisecond)
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func() {
@@ -276,9 +272,7 @@ func TestFullQueueContextEnds(t *testing.T) {
 		func(*os.File) error { <-release; return nil }))
 	defer s.Close()
 	defer close(release)
-	// One in the syncer's fsync, one written awaiting the next fsync,
-	// then one in the queue.
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 2; i++ { // one in the writer's fsync, then one in the queue
 		go s.Append(context.Background(), payload(i)) //nolint:errcheck
 		time.Sleep(30 * time.Millisecond)
 	}
