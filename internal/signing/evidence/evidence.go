@@ -16,6 +16,7 @@ package evidence
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/sha256"
@@ -174,6 +175,8 @@ func (l *Log) load() error {
 		l.index.add(seq, off)
 		off += int64(len(b))
 	}
+	// The index without append's spare capacity.
+	l.index.blocks = slices.Clone(l.index.blocks)
 	l.size, l.synced = off, -1 // a crashed process may have left it unsynced
 	if err := l.f.Truncate(off); err != nil {
 		return fmt.Errorf("evidence: %w", err)
@@ -307,6 +310,10 @@ func (l *Log) groupOf(seq uint64) (*promiseGroup, int) {
 const maxPromiseBatch = 4096
 
 func (l *Log) signBatch(reqs []*promiseReq) error {
+	// The lines in seq order (the records of a group arrive in any
+	// order): the sparse index's blocks then hold narrow, mostly
+	// disjoint seq ranges, and a lookup reads one block.
+	slices.SortFunc(reqs, func(a, b *promiseReq) int { return cmp.Compare(a.seq, b.seq) })
 	for len(reqs) > maxPromiseBatch {
 		if err := l.signBatch(reqs[:maxPromiseBatch]); err != nil {
 			return err

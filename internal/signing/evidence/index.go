@@ -28,11 +28,14 @@ type block struct {
 }
 
 // sparseIndex maps a record's seq to the blocks of statements.jsonl that
-// may hold its line. Lines are appended in signing order, which is not
-// seq order (the records of a group commit arrive in any order, groups
-// complete in any order, a straggler comes late), so a block's seqs are
-// a range, not a position: a lookup reads the blocks whose range holds
-// the seq — one or two when the disorder is local, as it is.
+// may hold its line. Lines are appended one signed batch at a time, each
+// batch in seq order (signBatch; files written before were in arrival
+// order), but batches are not in seq order (groups complete in any order,
+// a straggler comes late), so a block's seqs are a range, not a position:
+// a lookup reads the blocks whose range holds the seq — one, two at a
+// batch boundary or next to a straggler's block. In a file with whole
+// group commits in arrival order it reads the group's blocks: bounded by
+// the group's size, not the file's.
 type sparseIndex struct {
 	blocks []block
 	n      int // lines in the last block
@@ -103,11 +106,16 @@ func lineSeq(b []byte) (uint64, error) {
 // file order would have answered. It reads at most blockLines lines per
 // block.
 func readSeq(f *os.File, seq uint64, sp []span, ln *line) (bool, error) {
+	var buf []byte
 	for _, s := range sp {
 		if s.end-s.off > blockLines*maxLine {
 			return false, fmt.Errorf("evidence: statements.jsonl block at %d of %d bytes", s.off, s.end-s.off)
 		}
-		buf := make([]byte, s.end-s.off)
+		if n := int(s.end - s.off); cap(buf) < n {
+			buf = make([]byte, n)
+		} else {
+			buf = buf[:n]
+		}
 		if _, err := f.ReadAt(buf, s.off); err != nil {
 			return false, fmt.Errorf("evidence: read statements at %d: %w", s.off, err)
 		}
