@@ -1,14 +1,17 @@
 package evidence
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,8 +22,12 @@ import (
 // statementLine is a statements.jsonl line as signBatch writes it, with
 // a stand-in statement and signature (lookups do not verify them).
 func statementLine(seq uint64) string {
-	return fmt.Sprintf(`{"seq":%d,"statement":{"check":"c%d","seq":%d},"signature":"c2lnbmF0dXJl"}`+"\n", seq, seq, seq)
+	return fmt.Sprintf(`{"seq":%d,"statement":{"check":"c%d","seq":%d%s},"signature":"c2lnbmF0dXJl"}`+"\n", seq, seq, seq, linePad)
 }
+
+// linePad, when set, makes statementLine's lines as long as the
+// gateway's (about 1 KiB) for benchmarks.
+var linePad string
 
 // writeStatements writes the lines of seqs, in that order, then tail.
 func writeStatements(t testing.TB, dir string, seqs []uint64, tail string) {
@@ -202,8 +209,15 @@ func TestSparseIndexMemory(t *testing.T) {
 // signBatch writes them) and, as files written before it may be,
 // shuffled within group commits of 50 and of 1000.
 func BenchmarkLookup(b *testing.B) {
-	const n = 200_000
-	for _, group := range []int{1, 50, 1000} {
+	n := 200_000
+	for _, group := range []int{1, 50, 1000, -50} {
+		name := fmt.Sprint("group=", group)
+		linePad = ""
+		if group < 0 { // 1 KiB lines, fewer of them
+			group, n = -group, 20_000
+			name = fmt.Sprintf("group=%d,1KiB", group)
+			linePad = `,"pad":"` + strings.Repeat("x", 940) + `"`
+		}
 		dir := b.TempDir()
 		seqs := manyStatements(b, dir, n, group)
 		l := openAt(b, dir)
@@ -213,7 +227,7 @@ func BenchmarkLookup(b *testing.B) {
 			old[s] = off
 			off += int64(len(statementLine(s)))
 		}
-		b.Run(fmt.Sprintf("group=%d/sparse", group), func(b *testing.B) {
+		b.Run(name+"/sparse", func(b *testing.B) {
 			var ln line
 			for i := range b.N {
 				seq := uint64(i*7919%n + 1)
@@ -225,7 +239,7 @@ func BenchmarkLookup(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("group=%d/map", group), func(b *testing.B) {
+		b.Run(name+"/map", func(b *testing.B) {
 			var ln line
 			buf := make([]byte, 4096)
 			for i := range b.N {
@@ -242,4 +256,59 @@ func BenchmarkLookup(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLoad: indexing 200,000 statements (groups of 50 shuffled) at
+// Open, beside the replaced load (each line's seq JSON-decoded into a
+// map) in the same run.
+func BenchmarkLoad(b *testing.B) {
+	dir := b.TempDir()
+	manyStatements(b, dir, 200_000, 50)
+	f, err := os.Open(filepath.Join(dir, "statements.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.Run("sparse", func(b *testing.B) {
+		for range b.N {
+			f.Seek(0, io.SeekStart)
+			l := &Log{f: f}
+			r := bufio.NewReaderSize(f, maxLine)
+			var off int64
+			for {
+				ln, err := r.ReadSlice('\n')
+				if err != nil {
+					break
+				}
+				seq, err := lineSeq(ln)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l.index.add(seq, off)
+				off += int64(len(ln))
+			}
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		for range b.N {
+			f.Seek(0, io.SeekStart)
+			index := map[uint64]int64{}
+			r := bufio.NewReaderSize(f, maxLine)
+			var off int64
+			for {
+				ln, err := r.ReadSlice('\n')
+				if err != nil {
+					break
+				}
+				var v struct {
+					Seq uint64 `json:"seq"`
+				}
+				if err := json.Unmarshal(ln, &v); err != nil {
+					b.Fatal(err)
+				}
+				index[v.Seq] = off
+				off += int64(len(ln))
+			}
+		}
+	})
 }
