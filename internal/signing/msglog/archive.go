@@ -23,6 +23,7 @@ type archiveWriter struct {
 	buf              *bufio.Writer
 	enc              io.WriteCloser // encryption layer, or nil
 	aw               *asic.ArchiveWriter
+	out              settlingFile // f, as buf writes to it
 	lastSeq          uint64
 	first, last      time.Time
 }
@@ -37,7 +38,8 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 		return nil, fmt.Errorf("msglog: %w", err)
 	}
 	w := &archiveWriter{dir: dir, part: part, f: f}
-	w.buf = bufio.NewWriterSize(f, 1<<20)
+	w.out.f = f
+	w.buf = bufio.NewWriterSize(&w.out, 1<<20)
 	var out io.Writer = w.buf
 	if len(key) > 0 {
 		w.enc, err = atrest.NewWriter(w.buf, key)
@@ -86,6 +88,7 @@ func (w *archiveWriter) finish() (*groupState, error) {
 	if err := w.f.Sync(); err != nil {
 		return nil, fmt.Errorf("msglog: archive: %w", err)
 	}
+	dropCache(w.f, 0)
 	if err := w.f.Close(); err != nil {
 		return nil, fmt.Errorf("msglog: archive: %w", err)
 	}
@@ -95,6 +98,33 @@ func (w *archiveWriter) finish() (*groupState, error) {
 	}
 	w.final = filepath.Join(w.dir, name)
 	return &groupState{LastDigest: digest, LastArchive: name, LastSeq: w.lastSeq}, nil
+}
+
+// settle lets the kernel write back what w has written so far and drop
+// it from the page cache once on disk (see dropCache), after each batch.
+func (w *archiveWriter) settle() { dropCache(w.out.f, w.out.written) }
+
+// settlingFile writes an archive's .part file and keeps its page cache
+// small as it goes: every settleChunk bytes it starts the write-back of
+// the chunk just written and drops the chunk before it, on disk by then
+// (see dropCache). The pages are reused at once for the next chunks
+// instead of piling up until the batch ends.
+type settlingFile struct {
+	f                        *os.File
+	written, kicked, dropped int64
+}
+
+const settleChunk = 4 << 20
+
+func (s *settlingFile) Write(p []byte) (int, error) {
+	n, err := s.f.Write(p)
+	s.written += int64(n)
+	if s.written-s.kicked >= settleChunk {
+		startWriteback(s.f, s.kicked, s.written-s.kicked)
+		dropRange(s.f, s.dropped, s.kicked)
+		s.dropped, s.kicked = s.kicked, s.written
+	}
+	return n, err
 }
 
 func (w *archiveWriter) abort() {

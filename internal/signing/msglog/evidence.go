@@ -14,9 +14,11 @@ import (
 type Evidence interface {
 	// Appended is called once a record is durable, before Append returns.
 	Appended(rec EvidenceRecord)
-	// Sealed is called with each batch after it is signed and before its
-	// seal is stored; an error fails the seal, which is retried, so
-	// Sealed may see a record again and must skip it.
+	// Sealed is called with each batch while it is signed (concurrently)
+	// and returns before its seal is stored; an error fails the seal,
+	// which is retried, so Sealed may see a record again and must skip
+	// it. Its records are durable, so what Sealed commits to (a
+	// checkpoint) stays true even when the batch's signature fails.
 	Sealed(ctx context.Context, batch []EvidenceRecord) error
 }
 

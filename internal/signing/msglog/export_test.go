@@ -8,3 +8,7 @@ func (l *Log) DropSealedForTest() {
 	l.sealed = nil
 	l.sealedMu.Unlock()
 }
+
+// ArchivedForTest is how many records l has written to archives since
+// Open: committed, or archived ahead of the next rotation.
+func ArchivedForTest(l *Log) uint64 { return uint64(l.archived.Load() + l.aheadCount.Load()) }

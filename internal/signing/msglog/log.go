@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -218,6 +219,9 @@ type Log struct {
 	rotateMu sync.Mutex // one rotation (or retention run) at a time; sealing goes on meanwhile
 	state    *state
 	ahead    *archiveAhead // guarded by rotateMu
+	// archived counts the records committed to archives since Open and
+	// aheadCount those archived ahead, not yet committed (benchmarks).
+	archived, aheadCount atomic.Int64
 	// sealed holds batches Seal handed to the archiver; taken only
 	// with rotateMu held, so a rotation never misses one being archived.
 	sealedMu  sync.Mutex
@@ -227,10 +231,13 @@ type Log struct {
 	// next records in the journal: every record from it to the batch's
 	// first is in an earlier batch sealed by this Log (sealMu).
 	sealedSince uint64
-	stop        chan struct{}
-	stopOnce    sync.Once
-	done        chan struct{} // run has returned
-	maintDone   chan struct{} // maintain has returned
+	// sealedTo is sealedSince for rotation, which does not hold sealMu:
+	// every sealed record in the journal is below it.
+	sealedTo  atomic.Uint64
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{} // run has returned
+	maintDone chan struct{} // maintain has returned
 }
 
 type pendingRecord struct {
@@ -402,6 +409,7 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 	l.sealedBytes = sealed
 	l.mu.Unlock()
 	l.sealedSince = since
+	l.sealedTo.Store(since)
 	return last, nil
 }
 
@@ -516,8 +524,9 @@ func (l *Log) maintain() {
 	}
 }
 
-// Seal signs every pending record now, in batches of at most BatchSize,
-// and stores each batch's seal durably.
+// Seal signs every record pending when it is called, in batches of at
+// most BatchSize, and stores each batch's seal durably; records appended
+// meanwhile wait for the next Seal.
 func (l *Log) Seal(ctx context.Context) error {
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
@@ -530,25 +539,47 @@ func (l *Log) Seal(ctx context.Context) error {
 			return err
 		}
 	}
+	// Seal what is pending now, not what arrives while it signs: chasing
+	// the appends would sign batch after batch of the few records each
+	// fsync brings, one signature and one journal write apiece.
+	l.mu.Lock()
+	var upTo uint64
+	if len(l.pending) > 0 {
+		upTo = l.pending[len(l.pending)-1].seq
+	}
+	l.mu.Unlock()
 	for {
 		l.mu.Lock()
 		n := min(len(l.pending), l.opts.BatchSize)
+		n = sort.Search(n, func(i int) bool { return l.pending[i].seq > upTo })
 		batch := l.pending[:n:n]
 		l.mu.Unlock()
 		if n == 0 {
 			return nil
 		}
 		start := time.Now()
+		// The evidence (leaves fsynced, a checkpoint signed) goes on
+		// while the batch is signed: the seal waits for the longer of
+		// the two, not their sum. Both only read the batch.
+		var evErr error
+		evDone := make(chan struct{})
+		if l.opts.Evidence != nil {
+			go func() {
+				defer close(evDone)
+				evErr = l.evidenceSealed(ctx, batch)
+			}()
+		} else {
+			close(evDone)
+		}
 		sb, err := l.sealBatch(ctx, batch)
+		<-evDone
 		if err != nil {
 			l.metrics.sealErrs.Inc()
 			return err
 		}
-		if l.opts.Evidence != nil {
-			if err := l.evidenceSealed(ctx, batch); err != nil {
-				l.metrics.sealErrs.Inc()
-				return fmt.Errorf("msglog: evidence: %w", err)
-			}
+		if evErr != nil {
+			l.metrics.sealErrs.Inc()
+			return fmt.Errorf("msglog: evidence: %w", evErr)
 		}
 		if _, err := l.appendSeal(ctx, sb.payload); err != nil {
 			l.metrics.sealErrs.Inc()
@@ -574,6 +605,7 @@ func (l *Log) Seal(ctx context.Context) error {
 			// Archive it ahead of rotation (see archiveAhead); when the
 			// archiver is behind, rotation reads it from the journal.
 			sb.since, l.sealedSince = l.sealedSince, sb.seal.UpTo+1
+			l.sealedTo.Store(l.sealedSince)
 			l.queueSealed(sb)
 		}
 		l.opts.Logger.Debug("msglog: sealed batch", zap.Int("records", n),

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -159,6 +160,7 @@ func (l *Log) abortAhead() {
 		w.abort()
 	}
 	l.ahead = nil
+	l.aheadCount.Store(0)
 }
 
 // archiveSealedBatch archives sb ahead of rotation, directly when it
@@ -197,10 +199,14 @@ func (l *Log) archiveBatchLocked(a *archiveAhead, batch []pendingRecord, specs [
 	if err := l.archiveBatch(a.builder, jobs, tree, bs); err != nil {
 		return err
 	}
+	for _, w := range a.writers {
+		w.settle()
+	}
 	for i := range batch {
 		a.count++
 		a.bytes += int64(batch[i].size)
 	}
+	l.aheadCount.Store(int64(a.count))
 	return nil
 }
 
@@ -274,10 +280,14 @@ func (l *Log) rotateLocked() error {
 	}
 	start := time.Now()
 	// What Seal handed over is archived first, then the rest is read
-	// from the journal.
+	// from the journal, unless every sealed record is archived already
+	// (the journal from there on holds only records waiting for their
+	// seal, which the read would copy and drop).
 	l.archiveQueuedLocked()
-	if err := l.archiveJournalLocked(); err != nil {
-		return err
+	if l.opts.Shared != nil || l.aheadLocked().from < l.sealedTo.Load() {
+		if err := l.archiveJournalLocked(); err != nil {
+			return err
+		}
 	}
 	a := l.ahead
 	if l.opts.Shared != nil {
@@ -291,6 +301,7 @@ func (l *Log) rotateLocked() error {
 		for _, w := range a.writers {
 			w.abort()
 		}
+		l.aheadCount.Store(0)
 	}
 	st := l.state
 	next := &state{ScanFrom: a.from, Groups: map[string]*groupState{}, LastRotate: l.opts.Now()}
@@ -325,6 +336,8 @@ func (l *Log) rotateLocked() error {
 		}
 	}
 	l.state = next
+	l.archived.Add(int64(a.count))
+	l.aheadCount.Store(0)
 	if err := l.store.Release(next.ScanFrom); err != nil {
 		l.opts.Logger.Warn("msglog: could not release archived journal segments", zap.Error(err))
 	}
@@ -384,7 +397,13 @@ func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree 
 			j := &jobs[k]
 			var chain []byte
 			if j.leaf >= 0 {
-				chain = tree.ChainURIs(j.leaf, j.spec.uris())
+				buf, _ := chainBufs.Get().(*[]byte)
+				if buf == nil {
+					buf = new([]byte)
+				}
+				defer chainBufs.Put(buf)
+				chain = tree.AppendChainURIs((*buf)[:0], j.leaf, j.spec.uris())
+				*buf = chain
 			}
 			c, err := buildContainer(p, j.spec, bs.signature, bs.result, chain, j.t, jobs[0].t)
 			if err != nil {
@@ -397,6 +416,10 @@ func (l *Log) archiveBatch(builder *containerBuilder, jobs []containerJob, tree 
 			return j.w.add(entryName(j.rec.seq, j.spec.suffix), ctr, digest, crc, j.rec.seq, j.t)
 		})
 }
+
+// chainBufs holds the buffers archiveBatch writes each container's
+// sig-hashchain.xml into; buildContainer copies it into the container.
+var chainBufs sync.Pool
 
 // entryName is a container's entry name: the record's seq, zero-padded
 // to 20 digits, and its suffix ("%020d-%s.asice").

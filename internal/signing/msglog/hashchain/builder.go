@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/bits"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Builder collects the input digests of a batch and builds X-Road's Merkle
@@ -146,8 +147,27 @@ func (t *Tree) Chain(i int, dataURI string) []byte {
 // this way. Chain and ChainURIs are not safe for concurrent use, unless
 // EncodeAll was called first.
 func (t *Tree) ChainURIs(i int, uris []string) []byte {
+	return t.AppendChainURIs(make([]byte, 0, t.ChainSize(i, uris)), i, uris)
+}
+
+// ChainSize is at least the length of ChainURIs(i, uris).
+func (t *Tree) ChainSize(i int, uris []string) int {
+	// A HashStep of the path is under 300 bytes with a 64-byte digest
+	// (88 in base64); the input's own step has a DataRef per part.
+	n := 256 + len(t.uri) + ceilLog2(len(t.inputs))*(300+len(uris[0]))
+	for k := range max(len(t.multi[i]), 1) {
+		l := len("/attachment") + 5
+		if k < len(uris) {
+			l = max(l, 6*len(uris[k])) // "&quot;" at worst
+		}
+		n += 200 + l
+	}
+	return n
+}
+
+// AppendChainURIs appends ChainURIs(i, uris) to w.
+func (t *Tree) AppendChainURIs(w []byte, i int, uris []string) []byte {
 	dataURI := uris[0]
-	w := make([]byte, 0, 256+(ceilLog2(len(t.inputs))+1)*200)
 	w = append(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+"\n"+
 		`<ns2:HashChain xmlns="`+NSDsig+`" xmlns:ns2="`+NS+`">`+"\n"+
 		`    <ns2:DefaultDigestMethod Algorithm="`...)
@@ -235,10 +255,30 @@ func (t *Tree) appendHashValue(w []byte, idx int) []byte {
 
 func appendDataRef(w []byte, uri string, d []byte) []byte {
 	w = append(w, `        <ns2:DataRef URI="`...)
-	w = append(w, xmlAttr(uri)...)
+	w = appendXMLAttr(w, uri)
 	w = append(w, `">`+"\n"+`            <DigestValue>`...)
 	w = base64.StdEncoding.AppendEncode(w, d)
 	return append(w, `</DigestValue>`+"\n"+"        </ns2:DataRef>\n"...)
+}
+
+// appendXMLAttr appends s escaped for an attribute value, as xmlAttr.
+func appendXMLAttr(w []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		return append(w, xmlAttr(s)...) // invalid bytes become U+FFFD
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '&':
+			w = append(w, "&amp;"...)
+		case '<':
+			w = append(w, "&lt;"...)
+		case '"':
+			w = append(w, "&quot;"...)
+		default:
+			w = append(w, s[i])
+		}
+	}
+	return w
 }
 
 func xmlAttr(s string) string {

@@ -27,6 +27,7 @@
 package hashchain
 
 import (
+	"bytes"
 	"crypto"
 	_ "crypto/sha256" // register SHA-256
 	"crypto/sha512"   // registers SHA-384, SHA-512
@@ -122,11 +123,17 @@ func StepDigest(h crypto.Hash, values ...[]byte) []byte {
 		b = append(b, uri...)
 		b = append(b, 0x30, 0x00) // transforms: empty SEQUENCE
 	}
+	return stepSum(h, b)
+}
+
+// stepSum hashes a step's DigestList; b stays on StepDigest's stack (the
+// SHA-512 case, every node of a batch's tree, allocates only the digest).
+func stepSum(h crypto.Hash, b []byte) []byte {
 	if h == crypto.SHA512 {
 		d := sha512.Sum512(b)
 		return d[:]
 	}
-	return sum(h, b)
+	return sum(h, bytes.Clone(b))
 }
 
 // tlvLen is the length of a DER TLV with n bytes of value.

@@ -34,7 +34,14 @@ func TestOwnChainMatchesXML(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k := 0; k < n; k++ {
-			doc := tr.ChainURIs(k, []string{"/message.xml", "", "/tunduk-exchange.xml"})
+			uris := []string{"/message.xml", "", "/tunduk-exchange.xml"}
+			doc := tr.ChainURIs(k, uris)
+			if size := tr.ChainSize(k, uris); len(doc) > size {
+				t.Fatalf("n=%d k=%d: chain of %d bytes, ChainSize %d", n, k, len(doc), size)
+			}
+			if got := tr.AppendChainURIs([]byte("prefix"), k, uris); string(got) != "prefix"+string(doc) {
+				t.Fatalf("n=%d k=%d: AppendChainURIs differs from ChainURIs", n, k)
+			}
 			own, ok := parseOwnChain(doc)
 			if !ok {
 				t.Fatalf("n=%d k=%d: own chain declined:\n%s", n, k, doc)
@@ -70,6 +77,16 @@ func TestOwnChainMatchesXML(t *testing.T) {
 				check(append(bytes.Clone(doc[:i]), append([]byte{c}, doc[i:]...)...))
 			}
 			check(append(bytes.Clone(doc[:i]), doc[i+1:]...))
+		}
+	}
+}
+
+// TestAppendXMLAttr: the byte-wise escaping of chain URIs writes what
+// xmlAttr writes, invalid UTF-8 included.
+func TestAppendXMLAttr(t *testing.T) {
+	for _, s := range []string{"", "/message.xml", `a&b"c<d>e`, "/вложение", "bad\xff\xfe&"} {
+		if got, want := string(appendXMLAttr([]byte("x"), s)), "x"+xmlAttr(s); got != want {
+			t.Errorf("appendXMLAttr(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

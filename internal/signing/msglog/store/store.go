@@ -132,6 +132,7 @@ type Store struct {
 	closed  bool
 	durable atomic.Uint64 // highest fsynced seq (0 = none)
 	next    uint64        // next seq to assign; writer goroutine only after Open
+	dropped int64         // cur's bytes dropped from the page cache; writer goroutine
 	closeMu sync.RWMutex  // Append holds it shared while enqueueing; Close exclusively
 	stopped bool
 	stop    chan struct{}
@@ -377,6 +378,7 @@ func (s *Store) newSegment() error {
 		s.cur.Close()
 	}
 	s.cur = f
+	s.dropped = 0
 	s.segs = append(s.segs, segment{first: s.next, path: path})
 	s.mu.Unlock()
 	return nil
@@ -574,12 +576,33 @@ func (s *Store) writeGroup(buf []byte, group []*request) []byte {
 	s.next = seq
 	s.mu.Lock()
 	s.segs[len(s.segs)-1].size += int64(len(buf))
+	end := s.segs[len(s.segs)-1].size
 	s.mu.Unlock()
+	s.dropDurable(end)
 	s.durable.Store(seq - 1)
 	s.groups.Add(1)
 	s.records.Add(uint64(len(group)))
 	return buf
 }
+
+// dropDurable drops the current segment's whole pages below end, just
+// fsynced, from the page cache. The journal is read back only when the
+// log reopens or rotation falls back to it; cached, its pages would push
+// out useful ones and, on a virtual machine whose host reclaims free
+// memory, make every fresh page the next writes need cost a fault on the
+// host (about 10 ms of system CPU per MB written on the benchmark
+// machine, against 0.2 ms with pages recycled at once).
+func (s *Store) dropDurable(end int64) {
+	end &^= dropAlign - 1 // the last, partial page is written again
+	if end > s.dropped {
+		dropCache(s.cur, s.dropped, end)
+		s.dropped = end
+	}
+}
+
+// dropAlign is the granularity of dropDurable: whole pages (4 KiB, or 64
+// KiB where pages are that large).
+const dropAlign = 64 << 10
 
 func (s *Store) setFailed(err error) {
 	s.opts.Logger.Error("msglog store: failing all appends until reopened", zap.Error(err))
