@@ -269,46 +269,40 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
+	// each calls add with every line's seq and offset, as load reads them.
+	each := func(b *testing.B, seqOf func([]byte) (uint64, error), add func(uint64, int64)) {
+		f.Seek(0, io.SeekStart)
+		r := bufio.NewReaderSize(f, maxLine)
+		var off int64
+		for {
+			ln, err := r.ReadSlice('\n')
+			if err != nil {
+				return
+			}
+			seq, err := seqOf(ln)
+			if err != nil {
+				b.Fatal(err)
+			}
+			add(seq, off)
+			off += int64(len(ln))
+		}
+	}
 	b.Run("sparse", func(b *testing.B) {
 		for range b.N {
-			f.Seek(0, io.SeekStart)
-			l := &Log{f: f}
-			r := bufio.NewReaderSize(f, maxLine)
-			var off int64
-			for {
-				ln, err := r.ReadSlice('\n')
-				if err != nil {
-					break
-				}
-				seq, err := lineSeq(ln)
-				if err != nil {
-					b.Fatal(err)
-				}
-				l.index.add(seq, off)
-				off += int64(len(ln))
-			}
+			var x sparseIndex
+			each(b, lineSeq, x.add)
 		}
 	})
 	b.Run("map", func(b *testing.B) {
 		for range b.N {
-			f.Seek(0, io.SeekStart)
 			index := map[uint64]int64{}
-			r := bufio.NewReaderSize(f, maxLine)
-			var off int64
-			for {
-				ln, err := r.ReadSlice('\n')
-				if err != nil {
-					break
-				}
+			each(b, func(ln []byte) (uint64, error) {
 				var v struct {
 					Seq uint64 `json:"seq"`
 				}
-				if err := json.Unmarshal(ln, &v); err != nil {
-					b.Fatal(err)
-				}
-				index[v.Seq] = off
-				off += int64(len(ln))
-			}
+				err := json.Unmarshal(ln, &v)
+				return v.Seq, err
+			}, func(seq uint64, off int64) { index[seq] = off })
 		}
 	})
 }
