@@ -16,7 +16,7 @@ package evidence
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/sha256"
@@ -67,7 +67,7 @@ type Log struct {
 	tree  *tlog.Store
 	mu    sync.Mutex
 	f     *os.File
-	index map[uint64]int64 // seq → offset of its line in statements.jsonl
+	index sparseIndex // seq → the blocks of statements.jsonl that may hold its line
 	size  int64
 	// syncMu guards synced, the size of statements.jsonl the last fsync
 	// covered (-1 after load: the first seal fsyncs).
@@ -126,7 +126,7 @@ func Open(opts Options) (*Log, error) {
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
-	l := &Log{opts: opts, index: map[uint64]int64{}, pending: map[uint64]*pendingLine{},
+	l := &Log{opts: opts, pending: map[uint64]*pendingLine{},
 		certB64: base64.StdEncoding.AppendEncode(nil, opts.Certificate.Raw),
 		keyID:   receipt.KeyID(opts.Certificate.RawSubjectPublicKeyInfo)}
 	l.keyB64 = base64.StdEncoding.EncodeToString(l.keyID)
@@ -152,6 +152,8 @@ func Open(opts Options) (*Log, error) {
 }
 
 // load indexes statements.jsonl; a torn last line (crash) is cut off.
+// It reads the file once, streaming (one 64 KiB buffer), and keeps 40
+// bytes per blockLines lines (see sparseIndex).
 func (l *Log) load() error {
 	r := bufio.NewReaderSize(l.f, maxLine)
 	var off int64
@@ -166,15 +168,15 @@ func (l *Log) load() error {
 		if err != nil {
 			return fmt.Errorf("evidence: read statements: %w", err)
 		}
-		var ln struct {
-			Seq uint64 `json:"seq"`
-		}
-		if err := json.Unmarshal(b, &ln); err != nil {
+		seq, err := lineSeq(b)
+		if err != nil {
 			return fmt.Errorf("evidence: statements.jsonl at %d: %w", off, err)
 		}
-		l.index[ln.Seq] = off
+		l.index.add(seq, off)
 		off += int64(len(b))
 	}
+	// The index without append's spare capacity.
+	l.index.blocks = slices.Clone(l.index.blocks)
 	l.size, l.synced = off, -1 // a crashed process may have left it unsynced
 	if err := l.f.Truncate(off); err != nil {
 		return fmt.Errorf("evidence: %w", err)
@@ -308,6 +310,10 @@ func (l *Log) groupOf(seq uint64) (*promiseGroup, int) {
 const maxPromiseBatch = 4096
 
 func (l *Log) signBatch(reqs []*promiseReq) error {
+	// The lines in seq order (the records of a group arrive in any
+	// order): the sparse index's blocks then hold narrow, mostly
+	// disjoint seq ranges, and a lookup reads one block.
+	slices.SortFunc(reqs, func(a, b *promiseReq) int { return cmp.Compare(a.seq, b.seq) })
 	for len(reqs) > maxPromiseBatch {
 		if err := l.signBatch(reqs[:maxPromiseBatch]); err != nil {
 			return err
@@ -371,7 +377,7 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 	}
 	off := l.size
 	for i, r := range reqs {
-		l.index[r.seq] = off
+		l.index.add(r.seq, off)
 		off += int64(lens[i])
 		if len(l.pending) < maxPending {
 			l.pending[r.seq] = &pls[i]
@@ -559,20 +565,23 @@ func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
 	var err error
 	check, known := "", false
 	p, ok := l.pending[seq]
+	var sp []span
 	if ok {
 		ln, check, known = p.line, p.check, true
 	} else {
-		var off int64
-		if off, ok = l.index[seq]; ok {
-			err = readLine(l.f, off, &ln)
-		}
+		sp = l.index.find(seq, l.size, make([]span, 0, 2))
 	}
 	l.mu.Unlock()
-	if !ok {
-		return nil, "", fmt.Errorf("%w: %s", ErrUnknownRecord, msglog.ID(seq))
+	if !known {
+		// The blocks are written before they are indexed and never
+		// rewritten: read without holding up the writers.
+		ok, err = readSeq(l.f, seq, sp, &ln)
 	}
 	if err != nil {
 		return nil, "", err
+	}
+	if !ok {
+		return nil, "", fmt.Errorf("%w: %s", ErrUnknownRecord, msglog.ID(seq))
 	}
 	if !known {
 		var st struct {
@@ -650,26 +659,6 @@ func (ln *line) appendBody(b []byte) []byte {
 	b = append(b, `,"statement":`...)
 	b = append(b, ln.Statement...)
 	return appendSignature(b, ln.Signature, ln.Batch)
-}
-
-func readLine(f *os.File, off int64, ln *line) error {
-	buf := make([]byte, 4096)
-	var b []byte
-	for {
-		n, err := f.ReadAt(buf, off+int64(len(b)))
-		b = append(b, buf[:n]...)
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[:i]
-			break
-		}
-		if err != nil || len(b) > maxLine {
-			return fmt.Errorf("evidence: read statement at %d: %v", off, err)
-		}
-	}
-	if err := json.Unmarshal(b, ln); err != nil {
-		return fmt.Errorf("evidence: statement at %d: %w", off, err)
-	}
-	return nil
 }
 
 // Checkpoint is the latest signed checkpoint of a group ("" without
