@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -128,9 +129,15 @@ func TestConcurrentAppendsShareFsync(t *testing.T) {
 func TestGroupWindowSharesFsyncs(t *testing.T) {
 	run := func(window time.Duration) (records, fsyncs int64) {
 		var synced atomic.Int64
+		var mu sync.Mutex
+		var covered uint64 // highest seq written before a finished fsync began
 		s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), GroupWindow: window}, func(f *os.File) error {
+			from := lastFrame(t, f.Name())
 			err := store.Fdatasync(f)
 			synced.Add(1)
+			mu.Lock()
+			covered = max(covered, from)
+			mu.Unlock()
 			return err
 		}))
 		defer s.Close()
@@ -149,6 +156,12 @@ func TestGroupWindowSharesFsyncs(t *testing.T) {
 					}
 					if synced.Load() == before {
 						t.Errorf("seq %d acknowledged before any fsync after it was appended", seq)
+					}
+					mu.Lock()
+					c := covered
+					mu.Unlock()
+					if c < seq {
+						t.Errorf("seq %d acknowledged; finished fsyncs cover up to %d", seq, c)
 					}
 				}
 			}()
@@ -395,4 +408,24 @@ func BenchmarkConcurrentAppend(b *testing.B) {
 			b.ReportMetric(float64(records)/float64(groups), "appends/fsync")
 		})
 	}
+}
+
+// lastFrame is the seq of the last whole frame in the segment file at
+// path (0 when it holds none): what an fsync starting now covers.
+func lastFrame(t testing.TB, path string) uint64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	var seq uint64
+	for len(b) >= 16 {
+		n := int(binary.BigEndian.Uint32(b[0:4]))
+		if len(b) < 16+n {
+			break
+		}
+		seq = binary.BigEndian.Uint64(b[8:16])
+		b = b[16+n:]
+	}
+	return seq
 }
