@@ -197,7 +197,7 @@ func BenchmarkAppendStatement(b *testing.B) {
 	st := Statement{Origin: "tunduk.test/mlog/KG/GOV/70000001", RecordID: "mlog:1234567", Seq: 1234567,
 		Time: time.Date(2026, 12, 6, 2, 50, 0, 123456789, time.UTC), Check: "tax-debt", Subjects: []string{"01234567890123"},
 		AnswerDigest: "SHA-512:9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043",
-		MessageID: "f3c1e2d0-8a4b-4c8e-9d7f-123456789abc", RequestHash: "q+/w==", UserID: "KG12345678901234", Issue: "tender-2026-117/lot-3",
+		MessageID:    "f3c1e2d0-8a4b-4c8e-9d7f-123456789abc", RequestHash: "q+/w==", UserID: "KG12345678901234", Issue: "tender-2026-117/lot-3",
 		RequestID: "req-7f3a9c", MessageDigest: d, AttachmentDigests: [][]byte{d, d}, LeafHash: d}
 	buf := make([]byte, 0, statementSize(&st))
 	for b.Loop() {
