@@ -338,8 +338,9 @@ func (l *Log) openShared() (*Log, error) {
 	return l, nil
 }
 
-// onDurable is the store's hook: records enter pending in seq order.
-func (l *Log) onDurable(first uint64, payloads [][]byte) {
+// onDurable is the store's hook: records enter pending in seq order, and
+// the evidence hook hears of them (see EvidencePromises, EvidenceGroups).
+func (l *Log) onDurable(first uint64, payloads [][]byte, tags []any) {
 	l.mu.Lock()
 	n := len(l.pending)
 	for i, p := range payloads {
@@ -351,7 +352,11 @@ func (l *Log) onDurable(first uint64, payloads [][]byte) {
 	}
 	n = len(l.pending) - n
 	l.mu.Unlock()
-	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 {
+	if l.opts.Evidence == nil {
+		return
+	}
+	n = l.evidencePromise(first, tags, n)
+	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 && n > 0 {
 		g.Durable(first, first+uint64(len(payloads))-1, n)
 	}
 }
@@ -439,7 +444,15 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
 	parts := append([][]byte{head, xmlDoc}, atts...)
 	start := time.Now()
-	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
+	payload := encodeParts(kindRecord, parts...)
+	var seq uint64
+	var tag *evidenceTag
+	if ts, ok := l.store.(taggedStore); ok && l.opts.Evidence != nil {
+		tag = &evidenceTag{rec: &rec, xmlDoc: xmlDoc, atts: atts}
+		seq, err = ts.AppendTagged(ctx, payload, tag)
+	} else {
+		seq, err = l.store.Append(ctx, payload)
+	}
 	if err != nil {
 		l.metrics.appendFailed(err)
 		if errors.Is(err, store.ErrClosed) {
@@ -449,7 +462,7 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	l.metrics.appended.Inc()
 	l.metrics.appendSeconds.Observe(time.Since(start).Seconds())
-	if l.opts.Evidence != nil {
+	if l.opts.Evidence != nil && (tag == nil || !tag.promised) {
 		l.evidenceAppended(seq, &rec, xmlDoc, atts)
 	}
 	return seq, nil

@@ -105,9 +105,10 @@ type Options struct {
 	MaxRecordSize int
 	// OnDurable, when set, is called by the writer after each group is
 	// fsynced and before its Appends return, with the group's records in
-	// sequence order. It must not call Append (that would deadlock) and
+	// sequence order and the tags their AppendTagged calls gave (nil
+	// for Append). It must not call Append (that would deadlock) and
 	// must not keep payload slices it modifies.
-	OnDurable func(first uint64, payloads [][]byte)
+	OnDurable func(first uint64, payloads [][]byte, tags []any)
 	// Logger receives recovery and failure messages (default zap.NewNop()).
 	Logger *zap.Logger
 
@@ -157,6 +158,7 @@ type segment struct {
 type request struct {
 	arrived int64 // monotonic ns since start
 	data    []byte
+	tag     any // AppendTagged's, for OnDurable
 	seq     uint64
 	err     error
 	done    chan struct{}
@@ -396,10 +398,17 @@ func syncDir(dir string) error {
 // or may not be in the store (for example when ctx ends while it is being
 // written), but a sequence number, once returned, is never lost.
 func (s *Store) Append(ctx context.Context, payload []byte) (uint64, error) {
+	return s.AppendTagged(ctx, payload, nil)
+}
+
+// AppendTagged is Append with a tag that OnDurable receives beside the
+// payload, on the writer, before this call returns (msglog hands the
+// record it encodes to the evidence hook that way).
+func (s *Store) AppendTagged(ctx context.Context, payload []byte, tag any) (uint64, error) {
 	if len(payload) > s.opts.MaxRecordSize {
 		return 0, fmt.Errorf("store: %d bytes: %w", len(payload), ErrTooLarge)
 	}
-	r := &request{data: payload, done: make(chan struct{}), arrived: s.arrival()}
+	r := &request{data: payload, tag: tag, done: make(chan struct{}), arrived: s.arrival()}
 	s.closeMu.RLock()
 	if s.stopped {
 		s.closeMu.RUnlock()
@@ -467,6 +476,7 @@ func (s *Store) writer() {
 	var timer *time.Timer
 	group := make([]*request, 0, 1024)
 	payloads := make([][]byte, 0, 1024)
+	tags := make([]any, 0, 1024)
 	for {
 		// Close stops new appends first, so draining what is queued
 		// once stopped finishes every accepted append.
@@ -507,11 +517,11 @@ func (s *Store) writer() {
 			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)
 		}
 		if s.opts.OnDurable != nil && group[0].err == nil {
-			payloads = payloads[:0]
+			payloads, tags = payloads[:0], tags[:0]
 			for _, r := range group {
-				payloads = append(payloads, r.data)
+				payloads, tags = append(payloads, r.data), append(tags, r.tag)
 			}
-			s.opts.OnDurable(group[0].seq, payloads)
+			s.opts.OnDurable(group[0].seq, payloads, tags)
 		}
 		for _, r := range group {
 			close(r.done)
@@ -520,6 +530,7 @@ func (s *Store) writer() {
 		// records stay reachable until as many come again.
 		clear(group)
 		clear(payloads)
+		clear(tags)
 	}
 }
 
