@@ -119,8 +119,10 @@ func BenchmarkReceipt(b *testing.B) {
 // signed) and the receipt a check answers with (AnswerJSON). The seal
 // of each round's records is counted in its round, the archiving it
 // starts in neither (see BenchmarkGatewayReceipts). Reported: on/off-cpu
-// (process CPU time per record, on / off, median over interleaved rounds)
-// and added-cpu-µs/record (the mean difference).
+// (process CPU time per record, on / off, median over interleaved rounds),
+// added-cpu-µs/record (the mean difference), and on-p50-µs, on-p99-µs,
+// off-p50-µs, off-p99-µs: the latency of a caller's Append (and, on, its
+// AnswerJSON) over all rounds.
 func BenchmarkAppendWithReceipt(b *testing.B) {
 	signer, cert := certstest.Signing(b)
 	type side struct {
@@ -152,6 +154,8 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 		return s
 	}
 	on, off := mk(true), mk(false)
+	var lat [2][]time.Duration // off, on
+	var latMu sync.Mutex
 	run := func(s side, n int) time.Duration {
 		c0 := cputime.Process()
 		var wg sync.WaitGroup
@@ -159,8 +163,20 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				ls := make([]time.Duration, 0, n/32+1)
+				defer func() {
+					latMu.Lock()
+					k := 0
+					if s.ev != nil {
+						k = 1
+					}
+					lat[k] = append(lat[k], ls...)
+					latMu.Unlock()
+				}()
 				for i := w; i < n; i += 32 {
-					seq, err := s.log.Append(context.Background(), exchange(i, "KG/GOV/1"))
+					rec := exchange(i, "KG/GOV/1")
+					t0 := time.Now()
+					seq, err := s.log.Append(context.Background(), rec)
 					if err != nil {
 						b.Error(err)
 						return
@@ -171,6 +187,7 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 							return
 						}
 					}
+					ls = append(ls, time.Since(t0))
 				}
 			}()
 		}
@@ -203,6 +220,11 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "on/off-cpu")
 	b.ReportMetric(float64(onCPU-offCPU)/float64(len(ratios))/1e3, "added-cpu-µs/record")
+	for k, name := range []string{"off", "on"} {
+		slices.Sort(lat[k])
+		b.ReportMetric(float64(lat[k][len(lat[k])/2].Nanoseconds())/1e3, name+"-p50-µs")
+		b.ReportMetric(float64(lat[k][len(lat[k])*99/100].Nanoseconds())/1e3, name+"-p99-µs")
+	}
 }
 
 // BenchmarkPromise measures the evidence hook's promise path alone, per
@@ -226,7 +248,9 @@ func BenchmarkPromise(b *testing.B) {
 	announce, _ := any(ev).(interface {
 		Durable(first, last uint64, records int)
 	})
-	promises, _ := any(ev).(msglog.EvidencePromises)
+	promises, _ := any(ev).(interface {
+		Promise(recs []msglog.EvidenceRecord)
+	})
 	record := func(s uint64) msglog.EvidenceRecord {
 		return msglog.EvidenceRecord{Seq: s, Group: "KG/GOV/1", Record: exchange(int(s), "KG/GOV/1"), MessageXML: xml, Attachments: atts}
 	}

@@ -59,7 +59,7 @@ type EvidencePromises interface {
 // (store.AppendTagged), so that onDurable can hand it to
 // EvidencePromises on the writer.
 type evidenceTag struct {
-	rec    *Record // with Seq 0
+	rec    Record // Append's copy; its Seq is set by the writer
 	xmlDoc []byte
 	atts   [][]byte
 	// promised is set by the writer before the Append returns: the
@@ -88,7 +88,12 @@ func (l *Log) evidencePromise(first uint64, tags []any, records int) int {
 		if recs == nil {
 			recs = make([]EvidenceRecord, 0, len(tags)-i)
 		}
-		recs = append(recs, l.evidenceRecord(first+uint64(i), tag.rec, tag.xmlDoc, tag.atts))
+		// The appender waits for the writer and reads tag.rec no more
+		// (nor when its context ends): the hook gets the record itself.
+		seq := first + uint64(i)
+		tag.rec.Seq = seq
+		recs = append(recs, EvidenceRecord{Seq: seq, Group: l.groupOf(tag.rec.Member), Record: &tag.rec,
+			MessageParts: withSeqParts(tag.xmlDoc, seq), Attachments: tag.atts})
 		tag.promised = true
 	}
 	if len(recs) > 0 {
@@ -115,15 +120,10 @@ type EvidenceRecord struct {
 }
 
 func (l *Log) evidenceAppended(seq uint64, rec *Record, messageXML []byte, atts [][]byte) {
-	l.opts.Evidence.Appended(l.evidenceRecord(seq, rec, messageXML, atts))
-}
-
-// evidenceRecord is what Appended and Promise get of a record.
-func (l *Log) evidenceRecord(seq uint64, rec *Record, messageXML []byte, atts [][]byte) EvidenceRecord {
 	r := *rec
 	r.Seq = seq
-	return EvidenceRecord{Seq: seq, Group: l.groupOf(rec.Member), Record: &r,
-		MessageParts: withSeqParts(messageXML, seq), Attachments: atts}
+	l.opts.Evidence.Appended(EvidenceRecord{Seq: seq, Group: l.groupOf(rec.Member), Record: &r,
+		MessageParts: withSeqParts(messageXML, seq), Attachments: atts})
 }
 
 // withSeqParts is withSeq in pieces, without copying the document.

@@ -423,7 +423,10 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 // is sealed within BatchInterval. Errors wrap ErrBackpressure when the
 // queue stayed full for QueueWait (or until ctx ended).
 func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
-	rec := *r
+	// The copy lives in the tag the journal hands the evidence hook (one
+	// allocation for both).
+	tag := &evidenceTag{rec: *r}
+	rec := &tag.rec
 	if rec.Exchange != nil {
 		ex := *rec.Exchange
 		rec.Exchange = &ex
@@ -437,7 +440,7 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	xmlDoc, err := MarshalRecord(&rec)
+	xmlDoc, err := MarshalRecord(rec)
 	if err != nil {
 		return 0, err
 	}
@@ -446,9 +449,8 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	start := time.Now()
 	payload := encodeParts(kindRecord, parts...)
 	var seq uint64
-	var tag *evidenceTag
 	if ts, ok := l.store.(taggedStore); ok && l.opts.Evidence != nil {
-		tag = &evidenceTag{rec: &rec, xmlDoc: xmlDoc, atts: atts}
+		tag.xmlDoc, tag.atts = xmlDoc, atts
 		seq, err = ts.AppendTagged(ctx, payload, tag)
 	} else {
 		seq, err = l.store.Append(ctx, payload)
@@ -462,8 +464,8 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	l.metrics.appended.Inc()
 	l.metrics.appendSeconds.Observe(time.Since(start).Seconds())
-	if l.opts.Evidence != nil && (tag == nil || !tag.promised) {
-		l.evidenceAppended(seq, &rec, xmlDoc, atts)
+	if l.opts.Evidence != nil && !tag.promised {
+		l.evidenceAppended(seq, rec, xmlDoc, atts)
 	}
 	return seq, nil
 }
