@@ -246,7 +246,10 @@ func (l *Log) Durable(first, last uint64, records int) {
 	l.smu.Unlock()
 }
 
-// promise signs the record's statement and stores it. The records of one
+// promise signs the record's statement and stores it, for the records
+// that reach Appended: the message log promises its own journal's
+// records on the writer (Promise), so these are a shared store's and
+// those of a log without EvidencePromises. The records of one
 // group commit of the journal are signed as one batch
 // (receipt.NewPromises) by the last of them to arrive, while the others
 // wait for it; groups that complete while a batch is being signed are
