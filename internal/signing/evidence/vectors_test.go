@@ -3,6 +3,7 @@ package evidence_test
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
@@ -40,7 +42,13 @@ func TestWriteLeafVector(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Fatalf("%s exists: a pinned vector is never regenerated", out)
 	}
-	signer, cert := certstest.Signing(t)
+	// A pinned vector outlives the day certstest.Signing's certificate
+	// is valid for.
+	signer, cert := certstest.SelfSigned(t, &x509.Certificate{
+		Subject:  pkix.Name{Country: []string{"KG"}, Organization: []string{"Test"}, CommonName: "70000001"},
+		NotAfter: time.Now().AddDate(30, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+	})
 	f := open(t, t.TempDir(), signer, cert)
 	ctx := context.Background()
 	var seq uint64
