@@ -34,6 +34,9 @@ func appendStatement(b []byte, st *Statement) ([]byte, error) {
 	b = appendOpt(b, `,"userId":`, st.UserID)
 	b = appendOpt(b, `,"issue":`, st.Issue)
 	b = appendOpt(b, `,"requestId":`, st.RequestID)
+	if st.LeafVersion != 0 {
+		b = strconv.AppendInt(append(b, `,"leaf":`...), int64(st.LeafVersion), 10)
+	}
 	b = append(b, `,"messageDigest":`...)
 	b = appendBytes(b, st.MessageDigest)
 	b = appendList(b, `,"attachmentDigests":[`, st.AttachmentDigests, appendBytes)

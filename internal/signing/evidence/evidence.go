@@ -393,16 +393,31 @@ func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
 }
 
 // leafOf is the record's leaf, from MessageXML or, without it, from
-// MessageParts.
+// MessageParts, in the version the record declares (Record.Leaf as
+// appended, else message.xml's record element). A version 2 leaf hashes
+// message.xml only: the bodies' SHA-512 digests in it were computed once
+// at Append.
 func leafOf(rec msglog.EvidenceRecord) tlog.Leaf {
+	var v int
+	if rec.Record != nil {
+		v = max(rec.Record.Leaf, tlog.LeafV1)
+	} else {
+		v = tlog.LeafVersionOf(rec.MessageXML)
+	}
 	if rec.MessageXML != nil || rec.MessageParts == nil {
+		if v == tlog.LeafV2 {
+			return tlog.NewLeafV2(rec.Seq, rec.MessageXML)
+		}
 		return tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
 	}
 	h := sha256.New()
 	for _, p := range rec.MessageParts {
 		h.Write(p)
 	}
-	leaf := tlog.NewLeaf(rec.Seq, nil, rec.Attachments...)
+	leaf := tlog.Leaf{Version: v, Seq: rec.Seq}
+	if v != tlog.LeafV2 {
+		leaf = tlog.NewLeaf(rec.Seq, nil, rec.Attachments...)
+	}
 	h.Sum(leaf.MessageDigest[:0])
 	return leaf
 }
@@ -418,6 +433,9 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 	ds = leaf.AppendHash(ds)
 	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
 		MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
+	if leaf.Version == tlog.LeafV2 {
+		st.LeafVersion = tlog.LeafV2
+	}
 	if n > 0 {
 		st.AttachmentDigests = make([][]byte, n)
 		for i := range n {
@@ -466,7 +484,7 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 			if r.MessageXML == nil {
 				return fmt.Errorf("evidence: record %d came without its bytes and has no promise held; the seal is retried", r.Seq)
 			}
-			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+			entries[i] = tlog.Entry{Group: r.Group, Leaf: leafOf(r)}
 		}
 	}
 	if err := l.tree.AddAlong(ctx, entries, l.syncStatements); err != nil {
