@@ -158,7 +158,10 @@ type Field struct {
 
 // ID is the stable reference to a record that callers (the portal's
 // evidence) keep: "mlog:<seq>".
-func ID(seq uint64) string { return "mlog:" + strconv.FormatUint(seq, 10) }
+func ID(seq uint64) string {
+	var b [len("mlog:") + 20]byte // one allocation (FormatUint and + make two)
+	return string(strconv.AppendUint(append(b[:0], "mlog:"...), seq, 10))
+}
 
 // ParseID is the inverse of ID.
 func ParseID(id string) (uint64, error) {
