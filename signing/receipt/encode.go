@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"math/bits"
 	"strconv"
+	"time"
+	"unicode/utf8"
 )
 
 // appendStatement writes st as json.Marshal does (the bytes a statement
 // signature covers), without reflection: promises are made for every
-// record. Strings needing escapes and times json.Marshal refuses fall
-// back to encoding/json, so the output is always json.Marshal's.
+// record. Strings are escaped as encoding/json escapes them (see
+// appendString); a time json.Marshal refuses fails with its error.
 func appendStatement(b []byte, st *Statement) ([]byte, error) {
 	b = append(b, `{"origin":`...)
 	b = appendString(b, st.Origin)
@@ -34,6 +36,9 @@ func appendStatement(b []byte, st *Statement) ([]byte, error) {
 	b = appendOpt(b, `,"userId":`, st.UserID)
 	b = appendOpt(b, `,"issue":`, st.Issue)
 	b = appendOpt(b, `,"requestId":`, st.RequestID)
+	if st.LeafVersion != 0 {
+		b = strconv.AppendInt(append(b, `,"leaf":`...), int64(st.LeafVersion), 10)
+	}
 	b = append(b, `,"messageDigest":`...)
 	b = appendBytes(b, st.MessageDigest)
 	b = appendList(b, `,"attachmentDigests":[`, st.AttachmentDigests, appendBytes)
@@ -58,17 +63,29 @@ func appendList[T any](b []byte, key string, xs []T, elem func([]byte, T) []byte
 	return append(b, ']')
 }
 
-// statementSize is about what appendStatement writes for st, at least
-// as much unless strings need escapes (the key names, numbers, time and
-// digests take under 300 bytes with two digests).
+// statementSize bounds what appendStatement writes for st when no string
+// needs an escape: the keys, quotes and commas, the longest seq and time,
+// and the strings and digests themselves.
 func statementSize(st *Statement) int {
-	n := 300 + len(st.Origin) + len(st.RecordID) + len(st.Check) + len(st.AnswerDigest) + len(st.MessageID) +
-		len(st.RequestHash) + len(st.UserID) + len(st.Issue) + len(st.RequestID) + 48*len(st.AttachmentDigests)
+	const fixed = len(`{"origin":"","recordId":"","seq":,"time":"","messageDigest":"","leafHash":""}`) +
+		20 + len(time.RFC3339Nano) + // seq and time at their longest
+		len(`,"check":"","answerDigest":"","messageId":"","requestHash":"","userId":"","issue":"","requestId":""`) +
+		len(`,"subjects":[],"attachmentDigests":[]`) +
+		len(`,"leaf":`) + 20 // leaf version at its longest
+	n := fixed + len(st.Origin) + len(st.RecordID) + len(st.Check) + len(st.AnswerDigest) + len(st.MessageID) +
+		len(st.RequestHash) + len(st.UserID) + len(st.Issue) + len(st.RequestID) +
+		digestSize(st.MessageDigest) + digestSize(st.LeafHash)
 	for _, s := range st.Subjects {
-		n += len(s) + 3
+		n += len(s) + 3 // quotes, comma
+	}
+	for _, d := range st.AttachmentDigests {
+		n += digestSize(d) + 1
 	}
 	return n
 }
+
+// digestSize bounds what appendBytes writes for d (quotes included).
+func digestSize(d []byte) int { return base64.StdEncoding.EncodedLen(len(d)) + 4 }
 
 func appendOpt(b []byte, key, s string) []byte {
 	if s == "" {
@@ -77,18 +94,72 @@ func appendOpt(b []byte, key, s string) []byte {
 	return appendString(append(b, key...), s)
 }
 
-// appendString writes s as a JSON string as json.Marshal does (HTML
-// characters escaped, invalid UTF-8 replaced): printable ASCII that needs
-// no escape is copied, anything else goes through encoding/json.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
+// jsonSafe holds the bytes json.Marshal copies into a string as they are:
+// printable ASCII but '"', '\\' and the HTML characters '<', '>' and '&'
+// (and DEL, which it leaves alone too).
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
 	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string exactly as json.Marshal does
+// (encoding/json's appendString with HTML escaping): runs of safe bytes
+// (jsonSafe) are copied whole, '"' '\\' \b \f \n \r \t get their short
+// escapes, other control characters and '<' '>' '&' \u00XX, invalid UTF-8
+// \ufffd, and U+2028 and U+2029 \u2028 and \u2029; other runes are
+// copied.
+func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 

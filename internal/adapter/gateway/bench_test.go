@@ -737,11 +737,15 @@ func childGateway(ssURL, dir string, withReceipts bool) (http.Handler, *msglog.L
 		if os.Getenv(benchRotateEnv) != "" { // the load generator rotates (GET /_bench/rotate)
 			o.RotateSize = math.MaxInt64
 		}
+		if os.Getenv(benchSealEnv) != "" { // the load generator seals (GET /_bench/seal); no timer
+			o.BatchInterval = 24 * time.Hour
+		}
 		if withReceipts {
 			benchSigner = &countSigner{Signer: o.Signer}
 			ev, evErr = evidence.Open(evidence.Options{Dir: filepath.Join(dir, "evidence"), Origin: "tunduk.test/mlog",
 				Signer: benchSigner, Certificate: o.Certificate, Logger: log.Named("evidence")})
 			o.Evidence = ev
+			benchEvidence = ev
 		}
 	})
 	if evErr != nil {
@@ -809,6 +813,10 @@ func timed(h http.Handler, j *msglog.Log) http.Handler {
 	var mu sync.Mutex
 	var own []time.Duration
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := receiptsBenchHandlers[r.URL.Path]; f != nil {
+			f(w, r, j)
+			return
+		}
 		if r.URL.Path == "/_bench/journal" {
 			groups, records := j.Stats()
 			fmt.Fprintf(w, "%d %d\n", records, groups)

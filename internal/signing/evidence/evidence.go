@@ -26,11 +26,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -88,6 +90,10 @@ type Log struct {
 	ready   []*promiseGroup // complete, waiting for the signer
 	signing bool
 	lineBuf []byte // the signer's statements.jsonl buffer (signBatch)
+	// origins caches the checkpoint origin per group (copy on write,
+	// under originMu).
+	origins  atomic.Pointer[map[string]string]
+	originMu sync.Mutex
 }
 
 type pendingLine struct {
@@ -194,12 +200,23 @@ func (l *Log) Appended(rec msglog.EvidenceRecord) {
 	}
 }
 
-// promiseReq is one record waiting for its promise to be signed.
+// promiseReq is one record waiting for its promise to be signed. It is
+// one allocation per record: the statement, the leaf and their digests
+// (for up to inlineAtts attachments) live in it, the statement's digest
+// slices pointing into the leaf's arrays.
 type promiseReq struct {
 	seq  uint64
 	leaf tlog.Leaf
-	st   *receipt.Statement
+	st   receipt.Statement
+	hash [32]byte // the leaf hash
+	// The attachments' digests, as the leaf and the statement hold them.
+	attDigests [inlineAtts][32]byte
+	attSlices  [inlineAtts][]byte
 }
+
+// inlineAtts is how many attachment digests a promiseReq holds without
+// another allocation (an exchange has a request and a response body).
+const inlineAtts = 2
 
 // promiseGroup is one group commit of the journal (msglog.EvidenceGroups):
 // its records' promises are signed together once the last has arrived.
@@ -237,8 +254,21 @@ func (l *Log) Durable(first, last uint64, records int) {
 // gateway, and what a PKCS#11 key needs. A record no group announced
 // (a shared store) is a group of its own.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	leaf := leafOf(rec)
-	req := &promiseReq{seq: rec.Seq, leaf: leaf, st: statement(l.tree.Origin(rec.Group), rec, leaf)}
+	req := &promiseReq{seq: rec.Seq}
+	req.leaf = leafInto(rec, req.attDigests[:0])
+	req.st.LeafVersion, req.st.MessageDigest = statementLeaf(req.leaf), req.leaf.MessageDigest[:]
+	req.st.LeafHash = req.leaf.AppendHash(req.hash[:0])
+	if n := len(req.leaf.AttachmentDigests); n > 0 {
+		ds := req.attSlices[:0]
+		if n > inlineAtts {
+			ds = make([][]byte, 0, n)
+		}
+		for i := range req.leaf.AttachmentDigests {
+			ds = append(ds, req.leaf.AttachmentDigests[i][:])
+		}
+		req.st.AttachmentDigests = ds
+	}
+	fillStatement(&req.st, l.origin(rec.Group), rec)
 	l.smu.Lock()
 	g, at := l.groupOf(rec.Seq)
 	g.reqs = append(g.reqs, req)
@@ -322,7 +352,7 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 	}
 	sts := make([]*receipt.Statement, len(reqs))
 	for i, r := range reqs {
-		sts[i] = r.st
+		sts[i] = &r.st
 	}
 	ps, err := receipt.NewPromises(sts, l.opts.Signer, nil)
 	if err != nil {
@@ -393,19 +423,70 @@ func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
 }
 
 // leafOf is the record's leaf, from MessageXML or, without it, from
-// MessageParts.
+// MessageParts, in the version the record declares (leafVersion).
 func leafOf(rec msglog.EvidenceRecord) tlog.Leaf {
+	return leafInto(rec, nil)
+}
+
+// leafVersion is the leaf version a record declares: Record.Leaf as
+// appended, else message.xml's record element (tlog.LeafVersionOf).
+func leafVersion(rec msglog.EvidenceRecord) int {
+	if rec.Record != nil {
+		return max(rec.Record.Leaf, tlog.LeafV1)
+	}
+	return tlog.LeafVersionOf(rec.MessageXML)
+}
+
+// leafInto is leafOf with the attachment digests appended to atts (whose
+// spare capacity saves an allocation), as tlog.NewLeaf digests them. A
+// version 2 leaf hashes message.xml only: the bodies' SHA-512 digests in
+// it were computed once at Append.
+func leafInto(rec msglog.EvidenceRecord, atts [][32]byte) tlog.Leaf {
+	leaf := tlog.Leaf{Version: leafVersion(rec), Seq: rec.Seq}
 	if rec.MessageXML != nil || rec.MessageParts == nil {
-		return tlog.NewLeaf(rec.Seq, rec.MessageXML, rec.Attachments...)
+		leaf.MessageDigest = sha256.Sum256(rec.MessageXML)
+	} else {
+		h := sha256.New()
+		for _, p := range rec.MessageParts {
+			h.Write(p)
+		}
+		h.Sum(leaf.MessageDigest[:0])
 	}
-	h := sha256.New()
-	for _, p := range rec.MessageParts {
-		h.Write(p)
+	if leaf.Version != tlog.LeafV2 && len(rec.Attachments) > 0 {
+		for _, a := range rec.Attachments {
+			atts = append(atts, sha256.Sum256(a))
+		}
+		leaf.AttachmentDigests = atts
 	}
-	leaf := tlog.NewLeaf(rec.Seq, nil, rec.Attachments...)
-	h.Sum(leaf.MessageDigest[:0])
 	return leaf
 }
+
+// origin is l.tree.Origin(group), kept per group (a new string per
+// record otherwise).
+func (l *Log) origin(group string) string {
+	if m := l.origins.Load(); m != nil {
+		if o, ok := (*m)[group]; ok {
+			return o
+		}
+	}
+	o := l.tree.Origin(group)
+	l.originMu.Lock()
+	defer l.originMu.Unlock()
+	m := map[string]string{}
+	if old := l.origins.Load(); old != nil {
+		if len(*old) >= maxOrigins {
+			return o // many groups: not worth a copy of the map per new one
+		}
+		m = maps.Clone(*old)
+	}
+	m[group] = o
+	l.origins.Store(&m)
+	return o
+}
+
+// maxOrigins bounds the origins kept (one per archive group: a member, or
+// a member's subsystem).
+const maxOrigins = 1024
 
 func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receipt.Statement {
 	// The digests in one allocation: message, attachments, leaf hash.
@@ -416,14 +497,29 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 		ds = append(ds, d[:]...)
 	}
 	ds = leaf.AppendHash(ds)
-	st := &receipt.Statement{Origin: origin, RecordID: msglog.ID(rec.Seq), Seq: rec.Seq,
-		MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
+	st := &receipt.Statement{LeafVersion: statementLeaf(leaf), MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
 	if n > 0 {
 		st.AttachmentDigests = make([][]byte, n)
 		for i := range n {
 			st.AttachmentDigests[i] = ds[32*(i+1) : 32*(i+2) : 32*(i+2)]
 		}
 	}
+	fillStatement(st, origin, rec)
+	return st
+}
+
+// statementLeaf is a statement's LeafVersion for the leaf: 2, or 0
+// (omitted) for version 1.
+func statementLeaf(l tlog.Leaf) int {
+	if l.Version == tlog.LeafV2 {
+		return tlog.LeafV2
+	}
+	return 0
+}
+
+// fillStatement sets the statement's fields other than the digests.
+func fillStatement(st *receipt.Statement, origin string, rec msglog.EvidenceRecord) {
+	st.Origin, st.RecordID, st.Seq = origin, msglog.ID(rec.Seq), rec.Seq
 	if r := rec.Record; r != nil {
 		st.Time = r.Time
 		if ex := r.Exchange; ex != nil {
@@ -432,7 +528,6 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 			st.Issue, st.RequestID = ex.Issue, ex.RequestID
 		}
 	}
-	return st
 }
 
 // Promised says whether the record's leaf is held from its promise (see
@@ -466,7 +561,7 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 			if r.MessageXML == nil {
 				return fmt.Errorf("evidence: record %d came without its bytes and has no promise held; the seal is retried", r.Seq)
 			}
-			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+			entries[i] = tlog.Entry{Group: r.Group, Leaf: leafOf(r)}
 		}
 	}
 	if err := l.tree.AddAlong(ctx, entries, l.syncStatements); err != nil {

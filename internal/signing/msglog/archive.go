@@ -59,7 +59,7 @@ func newArchiveWriter(dir, partPrefix string, scanFrom uint64, prev *groupState,
 
 // add appends a container whose SHA-512 is digest and CRC-32 crc.
 func (w *archiveWriter) add(name string, container, digest []byte, crc uint32, seq uint64, t time.Time) error {
-	if _, err := w.aw.AddSummed(name, container, digest, crc); err != nil {
+	if err := w.aw.AddSummed(name, container, digest, crc); err != nil {
 		return fmt.Errorf("msglog: archive: %w", err)
 	}
 	w.lastSeq = seq

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"path"
@@ -73,17 +74,32 @@ type ArchiveOptions struct {
 // the order added, then the linkinginfo entry. It is not safe for
 // concurrent use.
 type ArchiveWriter struct {
-	zw    *zip.Writer
-	h     crypto.Hash
-	t     time.Time
-	info  bytes.Buffer
-	last  string
-	names map[string]bool
-	store bool
-	n     int
-	comp  bytes.Buffer  // a container deflated, before choosing
-	fw    *flate.Writer // reused for every container
+	zw *zip.Writer
+	h  crypto.Hash
+	t  time.Time
+	// info holds linkinginfo in chunks of infoChunk bytes: it grows by a
+	// line per container and is written at Close, so it is never copied
+	// to grow.
+	info [][]byte
+	// last is the last linking digest in hex; lastS is it as a string
+	// while it is current.
+	last  []byte
+	lastS string
+	// lastName is the last container's name: names arriving in
+	// increasing order (as msglog's do) need no set to be unique; names
+	// is built from linkinginfo at the first out of order.
+	lastName string
+	names    map[string]bool
+	hh       hash.Hash // the linking hash, reused
+	sum      []byte
+	store    bool
+	n        int
+	comp     bytes.Buffer  // a container deflated, before choosing
+	fw       *flate.Writer // reused for every container
 }
+
+// infoChunk is the size of linkinginfo's chunks: ~1,300 lines of SHA-512.
+const infoChunk = 256 << 10
 
 // NewArchiveWriter starts an archive on w.
 func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) {
@@ -98,7 +114,8 @@ func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) 
 	if strings.ContainsAny(opts.PrevName, " \r\n") || strings.ContainsAny(opts.PrevDigest, " \r\n") {
 		return nil, errors.New("asic: previous archive name and digest must not contain spaces or newlines")
 	}
-	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, last: strings.ToLower(opts.PrevDigest), names: map[string]bool{}, store: opts.Store}
+	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, lastS: strings.ToLower(opts.PrevDigest), hh: h.New(), store: opts.Store}
+	a.last = []byte(a.lastS)
 	// linkinginfo (a line per container) is deflated at the fastest level
 	// too: at the default level it cost a rotation 4 µs per container.
 	a.zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return kflate.NewWriter(out, kflate.BestSpeed) })
@@ -116,8 +133,18 @@ func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) 
 		}
 		return s
 	}
-	fmt.Fprintf(&a.info, "%s %s %s\n", field(a.last), field(opts.PrevName), name)
+	first := field(a.lastS) + " " + field(opts.PrevName) + " " + name + "\n"
+	c := a.infoRoom(len(first))
+	*c = append(*c, first...)
 	return a, nil
+}
+
+// infoRoom returns linkinginfo's last chunk, with room for n more bytes.
+func (a *ArchiveWriter) infoRoom(n int) *[]byte {
+	if len(a.info) == 0 || len(a.info[len(a.info)-1])+n > infoChunk {
+		a.info = append(a.info, make([]byte, 0, max(infoChunk, n)))
+	}
+	return &a.info[len(a.info)-1]
 }
 
 // Add appends one container under name (which must end in ".asice" and be
@@ -131,30 +158,71 @@ func (a *ArchiveWriter) Add(name string, container []byte) (string, error) {
 // AddDigest is Add for a container whose digest under the linking hash
 // (SHA-512 unless ArchiveOptions.Hash says otherwise) the caller computed.
 func (a *ArchiveWriter) AddDigest(name string, container, digest []byte) (string, error) {
-	return a.add(name, container, digest, crc32.ChecksumIEEE(container))
+	if err := a.add(name, container, digest, crc32.ChecksumIEEE(container)); err != nil {
+		return "", err
+	}
+	return a.LastDigest(), nil
 }
 
 // AddSummed is AddDigest for a container whose CRC-32 (IEEE) the caller
-// computed too (msglog computes both beside the build, on all cores).
-func (a *ArchiveWriter) AddSummed(name string, container, digest []byte, crc uint32) (string, error) {
+// computed too (msglog computes both beside the build, on all cores). It
+// does not return the linking digest: LastDigest does.
+func (a *ArchiveWriter) AddSummed(name string, container, digest []byte, crc uint32) error {
 	return a.add(name, container, digest, crc)
 }
 
-func (a *ArchiveWriter) add(name string, container, digest []byte, crc uint32) (string, error) {
-	if !strings.HasSuffix(name, ".asice") || strings.ContainsAny(name, " \r\n/\\") || a.names[name] {
-		return "", fmt.Errorf("asic: bad or repeated container name %q", name)
+func (a *ArchiveWriter) add(name string, container, digest []byte, crc uint32) error {
+	if !strings.HasSuffix(name, ".asice") || strings.ContainsAny(name, " \r\n/\\") || a.seen(name) {
+		return fmt.Errorf("asic: bad or repeated container name %q", name)
 	}
 	if len(digest) != a.h.Size() {
-		return "", fmt.Errorf("asic: container digest of %d bytes, want %v's %d", len(digest), a.h, a.h.Size())
+		return fmt.Errorf("asic: container digest of %d bytes, want %v's %d", len(digest), a.h, a.h.Size())
 	}
 	if err := a.put(name, container, crc); err != nil {
-		return "", err
+		return err
 	}
-	a.names[name] = true
+	if a.names != nil {
+		a.names[name] = true
+	}
+	a.lastName = name
 	a.n++
-	a.last = LinkDigest(a.h, a.last, digest)
-	fmt.Fprintf(&a.info, "%s %s\n", a.last, name)
-	return a.last, nil
+	// The linking digest, hex(H(last + hex(digest))) as LinkDigest.
+	a.hh.Reset()
+	a.hh.Write(a.last)
+	a.sum = hex.AppendEncode(a.sum[:0], digest)
+	a.hh.Write(a.sum)
+	a.sum = a.hh.Sum(a.sum[:0])
+	a.last = hex.AppendEncode(a.last[:0], a.sum)
+	a.lastS = ""
+	c := a.infoRoom(len(a.last) + len(name) + 2)
+	*c = append(*c, a.last...)
+	*c = append(*c, ' ')
+	*c = append(*c, name...)
+	*c = append(*c, '\n')
+	return nil
+}
+
+// seen reports whether name was added before: at once while the names
+// arrive in increasing order, else through a set of them.
+func (a *ArchiveWriter) seen(name string) bool {
+	if a.names == nil {
+		if a.n == 0 || name > a.lastName {
+			return false
+		}
+		a.names = make(map[string]bool, a.n)
+		first := true // the first line: prev digest, name, hash
+		for _, c := range a.info {
+			for len(c) > 0 {
+				var line []byte
+				line, c, _ = bytes.Cut(c, []byte{'\n'})
+				if _, n, ok := bytes.Cut(line, []byte{' '}); ok && !first {
+					a.names[string(n)] = true
+				}
+				first = false
+			}
+		}
+	}
+	return a.names[name]
 }
 
 // put writes one container entry. A container is a zip of entries that
@@ -192,7 +260,12 @@ func (a *ArchiveWriter) Len() int { return a.n }
 
 // LastDigest is the linking digest of the last container added (or the
 // previous archive's, before any): what the next archive links to.
-func (a *ArchiveWriter) LastDigest() string { return a.last }
+func (a *ArchiveWriter) LastDigest() string {
+	if a.lastS == "" {
+		a.lastS = string(a.last)
+	}
+	return a.lastS
+}
 
 // Close writes linkinginfo and finishes the zip. It returns the last
 // linking digest. The underlying writer is not closed.
@@ -204,13 +277,15 @@ func (a *ArchiveWriter) Close() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("asic: %w", err)
 	}
-	if _, err := f.Write(a.info.Bytes()); err != nil {
-		return "", fmt.Errorf("asic: writing linkinginfo: %w", err)
+	for _, c := range a.info {
+		if _, err := f.Write(c); err != nil {
+			return "", fmt.Errorf("asic: writing linkinginfo: %w", err)
+		}
 	}
 	if err := a.zw.Close(); err != nil {
 		return "", fmt.Errorf("asic: %w", err)
 	}
-	return a.last, nil
+	return a.LastDigest(), nil
 }
 
 // ArchiveName is X-Road's archive file name:

@@ -3,7 +3,9 @@ package asic_test
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha512"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -135,5 +137,85 @@ func TestArchiveWriterRoundTrip(t *testing.T) {
 	}
 	if got := asic.ArchiveName(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC), last); got != "mlog-20260102030405-20260102040000-"+last[:16]+".zip" {
 		t.Fatal(got)
+	}
+}
+
+// TestArchiveWriterNames: a repeated container name is refused whether the
+// names so far arrived in increasing order (no set kept) or not.
+func TestArchiveWriterNames(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{Time: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{
+		{"b-request.asice", true},
+		{"b-response.asice", true},
+		{"b-response.asice", false}, // in order so far
+		{"c.asice", true},
+		{"a.asice", true}, // out of order: a set from here on
+		{"b-request.asice", false},
+		{"c.asice", false},
+		{"a.asice", false},
+		{"d.asice", true},
+		{"d.asice", false},
+	} {
+		if _, err := w.Add(c.name, []byte(c.name)); (err == nil) != c.ok {
+			t.Fatalf("Add(%s): %v, want accepted %v", c.name, err, c.ok)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := asic.OpenArchive(bytes.NewReader(buf.Bytes()), int64(buf.Len()), asic.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Linking.Entries) != 5 || len(a.Containers) != 5 {
+		t.Fatalf("%d linkinginfo lines, %d containers, want 5", len(a.Linking.Entries), len(a.Containers))
+	}
+}
+
+// TestArchiveWriterLongLinkingInfo: linkinginfo kept in several chunks
+// reads back whole and its chain checks.
+func TestArchiveWriterLongLinkingInfo(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := asic.NewArchiveWriter(&buf, asic.ArchiveOptions{Time: time.Unix(0, 0), Store: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000 // ~580 KiB of lines
+	for i := range n {
+		if _, err := w.Add(fmt.Sprintf("%08d-request.asice", i), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := asic.OpenArchive(bytes.NewReader(buf.Bytes()), int64(buf.Len()), asic.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := a.NewLinker("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range a.Containers {
+		c, err := a.ReadContainer(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := sha512.Sum512(c)
+		if err := l.Next(f.Name, d[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(a.Linking.Entries) != n || l.Last() != last {
+		t.Fatalf("%d entries, last %s, want %d, %s", len(a.Linking.Entries), l.Last(), n, last)
 	}
 }

@@ -49,24 +49,27 @@ func deflateBlock(dst, src []byte, t *fixedTable, h *huffCodes, count *symCounts
 	t.base += int32(len(src)) + maxDistance + 1
 	lit := 0 // first literal not yet written
 	n := len(src)
-	// After 32 positions without a match the search steps over more
-	// bytes (as snappy does): base64 digests rarely match inside.
-	skip := 32
+	// After 8 positions without a match the search steps over more
+	// bytes (as snappy does, sooner): base64 digests rarely match
+	// inside, and a match found past the start of a repeat is extended
+	// backwards over the bytes stepped over.
+	skip := 8
 	for i := 0; i+4 <= n; {
 		cur := binary.LittleEndian.Uint32(src[i:])
 		hs := (cur * 0x1e35a7bd) >> (32 - fixedTableBits)
 		cand := int(t.table[hs] - base)
 		t.table[hs] = int32(i) + base
 		if cand < 0 || i-cand > maxDistance || binary.LittleEndian.Uint32(src[cand:]) != cur {
-			i += skip >> 5
+			i += skip >> 3
 			skip++
 			continue
 		}
-		skip = 32
-		l := 4
-		for i+l < n && l < maxMatch && src[cand+l] == src[i+l] {
-			l++
+		skip = 8
+		for i > lit && cand > 0 && src[i-1] == src[cand-1] {
+			i--
+			cand--
 		}
+		l := 4 + matchLen(src[cand+4:], src[i+4:min(n, i+maxMatch)])
 		if count != nil {
 			count.literals(src[lit:i])
 			count.match(l, i-cand)
@@ -117,6 +120,38 @@ func deflateBlock(dst, src []byte, t *fixedTable, h *huffCodes, count *symCounts
 // with others (at most 15 bits each) two at a time.
 func (h *huffCodes) putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, uint64, uint) {
 	if !h.fixed {
+		// Four at a time while their codes fit 32 bits (base64 and
+		// XML text take ~6 bits a character with trainedCodes).
+		for len(lits) >= 4 {
+			a, b, c, d := h.lit[lits[0]], h.lit[lits[1]], h.lit[lits[2]], h.lit[lits[3]]
+			ab, cd := uint(a.len)+uint(b.len), uint(c.len)+uint(d.len)
+			lits = lits[4:]
+			if ab+cd <= 32 {
+				acc |= (uint64(a.code) | uint64(b.code)<<a.len | uint64(c.code)<<ab | uint64(d.code)<<(ab+uint(c.len))) << nb
+				nb += ab + cd
+				if nb >= 32 {
+					dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+					acc >>= 32
+					nb -= 32
+				}
+				continue
+			}
+			// Two pairs of at most 30 bits.
+			acc |= (uint64(a.code) | uint64(b.code)<<a.len) << nb
+			nb += ab
+			if nb >= 32 {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+				acc >>= 32
+				nb -= 32
+			}
+			acc |= (uint64(c.code) | uint64(d.code)<<c.len) << nb
+			nb += cd
+			if nb >= 32 {
+				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+				acc >>= 32
+				nb -= 32
+			}
+		}
 		for len(lits) >= 2 {
 			a, b := h.lit[lits[0]], h.lit[lits[1]]
 			acc |= (uint64(a.code) | uint64(b.code)<<a.len) << nb
@@ -301,4 +336,20 @@ func (h *huffCodes) distCode(d int) (uint64, uint) {
 	sym, extra, nextra := distSymbol(d)
 	c := h.dist[sym]
 	return uint64(c.code) | uint64(extra)<<c.len, uint(c.len) + uint(nextra)
+}
+
+// matchLen returns how many leading bytes of b equal a's (a is at least
+// as long as b), comparing 8 bytes at a time.
+func matchLen(a, b []byte) int {
+	n := 0
+	for len(b)-n >= 8 {
+		if x := binary.LittleEndian.Uint64(a[n:]) ^ binary.LittleEndian.Uint64(b[n:]); x != 0 {
+			return n + bits.TrailingZeros64(x)>>3
+		}
+		n += 8
+	}
+	for n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
