@@ -316,7 +316,7 @@ func (l *Log) Promise(recs []msglog.EvidenceRecord) {
 func (l *Log) prepare(req *promiseReq, rec msglog.EvidenceRecord) {
 	req.seq = rec.Seq
 	req.leaf = leafInto(rec, req.attDigests[:0])
-	req.st.MessageDigest = req.leaf.MessageDigest[:]
+	req.st.LeafVersion, req.st.MessageDigest = statementLeaf(req.leaf), req.leaf.MessageDigest[:]
 	req.st.LeafHash = req.leaf.AppendHash(req.hash[:0])
 	if n := len(req.leaf.AttachmentDigests); n > 0 {
 		ds := req.attSlices[:0]
@@ -460,15 +460,26 @@ func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
 }
 
 // leafOf is the record's leaf, from MessageXML or, without it, from
-// MessageParts.
+// MessageParts, in the version the record declares (leafVersion).
 func leafOf(rec msglog.EvidenceRecord) tlog.Leaf {
 	return leafInto(rec, nil)
 }
 
+// leafVersion is the leaf version a record declares: Record.Leaf as
+// appended, else message.xml's record element (tlog.LeafVersionOf).
+func leafVersion(rec msglog.EvidenceRecord) int {
+	if rec.Record != nil {
+		return max(rec.Record.Leaf, tlog.LeafV1)
+	}
+	return tlog.LeafVersionOf(rec.MessageXML)
+}
+
 // leafInto is leafOf with the attachment digests appended to atts (whose
-// spare capacity saves an allocation), as tlog.NewLeaf digests them.
+// spare capacity saves an allocation), as tlog.NewLeaf digests them. A
+// version 2 leaf hashes message.xml only: the bodies' SHA-512 digests in
+// it were computed once at Append.
 func leafInto(rec msglog.EvidenceRecord, atts [][32]byte) tlog.Leaf {
-	leaf := tlog.Leaf{Seq: rec.Seq}
+	leaf := tlog.Leaf{Version: leafVersion(rec), Seq: rec.Seq}
 	if rec.MessageXML != nil || rec.MessageParts == nil {
 		leaf.MessageDigest = sha256.Sum256(rec.MessageXML)
 	} else {
@@ -478,7 +489,7 @@ func leafInto(rec msglog.EvidenceRecord, atts [][32]byte) tlog.Leaf {
 		}
 		h.Sum(leaf.MessageDigest[:0])
 	}
-	if len(rec.Attachments) > 0 {
+	if leaf.Version != tlog.LeafV2 && len(rec.Attachments) > 0 {
 		for _, a := range rec.Attachments {
 			atts = append(atts, sha256.Sum256(a))
 		}
@@ -523,7 +534,7 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 		ds = append(ds, d[:]...)
 	}
 	ds = leaf.AppendHash(ds)
-	st := &receipt.Statement{MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
+	st := &receipt.Statement{LeafVersion: statementLeaf(leaf), MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
 	if n > 0 {
 		st.AttachmentDigests = make([][]byte, n)
 		for i := range n {
@@ -532,6 +543,15 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 	}
 	fillStatement(st, origin, rec)
 	return st
+}
+
+// statementLeaf is a statement's LeafVersion for the leaf: 2, or 0
+// (omitted) for version 1.
+func statementLeaf(l tlog.Leaf) int {
+	if l.Version == tlog.LeafV2 {
+		return tlog.LeafV2
+	}
+	return 0
 }
 
 // fillStatement sets the statement's fields other than the digests.
@@ -578,7 +598,7 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 			if r.MessageXML == nil {
 				return fmt.Errorf("evidence: record %d came without its bytes and has no promise held; the seal is retried", r.Seq)
 			}
-			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+			entries[i] = tlog.Entry{Group: r.Group, Leaf: leafOf(r)}
 		}
 	}
 	if err := l.tree.AddAlong(ctx, entries, l.syncStatements); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // capture wraps the evidence log and keeps the sealed bytes of each record
@@ -52,17 +53,26 @@ type fixture struct {
 // the evidence seen through capture.
 func open(t testing.TB, dir string, signer crypto.Signer, cert *x509.Certificate) *fixture {
 	t.Helper()
+	return openWith(t, dir, signer, cert, nil)
+}
+
+// openWith is open with the log's options adjusted by logOpts (when not
+// nil).
+func openWith(t testing.TB, dir string, signer crypto.Signer, cert *x509.Certificate, logOpts func(*msglog.Options)) *fixture {
+	t.Helper()
 	var c *capture
 	f := evidencetest.Open(t, evidencetest.Options{Dir: dir, Signer: signer, Certificate: cert, GroupBy: msglog.GroupMember,
 		Hook: func(ev *evidence.Log) msglog.Evidence {
 			c = &capture{Log: ev, sealed: map[uint64]msglog.EvidenceRecord{}}
 			return c
-		}})
+		}, Log: logOpts})
 	return &fixture{Fixture: f, log: f.Log, ev: c, cert: cert}
 }
 
+// exchange is a record as a check appends it; Leaf is what Append sets
+// by default (for tests that hand records to the evidence hook directly).
 func exchange(i int, member string) *msglog.Record {
-	return &msglog.Record{Type: msglog.TypeExchange, Member: member, Exchange: &msglog.Exchange{
+	return &msglog.Record{Type: msglog.TypeExchange, Member: member, Leaf: tlog.LeafV2, Exchange: &msglog.Exchange{
 		Direction: "consumer", Protocol: "soap", Check: "tax-debt", MessageID: fmt.Sprintf("msg-%d", i),
 		UserID: "officer-1", Issue: "tender-7", RequestHash: "abc=", RequestID: fmt.Sprintf("req-%d", i),
 		Subjects: []string{"01234567890123"},

@@ -56,6 +56,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // ErrBackpressure is returned (wrapped) by Append when the store's queue is
@@ -134,6 +135,12 @@ type Options struct {
 	GroupBy GroupBy
 	// MetadataOnly replaces bodies by their digests.
 	MetadataOnly bool
+	// LeafVersion is the transparency-log leaf version the records
+	// declare (signing/tlog): 2 (the default, 0) commits to message.xml,
+	// whose SHA-512 digests commit to the bodies, so a leaf hashes
+	// message.xml only; 1 also hashes every body (the records then are
+	// byte for byte what tunduk wrote before version 2).
+	LeafVersion int
 	// EncryptionKey, when 32 bytes, encrypts archives at rest with
 	// AES-256-GCM (see atrest); archive names then end in .zip.enc.
 	EncryptionKey []byte
@@ -171,6 +178,11 @@ func (o *Options) defaults() error {
 		return errors.New("msglog: Options.Signer and Options.Certificate are required")
 	case len(o.EncryptionKey) != 0 && len(o.EncryptionKey) != 32:
 		return errors.New("msglog: Options.EncryptionKey must be 32 bytes (AES-256)")
+	case o.LeafVersion < 0 || o.LeafVersion > tlog.LeafV2:
+		return fmt.Errorf("msglog: Options.LeafVersion %d: want 1 or 2 (0 is 2)", o.LeafVersion)
+	}
+	if o.LeafVersion == 0 {
+		o.LeafVersion = tlog.LeafV2
 	}
 	switch o.GroupBy {
 	case GroupNone, GroupMember, GroupSubsystem:
@@ -431,7 +443,10 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 		ex := *rec.Exchange
 		rec.Exchange = &ex
 	}
-	rec.Seq = 0
+	rec.Seq, rec.Leaf = 0, 0
+	if l.opts.LeafVersion == tlog.LeafV2 {
+		rec.Leaf = tlog.LeafV2
+	}
 	if rec.Time.IsZero() {
 		rec.Time = l.opts.Now()
 	}
