@@ -36,6 +36,9 @@ func appendStatement(b []byte, st *Statement) ([]byte, error) {
 	b = appendOpt(b, `,"userId":`, st.UserID)
 	b = appendOpt(b, `,"issue":`, st.Issue)
 	b = appendOpt(b, `,"requestId":`, st.RequestID)
+	if st.LeafVersion != 0 {
+		b = strconv.AppendInt(append(b, `,"leaf":`...), int64(st.LeafVersion), 10)
+	}
 	b = append(b, `,"messageDigest":`...)
 	b = appendBytes(b, st.MessageDigest)
 	b = appendList(b, `,"attachmentDigests":[`, st.AttachmentDigests, appendBytes)
@@ -67,7 +70,8 @@ func statementSize(st *Statement) int {
 	const fixed = len(`{"origin":"","recordId":"","seq":,"time":"","messageDigest":"","leafHash":""}`) +
 		20 + len(time.RFC3339Nano) + // seq and time at their longest
 		len(`,"check":"","answerDigest":"","messageId":"","requestHash":"","userId":"","issue":"","requestId":""`) +
-		len(`,"subjects":[],"attachmentDigests":[]`)
+		len(`,"subjects":[],"attachmentDigests":[]`) +
+		len(`,"leaf":`) + 20 // leaf version at its longest
 	n := fixed + len(st.Origin) + len(st.RecordID) + len(st.Check) + len(st.AnswerDigest) + len(st.MessageID) +
 		len(st.RequestHash) + len(st.UserID) + len(st.Issue) + len(st.RequestID) +
 		digestSize(st.MessageDigest) + digestSize(st.LeafHash)

@@ -33,6 +33,8 @@ func TestAppendStatementIsJSONMarshal(t *testing.T) {
 		"control and utf-8": {Origin: "line\nbreak\ttab\x00\x1f\x7f", UserID: "Кыргызстан ✓", RequestID: "bad\xff\xfeutf8", MessageID: "\u2028\u2029"},
 		"time zone":         {Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("KGT", 6*3600))},
 		"time nanos":        {Time: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+		"leaf version 2":    {Seq: 7, LeafVersion: 2, MessageDigest: d, LeafHash: d},
+		"leaf version -1":   {LeafVersion: -1},
 	}
 	for name, st := range cases {
 		want, err := json.Marshal(&st)
@@ -186,6 +188,30 @@ func TestNewPromisesVerify(t *testing.T) {
 			if _, err := Verify(b, Options{Certificate: cert}); !errors.Is(err, &Error{Reason: ReasonStatementSignature}) {
 				t.Errorf("n=%d receipt %d with the next statement: %v", n, i, err)
 			}
+		}
+	}
+}
+
+// Statement.Leaf accepts leaf version 2 without attachment digests, or
+// none (version 1); anything else is malformed.
+func TestStatementLeafVersion(t *testing.T) {
+	d := bytes.Repeat([]byte{7}, 32)
+	for _, c := range []struct {
+		st      Statement
+		version int
+		ok      bool
+	}{
+		{Statement{MessageDigest: d, AttachmentDigests: [][]byte{d}}, 0, true},
+		{Statement{MessageDigest: d}, 0, true},
+		{Statement{LeafVersion: 2, MessageDigest: d}, 2, true},
+		{Statement{LeafVersion: 2, MessageDigest: d, AttachmentDigests: [][]byte{d}}, 0, false},
+		{Statement{LeafVersion: 2, MessageDigest: d, AttachmentDigests: [][]byte{}}, 0, false},
+		{Statement{LeafVersion: 1, MessageDigest: d}, 0, false}, // version 1 is spelled by omission
+		{Statement{LeafVersion: 3, MessageDigest: d}, 0, false},
+	} {
+		l, err := c.st.Leaf()
+		if (err == nil) != c.ok || (c.ok && l.Version != c.version) {
+			t.Errorf("leaf %d with %d attachment digests: version %d, %v", c.st.LeafVersion, len(c.st.AttachmentDigests), l.Version, err)
 		}
 	}
 }

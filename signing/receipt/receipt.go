@@ -40,7 +40,11 @@
 // separately, and a full receipt with the certificate it embeds.
 //
 // Versions: 2 adds keyId (required); 1 (before keyId; certificate
-// embedded) is still verified.
+// embedded) is still verified. Independently, a statement's "leaf" names
+// its record's tlog leaf version: "leaf":2 (a leaf over message.xml,
+// which commits to the bodies by their SHA-512 digests; no
+// attachmentDigests), or none for version 1 (message.xml's and each
+// attachment's digest).
 //
 // A verifier accepts a receipt whose keys were reordered or re-indented
 // (a portal may store it as a parsed object) but nothing else: key names,
@@ -105,9 +109,12 @@ type Statement struct {
 	UserID       string   `json:"userId,omitempty"`
 	Issue        string   `json:"issue,omitempty"`
 	RequestID    string   `json:"requestId,omitempty"`
+	// LeafVersion is the record's tlog leaf version: 2, or 0 (omitted)
+	// for version 1.
+	LeafVersion int `json:"leaf,omitempty"`
 	// MessageDigest and AttachmentDigests are the SHA-256 digests of the
-	// record's message.xml and attachments (tlog leaf data); LeafHash is
-	// the RFC 6962 leaf hash.
+	// record's message.xml and (version 1 only) attachments (tlog leaf
+	// data); LeafHash is the RFC 6962 leaf hash.
 	MessageDigest     []byte   `json:"messageDigest"`
 	AttachmentDigests [][]byte `json:"attachmentDigests,omitempty"`
 	LeafHash          []byte   `json:"leafHash"`
@@ -116,6 +123,16 @@ type Statement struct {
 // Leaf is the statement's tlog leaf.
 func (s *Statement) Leaf() (tlog.Leaf, error) {
 	l := tlog.Leaf{Seq: s.Seq}
+	switch s.LeafVersion {
+	case 0:
+	case tlog.LeafV2:
+		if s.AttachmentDigests != nil {
+			return l, fmt.Errorf("a version %d leaf has no attachment digests (message.xml commits to the bodies)", s.LeafVersion)
+		}
+		l.Version = tlog.LeafV2
+	default:
+		return l, fmt.Errorf("leaf version %d, want %d (or none for version 1)", s.LeafVersion, tlog.LeafV2)
+	}
 	if len(s.MessageDigest) != 32 {
 		return l, fmt.Errorf("messageDigest has %d bytes, want 32", len(s.MessageDigest))
 	}

@@ -154,7 +154,10 @@ func Verify(data []byte, opts Options) (*Result, error) {
 		return nil, fail(ReasonLeafHash, "leafHash is not the RFC 6962 hash of the statement's leaf data")
 	}
 	if opts.Record != nil {
-		got := tlog.NewLeaf(st.Seq, opts.Record.MessageXML, opts.Record.Attachments...)
+		got, err := tlog.RecordLeaf(st.Seq, opts.Record.MessageXML, opts.Record.Attachments...)
+		if err != nil {
+			return nil, fail(ReasonRecord, "%v", err)
+		}
 		if !bytes.Equal(got.Hash(), st.LeafHash) {
 			return nil, fail(ReasonRecord, "the record's message.xml or attachments differ from what the receipt's leaf commits to")
 		}

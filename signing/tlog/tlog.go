@@ -8,13 +8,33 @@
 //
 // # Leaves
 //
-// A record's leaf data (LeafData) is
+// A record's leaf hash is the RFC 6962 leaf hash SHA-256(0x00 || leaf
+// data). There are two versions of leaf data; a record declares version
+// 2 by a leaf="2" attribute on its record element (LeafVersionOf), a
+// receipt by "leaf":2 in its statement, and a record or statement that
+// declares nothing is version 1. Both keep verifying.
+//
+// Version 2 (written by default):
+//
+//	"tunduk/mlog/leaf/v2" 0x00 || seq (8 bytes, big-endian)
+//	  || SHA-256(message.xml as signed, with its seq attribute)
+//
+// The bodies are committed through message.xml: each side of an exchange
+// records its body's size and SHA-512 digest (digest="SHA-512:…", computed
+// once when the record is appended) and names its attachment
+// (body="/attachmentN"). Finding other bodies for the same leaf means a
+// SHA-256 collision on message.xml or a SHA-512 collision on a body, so a
+// version 2 leaf binds the bodies as firmly as version 1's own body
+// digests did, for one hash of message.xml instead of a hash of every
+// byte. A verifier holding the record checks each attachment against
+// message.xml (RecordLeaf, CheckBodies).
+//
+// Version 1:
 //
 //	"tunduk/mlog/leaf/v1" 0x00 || seq (8 bytes, big-endian)
 //	  || SHA-256(message.xml as signed, with its seq attribute)
 //	  || n (1 byte) || SHA-256(attachment_1) || … || SHA-256(attachment_n)
 //
-// and its leaf hash is the RFC 6962 leaf hash SHA-256(0x00 || leaf data).
 // The digests are of the exact bytes the message log seals into the
 // record's container (message.xml, attachment1 = request body as sent,
 // attachment2 = response body as received), so an auditor holding the

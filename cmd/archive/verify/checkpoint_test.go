@@ -262,3 +262,16 @@ func mustRead(t *testing.T, f string) []byte {
 	}
 	return b
 }
+
+// TestPinnedLeafVectors: `archive verify --checkpoint` still verifies the
+// pinned archives of both leaf versions (testdata/evidence/leaf-vN,
+// version 1 written before version 2 existed) against their checkpoints.
+func TestPinnedLeafVectors(t *testing.T) {
+	for _, v := range []string{"leaf-v1", "leaf-v2"} {
+		dir := filepath.Join("..", "..", "..", "testdata", "evidence", v)
+		rep, code, out := runJSON(t, "-f", "--cert", filepath.Join(dir, "mlog.crt"), "--checkpoint", filepath.Join(dir, "checkpoint"), filepath.Join(dir, "archive"))
+		if code != cli.ExitOK || !rep.Valid || len(rep.Checkpoints) != 1 || !rep.Checkpoints[0].Valid || !rep.Checkpoints[0].KeyPinned || rep.Checkpoints[0].Size != 3 {
+			t.Errorf("%s: exit %d\n%s", v, code, out)
+		}
+	}
+}

@@ -138,3 +138,17 @@ func TestVerifyRun(t *testing.T) {
 		})
 	}
 }
+
+// TestPinnedLeafVectors: the pinned receipts of both leaf versions
+// (testdata/evidence/leaf-vN, version 1 written before version 2 existed)
+// verify offline against their held checkpoints.
+func TestPinnedLeafVectors(t *testing.T) {
+	newCmd := func(f *cli.Factory) *cobra.Command { return verify.NewCmdVerify(f, nil) }
+	for _, v := range []string{"leaf-v1", "leaf-v2"} {
+		dir := filepath.Join("..", "..", "..", "testdata", "evidence", v)
+		r := clitest.Exec(newCmd, "--cert", filepath.Join(dir, "mlog.crt"), "--checkpoint", filepath.Join(dir, "checkpoint"), filepath.Join(dir, "receipt.json"))
+		if r.Code != cli.ExitOK || !clitest.Contains(r.String(), "VALID", "mlog:2", "pinned by --cert", "consistent with your checkpoint of size 3") {
+			t.Errorf("%s: code %d\n%s", v, r.Code, r)
+		}
+	}
+}

@@ -439,9 +439,11 @@ func loadAvg() float64 {
 // TUNDUK_BENCH_ROUND_LOG=file writes one line per round (warm-up
 // included) into file. TUNDUK_BENCH_PROFILE_DIR=dir writes each gateway's
 // CPU, allocation, block and mutex profiles of the timed rounds into
-// dir/on and dir/off (go tool pprof -diff_base dir/off/cpu.pprof
-// dir/on/cpu.pprof); profiling slows both sides, so quote the bar from a
-// run without it.
+// dir/on and dir/off, with the timed requests in dir/SIDE/requests:
+// divide a function's CPU time by them for its µs per request on that
+// side, and compare the sides per request (their request counts differ,
+// so go tool pprof -diff_base alone misleads). Profiling slows both
+// sides; quote the bar from a run without it.
 func BenchmarkGatewayReceipts(b *testing.B) {
 	pairs := receiptEnv("TUNDUK_BENCH_ROUNDS", 30)
 	d := time.Duration(receiptEnv("TUNDUK_BENCH_ROUND_MS", 1000)) * time.Millisecond
@@ -533,6 +535,17 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	}
 	on.get(b, "profile-stop")
 	off.get(b, "profile-stop")
+	if pd := os.Getenv(benchProfileEnv); pd != "" {
+		for _, s := range []*receiptSide{on, off} {
+			var n int64
+			for _, r := range s.rounds {
+				n += r.requests
+			}
+			if err := os.WriteFile(filepath.Join(pd, s.name, "requests"), fmt.Appendf(nil, "%d\n", n), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	sigs, err := on.seal()
 	if err != nil {
 		b.Fatal(err)

@@ -111,6 +111,7 @@ var (
 	_ msglog.Evidence         = (*Log)(nil)
 	_ msglog.EvidencePromised = (*Log)(nil)
 	_ msglog.EvidenceGroups   = (*Log)(nil)
+	_ msglog.EvidencePromises = (*Log)(nil)
 )
 
 // line is one line of statements.jsonl.
@@ -245,7 +246,10 @@ func (l *Log) Durable(first, last uint64, records int) {
 	l.smu.Unlock()
 }
 
-// promise signs the record's statement and stores it. The records of one
+// promise signs the record's statement and stores it, for the records
+// that reach Appended: the message log promises its own journal's
+// records on the writer (Promise), so these are a shared store's and
+// those of a log without EvidencePromises. The records of one
 // group commit of the journal are signed as one batch
 // (receipt.NewPromises) by the last of them to arrive, while the others
 // wait for it; groups that complete while a batch is being signed are
@@ -254,21 +258,8 @@ func (l *Log) Durable(first, last uint64, records int) {
 // gateway, and what a PKCS#11 key needs. A record no group announced
 // (a shared store) is a group of its own.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	req := &promiseReq{seq: rec.Seq}
-	req.leaf = leafInto(rec, req.attDigests[:0])
-	req.st.MessageDigest = req.leaf.MessageDigest[:]
-	req.st.LeafHash = req.leaf.AppendHash(req.hash[:0])
-	if n := len(req.leaf.AttachmentDigests); n > 0 {
-		ds := req.attSlices[:0]
-		if n > inlineAtts {
-			ds = make([][]byte, 0, n)
-		}
-		for i := range req.leaf.AttachmentDigests {
-			ds = append(ds, req.leaf.AttachmentDigests[i][:])
-		}
-		req.st.AttachmentDigests = ds
-	}
-	fillStatement(&req.st, l.origin(rec.Group), rec)
+	req := &promiseReq{}
+	l.prepare(req, rec)
 	l.smu.Lock()
 	g, at := l.groupOf(rec.Seq)
 	g.reqs = append(g.reqs, req)
@@ -298,6 +289,52 @@ func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	if at >= 0 {
 		l.groups = slices.Delete(l.groups, at, at+1)
 	}
+	return l.signLocked(g)
+}
+
+// Promise signs the promises of a group commit's records (see
+// msglog.EvidencePromises) on the journal's writer, before their
+// appenders are woken: one signature for the group, and no appender
+// waits for another. Failures are logged, as in Appended.
+func (l *Log) Promise(recs []msglog.EvidenceRecord) {
+	if len(recs) == 0 {
+		return
+	}
+	reqs := make([]promiseReq, len(recs)) // one allocation for the group
+	g := &promiseGroup{reqs: make([]*promiseReq, len(recs)), done: make(chan struct{})}
+	for i := range recs {
+		l.prepare(&reqs[i], recs[i])
+		g.reqs[i] = &reqs[i]
+	}
+	l.smu.Lock()
+	if err := l.signLocked(g); err != nil {
+		l.opts.Logger.Error("evidence: promises failed", zap.Uint64("first", recs[0].Seq), zap.Int("records", len(recs)), zap.Error(err))
+	}
+}
+
+// prepare computes the record's leaf and statement into req.
+func (l *Log) prepare(req *promiseReq, rec msglog.EvidenceRecord) {
+	req.seq = rec.Seq
+	req.leaf = leafInto(rec, req.attDigests[:0])
+	req.st.LeafVersion, req.st.MessageDigest = statementLeaf(req.leaf), req.leaf.MessageDigest[:]
+	req.st.LeafHash = req.leaf.AppendHash(req.hash[:0])
+	if n := len(req.leaf.AttachmentDigests); n > 0 {
+		ds := req.attSlices[:0]
+		if n > inlineAtts {
+			ds = make([][]byte, 0, n)
+		}
+		for i := range req.leaf.AttachmentDigests {
+			ds = append(ds, req.leaf.AttachmentDigests[i][:])
+		}
+		req.st.AttachmentDigests = ds
+	}
+	fillStatement(&req.st, l.origin(rec.Group), rec)
+}
+
+// signLocked signs the complete group g, with the groups that complete
+// meanwhile, or waits for the caller signing already to sign it. It is
+// called holding smu and releases it.
+func (l *Log) signLocked(g *promiseGroup) error {
 	l.ready = append(l.ready, g)
 	if l.signing {
 		l.smu.Unlock()
@@ -423,15 +460,26 @@ func Statement(origin string, rec msglog.EvidenceRecord) *receipt.Statement {
 }
 
 // leafOf is the record's leaf, from MessageXML or, without it, from
-// MessageParts.
+// MessageParts, in the version the record declares (leafVersion).
 func leafOf(rec msglog.EvidenceRecord) tlog.Leaf {
 	return leafInto(rec, nil)
 }
 
+// leafVersion is the leaf version a record declares: Record.Leaf as
+// appended, else message.xml's record element (tlog.LeafVersionOf).
+func leafVersion(rec msglog.EvidenceRecord) int {
+	if rec.Record != nil {
+		return max(rec.Record.Leaf, tlog.LeafV1)
+	}
+	return tlog.LeafVersionOf(rec.MessageXML)
+}
+
 // leafInto is leafOf with the attachment digests appended to atts (whose
-// spare capacity saves an allocation), as tlog.NewLeaf digests them.
+// spare capacity saves an allocation), as tlog.NewLeaf digests them. A
+// version 2 leaf hashes message.xml only: the bodies' SHA-512 digests in
+// it were computed once at Append.
 func leafInto(rec msglog.EvidenceRecord, atts [][32]byte) tlog.Leaf {
-	leaf := tlog.Leaf{Seq: rec.Seq}
+	leaf := tlog.Leaf{Version: leafVersion(rec), Seq: rec.Seq}
 	if rec.MessageXML != nil || rec.MessageParts == nil {
 		leaf.MessageDigest = sha256.Sum256(rec.MessageXML)
 	} else {
@@ -441,7 +489,7 @@ func leafInto(rec msglog.EvidenceRecord, atts [][32]byte) tlog.Leaf {
 		}
 		h.Sum(leaf.MessageDigest[:0])
 	}
-	if len(rec.Attachments) > 0 {
+	if leaf.Version != tlog.LeafV2 && len(rec.Attachments) > 0 {
 		for _, a := range rec.Attachments {
 			atts = append(atts, sha256.Sum256(a))
 		}
@@ -486,7 +534,7 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 		ds = append(ds, d[:]...)
 	}
 	ds = leaf.AppendHash(ds)
-	st := &receipt.Statement{MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
+	st := &receipt.Statement{LeafVersion: statementLeaf(leaf), MessageDigest: ds[:32:32], LeafHash: ds[32*(n+1):]}
 	if n > 0 {
 		st.AttachmentDigests = make([][]byte, n)
 		for i := range n {
@@ -495,6 +543,15 @@ func statement(origin string, rec msglog.EvidenceRecord, leaf tlog.Leaf) *receip
 	}
 	fillStatement(st, origin, rec)
 	return st
+}
+
+// statementLeaf is a statement's LeafVersion for the leaf: 2, or 0
+// (omitted) for version 1.
+func statementLeaf(l tlog.Leaf) int {
+	if l.Version == tlog.LeafV2 {
+		return tlog.LeafV2
+	}
+	return 0
 }
 
 // fillStatement sets the statement's fields other than the digests.
@@ -541,7 +598,7 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 			if r.MessageXML == nil {
 				return fmt.Errorf("evidence: record %d came without its bytes and has no promise held; the seal is retried", r.Seq)
 			}
-			entries[i] = tlog.Entry{Group: r.Group, Leaf: tlog.NewLeaf(r.Seq, r.MessageXML, r.Attachments...)}
+			entries[i] = tlog.Entry{Group: r.Group, Leaf: leafOf(r)}
 		}
 	}
 	if err := l.tree.AddAlong(ctx, entries, l.syncStatements); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/evidence/evidencetest"
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // capture wraps the evidence log and keeps the sealed bytes of each record
@@ -52,17 +53,26 @@ type fixture struct {
 // the evidence seen through capture.
 func open(t testing.TB, dir string, signer crypto.Signer, cert *x509.Certificate) *fixture {
 	t.Helper()
+	return openWith(t, dir, signer, cert, nil)
+}
+
+// openWith is open with the log's options adjusted by logOpts (when not
+// nil).
+func openWith(t testing.TB, dir string, signer crypto.Signer, cert *x509.Certificate, logOpts func(*msglog.Options)) *fixture {
+	t.Helper()
 	var c *capture
 	f := evidencetest.Open(t, evidencetest.Options{Dir: dir, Signer: signer, Certificate: cert, GroupBy: msglog.GroupMember,
 		Hook: func(ev *evidence.Log) msglog.Evidence {
 			c = &capture{Log: ev, sealed: map[uint64]msglog.EvidenceRecord{}}
 			return c
-		}})
+		}, Log: logOpts})
 	return &fixture{Fixture: f, log: f.Log, ev: c, cert: cert}
 }
 
+// exchange is a record as a check appends it; Leaf is what Append sets
+// by default (for tests that hand records to the evidence hook directly).
 func exchange(i int, member string) *msglog.Record {
-	return &msglog.Record{Type: msglog.TypeExchange, Member: member, Exchange: &msglog.Exchange{
+	return &msglog.Record{Type: msglog.TypeExchange, Member: member, Leaf: tlog.LeafV2, Exchange: &msglog.Exchange{
 		Direction: "consumer", Protocol: "soap", Check: "tax-debt", MessageID: fmt.Sprintf("msg-%d", i),
 		UserID: "officer-1", Issue: "tender-7", RequestHash: "abc=", RequestID: fmt.Sprintf("req-%d", i),
 		Subjects: []string{"01234567890123"},
@@ -566,6 +576,66 @@ func TestPromiseGroups(t *testing.T) {
 	// A record no group announced (a shared store) is signed at once.
 	appended(10)
 	verify(10, false)
+}
+
+// TestPromiseOnWriter: through the message log (msglog.EvidencePromises),
+// each group commit's records are promised on the journal's writer before
+// their Appends return: one signature per group commit, and every
+// answer's receipt there at once, batch-signed with its group, verifying.
+func TestPromiseOnWriter(t *testing.T) {
+	signer, cert := certstest.Signing(t)
+	counting := &countingSigner{Signer: signer}
+	f := evidencetest.Open(t, evidencetest.Options{Signer: signer, Certificate: cert, EvidenceSigner: counting, GroupBy: msglog.GroupMember})
+	const workers, each = 16, 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sizes := map[string]uint64{} // batch signature → batch size
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				seq, err := f.Log.Append(context.Background(), exchange(w*each+i, "KG/GOV/1"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, err := f.Evidence.AnswerJSON(seq)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
+					t.Errorf("seq %d: %v\n%s", seq, err, b)
+					return
+				}
+				var r receipt.Receipt
+				if err := json.Unmarshal(b, &r); err != nil {
+					t.Error(err)
+					return
+				}
+				size := uint64(1)
+				if r.Batch != nil {
+					size = r.Batch.Size
+				}
+				mu.Lock()
+				sizes[string(r.Signature)] = size
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	groups, records := f.Log.Stats()
+	if records != workers*each || counting.n.Load() != int64(groups) || len(sizes) != int(groups) {
+		t.Errorf("%d records in %d group commits: %d signatures, %d distinct in the receipts; want one per group commit",
+			records, groups, counting.n.Load(), len(sizes))
+	}
+	var sum uint64
+	for _, n := range sizes {
+		sum += n
+	}
+	if sum != records {
+		t.Errorf("the batches hold %d records, want %d", sum, records)
+	}
+	t.Logf("%d records, %d group commits", records, groups)
 }
 
 // openCounting opens an evidence log alone (no message log) whose

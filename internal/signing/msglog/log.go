@@ -56,6 +56,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // ErrBackpressure is returned (wrapped) by Append when the store's queue is
@@ -134,6 +135,12 @@ type Options struct {
 	GroupBy GroupBy
 	// MetadataOnly replaces bodies by their digests.
 	MetadataOnly bool
+	// LeafVersion is the transparency-log leaf version the records
+	// declare (signing/tlog): 2 (the default, 0) commits to message.xml,
+	// whose SHA-512 digests commit to the bodies, so a leaf hashes
+	// message.xml only; 1 also hashes every body (the records then are
+	// byte for byte what tunduk wrote before version 2).
+	LeafVersion int
 	// EncryptionKey, when 32 bytes, encrypts archives at rest with
 	// AES-256-GCM (see atrest); archive names then end in .zip.enc.
 	EncryptionKey []byte
@@ -171,6 +178,11 @@ func (o *Options) defaults() error {
 		return errors.New("msglog: Options.Signer and Options.Certificate are required")
 	case len(o.EncryptionKey) != 0 && len(o.EncryptionKey) != 32:
 		return errors.New("msglog: Options.EncryptionKey must be 32 bytes (AES-256)")
+	case o.LeafVersion < 0 || o.LeafVersion > tlog.LeafV2:
+		return fmt.Errorf("msglog: Options.LeafVersion %d: want 1 or 2 (0 is 2)", o.LeafVersion)
+	}
+	if o.LeafVersion == 0 {
+		o.LeafVersion = tlog.LeafV2
 	}
 	switch o.GroupBy {
 	case GroupNone, GroupMember, GroupSubsystem:
@@ -338,8 +350,9 @@ func (l *Log) openShared() (*Log, error) {
 	return l, nil
 }
 
-// onDurable is the store's hook: records enter pending in seq order.
-func (l *Log) onDurable(first uint64, payloads [][]byte) {
+// onDurable is the store's hook: records enter pending in seq order, and
+// the evidence hook hears of them (see EvidencePromises, EvidenceGroups).
+func (l *Log) onDurable(first uint64, payloads [][]byte, tags []any) {
 	l.mu.Lock()
 	n := len(l.pending)
 	for i, p := range payloads {
@@ -351,7 +364,11 @@ func (l *Log) onDurable(first uint64, payloads [][]byte) {
 	}
 	n = len(l.pending) - n
 	l.mu.Unlock()
-	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 {
+	if l.opts.Evidence == nil {
+		return
+	}
+	n = l.evidencePromise(first, tags, n)
+	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 && n > 0 {
 		g.Durable(first, first+uint64(len(payloads))-1, n)
 	}
 }
@@ -418,12 +435,18 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 // is sealed within BatchInterval. Errors wrap ErrBackpressure when the
 // queue stayed full for QueueWait (or until ctx ended).
 func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
-	rec := *r
+	// The copy lives in the tag the journal hands the evidence hook (one
+	// allocation for both).
+	tag := &evidenceTag{rec: *r}
+	rec := &tag.rec
 	if rec.Exchange != nil {
 		ex := *rec.Exchange
 		rec.Exchange = &ex
 	}
-	rec.Seq = 0
+	rec.Seq, rec.Leaf = 0, 0
+	if l.opts.LeafVersion == tlog.LeafV2 {
+		rec.Leaf = tlog.LeafV2
+	}
 	if rec.Time.IsZero() {
 		rec.Time = l.opts.Now()
 	}
@@ -432,14 +455,21 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	xmlDoc, err := MarshalRecord(&rec)
+	xmlDoc, err := MarshalRecord(rec)
 	if err != nil {
 		return 0, err
 	}
 	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
 	parts := append([][]byte{head, xmlDoc}, atts...)
 	start := time.Now()
-	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
+	payload := encodeParts(kindRecord, parts...)
+	var seq uint64
+	if ts, ok := l.store.(taggedStore); ok && l.opts.Evidence != nil {
+		tag.xmlDoc, tag.atts = xmlDoc, atts
+		seq, err = ts.AppendTagged(ctx, payload, tag)
+	} else {
+		seq, err = l.store.Append(ctx, payload)
+	}
 	if err != nil {
 		l.metrics.appendFailed(err)
 		if errors.Is(err, store.ErrClosed) {
@@ -449,8 +479,8 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	l.metrics.appended.Inc()
 	l.metrics.appendSeconds.Observe(time.Since(start).Seconds())
-	if l.opts.Evidence != nil {
-		l.evidenceAppended(seq, &rec, xmlDoc, atts)
+	if l.opts.Evidence != nil && !tag.promised {
+		l.evidenceAppended(seq, rec, xmlDoc, atts)
 	}
 	return seq, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -269,5 +270,46 @@ func TestOverdueRotationAtOpen(t *testing.T) {
 	as, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
 	if len(as) != 1 {
 		t.Fatalf("want one archive after an overdue rotation at Open, got %v", as)
+	}
+}
+
+// TestLeafVersionOption: records declare leaf version 2 by default
+// (leaf="2" on the record element, Record.Leaf 2), none with
+// LeafVersion 1 (the bytes tunduk wrote before version 2), whatever the
+// appended Record says; other versions are refused at Open.
+func TestLeafVersionOption(t *testing.T) {
+	for _, v := range []int{-1, 3} {
+		_, err := msglog.Open(msglog.Options{Dir: t.TempDir(), ArchiveDir: t.TempDir(), Signer: certstest.Key(t),
+			Certificate: &x509.Certificate{}, LeafVersion: v})
+		if err == nil || !strings.Contains(err.Error(), "LeafVersion") {
+			t.Errorf("LeafVersion %d: %v", v, err)
+		}
+	}
+	for _, c := range []struct{ opt, want int }{{0, 2}, {1, 0}, {2, 2}} {
+		dir := t.TempDir()
+		l := openLog(t, dir, func(o *msglog.Options) { o.LeafVersion = c.opt })
+		r := exchange(1, "")
+		r.Leaf = 7 // Append decides
+		if _, err := l.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Rotate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		archives, _ := msglog.ListArchives(filepath.Join(dir, "archive"))
+		n := 0
+		for _, a := range archives {
+			msglog.ReadArchive(a.Path, nil, func(entry string, _ []byte, rec *msglog.Record) error {
+				n++
+				if rec.Leaf != c.want {
+					t.Errorf("LeafVersion %d: %s: record leaf %d, want %d", c.opt, entry, rec.Leaf, c.want)
+				}
+				return nil
+			})
+		}
+		if n == 0 {
+			t.Errorf("LeafVersion %d: no record read back", c.opt)
+		}
 	}
 }

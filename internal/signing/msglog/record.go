@@ -38,6 +38,11 @@ type Record struct {
 	XMLName xml.Name `xml:"https://tunduk.kg/xsd/msglog/1 record" json:"-"`
 	// Seq is the record's sequence number, assigned by Append.
 	Seq uint64 `xml:"seq,attr,omitempty" json:"seq"`
+	// Leaf is the version of the record's transparency-log leaf
+	// (signing/tlog), set by Append from Options.LeafVersion: 2 is
+	// written as leaf="2" right after seq; 0 (version 1) writes nothing,
+	// so a version 1 document is what tunduk wrote before version 2.
+	Leaf int `xml:"leaf,attr,omitempty" json:"leaf,omitempty"`
 	// Type is what the record is about.
 	Type Type `xml:"type,attr" json:"type"`
 	// Time is when the record was appended (the Log's clock), UTC.
@@ -223,6 +228,9 @@ func MarshalRecord(r *Record) ([]byte, error) {
 	w.raw(`<record xmlns="` + Namespace + `"`)
 	if r.Seq != 0 {
 		w.attr("seq", strconv.FormatUint(r.Seq, 10))
+	}
+	if r.Leaf >= 2 {
+		w.attr("leaf", strconv.Itoa(r.Leaf))
 	}
 	w.attr("type", string(r.Type))
 	w.attr("time", r.Time.Format(time.RFC3339Nano))

@@ -115,6 +115,7 @@ type leafPart struct {
 	body     *[32]byte
 	needReq  bool // the record keeps the request body (attachment of the leaf)
 	needResp bool
+	version  int // the record's leaf version (tlog.LeafVersionOf)
 }
 
 // leafOf derives a container's part of its record's leaf. name is the
@@ -151,7 +152,10 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 		if len(atts) != len(c.Attachments) {
 			return leafPart{err: errors.New("attachments are not numbered attachment1…n"), cert: cert}
 		}
-		l := tlog.NewLeaf(seq, c.Message, atts...)
+		l, err := tlog.RecordLeaf(seq, c.Message, atts...)
+		if err != nil {
+			return leafPart{err: err, cert: cert}
+		}
 		return leafPart{seq: seq, whole: &l, cert: cert}
 	}
 	// Formats 2 and 3: tunduk-exchange.xml is the record document with a
@@ -162,7 +166,8 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 	if err != nil {
 		return leafPart{err: err, cert: cert}
 	}
-	p := leafPart{seq: seq, doc: sha256.Sum256(rec), cert: cert, needReq: x.Request.Body != "", needResp: x.Response.Body != ""}
+	p := leafPart{seq: seq, doc: sha256.Sum256(rec), cert: cert, needReq: x.Request.Body != "", needResp: x.Response.Body != "",
+		version: tlog.LeafVersionOf(rec)}
 	m := &x.Request
 	switch {
 	case strings.HasSuffix(name, "-response.asice"):
@@ -203,7 +208,10 @@ func (v *Verifier) leafOf(name string, data []byte) leafPart {
 		}
 		return leafPart{err: fmt.Errorf("the %s body rebuilt from the container does not match the record's digest (the container was altered, or it is a multipart body in a container format before 3, which keeps no framing and is rebuilt with Go's multipart writer)", side), cert: cert}
 	}
-	d := sha256.Sum256(body)
+	var d [32]byte // a version 2 leaf has no body digest: the check above binds the body to rec
+	if p.version != tlog.LeafV2 {
+		d = sha256.Sum256(body)
+	}
 	p.body = &d
 	return p
 }
@@ -372,20 +380,28 @@ func (a *treeAcc) exchange(req, resp *leafPart) {
 	if side == nil {
 		side = resp
 	}
-	l := tlog.Leaf{Seq: side.seq, MessageDigest: side.doc}
+	// Both sides' containers are required in either leaf version: a
+	// version 2 leaf hashes the record document alone, but each side's
+	// body was checked above against the digest the document records.
+	l := tlog.Leaf{Version: side.version, Seq: side.seq, MessageDigest: side.doc}
+	v1 := side.version != tlog.LeafV2
 	if side.needReq {
 		if req == nil || req.body == nil {
 			a.halt(CodeLeaf, fmt.Sprintf("record %d: the request container is missing", side.seq))
 			return
 		}
-		l.AttachmentDigests = append(l.AttachmentDigests, *req.body)
+		if v1 {
+			l.AttachmentDigests = append(l.AttachmentDigests, *req.body)
+		}
 	}
 	if side.needResp {
 		if resp == nil || resp.body == nil {
 			a.halt(CodeLeaf, fmt.Sprintf("record %d: the response container is missing", side.seq))
 			return
 		}
-		l.AttachmentDigests = append(l.AttachmentDigests, *resp.body)
+		if v1 {
+			l.AttachmentDigests = append(l.AttachmentDigests, *resp.body)
+		}
 	}
 	a.append(l)
 }
