@@ -126,13 +126,7 @@ func (b *bitString) put(dst []byte, acc uint64, nb uint) ([]byte, uint64, uint) 
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
 		acc >>= 32
 	}
-	acc |= uint64(b.last) << nb
-	nb += b.n
-	if nb >= 32 {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-		acc >>= 32
-		nb -= 32
-	}
+	dst, acc, nb = putBits(dst, acc, nb, uint64(b.last), b.n)
 	return dst, acc, nb
 }
 
@@ -207,15 +201,6 @@ func encodeSegment(h *huffCodes, b []byte, np, gap int) bitString {
 	var dst []byte
 	var acc uint64
 	var nb uint
-	put := func(v uint64, n uint) {
-		acc |= v << nb
-		nb += n
-		if nb >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			nb -= 32
-		}
-	}
 	lit := seg
 	for i := seg; i < len(b); {
 		bestL, bestD := 0, 0
@@ -235,9 +220,7 @@ func encodeSegment(h *huffCodes, b []byte, np, gap int) bitString {
 			continue
 		}
 		dst, acc, nb = h.putLiterals(dst, b[lit:i], acc, nb)
-		lc := h.length[bestL-minMatch]
-		put(uint64(lc.code), uint(lc.len))
-		put(h.distCode(bestD))
+		dst, acc, nb = h.putMatch(dst, acc, nb, bestL, bestD)
 		i += bestL
 		lit = i
 	}

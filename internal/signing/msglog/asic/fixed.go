@@ -61,22 +61,7 @@ func deflateBlock(dst, src []byte, t *fixedTable, h *huffCodes, count *symCounts
 			continue
 		}
 		dst, acc, nb = h.putLiterals(dst, src[lit:i], acc, nb)
-		lc := h.length[l-minMatch]
-		dc, dn := h.distCode(i - cand)
-		acc |= uint64(lc.code) << nb
-		nb += uint(lc.len)
-		if nb >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			nb -= 32
-		}
-		acc |= dc << nb
-		nb += dn
-		if nb >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			nb -= 32
-		}
+		dst, acc, nb = h.putMatch(dst, acc, nb, l, i-cand)
 		i += l
 		lit = i
 	}
@@ -101,13 +86,7 @@ func (h *huffCodes) startBlock(dst []byte) (_ []byte, acc uint64, nb uint) {
 			nb -= 32
 		}
 	}
-	acc |= uint64(h.header[len(h.header)-1]) << nb
-	nb += h.headerLast
-	if nb >= 32 {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-		acc >>= 32
-		nb -= 32
-	}
+	dst, acc, nb = putBits(dst, acc, nb, uint64(h.header[len(h.header)-1]), h.headerLast)
 	return dst, acc, nb
 }
 
@@ -138,40 +117,16 @@ func (h *huffCodes) putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, 
 			ab, cd := uint(a.len)+uint(b.len), uint(c.len)+uint(d.len)
 			lits = lits[4:]
 			if ab+cd <= 32 {
-				acc |= (uint64(a.code) | uint64(b.code)<<a.len | uint64(c.code)<<ab | uint64(d.code)<<(ab+uint(c.len))) << nb
-				nb += ab + cd
-				if nb >= 32 {
-					dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-					acc >>= 32
-					nb -= 32
-				}
+				dst, acc, nb = putBits(dst, acc, nb, (uint64(a.code) | uint64(b.code)<<a.len | uint64(c.code)<<ab | uint64(d.code)<<(ab+uint(c.len))), ab+cd)
 				continue
 			}
 			// Two pairs of at most 30 bits.
-			acc |= (uint64(a.code) | uint64(b.code)<<a.len) << nb
-			nb += ab
-			if nb >= 32 {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-				acc >>= 32
-				nb -= 32
-			}
-			acc |= (uint64(c.code) | uint64(d.code)<<c.len) << nb
-			nb += cd
-			if nb >= 32 {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-				acc >>= 32
-				nb -= 32
-			}
+			dst, acc, nb = putBits(dst, acc, nb, (uint64(a.code) | uint64(b.code)<<a.len), ab)
+			dst, acc, nb = putBits(dst, acc, nb, (uint64(c.code) | uint64(d.code)<<c.len), cd)
 		}
 		for len(lits) >= 2 {
 			a, b := h.lit[lits[0]], h.lit[lits[1]]
-			acc |= (uint64(a.code) | uint64(b.code)<<a.len) << nb
-			nb += uint(a.len) + uint(b.len)
-			if nb >= 32 {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-				acc >>= 32
-				nb -= 32
-			}
+			dst, acc, nb = putBits(dst, acc, nb, (uint64(a.code) | uint64(b.code)<<a.len), uint(a.len)+uint(b.len))
 			lits = lits[2:]
 		}
 	}
@@ -187,25 +142,13 @@ func (h *huffCodes) putLiterals(dst, lits []byte, acc uint64, nb uint) ([]byte, 
 		}
 		for _, c := range lits[:4] {
 			lc := h.lit[c]
-			acc |= uint64(lc.code) << nb
-			nb += uint(lc.len)
-			if nb >= 32 {
-				dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-				acc >>= 32
-				nb -= 32
-			}
+			dst, acc, nb = putBits(dst, acc, nb, uint64(lc.code), uint(lc.len))
 		}
 		lits = lits[4:]
 	}
 	for _, c := range lits {
 		lc := h.lit[c]
-		acc |= uint64(lc.code) << nb
-		nb += uint(lc.len)
-		if nb >= 32 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			nb -= 32
-		}
+		dst, acc, nb = putBits(dst, acc, nb, uint64(lc.code), uint(lc.len))
 	}
 	return dst, acc, nb
 }
@@ -366,4 +309,25 @@ func matchLen(a, b []byte) int {
 		n++
 	}
 	return n
+}
+
+// putBits adds the n bits of v to the nb pending bits in acc (nb < 32;
+// n ≤ 32), appending a 32-bit word to dst once there are 32.
+func putBits(dst []byte, acc uint64, nb uint, v uint64, n uint) ([]byte, uint64, uint) {
+	acc |= v << nb
+	nb += n
+	if nb >= 32 {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+		acc >>= 32
+		nb -= 32
+	}
+	return dst, acc, nb
+}
+
+// putMatch writes a match of length l at distance d with h's codes.
+func (h *huffCodes) putMatch(dst []byte, acc uint64, nb uint, l, d int) ([]byte, uint64, uint) {
+	lc := h.length[l-minMatch]
+	dst, acc, nb = putBits(dst, acc, nb, uint64(lc.code), uint(lc.len))
+	dc, dn := h.distCode(d)
+	return putBits(dst, acc, nb, dc, dn)
 }
