@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // BenchmarkReceipt measures, per record of about 4 KiB (message.xml and
@@ -119,8 +121,10 @@ func BenchmarkReceipt(b *testing.B) {
 // signed) and the receipt a check answers with (AnswerJSON). The seal
 // of each round's records is counted in its round, the archiving it
 // starts in neither (see BenchmarkGatewayReceipts). Reported: on/off-cpu
-// (process CPU time per record, on / off, median over interleaved rounds)
-// and added-cpu-µs/record (the mean difference).
+// (process CPU time per record, on / off, median over interleaved rounds),
+// added-cpu-µs/record (the mean difference), and on-p50-µs, on-p99-µs,
+// off-p50-µs, off-p99-µs: the latency of a caller's Append (and, on, its
+// AnswerJSON) over all rounds.
 func BenchmarkAppendWithReceipt(b *testing.B) {
 	signer, cert := certstest.Signing(b)
 	type side struct {
@@ -152,6 +156,8 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 		return s
 	}
 	on, off := mk(true), mk(false)
+	var lat [2][]time.Duration // off, on
+	var latMu sync.Mutex
 	run := func(s side, n int) time.Duration {
 		c0 := cputime.Process()
 		var wg sync.WaitGroup
@@ -159,8 +165,20 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				ls := make([]time.Duration, 0, n/32+1)
+				defer func() {
+					latMu.Lock()
+					k := 0
+					if s.ev != nil {
+						k = 1
+					}
+					lat[k] = append(lat[k], ls...)
+					latMu.Unlock()
+				}()
 				for i := w; i < n; i += 32 {
-					seq, err := s.log.Append(context.Background(), exchange(i, "KG/GOV/1"))
+					rec := exchange(i, "KG/GOV/1")
+					t0 := time.Now()
+					seq, err := s.log.Append(context.Background(), rec)
 					if err != nil {
 						b.Error(err)
 						return
@@ -171,6 +189,7 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 							return
 						}
 					}
+					ls = append(ls, time.Since(t0))
 				}
 			}()
 		}
@@ -203,19 +222,36 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "on/off-cpu")
 	b.ReportMetric(float64(onCPU-offCPU)/float64(len(ratios))/1e3, "added-cpu-µs/record")
+	for k, name := range []string{"off", "on"} {
+		slices.Sort(lat[k])
+		b.ReportMetric(float64(lat[k][len(lat[k])/2].Nanoseconds())/1e3, name+"-p50-µs")
+		b.ReportMetric(float64(lat[k][len(lat[k])*99/100].Nanoseconds())/1e3, name+"-p99-µs")
+	}
 }
 
 // BenchmarkPromise measures the evidence hook's promise path alone, per
-// record, as the gateway drives it: groups of 9 records (a journal group
-// commit at the gateway benchmark's load) arrive together, each on its
-// own goroutine (long-lived, as a server's are), with a 3 KiB
-// message.xml and 1 and 2 KiB bodies, and each asks for the receipt its
-// answer carries (AnswerJSON). Every 200 groups the records are sealed
+// record, as the message log drives it: groups of 9 records (a journal
+// group commit at the gateway benchmark's load), with a 3 KiB
+// message.xml and 1 and 2 KiB bodies, are promised together on the
+// journal's writer (msglog.EvidencePromises; this benchmark's loop), then
+// their appenders are woken, each on its own goroutine (long-lived, as a
+// server's are), and each asks for the receipt its answer carries
+// (AnswerJSON). A hook without Promise gets each record through Appended
+// on its appender's goroutine instead. Every 200 groups the records are sealed
 // (Sealed: leaves and a checkpoint), outside the figure. Reported:
 // cpu-µs/record (process CPU time: hashing, statement, signature share,
-// statements file, receipt JSON, scheduling and GC) and
-// records/signature (checkpoints excluded).
+// statements file, receipt JSON, scheduling and GC), records/signature
+// (checkpoints excluded) and writer-µs/group (wall time the journal's
+// writer spends in Promise per group, before it wakes the appenders and
+// goes on to the next group). Sub-benchmarks: the leaf version (v2, the
+// log's default, hashes message.xml only; v1 the bodies too).
 func BenchmarkPromise(b *testing.B) {
+	for _, v := range []int{tlog.LeafV1, tlog.LeafV2} {
+		b.Run(fmt.Sprintf("leaf=v%d", v), func(b *testing.B) { benchmarkPromise(b, v) })
+	}
+}
+
+func benchmarkPromise(b *testing.B, leafVersion int) {
 	ev, counting, _ := openCounting(b)
 	const group = 9
 	xml := bytes.Repeat([]byte("<x/>"), 768)
@@ -223,13 +259,25 @@ func BenchmarkPromise(b *testing.B) {
 	announce, _ := any(ev).(interface {
 		Durable(first, last uint64, records int)
 	})
+	promises, _ := any(ev).(interface {
+		Promise(recs []msglog.EvidenceRecord)
+	})
+	record := func(s uint64) msglog.EvidenceRecord {
+		r := exchange(int(s), "KG/GOV/1")
+		r.Leaf = leafVersion
+		return msglog.EvidenceRecord{Seq: s, Group: "KG/GOV/1", Record: r, MessageXML: xml, Attachments: atts}
+	}
+	var inWriter time.Duration
+	recs := make([]msglog.EvidenceRecord, group)
 	var wg sync.WaitGroup
 	work := make([]chan uint64, group)
 	for i := range work {
 		work[i] = make(chan uint64)
 		go func() {
 			for s := range work[i] {
-				ev.Appended(msglog.EvidenceRecord{Seq: s, Group: "KG/GOV/1", Record: exchange(int(s), "KG/GOV/1"), MessageXML: xml, Attachments: atts})
+				if promises == nil {
+					ev.Appended(record(s))
+				}
 				if _, err := ev.AnswerJSON(s); err != nil {
 					b.Error(err)
 				}
@@ -258,7 +306,15 @@ func BenchmarkPromise(b *testing.B) {
 	}
 	c0 := cputime.Process()
 	for b.Loop() {
-		if announce != nil {
+		switch {
+		case promises != nil:
+			for i := range recs {
+				recs[i] = record(seq + 1 + uint64(i))
+			}
+			t0 := time.Now()
+			promises.Promise(recs)
+			inWriter += time.Since(t0)
+		case announce != nil:
 			announce.Durable(seq+1, seq+group, group)
 		}
 		wg.Add(group)
@@ -272,4 +328,5 @@ func BenchmarkPromise(b *testing.B) {
 	}
 	b.ReportMetric(float64(cputime.Process()-c0-sealCPU)/1e3/float64(seq), "cpu-µs/record")
 	b.ReportMetric(float64(seq)/float64(max(counting.n.Load()-int64(sealSigs), 1)), "records/signature")
+	b.ReportMetric(float64(inWriter.Nanoseconds())/1e3/float64(seq/group), "writer-µs/group")
 }

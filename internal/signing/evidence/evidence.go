@@ -112,6 +112,7 @@ var (
 	_ msglog.Evidence         = (*Log)(nil)
 	_ msglog.EvidencePromised = (*Log)(nil)
 	_ msglog.EvidenceGroups   = (*Log)(nil)
+	_ msglog.EvidencePromises = (*Log)(nil)
 )
 
 // line is one line of statements.jsonl.
@@ -246,7 +247,10 @@ func (l *Log) Durable(first, last uint64, records int) {
 	l.smu.Unlock()
 }
 
-// promise signs the record's statement and stores it. The records of one
+// promise signs the record's statement and stores it, for the records
+// that reach Appended: the message log promises its own journal's
+// records on the writer (Promise), so these are a shared store's and
+// those of a log without EvidencePromises. The records of one
 // group commit of the journal are signed as one batch
 // (receipt.NewPromises) by the last of them to arrive, while the others
 // wait for it; groups that complete while a batch is being signed are
@@ -255,21 +259,8 @@ func (l *Log) Durable(first, last uint64, records int) {
 // gateway, and what a PKCS#11 key needs. A record no group announced
 // (a shared store) is a group of its own.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	req := &promiseReq{seq: rec.Seq}
-	req.leaf = leafInto(rec, req.attDigests[:0])
-	req.st.LeafVersion, req.st.MessageDigest = statementLeaf(req.leaf), req.leaf.MessageDigest[:]
-	req.st.LeafHash = req.leaf.AppendHash(req.hash[:0])
-	if n := len(req.leaf.AttachmentDigests); n > 0 {
-		ds := req.attSlices[:0]
-		if n > inlineAtts {
-			ds = make([][]byte, 0, n)
-		}
-		for i := range req.leaf.AttachmentDigests {
-			ds = append(ds, req.leaf.AttachmentDigests[i][:])
-		}
-		req.st.AttachmentDigests = ds
-	}
-	fillStatement(&req.st, l.origin(rec.Group), rec)
+	req := &promiseReq{}
+	l.prepare(req, rec)
 	l.smu.Lock()
 	g, at := l.groupOf(rec.Seq)
 	g.reqs = append(g.reqs, req)
@@ -299,6 +290,52 @@ func (l *Log) promise(rec msglog.EvidenceRecord) error {
 	if at >= 0 {
 		l.groups = slices.Delete(l.groups, at, at+1)
 	}
+	return l.signLocked(g)
+}
+
+// Promise signs the promises of a group commit's records (see
+// msglog.EvidencePromises) on the journal's writer, before their
+// appenders are woken: one signature for the group, and no appender
+// waits for another. Failures are logged, as in Appended.
+func (l *Log) Promise(recs []msglog.EvidenceRecord) {
+	if len(recs) == 0 {
+		return
+	}
+	reqs := make([]promiseReq, len(recs)) // one allocation for the group
+	g := &promiseGroup{reqs: make([]*promiseReq, len(recs)), done: make(chan struct{})}
+	for i := range recs {
+		l.prepare(&reqs[i], recs[i])
+		g.reqs[i] = &reqs[i]
+	}
+	l.smu.Lock()
+	if err := l.signLocked(g); err != nil {
+		l.opts.Logger.Error("evidence: promises failed", zap.Uint64("first", recs[0].Seq), zap.Int("records", len(recs)), zap.Error(err))
+	}
+}
+
+// prepare computes the record's leaf and statement into req.
+func (l *Log) prepare(req *promiseReq, rec msglog.EvidenceRecord) {
+	req.seq = rec.Seq
+	req.leaf = leafInto(rec, req.attDigests[:0])
+	req.st.LeafVersion, req.st.MessageDigest = statementLeaf(req.leaf), req.leaf.MessageDigest[:]
+	req.st.LeafHash = req.leaf.AppendHash(req.hash[:0])
+	if n := len(req.leaf.AttachmentDigests); n > 0 {
+		ds := req.attSlices[:0]
+		if n > inlineAtts {
+			ds = make([][]byte, 0, n)
+		}
+		for i := range req.leaf.AttachmentDigests {
+			ds = append(ds, req.leaf.AttachmentDigests[i][:])
+		}
+		req.st.AttachmentDigests = ds
+	}
+	fillStatement(&req.st, l.origin(rec.Group), rec)
+}
+
+// signLocked signs the complete group g, with the groups that complete
+// meanwhile, or waits for the caller signing already to sign it. It is
+// called holding smu and releases it.
+func (l *Log) signLocked(g *promiseGroup) error {
 	l.ready = append(l.ready, g)
 	if l.signing {
 		l.smu.Unlock()

@@ -578,6 +578,66 @@ func TestPromiseGroups(t *testing.T) {
 	verify(10, false)
 }
 
+// TestPromiseOnWriter: through the message log (msglog.EvidencePromises),
+// each group commit's records are promised on the journal's writer before
+// their Appends return: one signature per group commit, and every
+// answer's receipt there at once, batch-signed with its group, verifying.
+func TestPromiseOnWriter(t *testing.T) {
+	signer, cert := certstest.Signing(t)
+	counting := &countingSigner{Signer: signer}
+	f := evidencetest.Open(t, evidencetest.Options{Signer: signer, Certificate: cert, EvidenceSigner: counting, GroupBy: msglog.GroupMember})
+	const workers, each = 16, 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sizes := map[string]uint64{} // batch signature → batch size
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				seq, err := f.Log.Append(context.Background(), exchange(w*each+i, "KG/GOV/1"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, err := f.Evidence.AnswerJSON(seq)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := receipt.Verify(b, receipt.Options{Certificate: cert}); err != nil {
+					t.Errorf("seq %d: %v\n%s", seq, err, b)
+					return
+				}
+				var r receipt.Receipt
+				if err := json.Unmarshal(b, &r); err != nil {
+					t.Error(err)
+					return
+				}
+				size := uint64(1)
+				if r.Batch != nil {
+					size = r.Batch.Size
+				}
+				mu.Lock()
+				sizes[string(r.Signature)] = size
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	groups, records := f.Log.Stats()
+	if records != workers*each || counting.n.Load() != int64(groups) || len(sizes) != int(groups) {
+		t.Errorf("%d records in %d group commits: %d signatures, %d distinct in the receipts; want one per group commit",
+			records, groups, counting.n.Load(), len(sizes))
+	}
+	var sum uint64
+	for _, n := range sizes {
+		sum += n
+	}
+	if sum != records {
+		t.Errorf("the batches hold %d records, want %d", sum, records)
+	}
+	t.Logf("%d records, %d group commits", records, groups)
+}
+
 // openCounting opens an evidence log alone (no message log) whose
 // signatures are counted; it is closed when t ends.
 func openCounting(t testing.TB) (*evidence.Log, *countingSigner, *x509.Certificate) {

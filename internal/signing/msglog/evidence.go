@@ -42,6 +42,66 @@ type EvidenceGroups interface {
 	Durable(first, last uint64, records int)
 }
 
+// EvidencePromises is optional: an Evidence that also implements it is
+// handed each group commit's records on the journal's writer, after the
+// fsync and before their appenders are woken, and promises them there
+// (one signature per group, and no second wait for the appenders); its
+// Appended is not called for them. It replaces EvidenceGroups for the
+// records it gets. A shared store hands over nothing (Appended then).
+type EvidencePromises interface {
+	// Promise gets records as Appended does (Record and MessageParts
+	// set), in seq order. Failures are the hook's to log, as in
+	// Appended. It must not keep recs (the records it may).
+	Promise(recs []EvidenceRecord)
+}
+
+// evidenceTag travels with a record through the journal
+// (store.AppendTagged), so that onDurable can hand it to
+// EvidencePromises on the writer.
+type evidenceTag struct {
+	rec    Record // Append's copy; its Seq is set by the writer
+	xmlDoc []byte
+	atts   [][]byte
+	// promised is set by the writer before the Append returns: the
+	// record went to EvidencePromises.
+	promised bool
+}
+
+// taggedStore is the journal's AppendTagged.
+type taggedStore interface {
+	AppendTagged(ctx context.Context, payload []byte, tag any) (uint64, error)
+}
+
+// evidencePromise hands the group's tagged records to EvidencePromises
+// (on the writer) and returns how many records it left to Appended.
+func (l *Log) evidencePromise(first uint64, tags []any, records int) int {
+	p, ok := l.opts.Evidence.(EvidencePromises)
+	if !ok {
+		return records
+	}
+	var recs []EvidenceRecord
+	for i, t := range tags {
+		tag, ok := t.(*evidenceTag)
+		if !ok {
+			continue
+		}
+		if recs == nil {
+			recs = make([]EvidenceRecord, 0, len(tags)-i)
+		}
+		// The appender waits for the writer and reads tag.rec no more
+		// (nor when its context ends): the hook gets the record itself.
+		seq := first + uint64(i)
+		tag.rec.Seq = seq
+		recs = append(recs, EvidenceRecord{Seq: seq, Group: l.groupOf(tag.rec.Member), Record: &tag.rec,
+			MessageParts: withSeqParts(tag.xmlDoc, seq), Attachments: tag.atts})
+		tag.promised = true
+	}
+	if len(recs) > 0 {
+		p.Promise(recs)
+	}
+	return records - len(recs)
+}
+
 // EvidenceRecord is one record as the Evidence hook sees it.
 type EvidenceRecord struct {
 	Seq   uint64

@@ -350,8 +350,9 @@ func (l *Log) openShared() (*Log, error) {
 	return l, nil
 }
 
-// onDurable is the store's hook: records enter pending in seq order.
-func (l *Log) onDurable(first uint64, payloads [][]byte) {
+// onDurable is the store's hook: records enter pending in seq order, and
+// the evidence hook hears of them (see EvidencePromises, EvidenceGroups).
+func (l *Log) onDurable(first uint64, payloads [][]byte, tags []any) {
 	l.mu.Lock()
 	n := len(l.pending)
 	for i, p := range payloads {
@@ -363,7 +364,11 @@ func (l *Log) onDurable(first uint64, payloads [][]byte) {
 	}
 	n = len(l.pending) - n
 	l.mu.Unlock()
-	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 {
+	if l.opts.Evidence == nil {
+		return
+	}
+	n = l.evidencePromise(first, tags, n)
+	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 && n > 0 {
 		g.Durable(first, first+uint64(len(payloads))-1, n)
 	}
 }
@@ -430,7 +435,10 @@ func (l *Log) recoverPendingFrom(from uint64) (uint64, error) {
 // is sealed within BatchInterval. Errors wrap ErrBackpressure when the
 // queue stayed full for QueueWait (or until ctx ended).
 func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
-	rec := *r
+	// The copy lives in the tag the journal hands the evidence hook (one
+	// allocation for both).
+	tag := &evidenceTag{rec: *r}
+	rec := &tag.rec
 	if rec.Exchange != nil {
 		ex := *rec.Exchange
 		rec.Exchange = &ex
@@ -447,14 +455,21 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	xmlDoc, err := MarshalRecord(&rec)
+	xmlDoc, err := MarshalRecord(rec)
 	if err != nil {
 		return 0, err
 	}
 	head := []byte(strconv.FormatInt(rec.Time.UnixNano(), 10) + "|" + rec.Member)
 	parts := append([][]byte{head, xmlDoc}, atts...)
 	start := time.Now()
-	seq, err := l.store.Append(ctx, encodeParts(kindRecord, parts...))
+	payload := encodeParts(kindRecord, parts...)
+	var seq uint64
+	if ts, ok := l.store.(taggedStore); ok && l.opts.Evidence != nil {
+		tag.xmlDoc, tag.atts = xmlDoc, atts
+		seq, err = ts.AppendTagged(ctx, payload, tag)
+	} else {
+		seq, err = l.store.Append(ctx, payload)
+	}
 	if err != nil {
 		l.metrics.appendFailed(err)
 		if errors.Is(err, store.ErrClosed) {
@@ -464,8 +479,8 @@ func (l *Log) Append(ctx context.Context, r *Record) (uint64, error) {
 	}
 	l.metrics.appended.Inc()
 	l.metrics.appendSeconds.Observe(time.Since(start).Seconds())
-	if l.opts.Evidence != nil {
-		l.evidenceAppended(seq, &rec, xmlDoc, atts)
+	if l.opts.Evidence != nil && !tag.promised {
+		l.evidenceAppended(seq, rec, xmlDoc, atts)
 	}
 	return seq, nil
 }

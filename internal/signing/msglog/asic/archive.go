@@ -74,13 +74,13 @@ type ArchiveOptions struct {
 // the order added, then the linkinginfo entry. It is not safe for
 // concurrent use.
 type ArchiveWriter struct {
-	zw *zip.Writer
-	h  crypto.Hash
-	t  time.Time
-	// info holds linkinginfo in chunks of infoChunk bytes: it grows by a
-	// line per container and is written at Close, so it is never copied
-	// to grow.
-	info [][]byte
+	zw      *zipWriter
+	comment string
+	h       crypto.Hash
+	t       time.Time
+	// info holds linkinginfo: it grows by a line per container and is
+	// written at Close.
+	info chunks
 	// last is the last linking digest in hex; lastS is it as a string
 	// while it is current.
 	last  []byte
@@ -98,9 +98,6 @@ type ArchiveWriter struct {
 	fw       *flate.Writer // reused for every container
 }
 
-// infoChunk is the size of linkinginfo's chunks: ~1,300 lines of SHA-512.
-const infoChunk = 256 << 10
-
 // NewArchiveWriter starts an archive on w.
 func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) {
 	h := opts.Hash
@@ -114,18 +111,13 @@ func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) 
 	if strings.ContainsAny(opts.PrevName, " \r\n") || strings.ContainsAny(opts.PrevDigest, " \r\n") {
 		return nil, errors.New("asic: previous archive name and digest must not contain spaces or newlines")
 	}
-	a := &ArchiveWriter{zw: zip.NewWriter(w), h: h, t: opts.Time, lastS: strings.ToLower(opts.PrevDigest), hh: h.New(), store: opts.Store}
+	a := &ArchiveWriter{zw: newZipWriter(w), comment: opts.Comment, h: h, t: opts.Time, lastS: strings.ToLower(opts.PrevDigest), hh: h.New(), store: opts.Store}
 	a.last = []byte(a.lastS)
-	// linkinginfo (a line per container) is deflated at the fastest level
-	// too: at the default level it cost a rotation 4 µs per container.
-	a.zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return kflate.NewWriter(out, kflate.BestSpeed) })
 	if a.t.IsZero() {
 		a.t = time.Now()
 	}
-	if opts.Comment != "" {
-		if err := a.zw.SetComment(opts.Comment); err != nil {
-			return nil, fmt.Errorf("asic: archive comment: %w", err)
-		}
+	if len(opts.Comment) > uint16max {
+		return nil, errors.New("asic: archive comment too long")
 	}
 	field := func(s string) string {
 		if s == "" {
@@ -134,17 +126,9 @@ func NewArchiveWriter(w io.Writer, opts ArchiveOptions) (*ArchiveWriter, error) 
 		return s
 	}
 	first := field(a.lastS) + " " + field(opts.PrevName) + " " + name + "\n"
-	c := a.infoRoom(len(first))
+	c := a.info.room(len(first))
 	*c = append(*c, first...)
 	return a, nil
-}
-
-// infoRoom returns linkinginfo's last chunk, with room for n more bytes.
-func (a *ArchiveWriter) infoRoom(n int) *[]byte {
-	if len(a.info) == 0 || len(a.info[len(a.info)-1])+n > infoChunk {
-		a.info = append(a.info, make([]byte, 0, max(infoChunk, n)))
-	}
-	return &a.info[len(a.info)-1]
 }
 
 // Add appends one container under name (which must end in ".asice" and be
@@ -194,7 +178,7 @@ func (a *ArchiveWriter) add(name string, container, digest []byte, crc uint32) e
 	a.sum = a.hh.Sum(a.sum[:0])
 	a.last = hex.AppendEncode(a.last[:0], a.sum)
 	a.lastS = ""
-	c := a.infoRoom(len(a.last) + len(name) + 2)
+	c := a.info.room(len(a.last) + len(name) + 2)
 	*c = append(*c, a.last...)
 	*c = append(*c, ' ')
 	*c = append(*c, name...)
@@ -233,7 +217,7 @@ func (a *ArchiveWriter) seen(name string) bool {
 // headers weigh), as X-Road's zlib falls back to stored blocks.
 func (a *ArchiveWriter) put(name string, container []byte, crc uint32) error {
 	if a.store {
-		return putRaw(a.zw, name, zip.Store, container, crc, len(container), a.t, true)
+		return a.zw.raw(name, zip.Store, container, crc, len(container), a.t)
 	}
 	a.comp.Reset()
 	if a.fw == nil {
@@ -250,9 +234,9 @@ func (a *ArchiveWriter) put(name string, container []byte, crc uint32) error {
 		return fmt.Errorf("asic: compressing %s: %w", name, err)
 	}
 	if a.comp.Len() > len(container)-len(container)/32 {
-		return putRaw(a.zw, name, zip.Store, container, crc, len(container), a.t, true)
+		return a.zw.raw(name, zip.Store, container, crc, len(container), a.t)
 	}
-	return putRaw(a.zw, name, zip.Deflate, a.comp.Bytes(), crc, len(container), a.t, true)
+	return a.zw.raw(name, zip.Deflate, a.comp.Bytes(), crc, len(container), a.t)
 }
 
 // Len is the number of containers added.
@@ -273,16 +257,13 @@ func (a *ArchiveWriter) Close() (string, error) {
 	if a.n == 0 {
 		return "", errors.New("asic: an archive needs at least one container")
 	}
-	f, err := a.zw.CreateHeader(&zip.FileHeader{Name: EntryLinkingInfo, Method: zip.Deflate, Modified: a.t})
-	if err != nil {
-		return "", fmt.Errorf("asic: %w", err)
+	// linkinginfo (a line per container) is deflated at the fastest
+	// level: at the default level it cost a rotation 4 µs per container.
+	bestSpeed := func(w io.Writer) (io.WriteCloser, error) { return kflate.NewWriter(w, kflate.BestSpeed) }
+	if err := a.zw.streamed(EntryLinkingInfo, zip.Deflate, a.t, bestSpeed, a.info); err != nil {
+		return "", err
 	}
-	for _, c := range a.info {
-		if _, err := f.Write(c); err != nil {
-			return "", fmt.Errorf("asic: writing linkinginfo: %w", err)
-		}
-	}
-	if err := a.zw.Close(); err != nil {
+	if err := a.zw.close(a.comment); err != nil {
 		return "", fmt.Errorf("asic: %w", err)
 	}
 	return a.LastDigest(), nil

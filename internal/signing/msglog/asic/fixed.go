@@ -23,24 +23,7 @@ func fixedDeflate(dst, src []byte, t *fixedTable) []byte {
 func deflateBlock(dst, src []byte, t *fixedTable, h *huffCodes, count *symCounts) []byte {
 	// acc holds nb pending bits; at most 31 bits are added between
 	// flushes of 32.
-	var acc uint64
-	var nb uint
-	for i, b := range h.header[:len(h.header)-1] {
-		acc |= uint64(b) << nb
-		nb += 8
-		if i%4 == 3 {
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-			acc >>= 32
-			nb -= 32
-		}
-	}
-	acc |= uint64(h.header[len(h.header)-1]) << nb
-	nb += h.headerLast
-	if nb >= 32 {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
-		acc >>= 32
-		nb -= 32
-	}
+	dst, acc, nb := h.startBlock(dst)
 	if t.base > 1<<30 {
 		t.table = [fixedTableSize]int32{}
 		t.base = 0
@@ -103,6 +86,34 @@ func deflateBlock(dst, src []byte, t *fixedTable, h *huffCodes, count *symCounts
 		return dst
 	}
 	dst, acc, nb = h.putLiterals(dst, src[lit:], acc, nb)
+	return h.endBlock(dst, acc, nb)
+}
+
+// startBlock appends the block's header (h.header) to dst, keeping the
+// bits of a last partial 32-bit word in acc (nb of them).
+func (h *huffCodes) startBlock(dst []byte) (_ []byte, acc uint64, nb uint) {
+	for i, b := range h.header[:len(h.header)-1] {
+		acc |= uint64(b) << nb
+		nb += 8
+		if i%4 == 3 {
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+			acc >>= 32
+			nb -= 32
+		}
+	}
+	acc |= uint64(h.header[len(h.header)-1]) << nb
+	nb += h.headerLast
+	if nb >= 32 {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+		acc >>= 32
+		nb -= 32
+	}
+	return dst, acc, nb
+}
+
+// endBlock appends end of block and the pending bits acc (nb of them),
+// padded to a byte.
+func (h *huffCodes) endBlock(dst []byte, acc uint64, nb uint) []byte {
 	acc |= uint64(h.eob.code) << nb
 	nb += uint(h.eob.len)
 	for ; nb >= 8; nb -= 8 {
@@ -338,9 +349,12 @@ func (h *huffCodes) distCode(d int) (uint64, uint) {
 	return uint64(c.code) | uint64(extra)<<c.len, uint(c.len) + uint(nextra)
 }
 
-// matchLen returns how many leading bytes of b equal a's (a is at least
-// as long as b), comparing 8 bytes at a time.
+// matchLen returns how many leading bytes of a and b are equal,
+// comparing 8 bytes at a time.
 func matchLen(a, b []byte) int {
+	if len(a) < len(b) {
+		b = b[:len(a)]
+	}
 	n := 0
 	for len(b)-n >= 8 {
 		if x := binary.LittleEndian.Uint64(a[n:]) ^ binary.LittleEndian.Uint64(b[n:]); x != 0 {

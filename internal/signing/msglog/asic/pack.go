@@ -47,11 +47,12 @@ type Packer struct {
 	held int // bytes the memo keeps
 	// manifests holds one manifest per layout, so the memo finds it.
 	manifests map[string][]byte
-	// Entries shorter than fixedMax are deflated by deflateBlock with
-	// fixed (sig-hashchain.xml with trainedCodes, the others with the
-	// fixed codes); longer ones by fw.
+	// Entries shorter than fixedMax are deflated as one block:
+	// sig-hashchain.xml by chains, the others by deflateBlock with the
+	// fixed codes and match table fixed; longer ones by fw.
 	fixedMax int
 	fixed    fixedTable
+	chains   chainCoder // sig-hashchain.xml's
 	// prefix is the length of the last container's leading entries
 	// shared with the batch's other containers; sumOf is a copy of those
 	// bytes, sumState the SHA-512 state after them and sumCRC their
@@ -109,7 +110,8 @@ const maxFixed = 8192
 const maxMemo = 8 << 20
 
 // entryPack returns data as an entry: deflated when that saves an eighth,
-// else stored. With share the result is remembered by data's memory for
+// else stored; below fixedMax with codes, or with the chainCoder if codes
+// is nil. With share the result is remembered by data's memory for
 // the next containers of the batch.
 func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCodes) (packed, error) {
 	var key memoKey
@@ -127,6 +129,8 @@ func (p *Packer) entryPack(data []byte, share bool, minSize int, codes *huffCode
 		case key.p != nil:
 			// Once per batch: the smallest encoding is worth its cost.
 			err = p.deflate(&p.best, flate.BestCompression, data)
+		case len(data) < p.fixedMax && codes == nil:
+			p.comp.Write(p.chains.deflate(p.comp.AvailableBuffer(), data))
 		case len(data) < p.fixedMax:
 			p.comp.Write(deflateBlock(p.comp.AvailableBuffer(), data, &p.fixed, codes, nil))
 		default:
@@ -223,7 +227,7 @@ func (p *Packer) Build(in ContainerInput) ([]byte, error) {
 		}
 		codes := &fixedCodes
 		if name == EntrySigHashChain {
-			codes = trainedCodes()
+			codes = nil // chainCoder's
 		}
 		e, err := p.entryPack(data, share, minSize, codes)
 		if err != nil {

@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,9 +106,10 @@ type Options struct {
 	MaxRecordSize int
 	// OnDurable, when set, is called by the writer after each group is
 	// fsynced and before its Appends return, with the group's records in
-	// sequence order. It must not call Append (that would deadlock) and
+	// sequence order and the tags their AppendTagged calls gave (nil
+	// for Append). It must not call Append (that would deadlock) and
 	// must not keep payload slices it modifies.
-	OnDurable func(first uint64, payloads [][]byte)
+	OnDurable func(first uint64, payloads [][]byte, tags []any)
 	// Logger receives recovery and failure messages (default zap.NewNop()).
 	Logger *zap.Logger
 
@@ -157,6 +159,7 @@ type segment struct {
 type request struct {
 	arrived int64 // monotonic ns since start
 	data    []byte
+	tag     any // AppendTagged's, for OnDurable
 	seq     uint64
 	err     error
 	done    chan struct{}
@@ -396,10 +399,17 @@ func syncDir(dir string) error {
 // or may not be in the store (for example when ctx ends while it is being
 // written), but a sequence number, once returned, is never lost.
 func (s *Store) Append(ctx context.Context, payload []byte) (uint64, error) {
+	return s.AppendTagged(ctx, payload, nil)
+}
+
+// AppendTagged is Append with a tag that OnDurable receives beside the
+// payload, on the writer, before this call returns (msglog hands the
+// record it encodes to the evidence hook that way).
+func (s *Store) AppendTagged(ctx context.Context, payload []byte, tag any) (uint64, error) {
 	if len(payload) > s.opts.MaxRecordSize {
 		return 0, fmt.Errorf("store: %d bytes: %w", len(payload), ErrTooLarge)
 	}
-	r := &request{data: payload, done: make(chan struct{}), arrived: s.arrival()}
+	r := &request{data: payload, tag: tag, done: make(chan struct{}), arrived: s.arrival()}
 	s.closeMu.RLock()
 	if s.stopped {
 		s.closeMu.RUnlock()
@@ -457,6 +467,38 @@ func (s *Store) window() time.Duration {
 	return w
 }
 
+// recentGroups remembers the sizes of the last groups written. The window
+// ends early once a group is as large as the largest of them: appends come
+// mostly from callers that each wait for their record's fsync (a gateway's
+// requests in flight), so the callers a group acknowledged are the ones
+// the next group waits for, and once that many are in, holding it open
+// longer only delays them all. A group that falls short (a caller left,
+// or one is late) waits out the window as before. Every probeEvery-th
+// group waits out the whole window, however large, so that the mark also
+// rises when callers are added (with a fast disk nothing else would make
+// a group larger than the ones before it); it falls once that many groups
+// were smaller.
+type recentGroups struct {
+	sizes [probeEvery]int
+	n     int // groups written
+}
+
+const probeEvery = 8
+
+func (r *recentGroups) add(size int) {
+	r.sizes[r.n%probeEvery] = size
+	r.n++
+}
+
+// target is the size at which the next group's window ends early: the
+// largest recent group, or no bound for every probeEvery-th group.
+func (r *recentGroups) target() int {
+	if r.n%probeEvery == 0 {
+		return math.MaxInt
+	}
+	return max(r.sizes[0], r.sizes[1], r.sizes[2], r.sizes[3], r.sizes[4], r.sizes[5], r.sizes[6], r.sizes[7])
+}
+
 // framedSize is a request's bytes in a segment.
 func framedSize(r *request) int { return len(r.data) + headerSize }
 
@@ -467,6 +509,8 @@ func (s *Store) writer() {
 	var timer *time.Timer
 	group := make([]*request, 0, 1024)
 	payloads := make([][]byte, 0, 1024)
+	tags := make([]any, 0, 1024)
+	var recent recentGroups
 	for {
 		// Close stops new appends first, so draining what is queued
 		// once stopped finishes every accepted append.
@@ -477,9 +521,11 @@ func (s *Store) writer() {
 			return
 		}
 		first := group[0]
-		if w := s.window(); w > 0 && size < s.opts.MaxGroupBytes {
+		if w := s.window(); w > 0 && size < s.opts.MaxGroupBytes && len(group) < recent.target() {
 			// Appends are arriving faster than one per window: hold the
-			// group open until the window since the first one closes.
+			// group open until the window since the first one closes, or
+			// until it is as large as the recent groups were (see
+			// recentGroups).
 			wait := time.Duration(first.arrived+int64(w)) - time.Since(s.start)
 			if wait > 0 {
 				if timer == nil {
@@ -487,8 +533,9 @@ func (s *Store) writer() {
 				} else {
 					timer.Reset(wait)
 				}
+				target := recent.target()
 			hold:
-				for size < s.opts.MaxGroupBytes {
+				for size < s.opts.MaxGroupBytes && len(group) < target {
 					select {
 					case r := <-s.queue:
 						group = append(group, r)
@@ -502,16 +549,17 @@ func (s *Store) writer() {
 				timer.Stop()
 			}
 		}
+		recent.add(len(group))
 		buf = s.writeGroup(buf[:0], group)
 		if cap(buf) > 1<<20 {
 			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)
 		}
 		if s.opts.OnDurable != nil && group[0].err == nil {
-			payloads = payloads[:0]
+			payloads, tags = payloads[:0], tags[:0]
 			for _, r := range group {
-				payloads = append(payloads, r.data)
+				payloads, tags = append(payloads, r.data), append(tags, r.tag)
 			}
-			s.opts.OnDurable(group[0].seq, payloads)
+			s.opts.OnDurable(group[0].seq, payloads, tags)
 		}
 		for _, r := range group {
 			close(r.done)
@@ -520,6 +568,7 @@ func (s *Store) writer() {
 		// records stay reachable until as many come again.
 		clear(group)
 		clear(payloads)
+		clear(tags)
 	}
 }
 

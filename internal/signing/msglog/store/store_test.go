@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog/store"
+	"github.com/tunduk-kg/tunduk/internal/testkit/closedloop"
 )
 
 func open(t testing.TB, opts store.Options) *store.Store {
@@ -178,6 +179,53 @@ func TestGroupWindowSharesFsyncs(t *testing.T) {
 		recs, withWindow, float64(recs)/float64(withWindow), without, float64(recs)/float64(without))
 	if withWindow*4 > recs {
 		t.Errorf("group commit: %d fsyncs for %d concurrent records; want at most a quarter", withWindow, recs)
+	}
+}
+
+// TestWindowEndsWhenCallersAreIn: callers in a closed loop (each appends
+// again once its fsync returned, as a gateway's requests in flight do)
+// share one fsync per round, and a round's window ends once all of them
+// are in instead of running its whole length; only the probes (one group
+// in eight) and the start, before the writer has seen how many callers
+// there are, wait out the window.
+func TestWindowEndsWhenCallersAreIn(t *testing.T) {
+	const window = 100 * time.Millisecond
+	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), GroupWindow: window}, func(*os.File) error { return nil }))
+	defer s.Close()
+	const callers, rounds = 16, 48
+	// Warm up so that the arrival rate is known to be high (the window
+	// applies) and the writer has seen full groups.
+	var wg sync.WaitGroup
+	loop := func(n int) {
+		for c := 0; c < callers; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < n; i++ {
+					if _, err := s.Append(context.Background(), payload(c)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	loop(16)
+	g0, _ := s.Stats()
+	start := time.Now()
+	loop(rounds)
+	took := time.Since(start)
+	g1, _ := s.Stats()
+	groups := int(g1 - g0)
+	t.Logf("%d callers x %d rounds: %d groups in %v (window %v)", callers, rounds, groups, took, window)
+	if groups > rounds+rounds/4 {
+		t.Errorf("%d groups for %d rounds of %d callers: the window did not gather each round", groups, rounds, callers)
+	}
+	// Waiting out every window would take rounds*window (4.8s); the
+	// probes take rounds/8 windows.
+	if limit := time.Duration(rounds/2) * window; took >= limit {
+		t.Errorf("%d rounds took %v (≥ %v): the windows ran their full length", rounds, took, limit)
 	}
 }
 
@@ -406,6 +454,41 @@ func BenchmarkConcurrentAppend(b *testing.B) {
 			})
 			groups, records := s.Stats()
 			b.ReportMetric(float64(records)/float64(groups), "appends/fsync")
+		})
+	}
+}
+
+// BenchmarkGroupCommit measures the journal alone under the closed-loop
+// loads of msglog's BenchmarkSustained (64 and 256 callers, each waiting
+// for its fsync before appending again) with records of that benchmark's
+// size (two 1 KiB bodies and their metadata, ~2.4 KiB), the shipped window
+// and the real disk: the rate the log's appends cannot exceed whatever
+// sealing and archiving cost.
+//
+//	appends/s                 appends acknowledged per second
+//	appends/fsync             appends that shared each fsync
+//	append_p50_ms, append_p99_ms   an Append's time
+func BenchmarkGroupCommit(b *testing.B) {
+	for _, callers := range []int{64, 256} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			s := open(b, store.Options{Dir: b.TempDir()})
+			defer s.Close()
+			p := bytes.Repeat([]byte{'x'}, 2400)
+			n := max(b.N, 20000)
+			b.ResetTimer()
+			res, err := closedloop.Run(callers, n, func(int) error {
+				_, err := s.Append(context.Background(), p)
+				return err
+			})
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			groups, records := s.Stats()
+			b.ReportMetric(res.Rate(), "appends/s")
+			b.ReportMetric(float64(records)/float64(groups), "appends/fsync")
+			b.ReportMetric(float64(res.Quantile(0.5).Microseconds())/1000, "append_p50_ms")
+			b.ReportMetric(float64(res.Quantile(0.99).Microseconds())/1000, "append_p99_ms")
 		})
 	}
 }
