@@ -45,6 +45,9 @@ bench-gateway:
 # of 1 s rounds, pooled. Reports on/off with its 95 % bootstrap interval,
 # bar-met (1 met, 0 missed, 0.5 undecided) and cpu-on/off (gateway CPU per
 # request), and fails if an acknowledged check lost its record or receipt.
+# On a shared machine the interval widens (per-pair spread ~0.2-0.4 at load
+# 12-24, so +-6-14 % from 30 pairs): TUNDUK_BENCH_ROUNDS=N runs N pairs, the
+# interval narrowing as 1/sqrt(N) (90 pairs take about 4 minutes).
 # TUNDUK_BENCH_ROUND_LOG=file logs every round; TUNDUK_BENCH_PROFILE_DIR=dir
 # writes each side's profiles of the timed rounds (dir/on, dir/off).
 bench-receipts:

@@ -82,6 +82,11 @@ type group struct {
 type Entry struct {
 	Group string
 	Leaf  Leaf
+	// Hash, when 32 bytes, is Leaf.Hash() as the caller computed it
+	// already (a promise's leaf hash), so that the seal does not hash
+	// the leaf again. The caller vouches for it: the store does not
+	// recompute it.
+	Hash []byte
 }
 
 const leafRecord = 8 + 32
@@ -272,7 +277,12 @@ func (s *Store) AddAlong(ctx context.Context, entries []Entry, alongside func() 
 		if _, ok := s.bySeq.find(e.Leaf.Seq); ok || (seen && e.Leaf.Seq <= last) {
 			continue
 		}
-		h := e.Leaf.Hash()
+		var h []byte
+		if len(e.Hash) == hashSize {
+			h = bytes.Clone(e.Hash) // the tree's compact range may keep it
+		} else {
+			h = e.Leaf.Hash()
+		}
 		bufs[g] = append(binary.BigEndian.AppendUint64(bufs[g], e.Leaf.Seq), h...)
 		adds = append(adds, added{g, e.Leaf.Seq, h})
 		if grew[e.Group] == nil {

@@ -158,7 +158,14 @@ func TestStoreGroupsInterleaved(t *testing.T) {
 	groups := []string{"KG/GOV/1", "KG/GOV/2"}
 	var es []Entry
 	for seq := uint64(1); seq <= 9; seq++ {
-		es = append(es, Entry{Group: groups[seq%2], Leaf: NewLeaf(seq, []byte("<record/>"), []byte{byte(seq)})})
+		e := Entry{Group: groups[seq%2], Leaf: NewLeaf(seq, []byte("<record/>"), []byte{byte(seq)})}
+		if seq%3 == 0 { // leaves of both versions in one tree
+			e.Leaf = NewLeafV2(seq, []byte("<record/>"))
+		}
+		if seq > 5 { // the leaf hash given, as evidence hands a promise's
+			e.Hash = e.Leaf.Hash()
+		}
+		es = append(es, e)
 	}
 	if err := s.Add(context.Background(), es[:4]); err != nil {
 		t.Fatal(err)

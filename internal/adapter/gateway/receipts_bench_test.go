@@ -417,8 +417,10 @@ func loadAvg() float64 {
 //     on/off-ci-hi its 95 % bootstrap confidence interval (pairs
 //     resampled); bar-met is 1 when the interval lies at or above 0.95,
 //     0 when below, 0.5 when it straddles 0.95 (undecided: run again on
-//     a quieter machine); on/off-median-pair is the median of the per-pair
-//     ratios;
+//     a quieter machine, or with more pairs: the interval narrows as
+//     1/√pairs; at load 12-24 the per-pair ratios spread by 20-40 %, so 30
+//     pairs give ±6-14 %); on/off-median-pair is the median of the
+//     per-pair ratios;
 //   - cpu-on/off: the gateway process's CPU time per request (utime+stime
 //     of the child, emulator and load generator excluded), on / off —
 //     what receipts cost, which the machine's other load disturbs less

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/tunduk-kg/tunduk/internal/signing/msglog"
 	"github.com/tunduk-kg/tunduk/internal/testkit/cputime"
 	"github.com/tunduk-kg/tunduk/signing/receipt"
+	"github.com/tunduk-kg/tunduk/signing/tlog"
 )
 
 // BenchmarkReceipt measures, per record of about 4 KiB (message.xml and
@@ -238,9 +240,18 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 // on its appender's goroutine instead. Every 200 groups the records are sealed
 // (Sealed: leaves and a checkpoint), outside the figure. Reported:
 // cpu-µs/record (process CPU time: hashing, statement, signature share,
-// statements file, receipt JSON, scheduling and GC) and
-// records/signature (checkpoints excluded).
+// statements file, receipt JSON, scheduling and GC), records/signature
+// (checkpoints excluded) and writer-µs/group (wall time the journal's
+// writer spends in Promise per group, before it wakes the appenders and
+// goes on to the next group). Sub-benchmarks: the leaf version (v2, the
+// log's default, hashes message.xml only; v1 the bodies too).
 func BenchmarkPromise(b *testing.B) {
+	for _, v := range []int{tlog.LeafV1, tlog.LeafV2} {
+		b.Run(fmt.Sprintf("leaf=v%d", v), func(b *testing.B) { benchmarkPromise(b, v) })
+	}
+}
+
+func benchmarkPromise(b *testing.B, leafVersion int) {
 	ev, counting, _ := openCounting(b)
 	const group = 9
 	xml := bytes.Repeat([]byte("<x/>"), 768)
@@ -252,8 +263,11 @@ func BenchmarkPromise(b *testing.B) {
 		Promise(recs []msglog.EvidenceRecord)
 	})
 	record := func(s uint64) msglog.EvidenceRecord {
-		return msglog.EvidenceRecord{Seq: s, Group: "KG/GOV/1", Record: exchange(int(s), "KG/GOV/1"), MessageXML: xml, Attachments: atts}
+		r := exchange(int(s), "KG/GOV/1")
+		r.Leaf = leafVersion
+		return msglog.EvidenceRecord{Seq: s, Group: "KG/GOV/1", Record: r, MessageXML: xml, Attachments: atts}
 	}
+	var inWriter time.Duration
 	recs := make([]msglog.EvidenceRecord, group)
 	var wg sync.WaitGroup
 	work := make([]chan uint64, group)
@@ -297,7 +311,9 @@ func BenchmarkPromise(b *testing.B) {
 			for i := range recs {
 				recs[i] = record(seq + 1 + uint64(i))
 			}
+			t0 := time.Now()
 			promises.Promise(recs)
+			inWriter += time.Since(t0)
 		case announce != nil:
 			announce.Durable(seq+1, seq+group, group)
 		}
@@ -312,4 +328,5 @@ func BenchmarkPromise(b *testing.B) {
 	}
 	b.ReportMetric(float64(cputime.Process()-c0-sealCPU)/1e3/float64(seq), "cpu-µs/record")
 	b.ReportMetric(float64(seq)/float64(max(counting.n.Load()-int64(sealSigs), 1)), "records/signature")
+	b.ReportMetric(float64(inWriter.Nanoseconds())/1e3/float64(seq/group), "writer-µs/group")
 }

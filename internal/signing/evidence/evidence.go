@@ -100,6 +100,7 @@ type pendingLine struct {
 	line
 	check  string
 	leaf   tlog.Leaf // the record's leaf, reused at the seal instead of hashing the record again
+	hash   [32]byte  // its hash, reused at the seal instead of hashing the leaf again
 	answer []byte    // AnswerJSON's receipt, written with the line
 }
 
@@ -423,7 +424,7 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 	answers := make([]byte, 0, size+len(ps)*len(tail))
 	for i, p := range ps {
 		pls[i] = pendingLine{line: line{Seq: reqs[i].seq, Statement: p.Statement, Signature: p.Signature, Batch: p.Batch},
-			check: reqs[i].st.Check, leaf: reqs[i].leaf}
+			check: reqs[i].st.Check, leaf: reqs[i].leaf, hash: reqs[i].hash}
 		a := len(answers)
 		answers = strconv.AppendInt(append(answers, `{"version":`...), receipt.Version, 10)
 		body := len(answers)
@@ -589,7 +590,7 @@ func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
 	l.mu.Lock()
 	for i, r := range batch {
 		if p, ok := l.pending[r.Seq]; ok {
-			entries[i], known[i] = tlog.Entry{Group: r.Group, Leaf: p.leaf}, true
+			entries[i], known[i] = tlog.Entry{Group: r.Group, Leaf: p.leaf, Hash: p.hash[:]}, true
 		}
 	}
 	l.mu.Unlock()
