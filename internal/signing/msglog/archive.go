@@ -261,7 +261,6 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 						*slab = append(*slab, c...)
 						w.out[k] = built{data: (*slab)[at:len(*slab):len(*slab)], digest: d, crc: crc}
 					}
-					yieldAt(0, 1) // see yieldAt: appends wait for a core
 				}
 			}(p, &slabs[i])
 		}
@@ -279,7 +278,6 @@ func (b *containerBuilder) run(n int, size func(k int) int, build func(p *asic.P
 			err := cur.out[k].err
 			if err == nil {
 				err = emit(cur.start+k, cur.out[k].data, cur.out[k].digest[:], cur.out[k].crc)
-				yieldAt(k, 8)
 			}
 			if err != nil {
 				if next != nil {

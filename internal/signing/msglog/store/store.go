@@ -42,7 +42,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -467,38 +466,6 @@ func (s *Store) window() time.Duration {
 	return w
 }
 
-// recentGroups remembers the sizes of the last groups written. The window
-// ends early once a group is as large as the largest of them: appends come
-// mostly from callers that each wait for their record's fsync (a gateway's
-// requests in flight), so the callers a group acknowledged are the ones
-// the next group waits for, and once that many are in, holding it open
-// longer only delays them all. A group that falls short (a caller left,
-// or one is late) waits out the window as before. Every probeEvery-th
-// group waits out the whole window, however large, so that the mark also
-// rises when callers are added (with a fast disk nothing else would make
-// a group larger than the ones before it); it falls once that many groups
-// were smaller.
-type recentGroups struct {
-	sizes [probeEvery]int
-	n     int // groups written
-}
-
-const probeEvery = 8
-
-func (r *recentGroups) add(size int) {
-	r.sizes[r.n%probeEvery] = size
-	r.n++
-}
-
-// target is the size at which the next group's window ends early: the
-// largest recent group, or no bound for every probeEvery-th group.
-func (r *recentGroups) target() int {
-	if r.n%probeEvery == 0 {
-		return math.MaxInt
-	}
-	return max(r.sizes[0], r.sizes[1], r.sizes[2], r.sizes[3], r.sizes[4], r.sizes[5], r.sizes[6], r.sizes[7])
-}
-
 // framedSize is a request's bytes in a segment.
 func framedSize(r *request) int { return len(r.data) + headerSize }
 
@@ -510,7 +477,6 @@ func (s *Store) writer() {
 	group := make([]*request, 0, 1024)
 	payloads := make([][]byte, 0, 1024)
 	tags := make([]any, 0, 1024)
-	var recent recentGroups
 	for {
 		// Close stops new appends first, so draining what is queued
 		// once stopped finishes every accepted append.
@@ -521,11 +487,9 @@ func (s *Store) writer() {
 			return
 		}
 		first := group[0]
-		if w := s.window(); w > 0 && size < s.opts.MaxGroupBytes && len(group) < recent.target() {
+		if w := s.window(); w > 0 && size < s.opts.MaxGroupBytes {
 			// Appends are arriving faster than one per window: hold the
-			// group open until the window since the first one closes, or
-			// until it is as large as the recent groups were (see
-			// recentGroups).
+			// group open until the window since the first one closes.
 			wait := time.Duration(first.arrived+int64(w)) - time.Since(s.start)
 			if wait > 0 {
 				if timer == nil {
@@ -533,9 +497,8 @@ func (s *Store) writer() {
 				} else {
 					timer.Reset(wait)
 				}
-				target := recent.target()
 			hold:
-				for size < s.opts.MaxGroupBytes && len(group) < target {
+				for size < s.opts.MaxGroupBytes {
 					select {
 					case r := <-s.queue:
 						group = append(group, r)
@@ -549,7 +512,6 @@ func (s *Store) writer() {
 				timer.Stop()
 			}
 		}
-		recent.add(len(group))
 		buf = s.writeGroup(buf[:0], group)
 		if cap(buf) > 1<<20 {
 			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)

@@ -182,53 +182,6 @@ func TestGroupWindowSharesFsyncs(t *testing.T) {
 	}
 }
 
-// TestWindowEndsWhenCallersAreIn: callers in a closed loop (each appends
-// again once its fsync returned, as a gateway's requests in flight do)
-// share one fsync per round, and a round's window ends once all of them
-// are in instead of running its whole length; only the probes (one group
-// in eight) and the start, before the writer has seen how many callers
-// there are, wait out the window.
-func TestWindowEndsWhenCallersAreIn(t *testing.T) {
-	const window = 100 * time.Millisecond
-	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), GroupWindow: window}, func(*os.File) error { return nil }))
-	defer s.Close()
-	const callers, rounds = 16, 48
-	// Warm up so that the arrival rate is known to be high (the window
-	// applies) and the writer has seen full groups.
-	var wg sync.WaitGroup
-	loop := func(n int) {
-		for c := 0; c < callers; c++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < n; i++ {
-					if _, err := s.Append(context.Background(), payload(c)); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	}
-	loop(16)
-	g0, _ := s.Stats()
-	start := time.Now()
-	loop(rounds)
-	took := time.Since(start)
-	g1, _ := s.Stats()
-	groups := int(g1 - g0)
-	t.Logf("%d callers x %d rounds: %d groups in %v (window %v)", callers, rounds, groups, took, window)
-	if groups > rounds+rounds/4 {
-		t.Errorf("%d groups for %d rounds of %d callers: the window did not gather each round", groups, rounds, callers)
-	}
-	// Waiting out every window would take rounds*window (4.8s); the
-	// probes take rounds/8 windows.
-	if limit := time.Duration(rounds/2) * window; took >= limit {
-		t.Errorf("%d rounds took %v (≥ %v): the windows ran their full length", rounds, took, limit)
-	}
-}
-
 // TestLoneAppendPaysNoWindow: at a low rate the writer does not hold a
 // group open, so one append's latency is not the window.
 func TestLoneAppendPaysNoWindow(t *testing.T) {
