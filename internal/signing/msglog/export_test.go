@@ -5,7 +5,7 @@ package msglog
 // them from the journal.
 func (l *Log) DropSealedForTest() {
 	l.sealedMu.Lock()
-	l.sealed = nil
+	l.sealed, l.queuedBytes = nil, 0
 	l.sealedMu.Unlock()
 }
 

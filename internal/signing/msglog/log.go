@@ -236,9 +236,10 @@ type Log struct {
 	archived, aheadCount atomic.Int64
 	// sealed holds batches Seal handed to the archiver; taken only
 	// with rotateMu held, so a rotation never misses one being archived.
-	sealedMu  sync.Mutex
-	sealed    []*sealedBatch
-	sealedNew chan struct{} // signals maintain that sealed has batches
+	sealedMu    sync.Mutex
+	sealed      []*sealedBatch
+	queuedBytes int64         // stored bytes of sealed (sealedMu)
+	sealedNew   chan struct{} // signals maintain that sealed has batches
 	// sealedSince is where the next batch's records start to be the
 	// next records in the journal: every record from it to the batch's
 	// first is in an earlier batch sealed by this Log (sealMu).
