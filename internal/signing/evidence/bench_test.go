@@ -236,14 +236,13 @@ func BenchmarkAppendWithReceipt(b *testing.B) {
 // journal's writer (msglog.EvidencePromises; this benchmark's loop), then
 // their appenders are woken, each on its own goroutine (long-lived, as a
 // server's are), and each asks for the receipt its answer carries
-// (AnswerJSON). A hook without Promise gets each record through Appended
-// on its appender's goroutine instead. Every 200 groups the records are sealed
+// (AnswerJSON) once Promise's done has come. Every 200 groups the records are sealed
 // (Sealed: leaves and a checkpoint), outside the figure. Reported:
 // cpu-µs/record (process CPU time: hashing, statement, signature share,
 // statements file, receipt JSON, scheduling and GC), records/signature
 // (checkpoints excluded) and writer-µs/group (wall time the journal's
-// writer spends in Promise per group, before it wakes the appenders and
-// goes on to the next group). Sub-benchmarks: the leaf version (v2, the
+// writer spends in Promise per group before it goes on to the next group:
+// with this fast key it signs the group itself, see Promise). Sub-benchmarks: the leaf version (v2, the
 // log's default, hashes message.xml only; v1 the bodies too).
 func BenchmarkPromise(b *testing.B) {
 	for _, v := range []int{tlog.LeafV1, tlog.LeafV2} {
@@ -256,12 +255,7 @@ func benchmarkPromise(b *testing.B, leafVersion int) {
 	const group = 9
 	xml := bytes.Repeat([]byte("<x/>"), 768)
 	atts := [][]byte{bytes.Repeat([]byte("q"), 1024), bytes.Repeat([]byte("a"), 2048)}
-	announce, _ := any(ev).(interface {
-		Durable(first, last uint64, records int)
-	})
-	promises, _ := any(ev).(interface {
-		Promise(recs []msglog.EvidenceRecord)
-	})
+	var promises msglog.EvidencePromises = ev
 	record := func(s uint64) msglog.EvidenceRecord {
 		r := exchange(int(s), "KG/GOV/1")
 		r.Leaf = leafVersion
@@ -275,9 +269,6 @@ func benchmarkPromise(b *testing.B, leafVersion int) {
 		work[i] = make(chan uint64)
 		go func() {
 			for s := range work[i] {
-				if promises == nil {
-					ev.Appended(record(s))
-				}
 				if _, err := ev.AnswerJSON(s); err != nil {
 					b.Error(err)
 				}
@@ -306,17 +297,14 @@ func benchmarkPromise(b *testing.B, leafVersion int) {
 	}
 	c0 := cputime.Process()
 	for b.Loop() {
-		switch {
-		case promises != nil:
-			for i := range recs {
-				recs[i] = record(seq + 1 + uint64(i))
-			}
-			t0 := time.Now()
-			promises.Promise(recs)
-			inWriter += time.Since(t0)
-		case announce != nil:
-			announce.Durable(seq+1, seq+group, group)
+		for i := range recs {
+			recs[i] = record(seq + 1 + uint64(i))
 		}
+		done := make(chan struct{})
+		t0 := time.Now()
+		promises.Promise(recs, func() { close(done) })
+		inWriter += time.Since(t0)
+		<-done
 		wg.Add(group)
 		for i, w := range work {
 			w <- seq + 1 + uint64(i)

@@ -83,13 +83,17 @@ type Log struct {
 	certB64 []byte // the certificate, base64, as a full receipt carries it
 	keyID   []byte // receipt.KeyID of the certificate's key
 	keyB64  string // keyID, base64
-	// smu guards the group commits waiting for their promises and
-	// whether a caller is signing (see promise).
+	// smu guards the groups waiting for their promises and whether a
+	// caller is signing (see signLocked, Promise).
 	smu     sync.Mutex
-	groups  []*promiseGroup // announced, not complete, in seq order
-	ready   []*promiseGroup // complete, waiting for the signer
+	ready   []*promiseGroup // waiting for the signer, in order
+	queued  *promiseGroup   // the last Promise queued, until signed (see settle)
 	signing bool
-	lineBuf []byte // the signer's statements.jsonl buffer (signBatch)
+	signers sync.WaitGroup // Promise's signer goroutines (Close waits)
+	lineBuf []byte         // the signer's statements.jsonl buffer (signBatch)
+	// slowKey says the last promise signature took longer than
+	// slowSignature: Promise then signs off the journal's writer.
+	slowKey atomic.Bool
 	// origins caches the checkpoint origin per group (copy on write,
 	// under originMu).
 	origins  atomic.Pointer[map[string]string]
@@ -111,7 +115,6 @@ const maxPending = 16384
 var (
 	_ msglog.Evidence         = (*Log)(nil)
 	_ msglog.EvidencePromised = (*Log)(nil)
-	_ msglog.EvidenceGroups   = (*Log)(nil)
 	_ msglog.EvidencePromises = (*Log)(nil)
 )
 
@@ -220,96 +223,82 @@ type promiseReq struct {
 // another allocation (an exchange has a request and a response body).
 const inlineAtts = 2
 
-// promiseGroup is one group commit of the journal (msglog.EvidenceGroups):
-// its records' promises are signed together once the last has arrived.
+// promiseGroup is records whose promises are signed together: a group
+// commit of the journal (Promise) or a record of Appended.
 type promiseGroup struct {
-	first, last uint64 // the group's seqs (not all of them records)
-	left        int    // records announced and not arrived yet
-	reqs        []*promiseReq
-	done        chan struct{} // closed once signed
-	err         error
-}
-
-// straggle bounds how long a group waits for an announced record that
-// does not come (its Append gave up on its context after the write):
-// the group is signed without it, and the record, if it comes, alone.
-const straggle = 20 * time.Millisecond
-
-// Durable is told by the log of each group commit, before its appenders
-// are woken: records of the seqs first…last will reach Appended.
-func (l *Log) Durable(first, last uint64, records int) {
-	if records <= 0 {
-		return
-	}
-	g := &promiseGroup{first: first, last: last, left: records, reqs: make([]*promiseReq, 0, records), done: make(chan struct{})}
-	l.smu.Lock()
-	l.groups = append(l.groups, g)
-	l.smu.Unlock()
+	// recs and release are Promise's: the signer prepares recs (their
+	// bytes stay valid until release) and calls release once signed.
+	recs    []msglog.EvidenceRecord
+	release func()
+	reqs    []*promiseReq
+	done    chan struct{} // closed once signed
+	err     error
 }
 
 // promise signs the record's statement and stores it, for the records
-// that reach Appended: the message log promises its own journal's
-// records on the writer (Promise), so these are a shared store's and
-// those of a log without EvidencePromises. The records of one
-// group commit of the journal are signed as one batch
-// (receipt.NewPromises) by the last of them to arrive, while the others
-// wait for it; groups that complete while a batch is being signed are
-// signed together next — one signature per group commit or fewer
-// instead of one per record, which is what makes receipts cheap for the
-// gateway, and what a PKCS#11 key needs. A record no group announced
-// (a shared store) is a group of its own.
+// that reach Appended: the message log hands its own journal's records
+// to Promise, so these are a shared store's and those of a log without
+// EvidencePromises. Records that arrive while a batch is being signed
+// are signed together next.
 func (l *Log) promise(rec msglog.EvidenceRecord) error {
-	req := &promiseReq{}
-	l.prepare(req, rec)
+	g := &promiseGroup{reqs: []*promiseReq{{}}, done: make(chan struct{})}
+	l.prepare(g.reqs[0], rec)
 	l.smu.Lock()
-	g, at := l.groupOf(rec.Seq)
-	g.reqs = append(g.reqs, req)
-	if g.left--; g.left > 0 {
-		first := len(g.reqs) == 1
-		l.smu.Unlock()
-		if !first {
-			<-g.done
-			return g.err
-		}
-		t := time.NewTimer(straggle)
-		select {
-		case <-g.done:
-			t.Stop()
-			return g.err
-		case <-t.C:
-		}
-		l.smu.Lock()
-		if g.left <= 0 { // completed meanwhile
-			l.smu.Unlock()
-			<-g.done
-			return g.err
-		}
-		g.left = 0
-		at = slices.Index(l.groups, g)
-	}
-	if at >= 0 {
-		l.groups = slices.Delete(l.groups, at, at+1)
-	}
 	return l.signLocked(g)
 }
 
-// Promise signs the promises of a group commit's records (see
-// msglog.EvidencePromises) on the journal's writer, before their
-// appenders are woken: one signature for the group, and no appender
-// waits for another. Failures are logged, as in Appended.
-func (l *Log) Promise(recs []msglog.EvidenceRecord) {
+// Promise promises a group commit's records (see msglog.EvidencePromises);
+// done lets their Appends return once their promises are stored (so each
+// appender finds its receipt at once, and waits only once). With a fast
+// key (a signature within slowSignature: a file key's ECDSA takes tens of
+// µs) the journal's writer signs them itself, before it goes on: handing
+// each group to another goroutine costs more CPU (a goroutine and a
+// thread woken per group: +0.9 µs a record in BenchmarkPromise, 7 %) than
+// the writer's wait costs throughput. With a slow key (a PKCS#11 token,
+// milliseconds a signature) Promise queues them for a signer goroutine and
+// returns, so the journal goes on writing and fsyncing; groups that queue
+// up while a batch is being signed are signed together next, with one
+// signature. Failures are logged, as in Appended.
+func (l *Log) Promise(recs []msglog.EvidenceRecord, done func()) {
 	if len(recs) == 0 {
+		done()
 		return
 	}
-	reqs := make([]promiseReq, len(recs)) // one allocation for the group
-	g := &promiseGroup{reqs: make([]*promiseReq, len(recs)), done: make(chan struct{})}
-	for i := range recs {
-		l.prepare(&reqs[i], recs[i])
-		g.reqs[i] = &reqs[i]
-	}
+	g := &promiseGroup{recs: recs, release: done, done: make(chan struct{})}
 	l.smu.Lock()
-	if err := l.signLocked(g); err != nil {
-		l.opts.Logger.Error("evidence: promises failed", zap.Uint64("first", recs[0].Seq), zap.Int("records", len(recs)), zap.Error(err))
+	l.ready = append(l.ready, g)
+	l.queued = g
+	if l.signing {
+		l.smu.Unlock() // the signer takes it with its next batch
+		return
+	}
+	l.signing = true
+	if !l.slowKey.Load() {
+		l.signReady()
+		return
+	}
+	l.signers.Add(1)
+	l.smu.Unlock()
+	go func() {
+		defer l.signers.Done()
+		l.smu.Lock()
+		l.signReady()
+	}()
+}
+
+// slowSignature is how long a promise batch's signature may take before
+// Promise hands the next groups to a signer goroutine (see Promise).
+const slowSignature = 2 * time.Millisecond
+
+// settle waits until the promises Promise has queued so far are signed
+// (or have failed): Sealed, Promised and a receipt's lookup then see
+// them in pending.
+func (l *Log) settle() {
+	l.smu.Lock()
+	g := l.queued
+	l.smu.Unlock()
+	if g != nil {
+		<-g.done
 	}
 }
 
@@ -332,7 +321,7 @@ func (l *Log) prepare(req *promiseReq, rec msglog.EvidenceRecord) {
 	fillStatement(&req.st, l.origin(rec.Group), rec)
 }
 
-// signLocked signs the complete group g, with the groups that complete
+// signLocked signs the group g, with the groups that are ready
 // meanwhile, or waits for the caller signing already to sign it. It is
 // called holding smu and releases it.
 func (l *Log) signLocked(g *promiseGroup) error {
@@ -343,35 +332,56 @@ func (l *Log) signLocked(g *promiseGroup) error {
 		return g.err
 	}
 	l.signing = true
+	l.signReady()
+	return g.err
+}
+
+// signReady signs the ready groups, one batch at a time, until none is
+// left (one signer at a time: see signing). It is called holding smu,
+// with signing set, and releases it.
+func (l *Log) signReady() {
 	for len(l.ready) > 0 {
 		batch := l.ready
 		l.ready = nil
 		l.smu.Unlock()
-		reqs := batch[0].reqs
+		reqs := batch[0].prepared(l)
 		for _, b := range batch[1:] {
-			reqs = append(reqs[:len(reqs):len(reqs)], b.reqs...)
+			reqs = append(reqs[:len(reqs):len(reqs)], b.prepared(l)...)
 		}
 		err := l.signBatch(reqs)
 		for _, b := range batch {
 			b.err = err
+			if b.release != nil {
+				if err != nil {
+					l.opts.Logger.Error("evidence: promises failed", zap.Uint64("first", b.recs[0].Seq), zap.Int("records", len(b.recs)), zap.Error(err))
+				}
+				b.recs = nil
+				b.release()
+			}
 			close(b.done)
 		}
 		l.smu.Lock()
+		if l.queued == batch[len(batch)-1] {
+			l.queued = nil // settled: settle need not wait, nor the group stay reachable
+		}
 	}
 	l.signing = false
 	l.smu.Unlock()
-	return g.err
 }
 
-// groupOf is the announced group holding seq and its index in l.groups,
-// else a new group of one (index -1). Callers hold smu.
-func (l *Log) groupOf(seq uint64) (*promiseGroup, int) {
-	for i, g := range l.groups {
-		if g.first <= seq && seq <= g.last {
-			return g, i
-		}
+// prepared returns the group's requests, preparing Promise's records
+// (on the signer, off the journal's writer) into one allocation.
+func (g *promiseGroup) prepared(l *Log) []*promiseReq {
+	if g.recs == nil || g.reqs != nil {
+		return g.reqs
 	}
-	return &promiseGroup{left: 1, done: make(chan struct{})}, -1
+	reqs := make([]promiseReq, len(g.recs))
+	g.reqs = make([]*promiseReq, len(g.recs))
+	for i := range g.recs {
+		l.prepare(&reqs[i], g.recs[i])
+		g.reqs[i] = &reqs[i]
+	}
+	return g.reqs
 }
 
 // maxPromiseBatch bounds one batch signature's statements.
@@ -392,7 +402,9 @@ func (l *Log) signBatch(reqs []*promiseReq) error {
 	for i, r := range reqs {
 		sts[i] = &r.st
 	}
+	t0 := time.Now()
 	ps, err := receipt.NewPromises(sts, l.opts.Signer, nil)
+	l.slowKey.Store(time.Since(t0) > slowSignature)
 	if err != nil {
 		return err
 	}
@@ -572,8 +584,16 @@ func fillStatement(st *receipt.Statement, origin string, rec msglog.EvidenceReco
 // msglog.EvidencePromised): Sealed then needs no bytes for it.
 func (l *Log) Promised(seq uint64) bool {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	_, ok := l.pending[seq]
+	l.mu.Unlock()
+	if ok {
+		return true
+	}
+	// Being signed (Promise queued it before the log could seal it)?
+	l.settle()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok = l.pending[seq]
 	return ok
 }
 
@@ -582,6 +602,7 @@ func (l *Log) Promised(seq uint64) bool {
 // promises go on being written, and answered with, meanwhile), and the
 // checkpoints are signed once both are durable.
 func (l *Log) Sealed(ctx context.Context, batch []msglog.EvidenceRecord) error {
+	l.settle() // promises being signed hold their records' leaves
 	// A record promised since the last restart has its leaf already:
 	// both come from the same stored record bytes, so the promise's leaf
 	// hash and the tree's agree by construction.
@@ -693,6 +714,7 @@ func (l *Log) receiptJSON(seq, from uint64, full bool) ([]byte, string, error) {
 }
 
 func (l *Log) receipt(seq, from uint64) (*receipt.Receipt, string, error) {
+	l.settle() // a promise being signed is not in pending nor the file yet
 	l.mu.Lock()
 	var ln line
 	var err error
@@ -800,6 +822,7 @@ func (l *Log) Checkpoint(group string) []byte { return l.tree.Checkpoint(group) 
 
 // Close waits for witness pushes in flight and closes the files.
 func (l *Log) Close() error {
+	l.signers.Wait() // the message log is closed first: no Promise comes after
 	l.Flush()
 	var err error
 	if l.f != nil {

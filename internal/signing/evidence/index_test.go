@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tunduk-kg/tunduk/internal/signing/certs/certstest"
@@ -80,9 +79,8 @@ func checkLookups(t *testing.T, l *Log, want []uint64, missing []uint64) {
 // TestSparseIndexLookups: records are found across block boundaries
 // however their seqs are ordered in statements.jsonl (shuffled within
 // group commits, gaps, stragglers written far behind their neighbours),
-// a torn last line is cut off and not found, and the lines signBatch
-// writes afterwards — concurrent group commits, each in arrival order —
-// are found too once no longer held in pending.
+// a torn last line is cut off and not found, and the lines Promise's
+// batches write afterwards are found too once no longer held in pending.
 func TestSparseIndexLookups(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -117,22 +115,18 @@ func TestSparseIndexLookups(t *testing.T) {
 	}
 	checkLookups(t, l, seqs, missing)
 
-	// Through signBatch: group commits of 100 announced, their records
-	// promised concurrently, so each group's lines are in arrival order.
+	// Through Promise: group commits of 100, each signed as a batch.
 	var added []uint64
 	for first := uint64(3000); first < 3300; first += 100 {
-		l.Durable(first, first+99, 100)
-		var wg sync.WaitGroup
+		recs := make([]msglog.EvidenceRecord, 0, 100)
 		for s := first; s < first+100; s++ {
 			added = append(added, s)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				l.Appended(msglog.EvidenceRecord{Seq: s, MessageXML: []byte("<m/>"),
-					Record: &msglog.Record{Exchange: &msglog.Exchange{Check: fmt.Sprint("c", s)}}})
-			}()
+			recs = append(recs, msglog.EvidenceRecord{Seq: s, MessageXML: []byte("<m/>"),
+				Record: &msglog.Record{Exchange: &msglog.Exchange{Check: fmt.Sprint("c", s)}}})
 		}
-		wg.Wait()
+		done := make(chan struct{})
+		l.Promise(recs, func() { close(done) })
+		<-done
 	}
 	l.mu.Lock()
 	clear(l.pending) // so that lookups read the file

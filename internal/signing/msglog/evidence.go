@@ -5,6 +5,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Evidence is told of every record, so that a transparency log (see
@@ -30,29 +31,20 @@ type EvidencePromised interface {
 	Promised(seq uint64) bool
 }
 
-// EvidenceGroups is optional: an Evidence that also implements it is told
-// of each group commit of the journal before its appenders are woken
-// (records of them reach Appended), so that it can sign the promises of a
-// group together without guessing when the last has come. It runs on the
-// journal's writer and must not block. A shared store announces nothing.
-type EvidenceGroups interface {
-	// Durable says that the seqs first…last were made durable together
-	// and that records of them will reach Appended (fewer when an
-	// Append gives up on its context after the write).
-	Durable(first, last uint64, records int)
-}
-
 // EvidencePromises is optional: an Evidence that also implements it is
 // handed each group commit's records on the journal's writer, after the
-// fsync and before their appenders are woken, and promises them there
-// (one signature per group, and no second wait for the appenders); its
-// Appended is not called for them. It replaces EvidenceGroups for the
-// records it gets. A shared store hands over nothing (Appended then).
+// fsync, and promises them (one signature per group or fewer); their
+// Appends return once it calls done, so an appender finds its promise
+// made without a second wait. Its Appended is not called for them. A
+// shared store hands over nothing (Appended then).
 type EvidencePromises interface {
 	// Promise gets records as Appended does (Record and MessageParts
-	// set), in seq order. Failures are the hook's to log, as in
-	// Appended. It must not keep recs (the records it may).
-	Promise(recs []EvidenceRecord)
+	// set), in seq order, and must call done exactly once (from any
+	// goroutine) when their promises are stored or have failed: the
+	// journal's writer goes on with the next group meanwhile, so Promise
+	// should hand the work over and return. recs and their bytes stay
+	// valid until done. Failures are the hook's to log, as in Appended.
+	Promise(recs []EvidenceRecord, done func())
 }
 
 // evidenceTag travels with a record through the journal
@@ -73,11 +65,13 @@ type taggedStore interface {
 }
 
 // evidencePromise hands the group's tagged records to EvidencePromises
-// (on the writer) and returns how many records it left to Appended.
-func (l *Log) evidencePromise(first uint64, tags []any, records int) int {
+// (on the writer), holding the group's Appends until they are promised
+// and the func it returns (if not nil) is called: onDurable calls it once
+// the records are in pending, so that a Seal after an Append seals it.
+func (l *Log) evidencePromise(first uint64, tags []any, hold func() func()) func() {
 	p, ok := l.opts.Evidence.(EvidencePromises)
 	if !ok {
-		return records
+		return nil
 	}
 	var recs []EvidenceRecord
 	for i, t := range tags {
@@ -96,10 +90,19 @@ func (l *Log) evidencePromise(first uint64, tags []any, records int) int {
 			MessageParts: withSeqParts(tag.xmlDoc, seq), Attachments: tag.atts})
 		tag.promised = true
 	}
-	if len(recs) > 0 {
-		p.Promise(recs)
+	if len(recs) == 0 {
+		return nil
 	}
-	return records - len(recs)
+	release := hold()
+	var left atomic.Int32 // the promises and onDurable
+	left.Store(2)
+	both := func() {
+		if left.Add(-1) == 0 {
+			release()
+		}
+	}
+	p.Promise(recs, both)
+	return both
 }
 
 // EvidenceRecord is one record as the Evidence hook sees it.

@@ -43,10 +43,11 @@ func (h *hook) seen(seq uint64) (appended, promised bool) {
 // promiseHook also implements msglog.EvidencePromises.
 type promiseHook struct{ hook }
 
-func (h *promiseHook) Promise(recs []msglog.EvidenceRecord) {
+func (h *promiseHook) Promise(recs []msglog.EvidenceRecord, done func()) {
 	h.mu.Lock()
 	h.promised = append(h.promised, slices.Clone(recs))
 	h.mu.Unlock()
+	go done() // later, from another goroutine, as evidence's signer does
 }
 
 // TestEvidencePromises: an Evidence implementing EvidencePromises gets

@@ -352,10 +352,17 @@ func (l *Log) openShared() (*Log, error) {
 }
 
 // onDurable is the store's hook: records enter pending in seq order, and
-// the evidence hook hears of them (see EvidencePromises, EvidenceGroups).
-func (l *Log) onDurable(first uint64, payloads [][]byte, tags []any) {
+// the evidence hook is handed them (see EvidencePromises).
+func (l *Log) onDurable(first uint64, payloads [][]byte, tags []any, hold func() func()) {
+	// The promises are handed over before the records enter pending: a
+	// seal that takes them then finds them promised, or being promised
+	// (evidence waits for those), and never seals a record whose promise
+	// comes after. Their Appends return once both are done.
+	var entered func()
+	if l.opts.Evidence != nil {
+		entered = l.evidencePromise(first, tags, hold)
+	}
 	l.mu.Lock()
-	n := len(l.pending)
 	for i, p := range payloads {
 		kind, parts, err := decodeParts(p)
 		if err != nil || kind != kindRecord {
@@ -363,14 +370,9 @@ func (l *Log) onDurable(first uint64, payloads [][]byte, tags []any) {
 		}
 		l.pending = append(l.pending, pendingRecord{seq: first + uint64(i), size: len(p), parts: parts})
 	}
-	n = len(l.pending) - n
 	l.mu.Unlock()
-	if l.opts.Evidence == nil {
-		return
-	}
-	n = l.evidencePromise(first, tags, n)
-	if g, ok := l.opts.Evidence.(EvidenceGroups); ok && len(payloads) > 0 && n > 0 {
-		g.Durable(first, first+uint64(len(payloads))-1, n)
+	if entered != nil {
+		entered()
 	}
 }
 

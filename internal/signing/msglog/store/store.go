@@ -108,7 +108,15 @@ type Options struct {
 	// sequence order and the tags their AppendTagged calls gave (nil
 	// for Append). It must not call Append (that would deadlock) and
 	// must not keep payload slices it modifies.
-	OnDurable func(first uint64, payloads [][]byte, tags []any)
+	//
+	// Calling hold (during OnDurable, at most once) keeps the group's
+	// Appends waiting after OnDurable returns, until the func hold
+	// returns is called (exactly once, from any goroutine), while the
+	// writer goes on with the next groups: work the Appends need done
+	// (msglog's promises, an ECDSA signature a group) then stays off
+	// the writer's path between fsyncs. The group's payloads and tags
+	// stay untouched by their Appends until then.
+	OnDurable func(first uint64, payloads [][]byte, tags []any, hold func() (release func()))
 	// Logger receives recovery and failure messages (default zap.NewNop()).
 	Logger *zap.Logger
 
@@ -516,21 +524,49 @@ func (s *Store) writer() {
 		if cap(buf) > 1<<20 {
 			buf = nil // a burst's group must not pin its buffer (up to MaxGroupBytes)
 		}
+		held := false
 		if s.opts.OnDurable != nil && group[0].err == nil {
 			payloads, tags = payloads[:0], tags[:0]
 			for _, r := range group {
 				payloads, tags = append(payloads, r.data), append(tags, r.tag)
 			}
-			s.opts.OnDurable(group[0].seq, payloads, tags)
+			s.opts.OnDurable(group[0].seq, payloads, tags, func() func() {
+				if held {
+					panic("store: OnDurable called hold twice")
+				}
+				held = true
+				return releaser(group)
+			})
 		}
-		for _, r := range group {
-			close(r.done)
+		if !held {
+			for _, r := range group {
+				close(r.done)
+			}
 		}
 		// The slices are reused: drop their references, or a burst's
 		// records stay reachable until as many come again.
 		clear(group)
 		clear(payloads)
 		clear(tags)
+	}
+}
+
+// releaser returns the func that lets a held group's Appends return (see
+// Options.OnDurable): it closes their done channels, copied out of group
+// (which the writer reuses).
+func releaser(group []*request) func() {
+	dones := make([]chan struct{}, len(group))
+	for i, r := range group {
+		dones[i] = r.done
+	}
+	var once atomic.Bool
+	return func() {
+		if !once.CompareAndSwap(false, true) {
+			panic("store: a held group released twice")
+		}
+		for _, d := range dones {
+			close(d)
+		}
 	}
 }
 

@@ -465,3 +465,54 @@ func lastFrame(t testing.TB, path string) uint64 {
 	}
 	return seq
 }
+
+// TestOnDurableHold: a group whose OnDurable calls hold keeps its Appends
+// waiting after the hook returns, until the release it got is called,
+// while the writer goes on with the next groups (their Appends return);
+// a group that does not hold returns at once. A second release panics.
+func TestOnDurableHold(t *testing.T) {
+	releases := make(chan func(), 4)
+	s := open(t, store.WithSync(store.Options{Dir: t.TempDir(), GroupWindow: -1,
+		OnDurable: func(first uint64, payloads [][]byte, tags []any, hold func() func()) {
+			if tags[0] == "hold" {
+				releases <- hold()
+			}
+		}}, func(*os.File) error { return nil }))
+	defer s.Close()
+	held := make(chan error, 1)
+	go func() {
+		_, err := s.AppendTagged(context.Background(), payload(1), "hold")
+		held <- err
+	}()
+	var release func()
+	select {
+	case release = <-releases:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnDurable never held the group")
+	}
+	// The writer is free: a later append, not held, returns while the
+	// first is still held.
+	if _, err := s.AppendTagged(context.Background(), payload(2), nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-held:
+		t.Fatalf("a held append returned before its release: %v", err)
+	default:
+	}
+	release()
+	select {
+	case err := <-held:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held append did not return after its release")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a second release did not panic")
+		}
+	}()
+	release()
+}
