@@ -440,10 +440,15 @@ func (e *statusErr) Error() string { return "status " + strconv.Itoa(e.code) }
 // closedLoop runs n clients back to back for d and returns the number of
 // requests and the time taken.
 func closedLoop(b *testing.B, do func() error, n int, d time.Duration) (int64, time.Duration) {
-	var count, errs atomic.Int64
-	var last atomic.Value
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
+	return closedLoopUntil(b, do, n, ctx)
+}
+
+// closedLoopUntil is closedLoop until ctx ends.
+func closedLoopUntil(b *testing.B, do func() error, n int, ctx context.Context) (int64, time.Duration) {
+	var count, errs atomic.Int64
+	var last atomic.Value
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range n {
@@ -578,7 +583,17 @@ type child struct {
 // listens; the child ends (gracefully) when its stdin is closed.
 func startChild(b *testing.B, mode, ssURL, dir string, env ...string) *child {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	return startChildOf(b, "", mode, ssURL, dir, env...)
+}
+
+// startChildOf is startChild with another build of this test binary (""
+// this one).
+func startChildOf(b *testing.B, binary, mode, ssURL, dir string, env ...string) *child {
+	b.Helper()
+	if binary == "" {
+		binary = os.Args[0]
+	}
+	cmd := exec.Command(binary, "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), benchChildEnv+"="+mode, benchSSEnv+"="+ssURL, benchDirEnv+"="+dir), env...)
 	var stderr testkit.SyncBuffer
 	cmd.Stderr = &stderr

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto"
 	"errors"
 	"fmt"
@@ -35,7 +36,16 @@ const (
 	// CPU, allocation, block and mutex profiles go to; they cover what
 	// lies between GET /_bench/profile-start and /_bench/profile-stop.
 	benchProfileRoundsEnv = "TUNDUK_BENCH_PROFILE_ROUNDS"
+	// benchABEnv names another build of this test binary (go test -c):
+	// its gateway, with receipts on too, replaces the "off" side, so that
+	// on/off compares this build's receipts to that one's (an A/B of a
+	// change, in the same alternated rounds); bar-met then means nothing.
+	benchABEnv = "TUNDUK_BENCH_AB_BINARY"
 )
+
+// childBinary is the test binary a side's gateway runs ("" this one; see
+// benchABEnv).
+var childBinary = map[string]string{}
 
 // countSigner counts the evidence's signatures (promise batches and
 // checkpoints) in a gateway-receipts child.
@@ -222,45 +232,51 @@ func (r sideRound) rps() float64 { return float64(r.requests) / r.elapsed.Second
 const sealEvery = time.Second
 
 // round runs clients back to back against the side for d and seals its
-// log once per sealEvery of it: at each whole second within the round
-// and at its end (counted in the round's time and CPU, as the seal timer
-// would be). Then, untimed, it waits until the log has archived what was
+// log once per sealEvery of it, while the clients go on, as the log's seal
+// timer does: at each whole second within the round and at its end, the
+// round ending once that last seal is done (its time and CPU counted in
+// the round). Records appended during that seal are sealed by the side's
+// next round. Then, untimed, it waits until the log has archived what was
 // sealed: the archiving a seal starts in the background would otherwise
 // land in the next round, the other side's.
+//
+// (Until session 8 the clients stopped at d and the round waited for the
+// last seal alone: ~30-50 ms a round with no traffic, the seal's fsyncs
+// counted as lost throughput, which a timer's seal beside traffic is not,
+// and more so on the side whose seal does more I/O.)
 func (s *receiptSide) round(b *testing.B, clients int, d time.Duration) sideRound {
 	j0 := s.gw.journalStats(b)
 	cpu0, em0 := procCPU(s.gw.pid), procCPU(s.em.pid)
 	start := time.Now()
 	var r sideRound
 	var sealErr error
-	stop := make(chan struct{})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for k := 1; time.Duration(k)*sealEvery < d-sealEvery/10; k++ {
-			t := time.NewTimer(time.Until(start.Add(time.Duration(k) * sealEvery)))
-			select {
-			case <-stop:
-				t.Stop()
-				return
-			case <-t.C:
+		defer stop() // the clients stop once the round's last seal is done
+		for k := 1; ; k++ {
+			at := time.Duration(k) * sealEvery
+			last := at >= d-sealEvery/10
+			if last {
+				at = d
 			}
+			time.Sleep(time.Until(start.Add(at)))
 			if _, err := s.seal(); err != nil {
 				sealErr = err
 				return
 			}
 			r.seals++
+			if last {
+				return
+			}
 		}
 	})
-	n, _ := closedLoop(b, s.do, clients, d)
-	close(stop)
+	n, _ := closedLoopUntil(b, s.do, clients, ctx)
 	wg.Wait()
 	if sealErr != nil {
 		b.Fatal(sealErr)
 	}
-	if _, err := s.seal(); err != nil {
-		b.Fatal(err)
-	}
-	r.seals++
 	r.elapsed = time.Since(start)
 	r.cpu, r.emCPU = procCPU(s.gw.pid)-cpu0, procCPU(s.em.pid)-em0
 	j1 := s.gw.journalStats(b)
@@ -400,9 +416,11 @@ func loadAvg() float64 {
 // warm-up pairs, then TUNDUK_BENCH_ROUNDS timed pairs (default 30, ~80 s),
 // so the shared machine's load affects both alike. The log's seal timer is
 // off: the load generator seals each side once per second of its traffic
-// (at every whole second within a round and at its end, counted in the
-// round's time and CPU), so every round has the same seals (the timer
-// sealed twice in some 1 s rounds and not at all in others). Untimed
+// (at every whole second within a round and at its end, beside the
+// traffic as the timer would, the round ending once its last seal is
+// done: counted in the round's time and CPU), so every round has the same
+// seals (the timer sealed twice in some 1 s rounds and not at all in
+// others). Untimed
 // between rounds: the side waits until its log has archived what it
 // sealed (archiving would otherwise land in the next round, the other
 // side's), and both logs rotate after each pair. Archiving is the same
@@ -480,7 +498,7 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 		}
 		em := startChild(b, "emulator", "", b.TempDir())
 		s := &receiptSide{name: name, em: em, client: client}
-		s.gw = startChild(b, mode, em.url, b.TempDir(), env...)
+		s.gw = startChildOf(b, childBinary[name], mode, em.url, b.TempDir(), env...)
 		s.do = receiptRequest(client, s.gw.url, mode == "gateway-receipts", func(seq uint64) {
 			s.mu.Lock()
 			s.acked = append(s.acked, seq)
@@ -488,7 +506,11 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 		})
 		return s
 	}
-	on, off := newSide("gateway-receipts", "on"), newSide("gateway", "off")
+	offMode := "gateway"
+	if bin := os.Getenv(benchABEnv); bin != "" {
+		offMode, childBinary["off"] = "gateway-receipts", bin
+	}
+	on, off := newSide("gateway-receipts", "on"), newSide(offMode, "off")
 	var leaked time.Duration // CPU the first side of a pair used during the second's round
 	pair := func(i int, timed bool) {
 		first, second := on, off
@@ -548,8 +570,11 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 			}
 		}
 	}
-	sigs, err := on.seal()
+	sigs, err := on.seal() // the records appended during the rounds' last seals too
 	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := off.seal(); err != nil {
 		b.Fatal(err)
 	}
 	sigs -= sig0
