@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,6 +205,7 @@ func receiptRequest(c *http.Client, base string, want bool, acked func(uint64)) 
 // (receipts on or off), its own emulator child and what was measured.
 type receiptSide struct {
 	name   string
+	dir    string // the gateway's journal and archives
 	gw, em *child
 	client *http.Client
 	do     func() error
@@ -497,8 +499,8 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 			env = append(env, benchProfileRoundsEnv+"="+dir)
 		}
 		em := startChild(b, "emulator", "", b.TempDir())
-		s := &receiptSide{name: name, em: em, client: client}
-		s.gw = startChildOf(b, childBinary[name], mode, em.url, b.TempDir(), env...)
+		s := &receiptSide{name: name, dir: b.TempDir(), em: em, client: client}
+		s.gw = startChildOf(b, childBinary[name], mode, em.url, s.dir, env...)
 		s.do = receiptRequest(client, s.gw.url, mode == "gateway-receipts", func(seq uint64) {
 			s.mu.Lock()
 			s.acked = append(s.acked, seq)
@@ -543,8 +545,19 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 			}
 		}
 	}
+	var used [warmup]int64  // the sides' bytes after each warm-up pair
 	for i := range warmup { // connections, caches, the first seals and GC cycles
 		pair(i, false)
+		n, err := dirBytes(on.dir, off.dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		used[i] = n
+	}
+	// The last warm-up pair's growth: the first pair's also holds what
+	// does not grow with the pairs (journal segments).
+	if err := checkDisk(pairs, used[warmup-1]-used[warmup-2], on.dir); err != nil {
+		b.Fatal(err)
 	}
 	sig0, err := on.seal()
 	if err != nil {
@@ -638,6 +651,83 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 	b.ReportMetric(float64(recs)/float64(max(commits, 1)), "records/fsync")
 	b.ReportMetric(float64(leaked.Milliseconds())/float64(n), "leaked-cpu-ms/round")
 	b.ReportMetric(load, "load-1m")
+}
+
+// checkDisk fails when the timed pairs' archives would not fit beside
+// dir: the benchmark keeps every archive for the lost-record check (about
+// 70 MB a pair with 1 s rounds), and a run that fills the disk an hour in
+// loses everything it measured.
+func checkDisk(pairs int, perPair int64, dir string) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("disk check: statfs %s: %w", dir, err)
+	}
+	return diskFits(pairs, perPair, int64(st.Bavail)*st.Bsize, filepath.Dir(dir))
+}
+
+// diskFits says whether pairs of perPair bytes, with a quarter to spare,
+// fit in free bytes, and what to do when they do not.
+func diskFits(pairs int, perPair, free int64, dir string) error {
+	need := perPair * int64(pairs+1) * 5 / 4
+	if need <= free {
+		return nil
+	}
+	fit := max(free*4/5/max(perPair, 1)-1, 0)
+	return fmt.Errorf("TUNDUK_BENCH_ROUNDS=%d needs about %.1f GB for the archives the lost-record check reads (%.0f MB a pair in the warm-up, a quarter to spare); %s has %.1f GB free: set TUNDUK_BENCH_ROUNDS to at most %d, or TMPDIR to a larger disk",
+		pairs, float64(need)/1e9, float64(perPair)/1e6, dir, float64(free)/1e9, fit)
+}
+
+// dirBytes is the size of the files under dirs.
+func dirBytes(dirs ...string) (int64, error) {
+	var n int64
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() {
+				fi, err := d.Info()
+				if err != nil {
+					return err
+				}
+				n += fi.Size()
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("disk check: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// TestReceiptsBenchDiskCheck: a run whose pairs do not fit is refused with
+// the rounds that would, and one that fits passes.
+func TestReceiptsBenchDiskCheck(t *testing.T) {
+	const mb = 1_000_000
+	if err := diskFits(600, 70*mb, 80_000*mb, "/tmp"); err != nil {
+		t.Errorf("600 pairs of 70 MB in 80 GB: %v", err)
+	}
+	err := diskFits(1200, 70*mb, 80_000*mb, "/tmp")
+	if err == nil {
+		t.Fatal("1200 pairs of 70 MB in 80 GB: no error")
+	}
+	if !strings.Contains(err.Error(), "TUNDUK_BENCH_ROUNDS to at most 913") {
+		t.Errorf("error %q does not name the rounds that fit (913)", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a"), make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "s"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "s", "b"), make([]byte, 234), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := dirBytes(dir, filepath.Join(dir, "s")); err != nil || n != 1234+234 {
+		t.Errorf("dirBytes = %d, %v; want %d", n, err, 1234+234)
+	}
 }
 
 // TestReceiptsBenchStatistics: the bootstrap interval holds the pooled
