@@ -653,8 +653,8 @@ func BenchmarkGatewayReceipts(b *testing.B) {
 
 // checkDisk fails when the timed pairs' archives would not fit beside
 // dir: the benchmark keeps every archive for the lost-record check (about
-// 70 MB a pair with 1 s rounds: each side's round, ~35 MB), and a run that fills the disk an hour in
-// loses everything it measured.
+// 70 MB a pair with 1 s rounds, ~35 MB a side's round), and a run that
+// fills the disk an hour in loses everything it measured.
 func checkDisk(pairs int, perPair int64, dir string) error {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
